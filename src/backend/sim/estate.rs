@@ -1,0 +1,529 @@
+//! The reference estate in miniature: two regions stepped one simulated second at a time,
+//! deterministic for a given seed, start time and fault schedule.
+
+use std::collections::{BTreeMap, BTreeSet, VecDeque};
+
+use chrono::Duration as ChronoDuration;
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+use super::fault::Fault;
+use crate::clock::Timestamp;
+use crate::config::RegionPair;
+use crate::model::{
+    Alarm, AlarmState, AuroraCluster, DnsWeights, Execution, GlobalCluster, GlobalMember,
+    HealthCheck, LambdaMetrics, MetricHistory, RegionMetrics, Role, StackStatus,
+    StateMachineStatus,
+};
+
+/// Seconds between points of the metric history (one CloudWatch period).
+pub const PERIOD_S: i64 = 5;
+/// Points of history kept: ten minutes.
+pub const HISTORY_LEN: usize = 120;
+/// Route 53 health checkers per health check and their request interval.
+pub const CHECKERS: usize = 8;
+const CHECK_INTERVAL_S: i64 = 10;
+/// Route 53 marks an endpoint unhealthy after this many consecutive failures (and back).
+pub const FAILURE_THRESHOLD: u32 = 3;
+/// An alarm changes state after this many consecutive periods on the other side.
+const ALARM_PERIODS: u32 = 3;
+/// Longest stretch simulated on one call; a clock that jumps further skips ahead.
+const MAX_CATCH_UP_S: i64 = 3_600;
+/// Total request rate the estate serves, per minute.
+const TRAFFIC_RPM: f64 = 1_200.0;
+/// Canary traffic a region receives at weight 0, per minute.
+const CANARY_RPM: f64 = 30.0;
+
+pub const LAMBDA_FUNCTIONS: [&str; 3] = ["payment-validation", "transaction-processing", "notification"];
+
+/// The four reference alarms: metric, threshold, and how to read the threshold.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum AlarmKind {
+    ReplicationLag,
+    LambdaErrorRate,
+    Api5xxRate,
+    DbConnections,
+}
+
+impl AlarmKind {
+    pub const ALL: [AlarmKind; 4] = [
+        AlarmKind::ReplicationLag,
+        AlarmKind::LambdaErrorRate,
+        AlarmKind::Api5xxRate,
+        AlarmKind::DbConnections,
+    ];
+
+    fn suffix(self) -> &'static str {
+        match self {
+            AlarmKind::ReplicationLag => "rds-replication-lag",
+            AlarmKind::LambdaErrorRate => "lambda-error-rate",
+            AlarmKind::Api5xxRate => "api-5xx-rate",
+            AlarmKind::DbConnections => "db-connections",
+        }
+    }
+
+    fn threshold(self) -> f64 {
+        match self {
+            AlarmKind::ReplicationLag => 10_000.0,
+            AlarmKind::LambdaErrorRate => 5.0,
+            AlarmKind::Api5xxRate => 1.0,
+            AlarmKind::DbConnections => 100.0,
+        }
+    }
+
+    fn describe(self, value: f64) -> String {
+        match self {
+            AlarmKind::ReplicationLag => format!("replication lag {:.1} s (threshold 10 s)", value / 1000.0),
+            AlarmKind::LambdaErrorRate => format!("Lambda error rate {value:.2} % (threshold 5 %)"),
+            AlarmKind::Api5xxRate => format!("API 5XX rate {value:.2} % (threshold 1 %)"),
+            AlarmKind::DbConnections => format!("{value:.0} DB connections (threshold 100)"),
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct SimAlarm {
+    kind: AlarmKind,
+    state: AlarmState,
+    since: Timestamp,
+    reason: String,
+    streak: u32,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct Checker {
+    healthy: bool,
+    streak: u32,
+}
+
+/// The figures of one region over the latest second.
+#[derive(Clone, Debug, Default, PartialEq)]
+struct Figures {
+    requests_per_min: f64,
+    latency_ms: f64,
+    rate_4xx_pct: f64,
+    rate_5xx_pct: f64,
+    lambda_invocations: [f64; 3],
+    lambda_errors: [f64; 3],
+    lambda_duration_ms: [f64; 3],
+    db_connections: f64,
+    db_cpu_pct: f64,
+}
+
+impl Figures {
+    fn lambda_error_rate_pct(&self) -> f64 {
+        let invocations: f64 = self.lambda_invocations.iter().sum();
+        if invocations <= 0.0 {
+            0.0
+        } else {
+            100.0 * self.lambda_errors.iter().sum::<f64>() / invocations
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
+struct SimRegion {
+    cluster_status: String,
+    checkers: Vec<Checker>,
+    figures: Figures,
+    history: VecDeque<(f64, f64, f64)>,
+    alarms: Vec<SimAlarm>,
+}
+
+/// The whole simulated estate.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Simulation {
+    pair: RegionPair,
+    rng: ChaCha8Rng,
+    now: Timestamp,
+    faults: BTreeSet<Fault>,
+    regions: [SimRegion; 2],
+    writer: Role,
+    lag_ms: f64,
+    weights: [u64; 2],
+    executions: Vec<Execution>,
+}
+
+impl Simulation {
+    pub fn new(pair: &RegionPair, seed: u64, start: Timestamp) -> Self {
+        let region = |role: Role| SimRegion {
+            cluster_status: "available".to_owned(),
+            checkers: vec![Checker { healthy: true, streak: 0 }; CHECKERS],
+            figures: Figures::default(),
+            history: VecDeque::with_capacity(HISTORY_LEN),
+            alarms: AlarmKind::ALL
+                .iter()
+                .map(|&kind| SimAlarm {
+                    kind,
+                    state: if kind == AlarmKind::ReplicationLag && role == Role::Primary {
+                        AlarmState::InsufficientData
+                    } else {
+                        AlarmState::Ok
+                    },
+                    since: start - ChronoDuration::days(3),
+                    reason: "Threshold Crossed: datapoints were not breaching the threshold".to_owned(),
+                    streak: 0,
+                })
+                .collect(),
+        };
+        let executions = [(12, "gameday"), (40, "gameday")]
+            .iter()
+            .map(|(days_ago, kind)| {
+                let started_at = start - ChronoDuration::days(*days_ago);
+                Execution {
+                    name: format!("{kind}-{}", started_at.format("%Y%m%d")),
+                    status: "SUCCEEDED".to_owned(),
+                    started_at,
+                    stopped_at: Some(started_at + ChronoDuration::seconds(94)),
+                }
+            })
+            .collect();
+        Self {
+            pair: pair.clone(),
+            rng: ChaCha8Rng::seed_from_u64(seed),
+            now: start,
+            faults: BTreeSet::new(),
+            regions: [region(Role::Primary), region(Role::Secondary)],
+            writer: Role::Primary,
+            lag_ms: 150.0,
+            weights: [100, 0],
+            executions,
+        }
+    }
+
+    pub fn now(&self) -> Timestamp {
+        self.now
+    }
+
+    pub fn pair(&self) -> &RegionPair {
+        &self.pair
+    }
+
+    pub fn faults(&self) -> &BTreeSet<Fault> {
+        &self.faults
+    }
+
+    pub fn set_fault(&mut self, fault: Fault, active: bool) {
+        if active {
+            self.faults.insert(fault);
+        } else {
+            self.faults.remove(&fault);
+        }
+    }
+
+    pub fn has(&self, fault: Fault) -> bool {
+        self.faults.contains(&fault)
+    }
+
+    /// Steps the estate forward one second at a time until `until`.
+    pub fn advance_to(&mut self, until: Timestamp) {
+        if (until - self.now).num_seconds() > MAX_CATCH_UP_S {
+            self.now = until - ChronoDuration::seconds(MAX_CATCH_UP_S);
+        }
+        while self.now + ChronoDuration::seconds(1) <= until {
+            self.step();
+        }
+    }
+
+    fn step(&mut self) {
+        self.now += ChronoDuration::seconds(1);
+        let second = self.now.timestamp();
+        self.step_replication();
+        for role in Role::BOTH {
+            let figures = self.figures_for(role);
+            let probe_ok = self.probe_succeeds(role);
+            let reader_lag = (role != self.writer).then_some(self.lag_ms);
+            let rng = &mut self.rng;
+            let region = &mut self.regions[role.index()];
+            region.figures = figures;
+            for (index, checker) in region.checkers.iter_mut().enumerate() {
+                if (second + index as i64) % CHECK_INTERVAL_S == 0 {
+                    let success = rng.random::<f64>() < probe_ok;
+                    if success == checker.healthy {
+                        checker.streak = 0;
+                    } else {
+                        checker.streak += 1;
+                        if checker.streak >= FAILURE_THRESHOLD {
+                            checker.healthy = success;
+                            checker.streak = 0;
+                        }
+                    }
+                }
+            }
+            if second % PERIOD_S == 0 {
+                let sample = (
+                    reader_lag.unwrap_or(f64::NAN),
+                    region.figures.rate_5xx_pct,
+                    region.figures.lambda_error_rate_pct(),
+                );
+                if region.history.len() == HISTORY_LEN {
+                    region.history.pop_front();
+                }
+                region.history.push_back(sample);
+                let now = self.now;
+                for alarm in &mut region.alarms {
+                    let value = match alarm.kind {
+                        AlarmKind::ReplicationLag => reader_lag,
+                        AlarmKind::LambdaErrorRate => Some(region.figures.lambda_error_rate_pct()),
+                        AlarmKind::Api5xxRate => Some(region.figures.rate_5xx_pct),
+                        AlarmKind::DbConnections => Some(region.figures.db_connections),
+                    };
+                    evaluate_alarm(alarm, value, now);
+                }
+            }
+        }
+    }
+
+    fn step_replication(&mut self) {
+        let stalled = self.has(Fault::PrimaryOutage) && self.writer == Role::Primary;
+        let baseline = 80.0 + self.rng.random::<f64>() * 220.0;
+        if stalled {
+            self.lag_ms += 1000.0;
+        } else if self.has(Fault::LagSpike) {
+            let target = 30_000.0 + self.rng.random::<f64>() * 15_000.0;
+            self.lag_ms = (self.lag_ms + 2_500.0).min(target);
+        } else if self.lag_ms > 1_000.0 {
+            self.lag_ms = (self.lag_ms - 4_000.0).max(baseline);
+        } else {
+            self.lag_ms = 0.7 * self.lag_ms + 0.3 * baseline;
+        }
+    }
+
+    /// Probability that one health-checker request to the region's endpoint succeeds.
+    fn probe_succeeds(&self, role: Role) -> f64 {
+        let down = match role {
+            Role::Primary => self.has(Fault::PrimaryOutage),
+            Role::Secondary => self.has(Fault::SecondaryDegraded),
+        };
+        if down { 0.0 } else { 0.995 }
+    }
+
+    fn figures_for(&mut self, role: Role) -> Figures {
+        let outage = role == Role::Primary && self.has(Fault::PrimaryOutage);
+        let degraded = role == Role::Secondary && self.has(Fault::SecondaryDegraded);
+        let burst = role == Role::Primary && self.has(Fault::Api5xxBurst);
+        let is_writer = role == self.writer;
+        let total_weight: u64 = self.weights.iter().sum();
+        let share = if total_weight == 0 {
+            0.5
+        } else {
+            self.weights[role.index()] as f64 / total_weight as f64
+        };
+        let rng = &mut self.rng;
+        let mut jitter = |low: f64, high: f64| low + rng.random::<f64>() * (high - low);
+        let requests_per_min = (TRAFFIC_RPM * share).max(CANARY_RPM) * jitter(0.95, 1.05);
+        let rate_5xx_pct = if outage {
+            jitter(96.0, 100.0)
+        } else if degraded {
+            jitter(25.0, 35.0)
+        } else if burst {
+            jitter(3.0, 6.0)
+        } else {
+            jitter(0.02, 0.2)
+        };
+        let error_fraction = if outage {
+            jitter(0.6, 0.8)
+        } else if degraded {
+            jitter(0.10, 0.15)
+        } else if burst {
+            jitter(0.015, 0.03)
+        } else {
+            jitter(0.001, 0.004)
+        };
+        let slowdown = if outage {
+            jitter(20.0, 30.0)
+        } else if degraded {
+            jitter(6.0, 9.0)
+        } else if burst {
+            jitter(1.5, 2.5)
+        } else {
+            jitter(0.9, 1.1)
+        };
+        let volumes = [1.0, 0.97, 0.95];
+        let base_durations = [45.0, 120.0, 30.0];
+        let lambda_invocations = volumes.map(|volume| (requests_per_min * volume).round());
+        let lambda_errors = lambda_invocations.map(|invocations| (invocations * error_fraction).round());
+        let lambda_duration_ms = base_durations.map(|duration| duration * slowdown);
+        let db_connections = if outage {
+            jitter(0.0, 2.0)
+        } else if degraded {
+            jitter(110.0, 130.0)
+        } else if is_writer {
+            jitter(35.0, 50.0) * (0.5 + share)
+        } else {
+            jitter(8.0, 14.0)
+        }
+        .round();
+        let db_cpu_pct = if outage {
+            jitter(0.0, 2.0)
+        } else if degraded {
+            jitter(85.0, 97.0)
+        } else if is_writer {
+            jitter(15.0, 25.0)
+        } else {
+            jitter(5.0, 10.0)
+        };
+        Figures {
+            requests_per_min: requests_per_min.round(),
+            latency_ms: jitter(70.0, 95.0) * slowdown,
+            rate_4xx_pct: jitter(0.5, 1.2),
+            rate_5xx_pct,
+            lambda_invocations,
+            lambda_errors,
+            lambda_duration_ms,
+            db_connections,
+            db_cpu_pct,
+        }
+    }
+
+    // ----- reads: what each API would answer -----
+
+    pub fn aurora(&self, role: Role) -> AuroraCluster {
+        AuroraCluster {
+            cluster_id: self.pair.cluster(role).to_owned(),
+            status: self.regions[role.index()].cluster_status.clone(),
+        }
+    }
+
+    pub fn metrics(&self, role: Role) -> RegionMetrics {
+        let region = &self.regions[role.index()];
+        let figures = &region.figures;
+        let is_reader = role != self.writer;
+        let column = |pick: fn(&(f64, f64, f64)) -> f64| region.history.iter().map(pick).collect::<Vec<_>>();
+        RegionMetrics {
+            api_requests_per_min: Some(figures.requests_per_min),
+            api_latency_ms: Some(figures.latency_ms),
+            api_4xx_rate_pct: Some(figures.rate_4xx_pct),
+            api_5xx_rate_pct: Some(figures.rate_5xx_pct),
+            lambda_error_rate_pct: Some(figures.lambda_error_rate_pct()),
+            lambdas: LAMBDA_FUNCTIONS
+                .iter()
+                .enumerate()
+                .map(|(index, function)| LambdaMetrics {
+                    function: format!("{function}-{}", self.pair.name),
+                    invocations: Some(figures.lambda_invocations[index]),
+                    errors: Some(figures.lambda_errors[index]),
+                    duration_ms: Some(figures.lambda_duration_ms[index]),
+                })
+                .collect(),
+            db_connections: Some(figures.db_connections),
+            db_cpu_pct: Some(figures.db_cpu_pct),
+            replication_lag_ms: is_reader.then_some(self.lag_ms.round()),
+            history: MetricHistory {
+                period_s: PERIOD_S as u64,
+                replication_lag_ms: if is_reader { column(|sample| sample.0) } else { Vec::new() },
+                api_5xx_rate_pct: column(|sample| sample.1),
+                lambda_error_rate_pct: column(|sample| sample.2),
+            },
+        }
+    }
+
+    pub fn alarms(&self, role: Role) -> Vec<Alarm> {
+        let region = self.pair.region(role);
+        self.regions[role.index()]
+            .alarms
+            .iter()
+            .map(|alarm| Alarm {
+                name: format!("{}-{region}-{}", self.pair.alarm_prefix, alarm.kind.suffix()),
+                state: alarm.state.clone(),
+                reason: alarm.reason.clone(),
+                since: Some(alarm.since),
+            })
+            .collect()
+    }
+
+    pub fn stacks(&self, role: Role) -> Vec<StackStatus> {
+        self.pair
+            .stacks_in(role)
+            .iter()
+            .map(|name| StackStatus {
+                name: name.clone(),
+                status: "UPDATE_COMPLETE".to_owned(),
+            })
+            .collect()
+    }
+
+    pub fn global_cluster(&self) -> GlobalCluster {
+        GlobalCluster {
+            id: self.pair.global_cluster.clone(),
+            status: "available".to_owned(),
+            members: Role::BOTH
+                .iter()
+                .map(|&role| GlobalMember {
+                    cluster_id: self.pair.cluster(role).to_owned(),
+                    region: self.pair.region(role).to_owned(),
+                    is_writer: role == self.writer,
+                })
+                .collect(),
+            failover_state: None,
+        }
+    }
+
+    pub fn dns(&self) -> DnsWeights {
+        DnsWeights {
+            record_name: self.pair.record_name.clone(),
+            weights: Role::BOTH
+                .iter()
+                .map(|&role| (self.pair.region(role).to_owned(), Some(self.weights[role.index()])))
+                .collect::<BTreeMap<_, _>>(),
+        }
+    }
+
+    pub fn health_checks(&self) -> Vec<HealthCheck> {
+        Role::BOTH
+            .iter()
+            .filter_map(|&role| {
+                let region = self.pair.region(role);
+                let id = self.pair.health_checks.get(region)?;
+                let healthy_checkers = self.regions[role.index()]
+                    .checkers
+                    .iter()
+                    .filter(|checker| checker.healthy)
+                    .count() as u32;
+                Some(HealthCheck {
+                    id: id.clone(),
+                    region: Some(region.to_owned()),
+                    // Route 53 considers an endpoint healthy when more than 18 % of checkers do.
+                    healthy: Some(f64::from(healthy_checkers) > 0.18 * CHECKERS as f64),
+                    checkers_healthy: Some(healthy_checkers),
+                    checkers_total: Some(CHECKERS as u32),
+                })
+            })
+            .collect()
+    }
+
+    pub fn state_machine(&self) -> Option<StateMachineStatus> {
+        let arn = self.pair.state_machine.clone()?;
+        let mut executions = self.executions.clone();
+        executions.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        Some(StateMachineStatus { arn, executions })
+    }
+}
+
+fn evaluate_alarm(alarm: &mut SimAlarm, value: Option<f64>, now: Timestamp) {
+    let Some(value) = value.filter(|value| value.is_finite()) else {
+        if alarm.state != AlarmState::InsufficientData {
+            alarm.state = AlarmState::InsufficientData;
+            alarm.since = now;
+            alarm.reason = "Insufficient Data: no datapoints were received".to_owned();
+        }
+        return;
+    };
+    let breaching = value > alarm.kind.threshold();
+    let target = if breaching { AlarmState::Alarm } else { AlarmState::Ok };
+    if alarm.state == target {
+        alarm.streak = 0;
+        return;
+    }
+    alarm.streak += 1;
+    if alarm.streak >= ALARM_PERIODS || alarm.state == AlarmState::InsufficientData {
+        alarm.state = target;
+        alarm.since = now;
+        alarm.streak = 0;
+        let verb = if breaching { "breaching" } else { "not breaching" };
+        alarm.reason = format!(
+            "Threshold Crossed: {ALARM_PERIODS} datapoints were {verb} the threshold; latest: {}",
+            alarm.kind.describe(value)
+        );
+    }
+}

@@ -1,0 +1,175 @@
+//! The built-in `demo` backend: a deterministic two-region simulator with fault injection.
+
+mod estate;
+mod fault;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub use estate::{CHECKERS, FAILURE_THRESHOLD, LAMBDA_FUNCTIONS, Simulation};
+pub use fault::{Fault, UnknownFault};
+
+use super::{BackendError, BoxFuture, StatusBackend};
+use crate::clock::Clock;
+use crate::config::RegionPair;
+use crate::model::{Role, Source, SourceData};
+
+/// Route 53's control plane (and its health-check metrics) live here whatever the pair.
+pub const ROUTE53_CONTROL_REGION: &str = "us-east-1";
+
+/// How the simulator starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimOptions {
+    pub seed: u64,
+    /// Faults already running when drtui starts (from `--scenario`).
+    pub scenario: Vec<Fault>,
+    /// How much history exists before "now", so sparklines are full from the first frame.
+    pub history: Duration,
+    /// How long before "now" the scenario's faults began.
+    pub scenario_age: Duration,
+    /// Simulate API latency (5–25 ms per call); off in tests.
+    pub latency: bool,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            scenario: Vec::new(),
+            history: Duration::from_secs(600),
+            scenario_age: Duration::from_secs(300),
+            latency: true,
+        }
+    }
+}
+
+/// A [`StatusBackend`] over a [`Simulation`], driven by a [`Clock`].
+pub struct SimBackend {
+    sim: Mutex<Simulation>,
+    clock: Arc<dyn Clock>,
+    seed: u64,
+    latency: bool,
+}
+
+impl SimBackend {
+    pub fn new(pair: &RegionPair, clock: Arc<dyn Clock>, options: &SimOptions) -> Self {
+        let now = clock.now();
+        let history = chrono::Duration::from_std(options.history).unwrap_or_default();
+        let scenario_age = chrono::Duration::from_std(options.scenario_age)
+            .unwrap_or_default()
+            .min(history);
+        let mut sim = Simulation::new(pair, options.seed, now - history);
+        sim.advance_to(now - scenario_age);
+        for fault in &options.scenario {
+            sim.set_fault(*fault, true);
+        }
+        sim.advance_to(now);
+        Self {
+            sim: Mutex::new(sim),
+            clock,
+            seed: options.seed,
+            latency: options.latency,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Simulation> {
+        self.sim.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    pub fn faults(&self) -> BTreeSet<Fault> {
+        self.lock().faults().clone()
+    }
+
+    /// Turns a fault on or off from now on.
+    pub fn set_fault(&self, fault: Fault, active: bool) {
+        let mut sim = self.lock();
+        let now = self.clock.now();
+        sim.advance_to(now);
+        sim.set_fault(fault, active);
+    }
+
+    /// A copy of the simulation as of now (tests compare these for determinism).
+    pub fn state(&self) -> Simulation {
+        let mut sim = self.lock();
+        sim.advance_to(self.clock.now());
+        sim.clone()
+    }
+}
+
+/// The region whose API answers for a source, if it is one of the pair's.
+fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
+    let role_of = |region: &str| Role::BOTH.into_iter().find(|&role| pair.region(role) == region);
+    match source {
+        Source::Aurora(role) | Source::Metrics(role) | Source::Alarms(role) | Source::Stacks(role) => {
+            Some(role)
+        }
+        // Asked of the secondary: the side that must answer during a primary outage.
+        Source::GlobalCluster => Some(Role::Secondary),
+        Source::Dns | Source::HealthChecks => role_of(ROUTE53_CONTROL_REGION),
+        Source::StateMachine => pair
+            .state_machine
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(3))
+            .and_then(role_of),
+    }
+}
+
+fn is_control_plane(source: Source) -> bool {
+    !matches!(source, Source::Metrics(_) | Source::Alarms(_))
+}
+
+impl StatusBackend for SimBackend {
+    fn fetch(&self, source: Source) -> BoxFuture<'_, Result<SourceData, BackendError>> {
+        let (data, hung, throttled, latency) = {
+            let mut sim = self.lock();
+            sim.advance_to(self.clock.now());
+            let role = answering_role(sim.pair(), source);
+            let hung = role.is_some_and(|role| sim.has(Fault::HungRegion(role)));
+            // Per-call randomness is derived from the call, not drawn from the estate's
+            // generator, so concurrent fetches in any order leave the estate identical.
+            let call_index = Source::all().iter().position(|s| *s == source).unwrap_or(0) as u64;
+            let mut call_rng = ChaCha8Rng::seed_from_u64(
+                self.seed ^ (call_index << 40) ^ sim.now().timestamp() as u64,
+            );
+            let throttled = sim.has(Fault::ThrottledControlPlane)
+                && is_control_plane(source)
+                && call_rng.random::<f64>() < 0.5;
+            let latency = Duration::from_millis(call_rng.random_range(5..25));
+            let data = match source {
+                Source::Aurora(role) => SourceData::Aurora(sim.aurora(role)),
+                Source::Metrics(role) => SourceData::Metrics(sim.metrics(role)),
+                Source::Alarms(role) => SourceData::Alarms(sim.alarms(role)),
+                Source::Stacks(role) => SourceData::Stacks(sim.stacks(role)),
+                Source::GlobalCluster => SourceData::GlobalCluster(sim.global_cluster()),
+                Source::Dns => SourceData::Dns(sim.dns()),
+                Source::HealthChecks => SourceData::HealthChecks(sim.health_checks()),
+                Source::StateMachine => SourceData::StateMachine(sim.state_machine()),
+            };
+            (data, hung, throttled, latency)
+        };
+        let simulate_latency = self.latency;
+        Box::pin(async move {
+            if simulate_latency {
+                tokio::time::sleep(latency).await;
+            }
+            if hung {
+                std::future::pending::<()>().await;
+            }
+            if throttled {
+                return Err(BackendError::Service {
+                    code: "ThrottlingException".to_owned(),
+                    message: "Rate exceeded".to_owned(),
+                });
+            }
+            Ok(data)
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("simulator, seed {}", self.seed)
+    }
+}

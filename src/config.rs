@@ -1,0 +1,481 @@
+//! Region pairs: the built-in `demo` pair and pairs defined in a TOML file.
+//!
+//! Every error names the file, line and column, and suggests the closest known key.
+
+use std::collections::BTreeMap;
+use std::ops::Range;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+use toml::Spanned;
+
+use crate::model::Role;
+
+/// The name of the built-in simulated pair.
+pub const DEMO_PAIR: &str = "demo";
+
+/// Which implementation answers for a pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BackendKind {
+    Simulator,
+    Aws,
+}
+
+/// Where a pair was defined, for `drtui pairs` and error messages.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum PairOrigin {
+    BuiltIn,
+    File { path: PathBuf, line: usize },
+}
+
+impl std::fmt::Display for PairOrigin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            PairOrigin::BuiltIn => f.write_str("built-in"),
+            PairOrigin::File { path, line } => write!(f, "{}:{line}", path.display()),
+        }
+    }
+}
+
+/// One primary/secondary region pair and the ids of the estate it runs.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionPair {
+    pub name: String,
+    pub origin: PairOrigin,
+    pub backend: BackendKind,
+    pub primary: String,
+    pub secondary: String,
+    pub profile: Option<String>,
+    pub endpoint_url: Option<String>,
+    pub global_cluster: String,
+    pub clusters: BTreeMap<String, String>,
+    pub hosted_zone_id: String,
+    pub record_name: String,
+    pub set_identifiers: BTreeMap<String, String>,
+    pub health_checks: BTreeMap<String, String>,
+    pub state_machine: Option<String>,
+    pub alarm_prefix: String,
+    pub stacks: BTreeMap<String, Vec<String>>,
+    pub poll_interval: Duration,
+    pub rpo_budget: Duration,
+    pub call_timeout: Duration,
+}
+
+impl RegionPair {
+    pub fn region(&self, role: Role) -> &str {
+        match role {
+            Role::Primary => &self.primary,
+            Role::Secondary => &self.secondary,
+        }
+    }
+
+    pub fn cluster(&self, role: Role) -> &str {
+        self.clusters
+            .get(self.region(role))
+            .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn stacks_in(&self, role: Role) -> &[String] {
+        self.stacks
+            .get(self.region(role))
+            .map(Vec::as_slice)
+            .unwrap_or_default()
+    }
+
+    /// Data older than this is shown as stale: three missed polls.
+    pub fn stale_after(&self) -> Duration {
+        self.poll_interval * 3
+    }
+
+    pub fn is_demo(&self) -> bool {
+        self.backend == BackendKind::Simulator
+    }
+
+    /// The built-in simulated pair: the reference estate with `environmentSuffix=demo`.
+    pub fn demo() -> Self {
+        let (primary, secondary) = ("us-east-1", "us-east-2");
+        let per_region = |p: &str, s: &str| {
+            BTreeMap::from([
+                (primary.to_owned(), p.to_owned()),
+                (secondary.to_owned(), s.to_owned()),
+            ])
+        };
+        let stacks_for = |side: &str| {
+            ["Vpc", "Database", "Lambda", "Api", "Storage", "Monitoring", "Parameters"]
+                .iter()
+                .map(|kind| format!("PaymentDR-{kind}-{side}-demo"))
+                .collect::<Vec<_>>()
+        };
+        let mut stacks = BTreeMap::from([
+            (primary.to_owned(), stacks_for("primary")),
+            (secondary.to_owned(), stacks_for("secondary")),
+        ]);
+        if let Some(list) = stacks.get_mut(primary) {
+            list.extend(["PaymentDR-Route53-demo".to_owned(), "PaymentDR-Failover-demo".to_owned()]);
+        }
+        Self {
+            name: DEMO_PAIR.to_owned(),
+            origin: PairOrigin::BuiltIn,
+            backend: BackendKind::Simulator,
+            primary: primary.to_owned(),
+            secondary: secondary.to_owned(),
+            profile: None,
+            endpoint_url: None,
+            global_cluster: "payment-global-demo".to_owned(),
+            clusters: per_region("payment-primary-demo", "payment-secondary-demo"),
+            hosted_zone_id: "Z0DEMO00000000000001".to_owned(),
+            record_name: "api.payments-demo.example.com".to_owned(),
+            set_identifiers: per_region("primary", "secondary"),
+            health_checks: per_region("hc-demo-primary-api", "hc-demo-secondary-api"),
+            state_machine: Some(
+                "arn:aws:states:us-east-1:000000000000:stateMachine:PaymentDR-failover-demo"
+                    .to_owned(),
+            ),
+            alarm_prefix: "PaymentDR-demo".to_owned(),
+            stacks,
+            poll_interval: Duration::from_secs(2),
+            rpo_budget: Duration::from_secs(10),
+            call_timeout: Duration::from_secs(3),
+        }
+    }
+}
+
+/// Errors at the config seam; every variant is bad input (exit code 2).
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}:{line}:{column}: {message}", path.display())]
+    Invalid {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("unknown region pair `{name}`; known pairs: {}", known.join(", "))]
+    UnknownPair { name: String, known: Vec<String> },
+}
+
+/// The pairs available to this invocation and the file they came from.
+#[derive(Clone, Debug)]
+pub struct PairCatalog {
+    pub file: Option<PathBuf>,
+    pub pairs: Vec<RegionPair>,
+}
+
+impl PairCatalog {
+    pub fn get(&self, name: &str) -> Result<&RegionPair, ConfigError> {
+        self.pairs
+            .iter()
+            .find(|pair| pair.name == name)
+            .ok_or_else(|| ConfigError::UnknownPair {
+                name: name.to_owned(),
+                known: self.pairs.iter().map(|pair| pair.name.clone()).collect(),
+            })
+    }
+}
+
+/// The default config file in the platform config dir (`~/.config/drtui/drtui.toml` on Linux).
+pub fn default_config_path() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "drtui").map(|dirs| dirs.config_dir().join("drtui.toml"))
+}
+
+/// Loads the catalogue: `explicit` (from `--config` or `$DRTUI_CONFIG`) must exist; the default
+/// file is read only when present. `demo` is always there.
+pub fn load_catalog(explicit: Option<&Path>) -> Result<PairCatalog, ConfigError> {
+    let path = match explicit {
+        Some(path) => Some(path.to_path_buf()),
+        None => default_config_path().filter(|path| path.exists()),
+    };
+    let mut pairs = vec![RegionPair::demo()];
+    if let Some(path) = &path {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        pairs.extend(parse_pairs(&text, path)?);
+    }
+    Ok(PairCatalog { file: path, pairs })
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct ConfigFile {
+    #[serde(default)]
+    pairs: BTreeMap<Spanned<String>, Spanned<PairFile>>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct PairFile {
+    primary: Spanned<String>,
+    secondary: Spanned<String>,
+    profile: Option<String>,
+    endpoint_url: Option<Spanned<String>>,
+    global_cluster: String,
+    clusters: Spanned<BTreeMap<String, String>>,
+    hosted_zone_id: String,
+    record_name: String,
+    set_identifiers: Spanned<BTreeMap<String, String>>,
+    #[serde(default)]
+    health_checks: BTreeMap<String, String>,
+    state_machine: Option<String>,
+    alarm_prefix: String,
+    #[serde(default)]
+    stacks: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    poll_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    rpo_budget: Option<Spanned<String>>,
+    #[serde(default)]
+    call_timeout: Option<Spanned<String>>,
+}
+
+/// Parses the `[pairs.*]` tables of a config file.
+pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigError> {
+    let invalid = |span: Range<usize>, message: String| {
+        let (line, column) = line_column(text, span.start);
+        ConfigError::Invalid {
+            path: path.to_path_buf(),
+            line,
+            column,
+            message,
+        }
+    };
+    let file: ConfigFile = toml::from_str(text).map_err(|error| {
+        invalid(
+            error.span().unwrap_or(0..0),
+            with_suggestion(error.message().trim_end()),
+        )
+    })?;
+    let mut pairs = Vec::with_capacity(file.pairs.len());
+    for (name, pair) in file.pairs {
+        let name_span = name.span();
+        let name = name.into_inner();
+        if name == DEMO_PAIR {
+            return Err(invalid(
+                name_span,
+                format!("the pair name `{DEMO_PAIR}` is reserved for the built-in simulator"),
+            ));
+        }
+        let line = line_column(text, name_span.start).0;
+        let pair = pair.into_inner();
+        let primary = pair.primary.get_ref().clone();
+        let secondary = pair.secondary.get_ref().clone();
+        for field in [&pair.primary, &pair.secondary] {
+            if !looks_like_region(field.get_ref()) {
+                return Err(invalid(
+                    field.span(),
+                    format!("`{}` is not an AWS region name (expected e.g. us-east-1)", field.get_ref()),
+                ));
+            }
+        }
+        if primary == secondary {
+            return Err(invalid(
+                pair.secondary.span(),
+                "secondary must be a different region from primary".to_owned(),
+            ));
+        }
+        for (key, map) in [("clusters", &pair.clusters), ("set_identifiers", &pair.set_identifiers)] {
+            for region in [&primary, &secondary] {
+                if !map.get_ref().contains_key(region) {
+                    return Err(invalid(
+                        map.span(),
+                        format!("`{key}` has no entry for region {region} (pair `{name}`)"),
+                    ));
+                }
+            }
+        }
+        if let Some(url) = &pair.endpoint_url
+            && !(url.get_ref().starts_with("http://") || url.get_ref().starts_with("https://"))
+        {
+            return Err(invalid(
+                url.span(),
+                format!("endpoint_url `{}` must start with http:// or https://", url.get_ref()),
+            ));
+        }
+        let duration = |field: &Option<Spanned<String>>, default: Duration| match field {
+            None => Ok(default),
+            Some(value) => humantime::parse_duration(value.get_ref())
+                .ok()
+                .filter(|duration| !duration.is_zero())
+                .ok_or_else(|| {
+                    invalid(
+                        value.span(),
+                        format!(
+                            "`{}` is not a positive duration (expected e.g. \"5s\" or \"1m 30s\")",
+                            value.get_ref()
+                        ),
+                    )
+                }),
+        };
+        pairs.push(RegionPair {
+            name,
+            origin: PairOrigin::File {
+                path: path.to_path_buf(),
+                line,
+            },
+            backend: BackendKind::Aws,
+            profile: pair.profile,
+            endpoint_url: pair.endpoint_url.map(Spanned::into_inner),
+            global_cluster: pair.global_cluster,
+            clusters: pair.clusters.into_inner(),
+            hosted_zone_id: pair.hosted_zone_id,
+            record_name: pair.record_name,
+            set_identifiers: pair.set_identifiers.into_inner(),
+            health_checks: pair.health_checks,
+            state_machine: pair.state_machine,
+            alarm_prefix: pair.alarm_prefix,
+            stacks: pair.stacks,
+            poll_interval: duration(&pair.poll_interval, Duration::from_secs(5))?,
+            rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10))?,
+            call_timeout: duration(&pair.call_timeout, Duration::from_secs(3))?,
+            primary,
+            secondary,
+        });
+    }
+    Ok(pairs)
+}
+
+fn looks_like_region(name: &str) -> bool {
+    let parts: Vec<&str> = name.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
+        && parts.last().is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
+}
+
+/// 1-based line and column (in characters) of a byte offset.
+pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+    let offset = offset.min(text.len());
+    let before = text.get(..offset).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |index| index + 1);
+    let column = before.get(line_start..).map_or(0, |rest| rest.chars().count()) + 1;
+    (line, column)
+}
+
+/// Adds "did you mean" to serde's "unknown field `x`, expected one of `a`, `b`" message.
+fn with_suggestion(message: &str) -> String {
+    let Some(rest) = message.strip_prefix("unknown field `") else {
+        return message.to_owned();
+    };
+    let Some((unknown, expected)) = rest.split_once('`') else {
+        return message.to_owned();
+    };
+    let best = expected
+        .split('`')
+        .skip(1)
+        .step_by(2)
+        .map(|candidate| (strsim::jaro_winkler(unknown, candidate), candidate))
+        .filter(|(score, _)| *score > 0.8)
+        .max_by(|a, b| a.0.total_cmp(&b.0));
+    match best {
+        Some((_, candidate)) => format!("{message}; did you mean `{candidate}`?"),
+        None => message.to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const VALID: &str = r#"
+[pairs.prod]
+primary = "us-east-1"
+secondary = "us-east-2"
+global_cluster = "payment-global-prod"
+hosted_zone_id = "Z123"
+record_name = "api.example.com"
+alarm_prefix = "PaymentDR"
+poll_interval = "5s"
+
+[pairs.prod.clusters]
+us-east-1 = "payment-primary-prod"
+us-east-2 = "payment-secondary-prod"
+
+[pairs.prod.set_identifiers]
+us-east-1 = "primary"
+us-east-2 = "secondary"
+"#;
+
+    fn parse(text: &str) -> Result<Vec<RegionPair>, ConfigError> {
+        parse_pairs(text, Path::new("drtui.toml"))
+    }
+
+    fn error_of(text: &str) -> String {
+        parse(text).expect_err("should be rejected").to_string()
+    }
+
+    #[test]
+    fn valid_file_yields_pair_with_defaults() {
+        let pairs = parse(VALID).unwrap();
+        assert_eq!(pairs.len(), 1);
+        let pair = &pairs[0];
+        assert_eq!(pair.name, "prod");
+        assert_eq!(pair.backend, BackendKind::Aws);
+        assert_eq!(pair.cluster(Role::Secondary), "payment-secondary-prod");
+        assert_eq!(pair.poll_interval, Duration::from_secs(5));
+        assert_eq!(pair.rpo_budget, Duration::from_secs(10));
+        assert_eq!(pair.origin.to_string(), "drtui.toml:2");
+    }
+
+    #[test]
+    fn unknown_key_names_line_column_and_suggestion() {
+        let text = VALID.replace("alarm_prefix =", "alarm_prefx =");
+        let message = error_of(&text);
+        assert!(message.starts_with("drtui.toml:8:1: unknown field `alarm_prefx`"), "{message}");
+        assert!(message.contains("did you mean `alarm_prefix`?"), "{message}");
+    }
+
+    #[test]
+    fn bad_duration_points_at_the_value() {
+        let message = error_of(&VALID.replace("\"5s\"", "\"soon\""));
+        assert!(message.starts_with("drtui.toml:9:17: `soon` is not a positive duration"), "{message}");
+    }
+
+    #[test]
+    fn syntax_error_has_position() {
+        let message = error_of("[pairs.prod\nprimary = 1");
+        assert!(message.starts_with("drtui.toml:1:"), "{message}");
+    }
+
+    #[test]
+    fn missing_cluster_for_a_region_is_reported() {
+        let message = error_of(&VALID.replace("us-east-2 = \"payment-secondary-prod\"\n", ""));
+        assert!(message.contains("`clusters` has no entry for region us-east-2"), "{message}");
+        assert!(message.starts_with("drtui.toml:12:"), "{message}");
+    }
+
+    #[test]
+    fn same_region_twice_and_bad_region_names_are_rejected() {
+        assert!(error_of(&VALID.replace("secondary = \"us-east-2\"", "secondary = \"us-east-1\"")).contains("different region"));
+        let message = error_of(&VALID.replace("primary = \"us-east-1\"", "primary = \"virginia\""));
+        assert!(message.starts_with("drtui.toml:3:11: `virginia` is not an AWS region name"), "{message}");
+    }
+
+    #[test]
+    fn demo_name_is_reserved() {
+        assert!(error_of(&VALID.replace("[pairs.prod]", "[pairs.demo]")).contains("reserved"));
+    }
+
+    #[test]
+    fn unknown_pair_lists_known_pairs() {
+        let catalog = PairCatalog {
+            file: None,
+            pairs: vec![RegionPair::demo()],
+        };
+        let message = catalog.get("prdo").expect_err("unknown").to_string();
+        assert_eq!(message, "unknown region pair `prdo`; known pairs: demo");
+    }
+
+    #[test]
+    fn line_column_counts_characters() {
+        assert_eq!(line_column("ab\ncé\nx", 7), (3, 1));
+        assert_eq!(line_column("ab\ncé", 4), (2, 2));
+    }
+}

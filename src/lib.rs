@@ -1,0 +1,12 @@
+//! drtui: a terminal dashboard and runbook driver for two-region AWS disaster recovery.
+//!
+//! Data flows one way: backend -> poll -> model -> (readiness, tui render, status output).
+
+pub mod backend;
+pub mod clock;
+pub mod config;
+pub mod model;
+pub mod readiness;
+pub mod poll;
+pub mod report;
+pub mod text;

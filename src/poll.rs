@@ -1,0 +1,80 @@
+//! Fetching: every source of both regions concurrently, each bounded by a timeout, results
+//! streamed over a channel so one hung region costs one timeout and never the screen.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::mpsc;
+use tokio::time::MissedTickBehavior;
+use tokio_util::sync::CancellationToken;
+
+use crate::backend::{BackendError, StatusBackend};
+use crate::clock::Clock;
+use crate::model::{Source, SourceUpdate};
+
+/// One bounded fetch of one source, stamped with the time it finished.
+pub async fn fetch_one(
+    backend: &dyn StatusBackend,
+    clock: &dyn Clock,
+    source: Source,
+    timeout: Duration,
+) -> SourceUpdate {
+    let result = match tokio::time::timeout(timeout, backend.fetch(source)).await {
+        Ok(result) => result,
+        Err(_) => Err(BackendError::Timeout(timeout)),
+    };
+    SourceUpdate {
+        source,
+        at: clock.now(),
+        result: result.map_err(|error| error.to_string()),
+    }
+}
+
+/// Fetches every source once, concurrently; returns when all have answered or timed out.
+pub async fn poll_once(
+    backend: &dyn StatusBackend,
+    clock: &dyn Clock,
+    timeout: Duration,
+) -> Vec<SourceUpdate> {
+    futures::future::join_all(
+        Source::all()
+            .into_iter()
+            .map(|source| fetch_one(backend, clock, source, timeout)),
+    )
+    .await
+}
+
+/// Starts one polling task per source; each sends its updates until `cancel` fires or the
+/// receiver is gone. A slow source skips missed ticks instead of queueing them.
+pub fn spawn_pollers(
+    backend: Arc<dyn StatusBackend>,
+    clock: Arc<dyn Clock>,
+    interval: Duration,
+    timeout: Duration,
+    updates: mpsc::Sender<SourceUpdate>,
+    cancel: CancellationToken,
+) {
+    for source in Source::all() {
+        let backend = Arc::clone(&backend);
+        let clock = Arc::clone(&clock);
+        let updates = updates.clone();
+        let cancel = cancel.clone();
+        tokio::spawn(async move {
+            let mut ticker = tokio::time::interval(interval);
+            ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            loop {
+                tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    _ = ticker.tick() => {}
+                }
+                let update = tokio::select! {
+                    _ = cancel.cancelled() => break,
+                    update = fetch_one(backend.as_ref(), clock.as_ref(), source, timeout) => update,
+                };
+                if updates.send(update).await.is_err() {
+                    break;
+                }
+            }
+        });
+    }
+}

@@ -89,6 +89,32 @@ impl RegionPair {
         self.poll_interval * 3
     }
 
+    /// What the readiness verdict measures this pair against.
+    pub fn policy(&self) -> crate::readiness::Policy {
+        crate::readiness::Policy {
+            rpo_budget: self.rpo_budget,
+            stale_after: self.stale_after(),
+            state_machine_configured: self.state_machine.is_some(),
+        }
+    }
+
+    /// A snapshot of this pair before anything has been fetched.
+    pub fn empty_snapshot(&self) -> crate::model::Snapshot {
+        crate::model::Snapshot::new(
+            &self.name,
+            crate::model::RegionStatus::new(
+                &self.primary,
+                Role::Primary,
+                self.cluster(Role::Primary),
+            ),
+            crate::model::RegionStatus::new(
+                &self.secondary,
+                Role::Secondary,
+                self.cluster(Role::Secondary),
+            ),
+        )
+    }
+
     pub fn is_demo(&self) -> bool {
         self.backend == BackendKind::Simulator
     }
@@ -103,17 +129,28 @@ impl RegionPair {
             ])
         };
         let stacks_for = |side: &str| {
-            ["Vpc", "Database", "Lambda", "Api", "Storage", "Monitoring", "Parameters"]
-                .iter()
-                .map(|kind| format!("PaymentDR-{kind}-{side}-demo"))
-                .collect::<Vec<_>>()
+            [
+                "Vpc",
+                "Database",
+                "Lambda",
+                "Api",
+                "Storage",
+                "Monitoring",
+                "Parameters",
+            ]
+            .iter()
+            .map(|kind| format!("PaymentDR-{kind}-{side}-demo"))
+            .collect::<Vec<_>>()
         };
         let mut stacks = BTreeMap::from([
             (primary.to_owned(), stacks_for("primary")),
             (secondary.to_owned(), stacks_for("secondary")),
         ]);
         if let Some(list) = stacks.get_mut(primary) {
-            list.extend(["PaymentDR-Route53-demo".to_owned(), "PaymentDR-Failover-demo".to_owned()]);
+            list.extend([
+                "PaymentDR-Route53-demo".to_owned(),
+                "PaymentDR-Failover-demo".to_owned(),
+            ]);
         }
         Self {
             name: DEMO_PAIR.to_owned(),
@@ -271,7 +308,10 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             if !looks_like_region(field.get_ref()) {
                 return Err(invalid(
                     field.span(),
-                    format!("`{}` is not an AWS region name (expected e.g. us-east-1)", field.get_ref()),
+                    format!(
+                        "`{}` is not an AWS region name (expected e.g. us-east-1)",
+                        field.get_ref()
+                    ),
                 ));
             }
         }
@@ -281,7 +321,10 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
                 "secondary must be a different region from primary".to_owned(),
             ));
         }
-        for (key, map) in [("clusters", &pair.clusters), ("set_identifiers", &pair.set_identifiers)] {
+        for (key, map) in [
+            ("clusters", &pair.clusters),
+            ("set_identifiers", &pair.set_identifiers),
+        ] {
             for region in [&primary, &secondary] {
                 if !map.get_ref().contains_key(region) {
                     return Err(invalid(
@@ -296,7 +339,10 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
         {
             return Err(invalid(
                 url.span(),
-                format!("endpoint_url `{}` must start with http:// or https://", url.get_ref()),
+                format!(
+                    "endpoint_url `{}` must start with http:// or https://",
+                    url.get_ref()
+                ),
             ));
         }
         let duration = |field: &Option<Spanned<String>>, default: Duration| match field {
@@ -345,8 +391,15 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
 fn looks_like_region(name: &str) -> bool {
     let parts: Vec<&str> = name.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|part| !part.is_empty() && part.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit()))
-        && parts.last().is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
+        && parts.iter().all(|part| {
+            !part.is_empty()
+                && part
+                    .chars()
+                    .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit())
+        })
+        && parts
+            .last()
+            .is_some_and(|last| last.chars().all(|c| c.is_ascii_digit()))
 }
 
 /// 1-based line and column (in characters) of a byte offset.
@@ -355,7 +408,10 @@ pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;
     let line_start = before.rfind('\n').map_or(0, |index| index + 1);
-    let column = before.get(line_start..).map_or(0, |rest| rest.chars().count()) + 1;
+    let column = before
+        .get(line_start..)
+        .map_or(0, |rest| rest.chars().count())
+        + 1;
     (line, column)
 }
 
@@ -428,14 +484,23 @@ us-east-2 = "secondary"
     fn unknown_key_names_line_column_and_suggestion() {
         let text = VALID.replace("alarm_prefix =", "alarm_prefx =");
         let message = error_of(&text);
-        assert!(message.starts_with("drtui.toml:8:1: unknown field `alarm_prefx`"), "{message}");
-        assert!(message.contains("did you mean `alarm_prefix`?"), "{message}");
+        assert!(
+            message.starts_with("drtui.toml:8:1: unknown field `alarm_prefx`"),
+            "{message}"
+        );
+        assert!(
+            message.contains("did you mean `alarm_prefix`?"),
+            "{message}"
+        );
     }
 
     #[test]
     fn bad_duration_points_at_the_value() {
         let message = error_of(&VALID.replace("\"5s\"", "\"soon\""));
-        assert!(message.starts_with("drtui.toml:9:17: `soon` is not a positive duration"), "{message}");
+        assert!(
+            message.starts_with("drtui.toml:9:17: `soon` is not a positive duration"),
+            "{message}"
+        );
     }
 
     #[test]
@@ -447,20 +512,29 @@ us-east-2 = "secondary"
     #[test]
     fn missing_cluster_for_a_region_is_reported() {
         let message = error_of(&VALID.replace("us-east-2 = \"payment-secondary-prod\"\n", ""));
-        assert!(message.contains("`clusters` has no entry for region us-east-2"), "{message}");
-        assert!(message.starts_with("drtui.toml:12:"), "{message}");
+        assert!(
+            message.contains("`clusters` has no entry for region us-east-2"),
+            "{message}"
+        );
+        assert!(message.starts_with("drtui.toml:11:1:"), "{message}");
     }
 
     #[test]
     fn same_region_twice_and_bad_region_names_are_rejected() {
-        assert!(error_of(&VALID.replace("secondary = \"us-east-2\"", "secondary = \"us-east-1\"")).contains("different region"));
+        assert!(
+            error_of(&VALID.replace("secondary = \"us-east-2\"", "secondary = \"us-east-1\""))
+                .contains("different region")
+        );
         let message = error_of(&VALID.replace("primary = \"us-east-1\"", "primary = \"virginia\""));
-        assert!(message.starts_with("drtui.toml:3:11: `virginia` is not an AWS region name"), "{message}");
+        assert!(
+            message.starts_with("drtui.toml:3:11: `virginia` is not an AWS region name"),
+            "{message}"
+        );
     }
 
     #[test]
     fn demo_name_is_reserved() {
-        assert!(error_of(&VALID.replace("[pairs.prod]", "[pairs.demo]")).contains("reserved"));
+        assert!(error_of(&VALID.replace("pairs.prod", "pairs.demo")).contains("reserved"));
     }
 
     #[test]

@@ -3,10 +3,12 @@
 //! Data flows one way: backend -> poll -> model -> (readiness, tui render, status output).
 
 pub mod backend;
+pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod model;
-pub mod readiness;
 pub mod poll;
+pub mod readiness;
 pub mod report;
 pub mod text;
+pub mod tui;

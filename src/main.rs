@@ -1,1 +1,239 @@
-fn main() {}
+//! drtui binary: error reporting, logging, and the choice of command.
+
+use std::io::IsTerminal;
+use std::process::ExitCode;
+use std::sync::Arc;
+
+use clap::{CommandFactory, Parser};
+use color_eyre::eyre::{Result, WrapErr, eyre};
+
+use drtui::backend::StatusBackend;
+use drtui::backend::sim::{SimBackend, SimOptions};
+use drtui::cli::{Cli, Command, Format, GlobalArgs};
+use drtui::clock::{Clock, SystemClock};
+use drtui::config::{self, BackendKind, ConfigError, RegionPair};
+use drtui::{poll, readiness, report, tui};
+
+/// Bad usage or input: reported plainly, exit code 2.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+struct UsageError(String);
+
+const EXIT_FAILURE: u8 = 1;
+const EXIT_USAGE: u8 = 2;
+const EXIT_INCOMPLETE: u8 = 3;
+
+fn main() -> ExitCode {
+    if let Err(error) = color_eyre::install() {
+        eprintln!("drtui: cannot install error reporting: {error}");
+    }
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(error) => {
+            // clap exits 0 for --help/--version and 2 for usage errors.
+            let _ = error.print();
+            return ExitCode::from(if error.use_stderr() { EXIT_USAGE } else { 0 });
+        }
+    };
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            eprintln!("drtui: cannot start the async runtime: {error}");
+            return ExitCode::from(EXIT_FAILURE);
+        }
+    };
+    let outcome = runtime.block_on(run(cli));
+    // Pollers of a hung region may still be waiting; do not wait for them.
+    runtime.shutdown_background();
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(report) if is_usage(&report) => {
+            eprintln!("drtui: error: {report}");
+            ExitCode::from(EXIT_USAGE)
+        }
+        Err(report) => {
+            eprintln!("drtui: {report:?}");
+            ExitCode::from(EXIT_FAILURE)
+        }
+    }
+}
+
+fn is_usage(report: &color_eyre::Report) -> bool {
+    report.downcast_ref::<ConfigError>().is_some() || report.downcast_ref::<UsageError>().is_some()
+}
+
+async fn run(cli: Cli) -> Result<u8> {
+    let global = &cli.global;
+    init_logging(global)?;
+    match &cli.command {
+        Some(Command::Completions { shell }) => {
+            clap_complete::generate(*shell, &mut Cli::command(), "drtui", &mut std::io::stdout());
+            Ok(0)
+        }
+        Some(Command::Pairs) => {
+            let catalog = config::load_catalog(global.config.as_deref())?;
+            print!("{}", pairs_table(&catalog));
+            Ok(0)
+        }
+        Some(Command::Status { format, watch }) => {
+            let pair = select_pair(global)?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let (backend, _) = open_backend(&pair, global, &clock)?;
+            status(&pair, backend.as_ref(), clock.as_ref(), *format, *watch).await
+        }
+        None => {
+            if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+                return Err(UsageError(format!(
+                    "the dashboard needs an interactive terminal; for scripts use `drtui status --region-pair {}`",
+                    global.region_pair
+                ))
+                .into());
+            }
+            let pair = select_pair(global)?;
+            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let (backend, simulator) = open_backend(&pair, global, &clock)?;
+            tui::run(tui::Dashboard {
+                pair,
+                backend,
+                simulator,
+                clock,
+                read_only: global.read_only,
+                color: !(global.no_color
+                    || std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())),
+            })
+            .await?;
+            Ok(0)
+        }
+    }
+}
+
+fn init_logging(global: &GlobalArgs) -> Result<()> {
+    let Some(path) = &global.log_file else {
+        return Ok(());
+    };
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)
+        .map_err(|error| UsageError(format!("cannot open log file {}: {error}", path.display())))?;
+    let filter = tracing_subscriber::EnvFilter::try_from_env("DRTUI_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_ansi(false)
+        .with_writer(std::sync::Mutex::new(file))
+        .try_init()
+        .map_err(|error| eyre!("cannot start logging: {error}"))?;
+    tracing::info!(version = env!("CARGO_PKG_VERSION"), "drtui started");
+    Ok(())
+}
+
+fn select_pair(global: &GlobalArgs) -> Result<RegionPair> {
+    let catalog = config::load_catalog(global.config.as_deref())?;
+    let pair = catalog.get(&global.region_pair)?.clone();
+    if !global.scenario.is_empty() && !pair.is_demo() {
+        return Err(UsageError(format!(
+            "--scenario injects simulated faults and works only with --region-pair {}",
+            config::DEMO_PAIR
+        ))
+        .into());
+    }
+    Ok(pair)
+}
+
+type Backends = (Arc<dyn StatusBackend>, Option<Arc<SimBackend>>);
+
+fn open_backend(
+    pair: &RegionPair,
+    global: &GlobalArgs,
+    clock: &Arc<dyn Clock>,
+) -> Result<Backends> {
+    match pair.backend {
+        BackendKind::Simulator => {
+            let options = SimOptions {
+                seed: global.seed,
+                scenario: global.scenario.clone(),
+                ..SimOptions::default()
+            };
+            let sim = Arc::new(SimBackend::new(pair, Arc::clone(clock), &options));
+            Ok((Arc::clone(&sim) as Arc<dyn StatusBackend>, Some(sim)))
+        }
+        BackendKind::Aws => Err(eyre!(
+            "pair `{}` needs the AWS backend, which this build of drtui does not include yet; \
+             use --region-pair {} for the simulator",
+            pair.name,
+            config::DEMO_PAIR
+        )),
+    }
+}
+
+async fn status(
+    pair: &RegionPair,
+    backend: &dyn StatusBackend,
+    clock: &dyn Clock,
+    format: Format,
+    watch: bool,
+) -> Result<u8> {
+    let mut snapshot = pair.empty_snapshot();
+    loop {
+        for update in poll::poll_once(backend, clock, pair.call_timeout).await {
+            snapshot.apply(update);
+        }
+        let now = clock.now();
+        let readiness = readiness::assess(&snapshot, now, &pair.policy());
+        let report = report::build(pair, &snapshot, &readiness, now);
+        let output = match (format, watch) {
+            (Format::Json, true) => serde_json::to_string(&report)? + "\n",
+            (Format::Json, false) => serde_json::to_string_pretty(&report)? + "\n",
+            (Format::Text, _) => report::render_text(&report),
+        };
+        let clear = watch && format == Format::Text && std::io::stdout().is_terminal();
+        print!("{}{output}", if clear { "\x1b[2J\x1b[H" } else { "" });
+        use std::io::Write as _;
+        std::io::stdout()
+            .flush()
+            .wrap_err("cannot write to stdout")?;
+        if !watch {
+            return Ok(if report.complete { 0 } else { EXIT_INCOMPLETE });
+        }
+        tokio::select! {
+            _ = tokio::time::sleep(pair.poll_interval) => {}
+            _ = tokio::signal::ctrl_c() => return Ok(0),
+        }
+    }
+}
+
+fn pairs_table(catalog: &config::PairCatalog) -> String {
+    let mut out = format!(
+        "{:<16} {:<12} {:<12} {:<10} {}\n",
+        "PAIR", "PRIMARY", "SECONDARY", "BACKEND", "DEFINED IN"
+    );
+    for pair in &catalog.pairs {
+        let backend = match pair.backend {
+            BackendKind::Simulator => "simulator",
+            BackendKind::Aws => "aws",
+        };
+        out.push_str(&format!(
+            "{:<16} {:<12} {:<12} {:<10} {}\n",
+            drtui::text::sanitize(&pair.name),
+            pair.primary,
+            pair.secondary,
+            backend,
+            pair.origin
+        ));
+    }
+    if catalog.file.is_none() {
+        let default = config::default_config_path().map_or_else(
+            || "(no config dir on this platform)".to_owned(),
+            |path| path.display().to_string(),
+        );
+        out.push_str(&format!(
+            "\nNo config file loaded (looked for {default}; see drtui.example.toml).\n"
+        ));
+    }
+    out
+}

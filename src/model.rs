@@ -498,7 +498,10 @@ impl Snapshot {
     }
 
     /// Health checks that probe the given region's endpoint.
-    pub fn health_checks_for<'a>(&'a self, region: &'a str) -> impl Iterator<Item = &'a HealthCheck> + 'a {
+    pub fn health_checks_for<'a>(
+        &'a self,
+        region: &'a str,
+    ) -> impl Iterator<Item = &'a HealthCheck> + 'a {
         self.health_checks
             .value
             .iter()

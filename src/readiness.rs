@@ -99,7 +99,11 @@ pub fn assess(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Readiness
         dns_weights(snapshot, now, policy),
         data_fresh(snapshot, now, policy),
     ];
-    let worst = checks.iter().map(|check| check.status).max().unwrap_or(CheckStatus::Pass);
+    let worst = checks
+        .iter()
+        .map(|check| check.status)
+        .max()
+        .unwrap_or(CheckStatus::Pass);
     let verdict = match worst {
         CheckStatus::Pass => Verdict::Ready,
         CheckStatus::Warn => Verdict::Degraded,
@@ -140,18 +144,27 @@ fn secondary_cluster_available(snapshot: &Snapshot, now: Timestamp, policy: &Pol
     const ID: &str = "secondary_cluster_available";
     let region = snapshot.region(Role::Secondary);
     match region.aurora.usable(now, policy.stale_after) {
-        Some(cluster) if cluster.status == "available" => {
-            check(ID, CheckStatus::Pass, format!("{} is available", cluster.cluster_id))
-        }
+        Some(cluster) if cluster.status == "available" => check(
+            ID,
+            CheckStatus::Pass,
+            format!("{} is available", cluster.cluster_id),
+        ),
         Some(cluster) => check(
             ID,
             CheckStatus::Fail,
-            format!("{} is {}, not available", cluster.cluster_id, cluster.status),
+            format!(
+                "{} is {}, not available",
+                cluster.cluster_id, cluster.status
+            ),
         ),
         None => check(
             ID,
             CheckStatus::Fail,
-            format!("status of {} unknown{}", region.cluster_id, error_suffix(region.aurora.error.as_ref())),
+            format!(
+                "status of {} unknown{}",
+                region.cluster_id,
+                error_suffix(region.aurora.error.as_ref())
+            ),
         ),
     }
 }
@@ -163,24 +176,36 @@ fn writer_in_primary(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Ch
         return check(
             ID,
             CheckStatus::Warn,
-            format!("global cluster state unknown{}", error_suffix(snapshot.global_cluster.error.as_ref())),
+            format!(
+                "global cluster state unknown{}",
+                error_suffix(snapshot.global_cluster.error.as_ref())
+            ),
         );
     };
     if let Some(state) = &global.failover_state {
         return check(
             ID,
             CheckStatus::Fail,
-            format!("a failover/switchover is already in progress ({})", state.status),
+            format!(
+                "a failover/switchover is already in progress ({})",
+                state.status
+            ),
         );
     }
     match global.writer_region() {
-        Some(region) if region == primary => check(ID, CheckStatus::Pass, format!("writer is in {region}")),
+        Some(region) if region == primary => {
+            check(ID, CheckStatus::Pass, format!("writer is in {region}"))
+        }
         Some(region) => check(
             ID,
             CheckStatus::Fail,
             format!("writer is already in {region}; failing over again needs failback first"),
         ),
-        None => check(ID, CheckStatus::Fail, format!("{} has no writer", global.id)),
+        None => check(
+            ID,
+            CheckStatus::Fail,
+            format!("{} has no writer", global.id),
+        ),
     }
 }
 
@@ -191,30 +216,53 @@ fn replication_lag(lag_ms: Option<f64>, policy: &Policy) -> Check {
         Some(lag) if lag <= budget_ms => check(
             ID,
             CheckStatus::Pass,
-            format!("lag {} within RPO budget {}", format_ms(lag), format_ms(budget_ms)),
+            format!(
+                "lag {} within RPO budget {}",
+                format_ms(lag),
+                format_ms(budget_ms)
+            ),
         ),
         Some(lag) => check(
             ID,
             CheckStatus::Warn,
-            format!("lag {} exceeds RPO budget {}: a failover now loses that much", format_ms(lag), format_ms(budget_ms)),
+            format!(
+                "lag {} exceeds RPO budget {}: a failover now loses that much",
+                format_ms(lag),
+                format_ms(budget_ms)
+            ),
         ),
-        None => check(ID, CheckStatus::Warn, "replication lag unknown: data at risk cannot be measured"),
+        None => check(
+            ID,
+            CheckStatus::Warn,
+            "replication lag unknown: data at risk cannot be measured",
+        ),
     }
 }
 
 fn secondary_health_checks(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
     const ID: &str = "secondary_health_checks";
-    if snapshot.health_checks.usable(now, policy.stale_after).is_none() {
+    if snapshot
+        .health_checks
+        .usable(now, policy.stale_after)
+        .is_none()
+    {
         return check(
             ID,
             CheckStatus::Warn,
-            format!("health check state unknown{}", error_suffix(snapshot.health_checks.error.as_ref())),
+            format!(
+                "health check state unknown{}",
+                error_suffix(snapshot.health_checks.error.as_ref())
+            ),
         );
     }
     let region = &snapshot.region(Role::Secondary).region;
     let checks: Vec<_> = snapshot.health_checks_for(region).collect();
     if checks.is_empty() {
-        return check(ID, CheckStatus::Warn, format!("no health check probes {region}"));
+        return check(
+            ID,
+            CheckStatus::Warn,
+            format!("no health check probes {region}"),
+        );
     }
     let unhealthy: Vec<&str> = checks
         .iter()
@@ -222,9 +270,17 @@ fn secondary_health_checks(snapshot: &Snapshot, now: Timestamp, policy: &Policy)
         .map(|check| check.id.as_str())
         .collect();
     if unhealthy.is_empty() {
-        check(ID, CheckStatus::Pass, format!("{} of {} healthy in {region}", checks.len(), checks.len()))
+        check(
+            ID,
+            CheckStatus::Pass,
+            format!("{} of {} healthy in {region}", checks.len(), checks.len()),
+        )
     } else {
-        check(ID, CheckStatus::Fail, format!("not healthy in {region}: {}", unhealthy.join(", ")))
+        check(
+            ID,
+            CheckStatus::Fail,
+            format!("not healthy in {region}: {}", unhealthy.join(", ")),
+        )
     }
 }
 
@@ -239,15 +295,27 @@ fn secondary_alarms_quiet(snapshot: &Snapshot, now: Timestamp, policy: &Policy) 
                 .map(|alarm| alarm.name.as_str())
                 .collect();
             if firing.is_empty() {
-                check(ID, CheckStatus::Pass, format!("no alarm firing in {}", region.region))
+                check(
+                    ID,
+                    CheckStatus::Pass,
+                    format!("no alarm firing in {}", region.region),
+                )
             } else {
-                check(ID, CheckStatus::Warn, format!("firing in {}: {}", region.region, firing.join(", ")))
+                check(
+                    ID,
+                    CheckStatus::Warn,
+                    format!("firing in {}: {}", region.region, firing.join(", ")),
+                )
             }
         }
         None => check(
             ID,
             CheckStatus::Warn,
-            format!("alarms of {} unknown{}", region.region, error_suffix(region.alarms.error.as_ref())),
+            format!(
+                "alarms of {} unknown{}",
+                region.region,
+                error_suffix(region.alarms.error.as_ref())
+            ),
         ),
     }
 }
@@ -255,15 +323,30 @@ fn secondary_alarms_quiet(snapshot: &Snapshot, now: Timestamp, policy: &Policy) 
 fn failover_state_machine(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
     const ID: &str = "failover_state_machine";
     if !policy.state_machine_configured {
-        return check(ID, CheckStatus::Warn, "no failover state machine configured: weights will be set directly");
+        return check(
+            ID,
+            CheckStatus::Warn,
+            "no failover state machine configured: weights will be set directly",
+        );
     }
     match snapshot.state_machine.usable(now, policy.stale_after) {
-        Some(Some(machine)) => check(ID, CheckStatus::Pass, format!("{} present", short_arn(&machine.arn))),
-        Some(None) => check(ID, CheckStatus::Warn, "configured state machine not found: weights will be set directly"),
+        Some(Some(machine)) => check(
+            ID,
+            CheckStatus::Pass,
+            format!("{} present", short_arn(&machine.arn)),
+        ),
+        Some(None) => check(
+            ID,
+            CheckStatus::Warn,
+            "configured state machine not found: weights will be set directly",
+        ),
         None => check(
             ID,
             CheckStatus::Warn,
-            format!("state machine unknown{}", error_suffix(snapshot.state_machine.error.as_ref())),
+            format!(
+                "state machine unknown{}",
+                error_suffix(snapshot.state_machine.error.as_ref())
+            ),
         ),
     }
 }
@@ -274,14 +357,34 @@ fn dns_weights(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
         return check(
             ID,
             CheckStatus::Warn,
-            format!("DNS weights unknown{}", error_suffix(snapshot.dns.error.as_ref())),
+            format!(
+                "DNS weights unknown{}",
+                error_suffix(snapshot.dns.error.as_ref())
+            ),
         );
     };
-    let weight = |role: Role| dns.weights.get(&snapshot.region(role).region).copied().flatten();
+    let weight = |role: Role| {
+        dns.weights
+            .get(&snapshot.region(role).region)
+            .copied()
+            .flatten()
+    };
     match (weight(Role::Primary), weight(Role::Secondary)) {
-        (Some(p), Some(0)) if p > 0 => check(ID, CheckStatus::Pass, format!("all traffic to primary ({p}/0)")),
-        (Some(p), Some(s)) => check(ID, CheckStatus::Warn, format!("traffic is split {p}/{s}, expected all on primary")),
-        _ => check(ID, CheckStatus::Warn, format!("weighted records for {} incomplete", dns.record_name)),
+        (Some(p), Some(0)) if p > 0 => check(
+            ID,
+            CheckStatus::Pass,
+            format!("all traffic to primary ({p}/0)"),
+        ),
+        (Some(p), Some(s)) => check(
+            ID,
+            CheckStatus::Warn,
+            format!("traffic is split {p}/{s}, expected all on primary"),
+        ),
+        _ => check(
+            ID,
+            CheckStatus::Warn,
+            format!("weighted records for {} incomplete", dns.record_name),
+        ),
     }
 }
 
@@ -304,7 +407,11 @@ fn data_fresh(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
         })
         .collect();
     if not_fresh.is_empty() {
-        check(ID, CheckStatus::Pass, "every source answered within the last polls")
+        check(
+            ID,
+            CheckStatus::Pass,
+            "every source answered within the last polls",
+        )
     } else {
         check(ID, CheckStatus::Warn, not_fresh.join(", "))
     }
@@ -318,15 +425,21 @@ fn primary_healthy(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> bool
         .aurora
         .usable(now, policy.stale_after)
         .is_some_and(|cluster| cluster.status == "available");
-    let checks_ok = snapshot.health_checks.usable(now, policy.stale_after).is_some() && {
-        let mut checks = snapshot.health_checks_for(&primary.region).peekable();
-        checks.peek().is_some() && checks.all(|check| check.healthy == Some(true))
-    };
+    let checks_ok = snapshot
+        .health_checks
+        .usable(now, policy.stale_after)
+        .is_some()
+        && {
+            let mut checks = snapshot.health_checks_for(&primary.region).peekable();
+            checks.peek().is_some() && checks.all(|check| check.healthy == Some(true))
+        };
     cluster_ok && checks_ok
 }
 
 fn error_suffix(error: Option<&crate::model::FetchFailure>) -> String {
-    error.map(|error| format!(": {}", error.message)).unwrap_or_default()
+    error
+        .map(|error| format!(": {}", error.message))
+        .unwrap_or_default()
 }
 
 fn short_arn(arn: &str) -> &str {

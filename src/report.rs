@@ -93,7 +93,12 @@ fn rfc3339(at: Timestamp) -> String {
 }
 
 /// Builds the report. Only values recent enough to trust appear; the rest are `null`.
-pub fn build(pair: &RegionPair, snapshot: &Snapshot, readiness: &Readiness, now: Timestamp) -> StatusReport {
+pub fn build(
+    pair: &RegionPair,
+    snapshot: &Snapshot,
+    readiness: &Readiness,
+    now: Timestamp,
+) -> StatusReport {
     let max_age = pair.stale_after();
     let regions = Role::BOTH
         .iter()
@@ -128,11 +133,19 @@ pub fn build(pair: &RegionPair, snapshot: &Snapshot, readiness: &Readiness, now:
                 aurora: AuroraReport {
                     cluster_id: region.cluster_id.clone(),
                     is_writer: snapshot.is_writer(role),
-                    status: region.aurora.usable(now, max_age).map(|cluster| cluster.status.clone()),
-                    replication_lag_ms: metrics.as_ref().and_then(|metrics| metrics.replication_lag_ms),
+                    status: region
+                        .aurora
+                        .usable(now, max_age)
+                        .map(|cluster| cluster.status.clone()),
+                    replication_lag_ms: metrics
+                        .as_ref()
+                        .and_then(|metrics| metrics.replication_lag_ms),
                 },
                 health_checks: match snapshot.health_checks.usable(now, max_age) {
-                    Some(_) => snapshot.health_checks_for(&region.region).cloned().collect(),
+                    Some(_) => snapshot
+                        .health_checks_for(&region.region)
+                        .cloned()
+                        .collect(),
                     None => Vec::new(),
                 },
                 alarms: region
@@ -148,7 +161,11 @@ pub fn build(pair: &RegionPair, snapshot: &Snapshot, readiness: &Readiness, now:
                     })
                     .collect(),
                 metrics,
-                stacks: region.stacks.usable(now, max_age).cloned().unwrap_or_default(),
+                stacks: region
+                    .stacks
+                    .usable(now, max_age)
+                    .cloned()
+                    .unwrap_or_default(),
                 errors,
                 data_age_s,
             }
@@ -156,7 +173,10 @@ pub fn build(pair: &RegionPair, snapshot: &Snapshot, readiness: &Readiness, now:
         .collect();
     let global = snapshot.global_cluster.usable(now, max_age);
     let dns = snapshot.dns.usable(now, max_age);
-    let machine = snapshot.state_machine.usable(now, max_age).and_then(Option::as_ref);
+    let machine = snapshot
+        .state_machine
+        .usable(now, max_age)
+        .and_then(Option::as_ref);
     StatusReport {
         pair: snapshot.pair.clone(),
         taken_at: rfc3339(now),
@@ -181,7 +201,9 @@ pub fn build(pair: &RegionPair, snapshot: &Snapshot, readiness: &Readiness, now:
         },
         failover_state_machine: StateMachineReport {
             arn: pair.state_machine.clone(),
-            last_execution: machine.and_then(|machine| machine.executions.first()).map(execution_report),
+            last_execution: machine
+                .and_then(|machine| machine.executions.first())
+                .map(execution_report),
         },
         readiness: readiness.clone(),
     }
@@ -212,33 +234,57 @@ pub fn render_text(report: &StatusReport) -> String {
         "drtui status: {} at {}{}",
         sanitize(&report.pair),
         report.taken_at,
-        if report.complete { "" } else { " (INCOMPLETE: some sources failed)" }
+        if report.complete {
+            ""
+        } else {
+            " (INCOMPLETE: some sources failed)"
+        }
     );
     let _ = writeln!(
         out,
         "VERDICT {}  recommended: {}  data at risk: {}\n",
         readiness.verdict.as_str().to_uppercase(),
-        readiness.recommended_runbook.map_or("none", |runbook| runbook.as_str()),
-        readiness.data_at_risk_ms.map_or_else(|| "unknown".to_owned(), format_ms),
+        readiness
+            .recommended_runbook
+            .map_or("none", |runbook| runbook.as_str()),
+        readiness
+            .data_at_risk_ms
+            .map_or_else(|| "unknown".to_owned(), format_ms),
     );
     let columns: Vec<&RegionReport> = report.regions.iter().collect();
+    let width = columns
+        .iter()
+        .map(|region| region.aurora.cluster_id.chars().count() + 28)
+        .max()
+        .unwrap_or(34);
     let row = |out: &mut String, label: &str, cell: &dyn Fn(&RegionReport) -> String| {
         let _ = write!(out, "{label:<18}");
         for region in &columns {
-            let _ = write!(out, "{:<34}", sanitize(&cell(region)));
+            let _ = write!(out, "{:<width$}", sanitize(&cell(region)));
         }
+        let trimmed = out.trim_end_matches(' ').len();
+        out.truncate(trimmed);
         out.push('\n');
     };
-    row(&mut out, "", &|region| format!("{} ({})", region.region, region.configured_role.as_str()));
+    row(&mut out, "", &|region| {
+        format!("{} ({})", region.region, region.configured_role.as_str())
+    });
     row(&mut out, "Aurora", &|region| {
         let role = match region.aurora.is_writer {
             Some(true) => "writer",
             Some(false) => "reader",
             None => "role unknown",
         };
-        format!("{} {}, {role}", region.aurora.cluster_id, or_unknown(region.aurora.status.clone()))
+        format!(
+            "{} {}, {role}",
+            region.aurora.cluster_id,
+            or_unknown(region.aurora.status.clone())
+        )
     });
-    row(&mut out, "Replication lag", &|region| match (region.aurora.is_writer, region.aurora.replication_lag_ms) {
+    row(&mut out, "Replication lag", &|region| match (
+        region.aurora.is_writer,
+        region.aurora.replication_lag_ms,
+    ) {
         (_, Some(lag)) => format_ms(lag),
         (Some(true), None) => "n/a (writer)".to_owned(),
         _ => "unknown".to_owned(),
@@ -264,9 +310,14 @@ pub fn render_text(report: &StatusReport) -> String {
             .collect::<Vec<_>>()
             .join(", ")
     });
-    row(&mut out, "API 5XX rate", &|region| pct(region.metrics.as_ref().and_then(|m| m.api_5xx_rate_pct)));
+    row(&mut out, "API 5XX rate", &|region| {
+        pct(region.metrics.as_ref().and_then(|m| m.api_5xx_rate_pct))
+    });
     row(&mut out, "Lambda error rate", &|region| {
-        pct(region.metrics.as_ref().and_then(|m| m.lambda_error_rate_pct))
+        pct(region
+            .metrics
+            .as_ref()
+            .and_then(|m| m.lambda_error_rate_pct))
     });
     row(&mut out, "DB connections", &|region| {
         region
@@ -296,17 +347,31 @@ pub fn render_text(report: &StatusReport) -> String {
         if total == 0 {
             return "none known".to_owned();
         }
-        let complete = region.stacks.iter().filter(|stack| stack.status.ends_with("_COMPLETE")).count();
+        let complete = region
+            .stacks
+            .iter()
+            .filter(|stack| stack.status.ends_with("_COMPLETE"))
+            .count();
         format!("{complete}/{total} complete")
     });
     let weights = report
         .dns
         .weights
         .iter()
-        .map(|(region, weight)| format!("{region} {}", weight.map_or_else(|| "unknown".to_owned(), |w| w.to_string())))
+        .map(|(region, weight)| {
+            format!(
+                "{region} {}",
+                weight.map_or_else(|| "unknown".to_owned(), |w| w.to_string())
+            )
+        })
         .collect::<Vec<_>>()
         .join(", ");
-    let _ = writeln!(out, "\nDNS {}: {}", sanitize(&report.dns.record_name), weights);
+    let _ = writeln!(
+        out,
+        "\nDNS {}: {}",
+        sanitize(&report.dns.record_name),
+        weights
+    );
     let _ = writeln!(
         out,
         "Global cluster {}: writer {}{}",
@@ -348,10 +413,14 @@ pub fn render_text(report: &StatusReport) -> String {
         .regions
         .iter()
         .flat_map(|region| {
-            region
-                .errors
-                .iter()
-                .map(move |error| format!("  {} {}: {}", region.region, error.source, sanitize(&error.message)))
+            region.errors.iter().map(move |error| {
+                format!(
+                    "  {} {}: {}",
+                    region.region,
+                    error.source,
+                    sanitize(&error.message)
+                )
+            })
         })
         .collect();
     if !errors.is_empty() {

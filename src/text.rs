@@ -23,6 +23,9 @@ mod tests {
     #[test]
     fn control_characters_never_pass() {
         assert_eq!(sanitize("ok name"), "ok name");
-        assert_eq!(sanitize("a\x1b[2Jb\nc\u{9b}d"), "a\u{fffd}[2Jb\u{fffd}c\u{fffd}d");
+        assert_eq!(
+            sanitize("a\x1b[2Jb\nc\u{9b}d"),
+            "a\u{fffd}[2Jb\u{fffd}c\u{fffd}d"
+        );
     }
 }

@@ -9,6 +9,9 @@ use std::time::Duration;
 
 use crate::model::{Source, SourceData};
 
+/// Route 53's control plane (and its health-check metrics) live here whatever the pair.
+pub const ROUTE53_CONTROL_REGION: &str = "us-east-1";
+
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why a fetch failed, as the backend saw it.

@@ -34,7 +34,11 @@ const TRAFFIC_RPM: f64 = 1_200.0;
 /// Canary traffic a region receives at weight 0, per minute.
 const CANARY_RPM: f64 = 30.0;
 
-pub const LAMBDA_FUNCTIONS: [&str; 3] = ["payment-validation", "transaction-processing", "notification"];
+pub const LAMBDA_FUNCTIONS: [&str; 3] = [
+    "payment-validation",
+    "transaction-processing",
+    "notification",
+];
 
 /// The four reference alarms: metric, threshold, and how to read the threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -73,7 +77,9 @@ impl AlarmKind {
 
     fn describe(self, value: f64) -> String {
         match self {
-            AlarmKind::ReplicationLag => format!("replication lag {:.1} s (threshold 10 s)", value / 1000.0),
+            AlarmKind::ReplicationLag => {
+                format!("replication lag {:.1} s (threshold 10 s)", value / 1000.0)
+            }
             AlarmKind::LambdaErrorRate => format!("Lambda error rate {value:.2} % (threshold 5 %)"),
             AlarmKind::Api5xxRate => format!("API 5XX rate {value:.2} % (threshold 1 %)"),
             AlarmKind::DbConnections => format!("{value:.0} DB connections (threshold 100)"),
@@ -148,21 +154,36 @@ impl Simulation {
     pub fn new(pair: &RegionPair, seed: u64, start: Timestamp) -> Self {
         let region = |role: Role| SimRegion {
             cluster_status: "available".to_owned(),
-            checkers: vec![Checker { healthy: true, streak: 0 }; CHECKERS],
+            checkers: vec![
+                Checker {
+                    healthy: true,
+                    streak: 0
+                };
+                CHECKERS
+            ],
             figures: Figures::default(),
             history: VecDeque::with_capacity(HISTORY_LEN),
             alarms: AlarmKind::ALL
                 .iter()
-                .map(|&kind| SimAlarm {
-                    kind,
-                    state: if kind == AlarmKind::ReplicationLag && role == Role::Primary {
-                        AlarmState::InsufficientData
-                    } else {
-                        AlarmState::Ok
-                    },
-                    since: start - ChronoDuration::days(3),
-                    reason: "Threshold Crossed: datapoints were not breaching the threshold".to_owned(),
-                    streak: 0,
+                .map(|&kind| {
+                    let no_data = kind == AlarmKind::ReplicationLag && role == Role::Primary;
+                    SimAlarm {
+                        kind,
+                        state: if no_data {
+                            AlarmState::InsufficientData
+                        } else {
+                            AlarmState::Ok
+                        },
+                        since: start - ChronoDuration::days(3),
+                        reason: if no_data {
+                            "Insufficient Data: the writer region publishes no replication lag"
+                                .to_owned()
+                        } else {
+                            "Threshold Crossed: datapoints were not breaching the threshold"
+                                .to_owned()
+                        },
+                        streak: 0,
+                    }
                 })
                 .collect(),
         };
@@ -342,7 +363,8 @@ impl Simulation {
         let volumes = [1.0, 0.97, 0.95];
         let base_durations = [45.0, 120.0, 30.0];
         let lambda_invocations = volumes.map(|volume| (requests_per_min * volume).round());
-        let lambda_errors = lambda_invocations.map(|invocations| (invocations * error_fraction).round());
+        let lambda_errors =
+            lambda_invocations.map(|invocations| (invocations * error_fraction).round());
         let lambda_duration_ms = base_durations.map(|duration| duration * slowdown);
         let db_connections = if outage {
             jitter(0.0, 2.0)
@@ -389,7 +411,8 @@ impl Simulation {
         let region = &self.regions[role.index()];
         let figures = &region.figures;
         let is_reader = role != self.writer;
-        let column = |pick: fn(&(f64, f64, f64)) -> f64| region.history.iter().map(pick).collect::<Vec<_>>();
+        let column =
+            |pick: fn(&(f64, f64, f64)) -> f64| region.history.iter().map(pick).collect::<Vec<_>>();
         RegionMetrics {
             api_requests_per_min: Some(figures.requests_per_min),
             api_latency_ms: Some(figures.latency_ms),
@@ -411,7 +434,11 @@ impl Simulation {
             replication_lag_ms: is_reader.then_some(self.lag_ms.round()),
             history: MetricHistory {
                 period_s: PERIOD_S as u64,
-                replication_lag_ms: if is_reader { column(|sample| sample.0) } else { Vec::new() },
+                replication_lag_ms: if is_reader {
+                    column(|sample| sample.0)
+                } else {
+                    Vec::new()
+                },
                 api_5xx_rate_pct: column(|sample| sample.1),
                 lambda_error_rate_pct: column(|sample| sample.2),
             },
@@ -424,7 +451,11 @@ impl Simulation {
             .alarms
             .iter()
             .map(|alarm| Alarm {
-                name: format!("{}-{region}-{}", self.pair.alarm_prefix, alarm.kind.suffix()),
+                name: format!(
+                    "{}-{region}-{}",
+                    self.pair.alarm_prefix,
+                    alarm.kind.suffix()
+                ),
                 state: alarm.state.clone(),
                 reason: alarm.reason.clone(),
                 since: Some(alarm.since),
@@ -464,7 +495,12 @@ impl Simulation {
             record_name: self.pair.record_name.clone(),
             weights: Role::BOTH
                 .iter()
-                .map(|&role| (self.pair.region(role).to_owned(), Some(self.weights[role.index()])))
+                .map(|&role| {
+                    (
+                        self.pair.region(role).to_owned(),
+                        Some(self.weights[role.index()]),
+                    )
+                })
                 .collect::<BTreeMap<_, _>>(),
         }
     }
@@ -495,7 +531,7 @@ impl Simulation {
     pub fn state_machine(&self) -> Option<StateMachineStatus> {
         let arn = self.pair.state_machine.clone()?;
         let mut executions = self.executions.clone();
-        executions.sort_by(|a, b| b.started_at.cmp(&a.started_at));
+        executions.sort_by_key(|execution| std::cmp::Reverse(execution.started_at));
         Some(StateMachineStatus { arn, executions })
     }
 }
@@ -505,12 +541,17 @@ fn evaluate_alarm(alarm: &mut SimAlarm, value: Option<f64>, now: Timestamp) {
         if alarm.state != AlarmState::InsufficientData {
             alarm.state = AlarmState::InsufficientData;
             alarm.since = now;
-            alarm.reason = "Insufficient Data: no datapoints were received".to_owned();
+            alarm.reason =
+                "Insufficient Data: the writer region publishes no replication lag".to_owned();
         }
         return;
     };
     let breaching = value > alarm.kind.threshold();
-    let target = if breaching { AlarmState::Alarm } else { AlarmState::Ok };
+    let target = if breaching {
+        AlarmState::Alarm
+    } else {
+        AlarmState::Ok
+    };
     if alarm.state == target {
         alarm.streak = 0;
         return;
@@ -520,7 +561,11 @@ fn evaluate_alarm(alarm: &mut SimAlarm, value: Option<f64>, now: Timestamp) {
         alarm.state = target;
         alarm.since = now;
         alarm.streak = 0;
-        let verb = if breaching { "breaching" } else { "not breaching" };
+        let verb = if breaching {
+            "breaching"
+        } else {
+            "not breaching"
+        };
         alarm.reason = format!(
             "Threshold Crossed: {ALARM_PERIODS} datapoints were {verb} the threshold; latest: {}",
             alarm.kind.describe(value)

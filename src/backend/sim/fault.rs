@@ -48,13 +48,21 @@ impl Fault {
 
     pub fn description(self) -> &'static str {
         match self {
-            Fault::PrimaryOutage => "primary region outage: API down, health checks failing, replication stalled",
+            Fault::PrimaryOutage => {
+                "primary region outage: API down, health checks failing, replication stalled"
+            }
             Fault::LagSpike => "replication lag spike to 30-45 s",
             Fault::Api5xxBurst => "burst of API 5XX errors in the primary (3-6 %)",
-            Fault::SecondaryDegraded => "secondary degraded: health checks failing, DB connections saturated",
-            Fault::ThrottledControlPlane => "control-plane APIs throttled (about half the calls fail)",
+            Fault::SecondaryDegraded => {
+                "secondary degraded: health checks failing, DB connections saturated"
+            }
+            Fault::ThrottledControlPlane => {
+                "control-plane APIs throttled (about half the calls fail)"
+            }
             Fault::HungRegion(Role::Primary) => "primary region hung: its API calls never answer",
-            Fault::HungRegion(Role::Secondary) => "secondary region hung: its API calls never answer",
+            Fault::HungRegion(Role::Secondary) => {
+                "secondary region hung: its API calls never answer"
+            }
         }
     }
 }
@@ -93,7 +101,10 @@ mod tests {
         for fault in Fault::ALL {
             assert_eq!(fault.name().parse::<Fault>(), Ok(fault));
         }
-        assert_eq!("hung-region".parse::<Fault>(), Ok(Fault::HungRegion(Role::Primary)));
+        assert_eq!(
+            "hung-region".parse::<Fault>(),
+            Ok(Fault::HungRegion(Role::Primary))
+        );
         let error = "meteor".parse::<Fault>().expect_err("unknown");
         assert!(error.to_string().contains("primary-outage"), "{error}");
     }

@@ -13,13 +13,10 @@ use rand_chacha::ChaCha8Rng;
 pub use estate::{CHECKERS, FAILURE_THRESHOLD, LAMBDA_FUNCTIONS, Simulation};
 pub use fault::{Fault, UnknownFault};
 
-use super::{BackendError, BoxFuture, StatusBackend};
+use super::{BackendError, BoxFuture, ROUTE53_CONTROL_REGION, StatusBackend};
 use crate::clock::Clock;
 use crate::config::RegionPair;
 use crate::model::{Role, Source, SourceData};
-
-/// Route 53's control plane (and its health-check metrics) live here whatever the pair.
-pub const ROUTE53_CONTROL_REGION: &str = "us-east-1";
 
 /// How the simulator starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -77,7 +74,9 @@ impl SimBackend {
     }
 
     fn lock(&self) -> MutexGuard<'_, Simulation> {
-        self.sim.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+        self.sim
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     pub fn faults(&self) -> BTreeSet<Fault> {
@@ -102,11 +101,16 @@ impl SimBackend {
 
 /// The region whose API answers for a source, if it is one of the pair's.
 fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
-    let role_of = |region: &str| Role::BOTH.into_iter().find(|&role| pair.region(role) == region);
+    let role_of = |region: &str| {
+        Role::BOTH
+            .into_iter()
+            .find(|&role| pair.region(role) == region)
+    };
     match source {
-        Source::Aurora(role) | Source::Metrics(role) | Source::Alarms(role) | Source::Stacks(role) => {
-            Some(role)
-        }
+        Source::Aurora(role)
+        | Source::Metrics(role)
+        | Source::Alarms(role)
+        | Source::Stacks(role) => Some(role),
         // Asked of the secondary: the side that must answer during a primary outage.
         Source::GlobalCluster => Some(Role::Secondary),
         Source::Dns | Source::HealthChecks => role_of(ROUTE53_CONTROL_REGION),

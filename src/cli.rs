@@ -1,0 +1,98 @@
+//! Command-line interface: flags, subcommands, exit codes.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+use crate::backend::sim::Fault;
+
+pub const EXIT_CODES: &str = "\
+Exit codes:
+  0  ok
+  1  anything else (unexpected failure)
+  2  bad usage or input (flags, config file, unknown pair, no terminal)
+  3  data incomplete: some source failed or timed out (status)";
+
+/// drtui: two-region DR dashboard and failover runbooks for the payment estate.
+#[derive(Debug, Parser)]
+#[command(name = "drtui", version, about, after_help = EXIT_CODES)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+    #[command(flatten)]
+    pub global: GlobalArgs,
+}
+
+#[derive(Debug, Args)]
+pub struct GlobalArgs {
+    /// Region pair to show: `demo` (built-in simulator) or one from the config file.
+    #[arg(long, global = true, default_value = "demo", value_name = "NAME")]
+    pub region_pair: String,
+    /// Config file (default: $DRTUI_CONFIG, else drtui.toml in the platform config dir).
+    #[arg(long, global = true, env = "DRTUI_CONFIG", value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    /// Refuse every mutating action (runbook steps, the `r` key).
+    #[arg(long, global = true)]
+    pub read_only: bool,
+    /// Write diagnostics to this file (filter with DRTUI_LOG, e.g. DRTUI_LOG=debug).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub log_file: Option<PathBuf>,
+    /// Plain output without colour (also when NO_COLOR is set).
+    #[arg(long, global = true)]
+    pub no_color: bool,
+    /// Demo only: faults already running at start, comma-separated. One of: primary-outage,
+    /// lag-spike, api-5xx-burst, secondary-degraded, throttled-control-plane, hung-primary
+    /// (alias hung-region), hung-secondary.
+    #[arg(long, global = true, value_delimiter = ',', value_name = "NAME")]
+    pub scenario: Vec<Fault>,
+    /// Demo only: simulator seed (same seed, same estate).
+    #[arg(long, global = true, default_value_t = 42)]
+    pub seed: u64,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Print one snapshot of both regions and the readiness verdict (or keep refreshing).
+    #[command(after_help = EXIT_CODES)]
+    Status {
+        #[arg(long, value_enum, default_value_t = Format::Text)]
+        format: Format,
+        /// Refresh at the pair's poll interval until interrupted (JSON: one object per line).
+        #[arg(long)]
+        watch: bool,
+    },
+    /// List the configured region pairs and where each was defined.
+    Pairs,
+    /// Print a shell completion script.
+    Completions {
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    Text,
+    Json,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn scenario_list_parses_and_rejects_unknown_names() {
+        let cli = Cli::try_parse_from(["drtui", "--scenario", "primary-outage,lag-spike"]).unwrap();
+        assert_eq!(
+            cli.global.scenario,
+            vec![Fault::PrimaryOutage, Fault::LagSpike]
+        );
+        assert!(Cli::try_parse_from(["drtui", "--scenario", "meteor"]).is_err());
+    }
+}

@@ -1,0 +1,311 @@
+//! Elm-style core of the dashboard: state, messages, and `update`, which never does I/O;
+//! it returns commands for the runtime to carry out.
+
+use std::collections::BTreeSet;
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use super::keys::{self, Action, Availability, Context};
+use crate::backend::sim::Fault;
+use crate::clock::Timestamp;
+use crate::config::RegionPair;
+use crate::model::{Snapshot, SourceUpdate};
+use crate::readiness::{self, Readiness};
+
+/// Panels that can take focus, in Tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Primary,
+    Secondary,
+    Checks,
+    Alarms,
+    Executions,
+    Stacks,
+}
+
+impl Panel {
+    pub const ORDER: [Panel; 6] = [
+        Panel::Primary,
+        Panel::Secondary,
+        Panel::Checks,
+        Panel::Alarms,
+        Panel::Executions,
+        Panel::Stacks,
+    ];
+    pub const LISTS: [Panel; 4] = [
+        Panel::Checks,
+        Panel::Alarms,
+        Panel::Executions,
+        Panel::Stacks,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Primary => "primary",
+            Panel::Secondary => "secondary",
+            Panel::Checks => "Readiness checks",
+            Panel::Alarms => "Alarms",
+            Panel::Executions => "Failover executions",
+            Panel::Stacks => "Stacks",
+        }
+    }
+
+    fn step(self, forward: bool) -> Panel {
+        let index = Panel::ORDER
+            .iter()
+            .position(|panel| *panel == self)
+            .unwrap_or(0);
+        let len = Panel::ORDER.len();
+        Panel::ORDER[if forward {
+            (index + 1) % len
+        } else {
+            (index + len - 1) % len
+        }]
+    }
+
+    pub fn is_list(self) -> bool {
+        Panel::LISTS.contains(&self)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Faults { selected: usize },
+}
+
+/// Everything the dashboard shows; `render` reads only this.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub pair: RegionPair,
+    pub backend_label: String,
+    pub snapshot: Snapshot,
+    pub readiness: Readiness,
+    pub now: Timestamp,
+    pub focus: Panel,
+    /// The list shown when the screen has room for only one.
+    pub shown_list: Panel,
+    pub overlay: Overlay,
+    /// Active simulator faults; `None` when the backend cannot inject faults.
+    pub faults: Option<BTreeSet<Fault>>,
+    pub read_only: bool,
+    pub color: bool,
+    pub flash: Option<(String, Timestamp)>,
+    pub should_quit: bool,
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Update(Box<SourceUpdate>),
+    Tick(Timestamp),
+    FaultsChanged(BTreeSet<Fault>),
+}
+
+/// What the runtime must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    SetFault(Fault, bool),
+    ClearFaults,
+}
+
+impl App {
+    pub fn new(
+        pair: RegionPair,
+        backend_label: String,
+        snapshot: Snapshot,
+        now: Timestamp,
+    ) -> Self {
+        let readiness = readiness::assess(&snapshot, now, &pair.policy());
+        Self {
+            pair,
+            backend_label,
+            snapshot,
+            readiness,
+            now,
+            focus: Panel::Primary,
+            shown_list: Panel::Checks,
+            overlay: Overlay::None,
+            faults: None,
+            read_only: false,
+            color: true,
+            flash: None,
+            should_quit: false,
+        }
+    }
+
+    pub fn availability(&self) -> Availability {
+        Availability {
+            read_only: self.read_only,
+            demo: self.faults.is_some(),
+        }
+    }
+
+    /// The key contexts active right now, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        match self.overlay {
+            Overlay::None => vec![Context::Global, Context::Dashboard],
+            Overlay::Help => vec![Context::Global, Context::Overlay],
+            Overlay::Faults { .. } => vec![Context::Global, Context::FaultMenu, Context::Overlay],
+        }
+    }
+
+    fn reassess(&mut self) {
+        self.readiness = readiness::assess(&self.snapshot, self.now, &self.pair.policy());
+    }
+
+    fn flash(&mut self, message: impl Into<String>) {
+        self.flash = Some((message.into(), self.now));
+    }
+}
+
+/// Applies one message; returns the commands the runtime must run.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Update(update) => {
+            app.now = app.now.max(update.at);
+            app.snapshot.apply(*update);
+            app.reassess();
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            app.now = now;
+            if app
+                .flash
+                .as_ref()
+                .is_some_and(|(_, at)| (now - *at).num_seconds() >= 5)
+            {
+                app.flash = None;
+            }
+            app.reassess();
+            Vec::new()
+        }
+        Msg::FaultsChanged(faults) => {
+            app.faults = Some(faults);
+            Vec::new()
+        }
+        Msg::Key(event) if event.kind == KeyEventKind::Release => Vec::new(),
+        Msg::Key(event) => match keys::lookup(&event, &app.contexts(), app.availability()) {
+            Some(action) => perform(app, action),
+            None => Vec::new(),
+        },
+    }
+}
+
+fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::Quit => app.should_quit = true,
+        Action::ToggleHelp => app.overlay = Overlay::Help,
+        Action::Close => app.overlay = Overlay::None,
+        Action::FocusNext | Action::FocusPrev => {
+            app.focus = app.focus.step(action == Action::FocusNext);
+            if app.focus.is_list() {
+                app.shown_list = app.focus;
+            }
+        }
+        Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
+        Action::OpenRunbooks => {
+            app.flash("Runbooks are not in this build yet; `r` is reserved for them.")
+        }
+        Action::Up | Action::Down => {
+            if let Overlay::Faults { selected } = &mut app.overlay {
+                let len = Fault::ALL.len();
+                *selected = if action == Action::Down {
+                    (*selected + 1) % len
+                } else {
+                    (*selected + len - 1) % len
+                };
+            }
+        }
+        Action::Toggle => {
+            if let (Overlay::Faults { selected }, Some(active)) = (app.overlay, &app.faults) {
+                let fault = Fault::ALL[selected % Fault::ALL.len()];
+                let on = !active.contains(&fault);
+                app.flash(format!(
+                    "{} fault {fault}",
+                    if on { "Injected" } else { "Cleared" }
+                ));
+                return vec![Cmd::SetFault(fault, on)];
+            }
+        }
+        Action::ClearFaults => {
+            app.flash("Cleared every fault");
+            return vec![Cmd::ClearFaults];
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn app() -> App {
+        let pair = RegionPair::demo();
+        let snapshot = pair.empty_snapshot();
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let mut app = App::new(pair, "test".into(), snapshot, now);
+        app.faults = Some(BTreeSet::new());
+        app
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
+        update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    #[test]
+    fn help_opens_and_closes() {
+        let mut app = app();
+        key(&mut app, KeyCode::Char('?'));
+        assert_eq!(app.overlay, Overlay::Help);
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.overlay, Overlay::None);
+        key(&mut app, KeyCode::Char('q'));
+        assert!(app.should_quit);
+    }
+
+    #[test]
+    fn tab_cycles_focus_and_remembers_the_list() {
+        let mut app = app();
+        for _ in 0..3 {
+            key(&mut app, KeyCode::Tab);
+        }
+        assert_eq!(app.focus, Panel::Alarms);
+        assert_eq!(app.shown_list, Panel::Alarms);
+        key(&mut app, KeyCode::Tab);
+        key(&mut app, KeyCode::Tab);
+        key(&mut app, KeyCode::Tab);
+        assert_eq!(app.focus, Panel::Primary);
+        assert_eq!(app.shown_list, Panel::Stacks);
+        key(&mut app, KeyCode::BackTab);
+        assert_eq!(app.focus, Panel::Stacks);
+    }
+
+    #[test]
+    fn fault_menu_toggles_the_selected_fault() {
+        let mut app = app();
+        key(&mut app, KeyCode::Char('f'));
+        key(&mut app, KeyCode::Down);
+        assert_eq!(
+            key(&mut app, KeyCode::Enter),
+            vec![Cmd::SetFault(Fault::LagSpike, true)]
+        );
+        app.faults = Some(BTreeSet::from([Fault::LagSpike]));
+        assert_eq!(
+            key(&mut app, KeyCode::Enter),
+            vec![Cmd::SetFault(Fault::LagSpike, false)]
+        );
+        assert_eq!(key(&mut app, KeyCode::Char('c')), vec![Cmd::ClearFaults]);
+    }
+
+    #[test]
+    fn faults_are_unavailable_without_a_simulator() {
+        let mut app = app();
+        app.faults = None;
+        key(&mut app, KeyCode::Char('f'));
+        assert_eq!(app.overlay, Overlay::None);
+    }
+}

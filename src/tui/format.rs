@@ -1,0 +1,58 @@
+//! Short human forms of numbers and durations for a cramped screen.
+
+use std::time::Duration;
+
+/// "4s", "2m05s", "3h12m", "12d".
+pub fn age(duration: Duration) -> String {
+    let secs = duration.as_secs();
+    match secs {
+        0..60 => format!("{secs}s"),
+        60..3_600 => format!("{}m{:02}s", secs / 60, secs % 60),
+        3_600..86_400 => format!("{}h{:02}m", secs / 3_600, (secs % 3_600) / 60),
+        _ => format!("{}d", secs / 86_400),
+    }
+}
+
+pub fn pct(value: Option<f64>) -> String {
+    match value {
+        Some(value) if value >= 10.0 => format!("{value:.0}%"),
+        Some(value) => format!("{value:.2}%"),
+        None => "?".to_owned(),
+    }
+}
+
+pub fn count(value: Option<f64>) -> String {
+    value.map_or_else(|| "?".to_owned(), |value| format!("{value:.0}"))
+}
+
+pub fn millis(value: Option<f64>) -> String {
+    value.map_or_else(|| "?".to_owned(), |value| format!("{value:.0}ms"))
+}
+
+/// Cuts `text` to `width` characters, marking the cut with an ellipsis.
+pub fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    if width == 0 {
+        return String::new();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ages_and_truncation() {
+        assert_eq!(age(Duration::from_secs(4)), "4s");
+        assert_eq!(age(Duration::from_secs(125)), "2m05s");
+        assert_eq!(age(Duration::from_secs(3 * 3600 + 720)), "3h12m");
+        assert_eq!(age(Duration::from_secs(12 * 86_400 + 5)), "12d");
+        assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(truncate("abc", 4), "abc");
+    }
+}

@@ -1,0 +1,330 @@
+//! The one action table: it drives key dispatch, the footer and the `?` help, so help can
+//! never drift from behaviour. Dangerous actions disappear in read-only mode.
+
+use crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Action {
+    Quit,
+    ToggleHelp,
+    FocusNext,
+    FocusPrev,
+    OpenFaults,
+    OpenRunbooks,
+    Close,
+    Up,
+    Down,
+    Toggle,
+    ClearFaults,
+}
+
+/// Where an action applies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Context {
+    /// Everywhere, including overlays.
+    Global,
+    Dashboard,
+    FaultMenu,
+    Overlay,
+}
+
+impl Context {
+    pub fn title(self) -> &'static str {
+        match self {
+            Context::Global => "Everywhere",
+            Context::Dashboard => "Dashboard",
+            Context::FaultMenu => "Fault menu (demo)",
+            Context::Overlay => "Help and menus",
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Binding {
+    pub code: KeyCode,
+    pub modifiers: KeyModifiers,
+}
+
+const fn key(c: char) -> Binding {
+    Binding {
+        code: KeyCode::Char(c),
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+const fn special(code: KeyCode) -> Binding {
+    Binding {
+        code,
+        modifiers: KeyModifiers::NONE,
+    }
+}
+
+pub struct KeyAction {
+    pub context: Context,
+    pub keys: &'static [Binding],
+    /// How the keys are written in the footer and help.
+    pub label: &'static str,
+    pub action: Action,
+    pub description: &'static str,
+    /// One or two words for the footer.
+    pub hint: &'static str,
+    /// Changes the estate (runbooks) or the simulated world (faults); hidden when read-only.
+    pub dangerous: bool,
+    /// Shown only on the simulator.
+    pub demo_only: bool,
+    /// Shown in the footer, not only in help.
+    pub in_footer: bool,
+}
+
+pub const ACTIONS: &[KeyAction] = &[
+    KeyAction {
+        context: Context::Global,
+        keys: &[
+            key('q'),
+            Binding {
+                code: KeyCode::Char('c'),
+                modifiers: KeyModifiers::CONTROL,
+            },
+        ],
+        label: "q",
+        action: Action::Quit,
+        description: "quit (Ctrl-C too)",
+        hint: "quit",
+        dangerous: false,
+        demo_only: false,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[key('?')],
+        label: "?",
+        action: Action::ToggleHelp,
+        description: "show this help",
+        hint: "help",
+        dangerous: false,
+        demo_only: false,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[special(KeyCode::Tab)],
+        label: "Tab",
+        action: Action::FocusNext,
+        description: "focus the next panel",
+        hint: "focus",
+        dangerous: false,
+        demo_only: false,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[
+            special(KeyCode::BackTab),
+            Binding {
+                code: KeyCode::BackTab,
+                modifiers: KeyModifiers::SHIFT,
+            },
+        ],
+        label: "S-Tab",
+        action: Action::FocusPrev,
+        description: "focus the previous panel",
+        hint: "focus back",
+        dangerous: false,
+        demo_only: false,
+        in_footer: false,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[key('f')],
+        label: "f",
+        action: Action::OpenFaults,
+        description: "inject or clear simulated faults",
+        hint: "faults",
+        dangerous: false,
+        demo_only: true,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[key('r')],
+        label: "r",
+        action: Action::OpenRunbooks,
+        description: "runbooks (reserved: the runbook engine is not in this build)",
+        hint: "runbooks",
+        dangerous: true,
+        demo_only: false,
+        in_footer: false,
+    },
+    KeyAction {
+        context: Context::FaultMenu,
+        keys: &[special(KeyCode::Up), key('k')],
+        label: "↑/k",
+        action: Action::Up,
+        description: "previous fault",
+        hint: "up",
+        dangerous: false,
+        demo_only: true,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::FaultMenu,
+        keys: &[special(KeyCode::Down), key('j')],
+        label: "↓/j",
+        action: Action::Down,
+        description: "next fault",
+        hint: "down",
+        dangerous: false,
+        demo_only: true,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::FaultMenu,
+        keys: &[special(KeyCode::Enter), key(' ')],
+        label: "Enter",
+        action: Action::Toggle,
+        description: "turn the selected fault on or off",
+        hint: "toggle",
+        dangerous: false,
+        demo_only: true,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::FaultMenu,
+        keys: &[key('c')],
+        label: "c",
+        action: Action::ClearFaults,
+        description: "clear every fault",
+        hint: "clear all",
+        dangerous: false,
+        demo_only: true,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Overlay,
+        keys: &[special(KeyCode::Esc), key('?')],
+        label: "Esc",
+        action: Action::Close,
+        description: "close help or menu",
+        hint: "close",
+        dangerous: false,
+        demo_only: false,
+        in_footer: true,
+    },
+];
+
+/// Which actions exist in this session.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Availability {
+    pub read_only: bool,
+    pub demo: bool,
+}
+
+impl KeyAction {
+    pub fn available(&self, availability: Availability) -> bool {
+        let hidden_as_dangerous = self.dangerous && availability.read_only;
+        let hidden_as_demo_only = self.demo_only && !availability.demo;
+        !(hidden_as_dangerous || hidden_as_demo_only)
+    }
+
+    fn matches(&self, event: &KeyEvent) -> bool {
+        self.keys.iter().any(|binding| {
+            binding.code == event.code
+                && (binding.modifiers == event.modifiers
+                    // Terminals differ on whether Shift accompanies a typed symbol like '?'.
+                    || (matches!(binding.code, KeyCode::Char(_)) && binding.modifiers == KeyModifiers::NONE
+                        && event.modifiers == KeyModifiers::SHIFT))
+        })
+    }
+}
+
+/// The action a key triggers in the given contexts (searched in order), if any.
+pub fn lookup(
+    event: &KeyEvent,
+    contexts: &[Context],
+    availability: Availability,
+) -> Option<Action> {
+    contexts.iter().find_map(|context| {
+        ACTIONS
+            .iter()
+            .filter(|entry| entry.context == *context && entry.available(availability))
+            .find(|entry| entry.matches(event))
+            .map(|entry| entry.action)
+    })
+}
+
+/// The actions to show for the given contexts, in table order.
+pub fn visible(
+    contexts: &[Context],
+    availability: Availability,
+) -> impl Iterator<Item = &'static KeyAction> + '_ {
+    ACTIONS
+        .iter()
+        .filter(move |entry| contexts.contains(&entry.context) && entry.available(availability))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FULL: Availability = Availability {
+        read_only: false,
+        demo: true,
+    };
+
+    fn press(code: KeyCode) -> KeyEvent {
+        KeyEvent::new(code, KeyModifiers::NONE)
+    }
+
+    #[test]
+    fn dispatch_follows_the_table() {
+        let dashboard = [Context::Global, Context::Dashboard];
+        assert_eq!(
+            lookup(&press(KeyCode::Char('q')), &dashboard, FULL),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            lookup(
+                &KeyEvent::new(KeyCode::Char('c'), KeyModifiers::CONTROL),
+                &dashboard,
+                FULL
+            ),
+            Some(Action::Quit)
+        );
+        assert_eq!(
+            lookup(
+                &KeyEvent::new(KeyCode::Char('?'), KeyModifiers::SHIFT),
+                &dashboard,
+                FULL
+            ),
+            Some(Action::ToggleHelp)
+        );
+        assert_eq!(
+            lookup(&press(KeyCode::Tab), &dashboard, FULL),
+            Some(Action::FocusNext)
+        );
+        assert_eq!(lookup(&press(KeyCode::Char('x')), &dashboard, FULL), None);
+    }
+
+    #[test]
+    fn read_only_hides_dangerous_actions_and_aws_hides_demo_ones() {
+        let dashboard = [Context::Global, Context::Dashboard];
+        let read_only = Availability {
+            read_only: true,
+            demo: true,
+        };
+        assert_eq!(
+            lookup(&press(KeyCode::Char('r')), &dashboard, FULL),
+            Some(Action::OpenRunbooks)
+        );
+        assert_eq!(
+            lookup(&press(KeyCode::Char('r')), &dashboard, read_only),
+            None
+        );
+        assert!(visible(&dashboard, read_only).all(|entry| !entry.dangerous));
+        let aws = Availability {
+            read_only: false,
+            demo: false,
+        };
+        assert_eq!(lookup(&press(KeyCode::Char('f')), &dashboard, aws), None);
+    }
+}

@@ -1,0 +1,165 @@
+//! The global strip: verdict, DNS weights, global database, failover state machine.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph};
+
+use crate::backend::ROUTE53_CONTROL_REGION;
+use crate::model::{Freshness, Role};
+use crate::readiness::{CheckStatus, format_ms};
+use crate::text::sanitize;
+use crate::tui::app::App;
+use crate::tui::format;
+use crate::tui::theme::{Theme, Tone};
+
+pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let block = Block::bordered()
+        .title(" Failover readiness ")
+        .border_style(theme.border(false));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let mut lines = vec![verdict_line(app, theme), estate_line(app, theme)];
+    if inner.height >= 3 {
+        lines.push(reason_line(app, theme));
+    }
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+fn verdict_line(app: &App, theme: Theme) -> Line<'static> {
+    let readiness = &app.readiness;
+    let tone = Tone::of_verdict(readiness.verdict);
+    let verdict = readiness.verdict.as_str().replace('_', " ").to_uppercase();
+    let recommendation = match readiness.recommended_runbook {
+        Some(runbook) => format!("recommended: {}", runbook.as_str()),
+        None => "no runbook: the secondary cannot take traffic".to_owned(),
+    };
+    let budget = format_ms(app.pair.rpo_budget.as_secs_f64() * 1000.0);
+    let risk = match readiness.data_at_risk_ms {
+        Some(lag) => format!("data at risk {} (budget {budget})", format_ms(lag)),
+        None => format!("data at risk unknown (budget {budget})"),
+    };
+    let risk_tone = match readiness.data_at_risk_ms {
+        Some(lag) if lag <= app.pair.rpo_budget.as_secs_f64() * 1000.0 => Tone::Plain,
+        Some(_) => Tone::Warn,
+        None => Tone::Unknown,
+    };
+    let primary = if readiness.primary_healthy {
+        "primary serving"
+    } else {
+        "primary impaired"
+    };
+    Line::from(vec![
+        Span::styled(format!("{} {verdict}", tone.symbol()), theme.style(tone)),
+        Span::raw(format!("  {recommendation} · ")),
+        Span::styled(risk, theme.style(risk_tone)),
+        Span::styled(format!(" · {primary}"), theme.style(Tone::Muted)),
+    ])
+}
+
+fn estate_line(app: &App, theme: Theme) -> Line<'static> {
+    let snapshot = &app.snapshot;
+    let stale_after = app.pair.stale_after();
+    let mut spans = Vec::new();
+    // DNS weights: Route 53's control plane lives in us-east-1; say so when it is not answering.
+    let dns_freshness = snapshot.dns.freshness(app.now, stale_after);
+    match &snapshot.dns.value {
+        Some(dns) => {
+            let weights: Vec<String> = Role::BOTH
+                .iter()
+                .map(|&role| {
+                    let region = app.pair.region(role);
+                    let weight = dns.weights.get(region).copied().flatten();
+                    format!(
+                        "{region} {}",
+                        weight.map_or_else(|| "?".to_owned(), |w| w.to_string())
+                    )
+                })
+                .collect();
+            let tone = if dns_freshness == Freshness::Fresh {
+                Tone::Plain
+            } else {
+                Tone::Unknown
+            };
+            spans.push(Span::styled(
+                format!("DNS {}", weights.join(" / ")),
+                theme.style(tone),
+            ));
+        }
+        None => spans.push(Span::styled(
+            "DNS ? weights unknown",
+            theme.style(Tone::Unknown),
+        )),
+    }
+    if dns_freshness != Freshness::Fresh {
+        let age = snapshot.dns.age(app.now).map_or_else(
+            || "never read".to_owned(),
+            |age| format!("as of {} ago", format::age(age)),
+        );
+        spans.push(Span::styled(
+            format!(" ({age}; Route 53 control plane {ROUTE53_CONTROL_REGION} not answering)"),
+            theme.style(Tone::Warn),
+        ));
+    }
+    spans.push(Span::styled(" │ ", theme.style(Tone::Muted)));
+    match snapshot.global_cluster.usable(app.now, stale_after) {
+        Some(global) => {
+            let writer = global.writer_region().unwrap_or("none");
+            let tone = if writer == app.pair.primary {
+                Tone::Plain
+            } else {
+                Tone::Warn
+            };
+            spans.push(Span::styled(format!("writer {writer}"), theme.style(tone)));
+            if let Some(state) = &global.failover_state {
+                spans.push(Span::styled(
+                    format!(" ({} in progress)", sanitize(&state.status)),
+                    theme.style(Tone::Warn),
+                ));
+            }
+        }
+        None => spans.push(Span::styled("writer ?", theme.style(Tone::Unknown))),
+    }
+    spans.push(Span::styled(" │ ", theme.style(Tone::Muted)));
+    match snapshot.state_machine.usable(app.now, stale_after) {
+        Some(Some(machine)) => match machine.executions.first() {
+            Some(execution) => {
+                let ago = format::age(crate::clock::elapsed(execution.started_at, app.now));
+                spans.push(Span::raw(format!(
+                    "SFN {} {ago} ago",
+                    sanitize(&execution.status)
+                )));
+            }
+            None => spans.push(Span::raw("SFN: no executions")),
+        },
+        Some(None) => spans.push(Span::styled(
+            "SFN: none configured",
+            theme.style(Tone::Warn),
+        )),
+        None => spans.push(Span::styled("SFN ?", theme.style(Tone::Unknown))),
+    }
+    Line::from(spans)
+}
+
+/// The most serious check that is not passing: the "why" behind the verdict.
+fn reason_line(app: &App, theme: Theme) -> Line<'static> {
+    let worst = app
+        .readiness
+        .checks
+        .iter()
+        .filter(|check| check.status != CheckStatus::Pass)
+        .max_by_key(|check| check.status);
+    match worst {
+        Some(check) => {
+            let tone = Tone::of_check(check.status);
+            Line::from(vec![
+                Span::styled(
+                    format!("{} {}: ", tone.symbol(), check.id),
+                    theme.style(tone),
+                ),
+                Span::raw(sanitize(&check.detail).into_owned()),
+            ])
+        }
+        None => Line::styled("✔ every readiness check passes", theme.style(Tone::Good)),
+    }
+}

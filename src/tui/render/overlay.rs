@@ -1,0 +1,119 @@
+//! Popups over the dashboard: the `?` help (generated from the action table) and the fault menu.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::backend::sim::Fault;
+use crate::tui::app::App;
+use crate::tui::keys::{self, Context};
+use crate::tui::theme::{Theme, Tone};
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+pub fn help(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let availability = app.availability();
+    let mut lines = Vec::new();
+    for context in [
+        Context::Global,
+        Context::Dashboard,
+        Context::FaultMenu,
+        Context::Overlay,
+    ] {
+        let entries: Vec<_> = keys::visible(&[context], availability).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        lines.push(Line::styled(context.title(), theme.style(Tone::Accent)));
+        for entry in entries {
+            let danger = if entry.dangerous {
+                " (changes the estate)"
+            } else {
+                ""
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<8}", entry.label), theme.selected()),
+                Span::raw(format!(" {}{danger}", entry.description)),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Symbols", theme.style(Tone::Accent)));
+    lines.push(Line::from(vec![
+        Span::styled("  ✔ ok  ", theme.style(Tone::Good)),
+        Span::styled("▲ warning  ", theme.style(Tone::Warn)),
+        Span::styled("✖ failing  ", theme.style(Tone::Bad)),
+        Span::styled("? unknown or stale", theme.style(Tone::Unknown)),
+    ]));
+    if app.read_only {
+        lines.push(Line::styled(
+            "Read-only: actions that change the estate are hidden.",
+            theme.style(Tone::Warn),
+        ));
+    }
+    let popup = centered(area, 76, lines.len() as u16 + 2);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(" Keys · Esc to close ")
+                .border_style(theme.border(true)),
+        ),
+        popup,
+    );
+}
+
+pub fn faults(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: Theme) {
+    let active = app.faults.clone().unwrap_or_default();
+    let mut lines: Vec<Line> = Fault::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, fault)| {
+            let on = active.contains(fault);
+            let marker = if index == selected { "›" } else { " " };
+            let style = if index == selected {
+                theme.selected()
+            } else {
+                theme.style(Tone::Plain)
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{marker} [{}] {:<24}",
+                        if on { "x" } else { " " },
+                        fault.name()
+                    ),
+                    style,
+                ),
+                Span::styled(
+                    format!(" {}", fault.description()),
+                    theme.style(if on { Tone::Warn } else { Tone::Muted }),
+                ),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Enter toggles · c clears all · Esc closes · the same faults: drtui --scenario NAME",
+        theme.style(Tone::Muted),
+    ));
+    let popup = centered(area, 118, lines.len() as u16 + 2);
+    frame.render_widget(Clear, popup);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(" Inject faults (demo simulator) ")
+                .border_style(theme.border(true)),
+        ),
+        popup,
+    );
+}

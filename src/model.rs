@@ -246,7 +246,8 @@ pub struct LambdaMetrics {
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct MetricHistory {
     pub period_s: u64,
-    pub replication_lag_ms: Vec<f64>,
+    /// `None` where no lag was published (the region was the writer then).
+    pub replication_lag_ms: Vec<Option<f64>>,
     pub api_5xx_rate_pct: Vec<f64>,
     pub lambda_error_rate_pct: Vec<f64>,
 }

@@ -457,3 +457,481 @@ pub fn format_ms(ms: f64) -> String {
         format!("{} min {} s", secs / 60, secs % 60)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+
+    use super::*;
+    use crate::config::RegionPair;
+    use crate::model::{
+        Alarm, AuroraCluster, DnsWeights, FailoverState, GlobalCluster, GlobalMember, HealthCheck,
+        RegionMetrics, Source, SourceData, SourceUpdate, StateMachineStatus,
+    };
+
+    fn t(secs: i64) -> Timestamp {
+        chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("valid")
+    }
+
+    fn policy() -> Policy {
+        RegionPair::demo().policy()
+    }
+
+    fn health(region: &str, healthy: bool) -> HealthCheck {
+        HealthCheck {
+            id: format!("hc-{region}"),
+            region: Some(region.to_owned()),
+            healthy: Some(healthy),
+            checkers_healthy: Some(if healthy { 8 } else { 0 }),
+            checkers_total: Some(8),
+        }
+    }
+
+    fn alarm(name: &str, state: AlarmState) -> Alarm {
+        Alarm {
+            name: name.to_owned(),
+            state,
+            reason: String::new(),
+            since: None,
+        }
+    }
+
+    fn metrics(lag: Option<f64>) -> RegionMetrics {
+        RegionMetrics {
+            replication_lag_ms: lag,
+            ..RegionMetrics::default()
+        }
+    }
+
+    /// Every source fresh at t(0): the estate an on-call engineer hopes to see.
+    fn healthy() -> Snapshot {
+        let pair = RegionPair::demo();
+        let mut snapshot = pair.empty_snapshot();
+        let updates = [
+            (
+                Source::Aurora(Role::Primary),
+                SourceData::Aurora(AuroraCluster {
+                    cluster_id: "p".into(),
+                    status: "available".into(),
+                }),
+            ),
+            (
+                Source::Aurora(Role::Secondary),
+                SourceData::Aurora(AuroraCluster {
+                    cluster_id: "s".into(),
+                    status: "available".into(),
+                }),
+            ),
+            (
+                Source::Metrics(Role::Primary),
+                SourceData::Metrics(metrics(None)),
+            ),
+            (
+                Source::Metrics(Role::Secondary),
+                SourceData::Metrics(metrics(Some(250.0))),
+            ),
+            (
+                Source::Alarms(Role::Primary),
+                SourceData::Alarms(vec![alarm("p-5xx", AlarmState::Ok)]),
+            ),
+            (
+                Source::Alarms(Role::Secondary),
+                SourceData::Alarms(vec![alarm("s-5xx", AlarmState::Ok)]),
+            ),
+            (Source::Stacks(Role::Primary), SourceData::Stacks(vec![])),
+            (Source::Stacks(Role::Secondary), SourceData::Stacks(vec![])),
+            (
+                Source::GlobalCluster,
+                SourceData::GlobalCluster(global("us-east-1", None)),
+            ),
+            (Source::Dns, SourceData::Dns(weights(Some(100), Some(0)))),
+            (
+                Source::HealthChecks,
+                SourceData::HealthChecks(vec![
+                    health("us-east-1", true),
+                    health("us-east-2", true),
+                ]),
+            ),
+            (
+                Source::StateMachine,
+                SourceData::StateMachine(Some(StateMachineStatus {
+                    arn: "arn:aws:states:us-east-1:1:stateMachine:fo".into(),
+                    executions: vec![],
+                })),
+            ),
+        ];
+        for (source, data) in updates {
+            snapshot.apply(SourceUpdate {
+                source,
+                at: t(0),
+                result: Ok(data),
+            });
+        }
+        snapshot
+    }
+
+    fn global(writer: &str, failover: Option<&str>) -> GlobalCluster {
+        GlobalCluster {
+            id: "g".into(),
+            status: "available".into(),
+            members: ["us-east-1", "us-east-2"]
+                .iter()
+                .map(|region| GlobalMember {
+                    cluster_id: format!("c-{region}"),
+                    region: (*region).into(),
+                    is_writer: *region == writer,
+                })
+                .collect(),
+            failover_state: failover.map(|status| FailoverState {
+                status: status.into(),
+                from_region: None,
+                to_region: None,
+                is_data_loss_allowed: None,
+            }),
+        }
+    }
+
+    fn weights(primary: Option<u64>, secondary: Option<u64>) -> DnsWeights {
+        DnsWeights {
+            record_name: "api".into(),
+            weights: BTreeMap::from([
+                ("us-east-1".into(), primary),
+                ("us-east-2".into(), secondary),
+            ]),
+        }
+    }
+
+    fn set(snapshot: &mut Snapshot, source: Source, result: Result<SourceData, &str>) {
+        snapshot.apply(SourceUpdate {
+            source,
+            at: t(0),
+            result: result.map_err(str::to_owned),
+        });
+    }
+
+    fn status_of(readiness: &Readiness, id: &str) -> CheckStatus {
+        readiness
+            .checks
+            .iter()
+            .find(|check| check.id == id)
+            .map(|check| check.status)
+            .expect(id)
+    }
+
+    struct Case {
+        name: &'static str,
+        change: fn(&mut Snapshot),
+        /// Seconds after the snapshot was taken that it is judged.
+        at: i64,
+        check: &'static str,
+        status: CheckStatus,
+        verdict: Verdict,
+        runbook: Option<Runbook>,
+    }
+
+    #[test]
+    fn every_check_in_every_state() {
+        use CheckStatus::{Fail, Pass, Warn};
+        let cases = [
+            Case {
+                name: "healthy estate",
+                change: |_| {},
+                at: 1,
+                check: "data_fresh",
+                status: Pass,
+                verdict: Verdict::Ready,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "secondary cluster not available",
+                change: |s| {
+                    set(
+                        s,
+                        Source::Aurora(Role::Secondary),
+                        Ok(SourceData::Aurora(AuroraCluster {
+                            cluster_id: "s".into(),
+                            status: "backing-up".into(),
+                        })),
+                    )
+                },
+                at: 1,
+                check: "secondary_cluster_available",
+                status: Fail,
+                verdict: Verdict::NotReady,
+                runbook: None,
+            },
+            Case {
+                name: "secondary cluster never answered",
+                change: |s| {
+                    s.regions[1].aurora = Default::default();
+                    set(s, Source::Aurora(Role::Secondary), Err("AccessDenied"));
+                },
+                at: 1,
+                check: "secondary_cluster_available",
+                status: Fail,
+                verdict: Verdict::NotReady,
+                runbook: None,
+            },
+            Case {
+                name: "writer already in secondary",
+                change: |s| {
+                    set(
+                        s,
+                        Source::GlobalCluster,
+                        Ok(SourceData::GlobalCluster(global("us-east-2", None))),
+                    )
+                },
+                at: 1,
+                check: "writer_in_primary",
+                status: Fail,
+                verdict: Verdict::NotReady,
+                runbook: None,
+            },
+            Case {
+                name: "failover already in progress",
+                change: |s| {
+                    set(
+                        s,
+                        Source::GlobalCluster,
+                        Ok(SourceData::GlobalCluster(global(
+                            "us-east-1",
+                            Some("failing-over"),
+                        ))),
+                    )
+                },
+                at: 1,
+                check: "writer_in_primary",
+                status: Fail,
+                verdict: Verdict::NotReady,
+                runbook: None,
+            },
+            Case {
+                name: "lag over budget",
+                change: |s| {
+                    set(
+                        s,
+                        Source::Metrics(Role::Secondary),
+                        Ok(SourceData::Metrics(metrics(Some(42_000.0)))),
+                    )
+                },
+                at: 1,
+                check: "replication_lag",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "lag exactly at budget passes",
+                change: |s| {
+                    set(
+                        s,
+                        Source::Metrics(Role::Secondary),
+                        Ok(SourceData::Metrics(metrics(Some(10_000.0)))),
+                    )
+                },
+                at: 1,
+                check: "replication_lag",
+                status: Pass,
+                verdict: Verdict::Ready,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "lag unknown",
+                change: |s| {
+                    set(
+                        s,
+                        Source::Metrics(Role::Secondary),
+                        Ok(SourceData::Metrics(metrics(None))),
+                    )
+                },
+                at: 1,
+                check: "replication_lag",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "secondary health check failing",
+                change: |s| {
+                    set(
+                        s,
+                        Source::HealthChecks,
+                        Ok(SourceData::HealthChecks(vec![
+                            health("us-east-1", true),
+                            health("us-east-2", false),
+                        ])),
+                    )
+                },
+                at: 1,
+                check: "secondary_health_checks",
+                status: Fail,
+                verdict: Verdict::NotReady,
+                runbook: None,
+            },
+            Case {
+                name: "no health check on secondary",
+                change: |s| {
+                    set(
+                        s,
+                        Source::HealthChecks,
+                        Ok(SourceData::HealthChecks(vec![health("us-east-1", true)])),
+                    )
+                },
+                at: 1,
+                check: "secondary_health_checks",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "primary unhealthy recommends failover",
+                change: |s| {
+                    set(
+                        s,
+                        Source::HealthChecks,
+                        Ok(SourceData::HealthChecks(vec![
+                            health("us-east-1", false),
+                            health("us-east-2", true),
+                        ])),
+                    )
+                },
+                at: 1,
+                check: "secondary_health_checks",
+                status: Pass,
+                verdict: Verdict::Ready,
+                runbook: Some(Runbook::Failover),
+            },
+            Case {
+                name: "secondary alarm firing",
+                change: |s| {
+                    set(
+                        s,
+                        Source::Alarms(Role::Secondary),
+                        Ok(SourceData::Alarms(vec![alarm("s-5xx", AlarmState::Alarm)])),
+                    )
+                },
+                at: 1,
+                check: "secondary_alarms_quiet",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "secondary alarms unknown",
+                change: |s| {
+                    s.regions[1].alarms = Default::default();
+                },
+                at: 1,
+                check: "secondary_alarms_quiet",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "state machine missing",
+                change: |s| set(s, Source::StateMachine, Ok(SourceData::StateMachine(None))),
+                at: 1,
+                check: "failover_state_machine",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "traffic split",
+                change: |s| {
+                    set(
+                        s,
+                        Source::Dns,
+                        Ok(SourceData::Dns(weights(Some(50), Some(50)))),
+                    )
+                },
+                at: 1,
+                check: "dns_weights",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "weighted record missing",
+                change: |s| {
+                    set(
+                        s,
+                        Source::Dns,
+                        Ok(SourceData::Dns(weights(Some(100), None))),
+                    )
+                },
+                at: 1,
+                check: "dns_weights",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "one source failing is not fresh",
+                change: |s| set(s, Source::Stacks(Role::Primary), Err("Throttling")),
+                at: 1,
+                check: "data_fresh",
+                status: Warn,
+                verdict: Verdict::Degraded,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "everything stale: nothing can be trusted",
+                change: |_| {},
+                at: 60,
+                check: "secondary_cluster_available",
+                status: Fail,
+                verdict: Verdict::NotReady,
+                runbook: None,
+            },
+        ];
+        for case in cases {
+            let mut snapshot = healthy();
+            (case.change)(&mut snapshot);
+            let readiness = assess(&snapshot, t(case.at), &policy());
+            assert_eq!(
+                status_of(&readiness, case.check),
+                case.status,
+                "{}: {:#?}",
+                case.name,
+                readiness.checks
+            );
+            assert_eq!(
+                readiness.verdict, case.verdict,
+                "{}: {:#?}",
+                case.name, readiness.checks
+            );
+            assert_eq!(readiness.recommended_runbook, case.runbook, "{}", case.name);
+        }
+    }
+
+    #[test]
+    fn data_at_risk_is_the_secondary_lag_and_null_when_unknown() {
+        let snapshot = healthy();
+        assert_eq!(
+            assess(&snapshot, t(1), &policy()).data_at_risk_ms,
+            Some(250.0)
+        );
+        assert_eq!(assess(&snapshot, t(600), &policy()).data_at_risk_ms, None);
+    }
+
+    #[test]
+    fn unconfigured_state_machine_warns() {
+        let policy = Policy {
+            state_machine_configured: false,
+            ..policy()
+        };
+        let readiness = assess(&healthy(), t(1), &policy);
+        assert_eq!(
+            status_of(&readiness, "failover_state_machine"),
+            CheckStatus::Warn
+        );
+    }
+
+    #[test]
+    fn human_durations() {
+        assert_eq!(format_ms(850.0), "850 ms");
+        assert_eq!(format_ms(12_400.0), "12.4 s");
+        assert_eq!(format_ms(185_000.0), "3 min 5 s");
+    }
+}

@@ -127,12 +127,15 @@ impl Figures {
     }
 }
 
+/// One period's point: replication lag (reader only), API 5XX %, Lambda error %.
+type Sample = (Option<f64>, f64, f64);
+
 #[derive(Clone, Debug, PartialEq)]
 struct SimRegion {
     cluster_status: String,
     checkers: Vec<Checker>,
     figures: Figures,
-    history: VecDeque<(f64, f64, f64)>,
+    history: VecDeque<Sample>,
     alarms: Vec<SimAlarm>,
 }
 
@@ -273,7 +276,7 @@ impl Simulation {
             }
             if second % PERIOD_S == 0 {
                 let sample = (
-                    reader_lag.unwrap_or(f64::NAN),
+                    reader_lag,
                     region.figures.rate_5xx_pct,
                     region.figures.lambda_error_rate_pct(),
                 );
@@ -411,8 +414,7 @@ impl Simulation {
         let region = &self.regions[role.index()];
         let figures = &region.figures;
         let is_reader = role != self.writer;
-        let column =
-            |pick: fn(&(f64, f64, f64)) -> f64| region.history.iter().map(pick).collect::<Vec<_>>();
+        let column = |pick: fn(&Sample) -> f64| region.history.iter().map(pick).collect::<Vec<_>>();
         RegionMetrics {
             api_requests_per_min: Some(figures.requests_per_min),
             api_latency_ms: Some(figures.latency_ms),
@@ -435,7 +437,7 @@ impl Simulation {
             history: MetricHistory {
                 period_s: PERIOD_S as u64,
                 replication_lag_ms: if is_reader {
-                    column(|sample| sample.0)
+                    region.history.iter().map(|sample| sample.0).collect()
                 } else {
                     Vec::new()
                 },

@@ -357,13 +357,12 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
         return vec![Err("? charts need fresh metrics".to_owned())];
     };
     let history = &metrics.history;
-    let scaled = |values: &[f64], factor: f64| {
+    let scaled = |values: &mut dyn Iterator<Item = Option<f64>>, factor: f64| {
         values
-            .iter()
             .map(|value| {
                 value
-                    .is_finite()
-                    .then(|| (value * factor).round().max(0.0) as u64)
+                    .filter(|value| value.is_finite())
+                    .map(|value| (value * factor).round().max(0.0) as u64)
             })
             .collect::<Vec<_>>()
     };
@@ -381,18 +380,24 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
                     .replication_lag_ms
                     .map_or_else(|| "?".to_owned(), format_ms)
             ),
-            data: scaled(&history.replication_lag_ms, 1.0),
+            data: scaled(&mut history.replication_lag_ms.iter().copied(), 1.0),
             threshold: app.pair.rpo_budget.as_millis() as u64,
         })
     };
     let five_xx = Ok(Chart {
         label: format!("5XX {}", format::pct(metrics.api_5xx_rate_pct)),
-        data: scaled(&history.api_5xx_rate_pct, 100.0),
+        data: scaled(
+            &mut history.api_5xx_rate_pct.iter().copied().map(Some),
+            100.0,
+        ),
         threshold: 100,
     });
     let lambda = Ok(Chart {
         label: format!("λerr {}", format::pct(metrics.lambda_error_rate_pct)),
-        data: scaled(&history.lambda_error_rate_pct, 100.0),
+        data: scaled(
+            &mut history.lambda_error_rate_pct.iter().copied().map(Some),
+            100.0,
+        ),
         threshold: 500,
     });
     // The reader's lag is what a failover would lose: it comes first there.

@@ -1,0 +1,335 @@
+//! The `demo` simulator: deterministic from a seed, and each fault shows up where an on-call
+//! engineer would look for it.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use drtui::backend::sim::{Fault, SimBackend, SimOptions};
+use drtui::clock::{Clock, ManualClock, Timestamp};
+use drtui::config::RegionPair;
+use drtui::model::{AlarmState, Role, Snapshot, Source};
+use drtui::readiness::{self, Readiness, Runbook, Verdict};
+
+const TIMEOUT: Duration = Duration::from_millis(200);
+
+fn start() -> Timestamp {
+    chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("valid time")
+}
+
+struct Estate {
+    pair: RegionPair,
+    clock: Arc<ManualClock>,
+    backend: SimBackend,
+}
+
+fn estate(seed: u64, scenario: &[Fault]) -> Estate {
+    let pair = RegionPair::demo();
+    let clock = Arc::new(ManualClock::new(start()));
+    let options = SimOptions {
+        seed,
+        scenario: scenario.to_vec(),
+        latency: false,
+        ..SimOptions::default()
+    };
+    let backend = SimBackend::new(&pair, clock.clone() as Arc<dyn Clock>, &options);
+    Estate {
+        pair,
+        clock,
+        backend,
+    }
+}
+
+impl Estate {
+    async fn observe(&self) -> (Snapshot, Readiness) {
+        let mut snapshot = self.pair.empty_snapshot();
+        for update in drtui::poll::poll_once(&self.backend, self.clock.as_ref(), TIMEOUT).await {
+            snapshot.apply(update);
+        }
+        let readiness = readiness::assess(&snapshot, self.clock.now(), &self.pair.policy());
+        (snapshot, readiness)
+    }
+}
+
+fn alarm_state(snapshot: &Snapshot, role: Role, suffix: &str) -> AlarmState {
+    let alarms = snapshot
+        .region(role)
+        .alarms
+        .value
+        .as_ref()
+        .expect("alarms fetched");
+    alarms
+        .iter()
+        .find(|alarm| alarm.name.ends_with(suffix))
+        .map(|alarm| alarm.state.clone())
+        .expect(suffix)
+}
+
+fn healthy_checks(snapshot: &Snapshot, role: Role) -> Vec<Option<bool>> {
+    snapshot
+        .health_checks_for(&snapshot.region(role).region)
+        .map(|check| check.healthy)
+        .collect()
+}
+
+fn lag_ms(snapshot: &Snapshot) -> f64 {
+    snapshot
+        .region(Role::Secondary)
+        .metrics
+        .value
+        .as_ref()
+        .and_then(|m| m.replication_lag_ms)
+        .expect("lag")
+}
+
+#[tokio::test]
+async fn same_seed_same_estate_different_seed_different_figures() {
+    let (a, b, c) = (estate(7, &[]), estate(7, &[]), estate(8, &[]));
+    for step in [1, 5, 30] {
+        for estate in [&a, &b, &c] {
+            estate.clock.advance(Duration::from_secs(step));
+        }
+        assert_eq!(a.backend.state(), b.backend.state());
+        assert_eq!(a.observe().await.0, b.observe().await.0);
+    }
+    let figures = |snapshot: Snapshot| snapshot.region(Role::Primary).metrics.value.clone();
+    assert_ne!(figures(a.observe().await.0), figures(c.observe().await.0));
+}
+
+#[tokio::test]
+async fn healthy_estate_is_ready_for_a_switchover() {
+    let estate = estate(42, &[]);
+    let (snapshot, readiness) = estate.observe().await;
+    assert!(snapshot.is_complete(estate.clock.now(), estate.pair.stale_after()));
+    assert_eq!(readiness.verdict, Verdict::Ready, "{:#?}", readiness.checks);
+    assert_eq!(readiness.recommended_runbook, Some(Runbook::Switchover));
+    assert!(lag_ms(&snapshot) < 1_000.0);
+    assert_eq!(snapshot.is_writer(Role::Primary), Some(true));
+    assert_eq!(healthy_checks(&snapshot, Role::Primary), vec![Some(true)]);
+    assert_eq!(
+        alarm_state(&snapshot, Role::Primary, "rds-replication-lag"),
+        AlarmState::InsufficientData
+    );
+    assert_eq!(
+        alarm_state(&snapshot, Role::Secondary, "rds-replication-lag"),
+        AlarmState::Ok
+    );
+    let weights = &snapshot.dns.value.as_ref().expect("dns").weights;
+    assert_eq!(weights.get("us-east-1"), Some(&Some(100)));
+    assert_eq!(weights.get("us-east-2"), Some(&Some(0)));
+    let history = &snapshot
+        .region(Role::Secondary)
+        .metrics
+        .value
+        .as_ref()
+        .expect("metrics")
+        .history;
+    assert_eq!(
+        history.replication_lag_ms.len(),
+        120,
+        "ten minutes of history from the first frame"
+    );
+}
+
+#[tokio::test]
+async fn primary_outage_fails_health_stalls_replication_and_recommends_failover() {
+    let estate = estate(42, &[Fault::PrimaryOutage]);
+    let (snapshot, readiness) = estate.observe().await;
+    assert_eq!(healthy_checks(&snapshot, Role::Primary), vec![Some(false)]);
+    assert_eq!(healthy_checks(&snapshot, Role::Secondary), vec![Some(true)]);
+    assert_eq!(
+        alarm_state(&snapshot, Role::Primary, "api-5xx-rate"),
+        AlarmState::Alarm
+    );
+    assert_eq!(
+        alarm_state(&snapshot, Role::Primary, "lambda-error-rate"),
+        AlarmState::Alarm
+    );
+    assert_eq!(
+        alarm_state(&snapshot, Role::Secondary, "rds-replication-lag"),
+        AlarmState::Alarm
+    );
+    assert_eq!(readiness.recommended_runbook, Some(Runbook::Failover));
+    let risk = readiness.data_at_risk_ms.expect("lag known");
+    assert!(risk > 10_000.0, "replication stalled for 5 minutes: {risk}");
+    // The lag keeps growing while the primary is down.
+    estate.clock.advance(Duration::from_secs(10));
+    assert!(lag_ms(&estate.observe().await.0) >= risk + 9_000.0);
+}
+
+#[tokio::test]
+async fn lag_spike_raises_lag_alarm_and_data_at_risk() {
+    let estate = estate(42, &[Fault::LagSpike]);
+    let (snapshot, readiness) = estate.observe().await;
+    let lag = lag_ms(&snapshot);
+    assert!((30_000.0..=45_000.0).contains(&lag), "{lag}");
+    assert_eq!(
+        alarm_state(&snapshot, Role::Secondary, "rds-replication-lag"),
+        AlarmState::Alarm
+    );
+    assert_eq!(readiness.verdict, Verdict::Degraded);
+    assert_eq!(readiness.recommended_runbook, Some(Runbook::Switchover));
+    assert_eq!(readiness.data_at_risk_ms, Some(lag));
+}
+
+#[tokio::test]
+async fn api_5xx_burst_alarms_without_failing_health_checks() {
+    let estate = estate(42, &[Fault::Api5xxBurst]);
+    let (snapshot, readiness) = estate.observe().await;
+    let rate = snapshot
+        .region(Role::Primary)
+        .metrics
+        .value
+        .as_ref()
+        .and_then(|m| m.api_5xx_rate_pct)
+        .expect("rate");
+    assert!((3.0..=6.0).contains(&rate), "{rate}");
+    assert_eq!(
+        alarm_state(&snapshot, Role::Primary, "api-5xx-rate"),
+        AlarmState::Alarm
+    );
+    assert_eq!(
+        alarm_state(&snapshot, Role::Secondary, "api-5xx-rate"),
+        AlarmState::Ok
+    );
+    assert_eq!(healthy_checks(&snapshot, Role::Primary), vec![Some(true)]);
+    assert_eq!(readiness.recommended_runbook, Some(Runbook::Switchover));
+}
+
+#[tokio::test]
+async fn degraded_secondary_cannot_take_traffic() {
+    let estate = estate(42, &[Fault::SecondaryDegraded]);
+    let (snapshot, readiness) = estate.observe().await;
+    assert_eq!(
+        healthy_checks(&snapshot, Role::Secondary),
+        vec![Some(false)]
+    );
+    assert_eq!(
+        alarm_state(&snapshot, Role::Secondary, "db-connections"),
+        AlarmState::Alarm
+    );
+    assert_eq!(readiness.verdict, Verdict::NotReady);
+    assert_eq!(readiness.recommended_runbook, None);
+}
+
+#[tokio::test]
+async fn throttled_control_plane_fails_some_control_calls_but_never_metrics() {
+    let estate = estate(42, &[Fault::ThrottledControlPlane]);
+    let mut throttled = std::collections::BTreeSet::new();
+    for _ in 0..10 {
+        estate.clock.advance(Duration::from_secs(1));
+        let (snapshot, _) = estate.observe().await;
+        for (source, error) in snapshot.errors() {
+            assert!(
+                error.message.starts_with("ThrottlingException"),
+                "{}",
+                error.message
+            );
+            assert!(
+                !matches!(source, Source::Metrics(_) | Source::Alarms(_)),
+                "{source:?}"
+            );
+            throttled.insert(source);
+        }
+    }
+    assert!(
+        throttled.len() >= 4,
+        "only {throttled:?} were throttled in 10 polls"
+    );
+}
+
+#[tokio::test]
+async fn hung_region_costs_one_timeout_and_leaves_the_other_region_intact() {
+    let estate = estate(42, &[Fault::HungRegion(Role::Primary)]);
+    let began = Instant::now();
+    let (snapshot, readiness) = estate.observe().await;
+    assert!(
+        began.elapsed() < TIMEOUT * 3,
+        "poll took {:?}",
+        began.elapsed()
+    );
+    let now = estate.clock.now();
+    assert!(!snapshot.is_complete(now, estate.pair.stale_after()));
+    for source in [
+        Source::Aurora(Role::Primary),
+        Source::Metrics(Role::Primary),
+        Source::Dns,
+        Source::HealthChecks,
+    ] {
+        let error = snapshot.meta(source).error.expect("timed out");
+        assert!(
+            error.message.starts_with("timed out after"),
+            "{source:?}: {}",
+            error.message
+        );
+    }
+    for source in [
+        Source::Aurora(Role::Secondary),
+        Source::Metrics(Role::Secondary),
+        Source::GlobalCluster,
+    ] {
+        assert!(snapshot.meta(source).error.is_none(), "{source:?}");
+    }
+    // The primary does not answer: a planned switchover is off the table.
+    assert_eq!(readiness.recommended_runbook, Some(Runbook::Failover));
+}
+
+#[tokio::test]
+async fn faults_injected_at_runtime_take_three_health_checks_to_show() {
+    let estate = estate(42, &[]);
+    estate.backend.set_fault(Fault::PrimaryOutage, true);
+    estate.clock.advance(Duration::from_secs(10));
+    let (early, _) = estate.observe().await;
+    assert_eq!(
+        healthy_checks(&early, Role::Primary),
+        vec![Some(true)],
+        "one failed probe per checker is not enough"
+    );
+    estate.clock.advance(Duration::from_secs(30));
+    let (late, readiness) = estate.observe().await;
+    assert_eq!(healthy_checks(&late, Role::Primary), vec![Some(false)]);
+    assert_eq!(readiness.recommended_runbook, Some(Runbook::Failover));
+    estate.backend.set_fault(Fault::PrimaryOutage, false);
+    estate.clock.advance(Duration::from_secs(60));
+    let (recovered, _) = estate.observe().await;
+    assert_eq!(healthy_checks(&recovered, Role::Primary), vec![Some(true)]);
+}
+
+#[tokio::test]
+async fn pollers_keep_streaming_the_healthy_region_while_the_other_hangs() {
+    let pair = RegionPair::demo();
+    let clock: Arc<dyn Clock> = Arc::new(drtui::clock::SystemClock);
+    let options = SimOptions {
+        scenario: vec![Fault::HungRegion(Role::Primary)],
+        latency: false,
+        ..SimOptions::default()
+    };
+    let backend = Arc::new(SimBackend::new(&pair, clock.clone(), &options));
+    let (tx, mut rx) = tokio::sync::mpsc::channel(64);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    drtui::poll::spawn_pollers(
+        backend,
+        clock,
+        Duration::from_millis(50),
+        Duration::from_secs(5),
+        tx,
+        cancel.clone(),
+    );
+    let mut seen = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_millis(400);
+    while let Ok(Some(update)) = tokio::time::timeout_at(deadline, rx.recv()).await {
+        seen.push(update.source);
+    }
+    cancel.cancel();
+    let secondary_metrics = seen
+        .iter()
+        .filter(|source| **source == Source::Metrics(Role::Secondary))
+        .count();
+    assert!(
+        secondary_metrics >= 3,
+        "secondary metrics polled {secondary_metrics} times: {seen:?}"
+    );
+    assert!(
+        !seen.contains(&Source::Metrics(Role::Primary)),
+        "the hung primary cannot have answered yet"
+    );
+}

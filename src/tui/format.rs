@@ -29,6 +29,17 @@ pub fn millis(value: Option<f64>) -> String {
     value.map_or_else(|| "?".to_owned(), |value| format!("{value:.0}ms"))
 }
 
+/// Replication lag, compact: "220ms", "31.6s", "5m00s".
+pub fn lag(ms: f64) -> String {
+    if ms < 1000.0 {
+        format!("{ms:.0}ms")
+    } else if ms < 60_000.0 {
+        format!("{:.1}s", ms / 1000.0)
+    } else {
+        age(Duration::from_millis(ms as u64))
+    }
+}
+
 /// Cuts `text` to `width` characters, marking the cut with an ellipsis.
 pub fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
@@ -53,6 +64,9 @@ mod tests {
         assert_eq!(age(Duration::from_secs(3 * 3600 + 720)), "3h12m");
         assert_eq!(age(Duration::from_secs(12 * 86_400 + 5)), "12d");
         assert_eq!(truncate("abcdef", 4), "abc…");
+        assert_eq!(lag(220.4), "220ms");
+        assert_eq!(lag(31_600.0), "31.6s");
+        assert_eq!(lag(300_000.0), "5m00s");
         assert_eq!(truncate("abc", 4), "abc");
     }
 }

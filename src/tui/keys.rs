@@ -149,7 +149,7 @@ pub const ACTIONS: &[KeyAction] = &[
         keys: &[key('r')],
         label: "r",
         action: Action::OpenRunbooks,
-        description: "runbooks (reserved: the runbook engine is not in this build)",
+        description: "open runbooks (reserved: not in this build yet)",
         hint: "runbooks",
         dangerous: true,
         demo_only: false,

@@ -7,7 +7,7 @@ use ratatui::widgets::{Block, Paragraph};
 
 use crate::backend::ROUTE53_CONTROL_REGION;
 use crate::model::{Freshness, Role};
-use crate::readiness::{CheckStatus, format_ms};
+use crate::readiness::CheckStatus;
 use crate::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::format;
@@ -30,30 +30,32 @@ fn verdict_line(app: &App, theme: Theme) -> Line<'static> {
     let readiness = &app.readiness;
     let tone = Tone::of_verdict(readiness.verdict);
     let verdict = readiness.verdict.as_str().replace('_', " ").to_uppercase();
-    let recommendation = match readiness.recommended_runbook {
-        Some(runbook) => format!("recommended: {}", runbook.as_str()),
-        None => "no runbook: the secondary cannot take traffic".to_owned(),
-    };
-    let budget = format_ms(app.pair.rpo_budget.as_secs_f64() * 1000.0);
-    let risk = match readiness.data_at_risk_ms {
-        Some(lag) => format!("data at risk {} (budget {budget})", format_ms(lag)),
-        None => format!("data at risk unknown (budget {budget})"),
-    };
-    let risk_tone = match readiness.data_at_risk_ms {
-        Some(lag) if lag <= app.pair.rpo_budget.as_secs_f64() * 1000.0 => Tone::Plain,
-        Some(_) => Tone::Warn,
-        None => Tone::Unknown,
-    };
     let primary = if readiness.primary_healthy {
         "primary serving"
     } else {
         "primary impaired"
     };
+    let recommendation = match readiness.recommended_runbook {
+        Some(runbook) => format!("{} recommended ({primary})", runbook.as_str()),
+        None => format!("no runbook: secondary cannot take traffic ({primary})"),
+    };
+    let budget_ms = app.pair.rpo_budget.as_secs_f64() * 1000.0;
+    let budget = format::lag(budget_ms);
+    let (risk, risk_tone) = match readiness.data_at_risk_ms {
+        Some(lag) if lag <= budget_ms => (
+            format!("at risk {} (budget {budget})", format::lag(lag)),
+            Tone::Plain,
+        ),
+        Some(lag) => (
+            format!("at risk ▲ {} > budget {budget}", format::lag(lag)),
+            Tone::Warn,
+        ),
+        None => (format!("at risk ? (budget {budget})"), Tone::Unknown),
+    };
     Line::from(vec![
         Span::styled(format!("{} {verdict}", tone.symbol()), theme.style(tone)),
         Span::raw(format!("  {recommendation} · ")),
         Span::styled(risk, theme.style(risk_tone)),
-        Span::styled(format!(" · {primary}"), theme.style(Tone::Muted)),
     ])
 }
 

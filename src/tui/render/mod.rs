@@ -109,11 +109,13 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             app.pair.primary,
             app.pair.secondary
         )),
-        Span::styled(
+    ];
+    if area.width >= 100 {
+        spans.push(Span::styled(
             sanitize(&app.backend_label).into_owned(),
             theme.style(Tone::Muted),
-        ),
-    ];
+        ));
+    }
     if app.read_only {
         spans.push(Span::styled("  [READ-ONLY]", theme.style(Tone::Warn)));
     }

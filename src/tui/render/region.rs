@@ -7,13 +7,12 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 
 use crate::model::{AlarmState, Freshness, ObservedMeta, RegionMetrics, Role, Source};
-use crate::readiness::format_ms;
 use crate::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::format::{self, truncate};
 use crate::tui::theme::{Theme, Tone};
 
-const LABEL_WIDTH: u16 = 13;
+const LABEL_WIDTH: u16 = 14;
 
 pub fn render(app: &App, role: Role, focused: bool, frame: &mut Frame, area: Rect, theme: Theme) {
     let snapshot = &app.snapshot;
@@ -142,7 +141,7 @@ fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
                 };
                 let symbol = if lag > budget { "▲ " } else { "" };
                 spans.push(Span::styled(
-                    format!(" · lag {symbol}{}", format_ms(lag)),
+                    format!(" · lag {symbol}{}", format::lag(lag)),
                     theme.style(lag_tone),
                 ));
             }
@@ -378,7 +377,7 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
                 "Lag {}",
                 metrics
                     .replication_lag_ms
-                    .map_or_else(|| "?".to_owned(), format_ms)
+                    .map_or_else(|| "?".to_owned(), format::lag)
             ),
             data: scaled(&mut history.replication_lag_ms.iter().copied(), 1.0),
             threshold: app.pair.rpo_budget.as_millis() as u64,

@@ -1,0 +1,186 @@
+//! Dashboard rendering at fixed sizes (ratatui TestBackend + insta snapshots), from a
+//! deterministic simulator, and its behaviour at odd terminal sizes.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use drtui::backend::StatusBackend;
+use drtui::backend::sim::{Fault, SimBackend, SimOptions};
+use drtui::clock::{Clock, ManualClock};
+use drtui::config::RegionPair;
+use drtui::model::Role;
+use drtui::tui::app::{self, App, Msg, Overlay};
+use drtui::tui::render;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+
+async fn app_with(scenario: &[Fault]) -> App {
+    let pair = RegionPair::demo();
+    let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("valid");
+    let clock = Arc::new(ManualClock::new(start));
+    let options = SimOptions {
+        scenario: scenario.to_vec(),
+        latency: false,
+        ..SimOptions::default()
+    };
+    let backend = SimBackend::new(&pair, clock.clone() as Arc<dyn Clock>, &options);
+    let mut app = App::new(
+        pair.clone(),
+        backend.describe(),
+        pair.empty_snapshot(),
+        clock.now(),
+    );
+    app.faults = Some(backend.faults());
+    for update in drtui::poll::poll_once(&backend, clock.as_ref(), Duration::from_millis(100)).await
+    {
+        app::update(&mut app, Msg::Update(Box::new(update)));
+    }
+    clock.advance(Duration::from_secs(1));
+    app::update(&mut app, Msg::Tick(clock.now()));
+    app
+}
+
+fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {
+    let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("test terminal");
+    terminal
+        .draw(|frame| render::render(app, frame))
+        .expect("draw");
+    terminal
+}
+
+fn screen_text(terminal: &Terminal<TestBackend>) -> String {
+    terminal.backend().to_string()
+}
+
+#[tokio::test]
+async fn healthy_80x24() {
+    insta::assert_snapshot!(draw(&app_with(&[]).await, 80, 24).backend());
+}
+
+#[tokio::test]
+async fn healthy_200x60() {
+    insta::assert_snapshot!(draw(&app_with(&[]).await, 200, 60).backend());
+}
+
+#[tokio::test]
+async fn primary_outage_80x24() {
+    insta::assert_snapshot!(draw(&app_with(&[Fault::PrimaryOutage]).await, 80, 24).backend());
+}
+
+#[tokio::test]
+async fn primary_outage_200x60() {
+    insta::assert_snapshot!(draw(&app_with(&[Fault::PrimaryOutage]).await, 200, 60).backend());
+}
+
+#[tokio::test]
+async fn lag_spike_80x24() {
+    insta::assert_snapshot!(draw(&app_with(&[Fault::LagSpike]).await, 80, 24).backend());
+}
+
+#[tokio::test]
+async fn lag_spike_200x60() {
+    insta::assert_snapshot!(draw(&app_with(&[Fault::LagSpike]).await, 200, 60).backend());
+}
+
+#[tokio::test]
+async fn help_overlay_lists_every_dashboard_key() {
+    let mut app = app_with(&[]).await;
+    app.overlay = Overlay::Help;
+    let text = screen_text(&draw(&app, 100, 40));
+    for key in ["q ", "? ", "Tab", "S-Tab", "f ", "r ", "Esc"] {
+        assert!(text.contains(key), "help lacks {key:?}:\n{text}");
+    }
+    insta::assert_snapshot!(text);
+}
+
+#[tokio::test]
+async fn read_only_hides_the_runbook_key_from_help() {
+    let mut app = app_with(&[]).await;
+    app.read_only = true;
+    app.overlay = Overlay::Help;
+    let text = screen_text(&draw(&app, 100, 40));
+    assert!(text.contains("[READ-ONLY]"));
+    assert!(!text.contains("open runbooks"), "{text}");
+}
+
+#[tokio::test]
+async fn fault_menu_marks_active_faults() {
+    let mut app = app_with(&[Fault::LagSpike]).await;
+    app.overlay = Overlay::Faults { selected: 1 };
+    let text = screen_text(&draw(&app, 120, 30));
+    assert!(text.contains("› [x] lag-spike"), "{text}");
+    assert!(text.contains("[ ] primary-outage"), "{text}");
+}
+
+#[tokio::test]
+async fn hung_region_shows_its_error_and_the_other_region_stays_live() {
+    let app = app_with(&[Fault::HungRegion(Role::Secondary)]).await;
+    let text = screen_text(&draw(&app, 120, 30));
+    assert!(text.contains("timed out after 100ms"), "{text}");
+    assert!(text.contains("✖ NO DATA"), "{text}");
+    assert!(
+        text.contains("✔ healthy 8/8"),
+        "the primary still shows its health:\n{text}"
+    );
+}
+
+#[tokio::test]
+async fn state_is_never_shown_by_colour_alone() {
+    let mut app = app_with(&[Fault::PrimaryOutage]).await;
+    app.color = false;
+    let terminal = draw(&app, 80, 24);
+    let buffer = terminal.backend().buffer();
+    assert!(
+        buffer
+            .content
+            .iter()
+            .all(|cell| cell.fg == ratatui::style::Color::Reset)
+    );
+    let text = screen_text(&terminal);
+    assert!(text.contains("✖ UNHEALTHY"), "{text}");
+    assert!(text.contains("ALARM"), "{text}");
+}
+
+#[tokio::test]
+async fn odd_sizes_never_panic_and_say_when_too_small() {
+    let app = app_with(&[]).await;
+    for (width, height) in [
+        (0, 0),
+        (0, 30),
+        (1, 1),
+        (10, 3),
+        (79, 24),
+        (80, 23),
+        (300, 24),
+        (80, 100),
+    ] {
+        let terminal = draw(&app, width, height);
+        if width == 0 {
+            continue; // drawn without panicking is all a zero-width terminal can show
+        }
+        let text = screen_text(&terminal);
+        if width < render::MIN_WIDTH || height < render::MIN_HEIGHT {
+            if width >= 40 {
+                assert!(
+                    text.contains("Terminal too small"),
+                    "{width}x{height}:\n{text}"
+                );
+            }
+        } else {
+            assert!(text.contains("us-east-2"), "{width}x{height}:\n{text}");
+        }
+    }
+}
+
+#[tokio::test]
+async fn hostile_strings_cannot_reach_the_terminal() {
+    let mut app = app_with(&[]).await;
+    if let Some(alarms) = app.snapshot.regions[0].alarms.value.as_mut() {
+        alarms[0].name = "evil\x1b]0;pwned\x07\x1b[2J".to_owned();
+        alarms[0].state = drtui::model::AlarmState::Alarm;
+    }
+    app.shown_list = drtui::tui::app::Panel::Alarms;
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(!text.contains('\x1b') && !text.contains('\x07'));
+    assert!(text.contains("evil\u{fffd}]0;pwned"), "{text}");
+}

@@ -100,7 +100,7 @@ async fn read_only_hides_the_runbook_key_from_help() {
     app.overlay = Overlay::Help;
     let text = screen_text(&draw(&app, 100, 40));
     assert!(text.contains("[READ-ONLY]"));
-    assert!(!text.contains("open runbooks"), "{text}");
+    assert!(!text.contains("runbooks (not in this build"), "{text}");
 }
 
 #[tokio::test]

@@ -149,7 +149,7 @@ pub const ACTIONS: &[KeyAction] = &[
         keys: &[key('r')],
         label: "r",
         action: Action::OpenRunbooks,
-        description: "open runbooks (reserved: not in this build yet)",
+        description: "runbooks (not in this build yet)",
         hint: "runbooks",
         dangerous: true,
         demo_only: false,

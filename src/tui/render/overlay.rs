@@ -36,7 +36,7 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         lines.push(Line::styled(context.title(), theme.style(Tone::Accent)));
         for entry in entries {
             let danger = if entry.dangerous {
-                " (changes the estate)"
+                " ⚠ changes the estate"
             } else {
                 ""
             };

@@ -1,0 +1,253 @@
+//! The binary as a script or a user calls it: flags, config errors, exit codes, and the
+//! status JSON contract.
+
+use std::path::Path;
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+
+const VALID_CONFIG: &str = r#"
+[pairs.prod]
+primary = "us-east-1"
+secondary = "us-east-2"
+global_cluster = "payment-global-prod"
+hosted_zone_id = "Z123"
+record_name = "api.example.com"
+alarm_prefix = "PaymentDR"
+
+[pairs.prod.clusters]
+us-east-1 = "payment-primary-prod"
+us-east-2 = "payment-secondary-prod"
+
+[pairs.prod.set_identifiers]
+us-east-1 = "primary"
+us-east-2 = "secondary"
+"#;
+
+/// Runs drtui with no stdin, an empty config dir, and no inherited config variables.
+fn drtui(args: &[&str]) -> Output {
+    let config_home = tempfile::tempdir().expect("temp dir");
+    Command::new(env!("CARGO_BIN_EXE_drtui"))
+        .args(args)
+        .env("XDG_CONFIG_HOME", config_home.path())
+        .env_remove("DRTUI_CONFIG")
+        .env_remove("NO_COLOR")
+        .stdin(Stdio::null())
+        .output()
+        .expect("drtui runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+fn stderr(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stderr).into_owned()
+}
+
+fn json(output: &Output) -> Value {
+    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("{error}: {}", stdout(output)))
+}
+
+fn write_config(dir: &Path, text: &str) -> String {
+    let path = dir.join("drtui.toml");
+    std::fs::write(&path, text).expect("write config");
+    path.display().to_string()
+}
+
+fn keys(value: &Value) -> Vec<&str> {
+    value.as_object().expect("object").keys().map(String::as_str).collect()
+}
+
+fn assert_has(value: &Value, expected: &[&str]) {
+    let present = keys(value);
+    for key in expected {
+        assert!(present.contains(key), "missing `{key}` in {value:#}");
+    }
+}
+
+#[test]
+fn status_json_follows_the_contract() {
+    let output = drtui(&["status", "--region-pair", "demo", "--format", "json"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_has(&report, &["pair", "taken_at", "complete", "regions", "global_cluster", "dns", "failover_state_machine", "readiness"]);
+    assert_eq!(report["pair"], "demo");
+    assert_eq!(report["complete"], true);
+    chrono::DateTime::parse_from_rfc3339(report["taken_at"].as_str().expect("string")).expect("RFC 3339");
+    let regions = report["regions"].as_array().expect("regions");
+    assert_eq!(regions.len(), 2);
+    for (region, (name, role)) in regions.iter().zip([("us-east-1", "primary"), ("us-east-2", "secondary")]) {
+        assert_has(region, &["region", "configured_role", "aurora", "health_checks", "alarms", "metrics", "stacks", "errors"]);
+        assert_eq!(region["region"], name);
+        assert_eq!(region["configured_role"], role);
+        assert_has(&region["aurora"], &["cluster_id", "is_writer", "status", "replication_lag_ms"]);
+        assert_eq!(region["aurora"]["status"], "available");
+        let check = &region["health_checks"][0];
+        assert_has(check, &["id", "healthy", "checkers_healthy", "checkers_total"]);
+        assert_eq!(check["healthy"], true);
+        let alarms = region["alarms"].as_array().expect("alarms");
+        assert_eq!(alarms.len(), 4);
+        for alarm in alarms {
+            assert_has(alarm, &["name", "state", "reason"]);
+            assert!(["OK", "ALARM", "INSUFFICIENT_DATA"].contains(&alarm["state"].as_str().expect("state")));
+        }
+        assert_has(&region["metrics"], &["api_5xx_rate_pct", "lambda_error_rate_pct", "db_connections"]);
+        assert!(region["metrics"]["api_5xx_rate_pct"].is_f64());
+        assert_has(&region["stacks"][0], &["name", "status"]);
+        assert_eq!(region["errors"], Value::Array(vec![]));
+    }
+    assert_eq!(regions[0]["aurora"]["is_writer"], true);
+    assert_eq!(regions[0]["aurora"]["replication_lag_ms"], Value::Null, "the writer has no lag");
+    assert!(regions[1]["aurora"]["replication_lag_ms"].is_f64());
+    assert_has(&report["global_cluster"], &["id", "writer_region", "failover_state"]);
+    assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
+    assert_eq!(report["global_cluster"]["failover_state"], Value::Null);
+    assert_eq!(report["dns"]["weights"]["us-east-1"], 100);
+    assert_eq!(report["dns"]["weights"]["us-east-2"], 0);
+    assert_has(&report["failover_state_machine"], &["arn", "last_execution"]);
+    assert_has(&report["failover_state_machine"]["last_execution"], &["name", "status", "started_at"]);
+    let readiness = &report["readiness"];
+    assert_has(readiness, &["verdict", "data_at_risk_ms", "recommended_runbook", "checks"]);
+    assert_eq!(readiness["verdict"], "ready");
+    assert_eq!(readiness["recommended_runbook"], "switchover");
+    for check in readiness["checks"].as_array().expect("checks") {
+        assert_has(check, &["id", "status", "detail"]);
+        assert_eq!(check["status"], "pass", "{check}");
+    }
+}
+
+#[test]
+fn status_json_reports_a_primary_outage() {
+    let output = drtui(&["status", "--format", "json", "--scenario", "primary-outage"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let report = json(&output);
+    assert_eq!(report["regions"][0]["health_checks"][0]["healthy"], false);
+    assert_eq!(report["readiness"]["recommended_runbook"], "failover");
+    assert!(report["readiness"]["data_at_risk_ms"].as_f64().expect("lag") > 10_000.0);
+}
+
+#[test]
+fn hung_region_makes_status_incomplete_within_the_timeout() {
+    let began = Instant::now();
+    let output = drtui(&["status", "--format", "json", "--scenario", "hung-primary"]);
+    let took = began.elapsed();
+    assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
+    assert!(took < Duration::from_secs(8), "status took {took:?} with a 3 s call timeout");
+    let report = json(&output);
+    assert_eq!(report["complete"], false);
+    let errors = report["regions"][0]["errors"].as_array().expect("errors");
+    assert!(errors.iter().any(|error| error["source"] == "aurora" && error["message"].as_str().is_some_and(|m| m.contains("timed out"))), "{errors:?}");
+    assert_eq!(report["regions"][0]["aurora"]["status"], Value::Null, "unknown is null, never invented");
+    assert_eq!(report["dns"]["weights"]["us-east-1"], Value::Null);
+    assert_eq!(report["regions"][1]["aurora"]["status"], "available", "the secondary still answers");
+}
+
+#[test]
+fn status_text_is_a_compact_table() {
+    let output = drtui(&["status"]);
+    assert_eq!(output.status.code(), Some(0));
+    let text = stdout(&output);
+    assert!(text.contains("VERDICT READY  recommended: switchover"), "{text}");
+    assert!(text.contains("us-east-1 (primary)") && text.contains("us-east-2 (secondary)"), "{text}");
+    assert!(text.contains("PASS secondary_cluster_available"), "{text}");
+    assert!(!text.contains('\x1b'), "no escape codes when piped");
+}
+
+#[test]
+fn unknown_pair_exits_2_and_lists_known_pairs() {
+    let output = drtui(&["status", "--region-pair", "prdo"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("unknown region pair `prdo`; known pairs: demo"), "{}", stderr(&output));
+}
+
+#[test]
+fn invalid_config_exits_2_with_file_line_column_and_suggestion() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(dir.path(), &VALID_CONFIG.replace("record_name", "record_nme"));
+    let output = drtui(&["pairs", "--config", &path]);
+    assert_eq!(output.status.code(), Some(2));
+    let message = stderr(&output);
+    assert!(message.contains(&format!("{path}:7:1: unknown field `record_nme`")), "{message}");
+    assert!(message.contains("did you mean `record_name`?"), "{message}");
+}
+
+#[test]
+fn missing_config_file_exits_2() {
+    let output = drtui(&["pairs", "--config", "/nonexistent/drtui.toml"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("cannot read config file /nonexistent/drtui.toml"));
+}
+
+#[test]
+fn pairs_lists_built_in_and_file_pairs_with_origin() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(dir.path(), VALID_CONFIG);
+    let output = Command::new(env!("CARGO_BIN_EXE_drtui"))
+        .arg("pairs")
+        .env("DRTUI_CONFIG", &path)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let text = stdout(&output);
+    assert!(text.lines().any(|line| line.starts_with("demo") && line.ends_with("built-in")), "{text}");
+    assert!(text.lines().any(|line| line.starts_with("prod") && line.ends_with(&format!("{path}:2"))), "{text}");
+}
+
+#[test]
+fn scenario_needs_the_demo_pair() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(dir.path(), VALID_CONFIG);
+    let output = drtui(&["status", "--config", &path, "--region-pair", "prod", "--scenario", "lag-spike"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("--scenario"), "{}", stderr(&output));
+}
+
+#[test]
+fn bad_flags_exit_2_and_help_documents_exit_codes() {
+    assert_eq!(drtui(&["status", "--format", "yaml"]).status.code(), Some(2));
+    assert_eq!(drtui(&["--scenario", "meteor", "status"]).status.code(), Some(2));
+    let help = drtui(&["--help"]);
+    assert_eq!(help.status.code(), Some(0));
+    let text = stdout(&help);
+    assert!(text.contains("3  data incomplete"), "{text}");
+    assert!(text.contains("--region-pair"), "{text}");
+    let version = drtui(&["--version"]);
+    assert_eq!(stdout(&version).trim(), format!("drtui {}", env!("CARGO_PKG_VERSION")));
+    for command in ["status", "pairs", "completions"] {
+        assert_eq!(drtui(&[command, "--help"]).status.code(), Some(0), "{command} --help");
+    }
+}
+
+#[test]
+fn completions_are_generated() {
+    let output = drtui(&["completions", "bash"]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(stdout(&output).contains("_drtui()"), "{}", stdout(&output));
+}
+
+#[test]
+fn dashboard_without_a_terminal_exits_2_pointing_to_status() {
+    let output = drtui(&[]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(stderr(&output).contains("drtui status --region-pair demo"), "{}", stderr(&output));
+}
+
+#[test]
+fn aws_pairs_say_plainly_that_this_build_lacks_the_backend() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(dir.path(), VALID_CONFIG);
+    let output = drtui(&["status", "--config", &path, "--region-pair", "prod"]);
+    assert_eq!(output.status.code(), Some(1));
+    assert!(stderr(&output).contains("needs the AWS backend"), "{}", stderr(&output));
+}
+
+#[test]
+fn log_file_records_the_run() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let log = dir.path().join("drtui.log");
+    let output = drtui(&["status", "--log-file", log.to_str().expect("utf-8")]);
+    assert_eq!(output.status.code(), Some(0));
+    assert!(std::fs::read_to_string(&log).expect("log written").contains("drtui started"));
+}

@@ -47,7 +47,8 @@ fn stderr(output: &Output) -> String {
 }
 
 fn json(output: &Output) -> Value {
-    serde_json::from_slice(&output.stdout).unwrap_or_else(|error| panic!("{error}: {}", stdout(output)))
+    serde_json::from_slice(&output.stdout)
+        .unwrap_or_else(|error| panic!("{error}: {}", stdout(output)))
 }
 
 fn write_config(dir: &Path, text: &str) -> String {
@@ -57,7 +58,12 @@ fn write_config(dir: &Path, text: &str) -> String {
 }
 
 fn keys(value: &Value) -> Vec<&str> {
-    value.as_object().expect("object").keys().map(String::as_str).collect()
+    value
+        .as_object()
+        .expect("object")
+        .keys()
+        .map(String::as_str)
+        .collect()
 }
 
 fn assert_has(value: &Value, expected: &[&str]) {
@@ -72,44 +78,109 @@ fn status_json_follows_the_contract() {
     let output = drtui(&["status", "--region-pair", "demo", "--format", "json"]);
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let report = json(&output);
-    assert_has(&report, &["pair", "taken_at", "complete", "regions", "global_cluster", "dns", "failover_state_machine", "readiness"]);
+    assert_has(
+        &report,
+        &[
+            "pair",
+            "taken_at",
+            "complete",
+            "regions",
+            "global_cluster",
+            "dns",
+            "failover_state_machine",
+            "readiness",
+        ],
+    );
     assert_eq!(report["pair"], "demo");
     assert_eq!(report["complete"], true);
-    chrono::DateTime::parse_from_rfc3339(report["taken_at"].as_str().expect("string")).expect("RFC 3339");
+    chrono::DateTime::parse_from_rfc3339(report["taken_at"].as_str().expect("string"))
+        .expect("RFC 3339");
     let regions = report["regions"].as_array().expect("regions");
     assert_eq!(regions.len(), 2);
-    for (region, (name, role)) in regions.iter().zip([("us-east-1", "primary"), ("us-east-2", "secondary")]) {
-        assert_has(region, &["region", "configured_role", "aurora", "health_checks", "alarms", "metrics", "stacks", "errors"]);
+    for (region, (name, role)) in regions
+        .iter()
+        .zip([("us-east-1", "primary"), ("us-east-2", "secondary")])
+    {
+        assert_has(
+            region,
+            &[
+                "region",
+                "configured_role",
+                "aurora",
+                "health_checks",
+                "alarms",
+                "metrics",
+                "stacks",
+                "errors",
+            ],
+        );
         assert_eq!(region["region"], name);
         assert_eq!(region["configured_role"], role);
-        assert_has(&region["aurora"], &["cluster_id", "is_writer", "status", "replication_lag_ms"]);
+        assert_has(
+            &region["aurora"],
+            &["cluster_id", "is_writer", "status", "replication_lag_ms"],
+        );
         assert_eq!(region["aurora"]["status"], "available");
         let check = &region["health_checks"][0];
-        assert_has(check, &["id", "healthy", "checkers_healthy", "checkers_total"]);
+        assert_has(
+            check,
+            &["id", "healthy", "checkers_healthy", "checkers_total"],
+        );
         assert_eq!(check["healthy"], true);
         let alarms = region["alarms"].as_array().expect("alarms");
         assert_eq!(alarms.len(), 4);
         for alarm in alarms {
             assert_has(alarm, &["name", "state", "reason"]);
-            assert!(["OK", "ALARM", "INSUFFICIENT_DATA"].contains(&alarm["state"].as_str().expect("state")));
+            assert!(
+                ["OK", "ALARM", "INSUFFICIENT_DATA"]
+                    .contains(&alarm["state"].as_str().expect("state"))
+            );
         }
-        assert_has(&region["metrics"], &["api_5xx_rate_pct", "lambda_error_rate_pct", "db_connections"]);
+        assert_has(
+            &region["metrics"],
+            &[
+                "api_5xx_rate_pct",
+                "lambda_error_rate_pct",
+                "db_connections",
+            ],
+        );
         assert!(region["metrics"]["api_5xx_rate_pct"].is_f64());
         assert_has(&region["stacks"][0], &["name", "status"]);
         assert_eq!(region["errors"], Value::Array(vec![]));
     }
     assert_eq!(regions[0]["aurora"]["is_writer"], true);
-    assert_eq!(regions[0]["aurora"]["replication_lag_ms"], Value::Null, "the writer has no lag");
+    assert_eq!(
+        regions[0]["aurora"]["replication_lag_ms"],
+        Value::Null,
+        "the writer has no lag"
+    );
     assert!(regions[1]["aurora"]["replication_lag_ms"].is_f64());
-    assert_has(&report["global_cluster"], &["id", "writer_region", "failover_state"]);
+    assert_has(
+        &report["global_cluster"],
+        &["id", "writer_region", "failover_state"],
+    );
     assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
     assert_eq!(report["global_cluster"]["failover_state"], Value::Null);
     assert_eq!(report["dns"]["weights"]["us-east-1"], 100);
     assert_eq!(report["dns"]["weights"]["us-east-2"], 0);
-    assert_has(&report["failover_state_machine"], &["arn", "last_execution"]);
-    assert_has(&report["failover_state_machine"]["last_execution"], &["name", "status", "started_at"]);
+    assert_has(
+        &report["failover_state_machine"],
+        &["arn", "last_execution"],
+    );
+    assert_has(
+        &report["failover_state_machine"]["last_execution"],
+        &["name", "status", "started_at"],
+    );
     let readiness = &report["readiness"];
-    assert_has(readiness, &["verdict", "data_at_risk_ms", "recommended_runbook", "checks"]);
+    assert_has(
+        readiness,
+        &[
+            "verdict",
+            "data_at_risk_ms",
+            "recommended_runbook",
+            "checks",
+        ],
+    );
     assert_eq!(readiness["verdict"], "ready");
     assert_eq!(readiness["recommended_runbook"], "switchover");
     for check in readiness["checks"].as_array().expect("checks") {
@@ -125,7 +196,12 @@ fn status_json_reports_a_primary_outage() {
     let report = json(&output);
     assert_eq!(report["regions"][0]["health_checks"][0]["healthy"], false);
     assert_eq!(report["readiness"]["recommended_runbook"], "failover");
-    assert!(report["readiness"]["data_at_risk_ms"].as_f64().expect("lag") > 10_000.0);
+    assert!(
+        report["readiness"]["data_at_risk_ms"]
+            .as_f64()
+            .expect("lag")
+            > 10_000.0
+    );
 }
 
 #[test]
@@ -134,14 +210,30 @@ fn hung_region_makes_status_incomplete_within_the_timeout() {
     let output = drtui(&["status", "--format", "json", "--scenario", "hung-primary"]);
     let took = began.elapsed();
     assert_eq!(output.status.code(), Some(3), "{}", stderr(&output));
-    assert!(took < Duration::from_secs(8), "status took {took:?} with a 3 s call timeout");
+    assert!(
+        took < Duration::from_secs(8),
+        "status took {took:?} with a 3 s call timeout"
+    );
     let report = json(&output);
     assert_eq!(report["complete"], false);
     let errors = report["regions"][0]["errors"].as_array().expect("errors");
-    assert!(errors.iter().any(|error| error["source"] == "aurora" && error["message"].as_str().is_some_and(|m| m.contains("timed out"))), "{errors:?}");
-    assert_eq!(report["regions"][0]["aurora"]["status"], Value::Null, "unknown is null, never invented");
+    assert!(
+        errors.iter().any(|error| error["source"] == "aurora"
+            && error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("timed out"))),
+        "{errors:?}"
+    );
+    assert_eq!(
+        report["regions"][0]["aurora"]["status"],
+        Value::Null,
+        "unknown is null, never invented"
+    );
     assert_eq!(report["dns"]["weights"]["us-east-1"], Value::Null);
-    assert_eq!(report["regions"][1]["aurora"]["status"], "available", "the secondary still answers");
+    assert_eq!(
+        report["regions"][1]["aurora"]["status"], "available",
+        "the secondary still answers"
+    );
 }
 
 #[test]
@@ -149,8 +241,14 @@ fn status_text_is_a_compact_table() {
     let output = drtui(&["status"]);
     assert_eq!(output.status.code(), Some(0));
     let text = stdout(&output);
-    assert!(text.contains("VERDICT READY  recommended: switchover"), "{text}");
-    assert!(text.contains("us-east-1 (primary)") && text.contains("us-east-2 (secondary)"), "{text}");
+    assert!(
+        text.contains("VERDICT READY  recommended: switchover"),
+        "{text}"
+    );
+    assert!(
+        text.contains("us-east-1 (primary)") && text.contains("us-east-2 (secondary)"),
+        "{text}"
+    );
     assert!(text.contains("PASS secondary_cluster_available"), "{text}");
     assert!(!text.contains('\x1b'), "no escape codes when piped");
 }
@@ -159,17 +257,27 @@ fn status_text_is_a_compact_table() {
 fn unknown_pair_exits_2_and_lists_known_pairs() {
     let output = drtui(&["status", "--region-pair", "prdo"]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("unknown region pair `prdo`; known pairs: demo"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("unknown region pair `prdo`; known pairs: demo"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn invalid_config_exits_2_with_file_line_column_and_suggestion() {
     let dir = tempfile::tempdir().expect("temp dir");
-    let path = write_config(dir.path(), &VALID_CONFIG.replace("record_name", "record_nme"));
+    let path = write_config(
+        dir.path(),
+        &VALID_CONFIG.replace("record_name", "record_nme"),
+    );
     let output = drtui(&["pairs", "--config", &path]);
     assert_eq!(output.status.code(), Some(2));
     let message = stderr(&output);
-    assert!(message.contains(&format!("{path}:7:1: unknown field `record_nme`")), "{message}");
+    assert!(
+        message.contains(&format!("{path}:7:1: unknown field `record_nme`")),
+        "{message}"
+    );
     assert!(message.contains("did you mean `record_name`?"), "{message}");
 }
 
@@ -191,32 +299,65 @@ fn pairs_lists_built_in_and_file_pairs_with_origin() {
         .expect("runs");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
     let text = stdout(&output);
-    assert!(text.lines().any(|line| line.starts_with("demo") && line.ends_with("built-in")), "{text}");
-    assert!(text.lines().any(|line| line.starts_with("prod") && line.ends_with(&format!("{path}:2"))), "{text}");
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("demo") && line.ends_with("built-in")),
+        "{text}"
+    );
+    assert!(
+        text.lines()
+            .any(|line| line.starts_with("prod") && line.ends_with(&format!("{path}:2"))),
+        "{text}"
+    );
 }
 
 #[test]
 fn scenario_needs_the_demo_pair() {
     let dir = tempfile::tempdir().expect("temp dir");
     let path = write_config(dir.path(), VALID_CONFIG);
-    let output = drtui(&["status", "--config", &path, "--region-pair", "prod", "--scenario", "lag-spike"]);
+    let output = drtui(&[
+        "status",
+        "--config",
+        &path,
+        "--region-pair",
+        "prod",
+        "--scenario",
+        "lag-spike",
+    ]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("--scenario"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("--scenario"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
 fn bad_flags_exit_2_and_help_documents_exit_codes() {
-    assert_eq!(drtui(&["status", "--format", "yaml"]).status.code(), Some(2));
-    assert_eq!(drtui(&["--scenario", "meteor", "status"]).status.code(), Some(2));
+    assert_eq!(
+        drtui(&["status", "--format", "yaml"]).status.code(),
+        Some(2)
+    );
+    assert_eq!(
+        drtui(&["--scenario", "meteor", "status"]).status.code(),
+        Some(2)
+    );
     let help = drtui(&["--help"]);
     assert_eq!(help.status.code(), Some(0));
     let text = stdout(&help);
     assert!(text.contains("3  data incomplete"), "{text}");
     assert!(text.contains("--region-pair"), "{text}");
     let version = drtui(&["--version"]);
-    assert_eq!(stdout(&version).trim(), format!("drtui {}", env!("CARGO_PKG_VERSION")));
+    assert_eq!(
+        stdout(&version).trim(),
+        format!("drtui {}", env!("CARGO_PKG_VERSION"))
+    );
     for command in ["status", "pairs", "completions"] {
-        assert_eq!(drtui(&[command, "--help"]).status.code(), Some(0), "{command} --help");
+        assert_eq!(
+            drtui(&[command, "--help"]).status.code(),
+            Some(0),
+            "{command} --help"
+        );
     }
 }
 
@@ -231,7 +372,11 @@ fn completions_are_generated() {
 fn dashboard_without_a_terminal_exits_2_pointing_to_status() {
     let output = drtui(&[]);
     assert_eq!(output.status.code(), Some(2));
-    assert!(stderr(&output).contains("drtui status --region-pair demo"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("drtui status --region-pair demo"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -240,7 +385,11 @@ fn aws_pairs_say_plainly_that_this_build_lacks_the_backend() {
     let path = write_config(dir.path(), VALID_CONFIG);
     let output = drtui(&["status", "--config", &path, "--region-pair", "prod"]);
     assert_eq!(output.status.code(), Some(1));
-    assert!(stderr(&output).contains("needs the AWS backend"), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("needs the AWS backend"),
+        "{}",
+        stderr(&output)
+    );
 }
 
 #[test]
@@ -249,5 +398,9 @@ fn log_file_records_the_run() {
     let log = dir.path().join("drtui.log");
     let output = drtui(&["status", "--log-file", log.to_str().expect("utf-8")]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(std::fs::read_to_string(&log).expect("log written").contains("drtui started"));
+    assert!(
+        std::fs::read_to_string(&log)
+            .expect("log written")
+            .contains("drtui started")
+    );
 }

@@ -1,0 +1,162 @@
+//! End to end: the built binary in a real pseudo-terminal, keys in, screen text out, and the
+//! terminal restored afterwards (checked by `stty` in the same terminal).
+
+use std::io::{Read, Write};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use portable_pty::{CommandBuilder, PtySize, native_pty_system};
+
+const ROWS: u16 = 30;
+const COLS: u16 = 100;
+
+struct Session {
+    screen: Arc<Mutex<vt100::Parser>>,
+    raw: Arc<Mutex<Vec<u8>>>,
+    writer: Box<dyn Write + Send>,
+    child: Box<dyn portable_pty::Child + Send + Sync>,
+}
+
+impl Session {
+    fn start(script: &str) -> Session {
+        let pty = native_pty_system()
+            .openpty(PtySize {
+                rows: ROWS,
+                cols: COLS,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("open pty");
+        let mut command = CommandBuilder::new("sh");
+        command.args(["-c", script]);
+        command.env("TERM", "xterm-256color");
+        command.env_remove("DRTUI_CONFIG");
+        let config_home = std::env::temp_dir().join(format!("drtui-e2e-{}", std::process::id()));
+        command.env("XDG_CONFIG_HOME", config_home);
+        let child = pty.slave.spawn_command(command).expect("spawn");
+        drop(pty.slave);
+        let mut reader = pty.master.try_clone_reader().expect("reader");
+        let writer = pty.master.take_writer().expect("writer");
+        let screen = Arc::new(Mutex::new(vt100::Parser::new(
+            std::num::NonZero::new(ROWS).expect("rows"),
+            std::num::NonZero::new(COLS).expect("cols"),
+            0,
+        )));
+        let raw = Arc::new(Mutex::new(Vec::new()));
+        // Drain the PTY on its own thread so the child never blocks on a full buffer.
+        let (screen_in, raw_in) = (Arc::clone(&screen), Arc::clone(&raw));
+        std::thread::spawn(move || {
+            let mut buffer = [0u8; 8192];
+            while let Ok(read) = reader.read(&mut buffer) {
+                if read == 0 {
+                    break;
+                }
+                screen_in.lock().expect("screen").process(&buffer[..read]);
+                raw_in
+                    .lock()
+                    .expect("raw")
+                    .extend_from_slice(&buffer[..read]);
+            }
+        });
+        // Keep the master alive for the session's life.
+        std::mem::forget(pty.master);
+        Session {
+            screen,
+            raw,
+            writer,
+            child,
+        }
+    }
+
+    fn contents(&self) -> String {
+        self.screen.lock().expect("screen").screen().contents()
+    }
+
+    fn wait_for(&self, what: &str, condition: impl Fn(&str) -> bool) -> String {
+        let deadline = Instant::now() + Duration::from_secs(20);
+        loop {
+            let contents = self.contents();
+            if condition(&contents) {
+                return contents;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "timed out waiting for {what}; screen:\n{contents}"
+            );
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    fn send(&mut self, keys: &[u8]) {
+        self.writer.write_all(keys).expect("write keys");
+        self.writer.flush().expect("flush keys");
+    }
+
+    fn raw_text(&self) -> String {
+        String::from_utf8_lossy(&self.raw.lock().expect("raw")).into_owned()
+    }
+}
+
+#[test]
+fn dashboard_shows_both_regions_help_opens_closes_and_q_restores_the_terminal() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let mut session = Session::start(&format!(
+        "stty sane; '{binary}'; echo \"EXIT=$?\"; stty -a; echo END-OF-SESSION"
+    ));
+
+    let first = session.wait_for("both regions", |screen| {
+        screen.contains("us-east-1 · primary")
+            && screen.contains("us-east-2 · secondary")
+            && screen.contains("READY")
+    });
+    assert!(first.contains("Failover readiness"), "{first}");
+
+    session.send(b"?");
+    session.wait_for("help overlay", |screen| {
+        screen.contains("Keys · Esc to close")
+    });
+    session.send(b"\x1b");
+    session.wait_for("help closed", |screen| {
+        !screen.contains("Keys · Esc to close")
+    });
+
+    session.send(b"q");
+    let after = session.wait_for("shell after drtui", |screen| {
+        screen.contains("END-OF-SESSION")
+    });
+    assert!(after.contains("EXIT=0"), "{after}");
+    let status = session.child.wait().expect("wait");
+    assert!(status.success());
+
+    let raw = session.raw_text();
+    let entered = raw
+        .rfind("\x1b[?1049h")
+        .expect("entered the alternate screen");
+    let left = raw.rfind("\x1b[?1049l").expect("left the alternate screen");
+    assert!(left > entered, "alternate screen left after it was entered");
+    assert!(raw[entered..].contains("\x1b[?25h"), "cursor shown again");
+    // `stty -a` after drtui: canonical mode and echo are back (raw mode would print -icanon -echo).
+    let stty = &raw[left..];
+    assert!(
+        stty.contains(" icanon") && !stty.contains("-icanon"),
+        "{stty}"
+    );
+    assert!(
+        stty.contains(" echo ") && !stty.contains("-echo "),
+        "{stty}"
+    );
+}
+
+#[test]
+fn tiny_terminal_says_it_is_too_small_instead_of_drawing_garbage() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let mut session = Session::start(&format!(
+        "stty rows 20 cols 60; '{binary}'; echo END-OF-SESSION"
+    ));
+    session.wait_for("size message", |screen| {
+        screen.contains("Terminal too small: 60x20")
+    });
+    session.send(b"q");
+    session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
+    assert!(session.child.wait().expect("wait").success());
+}

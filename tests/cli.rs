@@ -404,3 +404,15 @@ fn log_file_records_the_run() {
             .contains("drtui started")
     );
 }
+
+#[test]
+fn shipped_example_config_is_valid() {
+    let example = concat!(env!("CARGO_MANIFEST_DIR"), "/drtui.example.toml");
+    let output = drtui(&["pairs", "--config", example]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    assert!(
+        stdout(&output)
+            .lines()
+            .any(|line| line.starts_with("prod ") && line.contains("aws"))
+    );
+}

@@ -33,6 +33,8 @@ pub fn millis(value: Option<f64>) -> String {
 pub fn lag(ms: f64) -> String {
     if ms < 1000.0 {
         format!("{ms:.0}ms")
+    } else if ms < 60_000.0 && ms % 1000.0 == 0.0 {
+        format!("{:.0}s", ms / 1000.0)
     } else if ms < 60_000.0 {
         format!("{:.1}s", ms / 1000.0)
     } else {
@@ -66,6 +68,7 @@ mod tests {
         assert_eq!(truncate("abcdef", 4), "abc…");
         assert_eq!(lag(220.4), "220ms");
         assert_eq!(lag(31_600.0), "31.6s");
+        assert_eq!(lag(10_000.0), "10s");
         assert_eq!(lag(300_000.0), "5m00s");
         assert_eq!(truncate("abc", 4), "abc");
     }

@@ -104,7 +104,7 @@ fn checks(app: &App, theme: Theme) -> Vec<Line<'static>> {
                     ),
                     theme.style(tone),
                 ),
-                Span::raw(format!("{:<24} ", check.id)),
+                Span::raw(format!("{:<27} ", check.id)),
                 Span::styled(
                     sanitize(&check.detail).into_owned(),
                     theme.style(Tone::Muted),

@@ -416,3 +416,25 @@ fn shipped_example_config_is_valid() {
             .any(|line| line.starts_with("prod ") && line.contains("aws"))
     );
 }
+
+#[test]
+fn status_watch_streams_one_json_object_per_line() {
+    use std::io::BufRead;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_drtui"))
+        .args(["status", "--watch", "--format", "json"])
+        .env_remove("DRTUI_CONFIG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let mut lines = std::io::BufReader::new(child.stdout.take().expect("stdout")).lines();
+    let mut taken_at = Vec::new();
+    for _ in 0..2 {
+        let line = lines.next().expect("a line").expect("utf-8");
+        let report: Value = serde_json::from_str(&line).expect("one JSON object per line");
+        taken_at.push(report["taken_at"].as_str().expect("taken_at").to_owned());
+    }
+    child.kill().expect("kill");
+    let _ = child.wait();
+    assert!(taken_at[0] < taken_at[1], "refreshed: {taken_at:?}");
+}

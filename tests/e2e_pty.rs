@@ -19,6 +19,10 @@ struct Session {
 
 impl Session {
     fn start(script: &str) -> Session {
+        Session::start_with(script, &[])
+    }
+
+    fn start_with(script: &str, env: &[(&str, &str)]) -> Session {
         let pty = native_pty_system()
             .openpty(PtySize {
                 rows: ROWS,
@@ -33,6 +37,9 @@ impl Session {
         command.env_remove("DRTUI_CONFIG");
         let config_home = std::env::temp_dir().join(format!("drtui-e2e-{}", std::process::id()));
         command.env("XDG_CONFIG_HOME", config_home);
+        for (key, value) in env {
+            command.env(key, value);
+        }
         let child = pty.slave.spawn_command(command).expect("spawn");
         drop(pty.slave);
         let mut reader = pty.master.try_clone_reader().expect("reader");
@@ -159,4 +166,26 @@ fn tiny_terminal_says_it_is_too_small_instead_of_drawing_garbage() {
     session.send(b"q");
     session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
     assert!(session.child.wait().expect("wait").success());
+}
+
+#[test]
+fn no_color_draws_without_any_colour_but_keeps_every_symbol() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let mut session = Session::start_with(
+        &format!("'{binary}' --scenario primary-outage; echo END-OF-SESSION"),
+        &[("NO_COLOR", "1")],
+    );
+    let screen = session.wait_for("outage shown", |screen| {
+        screen.contains("UNHEALTHY") && screen.contains("ALARM")
+    });
+    assert!(screen.contains("✖ UNHEALTHY"), "{screen}");
+    session.send(b"q");
+    session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
+    let raw = session.raw_text();
+    for colour in ["\x1b[38;", "\x1b[48;", "\x1b[31m", "\x1b[32m", "\x1b[33m"] {
+        assert!(
+            !raw.contains(colour),
+            "colour escape {colour:?} drawn despite NO_COLOR"
+        );
+    }
 }

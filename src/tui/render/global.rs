@@ -6,7 +6,7 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
 use crate::backend::ROUTE53_CONTROL_REGION;
-use crate::model::{Freshness, Role};
+use crate::model::{Freshness, Role, Source};
 use crate::readiness::CheckStatus;
 use crate::text::sanitize;
 use crate::tui::app::App;
@@ -14,8 +14,16 @@ use crate::tui::format;
 use crate::tui::theme::{Theme, Tone};
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let global_sources = [
+        Source::GlobalCluster,
+        Source::Dns,
+        Source::HealthChecks,
+        Source::StateMachine,
+    ];
+    let (age, age_tone) = super::age::badge(app, &global_sources);
     let block = Block::bordered()
         .title(" Failover readiness ")
+        .title(Line::styled(format!(" global {age} "), theme.style(age_tone)).right_aligned())
         .border_style(theme.border(false));
     let inner = block.inner(area);
     frame.render_widget(block, area);

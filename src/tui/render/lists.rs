@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::model::{AlarmState, Role};
+use crate::model::{AlarmState, Role, Source};
 use crate::text::sanitize;
 use crate::tui::app::{App, Panel};
 use crate::tui::format::{self, truncate};
@@ -29,8 +29,10 @@ pub fn render(app: &App, panel: Panel, tabbed: bool, frame: &mut Frame, area: Re
     } else {
         Line::from(format!(" {} ", panel.title()))
     };
+    let (age, age_tone) = super::age::badge(app, &panel_sources(panel));
     let block = Block::bordered()
         .title(title)
+        .title(Line::styled(format!(" {age} "), theme.style(age_tone)).right_aligned())
         .border_style(theme.border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
@@ -72,6 +74,16 @@ pub fn render(app: &App, panel: Panel, tabbed: bool, frame: &mut Frame, area: Re
         })
         .collect();
     frame.render_widget(Paragraph::new(rows), inner);
+}
+
+/// The sources a list is drawn from (the checks read all of them).
+fn panel_sources(panel: Panel) -> Vec<Source> {
+    match panel {
+        Panel::Alarms => Role::BOTH.map(Source::Alarms).to_vec(),
+        Panel::Stacks => Role::BOTH.map(Source::Stacks).to_vec(),
+        Panel::Executions => vec![Source::StateMachine],
+        Panel::Checks | Panel::Primary | Panel::Secondary => Source::all(),
+    }
 }
 
 fn unknown_row(

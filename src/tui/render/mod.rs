@@ -1,6 +1,7 @@
 //! Pure rendering: `render(&App, &mut Frame)` reads state and draws; it never awaits, never
 //! touches the network, and copes with any terminal size.
 
+mod age;
 mod global;
 mod lists;
 mod overlay;

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 
-use crate::model::{AlarmState, Freshness, ObservedMeta, RegionMetrics, Role, Source};
+use crate::model::{AlarmState, RegionMetrics, Role, Source};
 use crate::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::format::{self, truncate};
@@ -22,7 +22,11 @@ pub fn render(app: &App, role: Role, focused: bool, frame: &mut Frame, area: Rec
         Some(false) => "reader",
         None => "role ?",
     };
-    let (mut age_text, age_tone) = panel_age(app, role);
+    let sources: Vec<Source> = Source::all()
+        .into_iter()
+        .filter(|source| source.role() == Some(role))
+        .collect();
+    let (mut age_text, age_tone) = super::age::badge(app, &sources);
     if area.width < 60 {
         age_text = age_text.trim_end_matches(" ago").to_owned();
     }
@@ -49,29 +53,6 @@ pub fn render(app: &App, role: Role, focused: bool, frame: &mut Frame, area: Rec
         Layout::vertical([Constraint::Length(text_height), Constraint::Fill(1)]).areas(inner);
     frame.render_widget(Paragraph::new(lines), text_area);
     render_charts(app, role, frame, chart_area, theme);
-}
-
-/// The oldest age among the region's sources, or why there is none.
-fn panel_age(app: &App, role: Role) -> (String, Tone) {
-    let stale_after = app.pair.stale_after();
-    let metas: Vec<ObservedMeta> = Source::all()
-        .into_iter()
-        .filter(|source| source.role() == Some(role))
-        .map(|source| app.snapshot.meta(source))
-        .collect();
-    let worst = metas
-        .iter()
-        .map(|meta| meta.freshness(app.now, stale_after))
-        .max()
-        .unwrap_or(Freshness::Pending);
-    let oldest = metas.iter().filter_map(|meta| meta.age(app.now)).max();
-    match (worst, oldest) {
-        (Freshness::Fresh, Some(age)) => (format!("{} ago", format::age(age)), Tone::Muted),
-        (Freshness::Pending, _) => ("loading…".to_owned(), Tone::Unknown),
-        (Freshness::Stale, Some(age)) => (format!("? STALE {}", format::age(age)), Tone::Unknown),
-        (_, Some(age)) => (format!("✖ ERRORS · oldest {}", format::age(age)), Tone::Bad),
-        (_, None) => ("✖ NO DATA".to_owned(), Tone::Bad),
-    }
 }
 
 fn label(text: &str, theme: Theme) -> Span<'static> {

@@ -1,48 +1,22 @@
 //! Per-frame render cost and the pure functions on the hot path (criterion).
 //! Run: cargo bench --bench render
 
-use std::sync::Arc;
-use std::time::Duration;
-
 use criterion::{Criterion, criterion_group, criterion_main};
-use drtui::backend::StatusBackend;
-use drtui::backend::sim::{Fault, SimBackend, SimOptions};
-use drtui::clock::{Clock, ManualClock};
-use drtui::config::RegionPair;
+use drtui::backend::sim::Fault;
+use drtui::fixtures::DemoEstate;
 use drtui::model::SourceUpdate;
-use drtui::tui::app::{self, App, Msg};
+use drtui::tui::app::App;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 fn polled(scenario: &[Fault]) -> (App, Vec<SourceUpdate>) {
-    let pair = RegionPair::demo();
-    let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("valid");
-    let clock = Arc::new(ManualClock::new(start));
-    let options = SimOptions {
-        scenario: scenario.to_vec(),
-        latency: false,
-        ..SimOptions::default()
-    };
-    let backend = SimBackend::new(&pair, clock.clone() as Arc<dyn Clock>, &options);
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .expect("runtime");
-    let updates = runtime.block_on(drtui::poll::poll_once(
-        &backend,
-        clock.as_ref(),
-        Duration::from_millis(100),
-    ));
-    let mut app = App::new(
-        pair.clone(),
-        backend.describe(),
-        pair.empty_snapshot(),
-        clock.now(),
-    );
-    for update in updates.clone() {
-        app::update(&mut app, Msg::Update(Box::new(update)));
-    }
-    (app, updates)
+    let estate = DemoEstate::new(42, scenario);
+    let updates = runtime.block_on(estate.poll());
+    (runtime.block_on(estate.app()), updates)
 }
 
 fn render(c: &mut Criterion) {

@@ -6,6 +6,8 @@ pub mod backend;
 pub mod cli;
 pub mod clock;
 pub mod config;
+#[doc(hidden)]
+pub mod fixtures;
 pub mod model;
 pub mod poll;
 pub mod readiness;

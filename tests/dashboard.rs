@@ -1,43 +1,16 @@
 //! Dashboard rendering at fixed sizes (ratatui TestBackend + insta snapshots), from a
 //! deterministic simulator, and its behaviour at odd terminal sizes.
 
-use std::sync::Arc;
-use std::time::Duration;
-
-use drtui::backend::StatusBackend;
-use drtui::backend::sim::{Fault, SimBackend, SimOptions};
-use drtui::clock::{Clock, ManualClock};
-use drtui::config::RegionPair;
+use drtui::backend::sim::Fault;
+use drtui::fixtures::DemoEstate;
 use drtui::model::Role;
-use drtui::tui::app::{self, App, Msg, Overlay};
+use drtui::tui::app::{App, Overlay};
 use drtui::tui::render;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
 async fn app_with(scenario: &[Fault]) -> App {
-    let pair = RegionPair::demo();
-    let start = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("valid");
-    let clock = Arc::new(ManualClock::new(start));
-    let options = SimOptions {
-        scenario: scenario.to_vec(),
-        latency: false,
-        ..SimOptions::default()
-    };
-    let backend = SimBackend::new(&pair, clock.clone() as Arc<dyn Clock>, &options);
-    let mut app = App::new(
-        pair.clone(),
-        backend.describe(),
-        pair.empty_snapshot(),
-        clock.now(),
-    );
-    app.faults = Some(backend.faults());
-    for update in drtui::poll::poll_once(&backend, clock.as_ref(), Duration::from_millis(100)).await
-    {
-        app::update(&mut app, Msg::Update(Box::new(update)));
-    }
-    clock.advance(Duration::from_secs(1));
-    app::update(&mut app, Msg::Tick(clock.now()));
-    app
+    DemoEstate::new(42, scenario).app().await
 }
 
 fn draw(app: &App, width: u16, height: u16) -> Terminal<TestBackend> {

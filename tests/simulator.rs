@@ -5,48 +5,18 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use drtui::backend::sim::{Fault, SimBackend, SimOptions};
-use drtui::clock::{Clock, ManualClock, Timestamp};
+use drtui::clock::Clock;
 use drtui::config::RegionPair;
+use drtui::fixtures::DemoEstate;
 use drtui::model::{AlarmState, Role, Snapshot, Source};
-use drtui::readiness::{self, Readiness, Runbook, Verdict};
+use drtui::readiness::{Runbook, Verdict};
 
 const TIMEOUT: Duration = Duration::from_millis(200);
 
-fn start() -> Timestamp {
-    chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("valid time")
-}
-
-struct Estate {
-    pair: RegionPair,
-    clock: Arc<ManualClock>,
-    backend: SimBackend,
-}
-
-fn estate(seed: u64, scenario: &[Fault]) -> Estate {
-    let pair = RegionPair::demo();
-    let clock = Arc::new(ManualClock::new(start()));
-    let options = SimOptions {
-        seed,
-        scenario: scenario.to_vec(),
-        latency: false,
-        ..SimOptions::default()
-    };
-    let backend = SimBackend::new(&pair, clock.clone() as Arc<dyn Clock>, &options);
-    Estate {
-        pair,
-        clock,
-        backend,
-    }
-}
-
-impl Estate {
-    async fn observe(&self) -> (Snapshot, Readiness) {
-        let mut snapshot = self.pair.empty_snapshot();
-        for update in drtui::poll::poll_once(&self.backend, self.clock.as_ref(), TIMEOUT).await {
-            snapshot.apply(update);
-        }
-        let readiness = readiness::assess(&snapshot, self.clock.now(), &self.pair.policy());
-        (snapshot, readiness)
+fn estate(seed: u64, scenario: &[Fault]) -> DemoEstate {
+    DemoEstate {
+        timeout: TIMEOUT,
+        ..DemoEstate::new(seed, scenario)
     }
 }
 

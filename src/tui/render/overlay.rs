@@ -20,6 +20,20 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
+/// Draws `lines` in a bordered box centred over whatever is below.
+fn popup(frame: &mut Frame, area: Rect, width: u16, title: &str, lines: Vec<Line>, theme: Theme) {
+    let cell = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, cell);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(title)
+                .border_style(theme.border(true)),
+        ),
+        cell,
+    );
+}
+
 pub fn help(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     let availability = app.availability();
     let mut lines = Vec::new();
@@ -60,16 +74,7 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             theme.style(Tone::Warn),
         ));
     }
-    let popup = centered(area, 76, lines.len() as u16 + 2);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::bordered()
-                .title(" Keys · Esc to close ")
-                .border_style(theme.border(true)),
-        ),
-        popup,
-    );
+    popup(frame, area, 76, " Keys · Esc to close ", lines, theme);
 }
 
 pub fn faults(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: Theme) {
@@ -106,14 +111,12 @@ pub fn faults(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: 
         "Enter toggles · c clears all · Esc closes · the same faults: drtui --scenario NAME",
         theme.style(Tone::Muted),
     ));
-    let popup = centered(area, 118, lines.len() as u16 + 2);
-    frame.render_widget(Clear, popup);
-    frame.render_widget(
-        Paragraph::new(lines).block(
-            Block::bordered()
-                .title(" Inject faults (demo simulator) ")
-                .border_style(theme.border(true)),
-        ),
-        popup,
+    popup(
+        frame,
+        area,
+        118,
+        " Inject faults (demo simulator) ",
+        lines,
+        theme,
     );
 }

@@ -40,6 +40,31 @@ pub const LAMBDA_FUNCTIONS: [&str; 3] = [
     "notification",
 ];
 
+/// How a region's application is doing; each simulated figure has a range per condition.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Condition {
+    Normal,
+    Burst,
+    Degraded,
+    Outage,
+}
+
+/// (low, high) for Normal, Burst, Degraded and Outage, in that order.
+type Ranges = [(f64, f64); 4];
+const RATE_5XX_PCT: Ranges = [(0.02, 0.2), (3.0, 6.0), (25.0, 35.0), (96.0, 100.0)];
+const LAMBDA_ERROR_FRACTION: Ranges = [(0.001, 0.004), (0.015, 0.03), (0.10, 0.15), (0.6, 0.8)];
+/// Latency and duration multiplier.
+const SLOWDOWN: Ranges = [(0.9, 1.1), (1.5, 2.5), (6.0, 9.0), (20.0, 30.0)];
+/// Invocations of each function per API request, and its normal duration.
+const LAMBDA_VOLUMES: [f64; 3] = [1.0, 0.97, 0.95];
+const LAMBDA_DURATIONS_MS: [f64; 3] = [45.0, 120.0, 30.0];
+
+impl Condition {
+    fn pick(self, ranges: Ranges) -> (f64, f64) {
+        ranges[self as usize]
+    }
+}
+
 /// The four reference alarms: metric, threshold, and how to read the threshold.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum AlarmKind {
@@ -322,10 +347,17 @@ impl Simulation {
         if down { 0.0 } else { 0.995 }
     }
 
+    fn condition_of(&self, role: Role) -> Condition {
+        match role {
+            Role::Primary if self.has(Fault::PrimaryOutage) => Condition::Outage,
+            Role::Secondary if self.has(Fault::SecondaryDegraded) => Condition::Degraded,
+            Role::Primary if self.has(Fault::Api5xxBurst) => Condition::Burst,
+            _ => Condition::Normal,
+        }
+    }
+
     fn figures_for(&mut self, role: Role) -> Figures {
-        let outage = role == Role::Primary && self.has(Fault::PrimaryOutage);
-        let degraded = role == Role::Secondary && self.has(Fault::SecondaryDegraded);
-        let burst = role == Role::Primary && self.has(Fault::Api5xxBurst);
+        let condition = self.condition_of(role);
         let is_writer = role == self.writer;
         let total_weight: u64 = self.weights.iter().sum();
         let share = if total_weight == 0 {
@@ -334,69 +366,30 @@ impl Simulation {
             self.weights[role.index()] as f64 / total_weight as f64
         };
         let rng = &mut self.rng;
-        let mut jitter = |low: f64, high: f64| low + rng.random::<f64>() * (high - low);
-        let requests_per_min = (TRAFFIC_RPM * share).max(CANARY_RPM) * jitter(0.95, 1.05);
-        let rate_5xx_pct = if outage {
-            jitter(96.0, 100.0)
-        } else if degraded {
-            jitter(25.0, 35.0)
-        } else if burst {
-            jitter(3.0, 6.0)
-        } else {
-            jitter(0.02, 0.2)
-        };
-        let error_fraction = if outage {
-            jitter(0.6, 0.8)
-        } else if degraded {
-            jitter(0.10, 0.15)
-        } else if burst {
-            jitter(0.015, 0.03)
-        } else {
-            jitter(0.001, 0.004)
-        };
-        let slowdown = if outage {
-            jitter(20.0, 30.0)
-        } else if degraded {
-            jitter(6.0, 9.0)
-        } else if burst {
-            jitter(1.5, 2.5)
-        } else {
-            jitter(0.9, 1.1)
-        };
-        let volumes = [1.0, 0.97, 0.95];
-        let base_durations = [45.0, 120.0, 30.0];
-        let lambda_invocations = volumes.map(|volume| (requests_per_min * volume).round());
+        let mut jitter = |(low, high): (f64, f64)| low + rng.random::<f64>() * (high - low);
+        let requests_per_min = (TRAFFIC_RPM * share).max(CANARY_RPM) * jitter((0.95, 1.05));
+        let rate_5xx_pct = jitter(condition.pick(RATE_5XX_PCT));
+        let error_fraction = jitter(condition.pick(LAMBDA_ERROR_FRACTION));
+        let slowdown = jitter(condition.pick(SLOWDOWN));
+        let lambda_invocations = LAMBDA_VOLUMES.map(|volume| (requests_per_min * volume).round());
         let lambda_errors =
             lambda_invocations.map(|invocations| (invocations * error_fraction).round());
-        let lambda_duration_ms = base_durations.map(|duration| duration * slowdown);
-        let db_connections = if outage {
-            jitter(0.0, 2.0)
-        } else if degraded {
-            jitter(110.0, 130.0)
-        } else if is_writer {
-            jitter(35.0, 50.0) * (0.5 + share)
-        } else {
-            jitter(8.0, 14.0)
-        }
-        .round();
-        let db_cpu_pct = if outage {
-            jitter(0.0, 2.0)
-        } else if degraded {
-            jitter(85.0, 97.0)
-        } else if is_writer {
-            jitter(15.0, 25.0)
-        } else {
-            jitter(5.0, 10.0)
+        let lambda_duration_ms = LAMBDA_DURATIONS_MS.map(|duration| duration * slowdown);
+        let (db_connections, db_cpu_pct) = match condition {
+            Condition::Outage => (jitter((0.0, 2.0)), jitter((0.0, 2.0))),
+            Condition::Degraded => (jitter((110.0, 130.0)), jitter((85.0, 97.0))),
+            _ if is_writer => (jitter((35.0, 50.0)) * (0.5 + share), jitter((15.0, 25.0))),
+            _ => (jitter((8.0, 14.0)), jitter((5.0, 10.0))),
         };
         Figures {
             requests_per_min: requests_per_min.round(),
-            latency_ms: jitter(70.0, 95.0) * slowdown,
-            rate_4xx_pct: jitter(0.5, 1.2),
+            latency_ms: jitter((70.0, 95.0)) * slowdown,
+            rate_4xx_pct: jitter((0.5, 1.2)),
             rate_5xx_pct,
             lambda_invocations,
             lambda_errors,
             lambda_duration_ms,
-            db_connections,
+            db_connections: db_connections.round(),
             db_cpu_pct,
         }
     }

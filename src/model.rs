@@ -10,6 +10,15 @@ use serde::Serialize;
 
 use crate::clock::{Timestamp, elapsed};
 
+/// The reference estate's alarm thresholds (payment-dr-architecture.md, "Alarms"): the
+/// simulator alarms on them and the dashboard flags figures beyond them.
+pub mod thresholds {
+    pub const REPLICATION_LAG_MS: f64 = 10_000.0;
+    pub const LAMBDA_ERROR_RATE_PCT: f64 = 5.0;
+    pub const API_5XX_RATE_PCT: f64 = 1.0;
+    pub const DB_CONNECTIONS: f64 = 100.0;
+}
+
 /// Which side of the pair a region is configured as.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
 #[serde(rename_all = "lowercase")]

@@ -13,7 +13,7 @@ use crate::config::RegionPair;
 use crate::model::{
     Alarm, AlarmState, AuroraCluster, DnsWeights, Execution, GlobalCluster, GlobalMember,
     HealthCheck, LambdaMetrics, MetricHistory, RegionMetrics, Role, StackStatus,
-    StateMachineStatus,
+    StateMachineStatus, thresholds,
 };
 
 /// Seconds between points of the metric history (one CloudWatch period).
@@ -93,10 +93,10 @@ impl AlarmKind {
 
     fn threshold(self) -> f64 {
         match self {
-            AlarmKind::ReplicationLag => 10_000.0,
-            AlarmKind::LambdaErrorRate => 5.0,
-            AlarmKind::Api5xxRate => 1.0,
-            AlarmKind::DbConnections => 100.0,
+            AlarmKind::ReplicationLag => thresholds::REPLICATION_LAG_MS,
+            AlarmKind::LambdaErrorRate => thresholds::LAMBDA_ERROR_RATE_PCT,
+            AlarmKind::Api5xxRate => thresholds::API_5XX_RATE_PCT,
+            AlarmKind::DbConnections => thresholds::DB_CONNECTIONS,
         }
     }
 

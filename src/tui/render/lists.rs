@@ -6,7 +6,7 @@ use ratatui::layout::Rect;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
-use crate::model::{AlarmState, Role, Source};
+use crate::model::{AlarmState, Observed, RegionStatus, Role, Source};
 use crate::text::sanitize;
 use crate::tui::app::{App, Panel};
 use crate::tui::format::{self, truncate};
@@ -86,6 +86,31 @@ fn panel_sources(panel: Panel) -> Vec<Source> {
     }
 }
 
+/// Both regions' entries of one list source, with a "? unknown" row for a region whose data
+/// cannot be trusted.
+fn per_region<'a, T>(
+    app: &'a App,
+    what: &str,
+    pick: fn(&RegionStatus) -> &Observed<Vec<T>>,
+    theme: Theme,
+) -> (Vec<Line<'static>>, Vec<(String, &'a T)>) {
+    let mut rows = Vec::new();
+    let mut entries = Vec::new();
+    for role in Role::BOTH {
+        let region = app.snapshot.region(role);
+        let observed = pick(region);
+        match observed.usable(app.now, app.pair.stale_after()) {
+            Some(items) => entries.extend(items.iter().map(|item| (region.region.clone(), item))),
+            None => rows.push(unknown_row(
+                &format!("{} {what}", region.region),
+                observed.error.as_ref(),
+                theme,
+            )),
+        }
+    }
+    (rows, entries)
+}
+
 fn unknown_row(
     what: &str,
     error: Option<&crate::model::FetchFailure>,
@@ -127,22 +152,7 @@ fn checks(app: &App, theme: Theme) -> Vec<Line<'static>> {
 }
 
 fn alarms(app: &App, theme: Theme) -> Vec<Line<'static>> {
-    let max_age = app.pair.stale_after();
-    let mut rows = Vec::new();
-    let mut entries = Vec::new();
-    for role in Role::BOTH {
-        let region = app.snapshot.region(role);
-        match region.alarms.usable(app.now, max_age) {
-            Some(alarms) => {
-                entries.extend(alarms.iter().map(|alarm| (region.region.clone(), alarm)))
-            }
-            None => rows.push(unknown_row(
-                &format!("{} alarms", region.region),
-                region.alarms.error.as_ref(),
-                theme,
-            )),
-        }
-    }
+    let (mut rows, mut entries) = per_region(app, "alarms", |region| &region.alarms, theme);
     let rank = |state: &AlarmState| match state {
         AlarmState::Alarm => 0,
         AlarmState::InsufficientData => 1,
@@ -224,21 +234,7 @@ fn executions(app: &App, theme: Theme) -> Vec<Line<'static>> {
 }
 
 fn stacks(app: &App, theme: Theme) -> Vec<Line<'static>> {
-    let mut rows = Vec::new();
-    let mut entries = Vec::new();
-    for role in Role::BOTH {
-        let region = app.snapshot.region(role);
-        match region.stacks.usable(app.now, app.pair.stale_after()) {
-            Some(stacks) => {
-                entries.extend(stacks.iter().map(|stack| (region.region.clone(), stack)))
-            }
-            None => rows.push(unknown_row(
-                &format!("{} stacks", region.region),
-                region.stacks.error.as_ref(),
-                theme,
-            )),
-        }
-    }
+    let (mut rows, mut entries) = per_region(app, "stacks", |region| &region.stacks, theme);
     entries.sort_by_key(|(_, stack)| {
         stack.status.ends_with("_COMPLETE") && !stack.status.contains("ROLLBACK")
     });

@@ -6,7 +6,7 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph, Sparkline};
 
-use crate::model::{AlarmState, RegionMetrics, Role, Source};
+use crate::model::{AlarmState, RegionMetrics, Role, Source, thresholds};
 use crate::text::sanitize;
 use crate::tui::app::App;
 use crate::tui::format::{self, truncate};
@@ -208,23 +208,27 @@ fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
 
 type Spans = Vec<Span<'static>>;
 
+/// A figure that turns to "✖ …" in the failing style once it passes its alarm threshold.
+fn against_threshold(
+    text: String,
+    value: Option<f64>,
+    threshold: f64,
+    theme: Theme,
+) -> Span<'static> {
+    if value.is_some_and(|value| value > threshold) {
+        Span::styled(format!("✖ {text}"), theme.style(Tone::Bad))
+    } else {
+        Span::raw(text)
+    }
+}
+
 fn metric_spans(metrics: &RegionMetrics, theme: Theme) -> (Spans, Spans, Spans) {
-    let over = |value: Option<f64>, threshold: f64| {
-        if value.is_some_and(|value| value > threshold) {
-            Tone::Bad
-        } else {
-            Tone::Plain
-        }
-    };
-    let api_tone = over(metrics.api_5xx_rate_pct, 1.0);
     let api = vec![
-        Span::styled(
-            format!(
-                "{}5XX {}",
-                if api_tone == Tone::Bad { "✖ " } else { "" },
-                format::pct(metrics.api_5xx_rate_pct)
-            ),
-            theme.style(api_tone),
+        against_threshold(
+            format!("5XX {}", format::pct(metrics.api_5xx_rate_pct)),
+            metrics.api_5xx_rate_pct,
+            thresholds::API_5XX_RATE_PCT,
+            theme,
         ),
         Span::raw(format!(
             " · 4XX {} · {} · {} rpm",
@@ -233,7 +237,6 @@ fn metric_spans(metrics: &RegionMetrics, theme: Theme) -> (Spans, Spans, Spans) 
             format::count(metrics.api_requests_per_min)
         )),
     ];
-    let lambda_tone = over(metrics.lambda_error_rate_pct, 5.0);
     let invocations: f64 = metrics
         .lambdas
         .iter()
@@ -243,17 +246,13 @@ fn metric_spans(metrics: &RegionMetrics, theme: Theme) -> (Spans, Spans, Spans) 
         .lambdas
         .iter()
         .filter_map(|lambda| lambda.duration_ms)
-        .fold(None, |max: Option<f64>, value| {
-            Some(max.map_or(value, |max| max.max(value)))
-        });
+        .reduce(f64::max);
     let lambda = vec![
-        Span::styled(
-            format!(
-                "{}err {}",
-                if lambda_tone == Tone::Bad { "✖ " } else { "" },
-                format::pct(metrics.lambda_error_rate_pct)
-            ),
-            theme.style(lambda_tone),
+        against_threshold(
+            format!("err {}", format::pct(metrics.lambda_error_rate_pct)),
+            metrics.lambda_error_rate_pct,
+            thresholds::LAMBDA_ERROR_RATE_PCT,
+            theme,
         ),
         Span::raw(format!(
             " · {} inv/min · max {} · {} fns",
@@ -262,15 +261,12 @@ fn metric_spans(metrics: &RegionMetrics, theme: Theme) -> (Spans, Spans, Spans) 
             metrics.lambdas.len()
         )),
     ];
-    let db_tone = over(metrics.db_connections, 100.0);
     let db = vec![
-        Span::styled(
-            format!(
-                "{}{} conn",
-                if db_tone == Tone::Bad { "✖ " } else { "" },
-                format::count(metrics.db_connections)
-            ),
-            theme.style(db_tone),
+        against_threshold(
+            format!("{} conn", format::count(metrics.db_connections)),
+            metrics.db_connections,
+            thresholds::DB_CONNECTIONS,
+            theme,
         ),
         Span::raw(format!(" · CPU {}", format::pct(metrics.db_cpu_pct))),
     ];
@@ -370,7 +366,7 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
             &mut history.api_5xx_rate_pct.iter().copied().map(Some),
             100.0,
         ),
-        threshold: 100,
+        threshold: (thresholds::API_5XX_RATE_PCT * 100.0) as u64,
     });
     let lambda = Ok(Chart {
         label: format!("λerr {}", format::pct(metrics.lambda_error_rate_pct)),
@@ -378,7 +374,7 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
             &mut history.lambda_error_rate_pct.iter().copied().map(Some),
             100.0,
         ),
-        threshold: 500,
+        threshold: (thresholds::LAMBDA_ERROR_RATE_PCT * 100.0) as u64,
     });
     // The reader's lag is what a failover would lose: it comes first there.
     if history.replication_lag_ms.is_empty() {

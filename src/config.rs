@@ -38,6 +38,31 @@ impl std::fmt::Display for PairOrigin {
     }
 }
 
+/// Where the AWS APIs answer: the real endpoints (None), one URL for every region (an
+/// emulator), or one per region (so a test can put a broken proxy in front of one region).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(untagged)]
+pub enum EndpointUrl {
+    All(String),
+    PerRegion(BTreeMap<String, String>),
+}
+
+impl EndpointUrl {
+    pub fn for_region(&self, region: &str) -> Option<&str> {
+        match self {
+            EndpointUrl::All(url) => Some(url),
+            EndpointUrl::PerRegion(urls) => urls.get(region).map(String::as_str),
+        }
+    }
+
+    fn urls(&self) -> Vec<&str> {
+        match self {
+            EndpointUrl::All(url) => vec![url],
+            EndpointUrl::PerRegion(urls) => urls.values().map(String::as_str).collect(),
+        }
+    }
+}
+
 /// One primary/secondary region pair and the ids of the estate it runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegionPair {
@@ -47,7 +72,7 @@ pub struct RegionPair {
     pub primary: String,
     pub secondary: String,
     pub profile: Option<String>,
-    pub endpoint_url: Option<String>,
+    pub endpoint_url: Option<EndpointUrl>,
     pub global_cluster: String,
     pub clusters: BTreeMap<String, String>,
     pub hosted_zone_id: String,
@@ -57,9 +82,17 @@ pub struct RegionPair {
     pub state_machine: Option<String>,
     pub alarm_prefix: String,
     pub stacks: BTreeMap<String, Vec<String>>,
+    /// API Gateway `ApiName` per region, for the API metrics.
+    pub api_names: BTreeMap<String, String>,
+    /// The Lambda functions per region, for the Lambda metrics.
+    pub lambda_functions: BTreeMap<String, Vec<String>>,
     pub poll_interval: Duration,
     pub rpo_budget: Duration,
+    /// Bound on one API call, retries included: what a hung region costs per poll.
     pub call_timeout: Duration,
+    pub connect_timeout: Duration,
+    /// Attempts per call in the SDK's standard retry mode (1 = no retry).
+    pub max_attempts: u32,
 }
 
 impl RegionPair {
@@ -74,6 +107,13 @@ impl RegionPair {
         self.clusters
             .get(self.region(role))
             .map(String::as_str)
+            .unwrap_or_default()
+    }
+
+    pub fn lambda_functions_in(&self, role: Role) -> &[String] {
+        self.lambda_functions
+            .get(self.region(role))
+            .map(Vec::as_slice)
             .unwrap_or_default()
     }
 
@@ -172,9 +212,13 @@ impl RegionPair {
             ),
             alarm_prefix: "PaymentDR-demo".to_owned(),
             stacks,
+            api_names: per_region("payment-api-primary-demo", "payment-api-secondary-demo"),
+            lambda_functions: BTreeMap::new(),
             poll_interval: Duration::from_secs(2),
             rpo_budget: Duration::from_secs(10),
             call_timeout: Duration::from_secs(3),
+            connect_timeout: Duration::from_secs(2),
+            max_attempts: 2,
         }
     }
 }
@@ -253,7 +297,7 @@ struct PairFile {
     primary: Spanned<String>,
     secondary: Spanned<String>,
     profile: Option<String>,
-    endpoint_url: Option<Spanned<String>>,
+    endpoint_url: Option<Spanned<EndpointUrl>>,
     global_cluster: String,
     clusters: Spanned<BTreeMap<String, String>>,
     hosted_zone_id: String,
@@ -266,11 +310,19 @@ struct PairFile {
     #[serde(default)]
     stacks: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    api_names: BTreeMap<String, String>,
+    #[serde(default)]
+    lambda_functions: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
     poll_interval: Option<Spanned<String>>,
     #[serde(default)]
     rpo_budget: Option<Spanned<String>>,
     #[serde(default)]
     call_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    connect_timeout: Option<Spanned<String>>,
+    #[serde(default)]
+    max_attempts: Option<Spanned<u32>>,
 }
 
 /// Parses the `[pairs.*]` tables of a config file.
@@ -334,15 +386,32 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
                 }
             }
         }
-        if let Some(url) = &pair.endpoint_url
-            && !(url.get_ref().starts_with("http://") || url.get_ref().starts_with("https://"))
+        if let Some(endpoint) = &pair.endpoint_url {
+            for url in endpoint.get_ref().urls() {
+                if !(url.starts_with("http://") || url.starts_with("https://")) {
+                    return Err(invalid(
+                        endpoint.span(),
+                        format!("endpoint_url `{url}` must start with http:// or https://"),
+                    ));
+                }
+            }
+            if let EndpointUrl::PerRegion(urls) = endpoint.get_ref()
+                && let Some(region) = urls
+                    .keys()
+                    .find(|region| **region != primary && **region != secondary)
+            {
+                return Err(invalid(
+                    endpoint.span(),
+                    format!("endpoint_url names region {region}, which is not in pair `{name}`"),
+                ));
+            }
+        }
+        if let Some(attempts) = &pair.max_attempts
+            && !(1..=10).contains(attempts.get_ref())
         {
             return Err(invalid(
-                url.span(),
-                format!(
-                    "endpoint_url `{}` must start with http:// or https://",
-                    url.get_ref()
-                ),
+                attempts.span(),
+                "max_attempts must be between 1 and 10".to_owned(),
             ));
         }
         let duration = |field: &Option<Spanned<String>>, default: Duration| match field {
@@ -378,9 +447,13 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             state_machine: pair.state_machine,
             alarm_prefix: pair.alarm_prefix,
             stacks: pair.stacks,
+            api_names: pair.api_names,
+            lambda_functions: pair.lambda_functions,
             poll_interval: duration(&pair.poll_interval, Duration::from_secs(5))?,
             rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10))?,
             call_timeout: duration(&pair.call_timeout, Duration::from_secs(3))?,
+            connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2))?,
+            max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),
             primary,
             secondary,
         });
@@ -530,6 +603,43 @@ us-east-2 = "secondary"
             message.starts_with("drtui.toml:3:11: `virginia` is not an AWS region name"),
             "{message}"
         );
+    }
+
+    #[test]
+    fn endpoint_url_is_one_url_or_one_per_region() {
+        let one = parse(&VALID.replace(
+            "alarm_prefix =",
+            "endpoint_url = \"http://127.0.0.1:5000\"\nalarm_prefix =",
+        ))
+        .unwrap();
+        assert_eq!(
+            one[0]
+                .endpoint_url
+                .as_ref()
+                .and_then(|e| e.for_region("us-east-2")),
+            Some("http://127.0.0.1:5000")
+        );
+        let per_region = VALID.replace(
+            "alarm_prefix =",
+            "endpoint_url = { us-east-1 = \"http://127.0.0.1:1\", us-east-2 = \"http://127.0.0.1:2\" }\nalarm_prefix =",
+        );
+        let pairs = parse(&per_region).unwrap();
+        let endpoint = pairs[0].endpoint_url.as_ref().unwrap();
+        assert_eq!(endpoint.for_region("us-east-1"), Some("http://127.0.0.1:1"));
+        assert_eq!(endpoint.for_region("us-east-2"), Some("http://127.0.0.1:2"));
+        let message = error_of(&VALID.replace(
+            "alarm_prefix =",
+            "endpoint_url = \"ftp://x\"\nalarm_prefix =",
+        ));
+        assert!(
+            message.starts_with("drtui.toml:8:16: endpoint_url `ftp://x` must start"),
+            "{message}"
+        );
+        let message = error_of(&VALID.replace(
+            "alarm_prefix =",
+            "endpoint_url = { eu-west-1 = \"http://x\" }\nalarm_prefix =",
+        ));
+        assert!(message.contains("names region eu-west-1"), "{message}");
     }
 
     #[test]

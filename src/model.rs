@@ -160,6 +160,8 @@ impl ObservedMeta<'_> {
 pub struct AuroraCluster {
     pub cluster_id: String,
     pub status: String,
+    pub endpoint: Option<String>,
+    pub reader_endpoint: Option<String>,
 }
 
 /// A member of the Aurora global database.
@@ -168,6 +170,8 @@ pub struct GlobalMember {
     pub cluster_id: String,
     pub region: String,
     pub is_writer: bool,
+    /// `connected`, `pending-resync`, or whatever newer value AWS sends, as it comes.
+    pub synchronization_status: Option<String>,
 }
 
 /// A switchover or failover in progress on the global database.
@@ -176,6 +180,8 @@ pub struct FailoverState {
     pub status: String,
     pub from_region: Option<String>,
     pub to_region: Option<String>,
+    pub from_db_cluster_arn: Option<String>,
+    pub to_db_cluster_arn: Option<String>,
     pub is_data_loss_allowed: Option<bool>,
 }
 
@@ -210,6 +216,8 @@ pub struct HealthCheck {
     pub healthy: Option<bool>,
     pub checkers_healthy: Option<u32>,
     pub checkers_total: Option<u32>,
+    /// From the `HealthCheckPercentageHealthy` metric, when that is the source.
+    pub percent_healthy: Option<f64>,
 }
 
 /// CloudWatch alarm states, as AWS names them.
@@ -306,6 +314,32 @@ pub struct StateMachineStatus {
     pub executions: Vec<Execution>,
 }
 
+/// API calls made, by service then operation (e.g. `cloudwatch` -> `GetMetricData` -> 2).
+pub type CallCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The calls of `after` not yet made at `before`: the cost of what happened in between.
+pub fn calls_between(before: &CallCounts, after: &CallCounts) -> CallCounts {
+    after
+        .iter()
+        .map(|(service, operations)| {
+            let operations = operations
+                .iter()
+                .map(|(operation, count)| {
+                    let earlier = before
+                        .get(service)
+                        .and_then(|ops| ops.get(operation))
+                        .copied()
+                        .unwrap_or(0);
+                    (operation.clone(), count.saturating_sub(earlier))
+                })
+                .filter(|(_, count)| *count > 0)
+                .collect::<BTreeMap<_, _>>();
+            (service.clone(), operations)
+        })
+        .filter(|(_, operations)| !operations.is_empty())
+        .collect()
+}
+
 /// One thing the pollers fetch. Region-scoped sources name the side of the pair.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum Source {
@@ -317,6 +351,8 @@ pub enum Source {
     Dns,
     HealthChecks,
     StateMachine,
+    /// Who drtui is acting as (STS caller); fetched once, then cached by the backend.
+    Identity,
 }
 
 impl Source {
@@ -336,6 +372,7 @@ impl Source {
             Source::Dns,
             Source::HealthChecks,
             Source::StateMachine,
+            Source::Identity,
         ]);
         sources
     }
@@ -361,6 +398,7 @@ impl Source {
             Source::Dns => "dns",
             Source::HealthChecks => "health_checks",
             Source::StateMachine => "state_machine",
+            Source::Identity => "identity",
         }
     }
 }
@@ -376,6 +414,7 @@ pub enum SourceData {
     Dns(DnsWeights),
     HealthChecks(Vec<HealthCheck>),
     StateMachine(Option<StateMachineStatus>),
+    Identity(String),
 }
 
 /// One finished fetch, as it travels from a poller to the model.
@@ -423,6 +462,7 @@ pub struct Snapshot {
     pub health_checks: Observed<Vec<HealthCheck>>,
     /// `Some(None)` once fetched means no state machine is configured or it does not exist.
     pub state_machine: Observed<Option<StateMachineStatus>>,
+    pub identity: Observed<String>,
 }
 
 impl Snapshot {
@@ -434,6 +474,7 @@ impl Snapshot {
             dns: Observed::default(),
             health_checks: Observed::default(),
             state_machine: Observed::default(),
+            identity: Observed::default(),
         }
     }
 
@@ -467,6 +508,7 @@ impl Snapshot {
             Source::Dns => record!(self.dns, SourceData::Dns),
             Source::HealthChecks => record!(self.health_checks, SourceData::HealthChecks),
             Source::StateMachine => record!(self.state_machine, SourceData::StateMachine),
+            Source::Identity => record!(self.identity, SourceData::Identity),
         }
     }
 
@@ -489,6 +531,7 @@ impl Snapshot {
             Source::Dns => self.dns.meta(),
             Source::HealthChecks => self.health_checks.meta(),
             Source::StateMachine => self.state_machine.meta(),
+            Source::Identity => self.identity.meta(),
         }
     }
 

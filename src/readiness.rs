@@ -484,6 +484,7 @@ mod tests {
             healthy: Some(healthy),
             checkers_healthy: Some(if healthy { 8 } else { 0 }),
             checkers_total: Some(8),
+            percent_healthy: None,
         }
     }
 
@@ -513,6 +514,8 @@ mod tests {
                 SourceData::Aurora(AuroraCluster {
                     cluster_id: "p".into(),
                     status: "available".into(),
+                    endpoint: None,
+                    reader_endpoint: None,
                 }),
             ),
             (
@@ -520,6 +523,8 @@ mod tests {
                 SourceData::Aurora(AuroraCluster {
                     cluster_id: "s".into(),
                     status: "available".into(),
+                    endpoint: None,
+                    reader_endpoint: None,
                 }),
             ),
             (
@@ -559,6 +564,10 @@ mod tests {
                     executions: vec![],
                 })),
             ),
+            (
+                Source::Identity,
+                SourceData::Identity("arn:aws:iam::1:user/oncall".into()),
+            ),
         ];
         for (source, data) in updates {
             snapshot.apply(SourceUpdate {
@@ -580,12 +589,15 @@ mod tests {
                     cluster_id: format!("c-{region}"),
                     region: (*region).into(),
                     is_writer: *region == writer,
+                    synchronization_status: None,
                 })
                 .collect(),
             failover_state: failover.map(|status| FailoverState {
                 status: status.into(),
                 from_region: None,
                 to_region: None,
+                from_db_cluster_arn: None,
+                to_db_cluster_arn: None,
                 is_data_loss_allowed: None,
             }),
         }
@@ -651,6 +663,8 @@ mod tests {
                         Ok(SourceData::Aurora(AuroraCluster {
                             cluster_id: "s".into(),
                             status: "backing-up".into(),
+                            endpoint: None,
+                            reader_endpoint: None,
                         })),
                     )
                 },

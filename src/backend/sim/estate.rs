@@ -397,9 +397,17 @@ impl Simulation {
     // ----- reads: what each API would answer -----
 
     pub fn aurora(&self, role: Role) -> AuroraCluster {
+        let cluster_id = self.pair.cluster(role);
+        let region = self.pair.region(role);
         AuroraCluster {
-            cluster_id: self.pair.cluster(role).to_owned(),
+            cluster_id: cluster_id.to_owned(),
             status: self.regions[role.index()].cluster_status.clone(),
+            endpoint: Some(format!(
+                "{cluster_id}.cluster-demo.{region}.rds.amazonaws.com"
+            )),
+            reader_endpoint: Some(format!(
+                "{cluster_id}.cluster-ro-demo.{region}.rds.amazonaws.com"
+            )),
         }
     }
 
@@ -479,6 +487,7 @@ impl Simulation {
                     cluster_id: self.pair.cluster(role).to_owned(),
                     region: self.pair.region(role).to_owned(),
                     is_writer: role == self.writer,
+                    synchronization_status: (role != self.writer).then(|| "connected".to_owned()),
                 })
                 .collect(),
             failover_state: None,
@@ -518,6 +527,7 @@ impl Simulation {
                     healthy: Some(f64::from(healthy_checkers) > 0.18 * CHECKERS as f64),
                     checkers_healthy: Some(healthy_checkers),
                     checkers_total: Some(CHECKERS as u32),
+                    percent_healthy: Some(100.0 * f64::from(healthy_checkers) / CHECKERS as f64),
                 })
             })
             .collect()

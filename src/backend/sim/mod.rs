@@ -13,10 +13,13 @@ use rand_chacha::ChaCha8Rng;
 pub use estate::{CHECKERS, FAILURE_THRESHOLD, LAMBDA_FUNCTIONS, Simulation};
 pub use fault::{Fault, UnknownFault};
 
-use super::{BackendError, BoxFuture, ROUTE53_CONTROL_REGION, StatusBackend};
+use super::{BackendError, BoxFuture, CallCounter, ROUTE53_CONTROL_REGION, StatusBackend};
 use crate::clock::Clock;
 use crate::config::RegionPair;
 use crate::model::{Role, Source, SourceData};
+
+/// Who the simulator says drtui acts as: no AWS identity is involved.
+pub const SIMULATED_IDENTITY: &str = "simulator (no AWS credentials used)";
 
 /// How the simulator starts.
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +50,7 @@ impl Default for SimOptions {
 /// A [`StatusBackend`] over a [`Simulation`], driven by a [`Clock`].
 pub struct SimBackend {
     sim: Mutex<Simulation>,
+    calls: CallCounter,
     clock: Arc<dyn Clock>,
     seed: u64,
     latency: bool,
@@ -67,6 +71,7 @@ impl SimBackend {
         sim.advance_to(now);
         Self {
             sim: Mutex::new(sim),
+            calls: CallCounter::default(),
             clock,
             seed: options.seed,
             latency: options.latency,
@@ -119,6 +124,22 @@ fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
             .as_deref()
             .and_then(|arn| arn.split(':').nth(3))
             .and_then(role_of),
+        Source::Identity => Some(Role::Primary),
+    }
+}
+
+/// The AWS call a source stands for, so the simulator's call counts read like the real ones.
+/// Health checks ride in the us-east-1 `GetMetricData` call and cost nothing of their own.
+fn nominal_call(source: Source) -> Option<(&'static str, &'static str)> {
+    match source {
+        Source::Aurora(_) => Some(("rds", "DescribeDBClusters")),
+        Source::Metrics(_) => Some(("cloudwatch", "GetMetricData")),
+        Source::Alarms(_) => Some(("cloudwatch", "DescribeAlarms")),
+        Source::Stacks(_) => Some(("cloudformation", "DescribeStacks")),
+        Source::GlobalCluster => Some(("rds", "DescribeGlobalClusters")),
+        Source::Dns => Some(("route53", "ListResourceRecordSets")),
+        Source::StateMachine => Some(("sfn", "ListExecutions")),
+        Source::HealthChecks | Source::Identity => None,
     }
 }
 
@@ -152,7 +173,11 @@ impl StatusBackend for SimBackend {
                 Source::Dns => SourceData::Dns(sim.dns()),
                 Source::HealthChecks => SourceData::HealthChecks(sim.health_checks()),
                 Source::StateMachine => SourceData::StateMachine(sim.state_machine()),
+                Source::Identity => SourceData::Identity(SIMULATED_IDENTITY.to_owned()),
             };
+            if let Some((service, operation)) = nominal_call(source) {
+                self.calls.record(service, operation);
+            }
             (data, hung, throttled, latency)
         };
         let simulate_latency = self.latency;
@@ -175,5 +200,9 @@ impl StatusBackend for SimBackend {
 
     fn describe(&self) -> String {
         format!("simulator, seed {}", self.seed)
+    }
+
+    fn call_counts(&self) -> crate::model::CallCounts {
+        self.calls.snapshot()
     }
 }

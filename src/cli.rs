@@ -45,6 +45,12 @@ pub struct GlobalArgs {
     /// (alias hung-region), hung-secondary.
     #[arg(long, global = true, value_delimiter = ',', value_name = "NAME")]
     pub scenario: Vec<Fault>,
+    /// AWS profile to use (default: the pair's `profile`, else AWS_PROFILE / the default chain).
+    #[arg(long, global = true, value_name = "NAME")]
+    pub profile: Option<String>,
+    /// Send every AWS call to this endpoint (an emulator), overriding the pair's endpoint_url.
+    #[arg(long, global = true, value_name = "URL")]
+    pub endpoint_url: Option<String>,
     /// Demo only: simulator seed (same seed, same estate).
     #[arg(long, global = true, default_value_t = 42)]
     pub seed: u64,
@@ -63,6 +69,21 @@ pub enum Command {
     },
     /// List the configured region pairs and where each was defined.
     Pairs,
+    /// Read CloudFormation stack outputs in both regions and print the pair's config section.
+    Discover {
+        /// Only stacks whose name starts with this (e.g. TapStackprod).
+        #[arg(long, value_name = "PREFIX")]
+        stack_prefix: String,
+        /// Primary region of the new pair.
+        #[arg(long, default_value = "us-east-1")]
+        primary: String,
+        /// Secondary region of the new pair.
+        #[arg(long, default_value = "us-east-2")]
+        secondary: String,
+        /// Append the section to the config file instead of printing it.
+        #[arg(long)]
+        write: bool,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]

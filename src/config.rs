@@ -129,6 +129,18 @@ impl RegionPair {
         self.poll_interval * 3
     }
 
+    /// A pair with regions and defaults only: what `discover` starts from.
+    pub fn skeleton(name: &str, primary: &str, secondary: &str) -> Self {
+        let mut pair = Self::demo();
+        pair.name = name.to_owned();
+        pair.origin = PairOrigin::BuiltIn;
+        pair.backend = BackendKind::Aws;
+        pair.primary = primary.to_owned();
+        pair.secondary = secondary.to_owned();
+        pair.poll_interval = Duration::from_secs(5);
+        pair
+    }
+
     /// What the readiness verdict measures this pair against.
     pub fn policy(&self) -> crate::readiness::Policy {
         crate::readiness::Policy {

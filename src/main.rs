@@ -8,6 +8,7 @@ use clap::{CommandFactory, Parser};
 use color_eyre::eyre::{Result, WrapErr, eyre};
 
 use drtui::backend::StatusBackend;
+use drtui::backend::aws::{AwsBackend, Clients, Overrides};
 use drtui::backend::sim::{SimBackend, SimOptions};
 use drtui::cli::{Cli, Command, Format, GlobalArgs};
 use drtui::clock::{Clock, SystemClock};
@@ -79,10 +80,16 @@ async fn run(cli: Cli) -> Result<u8> {
             print!("{}", pairs_table(&catalog));
             Ok(0)
         }
+        Some(Command::Discover {
+            stack_prefix,
+            primary,
+            secondary,
+            write,
+        }) => discover(global, stack_prefix, [primary, secondary], *write).await,
         Some(Command::Status { format, watch }) => {
             let pair = select_pair(global)?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let (backend, _) = open_backend(&pair, global, &clock)?;
+            let (backend, _) = open_backend(&pair, global, &clock).await?;
             status(&pair, backend.as_ref(), clock.as_ref(), *format, *watch).await
         }
         None => {
@@ -95,7 +102,7 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             let pair = select_pair(global)?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let (backend, simulator) = open_backend(&pair, global, &clock)?;
+            let (backend, simulator) = open_backend(&pair, global, &clock).await?;
             tui::run(tui::Dashboard {
                 pair,
                 backend,
@@ -147,7 +154,15 @@ fn select_pair(global: &GlobalArgs) -> Result<RegionPair> {
 
 type Backends = (Arc<dyn StatusBackend>, Option<Arc<SimBackend>>);
 
-fn open_backend(
+fn overrides(global: &GlobalArgs) -> Overrides {
+    Overrides {
+        profile: global.profile.clone(),
+        endpoint_url: global.endpoint_url.clone(),
+        static_credentials: None,
+    }
+}
+
+async fn open_backend(
     pair: &RegionPair,
     global: &GlobalArgs,
     clock: &Arc<dyn Clock>,
@@ -162,12 +177,13 @@ fn open_backend(
             let sim = Arc::new(SimBackend::new(pair, Arc::clone(clock), &options));
             Ok((Arc::clone(&sim) as Arc<dyn StatusBackend>, Some(sim)))
         }
-        BackendKind::Aws => Err(eyre!(
-            "pair `{}` needs the AWS backend, which this build of drtui does not include yet; \
-             use --region-pair {} for the simulator",
-            pair.name,
-            config::DEMO_PAIR
-        )),
+        BackendKind::Aws => {
+            let clients = Clients::load(pair, &overrides(global)).await;
+            Ok((
+                Arc::new(AwsBackend::new(pair, clients, Arc::clone(clock))),
+                None,
+            ))
+        }
     }
 }
 
@@ -180,12 +196,14 @@ async fn status(
 ) -> Result<u8> {
     let mut snapshot = pair.empty_snapshot();
     loop {
+        let calls_before = backend.call_counts();
         for update in poll::poll_once(backend, clock, pair.call_timeout).await {
             snapshot.apply(update);
         }
+        let calls = drtui::model::calls_between(&calls_before, &backend.call_counts());
         let now = clock.now();
         let readiness = readiness::assess(&snapshot, now, &pair.policy());
-        let report = report::build(pair, &snapshot, &readiness, now);
+        let report = report::build(pair, &snapshot, &readiness, now, calls);
         let output = match (format, watch) {
             (Format::Json, true) => serde_json::to_string(&report)? + "\n",
             (Format::Json, false) => serde_json::to_string_pretty(&report)? + "\n",
@@ -205,6 +223,78 @@ async fn status(
             _ = tokio::signal::ctrl_c() => return Ok(0),
         }
     }
+}
+
+/// Reads stack outputs in both regions and prints (or appends) the pair's config section.
+async fn discover(
+    global: &GlobalArgs,
+    prefix: &str,
+    regions: [&String; 2],
+    write: bool,
+) -> Result<u8> {
+    let [primary, secondary] = regions;
+    let name = &global.region_pair;
+    if name == config::DEMO_PAIR {
+        return Err(UsageError(format!(
+            "name the new pair with --region-pair NAME (`{}` is the built-in simulator)",
+            config::DEMO_PAIR
+        ))
+        .into());
+    }
+    let skeleton = RegionPair::skeleton(name, primary, secondary);
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let backend = AwsBackend::new(
+        &skeleton,
+        Clients::load(&skeleton, &overrides(global)).await,
+        clock,
+    );
+    let (primary_outputs, secondary_outputs) = tokio::try_join!(
+        backend.stack_outputs(drtui::model::Role::Primary, prefix),
+        backend.stack_outputs(drtui::model::Role::Secondary, prefix),
+    )?;
+    if primary_outputs.is_empty() && secondary_outputs.is_empty() {
+        return Err(UsageError(format!(
+            "no stack named {prefix}* in {primary} or {secondary}"
+        ))
+        .into());
+    }
+    let section = drtui::backend::aws::discover::pair_section(
+        name,
+        [primary, secondary],
+        [&primary_outputs, &secondary_outputs],
+    );
+    if !write {
+        print!("{section}");
+        return Ok(0);
+    }
+    let path = global
+        .config
+        .clone()
+        .or_else(config::default_config_path)
+        .ok_or_else(|| {
+            UsageError("no config directory on this platform: pass --config FILE".to_owned())
+        })?;
+    if path.exists() && config::load_catalog(Some(&path))?.get(name).is_ok() {
+        return Err(UsageError(format!(
+            "pair `{name}` already exists in {}",
+            path.display()
+        ))
+        .into());
+    }
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)
+            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .wrap_err_with(|| format!("cannot open {}", path.display()))?;
+    use std::io::Write as _;
+    writeln!(file, "\n{section}").wrap_err_with(|| format!("cannot write {}", path.display()))?;
+    config::load_catalog(Some(&path))?;
+    eprintln!("wrote pair `{name}` to {}", path.display());
+    Ok(0)
 }
 
 fn pairs_table(catalog: &config::PairCatalog) -> String {

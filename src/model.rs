@@ -387,6 +387,12 @@ impl Source {
         }
     }
 
+    /// Whether this source's data comes as a side effect of other calls of the same poll
+    /// (Route 53 health-check metrics ride in us-east-1's `GetMetricData`).
+    pub fn rides_on_others(self) -> bool {
+        self == Source::HealthChecks
+    }
+
     /// Short stable name used in JSON `errors[].source` and on screen.
     pub fn name(self) -> &'static str {
         match self {

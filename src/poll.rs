@@ -31,17 +31,31 @@ pub async fn fetch_one(
 }
 
 /// Fetches every source once, concurrently; returns when all have answered or timed out.
+/// Sources whose data rides in other calls (health checks in us-east-1's `GetMetricData`)
+/// go second, so a one-shot snapshot reads them from this poll rather than a fallback.
 pub async fn poll_once(
     backend: &dyn StatusBackend,
     clock: &dyn Clock,
     timeout: Duration,
 ) -> Vec<SourceUpdate> {
-    futures::future::join_all(
-        Source::all()
+    let (later, first): (Vec<Source>, Vec<Source>) = Source::all()
+        .into_iter()
+        .partition(|source| source.rides_on_others());
+    let mut updates = futures::future::join_all(
+        first
             .into_iter()
             .map(|source| fetch_one(backend, clock, source, timeout)),
     )
-    .await
+    .await;
+    updates.extend(
+        futures::future::join_all(
+            later
+                .into_iter()
+                .map(|source| fetch_one(backend, clock, source, timeout)),
+        )
+        .await,
+    );
+    updates
 }
 
 /// Starts one polling task per source; each sends its updates until `cancel` fires or the

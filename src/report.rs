@@ -22,6 +22,10 @@ pub struct StatusReport {
     pub dns: DnsReport,
     pub failover_state_machine: StateMachineReport,
     pub readiness: Readiness,
+    /// Who drtui acted as (the STS caller ARN on AWS).
+    pub identity: Option<String>,
+    /// API calls this snapshot cost, by service and operation.
+    pub api_calls: crate::model::CallCounts,
 }
 
 #[derive(Debug, Serialize)]
@@ -98,6 +102,7 @@ pub fn build(
     snapshot: &Snapshot,
     readiness: &Readiness,
     now: Timestamp,
+    api_calls: crate::model::CallCounts,
 ) -> StatusReport {
     let max_age = pair.stale_after();
     let regions = Role::BOTH
@@ -206,6 +211,8 @@ pub fn build(
                 .map(execution_report),
         },
         readiness: readiness.clone(),
+        identity: snapshot.identity.usable(now, max_age).cloned(),
+        api_calls,
     }
 }
 

@@ -380,19 +380,6 @@ fn dashboard_without_a_terminal_exits_2_pointing_to_status() {
 }
 
 #[test]
-fn aws_pairs_say_plainly_that_this_build_lacks_the_backend() {
-    let dir = tempfile::tempdir().expect("temp dir");
-    let path = write_config(dir.path(), VALID_CONFIG);
-    let output = drtui(&["status", "--config", &path, "--region-pair", "prod"]);
-    assert_eq!(output.status.code(), Some(1));
-    assert!(
-        stderr(&output).contains("needs the AWS backend"),
-        "{}",
-        stderr(&output)
-    );
-}
-
-#[test]
 fn log_file_records_the_run() {
     let dir = tempfile::tempdir().expect("temp dir");
     let log = dir.path().join("drtui.log");

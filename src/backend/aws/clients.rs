@@ -1,8 +1,6 @@
 //! SDK clients, created once per service per region, with the pair's endpoints, profile,
 //! timeouts and retry budget.
 
-use std::time::Duration;
-
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
@@ -36,6 +34,9 @@ pub struct Clients {
 pub struct Overrides {
     pub profile: Option<String>,
     pub endpoint_url: Option<String>,
+    /// Fixed access key and secret instead of the credential chain (emulator tests).
+    #[doc(hidden)]
+    pub static_credentials: Option<(String, String)>,
 }
 
 impl Clients {
@@ -77,17 +78,8 @@ impl Clients {
         let load = |region: String| {
             let endpoint = endpoint_for(&region);
             let profile = profile.clone();
-            async move {
-                sdk_config(
-                    &region,
-                    profile,
-                    endpoint,
-                    pair.call_timeout,
-                    pair.connect_timeout,
-                    pair.max_attempts,
-                )
-                .await
-            }
+            let credentials = overrides.static_credentials.clone();
+            async move { sdk_config(&region, profile, endpoint, credentials, pair).await }
         };
         let primary_region = pair.region(Role::Primary).to_owned();
         let secondary_region = pair.region(Role::Secondary).to_owned();
@@ -112,19 +104,23 @@ async fn sdk_config(
     region: &str,
     profile: Option<String>,
     endpoint: Option<String>,
-    call_timeout: Duration,
-    connect_timeout: Duration,
-    max_attempts: u32,
+    credentials: Option<(String, String)>,
+    pair: &RegionPair,
 ) -> SdkConfig {
     let timeouts = TimeoutConfig::builder()
-        .connect_timeout(connect_timeout)
-        .operation_attempt_timeout(call_timeout)
-        .operation_timeout(call_timeout)
+        .connect_timeout(pair.connect_timeout)
+        .operation_attempt_timeout(pair.call_timeout)
+        .operation_timeout(pair.call_timeout)
         .build();
     let mut loader = aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_owned()))
         .timeout_config(timeouts)
-        .retry_config(RetryConfig::standard().with_max_attempts(max_attempts));
+        .retry_config(RetryConfig::standard().with_max_attempts(pair.max_attempts));
+    if let Some((key, secret)) = credentials {
+        loader = loader.credentials_provider(aws_sdk_sts::config::Credentials::new(
+            key, secret, None, None, "static",
+        ));
+    }
     if let Some(profile) = profile {
         loader = loader.profile_name(profile);
     }

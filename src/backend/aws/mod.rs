@@ -328,7 +328,13 @@ impl AwsBackend {
             .map_err(|error| self.error(role, error))?;
         let global = output
             .global_clusters()
-            .first()
+            .iter()
+            // Some implementations ignore the identifier filter: pick ours from the answer.
+            .find(|global| {
+                global
+                    .global_cluster_identifier()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(&self.pair.global_cluster))
+            })
             .ok_or_else(|| BackendError::Service {
                 code: "GlobalClusterNotFoundFault".to_owned(),
                 message: format!("no global cluster {}", self.pair.global_cluster),

@@ -1,0 +1,443 @@
+//! The AWS backend against a local moto server (tests/moto/launcher.py): every seeded fact
+//! reaches `drtui status --format json` and the dashboard, broken regions fail alone, the
+//! launcher's Aurora failover extension behaves like AWS, and `discover` writes a usable pair.
+
+mod support;
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use drtui::backend::StatusBackend;
+use drtui::backend::aws::{AwsBackend, Clients, Overrides};
+use drtui::clock::{Clock, SystemClock};
+use drtui::model::{Role, Source, SourceData};
+use serde_json::Value;
+use support::{closed_port, drtui, moto, pair_config, silent_listener};
+
+fn write_config(text: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = dir.path().join("drtui.toml");
+    std::fs::write(&path, text).expect("write config");
+    (dir, path.display().to_string())
+}
+
+fn status_json(config: &str, pair: &str) -> (Option<i32>, Value, String) {
+    let output = drtui(&[
+        "status",
+        "--config",
+        config,
+        "--region-pair",
+        pair,
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr).into_owned();
+    let report = serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
+        panic!(
+            "{error}; stdout {}; stderr {stderr}",
+            String::from_utf8_lossy(&output.stdout)
+        )
+    });
+    (output.status.code(), report, stderr)
+}
+
+fn alarm<'a>(region: &'a Value, suffix: &str) -> &'a Value {
+    region["alarms"]
+        .as_array()
+        .expect("alarms")
+        .iter()
+        .find(|alarm| {
+            alarm["name"]
+                .as_str()
+                .is_some_and(|name| name.ends_with(suffix))
+        })
+        .unwrap_or_else(|| panic!("no alarm *{suffix} in {region:#}"))
+}
+
+#[test]
+fn status_json_reports_every_seeded_fact() {
+    let moto = moto();
+    let seeded = moto.seed("st");
+    let (_dir, config) = write_config(&pair_config(
+        "st",
+        &seeded,
+        &format!("\"{}\"", moto.url),
+        true,
+        "3s",
+    ));
+    let (code, report, stderr) = status_json(&config, "st");
+    assert_eq!(code, Some(0), "{stderr}\n{report:#}");
+    assert_eq!(report["complete"], true, "{report:#}");
+    let [primary, secondary] = [&report["regions"][0], &report["regions"][1]];
+    assert_eq!(primary["aurora"]["status"], "available");
+    assert_eq!(primary["aurora"]["is_writer"], true);
+    assert_eq!(secondary["aurora"]["is_writer"], false);
+    assert_eq!(secondary["aurora"]["replication_lag_ms"], 850.0);
+    assert_eq!(report["readiness"]["data_at_risk_ms"], 850.0);
+    assert_eq!(
+        primary["metrics"]["api_5xx_rate_pct"], 2.0,
+        "20 of 1000 requests"
+    );
+    assert_eq!(
+        primary["metrics"]["lambda_error_rate_pct"], 2.0,
+        "6 errors in 300 invocations"
+    );
+    assert_eq!(primary["metrics"]["db_connections"], 42.0);
+    assert_eq!(primary["metrics"]["api_latency_ms"], 85.0);
+    // Health from the Route 53 metrics that ride in us-east-1's GetMetricData.
+    assert_eq!(primary["health_checks"][0]["healthy"], true);
+    assert_eq!(secondary["health_checks"][0]["healthy"], false);
+    assert_eq!(secondary["health_checks"][0]["percent_healthy"], 12.5);
+    assert_eq!(alarm(primary, "api-5xx-rate")["state"], "ALARM");
+    assert!(
+        alarm(primary, "api-5xx-rate")["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("seeded"))
+    );
+    assert_eq!(alarm(secondary, "api-5xx-rate")["state"], "OK");
+    assert_eq!(report["dns"]["weights"]["us-east-1"], 100);
+    assert_eq!(report["dns"]["weights"]["us-east-2"], 0);
+    assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
+    assert_eq!(
+        report["failover_state_machine"]["last_execution"]["name"],
+        "gameday-seeded"
+    );
+    assert_eq!(primary["stacks"][0]["name"], "TapStackst-primary");
+    assert_eq!(primary["stacks"][0]["status"], "CREATE_COMPLETE");
+    assert_eq!(report["identity"], "arn:aws:sts::123456789012:user/moto");
+    // One GetMetricData per region per poll, health metrics included.
+    assert_eq!(
+        report["api_calls"]["cloudwatch"]["GetMetricData"], 2,
+        "{:#}",
+        report["api_calls"]
+    );
+    assert_eq!(
+        report["api_calls"]["route53"].get("GetHealthCheckStatus"),
+        None
+    );
+    // The secondary's endpoint fails its health check: it cannot take traffic.
+    assert_eq!(report["readiness"]["verdict"], "not_ready");
+}
+
+#[test]
+fn health_checks_come_from_the_weighted_records_when_not_configured() {
+    let moto = moto();
+    let seeded = moto.seed("hc");
+    let (_dir, config) = write_config(&pair_config(
+        "hc",
+        &seeded,
+        &format!("\"{}\"", moto.url),
+        false,
+        "3s",
+    ));
+    let (code, report, stderr) = status_json(&config, "hc");
+    assert_eq!(code, Some(0), "{stderr}");
+    for (index, region) in ["us-east-1", "us-east-2"].iter().enumerate() {
+        let check = &report["regions"][index]["health_checks"][0];
+        assert_eq!(check["id"], seeded["health_checks"][region], "{report:#}");
+        // The first poll has no ids for the metrics call yet: GetHealthCheckStatus answers.
+        assert_eq!(check["checkers_total"], 1);
+    }
+    assert_eq!(report["api_calls"]["route53"]["GetHealthCheckStatus"], 2);
+}
+
+#[test]
+fn dashboard_renders_the_emulated_estate() {
+    let moto = moto();
+    let seeded = moto.seed("ui");
+    let (_dir, config) = write_config(&pair_config(
+        "ui",
+        &seeded,
+        &format!("\"{}\"", moto.url),
+        true,
+        "3s",
+    ));
+    let catalog = drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+    let pair = catalog.get("ui").expect("pair").clone();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let overrides = Overrides {
+        static_credentials: Some(("testing".into(), "testing".into())),
+        ..Overrides::default()
+    };
+    let backend = AwsBackend::new(
+        &pair,
+        runtime.block_on(Clients::load(&pair, &overrides)),
+        Arc::clone(&clock),
+    );
+    let mut app = drtui::tui::app::App::new(
+        pair.clone(),
+        backend.describe(),
+        pair.empty_snapshot(),
+        clock.now(),
+    );
+    for update in runtime.block_on(drtui::poll::poll_once(
+        &backend,
+        clock.as_ref(),
+        pair.call_timeout,
+    )) {
+        drtui::tui::app::update(&mut app, drtui::tui::app::Msg::Update(Box::new(update)));
+    }
+    let mut terminal =
+        ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).expect("terminal");
+    terminal
+        .draw(|frame| drtui::tui::render::render(&app, frame))
+        .expect("draw");
+    let screen = terminal.backend().to_string();
+    for expected in [
+        "lag 850ms",
+        "✖ 5XX 2.00%",
+        "✖ 1 ALARM",
+        "✖ UNHEALTHY",
+        "WRITER",
+        "gameday-seeded",
+        "NOT READY",
+    ] {
+        assert!(screen.contains(expected), "missing {expected:?}:\n{screen}");
+    }
+}
+
+#[test]
+fn a_refused_region_fails_alone_and_status_exits_3() {
+    let moto = moto();
+    let seeded = moto.seed("rf");
+    let endpoint = format!(
+        "{{ us-east-1 = \"{}\", us-east-2 = \"http://127.0.0.1:{}\" }}",
+        moto.url,
+        closed_port()
+    );
+    let (_dir, config) = write_config(&pair_config("rf", &seeded, &endpoint, true, "2s"));
+    let began = Instant::now();
+    let (code, report, stderr) = status_json(&config, "rf");
+    assert_eq!(code, Some(3), "{stderr}");
+    assert!(
+        began.elapsed() < Duration::from_secs(10),
+        "took {:?}",
+        began.elapsed()
+    );
+    assert_eq!(report["complete"], false);
+    assert_eq!(
+        report["regions"][0]["aurora"]["status"], "available",
+        "the primary still answers"
+    );
+    assert_eq!(report["regions"][0]["metrics"]["db_connections"], 42.0);
+    let errors = report["regions"][1]["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|error| error["source"] == "aurora"
+            && error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("cannot reach"))),
+        "{errors:#?}"
+    );
+    assert_eq!(report["regions"][1]["aurora"]["status"], Value::Null);
+}
+
+#[test]
+fn a_hung_region_costs_one_timeout_and_status_exits_3() {
+    let moto = moto();
+    let seeded = moto.seed("hg");
+    let endpoint = format!(
+        "{{ us-east-1 = \"{}\", us-east-2 = \"http://127.0.0.1:{}\" }}",
+        moto.url,
+        silent_listener()
+    );
+    let (_dir, config) = write_config(&pair_config("hg", &seeded, &endpoint, true, "1s"));
+    let began = Instant::now();
+    let (code, report, stderr) = status_json(&config, "hg");
+    let took = began.elapsed();
+    assert_eq!(code, Some(3), "{stderr}");
+    // Two rounds at most (health checks go second), each bounded by the 1 s call timeout.
+    assert!(
+        took < Duration::from_secs(5),
+        "a hung region cost {took:?} with a 1 s call timeout"
+    );
+    let errors = report["regions"][1]["errors"].as_array().expect("errors");
+    assert!(
+        errors.iter().any(|error| error["source"] == "metrics"
+            && error["message"]
+                .as_str()
+                .is_some_and(|m| m.contains("timed out"))),
+        "{errors:#?}"
+    );
+    assert_eq!(report["regions"][0]["aurora"]["status"], "available");
+    assert_eq!(
+        report["dns"]["weights"]["us-east-1"], 100,
+        "Route 53 (us-east-1) still answers"
+    );
+}
+
+fn rds(url: &str, region: &str) -> aws_sdk_rds::Client {
+    let config = aws_sdk_rds::Config::builder()
+        .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+        .region(aws_sdk_rds::config::Region::new(region.to_owned()))
+        .endpoint_url(url)
+        .credentials_provider(aws_sdk_rds::config::Credentials::new(
+            "testing", "testing", None, None, "test",
+        ))
+        .build();
+    aws_sdk_rds::Client::from_conf(config)
+}
+
+#[test]
+fn launcher_moves_the_writer_with_a_transient_failover_state() {
+    let moto = moto();
+    let seeded = moto.seed("fo");
+    let (_dir, config) = write_config(&pair_config(
+        "fo",
+        &seeded,
+        &format!("\"{}\"", moto.url),
+        true,
+        "3s",
+    ));
+    let catalog = drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+    let pair = catalog.get("fo").expect("pair").clone();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let overrides = Overrides {
+        static_credentials: Some(("testing".into(), "testing".into())),
+        ..Overrides::default()
+    };
+    let backend = AwsBackend::new(
+        &pair,
+        runtime.block_on(Clients::load(&pair, &overrides)),
+        Arc::new(SystemClock),
+    );
+    let global = || match runtime.block_on(backend.fetch(Source::GlobalCluster)) {
+        Ok(SourceData::GlobalCluster(global)) => global,
+        other => panic!("{other:?}"),
+    };
+    let secondary_arn = "arn:aws:rds:us-east-2:123456789012:cluster:payment-secondary-fo";
+    let client = rds(&moto.url, "us-east-2");
+    runtime
+        .block_on(
+            client
+                .switchover_global_cluster()
+                .global_cluster_identifier("payment-global-fo")
+                .target_db_cluster_identifier(secondary_arn)
+                .send(),
+        )
+        .expect("switchover accepted");
+    let during = global();
+    let state = during
+        .failover_state
+        .clone()
+        .expect("a switchover in progress is reported");
+    assert_eq!(state.status, "switching-over");
+    assert_eq!(state.is_data_loss_allowed, Some(false));
+    assert_eq!(state.from_region.as_deref(), Some("us-east-1"));
+    assert_eq!(state.to_region.as_deref(), Some("us-east-2"));
+    assert_eq!(
+        during.writer_region(),
+        Some("us-east-1"),
+        "the writer moves only when the switchover completes"
+    );
+    // A second request while one is in flight is refused, as on AWS.
+    let again = runtime.block_on(
+        client
+            .switchover_global_cluster()
+            .global_cluster_identifier("payment-global-fo")
+            .target_db_cluster_identifier(secondary_arn)
+            .send(),
+    );
+    assert!(again.is_err());
+    std::thread::sleep(Duration::from_millis(1_500));
+    let after = global();
+    assert_eq!(after.writer_region(), Some("us-east-2"));
+    assert_eq!(after.failover_state, None);
+
+    // An unplanned failover back, allowing data loss.
+    let primary_arn = "arn:aws:rds:us-east-1:123456789012:cluster:payment-primary-fo";
+    runtime
+        .block_on(
+            client
+                .failover_global_cluster()
+                .global_cluster_identifier("payment-global-fo")
+                .target_db_cluster_identifier(primary_arn)
+                .allow_data_loss(true)
+                .send(),
+        )
+        .expect("failover accepted");
+    let state = global().failover_state.expect("failover in progress");
+    assert_eq!(
+        (state.status.as_str(), state.is_data_loss_allowed),
+        ("failing-over", Some(true))
+    );
+    assert_eq!(state.from_db_cluster_arn.as_deref(), Some(secondary_arn));
+    std::thread::sleep(Duration::from_millis(1_500));
+    assert_eq!(global().writer_region(), Some("us-east-1"));
+    let _ = Role::Primary;
+}
+
+#[test]
+fn discover_writes_a_pair_that_status_then_reads() {
+    let moto = moto();
+    moto.seed("dc");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = dir.path().join("drtui.toml").display().to_string();
+    let printed = drtui(&[
+        "discover",
+        "--region-pair",
+        "found",
+        "--stack-prefix",
+        "TapStackdc",
+        "--endpoint-url",
+        &moto.url,
+    ]);
+    assert_eq!(
+        printed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&printed.stderr)
+    );
+    let text = String::from_utf8_lossy(&printed.stdout);
+    assert!(
+        text.contains("global_cluster = \"payment-global-dc\""),
+        "{text}"
+    );
+    let written = drtui(&[
+        "discover",
+        "--region-pair",
+        "found",
+        "--stack-prefix",
+        "TapStackdc",
+        "--endpoint-url",
+        &moto.url,
+        "--config",
+        &config,
+        "--write",
+    ]);
+    assert_eq!(
+        written.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let again = drtui(&[
+        "discover",
+        "--region-pair",
+        "found",
+        "--stack-prefix",
+        "TapStackdc",
+        "--endpoint-url",
+        &moto.url,
+        "--config",
+        &config,
+        "--write",
+    ]);
+    assert_eq!(again.status.code(), Some(2), "a pair is never overwritten");
+    let output = drtui(&[
+        "status",
+        "--config",
+        &config,
+        "--region-pair",
+        "found",
+        "--endpoint-url",
+        &moto.url,
+        "--format",
+        "json",
+    ]);
+    let report: Value = serde_json::from_slice(&output.stdout).expect("json");
+    assert_eq!(output.status.code(), Some(0), "{report:#}");
+    assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
+    assert_eq!(report["regions"][0]["metrics"]["api_5xx_rate_pct"], 2.0);
+    assert_eq!(report["regions"][1]["health_checks"][0]["healthy"], false);
+}

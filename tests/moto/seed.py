@@ -1,0 +1,193 @@
+"""Seed a moto server with a small copy of the reference payment estate, for drtui's tests.
+
+Usage: python seed.py ENDPOINT SUFFIX. Prints a JSON object with the generated ids (hosted
+zone, health checks, state machine ARN) so the test can write drtui's config.
+"""
+
+import datetime
+import json
+import sys
+
+import boto3
+
+ENDPOINT, SUFFIX = sys.argv[1], sys.argv[2]
+PRIMARY, SECONDARY = "us-east-1", "us-east-2"
+ROLES = {PRIMARY: "primary", SECONDARY: "secondary"}
+FUNCTIONS = ["payment-validation", "transaction-processing", "notification"]
+
+
+def client(service, region):
+    return boto3.client(
+        service,
+        region_name=region,
+        endpoint_url=ENDPOINT,
+        aws_access_key_id="testing",
+        aws_secret_access_key="testing",
+    )
+
+
+def cluster_id(region):
+    return f"payment-{ROLES[region]}-{SUFFIX}"
+
+
+def api_name(region):
+    return f"payment-api-{ROLES[region]}-{SUFFIX}"
+
+
+def function_name(function, region):
+    return f"{function}-{ROLES[region]}-{SUFFIX}"
+
+
+out = {}
+
+# Aurora global database: the first member to join is the writer.
+rds = client("rds", PRIMARY)
+rds.create_global_cluster(GlobalClusterIdentifier=f"payment-global-{SUFFIX}", Engine="aurora-postgresql")
+for region in (PRIMARY, SECONDARY):
+    client("rds", region).create_db_cluster(
+        DBClusterIdentifier=cluster_id(region),
+        Engine="aurora-postgresql",
+        MasterUsername="payments",
+        MasterUserPassword="not-a-secret-1",
+        GlobalClusterIdentifier=f"payment-global-{SUFFIX}",
+    )
+
+# Route 53: zone, HTTPS health checks on each API, weighted records 100/0.
+route53 = client("route53", PRIMARY)
+zone = route53.create_hosted_zone(Name=f"payments-{SUFFIX}.example.com", CallerReference=f"zone-{SUFFIX}")
+zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+out["hosted_zone_id"] = zone_id
+record = f"api.payments-{SUFFIX}.example.com"
+out["record_name"] = record
+health = {}
+for region in (PRIMARY, SECONDARY):
+    check = route53.create_health_check(
+        CallerReference=f"hc-{region}-{SUFFIX}",
+        HealthCheckConfig={
+            "Type": "HTTPS",
+            "FullyQualifiedDomainName": f"{api_name(region)}.execute-api.{region}.amazonaws.com",
+            "ResourcePath": "/prod/health",
+            "Port": 443,
+            "RequestInterval": 30,
+            "FailureThreshold": 3,
+        },
+    )
+    health[region] = check["HealthCheck"]["Id"]
+out["health_checks"] = health
+route53.change_resource_record_sets(
+    HostedZoneId=zone_id,
+    ChangeBatch={
+        "Changes": [
+            {
+                "Action": "CREATE",
+                "ResourceRecordSet": {
+                    "Name": record,
+                    "Type": "CNAME",
+                    "SetIdentifier": ROLES[region],
+                    "Weight": weight,
+                    "TTL": 60,
+                    "HealthCheckId": health[region],
+                    "ResourceRecords": [{"Value": f"{api_name(region)}.execute-api.{region}.amazonaws.com"}],
+                },
+            }
+            for region, weight in ((PRIMARY, 100), (SECONDARY, 0))
+        ]
+    },
+)
+
+# CloudWatch: one minute of figures, two minutes ago, in each region.
+at = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0) - datetime.timedelta(minutes=2)
+figures = {
+    PRIMARY: {"count": 1000.0, "5xx": 20.0, "4xx": 10.0, "latency": 85.0, "invocations": 100.0, "errors": [6.0, 0.0, 0.0], "duration": 120.0, "connections": 42.0, "cpu": 17.0},
+    SECONDARY: {"count": 50.0, "5xx": 0.0, "4xx": 1.0, "latency": 90.0, "invocations": 10.0, "errors": [0.0, 0.0, 0.0], "duration": 110.0, "connections": 9.0, "cpu": 6.0},
+}
+for region, f in figures.items():
+    cloudwatch = client("cloudwatch", region)
+
+    def put(namespace, name, dimension, value, unit="Count"):
+        cloudwatch.put_metric_data(
+            Namespace=namespace,
+            MetricData=[{"MetricName": name, "Dimensions": [dimension], "Timestamp": at, "Value": value, "Unit": unit}],
+        )
+
+    api = {"Name": "ApiName", "Value": api_name(region)}
+    put("AWS/ApiGateway", "Count", api, f["count"])
+    put("AWS/ApiGateway", "5XXError", api, f["5xx"])
+    put("AWS/ApiGateway", "4XXError", api, f["4xx"])
+    put("AWS/ApiGateway", "Latency", api, f["latency"], "Milliseconds")
+    for function, errors in zip(FUNCTIONS, f["errors"]):
+        fn = {"Name": "FunctionName", "Value": function_name(function, region)}
+        put("AWS/Lambda", "Invocations", fn, f["invocations"])
+        put("AWS/Lambda", "Errors", fn, errors)
+        put("AWS/Lambda", "Duration", fn, f["duration"], "Milliseconds")
+    db = {"Name": "DBClusterIdentifier", "Value": cluster_id(region)}
+    put("AWS/RDS", "DatabaseConnections", db, f["connections"])
+    put("AWS/RDS", "CPUUtilization", db, f["cpu"], "Percent")
+    if region == SECONDARY:
+        put("AWS/RDS", "AuroraGlobalDBRPOLag", db, 850.0, "Milliseconds")
+    # Alarms: the reference four, one of them firing in the primary.
+    prefix = f"PaymentDR-{SUFFIX}-{region}"
+    for suffix, metric, namespace in (
+        ("rds-replication-lag", "AuroraGlobalDBRPOLag", "AWS/RDS"),
+        ("lambda-error-rate", "Errors", "AWS/Lambda"),
+        ("api-5xx-rate", "5XXError", "AWS/ApiGateway"),
+        ("db-connections", "DatabaseConnections", "AWS/RDS"),
+    ):
+        name = f"{prefix}-{suffix}"
+        cloudwatch.put_metric_alarm(
+            AlarmName=name, MetricName=metric, Namespace=namespace, Statistic="Maximum", Period=60,
+            EvaluationPeriods=3, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
+        )
+        firing = region == PRIMARY and suffix == "api-5xx-rate"
+        cloudwatch.set_alarm_state(
+            AlarmName=name,
+            StateValue="ALARM" if firing else "OK",
+            StateReason="Threshold Crossed: seeded 5XX rate 2.0 % > 1 %" if firing else "seeded quiet",
+        )
+
+# Route 53 health-check metrics live in us-east-1: the secondary's endpoint is failing.
+cloudwatch = client("cloudwatch", PRIMARY)
+for region, status, percent in ((PRIMARY, 1.0, 100.0), (SECONDARY, 0.0, 12.5)):
+    dimension = [{"Name": "HealthCheckId", "Value": health[region]}]
+    cloudwatch.put_metric_data(
+        Namespace="AWS/Route53",
+        MetricData=[
+            {"MetricName": "HealthCheckStatus", "Dimensions": dimension, "Timestamp": at, "Value": status},
+            {"MetricName": "HealthCheckPercentageHealthy", "Dimensions": dimension, "Timestamp": at, "Value": percent},
+        ],
+    )
+
+# Step Functions: the failover state machine with one execution.
+sfn = client("stepfunctions", PRIMARY)
+machine = sfn.create_state_machine(
+    name=f"PaymentDR-failover-{SUFFIX}",
+    definition=json.dumps({"StartAt": "Done", "States": {"Done": {"Type": "Pass", "End": True}}}),
+    roleArn="arn:aws:iam::123456789012:role/failover",
+)
+out["state_machine"] = machine["stateMachineArn"]
+sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="gameday-seeded")
+
+# CloudFormation: one stack per region carrying the outputs `drtui discover` reads.
+for region in (PRIMARY, SECONDARY):
+    outputs = {
+        "DbClusterIdentifier": cluster_id(region),
+        "ApiName": api_name(region),
+        **{f"{function.title().replace('-', '')}FunctionName": function_name(function, region) for function in FUNCTIONS},
+    }
+    if region == PRIMARY:
+        outputs.update({
+            "GlobalClusterIdentifier": f"payment-global-{SUFFIX}",
+            "HostedZoneId": zone_id,
+            "RecordName": record,
+            "PrimaryHealthCheckId": health[PRIMARY],
+            "SecondaryHealthCheckId": health[SECONDARY],
+            "StateMachineArn": machine["stateMachineArn"],
+            "AlarmPrefix": f"PaymentDR-{SUFFIX}",
+        })
+    template = {
+        "Resources": {"Marker": {"Type": "AWS::SSM::Parameter", "Properties": {"Name": f"/drtui/{SUFFIX}/{region}", "Type": "String", "Value": SUFFIX}}},
+        "Outputs": {key: {"Value": value} for key, value in outputs.items()},
+    }
+    client("cloudformation", region).create_stack(StackName=f"TapStack{SUFFIX}-{ROLES[region]}", TemplateBody=json.dumps(template))
+
+print(json.dumps(out))

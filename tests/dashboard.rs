@@ -157,3 +157,33 @@ async fn hostile_strings_cannot_reach_the_terminal() {
     assert!(!text.contains('\x1b') && !text.contains('\x07'));
     assert!(text.contains("evil\u{fffd}]0;pwned"), "{text}");
 }
+
+#[tokio::test]
+async fn debug_overlay_shows_calls_per_poll_and_every_source() {
+    use drtui::backend::StatusBackend;
+    use drtui::clock::Clock;
+    use drtui::tui::app::{Msg, update};
+    let estate = DemoEstate::new(42, &[Fault::HungRegion(Role::Secondary)]);
+    let mut app = estate.app().await;
+    update(
+        &mut app,
+        Msg::Calls(estate.clock.now(), estate.backend.call_counts()),
+    );
+    estate.clock.advance(std::time::Duration::from_secs(2));
+    for update_ in estate.poll().await {
+        update(&mut app, Msg::Update(Box::new(update_)));
+    }
+    update(
+        &mut app,
+        Msg::Calls(estate.clock.now(), estate.backend.call_counts()),
+    );
+    update(&mut app, Msg::Tick(estate.clock.now()));
+    app.overlay = Overlay::Debug;
+    let text = screen_text(&draw(&app, 120, 40));
+    assert!(
+        text.contains("cloudwatch      GetMetricData                 2 / 4"),
+        "{text}"
+    );
+    assert!(text.contains("us-east-2 aurora"), "{text}");
+    assert!(text.contains("✖ timed out after 100ms"), "{text}");
+}

@@ -9,7 +9,7 @@ use super::keys::{self, Action, Availability, Context};
 use crate::backend::sim::Fault;
 use crate::clock::Timestamp;
 use crate::config::RegionPair;
-use crate::model::{Snapshot, SourceUpdate};
+use crate::model::{CallCounts, Snapshot, SourceUpdate};
 use crate::readiness::{self, Readiness};
 
 /// Panels that can take focus, in Tab order.
@@ -73,6 +73,7 @@ pub enum Overlay {
     None,
     Help,
     Faults { selected: usize },
+    Debug,
 }
 
 /// Everything the dashboard shows; `render` reads only this.
@@ -93,6 +94,8 @@ pub struct App {
     pub color: bool,
     pub flash: Option<(String, Timestamp)>,
     pub should_quit: bool,
+    /// Cumulative API call counts sampled once a second, oldest first (about a minute).
+    pub calls: std::collections::VecDeque<(Timestamp, CallCounts)>,
 }
 
 /// What happened.
@@ -102,6 +105,8 @@ pub enum Msg {
     Update(Box<SourceUpdate>),
     Tick(Timestamp),
     FaultsChanged(BTreeSet<Fault>),
+    /// The backend's cumulative call counts, sampled by the runtime.
+    Calls(Timestamp, CallCounts),
 }
 
 /// What the runtime must do.
@@ -133,6 +138,7 @@ impl App {
             color: true,
             flash: None,
             should_quit: false,
+            calls: std::collections::VecDeque::new(),
         }
     }
 
@@ -149,7 +155,27 @@ impl App {
             Overlay::None => vec![Context::Global, Context::Dashboard],
             Overlay::Help => vec![Context::Global, Context::Overlay],
             Overlay::Faults { .. } => vec![Context::Global, Context::FaultMenu, Context::Overlay],
+            Overlay::Debug => vec![Context::Global, Context::Overlay],
         }
+    }
+
+    /// Calls made over the last poll interval (what one poll costs), and in total.
+    pub fn calls_per_poll(&self) -> (CallCounts, CallCounts) {
+        let Some((now, latest)) = self.calls.back() else {
+            return (CallCounts::new(), CallCounts::new());
+        };
+        let since = *now - chrono::Duration::from_std(self.pair.poll_interval).unwrap_or_default();
+        let earlier = self
+            .calls
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= since)
+            .map(|(_, counts)| counts.clone())
+            .unwrap_or_default();
+        (
+            crate::model::calls_between(&earlier, latest),
+            latest.clone(),
+        )
     }
 
     fn reassess(&mut self) {
@@ -186,6 +212,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             app.faults = Some(faults);
             Vec::new()
         }
+        Msg::Calls(at, counts) => {
+            if app.calls.len() >= 64 {
+                app.calls.pop_front();
+            }
+            app.calls.push_back((at, counts));
+            Vec::new()
+        }
         Msg::Key(event) if event.kind == KeyEventKind::Release => Vec::new(),
         Msg::Key(event) => match keys::lookup(&event, &app.contexts(), app.availability()) {
             Some(action) => perform(app, action),
@@ -206,6 +239,7 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             }
         }
         Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
+        Action::ToggleDebug => app.overlay = Overlay::Debug,
         Action::OpenRunbooks => {
             app.flash("Runbooks are not in this build yet; `r` is reserved for them.")
         }

@@ -87,7 +87,10 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
                 None => break,
             },
             Some(update) = updates.recv() => Msg::Update(Box::new(update)),
-            _ = ticker.tick() => Msg::Tick(clock.now()),
+            _ = ticker.tick() => {
+                app::update(&mut app, Msg::Calls(clock.now(), backend.call_counts()));
+                Msg::Tick(clock.now())
+            }
         };
         let mut commands = app::update(&mut app, msg);
         // Coalesce a burst of poll results into one frame.

@@ -85,6 +85,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::None => {}
         Overlay::Help => overlay::help(app, frame, area, theme),
         Overlay::Faults { selected } => overlay::faults(app, selected, frame, area, theme),
+        Overlay::Debug => overlay::debug(app, frame, area, theme),
     }
 }
 
@@ -114,6 +115,17 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     if area.width >= 100 {
         spans.push(Span::styled(
             sanitize(&app.backend_label).into_owned(),
+            theme.style(Tone::Muted),
+        ));
+    }
+    if area.width >= 140
+        && let Some(identity) = app.snapshot.identity.value.as_deref()
+    {
+        spans.push(Span::styled(
+            format!(
+                "  as {}",
+                crate::tui::format::truncate(&sanitize(identity), 60)
+            ),
             theme.style(Tone::Muted),
         ));
     }

@@ -120,3 +120,63 @@ pub fn faults(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: 
         theme,
     );
 }
+
+/// API calls per poll and in total, and every source's age and latest error.
+pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let (per_poll, total) = app.calls_per_poll();
+    let mut lines = vec![Line::styled(
+        format!(
+            "API calls: last {} (one poll) / since start",
+            humantime::format_duration(app.pair.poll_interval)
+        ),
+        theme.style(Tone::Accent),
+    )];
+    for (service, operations) in &total {
+        for (operation, count) in operations {
+            let recent = per_poll
+                .get(service)
+                .and_then(|ops| ops.get(operation))
+                .copied()
+                .unwrap_or(0);
+            lines.push(Line::raw(format!(
+                "  {:<15} {:<26} {recent:>4} / {count}",
+                service, operation
+            )));
+        }
+    }
+    if total.is_empty() {
+        lines.push(Line::styled(
+            "  no calls counted yet",
+            theme.style(Tone::Muted),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Sources", theme.style(Tone::Accent)));
+    let stale_after = app.pair.stale_after();
+    for source in crate::model::Source::all() {
+        let meta = app.snapshot.meta(source);
+        let freshness = meta.freshness(app.now, stale_after);
+        let tone = Tone::of_freshness(freshness);
+        let name = match source.role() {
+            Some(role) => format!("{} {}", app.pair.region(role), source.name()),
+            None => source.name().to_owned(),
+        };
+        let age = meta.age(app.now).map_or_else(
+            || "never".to_owned(),
+            |age| format!("{} ago", crate::tui::format::age(age)),
+        );
+        let error = meta
+            .error
+            .map(|error| format!("  ✖ {}", crate::text::sanitize(&error.message)))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} {:<24}", tone.symbol(), name),
+                theme.style(tone),
+            ),
+            Span::raw(format!(" {age:<10}")),
+            Span::styled(error, theme.style(Tone::Bad)),
+        ]));
+    }
+    popup(frame, area, 96, " Debug · Esc to close ", lines, theme);
+}

@@ -19,10 +19,17 @@ pub async fn fetch_one(
     source: Source,
     timeout: Duration,
 ) -> SourceUpdate {
+    let began = std::time::Instant::now();
     let result = match tokio::time::timeout(timeout, backend.fetch(source)).await {
         Ok(result) => result,
         Err(_) => Err(BackendError::Timeout(timeout)),
     };
+    tracing::debug!(
+        source = ?source,
+        elapsed_ms = began.elapsed().as_secs_f64() * 1000.0,
+        ok = result.is_ok(),
+        "fetched"
+    );
     SourceUpdate {
         source,
         at: clock.now(),

@@ -41,6 +41,41 @@ fn status_json(config: &str, pair: &str) -> (Option<i32>, Value, String) {
     (output.status.code(), report, stderr)
 }
 
+/// An in-process AWS backend on the seeded estate `suffix`, with its runtime.
+struct InProcess {
+    _dir: tempfile::TempDir,
+    pair: drtui::config::RegionPair,
+    runtime: tokio::runtime::Runtime,
+    backend: AwsBackend,
+}
+
+fn in_process(suffix: &str) -> InProcess {
+    let moto = moto();
+    let seeded = moto.seed(suffix);
+    let (dir, config) = write_config(&pair_config(
+        suffix,
+        &seeded,
+        &format!("\"{}\"", moto.url),
+        true,
+        "3s",
+    ));
+    let catalog = drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+    let pair = catalog.get(suffix).expect("pair").clone();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let overrides = Overrides {
+        static_credentials: Some(("testing".into(), "testing".into())),
+        ..Overrides::default()
+    };
+    let clients = runtime.block_on(Clients::load(&pair, &overrides));
+    let backend = AwsBackend::new(&pair, clients, Arc::new(SystemClock));
+    InProcess {
+        _dir: dir,
+        pair,
+        runtime,
+        backend,
+    }
+}
+
 fn alarm<'a>(region: &'a Value, suffix: &str) -> &'a Value {
     region["alarms"]
         .as_array()
@@ -143,39 +178,20 @@ fn health_checks_come_from_the_weighted_records_when_not_configured() {
 
 #[test]
 fn dashboard_renders_the_emulated_estate() {
-    let moto = moto();
-    let seeded = moto.seed("ui");
-    let (_dir, config) = write_config(&pair_config(
-        "ui",
-        &seeded,
-        &format!("\"{}\"", moto.url),
-        true,
-        "3s",
-    ));
-    let catalog = drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
-    let pair = catalog.get("ui").expect("pair").clone();
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let overrides = Overrides {
-        static_credentials: Some(("testing".into(), "testing".into())),
-        ..Overrides::default()
-    };
-    let backend = AwsBackend::new(
-        &pair,
-        runtime.block_on(Clients::load(&pair, &overrides)),
-        Arc::clone(&clock),
-    );
+    let InProcess {
+        pair,
+        runtime,
+        backend,
+        ..
+    } = in_process("ui");
+    let clock = SystemClock;
     let mut app = drtui::tui::app::App::new(
         pair.clone(),
         backend.describe(),
         pair.empty_snapshot(),
         clock.now(),
     );
-    for update in runtime.block_on(drtui::poll::poll_once(
-        &backend,
-        clock.as_ref(),
-        pair.call_timeout,
-    )) {
+    for update in runtime.block_on(drtui::poll::poll_once(&backend, &clock, pair.call_timeout)) {
         drtui::tui::app::update(&mut app, drtui::tui::app::Msg::Update(Box::new(update)));
     }
     let mut terminal =
@@ -281,26 +297,9 @@ fn rds(url: &str, region: &str) -> aws_sdk_rds::Client {
 #[test]
 fn launcher_moves_the_writer_with_a_transient_failover_state() {
     let moto = moto();
-    let seeded = moto.seed("fo");
-    let (_dir, config) = write_config(&pair_config(
-        "fo",
-        &seeded,
-        &format!("\"{}\"", moto.url),
-        true,
-        "3s",
-    ));
-    let catalog = drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
-    let pair = catalog.get("fo").expect("pair").clone();
-    let runtime = tokio::runtime::Runtime::new().expect("runtime");
-    let overrides = Overrides {
-        static_credentials: Some(("testing".into(), "testing".into())),
-        ..Overrides::default()
-    };
-    let backend = AwsBackend::new(
-        &pair,
-        runtime.block_on(Clients::load(&pair, &overrides)),
-        Arc::new(SystemClock),
-    );
+    let InProcess {
+        runtime, backend, ..
+    } = in_process("fo");
     let global = || match runtime.block_on(backend.fetch(Source::GlobalCluster)) {
         Ok(SourceData::GlobalCluster(global)) => global,
         other => panic!("{other:?}"),

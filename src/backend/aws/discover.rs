@@ -14,22 +14,12 @@ pub type Outputs = BTreeMap<String, BTreeMap<String, String>>;
 impl AwsBackend {
     /// Every stack whose name starts with `prefix`, with its outputs.
     pub async fn stack_outputs(&self, role: Role, prefix: &str) -> Result<Outputs, BackendError> {
-        let mut outputs = Outputs::new();
-        let mut next_token: Option<String> = None;
-        loop {
-            self.calls.record("cloudformation", "DescribeStacks");
-            let page = self
-                .region_clients(role)
-                .cloudformation
-                .describe_stacks()
-                .set_next_token(next_token.take())
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?;
-            for stack in page.stacks() {
-                let Some(name) = stack.stack_name().filter(|name| name.starts_with(prefix)) else {
-                    continue;
-                };
+        Ok(self
+            .all_stacks(role)
+            .await?
+            .iter()
+            .filter_map(|stack| {
+                let name = stack.stack_name().filter(|name| name.starts_with(prefix))?;
                 let values = stack
                     .outputs()
                     .iter()
@@ -40,14 +30,9 @@ impl AwsBackend {
                         ))
                     })
                     .collect();
-                outputs.insert(name.to_owned(), values);
-            }
-            match page.next_token() {
-                Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-                _ => break,
-            }
-        }
-        Ok(outputs)
+                Some((name.to_owned(), values))
+            })
+            .collect())
     }
 
     pub fn clients(&self) -> &Clients {

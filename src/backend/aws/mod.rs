@@ -273,16 +273,16 @@ impl AwsBackend {
         Ok(SourceData::Alarms(alarms))
     }
 
-    async fn stacks(&self, role: Role) -> Result<SourceData, BackendError> {
-        let wanted = self.pair.stacks_in(role);
-        if wanted.is_empty() {
-            return Ok(SourceData::Stacks(Vec::new()));
-        }
-        let mut found: BTreeMap<String, String> = BTreeMap::new();
+    /// Every stack of the region (all pages of `DescribeStacks`).
+    async fn all_stacks(
+        &self,
+        role: Role,
+    ) -> Result<Vec<aws_sdk_cloudformation::types::Stack>, BackendError> {
+        let mut stacks = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
             self.calls.record("cloudformation", "DescribeStacks");
-            let output = self
+            let page = self
                 .region_clients(role)
                 .cloudformation
                 .describe_stacks()
@@ -290,16 +290,30 @@ impl AwsBackend {
                 .send()
                 .await
                 .map_err(|error| self.error(role, error))?;
-            for stack in output.stacks() {
-                if let (Some(name), Some(status)) = (stack.stack_name(), stack.stack_status()) {
-                    found.insert(name.to_owned(), status.as_str().to_owned());
-                }
-            }
-            match output.next_token() {
+            stacks.extend(page.stacks().iter().cloned());
+            match page.next_token() {
                 Some(token) if !token.is_empty() => next_token = Some(token.to_owned()),
-                _ => break,
+                _ => return Ok(stacks),
             }
         }
+    }
+
+    async fn stacks(&self, role: Role) -> Result<SourceData, BackendError> {
+        let wanted = self.pair.stacks_in(role);
+        if wanted.is_empty() {
+            return Ok(SourceData::Stacks(Vec::new()));
+        }
+        let found: BTreeMap<String, String> = self
+            .all_stacks(role)
+            .await?
+            .iter()
+            .filter_map(|stack| {
+                Some((
+                    stack.stack_name()?.to_owned(),
+                    stack.stack_status()?.as_str().to_owned(),
+                ))
+            })
+            .collect();
         Ok(SourceData::Stacks(
             wanted
                 .iter()

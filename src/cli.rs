@@ -84,11 +84,35 @@ pub enum Command {
         #[arg(long)]
         write: bool,
     },
+    /// Runbooks: validate files, list what is available, print the JSON Schema.
+    Runbook {
+        #[command(subcommand)]
+        command: RunbookCommand,
+    },
+    /// Every step of a runbook with the exact API calls it would make against the pair, and
+    /// where it stops for a person. Makes no call and takes no lock.
+    Plan {
+        /// A built-in or user runbook name, or a path to a runbook file.
+        runbook: String,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunbookCommand {
+    /// Check runbook files; every error with file:line:column. Exit 2 on any error.
+    Validate {
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+    },
+    /// Built-in and user runbooks with one-line descriptions.
+    List,
+    /// The JSON Schema of the runbook format, for editors.
+    Schema,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]

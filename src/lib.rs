@@ -12,5 +12,6 @@ pub mod model;
 pub mod poll;
 pub mod readiness;
 pub mod report;
+pub mod runbook;
 pub mod text;
 pub mod tui;

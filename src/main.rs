@@ -10,9 +10,10 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use drtui::backend::StatusBackend;
 use drtui::backend::aws::{AwsBackend, Clients, Overrides};
 use drtui::backend::sim::{SimBackend, SimOptions};
-use drtui::cli::{Cli, Command, Format, GlobalArgs};
+use drtui::cli::{Cli, Command, Format, GlobalArgs, RunbookCommand};
 use drtui::clock::{Clock, SystemClock};
 use drtui::config::{self, BackendKind, ConfigError, RegionPair};
+use drtui::runbook::catalog::{self, CatalogError};
 use drtui::{poll, readiness, report, tui};
 
 /// Bad usage or input: reported plainly, exit code 2.
@@ -64,7 +65,9 @@ fn main() -> ExitCode {
 }
 
 fn is_usage(report: &color_eyre::Report) -> bool {
-    report.downcast_ref::<ConfigError>().is_some() || report.downcast_ref::<UsageError>().is_some()
+    report.downcast_ref::<ConfigError>().is_some()
+        || report.downcast_ref::<UsageError>().is_some()
+        || report.downcast_ref::<CatalogError>().is_some()
 }
 
 async fn run(cli: Cli) -> Result<u8> {
@@ -86,6 +89,14 @@ async fn run(cli: Cli) -> Result<u8> {
             secondary,
             write,
         }) => discover(global, stack_prefix, [primary, secondary], *write).await,
+        Some(Command::Runbook { command }) => runbook_command(command),
+        Some(Command::Plan { runbook }) => {
+            let pair = select_pair(global)?;
+            let (_, runbook) = catalog::find(runbook)?;
+            let steps = drtui::runbook::plan::plan(&runbook, &pair);
+            print!("{}", drtui::runbook::plan::render(&runbook, &pair, &steps));
+            Ok(0)
+        }
         Some(Command::Status { format, watch }) => {
             let pair = select_pair(global)?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
@@ -221,6 +232,55 @@ async fn status(
         tokio::select! {
             _ = tokio::time::sleep(pair.poll_interval) => {}
             _ = tokio::signal::ctrl_c() => return Ok(0),
+        }
+    }
+}
+
+fn runbook_command(command: &RunbookCommand) -> Result<u8> {
+    match command {
+        RunbookCommand::Validate { files } => {
+            let mut failed = false;
+            for file in files {
+                match catalog::load_file(file) {
+                    Ok(runbook) => println!(
+                        "{}: ok ({}, {} steps)",
+                        file.display(),
+                        runbook.name.value,
+                        runbook.steps.len()
+                    ),
+                    Err(error) => {
+                        failed = true;
+                        eprintln!("{error}");
+                    }
+                }
+            }
+            Ok(if failed { EXIT_USAGE } else { 0 })
+        }
+        RunbookCommand::List => {
+            println!(
+                "{:<14} {:<11} {:<10} DESCRIPTION",
+                "RUNBOOK", "MODE", "FROM"
+            );
+            for (origin, runbook) in catalog::all() {
+                match runbook {
+                    Ok(runbook) => println!(
+                        "{:<14} {:<11} {:<10} {}",
+                        drtui::text::sanitize(&runbook.name.value),
+                        format!("{:?}", runbook.mode).to_lowercase(),
+                        origin,
+                        drtui::text::sanitize(&runbook.description)
+                    ),
+                    Err(error) => println!("{:<14} {:<11} {origin:<10} INVALID: {error}", "?", "?"),
+                }
+            }
+            Ok(0)
+        }
+        RunbookCommand::Schema => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&drtui::runbook::spec::schema())?
+            );
+            Ok(0)
         }
     }
 }

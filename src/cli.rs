@@ -11,7 +11,9 @@ Exit codes:
   0  ok
   1  anything else (unexpected failure)
   2  bad usage or input (flags, config file, unknown pair, no terminal)
-  3  data incomplete: some source failed or timed out (status)";
+  3  data incomplete: some source failed or timed out (status)
+  4  a runbook stopped at a gate nobody approved (run, resume)
+  5  another run holds the pair's lock (run, resume)";
 
 /// drtui: two-region DR dashboard and failover runbooks for the payment estate.
 #[derive(Debug, Parser)]
@@ -95,11 +97,60 @@ pub enum Command {
         /// A built-in or user runbook name, or a path to a runbook file.
         runbook: String,
     },
+    /// Play a runbook back without a person at the keyboard: gates pass only with --approve.
+    #[command(after_help = EXIT_CODES)]
+    Run {
+        /// A built-in or user runbook name, or a path to a runbook file.
+        runbook: String,
+        #[command(flatten)]
+        playback: Playback,
+    },
+    /// Continue a run after a crash, kill, Ctrl-C or unapproved gate; completed steps are not
+    /// repeated and an in-flight step is re-checked against live state.
+    #[command(after_help = EXIT_CODES)]
+    Resume {
+        run_id: String,
+        #[command(flatten)]
+        playback: Playback,
+    },
+    /// Past runs and their journals.
+    Runs {
+        #[command(subcommand)]
+        command: RunsCommand,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
         shell: clap_complete::Shell,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct Playback {
+    /// Approve these gates and manual steps (comma-separated step ids).
+    #[arg(long, value_delimiter = ',', value_name = "STEP")]
+    pub approve: Vec<String>,
+    /// Approve every gate and manual step (game days, CI).
+    #[arg(long)]
+    pub approve_all: bool,
+    /// text: one line per event; json: one JSON journal record per line.
+    #[arg(long, value_enum, default_value_t = Format::Text)]
+    pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsCommand {
+    /// Every run in the journal directory, newest first.
+    List,
+    /// One run's timeline with per-step and total durations (the measured RTO).
+    Show {
+        run_id: String,
+        /// Markdown for the incident review.
+        #[arg(long)]
+        markdown: bool,
+    },
+    /// Forget every action taken on the demo estate (it starts healthy again).
+    ResetDemo,
 }
 
 #[derive(Debug, Subcommand)]

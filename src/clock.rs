@@ -10,6 +10,14 @@ pub type Timestamp = DateTime<Utc>;
 
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
+
+    /// Waits `duration` of this clock's time (a manual clock just moves forward).
+    fn sleep(
+        &self,
+        duration: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration))
+    }
 }
 
 /// The real wall clock.
@@ -50,6 +58,47 @@ impl Clock for ManualClock {
             .now
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    fn sleep(
+        &self,
+        duration: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        self.advance(duration);
+        Box::pin(std::future::ready(()))
+    }
+}
+
+/// Wall-clock time running `speed` times faster from the moment it was made: the demo world
+/// at game-day pace in seconds (`DRTUI_DEMO_SPEED`), and end-to-end tests that finish fast.
+#[derive(Debug)]
+pub struct ScaledClock {
+    origin: Timestamp,
+    started: std::time::Instant,
+    speed: f64,
+}
+
+impl ScaledClock {
+    pub fn new(speed: f64) -> Self {
+        Self {
+            origin: chrono::Utc::now(),
+            started: std::time::Instant::now(),
+            speed: speed.max(1.0),
+        }
+    }
+}
+
+impl Clock for ScaledClock {
+    fn now(&self) -> Timestamp {
+        let scaled = self.started.elapsed().mul_f64(self.speed);
+        self.origin + chrono::Duration::from_std(scaled).unwrap_or_default()
+    }
+
+    fn sleep(
+        &self,
+        duration: Duration,
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = ()> + Send + '_>> {
+        Box::pin(tokio::time::sleep(duration.div_f64(self.speed)))
     }
 }
 

@@ -10,7 +10,7 @@ use color_eyre::eyre::{Result, WrapErr, eyre};
 use drtui::backend::StatusBackend;
 use drtui::backend::aws::{AwsBackend, Clients, Overrides};
 use drtui::backend::sim::{SimBackend, SimOptions};
-use drtui::cli::{Cli, Command, Format, GlobalArgs, RunbookCommand};
+use drtui::cli::{Cli, Command, Format, GlobalArgs, Playback, RunbookCommand, RunsCommand};
 use drtui::clock::{Clock, SystemClock};
 use drtui::config::{self, BackendKind, ConfigError, RegionPair};
 use drtui::runbook::catalog::{self, CatalogError};
@@ -24,6 +24,8 @@ struct UsageError(String);
 const EXIT_FAILURE: u8 = 1;
 const EXIT_USAGE: u8 = 2;
 const EXIT_INCOMPLETE: u8 = 3;
+const EXIT_GATE: u8 = 4;
+const EXIT_LOCKED: u8 = 5;
 
 fn main() -> ExitCode {
     if let Err(error) = color_eyre::install() {
@@ -90,6 +92,13 @@ async fn run(cli: Cli) -> Result<u8> {
             write,
         }) => discover(global, stack_prefix, [primary, secondary], *write).await,
         Some(Command::Runbook { command }) => runbook_command(command),
+        Some(Command::Run { runbook, playback }) => {
+            run_runbook(global, Some(runbook), None, playback).await
+        }
+        Some(Command::Resume { run_id, playback }) => {
+            run_runbook(global, None, Some(run_id), playback).await
+        }
+        Some(Command::Runs { command }) => runs_command(command),
         Some(Command::Plan { runbook }) => {
             let pair = select_pair(global)?;
             let (_, runbook) = catalog::find(runbook)?;
@@ -183,6 +192,7 @@ async fn open_backend(
             let options = SimOptions {
                 seed: global.seed,
                 scenario: global.scenario.clone(),
+                action_log: config::state_dir().map(|dir| dir.join(DEMO_ACTION_LOG)),
                 ..SimOptions::default()
             };
             let sim = Arc::new(SimBackend::new(pair, Arc::clone(clock), &options));
@@ -232,6 +242,255 @@ async fn status(
         tokio::select! {
             _ = tokio::time::sleep(pair.poll_interval) => {}
             _ = tokio::signal::ctrl_c() => return Ok(0),
+        }
+    }
+}
+
+/// Where the demo estate's runbook actions are kept, in the state dir.
+const DEMO_ACTION_LOG: &str = "demo-actions.jsonl";
+
+/// The demo world's clock: wall time, or `DRTUI_DEMO_SPEED` times faster (game days in
+/// seconds, and fast end-to-end tests).
+fn clock_for(pair: &RegionPair) -> Arc<dyn Clock> {
+    let speed = std::env::var("DRTUI_DEMO_SPEED")
+        .ok()
+        .and_then(|speed| speed.parse::<f64>().ok());
+    match speed {
+        Some(speed) if pair.is_demo() && speed > 1.0 => {
+            Arc::new(drtui::clock::ScaledClock::new(speed))
+        }
+        _ => Arc::new(SystemClock),
+    }
+}
+
+fn state_dir() -> Result<std::path::PathBuf> {
+    config::state_dir().ok_or_else(|| {
+        UsageError("no state directory on this platform: set DRTUI_STATE_DIR".to_owned()).into()
+    })
+}
+
+async fn run_runbook(
+    global: &GlobalArgs,
+    name: Option<&String>,
+    resume: Option<&String>,
+    playback: &Playback,
+) -> Result<u8> {
+    use drtui::runbook::engine::{Approvals, Outcome};
+    use drtui::runbook::playback::{self as play, PlaybackError};
+    let state = state_dir()?;
+    let resumable = match resume {
+        Some(run_id) => {
+            Some(play::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?)
+        }
+        None => None,
+    };
+    let (runbook_name, pair) = match &resumable {
+        Some(resumable) => {
+            let catalog = config::load_catalog(global.config.as_deref())?;
+            (
+                resumable.runbook.clone(),
+                catalog.get(&resumable.pair)?.clone(),
+            )
+        }
+        None => (name.cloned().unwrap_or_default(), select_pair(global)?),
+    };
+    let (_, runbook, hash) = catalog::find_with_hash(&runbook_name)?;
+    if let Some(resumable) = &resumable {
+        if resumable.runbook_hash != hash {
+            return Err(UsageError(format!(
+                "runbook `{runbook_name}` changed since run {} started; resuming it could skip or repeat the wrong steps",
+                resumable.run_id
+            ))
+            .into());
+        }
+        if resumable.truncated_tail {
+            eprintln!("drtui: the journal's last line was torn (a crash mid-write); it is ignored");
+        }
+        if let Some(step) = &resumable.in_flight {
+            eprintln!(
+                "drtui: step `{step}` was in flight; it is re-checked against live state before it is retried"
+            );
+        }
+    }
+    let clock = clock_for(&pair);
+    let (status, simulator) = open_backend(&pair, global, &clock).await?;
+    let act: Arc<dyn drtui::backend::ActBackend> = match (&simulator, global.read_only) {
+        (_, true) => Arc::new(drtui::backend::ReadOnly),
+        (Some(sim), false) => Arc::clone(sim) as Arc<dyn drtui::backend::ActBackend>,
+        (None, false) => {
+            return Err(eyre!(
+                "runbook actions on AWS pairs are not in this build yet; `drtui plan {runbook_name}` shows what they would call"
+            ));
+        }
+    };
+    let operator = match &simulator {
+        Some(_) => format!(
+            "{}@{}",
+            std::env::var("USER").unwrap_or_else(|_| "operator".to_owned()),
+            drtui::runbook::lock::host_name()
+        ),
+        None => match status.fetch(drtui::model::Source::Identity).await {
+            Ok(drtui::model::SourceData::Identity(arn)) => arn,
+            _ => "unknown AWS caller".to_owned(),
+        },
+    };
+    let mut approvals = Approvals {
+        all: playback.approve_all,
+        ids: playback.approve.iter().cloned().collect(),
+    };
+    approvals.ids.retain(|id| !id.is_empty());
+    let player = play::Playback {
+        pair: &pair,
+        runbook: &runbook,
+        runbook_hash: hash,
+        status: status.as_ref(),
+        act: act.as_ref(),
+        clock: clock.as_ref(),
+        operator,
+        approvals,
+        read_only: global.read_only,
+        state,
+    };
+    let json = playback.format == Format::Json;
+    let mut print = |record: &drtui::runbook::journal::Record| {
+        if json {
+            println!("{}", serde_json::to_string(record).unwrap_or_default());
+        } else {
+            println!("{}", progress_line(record));
+        }
+    };
+    let result = player.play(resumable.as_ref(), &mut print).await;
+    match result {
+        Ok((_, Outcome::Completed)) => Ok(0),
+        Ok((run_id, Outcome::Blocked { step })) => {
+            eprintln!(
+                "drtui: stopped at `{step}`, which needs an approval; continue with: drtui resume {run_id} --approve {step}"
+            );
+            Ok(EXIT_GATE)
+        }
+        Ok((run_id, Outcome::Failed { step, reason })) => {
+            eprintln!("drtui: run {run_id} failed at `{step}`: {reason}");
+            Ok(EXIT_FAILURE)
+        }
+        Err(PlaybackError::Lock(error)) => {
+            eprintln!("drtui: {error}");
+            Ok(EXIT_LOCKED)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+fn progress_line(record: &drtui::runbook::journal::Record) -> String {
+    use drtui::runbook::journal::Event;
+    let at = record.at.format("%H:%M:%S");
+    match &record.event {
+        Event::RunStarted {
+            runbook,
+            pair,
+            operator,
+            ..
+        } => format!(
+            "{at} ▶ run {} · {runbook} on {pair} by {operator}",
+            record.run_id
+        ),
+        Event::Resumed { by } => format!("{at} ▶ resumed {} by {by}", record.run_id),
+        Event::StepStarted { step, kind, .. } => format!("{at}   · {step} ({kind})"),
+        Event::StepFinished {
+            step,
+            outcome,
+            detail,
+        } => {
+            let symbol = match outcome {
+                drtui::runbook::journal::StepOutcome::Ok => "✔",
+                drtui::runbook::journal::StepOutcome::Skipped => "↷",
+                drtui::runbook::journal::StepOutcome::Failed => "✖",
+            };
+            format!("{at}   {symbol} {step}: {}", drtui::text::sanitize(detail))
+        }
+        Event::Approved { step, by, how, .. } => {
+            format!("{at}   ✔ {step} approved by {by} ({how})")
+        }
+        Event::GateBlocked { step } => format!("{at}   ⏸ {step} waits for approval"),
+        Event::RunFinished { outcome, detail } => format!(
+            "{at} ■ {} ({detail})",
+            format!("{outcome:?}").to_lowercase()
+        ),
+    }
+}
+
+fn runs_command(command: &RunsCommand) -> Result<u8> {
+    let state = state_dir()?;
+    match command {
+        RunsCommand::List => {
+            println!(
+                "{:<44} {:<11} {:<8} {:<11} STARTED",
+                "RUN", "RUNBOOK", "PAIR", "OUTCOME"
+            );
+            for path in drtui::runbook::journal::list(&state) {
+                let Ok(replay) = drtui::runbook::journal::read(&path) else {
+                    continue;
+                };
+                let records = &replay.records;
+                let Some((first, runbook, pair)) =
+                    records.iter().find_map(|record| match &record.event {
+                        drtui::runbook::journal::Event::RunStarted { runbook, pair, .. } => {
+                            Some((record, runbook, pair))
+                        }
+                        _ => None,
+                    })
+                else {
+                    continue;
+                };
+                let outcome = records
+                    .iter()
+                    .rev()
+                    .find_map(|record| match &record.event {
+                        drtui::runbook::journal::Event::RunFinished { outcome, .. } => {
+                            Some(format!("{outcome:?}").to_lowercase())
+                        }
+                        _ => None,
+                    })
+                    .unwrap_or_else(|| "unfinished".to_owned());
+                println!(
+                    "{:<44} {:<11} {:<8} {:<11} {}",
+                    first.run_id,
+                    runbook,
+                    pair,
+                    outcome,
+                    first.at.to_rfc3339()
+                );
+            }
+            Ok(0)
+        }
+        RunsCommand::Show { run_id, markdown } => {
+            let path = drtui::runbook::playback::journal_path(&state, run_id);
+            let replay = drtui::runbook::journal::read(&path).map_err(|error| {
+                UsageError(format!("no run {run_id}: {}: {error}", path.display()))
+            })?;
+            print!(
+                "{}",
+                drtui::runbook::timeline::render(&replay.records, *markdown)
+            );
+            if replay.truncated_tail.is_some() {
+                eprintln!(
+                    "drtui: the journal's last line was torn (a crash mid-write) and is not shown"
+                );
+            }
+            Ok(0)
+        }
+        RunsCommand::ResetDemo => {
+            let path = state.join(DEMO_ACTION_LOG);
+            match std::fs::remove_file(&path) {
+                Ok(()) => println!(
+                    "the demo estate starts healthy again ({} removed)",
+                    path.display()
+                ),
+                Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
+                    println!("the demo estate is already untouched")
+                }
+                Err(error) => return Err(eyre!("cannot remove {}: {error}", path.display())),
+            }
+            Ok(0)
         }
     }
 }

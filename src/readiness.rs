@@ -132,12 +132,17 @@ fn check(id: &'static str, status: CheckStatus, detail: impl Into<String>) -> Ch
     }
 }
 
+/// The lag the reader reports: normally the secondary; after a failover, the old primary.
 fn replication_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<f64> {
-    snapshot
-        .region(Role::Secondary)
-        .metrics
-        .usable(now, policy.stale_after)
-        .and_then(|metrics| metrics.replication_lag_ms)
+    [Role::Secondary, Role::Primary]
+        .into_iter()
+        .find_map(|role| {
+            snapshot
+                .region(role)
+                .metrics
+                .usable(now, policy.stale_after)
+                .and_then(|metrics| metrics.replication_lag_ms)
+        })
 }
 
 fn secondary_cluster_available(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {

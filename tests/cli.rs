@@ -31,6 +31,7 @@ fn drtui(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_drtui"))
         .args(args)
         .env("XDG_CONFIG_HOME", config_home.path())
+        .env("DRTUI_STATE_DIR", config_home.path().join("state"))
         .env_remove("DRTUI_CONFIG")
         .env_remove("NO_COLOR")
         .stdin(Stdio::null())
@@ -295,6 +296,7 @@ fn pairs_lists_built_in_and_file_pairs_with_origin() {
     let output = Command::new(env!("CARGO_BIN_EXE_drtui"))
         .arg("pairs")
         .env("DRTUI_CONFIG", &path)
+        .env("DRTUI_STATE_DIR", dir.path().join("state"))
         .output()
         .expect("runs");
     assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
@@ -410,6 +412,10 @@ fn status_watch_streams_one_json_object_per_line() {
     let mut child = Command::new(env!("CARGO_BIN_EXE_drtui"))
         .args(["status", "--watch", "--format", "json"])
         .env_remove("DRTUI_CONFIG")
+        .env(
+            "DRTUI_STATE_DIR",
+            std::env::temp_dir().join(format!("drtui-watch-{}", std::process::id())),
+        )
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
         .spawn()

@@ -36,7 +36,8 @@ impl Session {
         command.env("TERM", "xterm-256color");
         command.env_remove("DRTUI_CONFIG");
         let config_home = std::env::temp_dir().join(format!("drtui-e2e-{}", std::process::id()));
-        command.env("XDG_CONFIG_HOME", config_home);
+        command.env("XDG_CONFIG_HOME", &config_home);
+        command.env("DRTUI_STATE_DIR", config_home.join("state"));
         for (key, value) in env {
             command.env(key, value);
         }

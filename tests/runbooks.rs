@@ -8,6 +8,10 @@ fn drtui(args: &[&str]) -> std::process::Output {
         .args(args)
         .env_remove("DRTUI_CONFIG")
         .env(
+            "DRTUI_STATE_DIR",
+            std::env::temp_dir().join("drtui-runbook-tests-state"),
+        )
+        .env(
             "XDG_CONFIG_HOME",
             std::env::temp_dir().join("drtui-runbook-tests-empty"),
         )

@@ -96,15 +96,50 @@ pub fn all() -> Vec<(Origin, Result<Runbook, CatalogError>)> {
 
 /// A runbook by name (built-in or user) or by path.
 pub fn find(name_or_path: &str) -> Result<(Origin, Runbook), CatalogError> {
+    find_with_hash(name_or_path).map(|(origin, runbook, _)| (origin, runbook))
+}
+
+/// SHA-256 of a runbook's text, recorded in the journal so `resume` can refuse a runbook that
+/// changed under a run.
+pub fn fingerprint(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A runbook by name or path, with the fingerprint of its text.
+pub fn find_with_hash(name_or_path: &str) -> Result<(Origin, Runbook, String), CatalogError> {
     let path = Path::new(name_or_path);
     if path.extension().is_some() && path.exists() {
-        return Ok((Origin::File(path.to_path_buf()), load_file(path)?));
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let runbook = validate::load(&text, &path.display().to_string())?;
+        return Ok((
+            Origin::File(path.to_path_buf()),
+            runbook,
+            fingerprint(&text),
+        ));
     }
     let mut known = Vec::new();
-    for (origin, runbook) in all() {
-        let runbook = runbook?;
+    for (name, text) in BUILT_IN {
+        let runbook = validate::load(text, &format!("runbooks/{name}.yaml"))?;
         if runbook.name.value == name_or_path {
-            return Ok((origin, runbook));
+            return Ok((Origin::BuiltIn, runbook, fingerprint(text)));
+        }
+        known.push(runbook.name.value.clone());
+    }
+    for path in user_files() {
+        let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let runbook = validate::load(&text, &path.display().to_string())?;
+        if runbook.name.value == name_or_path {
+            return Ok((Origin::File(path), runbook, fingerprint(&text)));
         }
         known.push(runbook.name.value.clone());
     }

@@ -184,6 +184,10 @@ pub fn drtui(args: &[&str]) -> std::process::Output {
     for (key, value) in AWS_TEST_ENV {
         command.env(key, value);
     }
+    command.env(
+        "DRTUI_STATE_DIR",
+        std::env::temp_dir().join(format!("drtui-aws-tests-{}", std::process::id())),
+    );
     command.output().expect("drtui runs")
 }
 

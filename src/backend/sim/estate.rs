@@ -164,6 +164,22 @@ struct SimRegion {
     alarms: Vec<SimAlarm>,
 }
 
+/// A switchover or failover under way: the writer moves when it completes.
+#[derive(Clone, Debug, PartialEq)]
+struct Transition {
+    status: &'static str,
+    from: Role,
+    to: Role,
+    allow_data_loss: bool,
+    completes_at: Timestamp,
+}
+
+/// How long the simulated control plane takes.
+const SWITCHOVER_S: i64 = 20;
+const FAILOVER_S: i64 = 12;
+const EXECUTION_S: i64 = 8;
+const STACK_UPDATE_S: i64 = 15;
+
 /// The whole simulated estate.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Simulation {
@@ -176,6 +192,12 @@ pub struct Simulation {
     lag_ms: f64,
     weights: [u64; 2],
     executions: Vec<Execution>,
+    transition: Option<Transition>,
+    alarm_actions: [bool; 2],
+    /// Stacks being updated, and when they finish.
+    stack_updates: BTreeMap<String, Timestamp>,
+    /// Writes lost to failovers that allowed data loss, in ms of replication lag.
+    pub data_lost_ms: f64,
 }
 
 impl Simulation {
@@ -237,6 +259,10 @@ impl Simulation {
             lag_ms: 150.0,
             weights: [100, 0],
             executions,
+            transition: None,
+            alarm_actions: [true, true],
+            stack_updates: BTreeMap::new(),
+            data_lost_ms: 0.0,
         }
     }
 
@@ -276,6 +302,7 @@ impl Simulation {
 
     fn step(&mut self) {
         self.now += ChronoDuration::seconds(1);
+        self.complete_control_plane_work();
         let second = self.now.timestamp();
         self.step_replication();
         for role in Role::BOTH {
@@ -319,6 +346,164 @@ impl Simulation {
                     };
                     evaluate_alarm(alarm, value, now);
                 }
+            }
+        }
+    }
+
+    /// Finishes switchovers, failovers, executions and stack updates whose time has come.
+    fn complete_control_plane_work(&mut self) {
+        if let Some(transition) = self.transition.clone()
+            && self.now >= transition.completes_at
+        {
+            self.writer = transition.to;
+            self.transition = None;
+            // The new reader resynchronises from scratch.
+            self.lag_ms = 200.0;
+        }
+        let now = self.now;
+        let mut flip_weights = false;
+        for execution in &mut self.executions {
+            if execution.status == "RUNNING"
+                && now >= execution.started_at + ChronoDuration::seconds(EXECUTION_S)
+            {
+                execution.status = "SUCCEEDED".to_owned();
+                execution.stopped_at = Some(now);
+                flip_weights = true;
+            }
+        }
+        if flip_weights {
+            // The reference failover state machine's Lambda sets the weights 0/100.
+            self.weights = [0, 100];
+        }
+        self.stack_updates.retain(|_, done| *done > now);
+    }
+
+    pub fn execution_status(&self, name: &str) -> Option<String> {
+        self.executions
+            .iter()
+            .find(|execution| execution.name == name)
+            .map(|execution| execution.status.clone())
+    }
+
+    /// Applies a runbook mutation, idempotently: what is already true changes nothing.
+    pub fn apply(
+        &mut self,
+        mutation: &crate::backend::Mutation,
+    ) -> Result<crate::backend::ActOutcome, String> {
+        use crate::backend::{ActOutcome, Mutation};
+        let unchanged = |detail: String| {
+            Ok(ActOutcome {
+                changed: false,
+                detail,
+            })
+        };
+        let changed = |detail: String| {
+            Ok(ActOutcome {
+                changed: true,
+                detail,
+            })
+        };
+        match mutation {
+            Mutation::SetWeights { primary, secondary } => {
+                let wanted = [u64::from(*primary), u64::from(*secondary)];
+                if self.weights == wanted {
+                    return unchanged(format!("weights already {primary}/{secondary}"));
+                }
+                self.weights = wanted;
+                changed(format!("weights now {primary}/{secondary}; change INSYNC"))
+            }
+            Mutation::AuroraSwitchover { target } | Mutation::AuroraFailover { target, .. } => {
+                let failover = matches!(mutation, Mutation::AuroraFailover { .. });
+                if let Some(transition) = &self.transition {
+                    return if transition.to == *target {
+                        unchanged(format!(
+                            "{} to {} already in progress",
+                            transition.status,
+                            self.pair.region(*target)
+                        ))
+                    } else {
+                        Err(format!(
+                            "InvalidGlobalClusterStateFault: {} already in progress",
+                            transition.status
+                        ))
+                    };
+                }
+                if self.writer == *target {
+                    return unchanged(format!(
+                        "{} is already the writer",
+                        self.pair.cluster(*target)
+                    ));
+                }
+                if !failover && self.has(Fault::PrimaryOutage) {
+                    return Err("InvalidGlobalClusterStateFault: a switchover needs the current writer to answer; use failover".to_owned());
+                }
+                let allow_data_loss = matches!(
+                    mutation,
+                    Mutation::AuroraFailover {
+                        allow_data_loss: true,
+                        ..
+                    }
+                );
+                if allow_data_loss {
+                    self.data_lost_ms += self.lag_ms;
+                }
+                let (status, seconds) = if failover {
+                    ("failing-over", FAILOVER_S)
+                } else {
+                    ("switching-over", SWITCHOVER_S)
+                };
+                self.transition = Some(Transition {
+                    status,
+                    from: self.writer,
+                    to: *target,
+                    allow_data_loss,
+                    completes_at: self.now + ChronoDuration::seconds(seconds),
+                });
+                changed(format!(
+                    "{status} to {} started{}",
+                    self.pair.cluster(*target),
+                    if allow_data_loss {
+                        format!("; {:.0} ms of writes at risk", self.lag_ms)
+                    } else {
+                        String::new()
+                    }
+                ))
+            }
+            Mutation::StartExecution { name } => {
+                if self
+                    .executions
+                    .iter()
+                    .any(|execution| &execution.name == name)
+                {
+                    return unchanged(format!("execution {name} already exists"));
+                }
+                self.executions.push(Execution {
+                    name: name.clone(),
+                    status: "RUNNING".to_owned(),
+                    started_at: self.now,
+                    stopped_at: None,
+                });
+                changed(format!("execution {name} started"))
+            }
+            Mutation::DeployStack { stack, .. } => {
+                self.stack_updates.insert(
+                    stack.clone(),
+                    self.now + ChronoDuration::seconds(STACK_UPDATE_S),
+                );
+                changed(format!("stack {stack} updating"))
+            }
+            Mutation::AlarmActions { role, enabled } => {
+                if self.alarm_actions[role.index()] == *enabled {
+                    return unchanged(format!(
+                        "alarm actions already {}",
+                        if *enabled { "enabled" } else { "disabled" }
+                    ));
+                }
+                self.alarm_actions[role.index()] = *enabled;
+                changed(format!(
+                    "alarm actions {}",
+                    if *enabled { "enabled" } else { "disabled" }
+                ))
             }
         }
     }
@@ -472,7 +657,12 @@ impl Simulation {
             .iter()
             .map(|name| StackStatus {
                 name: name.clone(),
-                status: "UPDATE_COMPLETE".to_owned(),
+                status: if self.stack_updates.contains_key(name) {
+                    "UPDATE_IN_PROGRESS"
+                } else {
+                    "UPDATE_COMPLETE"
+                }
+                .to_owned(),
             })
             .collect()
     }
@@ -490,7 +680,16 @@ impl Simulation {
                     synchronization_status: (role != self.writer).then(|| "connected".to_owned()),
                 })
                 .collect(),
-            failover_state: None,
+            failover_state: self.transition.as_ref().map(|transition| {
+                crate::model::FailoverState {
+                    status: transition.status.to_owned(),
+                    from_region: Some(self.pair.region(transition.from).to_owned()),
+                    to_region: Some(self.pair.region(transition.to).to_owned()),
+                    from_db_cluster_arn: None,
+                    to_db_cluster_arn: None,
+                    is_data_loss_allowed: Some(transition.allow_data_loss),
+                }
+            }),
         }
     }
 

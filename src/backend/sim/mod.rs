@@ -13,7 +13,10 @@ use rand_chacha::ChaCha8Rng;
 pub use estate::{CHECKERS, FAILURE_THRESHOLD, LAMBDA_FUNCTIONS, Simulation};
 pub use fault::{Fault, UnknownFault};
 
-use super::{BackendError, BoxFuture, CallCounter, ROUTE53_CONTROL_REGION, StatusBackend};
+use super::{
+    ActBackend, ActOutcome, BackendError, BoxFuture, CallCounter, Mutation, ROUTE53_CONTROL_REGION,
+    StatusBackend,
+};
 use crate::clock::Clock;
 use crate::config::RegionPair;
 use crate::model::{Role, Source, SourceData};
@@ -33,6 +36,10 @@ pub struct SimOptions {
     pub scenario_age: Duration,
     /// Simulate API latency (5–25 ms per call); off in tests.
     pub latency: bool,
+    /// Where runbook actions on the simulated estate are recorded (append-only JSONL, fsync
+    /// per record) and replayed from, so the demo world survives a restart, a crash or a
+    /// `kill -9` mid-runbook just as a real estate would.
+    pub action_log: Option<std::path::PathBuf>,
 }
 
 impl Default for SimOptions {
@@ -43,12 +50,14 @@ impl Default for SimOptions {
             history: Duration::from_secs(600),
             scenario_age: Duration::from_secs(300),
             latency: true,
+            action_log: None,
         }
     }
 }
 
 /// A [`StatusBackend`] over a [`Simulation`], driven by a [`Clock`].
 pub struct SimBackend {
+    action_log: Option<std::path::PathBuf>,
     sim: Mutex<Simulation>,
     calls: CallCounter,
     clock: Arc<dyn Clock>,
@@ -68,8 +77,20 @@ impl SimBackend {
         for fault in &options.scenario {
             sim.set_fault(*fault, true);
         }
+        let recorded = options
+            .action_log
+            .as_deref()
+            .map(read_action_log)
+            .unwrap_or_default();
+        // Every recorded action is replayed, at its time or now if that lies ahead (another
+        // process may have run the demo world faster, see DRTUI_DEMO_SPEED).
+        for record in &recorded {
+            sim.advance_to(record.at.min(now));
+            let _ = sim.apply(&record.mutation);
+        }
         sim.advance_to(now);
         Self {
+            action_log: options.action_log.clone(),
             sim: Mutex::new(sim),
             calls: CallCounter::default(),
             clock,
@@ -101,6 +122,91 @@ impl SimBackend {
         let mut sim = self.lock();
         sim.advance_to(self.clock.now());
         sim.clone()
+    }
+}
+
+/// One recorded runbook action on the simulated estate.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActionRecord {
+    pub at: crate::clock::Timestamp,
+    #[serde(flatten)]
+    pub mutation: Mutation,
+    pub changed: bool,
+    pub detail: String,
+}
+
+/// The demo's action log: every record that parses (a torn last line is ignored).
+pub fn read_action_log(path: &std::path::Path) -> Vec<ActionRecord> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+fn append_record(path: &std::path::Path, record: &ActionRecord) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+    writeln!(file, "{line}")?;
+    file.sync_all()
+}
+
+impl ActBackend for SimBackend {
+    fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
+        let result = {
+            let mut sim = self.lock();
+            sim.advance_to(self.clock.now());
+            let at = sim.now();
+            let outcome = sim.apply(mutation);
+            if let (Ok(outcome), Some(path)) = (&outcome, &self.action_log) {
+                let record = ActionRecord {
+                    at,
+                    mutation: mutation.clone(),
+                    changed: outcome.changed,
+                    detail: outcome.detail.clone(),
+                };
+                if let Err(error) = append_record(path, &record) {
+                    tracing::error!(%error, path = %path.display(), "cannot record a demo action");
+                }
+            }
+            outcome.map_err(BackendError::Refused)
+        };
+        let execution = match (mutation, &result) {
+            (Mutation::StartExecution { name }, Ok(_)) => Some(name.clone()),
+            _ => None,
+        };
+        Box::pin(async move {
+            let mut outcome = result?;
+            // StartExecution waits for the execution to end, as the AWS backend does.
+            if let Some(name) = execution {
+                loop {
+                    let status = {
+                        let mut sim = self.lock();
+                        sim.advance_to(self.clock.now());
+                        sim.execution_status(&name)
+                    };
+                    match status.as_deref() {
+                        Some("RUNNING") => self.clock.sleep(Duration::from_secs(1)).await,
+                        Some("SUCCEEDED") => break,
+                        other => {
+                            return Err(BackendError::Refused(format!(
+                                "execution {name} ended {}",
+                                other.unwrap_or("missing")
+                            )));
+                        }
+                    }
+                }
+                outcome.detail = format!("{}; SUCCEEDED", outcome.detail);
+            }
+            Ok(outcome)
+        })
     }
 }
 

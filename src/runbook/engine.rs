@@ -1,0 +1,582 @@
+//! Runs a runbook step by step against a backend, like a safety interlock: checks before
+//! anything mutates, nothing mutates without an approval, every step journalled (fsync) before
+//! and after, and every action idempotent against live state so `resume` never repeats one.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::journal::{Event, Journal, Record, RunOutcomeKind, StepOutcome};
+use super::spec::{ActionName, CheckName, OnFailure, Runbook, Side, Step, StepKind};
+use super::validate::snake_case;
+use crate::backend::{ActBackend, Mutation, StatusBackend};
+use crate::clock::{Clock, elapsed};
+use crate::config::RegionPair;
+use crate::model::{AlarmState, Role, Snapshot};
+use crate::readiness::{self, CheckStatus, Readiness};
+
+/// Which gates and manual steps may pass without a person at the keyboard.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Approvals {
+    pub all: bool,
+    pub ids: BTreeSet<String>,
+}
+
+impl Approvals {
+    pub fn allows(&self, step: &str) -> bool {
+        self.all || self.ids.contains(step)
+    }
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    /// Stopped at a gate nobody approved: continue with `resume --approve STEP`.
+    Blocked {
+        step: String,
+    },
+    Failed {
+        step: String,
+        reason: String,
+    },
+}
+
+pub struct Engine<'a> {
+    pub pair: &'a RegionPair,
+    pub runbook: &'a Runbook,
+    pub status: &'a dyn StatusBackend,
+    pub act: &'a dyn ActBackend,
+    pub clock: &'a dyn Clock,
+    pub operator: String,
+    pub approvals: Approvals,
+    pub read_only: bool,
+}
+
+fn role(side: Side) -> Role {
+    match side {
+        Side::Primary => Role::Primary,
+        Side::Secondary => Role::Secondary,
+    }
+}
+
+const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+impl Engine<'_> {
+    /// A `${parameter}` resolved to its default, or the literal duration.
+    fn duration(&self, value: Option<&str>, default: Duration) -> Duration {
+        let Some(value) = value else { return default };
+        let literal = match value
+            .strip_prefix("${")
+            .and_then(|rest| rest.strip_suffix('}'))
+        {
+            Some(name) => self
+                .runbook
+                .parameters
+                .get(name)
+                .and_then(|parameter| parameter.default.as_ref())
+                .map(|default| default.value.as_str())
+                .unwrap_or_default(),
+            None => value,
+        };
+        humantime::parse_duration(literal).unwrap_or(default)
+    }
+
+    async fn observe(&self) -> (Snapshot, Readiness) {
+        let mut snapshot = self.pair.empty_snapshot();
+        for update in crate::poll::poll_once(self.status, self.clock, self.pair.call_timeout).await
+        {
+            snapshot.apply(update);
+        }
+        let readiness = readiness::assess(&snapshot, self.clock.now(), &self.pair.policy());
+        (snapshot, readiness)
+    }
+
+    /// Evaluates a named check: `Ok(what holds)` or `Err(why not)`.
+    fn evaluate(
+        &self,
+        check: CheckName,
+        step: &Step,
+        snapshot: &Snapshot,
+        readiness: &Readiness,
+    ) -> Result<String, String> {
+        let now = self.clock.now();
+        let max_age = self.pair.stale_after();
+        let side_region = |step: &Step| {
+            self.pair
+                .region(role(step.region.unwrap_or(Side::Secondary)))
+                .to_owned()
+        };
+        let readiness_check = |id: &str| {
+            readiness
+                .checks
+                .iter()
+                .find(|check| check.id == id)
+                .map(|check| (check.status == CheckStatus::Pass, check.detail.clone()))
+                .unwrap_or((false, format!("{id} not assessed")))
+        };
+        let verdict = |ok: bool, detail: String| if ok { Ok(detail) } else { Err(detail) };
+        match check {
+            CheckName::SecondaryClusterAvailable => {
+                let (ok, detail) = readiness_check("secondary_cluster_available");
+                verdict(ok, detail)
+            }
+            CheckName::DataFresh => {
+                let (ok, detail) = readiness_check("data_fresh");
+                verdict(ok, detail)
+            }
+            CheckName::PrimaryHealthy => {
+                verdict(readiness.primary_healthy, "primary serving".to_owned())
+            }
+            CheckName::StateMachinePresent => match snapshot.state_machine.usable(now, max_age) {
+                Some(Some(machine)) => Ok(format!("{} present", machine.arn)),
+                Some(None) => Err("no failover state machine".to_owned()),
+                None => Err("state machine unknown".to_owned()),
+            },
+            CheckName::WriterIn => {
+                let region = side_region(step);
+                match snapshot
+                    .global_cluster
+                    .usable(now, max_age)
+                    .and_then(|global| global.writer_region())
+                {
+                    Some(writer) => verdict(writer == region, format!("writer is in {writer}")),
+                    None => Err("writer unknown".to_owned()),
+                }
+            }
+            CheckName::NoFailoverInProgress => match snapshot.global_cluster.usable(now, max_age) {
+                Some(global) => match &global.failover_state {
+                    Some(state) => Err(format!("{} in progress", state.status)),
+                    None => Ok("no failover in progress".to_owned()),
+                },
+                None => Err("global cluster unknown".to_owned()),
+            },
+            CheckName::LagBelow => {
+                let max = self.duration(
+                    step.max.as_ref().map(|max| max.value.as_str()),
+                    Duration::ZERO,
+                );
+                match readiness.data_at_risk_ms {
+                    Some(lag) => verdict(
+                        lag <= max.as_secs_f64() * 1000.0,
+                        format!(
+                            "lag {} (max {})",
+                            readiness::format_ms(lag),
+                            humantime::format_duration(max)
+                        ),
+                    ),
+                    None => Err("replication lag unknown".to_owned()),
+                }
+            }
+            CheckName::HealthCheckHealthy => {
+                let region = side_region(step);
+                if snapshot.health_checks.usable(now, max_age).is_none() {
+                    return Err("health checks unknown".to_owned());
+                }
+                let checks: Vec<_> = snapshot.health_checks_for(&region).collect();
+                let healthy =
+                    !checks.is_empty() && checks.iter().all(|check| check.healthy == Some(true));
+                verdict(
+                    healthy,
+                    format!(
+                        "{} health check(s) of {region} {}",
+                        checks.len(),
+                        if healthy {
+                            "healthy"
+                        } else {
+                            "not all healthy"
+                        }
+                    ),
+                )
+            }
+            CheckName::AlarmsQuiet => {
+                let side = role(step.region.unwrap_or(Side::Secondary));
+                match snapshot.region(side).alarms.usable(now, max_age) {
+                    Some(alarms) => {
+                        let firing: Vec<&str> = alarms
+                            .iter()
+                            .filter(|alarm| alarm.state == AlarmState::Alarm)
+                            .map(|alarm| alarm.name.as_str())
+                            .collect();
+                        verdict(
+                            firing.is_empty(),
+                            if firing.is_empty() {
+                                "no alarm firing".to_owned()
+                            } else {
+                                format!("firing: {}", firing.join(", "))
+                            },
+                        )
+                    }
+                    None => Err("alarms unknown".to_owned()),
+                }
+            }
+            CheckName::StacksComplete => {
+                let side = role(step.region.unwrap_or(Side::Secondary));
+                match snapshot.region(side).stacks.usable(now, max_age) {
+                    Some(stacks) => {
+                        let pending: Vec<String> = stacks
+                            .iter()
+                            .filter(|stack| {
+                                !stack.status.ends_with("_COMPLETE")
+                                    || stack.status.contains("ROLLBACK")
+                            })
+                            .map(|stack| format!("{} {}", stack.name, stack.status))
+                            .collect();
+                        verdict(
+                            pending.is_empty(),
+                            if pending.is_empty() {
+                                "stacks complete".to_owned()
+                            } else {
+                                pending.join(", ")
+                            },
+                        )
+                    }
+                    None => Err("stacks unknown".to_owned()),
+                }
+            }
+            CheckName::WeightsEqual => {
+                let wanted = step.weights.unwrap_or(super::spec::Weights {
+                    primary: 100,
+                    secondary: 0,
+                });
+                match snapshot.dns.usable(now, max_age) {
+                    Some(dns) => {
+                        let weight =
+                            |role: Role| dns.weights.get(self.pair.region(role)).copied().flatten();
+                        let actual = (weight(Role::Primary), weight(Role::Secondary));
+                        verdict(
+                            actual
+                                == (
+                                    Some(u64::from(wanted.primary)),
+                                    Some(u64::from(wanted.secondary)),
+                                ),
+                            format!("weights {:?}/{:?}", actual.0, actual.1),
+                        )
+                    }
+                    None => Err("weights unknown".to_owned()),
+                }
+            }
+        }
+    }
+
+    /// The mutation an action step asks for.
+    fn mutation(&self, step: &Step, run_id: &str) -> Option<Mutation> {
+        let action = step.action.as_ref()?.value;
+        Some(match action {
+            ActionName::SetWeights => {
+                let weights = step.weights?;
+                Mutation::SetWeights {
+                    primary: weights.primary,
+                    secondary: weights.secondary,
+                }
+            }
+            ActionName::AuroraSwitchover => Mutation::AuroraSwitchover {
+                target: role(step.target?),
+            },
+            ActionName::AuroraFailover => Mutation::AuroraFailover {
+                target: role(step.target?),
+                allow_data_loss: step.allow_data_loss.unwrap_or(false),
+            },
+            // Deterministic: a retry or resume asks for the same execution, never a second one.
+            ActionName::StartExecution => Mutation::StartExecution {
+                name: format!("{run_id}-{}", step.id.value)
+                    .chars()
+                    .take(80)
+                    .collect(),
+            },
+            ActionName::DeployStack => Mutation::DeployStack {
+                role: role(step.region.unwrap_or(Side::Primary)),
+                stack: step.stack.clone()?,
+                template: step.template.clone()?,
+            },
+            ActionName::AlarmActions => Mutation::AlarmActions {
+                role: role(step.region?),
+                enabled: step.enabled?,
+            },
+        })
+    }
+
+    fn record(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        event: Event,
+        on_record: &mut dyn FnMut(&Record),
+    ) -> std::io::Result<()> {
+        let record = Record {
+            at: self.clock.now(),
+            run_id: run_id.to_owned(),
+            event,
+        };
+        journal.append(&record)?;
+        on_record(&record);
+        Ok(())
+    }
+
+    /// Runs every step not in `done`, in order. Journal failures abort the run: a step whose
+    /// start cannot be recorded is never performed.
+    pub async fn run(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        done: &BTreeSet<String>,
+        on_record: &mut dyn FnMut(&Record),
+    ) -> std::io::Result<Outcome> {
+        let rollback_only: BTreeSet<&str> = self
+            .runbook
+            .steps
+            .iter()
+            .filter_map(|step| match &step.on_failure {
+                Some(OnFailure::Rollback(targets)) => {
+                    Some(targets.iter().map(|target| target.value.as_str()))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for step in &self.runbook.steps {
+            let id = step.id.value.as_str();
+            if done.contains(id) || rollback_only.contains(id) {
+                continue;
+            }
+            let outcome = self.run_step(journal, run_id, step, on_record).await?;
+            match outcome {
+                Ok(()) => {}
+                Err(Outcome::Failed {
+                    step: failed,
+                    reason,
+                }) => {
+                    if let Some(OnFailure::Rollback(targets)) = &step.on_failure {
+                        for target in targets {
+                            if let Some(rollback) = self
+                                .runbook
+                                .steps
+                                .iter()
+                                .find(|candidate| candidate.id.value == target.value)
+                            {
+                                let _ = self.run_step(journal, run_id, rollback, on_record).await?;
+                            }
+                        }
+                    }
+                    self.record(
+                        journal,
+                        run_id,
+                        Event::RunFinished {
+                            outcome: RunOutcomeKind::Failed,
+                            detail: format!("{failed}: {reason}"),
+                        },
+                        on_record,
+                    )?;
+                    return Ok(Outcome::Failed {
+                        step: failed,
+                        reason,
+                    });
+                }
+                Err(blocked) => {
+                    self.record(
+                        journal,
+                        run_id,
+                        Event::RunFinished {
+                            outcome: RunOutcomeKind::Blocked,
+                            detail: format!("waiting for approval of {id}"),
+                        },
+                        on_record,
+                    )?;
+                    return Ok(blocked);
+                }
+            }
+        }
+        self.record(
+            journal,
+            run_id,
+            Event::RunFinished {
+                outcome: RunOutcomeKind::Completed,
+                detail: "every step done".to_owned(),
+            },
+            on_record,
+        )?;
+        Ok(Outcome::Completed)
+    }
+
+    /// One step: `Ok(Ok(()))` done or skipped, `Ok(Err(outcome))` the run stops there.
+    async fn run_step(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        step: &Step,
+        on_record: &mut dyn FnMut(&Record),
+    ) -> std::io::Result<Result<(), Outcome>> {
+        let id = step.id.value.clone();
+        let kind = snake_case(&format!("{:?}", step.kind.value));
+        let mutation = self.mutation(step, run_id);
+        let inputs = mutation
+            .as_ref()
+            .map(|m| serde_json::to_value(m).unwrap_or_default())
+            .unwrap_or_default();
+        self.record(
+            journal,
+            run_id,
+            Event::StepStarted {
+                step: id.clone(),
+                kind,
+                inputs,
+            },
+            on_record,
+        )?;
+        let finish = |outcome: StepOutcome, detail: String| Event::StepFinished {
+            step: id.clone(),
+            outcome,
+            detail,
+        };
+        let (snapshot, readiness) = self.observe().await;
+        let condition =
+            |check: CheckName| self.evaluate(check, step, &snapshot, &readiness).is_ok();
+        if let Some(when) = &step.when
+            && !condition(when.value)
+        {
+            self.record(
+                journal,
+                run_id,
+                finish(
+                    StepOutcome::Skipped,
+                    format!("{} does not hold", snake_case(&format!("{:?}", when.value))),
+                ),
+                on_record,
+            )?;
+            return Ok(Ok(()));
+        }
+        if let Some(unless) = &step.unless
+            && condition(unless.value)
+        {
+            self.record(
+                journal,
+                run_id,
+                finish(
+                    StepOutcome::Skipped,
+                    format!("{} holds", snake_case(&format!("{:?}", unless.value))),
+                ),
+                on_record,
+            )?;
+            return Ok(Ok(()));
+        }
+        let failed = |reason: String| Outcome::Failed {
+            step: id.clone(),
+            reason,
+        };
+        let result: Result<String, String> = match step.kind.value {
+            StepKind::Check => match step.check.as_ref() {
+                Some(check) => self.evaluate(check.value, step, &snapshot, &readiness),
+                None => Err("no check named".to_owned()),
+            },
+            StepKind::Wait => self.wait(step).await,
+            StepKind::Gate | StepKind::Manual => {
+                if self.approvals.allows(&id) {
+                    self.record(
+                        journal,
+                        run_id,
+                        Event::Approved {
+                            step: id.clone(),
+                            by: self.operator.clone(),
+                            how: if self.approvals.all {
+                                "--approve-all".to_owned()
+                            } else {
+                                format!("--approve {id}")
+                            },
+                            data_at_risk_ms: readiness.data_at_risk_ms,
+                        },
+                        on_record,
+                    )?;
+                    Ok(match readiness.data_at_risk_ms {
+                        Some(lag) => {
+                            format!("approved; data at risk {}", readiness::format_ms(lag))
+                        }
+                        None => "approved; data at risk unknown".to_owned(),
+                    })
+                } else {
+                    self.record(
+                        journal,
+                        run_id,
+                        Event::GateBlocked { step: id.clone() },
+                        on_record,
+                    )?;
+                    return Ok(Err(Outcome::Blocked { step: id }));
+                }
+            }
+            StepKind::Action => match mutation {
+                None => Err("the step does not say what to change".to_owned()),
+                Some(_) if self.read_only => {
+                    Err("--read-only refuses every mutating step".to_owned())
+                }
+                Some(mutation) => {
+                    let timeout = self.duration(
+                        step.timeout.as_ref().map(|t| t.value.as_str()),
+                        DEFAULT_ACTION_TIMEOUT,
+                    );
+                    match tokio::time::timeout(timeout, self.act.act(&mutation)).await {
+                        Ok(Ok(outcome)) => Ok(if outcome.changed {
+                            outcome.detail
+                        } else {
+                            format!("nothing to do: {}", outcome.detail)
+                        }),
+                        Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
+                        Err(_) => Err(format!(
+                            "{} did not finish within {}",
+                            mutation.call(),
+                            humantime::format_duration(timeout)
+                        )),
+                    }
+                }
+            },
+        };
+        match result {
+            Ok(detail) => {
+                self.record(journal, run_id, finish(StepOutcome::Ok, detail), on_record)?;
+                Ok(Ok(()))
+            }
+            Err(reason) => {
+                self.record(
+                    journal,
+                    run_id,
+                    finish(StepOutcome::Failed, reason.clone()),
+                    on_record,
+                )?;
+                Ok(Err(failed(reason)))
+            }
+        }
+    }
+
+    async fn wait(&self, step: &Step) -> Result<String, String> {
+        let Some(check) = step.check.as_ref().map(|check| check.value) else {
+            return Err("no check named".to_owned());
+        };
+        let timeout = self.duration(
+            step.timeout.as_ref().map(|t| t.value.as_str()),
+            Duration::from_secs(300),
+        );
+        let interval = self
+            .duration(
+                step.interval.as_ref().map(|i| i.value.as_str()),
+                Duration::from_secs(10),
+            )
+            .min(self.pair.poll_interval);
+        let began = self.clock.now();
+        loop {
+            let (snapshot, readiness) = self.observe().await;
+            let last = match self.evaluate(check, step, &snapshot, &readiness) {
+                Ok(detail) => {
+                    return Ok(format!(
+                        "{detail} after {:.1} s",
+                        elapsed(began, self.clock.now()).as_secs_f64()
+                    ));
+                }
+                Err(reason) => reason,
+            };
+            if elapsed(began, self.clock.now()) >= timeout {
+                return Err(format!(
+                    "still not true after {}: {last}",
+                    humantime::format_duration(timeout)
+                ));
+            }
+            self.clock.sleep(interval).await;
+        }
+    }
+}

@@ -1,0 +1,442 @@
+//! Runbooks played against the `demo` simulator: every built-in end to end, healthy and with
+//! faults, gates that stop, read-only that refuses, and a `kill -9` mid-failover followed by
+//! `resume` that performs each mutating action exactly once.
+
+use std::collections::BTreeSet;
+use std::io::{BufRead, BufReader};
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use drtui::backend::sim::{Fault, read_action_log};
+use drtui::backend::{ActBackend, Mutation, ReadOnly};
+use drtui::fixtures::DemoEstate;
+use drtui::model::{Role, Source, SourceData};
+use drtui::runbook::catalog;
+use drtui::runbook::engine::{Approvals, Outcome};
+use drtui::runbook::journal::{self, Event, StepOutcome};
+use drtui::runbook::playback::{self, Playback};
+
+struct Played {
+    outcome: Outcome,
+    run_id: String,
+    records: Vec<journal::Record>,
+}
+
+async fn play(
+    estate: &DemoEstate,
+    runbook: &str,
+    approvals: Approvals,
+    read_only: bool,
+    act: &dyn ActBackend,
+    state: &std::path::Path,
+) -> Played {
+    let (_, runbook, hash) = catalog::find_with_hash(runbook).expect("runbook");
+    let player = Playback {
+        pair: &estate.pair,
+        runbook: &runbook,
+        runbook_hash: hash,
+        status: &estate.backend,
+        act,
+        clock: estate.clock.as_ref(),
+        operator: "tester@test".to_owned(),
+        approvals,
+        read_only,
+        state: state.to_path_buf(),
+    };
+    let mut records = Vec::new();
+    let (run_id, outcome) = player
+        .play(None, &mut |record| records.push(record.clone()))
+        .await
+        .expect("played");
+    Played {
+        outcome,
+        run_id,
+        records,
+    }
+}
+
+fn all() -> Approvals {
+    Approvals {
+        all: true,
+        ids: BTreeSet::new(),
+    }
+}
+
+async fn writer(estate: &DemoEstate) -> Option<String> {
+    match drtui::backend::StatusBackend::fetch(&estate.backend, Source::GlobalCluster).await {
+        Ok(SourceData::GlobalCluster(global)) => global.writer_region().map(str::to_owned),
+        _ => None,
+    }
+}
+
+async fn weights(estate: &DemoEstate) -> (Option<u64>, Option<u64>) {
+    match drtui::backend::StatusBackend::fetch(&estate.backend, Source::Dns).await {
+        Ok(SourceData::Dns(dns)) => (dns.weights["us-east-1"], dns.weights["us-east-2"]),
+        _ => (None, None),
+    }
+}
+
+fn mutations(records: &[journal::Record]) -> Vec<String> {
+    records
+        .iter()
+        .filter_map(|record| match &record.event {
+            Event::StepFinished {
+                step,
+                outcome: StepOutcome::Ok,
+                ..
+            } if record.event != Event::GateBlocked { step: step.clone() } => Some(step.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn switchover_then_failback_end_to_end() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    let played = play(
+        &estate,
+        "switchover",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
+    assert_eq!(weights(&estate).await, (Some(0), Some(100)));
+    assert!(
+        !mutations(&played.records).contains(&"restore-traffic".to_owned()),
+        "rollback-only steps stay out of the normal flow"
+    );
+    // The old primary catches up, then failback returns everything.
+    estate.clock.advance(Duration::from_secs(30));
+    let back = play(
+        &estate,
+        "failback",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(back.outcome, Outcome::Completed, "{:#?}", back.records);
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
+    assert_eq!(weights(&estate).await, (Some(100), Some(0)));
+}
+
+#[tokio::test]
+async fn failover_during_a_primary_outage_records_the_data_at_risk() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    let played = play(
+        &estate,
+        "failover",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
+    assert_eq!(
+        weights(&estate).await,
+        (Some(0), Some(100)),
+        "the state machine shifted the weights"
+    );
+    let approval = played
+        .records
+        .iter()
+        .find_map(|record| match &record.event {
+            Event::Approved {
+                step,
+                data_at_risk_ms,
+                ..
+            } if step == "approve-promote" => Some(*data_at_risk_ms),
+            _ => None,
+        });
+    assert!(
+        approval.flatten().is_some_and(|lag| lag > 10_000.0),
+        "the data-loss gate recorded the lag: {approval:?}"
+    );
+    assert!(estate.backend.state().data_lost_ms > 10_000.0);
+}
+
+#[tokio::test]
+async fn drill_switches_over_and_back() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    let played = play(
+        &estate,
+        "drill",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
+    assert_eq!(weights(&estate).await, (Some(100), Some(0)));
+}
+
+#[tokio::test]
+async fn a_fault_mid_run_stops_the_switchover_at_the_step_that_needs_the_primary() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    // The primary goes down between the checks and the switchover.
+    estate.backend.set_fault(Fault::PrimaryOutage, true);
+    let played = play(
+        &estate,
+        "switchover",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    match &played.outcome {
+        Outcome::Failed { step, reason } => {
+            assert_eq!(step, "switchover-writer", "{reason}");
+            assert!(reason.contains("use failover"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        writer(&estate).await.as_deref(),
+        Some("us-east-1"),
+        "nothing moved"
+    );
+}
+
+#[tokio::test]
+async fn a_degraded_secondary_fails_the_checks_before_anything_changes() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[Fault::SecondaryDegraded]);
+    let played = play(
+        &estate,
+        "failover",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert!(
+        matches!(&played.outcome, Outcome::Failed { step, .. } if step == "secondary-healthy"),
+        "{:?}",
+        played.outcome
+    );
+    assert!(!played.records.iter().any(
+        |record| matches!(&record.event, Event::StepStarted { kind, .. } if kind == "action")
+    ));
+}
+
+#[tokio::test]
+async fn an_unapproved_gate_stops_with_nothing_changed() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    let approvals = Approvals {
+        all: false,
+        ids: BTreeSet::from(["announce".to_owned()]),
+    };
+    let played = play(
+        &estate,
+        "failover",
+        approvals,
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(
+        played.outcome,
+        Outcome::Blocked {
+            step: "approve-promote".to_owned()
+        }
+    );
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
+    let resumable = playback::resumable(state.path(), &played.run_id).expect("journal");
+    assert!(resumable.done.contains("announce") && !resumable.done.contains("approve-promote"));
+}
+
+#[tokio::test]
+async fn read_only_makes_zero_mutating_calls() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    struct Counting(std::sync::atomic::AtomicUsize, ReadOnly);
+    impl ActBackend for Counting {
+        fn act(
+            &self,
+            mutation: &Mutation,
+        ) -> drtui::backend::BoxFuture<
+            '_,
+            Result<drtui::backend::ActOutcome, drtui::backend::BackendError>,
+        > {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            self.1.act(mutation)
+        }
+    }
+    let act = Counting(Default::default(), ReadOnly);
+    let played = play(&estate, "switchover", all(), true, &act, state.path()).await;
+    assert!(
+        matches!(&played.outcome, Outcome::Failed { reason, .. } if reason.contains("--read-only")),
+        "{:?}",
+        played.outcome
+    );
+    assert_eq!(
+        act.0.load(std::sync::atomic::Ordering::SeqCst),
+        0,
+        "the engine never asked"
+    );
+    // And the backend side refuses on its own, whatever asks it.
+    let refused = ReadOnly
+        .act(&Mutation::AuroraFailover {
+            target: Role::Secondary,
+            allow_data_loss: true,
+        })
+        .await;
+    assert!(
+        refused
+            .expect_err("refused")
+            .to_string()
+            .contains("--read-only refuses rds:FailoverGlobalCluster")
+    );
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
+}
+
+#[test]
+fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
+    let state = tempfile::tempdir().expect("state");
+    let holder = |run: &str| drtui::runbook::lock::Holder {
+        run_id: run.to_owned(),
+        operator: format!("{run}@host"),
+        host: drtui::runbook::lock::host_name(),
+        pid: std::process::id(),
+        since: "now".to_owned(),
+    };
+    let first =
+        drtui::runbook::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
+    let refused = drtui::runbook::lock::acquire(state.path(), "demo", holder("bob"))
+        .err()
+        .expect("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("locked by run alice of alice@host"),
+        "{refused}"
+    );
+    drop(first);
+    assert!(
+        drtui::runbook::lock::acquire(state.path(), "demo", holder("bob")).is_ok(),
+        "released on drop"
+    );
+}
+
+/// The binary, with its own state dir and the demo world 10x faster.
+fn drtui(state: &std::path::Path, args: &[&str]) -> Command {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_drtui"));
+    command
+        .args(args)
+        .env("DRTUI_STATE_DIR", state)
+        .env("DRTUI_DEMO_SPEED", "10")
+        .env_remove("DRTUI_CONFIG")
+        .stdin(Stdio::null());
+    command
+}
+
+#[test]
+fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
+    let state = tempfile::tempdir().expect("state");
+    let mut child = drtui(
+        state.path(),
+        &["run", "failover", "--approve-all", "--format", "json"],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("run");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut run_id = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    // Kill it while it waits for the writer to move, right after the promote was issued.
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        let record: journal::Record =
+            serde_json::from_str(&line).expect("a journal record per line");
+        run_id = Some(record.run_id.clone());
+        if matches!(&record.event, Event::StepStarted { step, .. } if step == "wait-writer") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never reached wait-writer"
+        );
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let run_id = run_id.expect("a run id");
+    let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+        .output()
+        .expect("resume");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&resumed.stdout),
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
+    let performed = |kind: &str| {
+        actions
+            .iter()
+            .filter(|record| {
+                record.changed
+                    && serde_json::to_value(&record.mutation).expect("json")["mutation"] == kind
+            })
+            .count()
+    };
+    assert_eq!(performed("aurora_failover"), 1, "{actions:#?}");
+    assert_eq!(performed("start_execution"), 1, "{actions:#?}");
+    let listed = String::from_utf8_lossy(
+        &drtui(state.path(), &["runs", "list"])
+            .output()
+            .expect("list")
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.starts_with(&run_id) && line.contains("completed")),
+        "{listed}"
+    );
+    let shown = drtui(state.path(), &["runs", "show", &run_id, "--markdown"])
+        .output()
+        .expect("show");
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("| promote-secondary | action | ok |")
+            && text.contains("total duration (RTO)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn gate_refusal_in_playback_exits_4_and_says_how_to_continue() {
+    let state = tempfile::tempdir().expect("state");
+    let output = drtui(state.path(), &["run", "failover", "--approve", "announce"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--approve approve-promote") && stderr.contains("drtui resume failover-"),
+        "{stderr}"
+    );
+    assert!(
+        read_action_log(&state.path().join("demo-actions.jsonl")).is_empty(),
+        "nothing changed"
+    );
+}

@@ -109,7 +109,7 @@ async fn run(cli: Cli) -> Result<u8> {
         Some(Command::Status { format, watch }) => {
             let pair = select_pair(global)?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let (backend, _) = open_backend(&pair, global, &clock).await?;
+            let backend = open_backend(&pair, global, &clock).await?.status;
             status(&pair, backend.as_ref(), clock.as_ref(), *format, *watch).await
         }
         None => {
@@ -122,7 +122,11 @@ async fn run(cli: Cli) -> Result<u8> {
             }
             let pair = select_pair(global)?;
             let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-            let (backend, simulator) = open_backend(&pair, global, &clock).await?;
+            let Backends {
+                status: backend,
+                simulator,
+                ..
+            } = open_backend(&pair, global, &clock).await?;
             tui::run(tui::Dashboard {
                 pair,
                 backend,
@@ -172,7 +176,12 @@ fn select_pair(global: &GlobalArgs) -> Result<RegionPair> {
     Ok(pair)
 }
 
-type Backends = (Arc<dyn StatusBackend>, Option<Arc<SimBackend>>);
+/// The read side, the act side, and the simulator when it is one (for its fault menu).
+struct Backends {
+    status: Arc<dyn StatusBackend>,
+    act: Arc<dyn drtui::backend::ActBackend>,
+    simulator: Option<Arc<SimBackend>>,
+}
 
 fn overrides(global: &GlobalArgs) -> Overrides {
     Overrides {
@@ -196,14 +205,20 @@ async fn open_backend(
                 ..SimOptions::default()
             };
             let sim = Arc::new(SimBackend::new(pair, Arc::clone(clock), &options));
-            Ok((Arc::clone(&sim) as Arc<dyn StatusBackend>, Some(sim)))
+            Ok(Backends {
+                status: Arc::clone(&sim) as Arc<dyn StatusBackend>,
+                act: Arc::clone(&sim) as Arc<dyn drtui::backend::ActBackend>,
+                simulator: Some(sim),
+            })
         }
         BackendKind::Aws => {
             let clients = Clients::load(pair, &overrides(global)).await;
-            Ok((
-                Arc::new(AwsBackend::new(pair, clients, Arc::clone(clock))),
-                None,
-            ))
+            let aws = Arc::new(AwsBackend::new(pair, clients, Arc::clone(clock)));
+            Ok(Backends {
+                status: Arc::clone(&aws) as Arc<dyn StatusBackend>,
+                act: aws,
+                simulator: None,
+            })
         }
     }
 }
@@ -313,15 +328,16 @@ async fn run_runbook(
         }
     }
     let clock = clock_for(&pair);
-    let (status, simulator) = open_backend(&pair, global, &clock).await?;
-    let act: Arc<dyn drtui::backend::ActBackend> = match (&simulator, global.read_only) {
-        (_, true) => Arc::new(drtui::backend::ReadOnly),
-        (Some(sim), false) => Arc::clone(sim) as Arc<dyn drtui::backend::ActBackend>,
-        (None, false) => {
-            return Err(eyre!(
-                "runbook actions on AWS pairs are not in this build yet; `drtui plan {runbook_name}` shows what they would call"
-            ));
-        }
+    let Backends {
+        status,
+        act,
+        simulator,
+    } = open_backend(&pair, global, &clock).await?;
+    // Read-only is enforced where actions are performed: the backend itself is replaced.
+    let act: Arc<dyn drtui::backend::ActBackend> = if global.read_only {
+        Arc::new(drtui::backend::ReadOnly)
+    } else {
+        act
     };
     let operator = match &simulator {
         Some(_) => format!(

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use drtui::backend::StatusBackend;
 use drtui::backend::aws::{AwsBackend, Clients, Overrides};
+use drtui::clock::Clock as _;
 use drtui::clock::{Clock, SystemClock};
 use drtui::model::{Role, Source, SourceData};
 use serde_json::Value;
@@ -439,4 +440,162 @@ fn discover_writes_a_pair_that_status_then_reads() {
     assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
     assert_eq!(report["regions"][0]["metrics"]["api_5xx_rate_pct"], 2.0);
     assert_eq!(report["regions"][1]["health_checks"][0]["healthy"], false);
+}
+
+/// Runs a built-in runbook in-process against the emulator; returns the outcome and the
+/// mutating calls the backend made.
+fn run_on_emulator(
+    suffix: &str,
+    runbook: &str,
+) -> (
+    drtui::runbook::engine::Outcome,
+    Vec<String>,
+    Vec<String>,
+    InProcess,
+) {
+    use drtui::runbook::{catalog, engine::Approvals, plan, playback::Playback};
+    let moto = moto();
+    let seeded = moto.seed_with(suffix, &["healthy-secondary"]);
+    // No state machine: moto does not run Lambda tasks, so traffic moves by set_weights.
+    let text = pair_config(suffix, &seeded, &format!("\"{}\"", moto.url), true, "3s")
+        .lines()
+        .filter(|line| !line.starts_with("state_machine"))
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (dir, config) = write_config(&text);
+    let catalog_pairs =
+        drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+    let pair = catalog_pairs.get(suffix).expect("pair").clone();
+    let runtime = tokio::runtime::Runtime::new().expect("runtime");
+    let overrides = Overrides {
+        static_credentials: Some(("testing".into(), "testing".into())),
+        ..Overrides::default()
+    };
+    let backend = AwsBackend::new(
+        &pair,
+        runtime.block_on(Clients::load(&pair, &overrides)),
+        Arc::new(SystemClock),
+    );
+    let (_, runbook, hash) = catalog::find_with_hash(runbook).expect("runbook");
+    let planned: Vec<String> = plan::plan(&runbook, &pair)
+        .iter()
+        .flat_map(|step| step.calls.iter())
+        .map(|call| {
+            call.split_whitespace()
+                .next()
+                .unwrap_or_default()
+                .replace("states:", "sfn:")
+        })
+        .filter(|call| MUTATING.contains(&call.as_str()))
+        .collect();
+    let state = dir.path().join("state");
+    let player = Playback {
+        pair: &pair,
+        runbook: &runbook,
+        runbook_hash: hash,
+        status: &backend,
+        act: &backend,
+        clock: &SystemClock,
+        operator: "arn:aws:sts::123456789012:user/moto".into(),
+        approvals: Approvals {
+            all: true,
+            ids: Default::default(),
+        },
+        read_only: false,
+        state,
+    };
+    let (_, outcome) = runtime
+        .block_on(player.play(None, &mut |_| {}))
+        .expect("played");
+    let made: Vec<String> = backend
+        .call_counts()
+        .iter()
+        .flat_map(|(service, operations)| {
+            operations
+                .iter()
+                .map(move |(operation, count)| (format!("{service}:{operation}"), *count))
+        })
+        .filter(|(call, _)| MUTATING.contains(&call.as_str()))
+        .flat_map(|(call, count)| std::iter::repeat_n(call, count as usize))
+        .collect();
+    (
+        outcome,
+        planned,
+        made,
+        InProcess {
+            _dir: dir,
+            pair,
+            runtime,
+            backend,
+        },
+    )
+}
+
+const MUTATING: [&str; 6] = [
+    "route53:ChangeResourceRecordSets",
+    "rds:SwitchoverGlobalCluster",
+    "rds:FailoverGlobalCluster",
+    "sfn:StartExecution",
+    "cloudwatch:EnableAlarmActions",
+    "cloudwatch:DisableAlarmActions",
+];
+
+fn sorted(mut calls: Vec<String>) -> Vec<String> {
+    calls.sort();
+    calls
+}
+
+#[test]
+fn switchover_on_the_emulator_moves_writer_and_weights_with_exactly_the_planned_calls() {
+    let (outcome, planned, made, run) = run_on_emulator("rs", "switchover");
+    assert_eq!(outcome, drtui::runbook::engine::Outcome::Completed);
+    // The rollback-only restore step is planned but never runs on success.
+    let mut expected = planned.clone();
+    expected.retain(|call| call != "route53:ChangeResourceRecordSets");
+    expected.push("route53:ChangeResourceRecordSets".to_owned());
+    assert_eq!(sorted(made), sorted(expected), "plan listed {planned:?}");
+    let InProcess {
+        runtime, backend, ..
+    } = run;
+    match runtime.block_on(backend.fetch(Source::GlobalCluster)) {
+        Ok(SourceData::GlobalCluster(global)) => {
+            assert_eq!(global.writer_region(), Some("us-east-2"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match runtime.block_on(backend.fetch(Source::Dns)) {
+        Ok(SourceData::Dns(dns)) => assert_eq!(
+            (dns.weights["us-east-1"], dns.weights["us-east-2"]),
+            (Some(0), Some(100))
+        ),
+        other => panic!("{other:?}"),
+    }
+}
+
+#[test]
+fn failover_on_the_emulator_promotes_the_secondary_and_moves_traffic() {
+    let (outcome, planned, made, run) = run_on_emulator("rf2", "failover");
+    assert_eq!(outcome, drtui::runbook::engine::Outcome::Completed);
+    // Without a state machine the start_execution step is skipped; everything else as planned.
+    let expected: Vec<String> = planned
+        .into_iter()
+        .filter(|call| call != "sfn:StartExecution")
+        .collect();
+    assert_eq!(sorted(made), sorted(expected));
+    let InProcess {
+        runtime, backend, ..
+    } = run;
+    match runtime.block_on(backend.fetch(Source::GlobalCluster)) {
+        Ok(SourceData::GlobalCluster(global)) => {
+            assert_eq!(global.writer_region(), Some("us-east-2"))
+        }
+        other => panic!("{other:?}"),
+    }
+    match runtime.block_on(backend.fetch(Source::Dns)) {
+        Ok(SourceData::Dns(dns)) => assert_eq!(
+            (dns.weights["us-east-1"], dns.weights["us-east-2"]),
+            (Some(0), Some(100))
+        ),
+        other => panic!("{other:?}"),
+    }
 }

@@ -1,6 +1,6 @@
 """Seed a moto server with a small copy of the reference payment estate, for drtui's tests.
 
-Usage: python seed.py ENDPOINT SUFFIX. Prints a JSON object with the generated ids (hosted
+Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary]. Prints a JSON object with the generated ids (hosted
 zone, health checks, state machine ARN) so the test can write drtui's config.
 """
 
@@ -11,6 +11,7 @@ import sys
 import boto3
 
 ENDPOINT, SUFFIX = sys.argv[1], sys.argv[2]
+HEALTHY_SECONDARY = len(sys.argv) > 3 and sys.argv[3] == "healthy-secondary"
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 ROLES = {PRIMARY: "primary", SECONDARY: "secondary"}
 FUNCTIONS = ["payment-validation", "transaction-processing", "notification"]
@@ -147,7 +148,8 @@ for region, f in figures.items():
 
 # Route 53 health-check metrics live in us-east-1: the secondary's endpoint is failing.
 cloudwatch = client("cloudwatch", PRIMARY)
-for region, status, percent in ((PRIMARY, 1.0, 100.0), (SECONDARY, 0.0, 12.5)):
+secondary_health = (1.0, 100.0) if HEALTHY_SECONDARY else (0.0, 12.5)
+for region, status, percent in ((PRIMARY, 1.0, 100.0), (SECONDARY, *secondary_health)):
     dimension = [{"Name": "HealthCheckId", "Value": health[region]}]
     cloudwatch.put_metric_data(
         Namespace="AWS/Route53",

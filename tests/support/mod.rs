@@ -97,9 +97,15 @@ impl Moto {
     /// Seeds a copy of the reference estate whose names end in `suffix`; returns the
     /// generated ids (hosted_zone_id, record_name, health_checks, state_machine).
     pub fn seed(&self, suffix: &str) -> Value {
+        self.seed_with(suffix, &[])
+    }
+
+    /// `seed` with extra options of seed.py (e.g. `healthy-secondary`).
+    pub fn seed_with(&self, suffix: &str, options: &[&str]) -> Value {
         let output = Command::new(python())
             .arg(manifest_dir().join("tests/moto/seed.py"))
             .args([&self.url, suffix])
+            .args(options)
             .output()
             .expect("run seed.py");
         assert!(

@@ -1,6 +1,7 @@
 //! The AWS backend: the same sources as the simulator, read from the real APIs of both
 //! regions. Only this module (and `clients`) imports the AWS SDK.
 
+pub mod act;
 pub mod clients;
 pub mod discover;
 pub mod metrics;

@@ -9,7 +9,6 @@ use std::time::{Duration, Instant};
 
 use drtui::backend::StatusBackend;
 use drtui::backend::aws::{AwsBackend, Clients, Overrides};
-use drtui::clock::Clock as _;
 use drtui::clock::{Clock, SystemClock};
 use drtui::model::{Role, Source, SourceData};
 use serde_json::Value;

@@ -11,6 +11,11 @@ pub type Timestamp = DateTime<Utc>;
 pub trait Clock: Send + Sync {
     fn now(&self) -> Timestamp;
 
+    /// How many of this clock's seconds pass per wall-clock second.
+    fn speed(&self) -> f64 {
+        1.0
+    }
+
     /// Waits `duration` of this clock's time (a manual clock just moves forward).
     fn sleep(
         &self,
@@ -89,6 +94,10 @@ impl ScaledClock {
 }
 
 impl Clock for ScaledClock {
+    fn speed(&self) -> f64 {
+        self.speed
+    }
+
     fn now(&self) -> Timestamp {
         let scaled = self.started.elapsed().mul_f64(self.speed);
         self.origin + chrono::Duration::from_std(scaled).unwrap_or_default()

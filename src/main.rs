@@ -108,7 +108,7 @@ async fn run(cli: Cli) -> Result<u8> {
         }
         Some(Command::Status { format, watch }) => {
             let pair = select_pair(global)?;
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let clock = clock_for(&pair);
             let backend = open_backend(&pair, global, &clock).await?.status;
             status(&pair, backend.as_ref(), clock.as_ref(), *format, *watch).await
         }
@@ -121,17 +121,26 @@ async fn run(cli: Cli) -> Result<u8> {
                 .into());
             }
             let pair = select_pair(global)?;
-            let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+            let clock = clock_for(&pair);
             let Backends {
                 status: backend,
                 simulator,
-                ..
+                act,
             } = open_backend(&pair, global, &clock).await?;
+            let act: Arc<dyn drtui::backend::ActBackend> = if global.read_only {
+                Arc::new(drtui::backend::ReadOnly)
+            } else {
+                act
+            };
+            let operator = operator_name(simulator.is_some(), backend.as_ref()).await;
             tui::run(tui::Dashboard {
                 pair,
                 backend,
                 simulator,
                 clock,
+                act,
+                state_dir: config::state_dir(),
+                operator,
                 read_only: global.read_only,
                 color: !(global.no_color
                     || std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())),
@@ -339,17 +348,7 @@ async fn run_runbook(
     } else {
         act
     };
-    let operator = match &simulator {
-        Some(_) => format!(
-            "{}@{}",
-            std::env::var("USER").unwrap_or_else(|_| "operator".to_owned()),
-            drtui::runbook::lock::host_name()
-        ),
-        None => match status.fetch(drtui::model::Source::Identity).await {
-            Ok(drtui::model::SourceData::Identity(arn)) => arn,
-            _ => "unknown AWS caller".to_owned(),
-        },
-    };
+    let operator = operator_name(simulator.is_some(), status.as_ref()).await;
     let mut approvals = Approvals {
         all: playback.approve_all,
         ids: playback.approve.iter().cloned().collect(),
@@ -366,6 +365,7 @@ async fn run_runbook(
         approvals,
         read_only: global.read_only,
         state,
+        gatekeeper: None,
     };
     let json = playback.format == Format::Json;
     let mut print = |record: &drtui::runbook::journal::Record| {
@@ -393,6 +393,21 @@ async fn run_runbook(
             Ok(EXIT_LOCKED)
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// Who approvals are recorded as: `user@host` on the simulator, the STS caller on AWS.
+async fn operator_name(simulated: bool, status: &dyn StatusBackend) -> String {
+    if simulated {
+        return format!(
+            "{}@{}",
+            std::env::var("USER").unwrap_or_else(|_| "operator".to_owned()),
+            drtui::runbook::lock::host_name()
+        );
+    }
+    match status.fetch(drtui::model::Source::Identity).await {
+        Ok(drtui::model::SourceData::Identity(arn)) => arn,
+        _ => "unknown AWS caller".to_owned(),
     }
 }
 

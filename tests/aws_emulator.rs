@@ -502,6 +502,7 @@ fn run_on_emulator(
         },
         read_only: false,
         state,
+        gatekeeper: None,
     };
     let (_, outcome) = runtime
         .block_on(player.play(None, &mut |_| {}))

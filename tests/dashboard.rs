@@ -187,3 +187,82 @@ async fn debug_overlay_shows_calls_per_poll_and_every_source() {
     assert!(text.contains("us-east-2 aurora"), "{text}");
     assert!(text.contains("✖ timed out after 100ms"), "{text}");
 }
+
+#[tokio::test]
+async fn runbook_view_and_gate_prompt() {
+    use drtui::tui::app::{GatePrompt, Msg, update};
+    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    let mut app = estate.app().await;
+    let steps = [
+        "secondary-available",
+        "announce",
+        "approve-promote",
+        "promote-secondary",
+    ]
+    .iter()
+    .zip(["check", "manual", "gate", "action"])
+    .map(|(id, kind)| (id.to_string(), format!("title of {id}"), kind.to_owned()))
+    .collect();
+    update(&mut app, Msg::RunStarted("failover".to_owned(), steps));
+    let at = app.now;
+    let record = |event| {
+        Msg::RunRecord(Box::new(drtui::runbook::journal::Record {
+            at,
+            run_id: "failover-test-1".into(),
+            event,
+        }))
+    };
+    use drtui::runbook::journal::{Event, StepOutcome};
+    for event in [
+        Event::StepStarted {
+            step: "secondary-available".into(),
+            kind: "check".into(),
+            inputs: Default::default(),
+        },
+        Event::StepFinished {
+            step: "secondary-available".into(),
+            outcome: StepOutcome::Ok,
+            detail: "payment-secondary-demo is available".into(),
+        },
+        Event::StepStarted {
+            step: "announce".into(),
+            kind: "manual".into(),
+            inputs: Default::default(),
+        },
+        Event::StepFinished {
+            step: "announce".into(),
+            outcome: StepOutcome::Ok,
+            detail: "approved; data at risk 5 min 0 s".into(),
+        },
+        Event::StepStarted {
+            step: "approve-promote".into(),
+            kind: "gate".into(),
+            inputs: Default::default(),
+        },
+    ] {
+        update(&mut app, record(event));
+    }
+    let data_at_risk_ms = app.readiness.data_at_risk_ms;
+    update(
+        &mut app,
+        Msg::GateAsked(GatePrompt {
+            step: "approve-promote".into(),
+            title: "Approve promoting the secondary, accepting the data at risk".into(),
+            prompt: "Promote the secondary cluster. Writes not yet replicated (the replication lag shown) are lost.".into(),
+            data_at_risk_ms,
+            loses_data_next: true,
+            input: "de".into(),
+            confirm_abort: false,
+        }),
+    );
+    let text = screen_text(&draw(&app, 100, 30));
+    assert!(
+        text.contains("DATA LOSS") && text.contains("Type `demo` and Enter to approve: de"),
+        "{text}"
+    );
+    assert!(
+        text.contains("Runbook failover · failover-test-1 · waiting at a gate"),
+        "{text}"
+    );
+    insta::assert_snapshot!(text);
+}

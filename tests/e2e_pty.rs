@@ -190,3 +190,59 @@ fn no_color_draws_without_any_colour_but_keeps_every_symbol() {
         );
     }
 }
+
+#[test]
+fn a_runbook_runs_from_the_dashboard_and_each_gate_needs_the_pair_name() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let state = std::env::temp_dir().join(format!("drtui-e2e-run-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let state_text = state.display().to_string();
+    let mut session = Session::start_with(
+        &format!("'{binary}'; echo END-OF-SESSION"),
+        &[
+            ("DRTUI_STATE_DIR", state_text.as_str()),
+            ("DRTUI_DEMO_SPEED", "20"),
+        ],
+    );
+    session.wait_for("dashboard", |screen| {
+        screen.contains("us-east-2 · secondary")
+    });
+    session.send(b"r");
+    session.wait_for("runbook picker", |screen| {
+        screen.contains("Runbooks · Esc to close")
+    });
+    session.send(b"\r");
+    session.wait_for("first gate", |screen| screen.contains("Gate: announce"));
+    // A wrong answer does not pass the gate.
+    session.send(b"prod\r");
+    session.wait_for("refusal", |screen| {
+        screen.contains("type the pair name `demo` exactly")
+    });
+    for _ in 0..4 {
+        session.send(b"\x7f");
+    }
+    session.send(b"demo\r");
+    session.wait_for("second gate", |screen| {
+        screen.contains("Gate: approve-switchover")
+    });
+    session.send(b"demo\r");
+    let done = session.wait_for("run completed", |screen| {
+        screen.contains("completed: every step done")
+    });
+    assert!(done.contains("writer us-east-2"), "{done}");
+    session.send(b"q");
+    session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
+    let listed = std::process::Command::new(binary)
+        .args(["runs", "list"])
+        .env("DRTUI_STATE_DIR", &state)
+        .output()
+        .expect("runs list");
+    let listed = String::from_utf8_lossy(&listed.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.starts_with("switchover-") && line.contains("completed")),
+        "{listed}"
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}

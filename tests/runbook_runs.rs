@@ -42,6 +42,7 @@ async fn play(
         approvals,
         read_only,
         state: state.to_path_buf(),
+        gatekeeper: None,
     };
     let mut records = Vec::new();
     let (run_id, outcome) = player

@@ -27,6 +27,17 @@ impl Approvals {
     }
 }
 
+/// A gate or manual step asking a person at the TUI; the reply says whether they approved.
+#[derive(Debug)]
+pub struct GateRequest {
+    pub step: String,
+    pub title: String,
+    pub prompt: String,
+    pub data_at_risk_ms: Option<f64>,
+    pub loses_data_next: bool,
+    pub reply: tokio::sync::oneshot::Sender<bool>,
+}
+
 /// How a run ended.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -50,6 +61,8 @@ pub struct Engine<'a> {
     pub operator: String,
     pub approvals: Approvals,
     pub read_only: bool,
+    /// Where to ask a person when a gate is not pre-approved (the TUI); `None` in playback.
+    pub gatekeeper: Option<tokio::sync::mpsc::Sender<GateRequest>>,
 }
 
 fn role(side: Side) -> Role {
@@ -300,7 +313,7 @@ impl Engine<'_> {
         journal: &mut Journal,
         run_id: &str,
         event: Event,
-        on_record: &mut dyn FnMut(&Record),
+        on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<()> {
         let record = Record {
             at: self.clock.now(),
@@ -319,7 +332,7 @@ impl Engine<'_> {
         journal: &mut Journal,
         run_id: &str,
         done: &BTreeSet<String>,
-        on_record: &mut dyn FnMut(&Record),
+        on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Outcome> {
         let rollback_only: BTreeSet<&str> = self
             .runbook
@@ -403,7 +416,7 @@ impl Engine<'_> {
         journal: &mut Journal,
         run_id: &str,
         step: &Step,
-        on_record: &mut dyn FnMut(&Record),
+        on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Result<(), Outcome>> {
         let id = step.id.value.clone();
         let kind = snake_case(&format!("{:?}", step.kind.value));
@@ -469,36 +482,44 @@ impl Engine<'_> {
             },
             StepKind::Wait => self.wait(step).await,
             StepKind::Gate | StepKind::Manual => {
-                if self.approvals.allows(&id) {
-                    self.record(
-                        journal,
-                        run_id,
-                        Event::Approved {
-                            step: id.clone(),
-                            by: self.operator.clone(),
-                            how: if self.approvals.all {
-                                "--approve-all".to_owned()
-                            } else {
-                                format!("--approve {id}")
-                            },
-                            data_at_risk_ms: readiness.data_at_risk_ms,
-                        },
-                        on_record,
-                    )?;
-                    Ok(match readiness.data_at_risk_ms {
-                        Some(lag) => {
-                            format!("approved; data at risk {}", readiness::format_ms(lag))
-                        }
-                        None => "approved; data at risk unknown".to_owned(),
+                let how = if self.approvals.allows(&id) {
+                    Some(if self.approvals.all {
+                        "--approve-all".to_owned()
+                    } else {
+                        format!("--approve {id}")
                     })
                 } else {
-                    self.record(
-                        journal,
-                        run_id,
-                        Event::GateBlocked { step: id.clone() },
-                        on_record,
-                    )?;
-                    return Ok(Err(Outcome::Blocked { step: id }));
+                    self.ask(step, &readiness).await
+                };
+                match how {
+                    Some(how) => {
+                        self.record(
+                            journal,
+                            run_id,
+                            Event::Approved {
+                                step: id.clone(),
+                                by: self.operator.clone(),
+                                how,
+                                data_at_risk_ms: readiness.data_at_risk_ms,
+                            },
+                            on_record,
+                        )?;
+                        Ok(match readiness.data_at_risk_ms {
+                            Some(lag) => {
+                                format!("approved; data at risk {}", readiness::format_ms(lag))
+                            }
+                            None => "approved; data at risk unknown".to_owned(),
+                        })
+                    }
+                    None => {
+                        self.record(
+                            journal,
+                            run_id,
+                            Event::GateBlocked { step: id.clone() },
+                            on_record,
+                        )?;
+                        return Ok(Err(Outcome::Blocked { step: id }));
+                    }
                 }
             }
             StepKind::Action => match mutation {
@@ -541,6 +562,38 @@ impl Engine<'_> {
                 )?;
                 Ok(Err(failed(reason)))
             }
+        }
+    }
+
+    /// Asks the person at the TUI, if there is one; `Some(how)` when they approved.
+    async fn ask(&self, step: &Step, readiness: &Readiness) -> Option<String> {
+        let gatekeeper = self.gatekeeper.as_ref()?;
+        let index = self
+            .runbook
+            .steps
+            .iter()
+            .position(|candidate| candidate.id.value == step.id.value)?;
+        let loses_data_next = self.runbook.steps[index + 1..]
+            .iter()
+            .take_while(|next| next.kind.value != StepKind::Gate)
+            .any(Step::loses_data);
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let request = GateRequest {
+            step: step.id.value.clone(),
+            title: step.title.clone(),
+            prompt: step
+                .prompt
+                .clone()
+                .or_else(|| step.instruction.clone())
+                .unwrap_or_default(),
+            data_at_risk_ms: readiness.data_at_risk_ms,
+            loses_data_next,
+            reply,
+        };
+        gatekeeper.send(request).await.ok()?;
+        match answer.await {
+            Ok(true) => Some(format!("typed `{}` in the TUI", self.pair.name)),
+            _ => None,
         }
     }
 

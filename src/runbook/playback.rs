@@ -113,6 +113,7 @@ pub struct Playback<'a> {
     pub approvals: Approvals,
     pub read_only: bool,
     pub state: PathBuf,
+    pub gatekeeper: Option<tokio::sync::mpsc::Sender<super::engine::GateRequest>>,
 }
 
 impl Playback<'_> {
@@ -120,7 +121,7 @@ impl Playback<'_> {
     pub async fn play(
         &self,
         resume: Option<&Resumable>,
-        on_record: &mut dyn FnMut(&Record),
+        on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> Result<(String, Outcome), PlaybackError> {
         let run_id = match resume {
             Some(resume) => resume.run_id.clone(),
@@ -171,6 +172,7 @@ impl Playback<'_> {
             operator: self.operator.clone(),
             approvals: self.approvals.clone(),
             read_only: self.read_only,
+            gatekeeper: self.gatekeeper.clone(),
         };
         let done = resume.map(|resume| resume.done.clone()).unwrap_or_default();
         let outcome = engine.run(&mut journal, &run_id, &done, on_record).await?;

@@ -74,6 +74,50 @@ pub enum Overlay {
     Help,
     Faults { selected: usize },
     Debug,
+    Runbooks { selected: usize },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    Running,
+    Ok,
+    Skipped,
+    Failed,
+    Waiting,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepView {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub state: StepState,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    pub detail: String,
+}
+
+/// The run shown beside the dashboard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunView {
+    pub runbook: String,
+    pub run_id: Option<String>,
+    pub steps: Vec<StepView>,
+    /// Set when the run has ended: how.
+    pub outcome: Option<String>,
+}
+
+/// A gate waiting for the person at the keyboard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GatePrompt {
+    pub step: String,
+    pub title: String,
+    pub prompt: String,
+    pub data_at_risk_ms: Option<f64>,
+    pub loses_data_next: bool,
+    pub input: String,
+    pub confirm_abort: bool,
 }
 
 /// Everything the dashboard shows; `render` reads only this.
@@ -96,6 +140,12 @@ pub struct App {
     pub should_quit: bool,
     /// Cumulative API call counts sampled once a second, oldest first (about a minute).
     pub calls: std::collections::VecDeque<(Timestamp, CallCounts)>,
+    /// Runbooks the picker offers: (name, description).
+    pub runbooks: Vec<(String, String)>,
+    pub run: Option<RunView>,
+    pub gate: Option<GatePrompt>,
+    /// `q` during a run asks once before leaving it.
+    pub quit_armed: bool,
 }
 
 /// What happened.
@@ -107,6 +157,12 @@ pub enum Msg {
     FaultsChanged(BTreeSet<Fault>),
     /// The backend's cumulative call counts, sampled by the runtime.
     Calls(Timestamp, CallCounts),
+    /// A run began: its runbook's steps, in order (id, title, kind).
+    RunStarted(String, Vec<(String, String, String)>),
+    RunRecord(Box<crate::runbook::journal::Record>),
+    GateAsked(GatePrompt),
+    /// The run task ended without a final journal record (lock refused, journal error).
+    RunEnded(String),
 }
 
 /// What the runtime must do.
@@ -114,6 +170,9 @@ pub enum Msg {
 pub enum Cmd {
     SetFault(Fault, bool),
     ClearFaults,
+    StartRun(String),
+    /// The person's answer to the pending gate.
+    AnswerGate(bool),
 }
 
 impl App {
@@ -139,6 +198,10 @@ impl App {
             flash: None,
             should_quit: false,
             calls: std::collections::VecDeque::new(),
+            runbooks: Vec::new(),
+            run: None,
+            gate: None,
+            quit_armed: false,
         }
     }
 
@@ -151,11 +214,17 @@ impl App {
 
     /// The key contexts active right now, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
+        if self.gate.is_some() {
+            return vec![Context::Global, Context::Gate];
+        }
         match self.overlay {
             Overlay::None => vec![Context::Global, Context::Dashboard],
             Overlay::Help => vec![Context::Global, Context::Overlay],
             Overlay::Faults { .. } => vec![Context::Global, Context::FaultMenu, Context::Overlay],
             Overlay::Debug => vec![Context::Global, Context::Overlay],
+            Overlay::Runbooks { .. } => {
+                vec![Context::Global, Context::RunbookMenu, Context::Overlay]
+            }
         }
     }
 
@@ -222,14 +291,128 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Key(event) if event.kind == KeyEventKind::Release => Vec::new(),
         Msg::Key(event) => match keys::lookup(&event, &app.contexts(), app.availability()) {
             Some(action) => perform(app, action),
-            None => Vec::new(),
+            None => {
+                // At a gate, what is typed is the answer.
+                if let Some(gate) = app.gate.as_mut() {
+                    match event.code {
+                        crossterm::event::KeyCode::Char(c) if gate.input.chars().count() < 64 => {
+                            gate.input.push(c)
+                        }
+                        crossterm::event::KeyCode::Backspace => {
+                            gate.input.pop();
+                        }
+                        _ => {}
+                    }
+                    gate.confirm_abort = false;
+                }
+                Vec::new()
+            }
         },
+        Msg::RunStarted(runbook, steps) => {
+            app.run = Some(RunView {
+                runbook,
+                run_id: None,
+                steps: steps
+                    .into_iter()
+                    .map(|(id, title, kind)| StepView {
+                        id,
+                        title,
+                        kind,
+                        state: StepState::Pending,
+                        started: None,
+                        finished: None,
+                        detail: String::new(),
+                    })
+                    .collect(),
+                outcome: None,
+            });
+            Vec::new()
+        }
+        Msg::RunRecord(record) => {
+            apply_record(app, &record);
+            Vec::new()
+        }
+        Msg::GateAsked(prompt) => {
+            app.gate = Some(prompt);
+            app.overlay = Overlay::None;
+            Vec::new()
+        }
+        Msg::RunEnded(message) => {
+            if let Some(run) = app.run.as_mut()
+                && run.outcome.is_none()
+            {
+                run.outcome = Some(message.clone());
+            }
+            app.gate = None;
+            app.flash(message);
+            Vec::new()
+        }
+    }
+}
+
+/// Folds one journal record into the run view.
+fn apply_record(app: &mut App, record: &crate::runbook::journal::Record) {
+    use crate::runbook::journal::{Event, StepOutcome};
+    let Some(run) = app.run.as_mut() else { return };
+    run.run_id = Some(record.run_id.clone());
+    let (step, state, detail) = match &record.event {
+        Event::StepStarted { step, .. } => (step, StepState::Running, None),
+        Event::StepFinished {
+            step,
+            outcome,
+            detail,
+        } => (
+            step,
+            match outcome {
+                StepOutcome::Ok => StepState::Ok,
+                StepOutcome::Skipped => StepState::Skipped,
+                StepOutcome::Failed => StepState::Failed,
+            },
+            Some(detail.clone()),
+        ),
+        Event::GateBlocked { step } => (
+            step,
+            StepState::Waiting,
+            Some("not approved: resume from the journal".to_owned()),
+        ),
+        Event::RunFinished { outcome, detail } => {
+            run.outcome = Some(format!("{outcome:?}: {detail}").to_lowercase());
+            app.gate = None;
+            return;
+        }
+        _ => return,
+    };
+    if let Some(view) = run.steps.iter_mut().find(|view| &view.id == step) {
+        view.state = state;
+        if state == StepState::Running {
+            view.started = Some(record.at);
+        } else {
+            view.finished = Some(record.at);
+        }
+        if let Some(detail) = detail {
+            view.detail = detail;
+        }
     }
 }
 
 fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
     match action {
-        Action::Quit => app.should_quit = true,
+        Action::Quit => {
+            let running = app.run.as_ref().is_some_and(|run| run.outcome.is_none());
+            if running && !app.quit_armed {
+                app.quit_armed = true;
+                let id = app
+                    .run
+                    .as_ref()
+                    .and_then(|run| run.run_id.clone())
+                    .unwrap_or_default();
+                app.flash(format!(
+                    "A run is in progress: q again leaves it; `drtui resume {id}` continues it"
+                ));
+            } else {
+                app.should_quit = true;
+            }
+        }
         Action::ToggleHelp => app.overlay = Overlay::Help,
         Action::Close => app.overlay = Overlay::None,
         Action::FocusNext | Action::FocusPrev => {
@@ -241,11 +424,57 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
         Action::ToggleDebug => app.overlay = Overlay::Debug,
         Action::OpenRunbooks => {
-            app.flash("Runbooks are not in this build yet; `r` is reserved for them.")
+            if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
+                app.flash("A run is in progress; it must end (or be aborted at a gate) first.");
+            } else if app.runbooks.is_empty() {
+                app.flash("No runbook is available.");
+            } else {
+                app.overlay = Overlay::Runbooks { selected: 0 };
+            }
+        }
+        Action::StartRunbook => {
+            if let Overlay::Runbooks { selected } = app.overlay
+                && let Some((name, _)) = app.runbooks.get(selected)
+            {
+                let name = name.clone();
+                app.overlay = Overlay::None;
+                app.flash(format!(
+                    "Starting {name}: it stops at every gate for you to type `{}`",
+                    app.pair.name
+                ));
+                return vec![Cmd::StartRun(name)];
+            }
+        }
+        Action::GateSubmit => {
+            if let Some(gate) = &app.gate {
+                if gate.input.trim() == app.pair.name {
+                    app.gate = None;
+                    return vec![Cmd::AnswerGate(true)];
+                }
+                let expected = app.pair.name.clone();
+                app.flash(format!(
+                    "To approve, type the pair name `{expected}` exactly, then Enter"
+                ));
+            }
+        }
+        Action::GateCancel => {
+            if let Some(gate) = app.gate.as_mut() {
+                if gate.confirm_abort {
+                    app.gate = None;
+                    app.flash("Run aborted at the gate; `drtui resume` continues it later");
+                    return vec![Cmd::AnswerGate(false)];
+                }
+                gate.confirm_abort = true;
+            }
         }
         Action::Up | Action::Down => {
-            if let Overlay::Faults { selected } = &mut app.overlay {
-                let len = Fault::ALL.len();
+            let len = match app.overlay {
+                Overlay::Faults { .. } => Fault::ALL.len(),
+                Overlay::Runbooks { .. } => app.runbooks.len().max(1),
+                _ => 1,
+            };
+            if let Overlay::Faults { selected } | Overlay::Runbooks { selected } = &mut app.overlay
+            {
                 *selected = if action == Action::Down {
                     (*selected + 1) % len
                 } else {

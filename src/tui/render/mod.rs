@@ -6,6 +6,7 @@ mod global;
 mod lists;
 mod overlay;
 mod region;
+mod run;
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
@@ -66,7 +67,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         right,
         theme,
     );
-    if area.width >= WIDE_LISTS {
+    if let Some(run_view) = &app.run {
+        run::panel(app, run_view, frame, list_area, theme);
+    } else if area.width >= WIDE_LISTS {
         let columns = Layout::horizontal([
             Constraint::Fill(3),
             Constraint::Fill(3),
@@ -86,6 +89,10 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::Help => overlay::help(app, frame, area, theme),
         Overlay::Faults { selected } => overlay::faults(app, selected, frame, area, theme),
         Overlay::Debug => overlay::debug(app, frame, area, theme),
+        Overlay::Runbooks { selected } => overlay::runbooks(app, selected, frame, area, theme),
+    }
+    if let Some(gate) = &app.gate {
+        run::gate(app, gate, frame, area, theme);
     }
 }
 

@@ -41,6 +41,8 @@ pub fn help(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Context::Global,
         Context::Dashboard,
         Context::FaultMenu,
+        Context::RunbookMenu,
+        Context::Gate,
         Context::Overlay,
     ] {
         let entries: Vec<_> = keys::visible(&[context], availability).collect();
@@ -179,4 +181,35 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         ]));
     }
     popup(frame, area, 96, " Debug · Esc to close ", lines, theme);
+}
+
+pub fn runbooks(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines: Vec<Line> = app
+        .runbooks
+        .iter()
+        .enumerate()
+        .map(|(index, (name, description))| {
+            let style = if index == selected {
+                theme.selected()
+            } else {
+                theme.style(Tone::Plain)
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!("{} {:<12}", if index == selected { "›" } else { " " }, name),
+                    style,
+                ),
+                Span::styled(
+                    format!(" {}", crate::text::sanitize(description)),
+                    theme.style(Tone::Muted),
+                ),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("Enter starts it; every gate waits for you to type `{}`. `drtui plan NAME` shows its calls.", app.pair.name),
+        theme.style(Tone::Muted),
+    ));
+    popup(frame, area, 110, " Runbooks · Esc to close ", lines, theme);
 }

@@ -105,13 +105,20 @@ pub enum Command {
         #[command(flatten)]
         playback: Playback,
     },
-    /// Continue a run after a crash, kill, Ctrl-C or unapproved gate; completed steps are not
-    /// repeated and an in-flight step is re-checked against live state.
+    /// Continue a run after a crash, kill, Ctrl-C, failed step or unapproved gate: completed
+    /// steps are not repeated, an in-flight step is re-checked against live state, and a
+    /// failed step is retried (after you fixed its cause) unless you --skip it.
     #[command(after_help = EXIT_CODES)]
     Resume {
         run_id: String,
         #[command(flatten)]
         playback: Playback,
+        /// Skip this step instead of retrying it; needs --reason, which the journal keeps.
+        #[arg(long, value_name = "STEP", requires = "reason")]
+        skip: Option<String>,
+        /// Why the step is skipped (for the incident review).
+        #[arg(long, value_name = "TEXT")]
+        reason: Option<String>,
     },
     /// Past runs and their journals.
     Runs {

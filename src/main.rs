@@ -95,7 +95,15 @@ async fn run(cli: Cli) -> Result<u8> {
         Some(Command::Run { runbook, playback }) => {
             run_runbook(global, Some(runbook), None, playback).await
         }
-        Some(Command::Resume { run_id, playback }) => {
+        Some(Command::Resume {
+            run_id,
+            playback,
+            skip,
+            reason,
+        }) => {
+            if let (Some(step), Some(reason)) = (skip, reason) {
+                skip_step(run_id, step, reason)?;
+            }
             run_runbook(global, None, Some(run_id), playback).await
         }
         Some(Command::Runs { command }) => runs_command(command),
@@ -394,6 +402,43 @@ async fn run_runbook(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// Records an operator's decision to skip a step, with the reason, before the run resumes.
+fn skip_step(run_id: &str, step: &str, reason: &str) -> Result<()> {
+    use drtui::runbook::journal::{Event, Journal, Record, StepOutcome};
+    let state = state_dir()?;
+    let resumable = drtui::runbook::playback::resumable(&state, run_id)
+        .map_err(|error| UsageError(error.to_string()))?;
+    let (_, runbook) = catalog::find(&resumable.runbook)?;
+    if !runbook
+        .steps
+        .iter()
+        .any(|candidate| candidate.id.value == step)
+    {
+        return Err(UsageError(format!(
+            "runbook `{}` has no step `{step}`",
+            resumable.runbook
+        ))
+        .into());
+    }
+    if resumable.done.contains(step) {
+        return Err(UsageError(format!("step `{step}` already finished in run {run_id}")).into());
+    }
+    let mut journal = Journal::open(&state, run_id)?;
+    journal.append(&Record {
+        at: chrono::Utc::now(),
+        run_id: run_id.to_owned(),
+        event: Event::StepFinished {
+            step: step.to_owned(),
+            outcome: StepOutcome::Skipped,
+            detail: format!(
+                "skipped by {}: {reason}",
+                std::env::var("USER").unwrap_or_else(|_| "operator".to_owned())
+            ),
+        },
+    })?;
+    Ok(())
 }
 
 /// Who approvals are recorded as: `user@host` on the simulator, the STS caller on AWS.

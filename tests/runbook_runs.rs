@@ -441,3 +441,97 @@ fn gate_refusal_in_playback_exits_4_and_says_how_to_continue() {
         "nothing changed"
     );
 }
+
+#[test]
+fn a_failed_step_is_retried_on_resume_or_skipped_with_a_recorded_reason() {
+    let state = tempfile::tempdir().expect("state");
+    let failed = drtui(
+        state.path(),
+        &[
+            "run",
+            "failover",
+            "--approve-all",
+            "--scenario",
+            "secondary-degraded",
+        ],
+    )
+    .output()
+    .expect("run");
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    let listed = String::from_utf8_lossy(
+        &drtui(state.path(), &["runs", "list"])
+            .output()
+            .expect("list")
+            .stdout,
+    )
+    .into_owned();
+    let run_id = listed
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split_whitespace().next())
+        .expect("a run")
+        .to_owned();
+    // Retrying while the cause persists fails the same way.
+    let retried = drtui(
+        state.path(),
+        &[
+            "resume",
+            &run_id,
+            "--approve-all",
+            "--scenario",
+            "secondary-degraded",
+        ],
+    )
+    .output()
+    .expect("resume");
+    assert_eq!(retried.status.code(), Some(1));
+    let skip = drtui(
+        state.path(),
+        &[
+            "resume",
+            &run_id,
+            "--approve-all",
+            "--skip",
+            "secondary-healthy",
+        ],
+    )
+    .output()
+    .expect("resume");
+    assert_eq!(skip.status.code(), Some(2), "--skip needs --reason");
+    let skipped = drtui(
+        state.path(),
+        &[
+            "resume",
+            &run_id,
+            "--approve-all",
+            "--skip",
+            "secondary-healthy",
+            "--reason",
+            "checked the endpoint by hand",
+        ],
+    )
+    .output()
+    .expect("resume");
+    assert_eq!(
+        skipped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&skipped.stderr)
+    );
+    let shown = String::from_utf8_lossy(
+        &drtui(state.path(), &["runs", "show", &run_id])
+            .output()
+            .expect("show")
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        shown.contains("skipped") && shown.contains("checked the endpoint by hand"),
+        "{shown}"
+    );
+}

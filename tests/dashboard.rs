@@ -251,6 +251,10 @@ async fn runbook_view_and_gate_prompt() {
             prompt: "Promote the secondary cluster. Writes not yet replicated (the replication lag shown) are lost.".into(),
             data_at_risk_ms,
             loses_data_next: true,
+            next: vec![
+                "Fail the Aurora global database over to the secondary, allowing data loss".into(),
+                "  rds:FailoverGlobalCluster (in us-east-2) GlobalClusterIdentifier=payment-global-demo AllowDataLoss=true".into(),
+            ],
             input: "de".into(),
             confirm_abort: false,
         }),
@@ -263,6 +267,10 @@ async fn runbook_view_and_gate_prompt() {
     assert!(
         text.contains("Runbook failover · failover-test-1 · waiting at a gate"),
         "{text}"
+    );
+    assert!(
+        text.contains("rds:FailoverGlobalCluster (in us-east-2)"),
+        "the gate shows the call it approves: {text}"
     );
     insta::assert_snapshot!(text);
 }

@@ -35,6 +35,8 @@ pub struct GateRequest {
     pub prompt: String,
     pub data_at_risk_ms: Option<f64>,
     pub loses_data_next: bool,
+    /// What approving lets happen, up to the next gate: step titles and their exact calls.
+    pub next: Vec<String>,
     pub reply: tokio::sync::oneshot::Sender<bool>,
 }
 
@@ -573,10 +575,20 @@ impl Engine<'_> {
             .steps
             .iter()
             .position(|candidate| candidate.id.value == step.id.value)?;
-        let loses_data_next = self.runbook.steps[index + 1..]
+        let until_next_gate: Vec<&Step> = self.runbook.steps[index + 1..]
             .iter()
             .take_while(|next| next.kind.value != StepKind::Gate)
-            .any(Step::loses_data);
+            .collect();
+        let loses_data_next = until_next_gate.iter().any(|step| step.loses_data());
+        let next = until_next_gate
+            .iter()
+            .filter(|step| step.mutates())
+            .flat_map(|step| {
+                let planned = super::plan::planned(self.pair, step);
+                std::iter::once(step.title.clone())
+                    .chain(planned.calls.into_iter().map(|call| format!("  {call}")))
+            })
+            .collect();
         let (reply, answer) = tokio::sync::oneshot::channel();
         let request = GateRequest {
             step: step.id.value.clone(),
@@ -588,6 +600,7 @@ impl Engine<'_> {
                 .unwrap_or_default(),
             data_at_risk_ms: readiness.data_at_risk_ms,
             loses_data_next,
+            next,
             reply,
         };
         gatekeeper.send(request).await.ok()?;

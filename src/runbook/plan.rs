@@ -40,7 +40,8 @@ fn cluster_arn(pair: &RegionPair, side: Side) -> String {
     )
 }
 
-fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
+/// One step as it would run against the pair.
+pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
     let mut calls = Vec::new();
     let mut notes = Vec::new();
     let mut needs_region = None;

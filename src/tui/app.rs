@@ -116,6 +116,8 @@ pub struct GatePrompt {
     pub prompt: String,
     pub data_at_risk_ms: Option<f64>,
     pub loses_data_next: bool,
+    /// What approving lets happen: step titles and the exact calls.
+    pub next: Vec<String>,
     pub input: String,
     pub confirm_abort: bool,
 }

@@ -125,6 +125,7 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
                     prompt: request.prompt,
                     data_at_risk_ms: request.data_at_risk_ms,
                     loses_data_next: request.loses_data_next,
+                    next: request.next,
                     input: String::new(),
                     confirm_abort: false,
                 };

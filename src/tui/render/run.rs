@@ -83,6 +83,16 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
         Line::raw(sanitize(&gate.prompt).into_owned()),
         Line::raw(""),
     ];
+    if !gate.next.is_empty() {
+        lines.push(Line::styled(
+            "Approving lets these run:",
+            theme.style(Tone::Accent),
+        ));
+        for next in &gate.next {
+            lines.push(Line::raw(sanitize(next).into_owned()));
+        }
+        lines.push(Line::raw(""));
+    }
     let risk = gate
         .data_at_risk_ms
         .map_or_else(|| "unknown".to_owned(), crate::readiness::format_ms);
@@ -113,11 +123,17 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
             theme.style(Tone::Muted),
         ));
     }
-    let width = 90.min(area.width);
-    let height = (lines.len() as u16 + 4).min(area.height);
+    let width = 120.min(area.width);
+    // Pinned to the top, so the run's steps below stay in view while you decide.
+    let top = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let height = (lines.len() as u16 + 4).min(top.height);
     let [row] = ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(height)])
-        .flex(ratatui::layout::Flex::Center)
-        .areas(area);
+        .flex(ratatui::layout::Flex::Start)
+        .areas(top);
     let [cell] = ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Length(width)])
         .flex(ratatui::layout::Flex::Center)
         .areas(row);

@@ -2,6 +2,7 @@
 //!
 //! Data flows one way: backend -> poll -> model -> (readiness, tui render, status output).
 
+pub mod assets;
 pub mod backend;
 pub mod cli;
 pub mod clock;

@@ -77,6 +77,7 @@ pub fn spawn_pollers(
 ) {
     // A faster clock (the demo at game-day speed) polls as often in its own time.
     let interval = interval.div_f64(clock.speed().max(1.0));
+    let timeout = timeout.div_f64(clock.speed().max(1.0));
     for source in Source::all() {
         let backend = Arc::clone(&backend);
         let clock = Arc::clone(&clock);

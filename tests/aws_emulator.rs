@@ -589,3 +589,32 @@ fn assert_writer_and_traffic_in_the_secondary(run: InProcess) {
         other => panic!("{other:?}"),
     }
 }
+
+#[test]
+fn deploy_stack_creates_the_stack_from_assets_and_waits_for_it() {
+    use drtui::backend::{ActBackend, Mutation};
+    let InProcess {
+        runtime, backend, ..
+    } = in_process("ds");
+    let mutation = Mutation::DeployStack {
+        role: Role::Secondary,
+        stack: "drtui-drill-marker-ds".to_owned(),
+        template: "drill-marker.yaml".to_owned(),
+    };
+    let outcome = runtime.block_on(backend.act(&mutation)).expect("deployed");
+    assert!(outcome.changed, "{outcome:?}");
+    assert!(outcome.detail.contains("CREATE_COMPLETE"), "{outcome:?}");
+    let counts = backend.call_counts();
+    assert_eq!(counts["cloudformation"]["CreateStack"], 1);
+    let missing = runtime.block_on(backend.act(&Mutation::DeployStack {
+        role: Role::Secondary,
+        stack: "x".to_owned(),
+        template: "../etc/passwd".to_owned(),
+    }));
+    assert!(
+        missing
+            .expect_err("refused")
+            .to_string()
+            .contains("must be a file name under assets/")
+    );
+}

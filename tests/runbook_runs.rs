@@ -535,3 +535,74 @@ fn a_failed_step_is_retried_on_resume_or_skipped_with_a_recorded_reason() {
         "{shown}"
     );
 }
+
+#[tokio::test]
+async fn ungraceful_failover_with_the_primary_region_hung_uses_the_data_plane_for_traffic() {
+    let state = tempfile::tempdir().expect("state");
+    let mut estate = DemoEstate::new(
+        42,
+        &[Fault::PrimaryOutage, Fault::HungRegion(Role::Primary)],
+    );
+    // Every snapshot waits out the hung region once: keep that short.
+    estate.pair.call_timeout = Duration::from_millis(100);
+    let played = play(
+        &estate,
+        "failover",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
+    assert_eq!(
+        writer(&estate).await.as_deref(),
+        Some("us-east-2"),
+        "the promote ran in the healthy region"
+    );
+    let replaced = played
+        .records
+        .iter()
+        .find_map(|record| match &record.event {
+            Event::StepFinished {
+                step,
+                outcome: StepOutcome::Skipped,
+                detail,
+            } if step == "shift-traffic" => Some(detail.clone()),
+            _ => None,
+        });
+    assert!(
+        replaced
+            .as_deref()
+            .is_some_and(|detail| detail.contains("replaced by Route 53's data plane")),
+        "{replaced:?}"
+    );
+}
+
+#[tokio::test]
+async fn graceful_switchover_does_not_paper_over_an_unreachable_control_plane() {
+    let state = tempfile::tempdir().expect("state");
+    let mut estate = DemoEstate::new(42, &[]);
+    estate.pair.call_timeout = Duration::from_millis(100);
+    let approvals = all();
+    // The Route 53 control plane (us-east-1) hangs after the checks passed.
+    let (_, runbook, hash) = catalog::find_with_hash("switchover").expect("runbook");
+    estate
+        .backend
+        .set_fault(Fault::HungRegion(Role::Primary), true);
+    let player = Playback {
+        pair: &estate.pair,
+        runbook: &runbook,
+        runbook_hash: hash,
+        status: &estate.backend,
+        act: &estate.backend,
+        clock: estate.clock.as_ref(),
+        operator: "tester@test".to_owned(),
+        approvals,
+        read_only: false,
+        state: state.path().to_path_buf(),
+        gatekeeper: None,
+    };
+    let (_, outcome) = player.play(None, &mut |_| {}).await.expect("played");
+    assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+}

@@ -98,8 +98,10 @@ impl Engine<'_> {
 
     async fn observe(&self) -> (Snapshot, Readiness) {
         let mut snapshot = self.pair.empty_snapshot();
-        for update in crate::poll::poll_once(self.status, self.clock, self.pair.call_timeout).await
-        {
+        // A faster demo clock gets proportionally shorter timeouts, so a hung region costs the
+        // same share of a step at any speed.
+        let timeout = self.pair.call_timeout.div_f64(self.clock.speed().max(1.0));
+        for update in crate::poll::poll_once(self.status, self.clock, timeout).await {
             snapshot.apply(update);
         }
         let readiness = readiness::assess(&snapshot, self.clock.now(), &self.pair.policy());
@@ -185,6 +187,29 @@ impl Engine<'_> {
             CheckName::HealthCheckHealthy => {
                 let region = side_region(step);
                 if snapshot.health_checks.usable(now, max_age).is_none() {
+                    // Ungraceful: Route 53's health-check APIs live in us-east-1; when they do not
+                    // answer,
+                    // the region's API 5XX rate (read from its own CloudWatch) stands in.
+                    if self.runbook.mode == super::spec::Mode::Ungraceful {
+                        let side = role(step.region.unwrap_or(Side::Secondary));
+                        let rate = snapshot
+                            .region(side)
+                            .metrics
+                            .usable(now, max_age)
+                            .and_then(|metrics| metrics.api_5xx_rate_pct);
+                        let threshold = crate::model::thresholds::API_5XX_RATE_PCT;
+                        return match rate {
+                            Some(rate) => verdict(
+                                rate <= threshold,
+                                format!(
+                                    "health checks unobservable (Route 53 control plane not answering); instead API 5XX in {region} is {rate:.2} % (alarm at {threshold} %)"
+                                ),
+                            ),
+                            None => Err(format!(
+                                "neither health checks nor API metrics of {region} are known"
+                            )),
+                        };
+                    }
                     return Err("health checks unknown".to_owned());
                 }
                 let checks: Vec<_> = snapshot.health_checks_for(&region).collect();
@@ -540,6 +565,23 @@ impl Engine<'_> {
                         } else {
                             format!("nothing to do: {}", outcome.detail)
                         }),
+                        Ok(Err(error))
+                            if self.replaced_by_data_plane(&mutation, &error, &readiness) =>
+                        {
+                            self.record(
+                                journal,
+                                run_id,
+                                finish(
+                                    StepOutcome::Skipped,
+                                    format!(
+                                        "{} failed ({error}); ungraceful mode: replaced by Route 53's data plane, whose health checks already send traffic away from the impaired primary",
+                                        mutation.call()
+                                    ),
+                                ),
+                                on_record,
+                            )?;
+                            return Ok(Ok(()));
+                        }
                         Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
                         Err(_) => Err(format!(
                             "{} did not finish within {}",
@@ -565,6 +607,26 @@ impl Engine<'_> {
                 Ok(Err(failed(reason)))
             }
         }
+    }
+
+    /// Ungraceful mode: a weights change that fails because the Route 53 control plane (in the
+    /// impaired region) does not answer is replaced by the data plane, as long as the primary is
+    /// not known to be healthy: Route 53 then withholds traffic from its failing record and sends
+    /// it to the healthy secondary even at weight 0.
+    fn replaced_by_data_plane(
+        &self,
+        mutation: &Mutation,
+        error: &crate::backend::BackendError,
+        readiness: &Readiness,
+    ) -> bool {
+        use crate::backend::BackendError;
+        self.runbook.mode == super::spec::Mode::Ungraceful
+            && matches!(mutation, Mutation::SetWeights { .. })
+            && matches!(
+                error,
+                BackendError::Timeout(_) | BackendError::Unreachable { .. }
+            )
+            && !readiness.primary_healthy
     }
 
     /// Asks the person at the TUI, if there is one; `Some(how)` when they approved.

@@ -299,6 +299,111 @@ impl AwsBackend {
         ))
     }
 
+    /// Creates or updates a stack from a template in assets/, then waits for it to settle,
+    /// logging each new stack event as it appears.
+    async fn deploy_stack(
+        &self,
+        role: Role,
+        stack: &str,
+        template: &str,
+    ) -> Result<ActOutcome, BackendError> {
+        let body = crate::assets::template(template).map_err(BackendError::Refused)?;
+        let client = &self.region_clients(role).cloudformation;
+        self.calls.record("cloudformation", "DescribeStacks");
+        let exists = match client.describe_stacks().stack_name(stack).send().await {
+            Ok(output) => output
+                .stacks()
+                .first()
+                .and_then(|found| found.stack_status())
+                .is_some_and(|status| status.as_str() != "DELETE_COMPLETE"),
+            Err(error)
+                if error.as_service_error().map(|e| {
+                    e.meta()
+                        .message()
+                        .unwrap_or_default()
+                        .contains("does not exist")
+                }) == Some(true) =>
+            {
+                false
+            }
+            Err(error) => return Err(self.error(role, error)),
+        };
+        if exists {
+            self.calls.record("cloudformation", "UpdateStack");
+            if let Err(error) = client
+                .update_stack()
+                .stack_name(stack)
+                .template_body(&body)
+                .send()
+                .await
+            {
+                let message =
+                    aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&error)
+                        .unwrap_or_default()
+                        .to_owned();
+                if message.contains("No updates are to be performed") {
+                    return unchanged(format!("stack {stack} already matches assets/{template}"));
+                }
+                return Err(self.error(role, error));
+            }
+        } else {
+            self.calls.record("cloudformation", "CreateStack");
+            client
+                .create_stack()
+                .stack_name(stack)
+                .template_body(&body)
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        loop {
+            self.calls.record("cloudformation", "DescribeStackEvents");
+            if let Ok(events) = client
+                .describe_stack_events()
+                .stack_name(stack)
+                .send()
+                .await
+            {
+                for event in events.stack_events().iter().rev() {
+                    if seen.insert(event.event_id().unwrap_or_default().to_owned()) {
+                        tracing::info!(
+                            stack,
+                            resource = event.logical_resource_id().unwrap_or_default(),
+                            status = event
+                                .resource_status()
+                                .map(|status| status.as_str())
+                                .unwrap_or_default(),
+                            reason = event.resource_status_reason().unwrap_or_default(),
+                            "stack event"
+                        );
+                    }
+                }
+            }
+            self.calls.record("cloudformation", "DescribeStacks");
+            let status = client
+                .describe_stacks()
+                .stack_name(stack)
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?
+                .stacks()
+                .first()
+                .and_then(|found| found.stack_status())
+                .map(|status| status.as_str().to_owned())
+                .unwrap_or_default();
+            if status.ends_with("_IN_PROGRESS") {
+                tokio::time::sleep(CHANGE_POLL).await;
+            } else if status.ends_with("_COMPLETE") && !status.contains("ROLLBACK") {
+                return changed(format!("stack {stack} {status} ({} events)", seen.len()));
+            } else {
+                return Err(BackendError::Refused(format!(
+                    "stack {stack} ended {status}"
+                )));
+            }
+        }
+    }
+
     async fn fetch_alarms(&self, role: Role) -> Result<SourceData, BackendError> {
         crate::backend::StatusBackend::fetch(self, Source::Alarms(role)).await
     }
@@ -319,9 +424,11 @@ impl ActBackend for AwsBackend {
                 } => self.move_writer(target, Some(allow_data_loss)).await,
                 Mutation::StartExecution { name } => self.start_execution(&name).await,
                 Mutation::AlarmActions { role, enabled } => self.alarm_actions(role, enabled).await,
-                Mutation::DeployStack { stack, .. } => Err(BackendError::Refused(format!(
-                    "deploy_stack of {stack} on AWS comes with the estate's templates (their own issue); use `drtui plan` to review it"
-                ))),
+                Mutation::DeployStack {
+                    role,
+                    stack,
+                    template,
+                } => self.deploy_stack(role, &stack, &template).await,
             }
         })
     }

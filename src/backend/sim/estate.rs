@@ -378,6 +378,10 @@ impl Simulation {
         self.stack_updates.retain(|_, done| *done > now);
     }
 
+    pub fn stack_updating(&self, stack: &str) -> bool {
+        self.stack_updates.contains_key(stack)
+    }
+
     pub fn execution_status(&self, name: &str) -> Option<String> {
         self.executions
             .iter()

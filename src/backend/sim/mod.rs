@@ -164,6 +164,23 @@ impl ActBackend for SimBackend {
             let mut sim = self.lock();
             sim.advance_to(self.clock.now());
             let at = sim.now();
+            // A hung region's control plane answers nothing: one call timeout, nothing changes.
+            let control_plane = match mutation {
+                Mutation::SetWeights { .. } => answering_role(sim.pair(), Source::Dns),
+                Mutation::AuroraSwitchover { target } | Mutation::AuroraFailover { target, .. } => {
+                    Some(*target)
+                }
+                Mutation::StartExecution { .. } => answering_role(sim.pair(), Source::StateMachine),
+                Mutation::DeployStack { role, .. } | Mutation::AlarmActions { role, .. } => {
+                    Some(*role)
+                }
+            };
+            if let Some(role) = control_plane.filter(|role| sim.has(Fault::HungRegion(*role))) {
+                let timeout = sim.pair().call_timeout;
+                drop(sim);
+                let _ = role;
+                return Box::pin(async move { Err(BackendError::Timeout(timeout)) });
+            }
             let outcome = sim.apply(mutation);
             if let (Ok(outcome), Some(path)) = (&outcome, &self.action_log) {
                 let record = ActionRecord {
@@ -180,6 +197,10 @@ impl ActBackend for SimBackend {
         };
         let execution = match (mutation, &result) {
             (Mutation::StartExecution { name }, Ok(_)) => Some(name.clone()),
+            _ => None,
+        };
+        let stack = match (mutation, &result) {
+            (Mutation::DeployStack { stack, .. }, Ok(_)) => Some(stack.clone()),
             _ => None,
         };
         Box::pin(async move {
@@ -204,6 +225,17 @@ impl ActBackend for SimBackend {
                     }
                 }
                 outcome.detail = format!("{}; SUCCEEDED", outcome.detail);
+            }
+            // DeployStack waits for the stack to settle, as the AWS backend does.
+            if let Some(stack) = stack {
+                while {
+                    let mut sim = self.lock();
+                    sim.advance_to(self.clock.now());
+                    sim.stack_updating(&stack)
+                } {
+                    self.clock.sleep(Duration::from_secs(1)).await;
+                }
+                outcome.detail = format!("stack {stack} UPDATE_COMPLETE");
             }
             Ok(outcome)
         })

@@ -243,9 +243,18 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
         if runbook.mode == Mode::Ungraceful
             && step.needs_region.as_deref() == Some(pair.primary.as_str())
         {
+            let fallback = if step
+                .calls
+                .first()
+                .is_some_and(|call| call.starts_with("route53:ChangeResourceRecordSets"))
+            {
+                "if it does not answer, this step is replaced by Route 53's data plane (health checks send traffic away from a failing primary)"
+            } else {
+                "if it does not answer, this step fails and the run stops there"
+            };
             let _ = writeln!(
                 out,
-                "      WARN  needs the control plane of {} (the primary): if that region is impaired this step fails; have its data-plane alternative ready",
+                "      WARN  needs the control plane of {} (the primary): {fallback}",
                 pair.primary
             );
         }
@@ -279,7 +288,7 @@ mod tests {
         assert!(text.contains("states:StartExecution stateMachineArn=arn:aws:states:us-east-1:000000000000:stateMachine:PaymentDR-failover-demo name=<run id>-shift-traffic-sfn"), "{text}");
         // Ungraceful: Route 53's control plane is in us-east-1, the demo's primary.
         assert!(
-            text.contains("WARN  needs the control plane of us-east-1"),
+            text.contains("WARN  needs the control plane of us-east-1 (the primary): if it does not answer, this step is replaced by Route 53's data plane"),
             "{text}"
         );
     }

@@ -342,14 +342,14 @@ impl Engine<'_> {
         event: Event,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<()> {
-        let record = Record {
-            at: self.clock.now(),
-            run_id: run_id.to_owned(),
-            event,
-        };
-        journal.append(&record)?;
-        on_record(&record);
-        Ok(())
+        journal.record(
+            Record {
+                at: self.clock.now(),
+                run_id: run_id.to_owned(),
+                event,
+            },
+            on_record,
+        )
     }
 
     /// Runs every step not in `done`, in order. Journal failures abort the run: a step whose

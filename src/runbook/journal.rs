@@ -101,6 +101,17 @@ impl Journal {
         Ok(Self { path, file })
     }
 
+    /// Appends one record, then hands it to `on_record` (the live view) once it is on disk.
+    pub fn record(
+        &mut self,
+        record: Record,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<()> {
+        self.append(&record)?;
+        on_record(&record);
+        Ok(())
+    }
+
     /// Appends one record and waits until it is on disk.
     pub fn append(&mut self, record: &Record) -> std::io::Result<()> {
         let line = serde_json::to_string(record).map_err(std::io::Error::other)?;

@@ -156,13 +156,14 @@ impl Playback<'_> {
                 mode: format!("{:?}", self.runbook.mode).to_lowercase(),
             },
         };
-        let record = Record {
-            at: self.clock.now(),
-            run_id: run_id.clone(),
-            event,
-        };
-        journal.append(&record)?;
-        on_record(&record);
+        journal.record(
+            Record {
+                at: self.clock.now(),
+                run_id: run_id.clone(),
+                event,
+            },
+            on_record,
+        )?;
         let engine = Engine {
             pair: self.pair,
             runbook: self.runbook,

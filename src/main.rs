@@ -374,6 +374,7 @@ async fn run_runbook(
         read_only: global.read_only,
         state,
         gatekeeper: None,
+        pause: None,
     };
     let json = playback.format == Format::Json;
     let mut print = |record: &drtui::runbook::journal::Record| {
@@ -390,6 +391,10 @@ async fn run_runbook(
             eprintln!(
                 "drtui: stopped at `{step}`, which needs an approval; continue with: drtui resume {run_id} --approve {step}"
             );
+            Ok(EXIT_GATE)
+        }
+        Ok((run_id, Outcome::Paused { step })) => {
+            eprintln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
             Ok(EXIT_GATE)
         }
         Ok((run_id, Outcome::Failed { step, reason })) => {

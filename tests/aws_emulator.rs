@@ -503,6 +503,7 @@ fn run_on_emulator(
         read_only: false,
         state,
         gatekeeper: None,
+        pause: None,
     };
     let (_, outcome) = runtime
         .block_on(player.play(None, &mut |_| {}))

@@ -43,6 +43,7 @@ async fn play(
         read_only,
         state: state.to_path_buf(),
         gatekeeper: None,
+        pause: None,
     };
     let mut records = Vec::new();
     let (run_id, outcome) = player
@@ -603,7 +604,58 @@ async fn graceful_switchover_does_not_paper_over_an_unreachable_control_plane() 
         read_only: false,
         state: state.path().to_path_buf(),
         gatekeeper: None,
+        pause: None,
     };
     let (_, outcome) = player.play(None, &mut |_| {}).await.expect("played");
     assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_paused_run_stops_before_its_next_step_and_resumes_where_it_stopped() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    let (_, runbook, hash) = catalog::find_with_hash("switchover").expect("runbook");
+    let pause = Arc::new(AtomicBool::new(false));
+    let player = Playback {
+        pair: &estate.pair,
+        runbook: &runbook,
+        runbook_hash: hash,
+        status: &estate.backend,
+        act: &estate.backend,
+        clock: estate.clock.as_ref(),
+        operator: "tester@test".to_owned(),
+        approvals: all(),
+        read_only: false,
+        state: state.path().to_path_buf(),
+        gatekeeper: None,
+        pause: Some(Arc::clone(&pause)),
+    };
+    // Pause as soon as the switchover has been issued.
+    let flag = Arc::clone(&pause);
+    let mut on_record = move |record: &journal::Record| {
+        if matches!(&record.event, Event::StepFinished { step, .. } if step == "switchover-writer")
+        {
+            flag.store(true, Ordering::SeqCst);
+        }
+    };
+    let (run_id, outcome) = player.play(None, &mut on_record).await.expect("played");
+    assert_eq!(
+        outcome,
+        Outcome::Paused {
+            step: "wait-writer".to_owned()
+        }
+    );
+    let resumable = playback::resumable(state.path(), &run_id).expect("journal");
+    assert!(
+        resumable.done.contains("switchover-writer") && !resumable.done.contains("wait-writer")
+    );
+    pause.store(false, Ordering::SeqCst);
+    let (_, resumed) = player
+        .play(Some(&resumable), &mut |_| {})
+        .await
+        .expect("resumed");
+    assert_eq!(resumed, Outcome::Completed);
+    assert_eq!(weights(&estate).await, (Some(0), Some(100)));
 }

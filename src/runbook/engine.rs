@@ -48,6 +48,10 @@ pub enum Outcome {
     Blocked {
         step: String,
     },
+    /// Paused by the operator before `step`: continue with `resume`.
+    Paused {
+        step: String,
+    },
     Failed {
         step: String,
         reason: String,
@@ -65,6 +69,8 @@ pub struct Engine<'a> {
     pub read_only: bool,
     /// Where to ask a person when a gate is not pre-approved (the TUI); `None` in playback.
     pub gatekeeper: Option<tokio::sync::mpsc::Sender<GateRequest>>,
+    /// Set by the operator to stop before the next step (resume continues from there).
+    pub pause: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 fn role(side: Side) -> Role {
@@ -377,6 +383,24 @@ impl Engine<'_> {
             let id = step.id.value.as_str();
             if done.contains(id) || rollback_only.contains(id) {
                 continue;
+            }
+            if self
+                .pause
+                .as_ref()
+                .is_some_and(|pause| pause.load(std::sync::atomic::Ordering::SeqCst))
+            {
+                self.record(
+                    journal,
+                    run_id,
+                    Event::RunFinished {
+                        outcome: RunOutcomeKind::Blocked,
+                        detail: format!("paused by {} before {id}", self.operator),
+                    },
+                    on_record,
+                )?;
+                return Ok(Outcome::Paused {
+                    step: id.to_owned(),
+                });
             }
             let outcome = self.run_step(journal, run_id, step, on_record).await?;
             match outcome {

@@ -114,6 +114,7 @@ pub struct Playback<'a> {
     pub read_only: bool,
     pub state: PathBuf,
     pub gatekeeper: Option<tokio::sync::mpsc::Sender<super::engine::GateRequest>>,
+    pub pause: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
 impl Playback<'_> {
@@ -174,6 +175,7 @@ impl Playback<'_> {
             approvals: self.approvals.clone(),
             read_only: self.read_only,
             gatekeeper: self.gatekeeper.clone(),
+            pause: self.pause.clone(),
         };
         let done = resume.map(|resume| resume.done.clone()).unwrap_or_default();
         let outcome = engine.run(&mut journal, &run_id, &done, on_record).await?;

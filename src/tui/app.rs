@@ -173,6 +173,7 @@ pub enum Cmd {
     SetFault(Fault, bool),
     ClearFaults,
     StartRun(String),
+    PauseRun,
     /// The person's answer to the pending gate.
     AnswerGate(bool),
 }
@@ -433,6 +434,13 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             } else {
                 app.overlay = Overlay::Runbooks { selected: 0 };
             }
+        }
+        Action::PauseRun => {
+            if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
+                app.flash("Pausing before the next step…");
+                return vec![Cmd::PauseRun];
+            }
+            app.flash("No run in progress to pause.");
         }
         Action::StartRunbook => {
             if let Overlay::Runbooks { selected } = app.overlay

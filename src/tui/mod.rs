@@ -101,6 +101,7 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
         state_dir,
         messages: run_tx,
         gatekeeper: gate_tx,
+        pause: Arc::new(std::sync::atomic::AtomicBool::new(false)),
     };
 
     let mut events = EventStream::new();
@@ -145,6 +146,9 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
         for command in commands {
             match command {
                 Cmd::StartRun(name) => runner.start(&name),
+                Cmd::PauseRun => runner
+                    .pause
+                    .store(true, std::sync::atomic::Ordering::SeqCst),
                 Cmd::AnswerGate(approved) => {
                     if let Some(reply) = pending_gate.take() {
                         let _ = reply.send(approved);
@@ -184,6 +188,8 @@ struct Runner {
     state_dir: Option<std::path::PathBuf>,
     messages: mpsc::UnboundedSender<Msg>,
     gatekeeper: mpsc::Sender<crate::runbook::engine::GateRequest>,
+    /// Set by `p`; the running engine stops before its next step.
+    pause: Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Runner {
@@ -218,6 +224,8 @@ impl Runner {
         let operator = self.operator.clone();
         let read_only = self.read_only;
         let gatekeeper = self.gatekeeper.clone();
+        self.pause.store(false, std::sync::atomic::Ordering::SeqCst);
+        let pause = Arc::clone(&self.pause);
         tokio::spawn(async move {
             let player = crate::runbook::playback::Playback {
                 pair: &pair,
@@ -231,6 +239,7 @@ impl Runner {
                 read_only,
                 state,
                 gatekeeper: Some(gatekeeper),
+                pause: Some(pause),
             };
             let records = messages.clone();
             let mut forward = |record: &crate::runbook::journal::Record| {

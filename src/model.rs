@@ -170,6 +170,8 @@ pub struct AuroraCluster {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct GlobalMember {
     pub cluster_id: String,
+    /// The member cluster's ARN, as the API reports it (the target of a switchover).
+    pub arn: Option<String>,
     pub region: String,
     pub is_writer: bool,
     /// `connected`, `pending-resync`, or whatever newer value AWS sends, as it comes.
@@ -249,6 +251,15 @@ pub struct Alarm {
     pub state: AlarmState,
     pub reason: String,
     pub since: Option<Timestamp>,
+}
+
+/// Names of the alarms in ALARM.
+pub fn firing_alarms(alarms: &[Alarm]) -> Vec<&str> {
+    alarms
+        .iter()
+        .filter(|alarm| alarm.state == AlarmState::Alarm)
+        .map(|alarm| alarm.name.as_str())
+        .collect()
 }
 
 /// Per-function Lambda figures over the latest period.

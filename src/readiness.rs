@@ -5,7 +5,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::clock::Timestamp;
-use crate::model::{AlarmState, Freshness, Role, Snapshot};
+use crate::model::{Freshness, Role, Snapshot};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -294,11 +294,7 @@ fn secondary_alarms_quiet(snapshot: &Snapshot, now: Timestamp, policy: &Policy) 
     let region = snapshot.region(Role::Secondary);
     match region.alarms.usable(now, policy.stale_after) {
         Some(alarms) => {
-            let firing: Vec<&str> = alarms
-                .iter()
-                .filter(|alarm| alarm.state == AlarmState::Alarm)
-                .map(|alarm| alarm.name.as_str())
-                .collect();
+            let firing = crate::model::firing_alarms(alarms);
             if firing.is_empty() {
                 check(
                     ID,
@@ -470,8 +466,8 @@ mod tests {
     use super::*;
     use crate::config::RegionPair;
     use crate::model::{
-        Alarm, AuroraCluster, DnsWeights, FailoverState, GlobalCluster, GlobalMember, HealthCheck,
-        RegionMetrics, Source, SourceData, SourceUpdate, StateMachineStatus,
+        Alarm, AlarmState, AuroraCluster, DnsWeights, FailoverState, GlobalCluster, GlobalMember,
+        HealthCheck, RegionMetrics, Source, SourceData, SourceUpdate, StateMachineStatus,
     };
 
     fn t(secs: i64) -> Timestamp {
@@ -591,6 +587,7 @@ mod tests {
             members: ["us-east-1", "us-east-2"]
                 .iter()
                 .map(|region| GlobalMember {
+                    arn: None,
                     cluster_id: format!("c-{region}"),
                     region: (*region).into(),
                     is_writer: *region == writer,

@@ -11,7 +11,7 @@ use super::validate::snake_case;
 use crate::backend::{ActBackend, Mutation, StatusBackend};
 use crate::clock::{Clock, elapsed};
 use crate::config::RegionPair;
-use crate::model::{AlarmState, Role, Snapshot};
+use crate::model::{Role, Snapshot};
 use crate::readiness::{self, CheckStatus, Readiness};
 
 /// Which gates and manual steps may pass without a person at the keyboard.
@@ -73,13 +73,6 @@ pub struct Engine<'a> {
     pub pause: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
-fn role(side: Side) -> Role {
-    match side {
-        Side::Primary => Role::Primary,
-        Side::Secondary => Role::Secondary,
-    }
-}
-
 const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 impl Engine<'_> {
@@ -126,7 +119,7 @@ impl Engine<'_> {
         let max_age = self.pair.stale_after();
         let side_region = |step: &Step| {
             self.pair
-                .region(role(step.region.unwrap_or(Side::Secondary)))
+                .region(step.region.unwrap_or(Side::Secondary).role())
                 .to_owned()
         };
         let readiness_check = |id: &str| {
@@ -197,7 +190,7 @@ impl Engine<'_> {
                     // answer,
                     // the region's API 5XX rate (read from its own CloudWatch) stands in.
                     if self.runbook.mode == super::spec::Mode::Ungraceful {
-                        let side = role(step.region.unwrap_or(Side::Secondary));
+                        let side = step.region.unwrap_or(Side::Secondary).role();
                         let rate = snapshot
                             .region(side)
                             .metrics
@@ -235,14 +228,10 @@ impl Engine<'_> {
                 )
             }
             CheckName::AlarmsQuiet => {
-                let side = role(step.region.unwrap_or(Side::Secondary));
+                let side = step.region.unwrap_or(Side::Secondary).role();
                 match snapshot.region(side).alarms.usable(now, max_age) {
                     Some(alarms) => {
-                        let firing: Vec<&str> = alarms
-                            .iter()
-                            .filter(|alarm| alarm.state == AlarmState::Alarm)
-                            .map(|alarm| alarm.name.as_str())
-                            .collect();
+                        let firing = crate::model::firing_alarms(alarms);
                         verdict(
                             firing.is_empty(),
                             if firing.is_empty() {
@@ -256,7 +245,7 @@ impl Engine<'_> {
                 }
             }
             CheckName::StacksComplete => {
-                let side = role(step.region.unwrap_or(Side::Secondary));
+                let side = step.region.unwrap_or(Side::Secondary).role();
                 match snapshot.region(side).stacks.usable(now, max_age) {
                     Some(stacks) => {
                         let pending: Vec<String> = stacks
@@ -316,10 +305,10 @@ impl Engine<'_> {
                 }
             }
             ActionName::AuroraSwitchover => Mutation::AuroraSwitchover {
-                target: role(step.target?),
+                target: step.target?.role(),
             },
             ActionName::AuroraFailover => Mutation::AuroraFailover {
-                target: role(step.target?),
+                target: step.target?.role(),
                 allow_data_loss: step.allow_data_loss.unwrap_or(false),
             },
             // Deterministic: a retry or resume asks for the same execution, never a second one.
@@ -330,12 +319,12 @@ impl Engine<'_> {
                     .collect(),
             },
             ActionName::DeployStack => Mutation::DeployStack {
-                role: role(step.region.unwrap_or(Side::Primary)),
+                role: step.region.unwrap_or(Side::Primary).role(),
                 stack: step.stack.clone()?,
                 template: step.template.clone()?,
             },
             ActionName::AlarmActions => Mutation::AlarmActions {
-                role: role(step.region?),
+                role: step.region?.role(),
                 enabled: step.enabled?,
             },
         })

@@ -7,7 +7,6 @@ use super::spec::{ActionName, Mode, Runbook, Side, Step, StepKind};
 use super::validate::snake_case;
 use crate::backend::ROUTE53_CONTROL_REGION;
 use crate::config::RegionPair;
-use crate::model::Role;
 
 /// One step as it would run against the pair.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -23,16 +22,9 @@ pub struct PlannedStep {
     pub needs_region: Option<String>,
 }
 
-fn role(side: Side) -> Role {
-    match side {
-        Side::Primary => Role::Primary,
-        Side::Secondary => Role::Secondary,
-    }
-}
-
 /// The ARN of a cluster; the account is only known once STS answers, at run time.
 fn cluster_arn(pair: &RegionPair, side: Side) -> String {
-    let role = role(side);
+    let role = side.role();
     format!(
         "arn:aws:rds:{}:<account>:cluster:{}",
         pair.region(role),
@@ -89,7 +81,7 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
                 });
                 let set = |side: Side| {
                     pair.set_identifiers
-                        .get(pair.region(role(side)))
+                        .get(pair.region(side.role()))
                         .cloned()
                         .unwrap_or_default()
                 };
@@ -108,7 +100,7 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
             }
             ActionName::AuroraSwitchover | ActionName::AuroraFailover => {
                 let target = step.target.unwrap_or(Side::Secondary);
-                let region = pair.region(role(target)).to_owned();
+                let region = pair.region(target.role()).to_owned();
                 let (operation, extra) = if action.value == ActionName::AuroraSwitchover {
                     ("SwitchoverGlobalCluster", String::new())
                 } else {
@@ -124,17 +116,20 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
                 ));
                 calls.push(format!(
                     "rds:DescribeGlobalClusters (in {region}) until the writer is {}",
-                    pair.cluster(role(target))
+                    pair.cluster(target.role())
                 ));
                 if step.loses_data() {
                     notes.push("DATA LOSS: writes not yet replicated are lost; the gate before it shows the replication lag".to_owned());
                 }
                 // A switchover needs both regions' control planes; a failover only the target's.
                 needs_region = Some(if action.value == ActionName::AuroraSwitchover {
-                    pair.region(role(match target {
-                        Side::Primary => Side::Secondary,
-                        Side::Secondary => Side::Primary,
-                    }))
+                    pair.region(
+                        (match target {
+                            Side::Primary => Side::Secondary,
+                            Side::Secondary => Side::Primary,
+                        })
+                        .role(),
+                    )
                     .to_owned()
                 } else {
                     region
@@ -156,7 +151,7 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
                 let stack = step.stack.clone().unwrap_or_default();
                 let template = step.template.clone().unwrap_or_default();
                 let region = pair
-                    .region(role(step.region.unwrap_or(Side::Primary)))
+                    .region(step.region.unwrap_or(Side::Primary).role())
                     .to_owned();
                 calls.push(format!("cloudformation:CreateStack|UpdateStack (in {region}) StackName={stack} TemplateBody=assets/{template}"));
                 calls.push(format!("cloudformation:DescribeStackEvents (in {region}) StackName={stack} until *_COMPLETE"));
@@ -164,7 +159,7 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
             }
             ActionName::AlarmActions => {
                 let region = pair
-                    .region(role(step.region.unwrap_or(Side::Primary)))
+                    .region(step.region.unwrap_or(Side::Primary).role())
                     .to_owned();
                 let operation = if step.enabled == Some(false) {
                     "DisableAlarmActions"

@@ -86,6 +86,15 @@ pub enum Side {
     Secondary,
 }
 
+impl Side {
+    pub fn role(self) -> crate::model::Role {
+        match self {
+            Side::Primary => crate::model::Role::Primary,
+            Side::Secondary => crate::model::Role::Secondary,
+        }
+    }
+}
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct Weights {

@@ -27,9 +27,7 @@ fn changed(detail: String) -> Result<ActOutcome, BackendError> {
 impl AwsBackend {
     async fn set_weights(&self, primary: u8, secondary: u8) -> Result<ActOutcome, BackendError> {
         use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
-        let route53_role = self
-            .role_of(crate::backend::ROUTE53_CONTROL_REGION)
-            .unwrap_or(Role::Primary);
+        let route53_role = self.route53_role();
         self.calls.record("route53", "ListResourceRecordSets");
         let output = self
             .clients
@@ -143,7 +141,12 @@ impl AwsBackend {
                 self.pair.cluster(target)
             ));
         }
-        let arn = self.member_arn(target_region).await?;
+        let arn = global
+            .member_in(target_region)
+            .and_then(|member| member.arn.clone())
+            .ok_or_else(|| {
+                BackendError::Refused(format!("{} has no member in {target_region}", global.id))
+            })?;
         let client = &self.region_clients(target).rds;
         match failover {
             None => {
@@ -172,37 +175,6 @@ impl AwsBackend {
                 ))
             }
         }
-    }
-
-    /// The ARN of the global cluster's member in `region`, as AWS reports it.
-    async fn member_arn(&self, region: &str) -> Result<String, BackendError> {
-        self.calls.record("rds", "DescribeGlobalClusters");
-        let output = self
-            .region_clients(Role::Secondary)
-            .rds
-            .describe_global_clusters()
-            .global_cluster_identifier(&self.pair.global_cluster)
-            .send()
-            .await
-            .map_err(|error| self.error(Role::Secondary, error))?;
-        output
-            .global_clusters()
-            .iter()
-            .filter(|global| {
-                global
-                    .global_cluster_identifier()
-                    .is_some_and(|id| id.eq_ignore_ascii_case(&self.pair.global_cluster))
-            })
-            .flat_map(|global| global.global_cluster_members())
-            .filter_map(|member| member.db_cluster_arn())
-            .find(|arn| arn_region(arn) == Some(region))
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                BackendError::Refused(format!(
-                    "{} has no member in {region}",
-                    self.pair.global_cluster
-                ))
-            })
     }
 
     async fn start_execution(&self, name: &str) -> Result<ActOutcome, BackendError> {

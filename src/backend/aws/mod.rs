@@ -130,6 +130,12 @@ impl AwsBackend {
             .find(|role| self.pair.region(*role) == region)
     }
 
+    /// The side whose region hosts Route 53's control plane (errors are reported against it).
+    fn route53_role(&self) -> Role {
+        self.role_of(crate::backend::ROUTE53_CONTROL_REGION)
+            .unwrap_or(Role::Primary)
+    }
+
     /// Health checks by probed region: from the config, else from the weighted records.
     fn health_check_ids(&self) -> BTreeMap<String, String> {
         if self.pair.health_checks.is_empty() {
@@ -360,6 +366,7 @@ impl AwsBackend {
             .filter_map(|member| {
                 let arn = member.db_cluster_arn()?;
                 Some(GlobalMember {
+                    arn: Some(arn.to_owned()),
                     cluster_id: arn_resource(arn).to_owned(),
                     region: arn_region(arn).unwrap_or("unknown").to_owned(),
                     is_writer: member.is_writer().unwrap_or(false),
@@ -399,9 +406,7 @@ impl AwsBackend {
 
     async fn dns(&self) -> Result<SourceData, BackendError> {
         use aws_sdk_route53::types::RrType;
-        let route53_role = self
-            .role_of(crate::backend::ROUTE53_CONTROL_REGION)
-            .unwrap_or(Role::Primary);
+        let route53_role = self.route53_role();
         let region_of_set: BTreeMap<&str, &str> = self
             .pair
             .set_identifiers
@@ -482,9 +487,7 @@ impl AwsBackend {
                 return Ok(SourceData::HealthChecks(checks.clone()));
             }
         }
-        let route53_role = self
-            .role_of(crate::backend::ROUTE53_CONTROL_REGION)
-            .unwrap_or(Role::Primary);
+        let route53_role = self.route53_role();
         let mut checks = Vec::new();
         for (region, id) in self.health_check_ids() {
             self.calls.record("route53", "GetHealthCheckStatus");

@@ -678,6 +678,11 @@ impl Simulation {
             members: Role::BOTH
                 .iter()
                 .map(|&role| GlobalMember {
+                    arn: Some(format!(
+                        "arn:aws:rds:{}:000000000000:cluster:{}",
+                        self.pair.region(role),
+                        self.pair.cluster(role)
+                    )),
                     cluster_id: self.pair.cluster(role).to_owned(),
                     region: self.pair.region(role).to_owned(),
                     is_writer: role == self.writer,

@@ -2,10 +2,10 @@
 //! Run: cargo bench --bench render
 
 use criterion::{Criterion, criterion_group, criterion_main};
-use drtui::backend::sim::Fault;
-use drtui::fixtures::DemoEstate;
-use drtui::model::SourceUpdate;
-use drtui::tui::app::App;
+use drtui_backend::sim::Fault;
+use drtui_core::model::SourceUpdate;
+use drtui_testkit::DemoEstate;
+use drtui_tui::app::App;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -35,7 +35,7 @@ fn render(c: &mut Criterion) {
         c.bench_function(name, |b| {
             b.iter(|| {
                 terminal
-                    .draw(|frame| drtui::tui::render::render(&app, frame))
+                    .draw(|frame| drtui_tui::render::render(&app, frame))
                     .expect("draw");
             })
         });
@@ -50,7 +50,7 @@ fn model(c: &mut Criterion) {
             for update in updates.clone() {
                 snapshot.apply(update);
             }
-            drtui::readiness::assess(&snapshot, app.now, &app.pair.policy())
+            drtui_core::readiness::assess(&snapshot, app.now, &app.pair.policy())
         })
     });
 }

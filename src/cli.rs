@@ -1,23 +1,16 @@
-//! Command-line interface: flags, subcommands, exit codes.
+//! Command-line interface: flags and subcommands (exit codes: `exit.rs`).
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand, ValueEnum};
 
-use crate::backend::sim::Fault;
+use drtui_core::fault::Fault;
 
-pub const EXIT_CODES: &str = "\
-Exit codes:
-  0  ok
-  1  anything else (unexpected failure)
-  2  bad usage or input (flags, config file, unknown pair, no terminal)
-  3  data incomplete: some source failed or timed out (status)
-  4  a runbook stopped at a gate nobody approved (run, resume)
-  5  another run holds the pair's lock (run, resume)";
+use crate::exit::Exit;
 
 /// drtui: two-region DR dashboard and failover runbooks for the payment estate.
 #[derive(Debug, Parser)]
-#[command(name = "drtui", version, about, after_help = EXIT_CODES)]
+#[command(name = "drtui", version, about, after_help = Exit::help())]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -61,7 +54,7 @@ pub struct GlobalArgs {
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Print one snapshot of both regions and the readiness verdict (or keep refreshing).
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = Exit::help())]
     Status {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
@@ -98,7 +91,7 @@ pub enum Command {
         runbook: String,
     },
     /// Play a runbook back without a person at the keyboard: gates pass only with --approve.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = Exit::help())]
     Run {
         /// A built-in or user runbook name, or a path to a runbook file.
         runbook: String,
@@ -108,7 +101,7 @@ pub enum Command {
     /// Continue a run after a crash, kill, Ctrl-C, failed step or unapproved gate: completed
     /// steps are not repeated, an in-flight step is re-checked against live state, and a
     /// failed step is retried (after you fixed its cause) unless you --skip it.
-    #[command(after_help = EXIT_CODES)]
+    #[command(after_help = Exit::help())]
     Resume {
         run_id: String,
         #[command(flatten)]

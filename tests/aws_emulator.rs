@@ -7,10 +7,11 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drtui::backend::StatusBackend;
-use drtui::backend::aws::{AwsBackend, Clients, Overrides};
-use drtui::clock::{Clock, SystemClock};
-use drtui::model::{Role, Source, SourceData};
+use drtui_backend::aws::{AwsBackend, Clients, Overrides};
+use drtui_core::clock::Clock;
+use drtui_core::model::{Role, Source, SourceData};
+use drtui_core::ports::StatusBackend;
+use drtui_engine::clock::SystemClock;
 use serde_json::Value;
 use support::{closed_port, drtui, moto, pair_config, silent_listener};
 
@@ -44,7 +45,7 @@ fn status_json(config: &str, pair: &str) -> (Option<i32>, Value, String) {
 /// An in-process AWS backend on the seeded estate `suffix`, with its runtime.
 struct InProcess {
     _dir: tempfile::TempDir,
-    pair: drtui::config::RegionPair,
+    pair: drtui_core::config::RegionPair,
     runtime: tokio::runtime::Runtime,
     backend: AwsBackend,
 }
@@ -59,7 +60,8 @@ fn in_process(suffix: &str) -> InProcess {
         true,
         "3s",
     ));
-    let catalog = drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+    let catalog =
+        drtui_core::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
     let pair = catalog.get(suffix).expect("pair").clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let overrides = Overrides {
@@ -185,19 +187,23 @@ fn dashboard_renders_the_emulated_estate() {
         ..
     } = in_process("ui");
     let clock = SystemClock;
-    let mut app = drtui::tui::app::App::new(
+    let mut app = drtui_tui::app::App::new(
         pair.clone(),
         backend.describe(),
         pair.empty_snapshot(),
         clock.now(),
     );
-    for update in runtime.block_on(drtui::poll::poll_once(&backend, &clock, pair.call_timeout)) {
-        drtui::tui::app::update(&mut app, drtui::tui::app::Msg::Update(Box::new(update)));
+    for update in runtime.block_on(drtui_engine::poll::poll_once(
+        &backend,
+        &clock,
+        pair.call_timeout,
+    )) {
+        drtui_tui::app::update(&mut app, drtui_tui::app::Msg::Update(Box::new(update)));
     }
     let mut terminal =
         ratatui::Terminal::new(ratatui::backend::TestBackend::new(160, 45)).expect("terminal");
     terminal
-        .draw(|frame| drtui::tui::render::render(&app, frame))
+        .draw(|frame| drtui_tui::render::render(&app, frame))
         .expect("draw");
     let screen = terminal.backend().to_string();
     for expected in [
@@ -447,12 +453,14 @@ fn run_on_emulator(
     suffix: &str,
     runbook: &str,
 ) -> (
-    drtui::runbook::engine::Outcome,
+    drtui_engine::engine::Outcome,
     Vec<String>,
     Vec<String>,
     InProcess,
 ) {
-    use drtui::runbook::{catalog, engine::Approvals, plan, playback::Playback};
+    use drtui_core::runbook::{catalog, plan};
+    use drtui_engine::engine::{Approvals, Engine};
+    use drtui_engine::playback::Playback;
     let moto = moto();
     let seeded = moto.seed_with(suffix, &["healthy-secondary"]);
     // No state machine: moto does not run Lambda tasks, so traffic moves by set_weights.
@@ -463,7 +471,7 @@ fn run_on_emulator(
         .join("\n");
     let (dir, config) = write_config(&text);
     let catalog_pairs =
-        drtui::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+        drtui_core::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
     let pair = catalog_pairs.get(suffix).expect("pair").clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let overrides = Overrides {
@@ -489,21 +497,23 @@ fn run_on_emulator(
         .collect();
     let state = dir.path().join("state");
     let player = Playback {
-        pair: &pair,
-        runbook: &runbook,
-        runbook_hash: hash,
-        status: &backend,
-        act: &backend,
-        clock: &SystemClock,
-        operator: "arn:aws:sts::123456789012:user/moto".into(),
-        approvals: Approvals {
-            all: true,
-            ids: Default::default(),
+        engine: Engine {
+            pair: &pair,
+            runbook: &runbook,
+            status: &backend,
+            act: &backend,
+            clock: &SystemClock,
+            operator: "arn:aws:sts::123456789012:user/moto".into(),
+            approvals: Approvals {
+                all: true,
+                ids: Default::default(),
+            },
+            read_only: false,
+            gatekeeper: None,
+            pause: None,
         },
-        read_only: false,
+        runbook_hash: hash,
         state,
-        gatekeeper: None,
-        pause: None,
     };
     let (_, outcome) = runtime
         .block_on(player.play(None, &mut |_| {}))
@@ -549,7 +559,7 @@ fn sorted(mut calls: Vec<String>) -> Vec<String> {
 #[test]
 fn switchover_on_the_emulator_moves_writer_and_weights_with_exactly_the_planned_calls() {
     let (outcome, planned, made, run) = run_on_emulator("rs", "switchover");
-    assert_eq!(outcome, drtui::runbook::engine::Outcome::Completed);
+    assert_eq!(outcome, drtui_engine::engine::Outcome::Completed);
     // The rollback-only restore step is planned but never runs on success.
     let mut expected = planned.clone();
     expected.retain(|call| call != "route53:ChangeResourceRecordSets");
@@ -561,7 +571,7 @@ fn switchover_on_the_emulator_moves_writer_and_weights_with_exactly_the_planned_
 #[test]
 fn failover_on_the_emulator_promotes_the_secondary_and_moves_traffic() {
     let (outcome, planned, made, run) = run_on_emulator("rf2", "failover");
-    assert_eq!(outcome, drtui::runbook::engine::Outcome::Completed);
+    assert_eq!(outcome, drtui_engine::engine::Outcome::Completed);
     // Without a state machine the start_execution step is skipped; everything else as planned.
     let expected: Vec<String> = planned
         .into_iter()
@@ -593,7 +603,7 @@ fn assert_writer_and_traffic_in_the_secondary(run: InProcess) {
 
 #[test]
 fn deploy_stack_creates_the_stack_from_assets_and_waits_for_it() {
-    use drtui::backend::{ActBackend, Mutation};
+    use drtui_core::ports::{ActBackend, Mutation};
     let InProcess {
         runtime, backend, ..
     } = in_process("ds");

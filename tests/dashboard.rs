@@ -1,11 +1,11 @@
 //! Dashboard rendering at fixed sizes (ratatui TestBackend + insta snapshots), from a
 //! deterministic simulator, and its behaviour at odd terminal sizes.
 
-use drtui::backend::sim::Fault;
-use drtui::fixtures::DemoEstate;
-use drtui::model::Role;
-use drtui::tui::app::{App, Overlay};
-use drtui::tui::render;
+use drtui_backend::sim::Fault;
+use drtui_core::model::Role;
+use drtui_testkit::DemoEstate;
+use drtui_tui::app::{App, Overlay};
+use drtui_tui::render;
 use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 
@@ -150,9 +150,9 @@ async fn hostile_strings_cannot_reach_the_terminal() {
     let mut app = app_with(&[]).await;
     if let Some(alarms) = app.snapshot.regions[0].alarms.value.as_mut() {
         alarms[0].name = "evil\x1b]0;pwned\x07\x1b[2J".to_owned();
-        alarms[0].state = drtui::model::AlarmState::Alarm;
+        alarms[0].state = drtui_core::model::AlarmState::Alarm;
     }
-    app.shown_list = drtui::tui::app::Panel::Alarms;
+    app.shown_list = drtui_tui::app::Panel::Alarms;
     let text = screen_text(&draw(&app, 80, 24));
     assert!(!text.contains('\x1b') && !text.contains('\x07'));
     assert!(text.contains("evil\u{fffd}]0;pwned"), "{text}");
@@ -160,9 +160,9 @@ async fn hostile_strings_cannot_reach_the_terminal() {
 
 #[tokio::test]
 async fn debug_overlay_shows_calls_per_poll_and_every_source() {
-    use drtui::backend::StatusBackend;
-    use drtui::clock::Clock;
-    use drtui::tui::app::{Msg, update};
+    use drtui_core::clock::Clock;
+    use drtui_core::ports::StatusBackend;
+    use drtui_tui::app::{Msg, update};
     let estate = DemoEstate::new(42, &[Fault::HungRegion(Role::Secondary)]);
     let mut app = estate.app().await;
     update(
@@ -190,7 +190,9 @@ async fn debug_overlay_shows_calls_per_poll_and_every_source() {
 
 #[tokio::test]
 async fn runbook_view_and_gate_prompt() {
-    use drtui::tui::app::{GatePrompt, Msg, update};
+    use drtui_core::runbook::gate::GateQuestion;
+    use drtui_engine::session::StepSummary;
+    use drtui_tui::app::{GatePrompt, Msg, update};
     let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
     let mut app = estate.app().await;
     let steps = [
@@ -201,18 +203,22 @@ async fn runbook_view_and_gate_prompt() {
     ]
     .iter()
     .zip(["check", "manual", "gate", "action"])
-    .map(|(id, kind)| (id.to_string(), format!("title of {id}"), kind.to_owned()))
+    .map(|(id, kind)| StepSummary {
+        id: id.to_string(),
+        title: format!("title of {id}"),
+        kind: kind.to_owned(),
+    })
     .collect();
     update(&mut app, Msg::RunStarted("failover".to_owned(), steps));
     let at = app.now;
     let record = |event| {
-        Msg::RunRecord(Box::new(drtui::runbook::journal::Record {
+        Msg::RunRecord(Box::new(drtui_core::runbook::journal::Record {
             at,
             run_id: "failover-test-1".into(),
             event,
         }))
     };
-    use drtui::runbook::journal::{Event, StepOutcome};
+    use drtui_core::runbook::journal::{Event, StepOutcome};
     for event in [
         Event::StepStarted {
             step: "secondary-available".into(),
@@ -246,6 +252,7 @@ async fn runbook_view_and_gate_prompt() {
     update(
         &mut app,
         Msg::GateAsked(GatePrompt {
+            question: GateQuestion {
             step: "approve-promote".into(),
             title: "Approve promoting the secondary, accepting the data at risk".into(),
             prompt: "Promote the secondary cluster. Writes not yet replicated (the replication lag shown) are lost.".into(),
@@ -255,6 +262,7 @@ async fn runbook_view_and_gate_prompt() {
                 "Fail the Aurora global database over to the secondary, allowing data loss".into(),
                 "  rds:FailoverGlobalCluster (in us-east-2) GlobalClusterIdentifier=payment-global-demo AllowDataLoss=true".into(),
             ],
+            },
             input: "de".into(),
             confirm_abort: false,
         }),

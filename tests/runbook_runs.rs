@@ -7,14 +7,14 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use drtui::backend::sim::{Fault, read_action_log};
-use drtui::backend::{ActBackend, Mutation, ReadOnly};
-use drtui::fixtures::DemoEstate;
-use drtui::model::{Role, Source, SourceData};
-use drtui::runbook::catalog;
-use drtui::runbook::engine::{Approvals, Outcome};
-use drtui::runbook::journal::{self, Event, StepOutcome};
-use drtui::runbook::playback::{self, Playback};
+use drtui_backend::sim::{Fault, FaultControl, read_action_log};
+use drtui_core::model::{Role, Source, SourceData};
+use drtui_core::ports::{ActBackend, Mutation, ReadOnly};
+use drtui_core::runbook::catalog;
+use drtui_core::runbook::journal::{self, Event, StepOutcome};
+use drtui_engine::engine::{Approvals, Engine, Outcome};
+use drtui_engine::playback::{self, Playback};
+use drtui_testkit::DemoEstate;
 
 struct Played {
     outcome: Outcome,
@@ -32,18 +32,20 @@ async fn play(
 ) -> Played {
     let (_, runbook, hash) = catalog::find_with_hash(runbook).expect("runbook");
     let player = Playback {
-        pair: &estate.pair,
-        runbook: &runbook,
+        engine: Engine {
+            pair: &estate.pair,
+            runbook: &runbook,
+            status: &estate.backend,
+            act,
+            clock: estate.clock.as_ref(),
+            operator: "tester@test".to_owned(),
+            approvals,
+            read_only,
+            gatekeeper: None,
+            pause: None,
+        },
         runbook_hash: hash,
-        status: &estate.backend,
-        act,
-        clock: estate.clock.as_ref(),
-        operator: "tester@test".to_owned(),
-        approvals,
-        read_only,
         state: state.to_path_buf(),
-        gatekeeper: None,
-        pause: None,
     };
     let mut records = Vec::new();
     let (run_id, outcome) = player
@@ -65,14 +67,14 @@ fn all() -> Approvals {
 }
 
 async fn writer(estate: &DemoEstate) -> Option<String> {
-    match drtui::backend::StatusBackend::fetch(&estate.backend, Source::GlobalCluster).await {
+    match drtui_core::ports::StatusBackend::fetch(&estate.backend, Source::GlobalCluster).await {
         Ok(SourceData::GlobalCluster(global)) => global.writer_region().map(str::to_owned),
         _ => None,
     }
 }
 
 async fn weights(estate: &DemoEstate) -> (Option<u64>, Option<u64>) {
-    match drtui::backend::StatusBackend::fetch(&estate.backend, Source::Dns).await {
+    match drtui_core::ports::StatusBackend::fetch(&estate.backend, Source::Dns).await {
         Ok(SourceData::Dns(dns)) => (dns.weights["us-east-1"], dns.weights["us-east-2"]),
         _ => (None, None),
     }
@@ -274,9 +276,9 @@ async fn read_only_makes_zero_mutating_calls() {
         fn act(
             &self,
             mutation: &Mutation,
-        ) -> drtui::backend::BoxFuture<
+        ) -> drtui_core::ports::BoxFuture<
             '_,
-            Result<drtui::backend::ActOutcome, drtui::backend::BackendError>,
+            Result<drtui_core::ports::ActOutcome, drtui_core::ports::BackendError>,
         > {
             self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
             self.1.act(mutation)
@@ -313,16 +315,15 @@ async fn read_only_makes_zero_mutating_calls() {
 #[test]
 fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
     let state = tempfile::tempdir().expect("state");
-    let holder = |run: &str| drtui::runbook::lock::Holder {
+    let holder = |run: &str| drtui_engine::lock::Holder {
         run_id: run.to_owned(),
         operator: format!("{run}@host"),
-        host: drtui::runbook::lock::host_name(),
+        host: drtui_engine::lock::host_name(),
         pid: std::process::id(),
         since: "now".to_owned(),
     };
-    let first =
-        drtui::runbook::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
-    let refused = drtui::runbook::lock::acquire(state.path(), "demo", holder("bob"))
+    let first = drtui_engine::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
+    let refused = drtui_engine::lock::acquire(state.path(), "demo", holder("bob"))
         .err()
         .expect("refused");
     assert!(
@@ -333,7 +334,7 @@ fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
     );
     drop(first);
     assert!(
-        drtui::runbook::lock::acquire(state.path(), "demo", holder("bob")).is_ok(),
+        drtui_engine::lock::acquire(state.path(), "demo", holder("bob")).is_ok(),
         "released on drop"
     );
 }
@@ -593,18 +594,20 @@ async fn graceful_switchover_does_not_paper_over_an_unreachable_control_plane() 
         .backend
         .set_fault(Fault::HungRegion(Role::Primary), true);
     let player = Playback {
-        pair: &estate.pair,
-        runbook: &runbook,
+        engine: Engine {
+            pair: &estate.pair,
+            runbook: &runbook,
+            status: &estate.backend,
+            act: &estate.backend,
+            clock: estate.clock.as_ref(),
+            operator: "tester@test".to_owned(),
+            approvals,
+            read_only: false,
+            gatekeeper: None,
+            pause: None,
+        },
         runbook_hash: hash,
-        status: &estate.backend,
-        act: &estate.backend,
-        clock: estate.clock.as_ref(),
-        operator: "tester@test".to_owned(),
-        approvals,
-        read_only: false,
         state: state.path().to_path_buf(),
-        gatekeeper: None,
-        pause: None,
     };
     let (_, outcome) = player.play(None, &mut |_| {}).await.expect("played");
     assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
@@ -619,18 +622,20 @@ async fn a_paused_run_stops_before_its_next_step_and_resumes_where_it_stopped() 
     let (_, runbook, hash) = catalog::find_with_hash("switchover").expect("runbook");
     let pause = Arc::new(AtomicBool::new(false));
     let player = Playback {
-        pair: &estate.pair,
-        runbook: &runbook,
+        engine: Engine {
+            pair: &estate.pair,
+            runbook: &runbook,
+            status: &estate.backend,
+            act: &estate.backend,
+            clock: estate.clock.as_ref(),
+            operator: "tester@test".to_owned(),
+            approvals: all(),
+            read_only: false,
+            gatekeeper: None,
+            pause: Some(Arc::clone(&pause)),
+        },
         runbook_hash: hash,
-        status: &estate.backend,
-        act: &estate.backend,
-        clock: estate.clock.as_ref(),
-        operator: "tester@test".to_owned(),
-        approvals: all(),
-        read_only: false,
         state: state.path().to_path_buf(),
-        gatekeeper: None,
-        pause: Some(Arc::clone(&pause)),
     };
     // Pause as soon as the switchover has been issued.
     let flag = Arc::clone(&pause);

@@ -4,12 +4,12 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drtui::backend::sim::{Fault, SimBackend, SimOptions};
-use drtui::clock::Clock;
-use drtui::config::RegionPair;
-use drtui::fixtures::DemoEstate;
-use drtui::model::{AlarmState, Role, Snapshot, Source};
-use drtui::readiness::{Runbook, Verdict};
+use drtui_backend::sim::{Fault, FaultControl, SimBackend, SimOptions};
+use drtui_core::clock::Clock;
+use drtui_core::config::RegionPair;
+use drtui_core::model::{AlarmState, Role, Snapshot, Source};
+use drtui_core::readiness::{Runbook, Verdict};
+use drtui_testkit::DemoEstate;
 
 const TIMEOUT: Duration = Duration::from_millis(200);
 
@@ -267,7 +267,7 @@ async fn faults_injected_at_runtime_take_three_health_checks_to_show() {
 #[tokio::test]
 async fn pollers_keep_streaming_the_healthy_region_while_the_other_hangs() {
     let pair = RegionPair::demo();
-    let clock: Arc<dyn Clock> = Arc::new(drtui::clock::SystemClock);
+    let clock: Arc<dyn Clock> = Arc::new(drtui_engine::clock::SystemClock);
     let options = SimOptions {
         scenario: vec![Fault::HungRegion(Role::Primary)],
         latency: false,
@@ -276,7 +276,7 @@ async fn pollers_keep_streaming_the_healthy_region_while_the_other_hangs() {
     let backend = Arc::new(SimBackend::new(&pair, clock.clone(), &options));
     let (tx, mut rx) = tokio::sync::mpsc::channel(64);
     let cancel = tokio_util::sync::CancellationToken::new();
-    drtui::poll::spawn_pollers(
+    drtui_engine::poll::spawn_pollers(
         backend,
         clock,
         Duration::from_millis(50),

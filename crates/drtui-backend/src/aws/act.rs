@@ -1,0 +1,407 @@
+//! The act side on AWS: each mutation first reads live state and does nothing when it already
+//! holds, so a retried or resumed step never repeats a promote or starts a second execution.
+
+use std::time::Duration;
+
+use super::{AwsBackend, arn_region};
+use drtui_core::model::{Role, Source, SourceData, StackStatus};
+use drtui_core::ports::{ActBackend, ActOutcome, BackendError, BoxFuture, Mutation};
+
+/// How often a started change is re-read while waiting for it to finish.
+const CHANGE_POLL: Duration = Duration::from_secs(2);
+
+fn unchanged(detail: String) -> Result<ActOutcome, BackendError> {
+    Ok(ActOutcome {
+        changed: false,
+        detail,
+    })
+}
+
+fn changed(detail: String) -> Result<ActOutcome, BackendError> {
+    Ok(ActOutcome {
+        changed: true,
+        detail,
+    })
+}
+
+impl AwsBackend {
+    async fn set_weights(&self, primary: u8, secondary: u8) -> Result<ActOutcome, BackendError> {
+        use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
+        let route53_role = self.route53_role();
+        self.calls.record("route53", "ListResourceRecordSets");
+        let output = self
+            .clients
+            .route53
+            .list_resource_record_sets()
+            .hosted_zone_id(&self.pair.hosted_zone_id)
+            .start_record_name(&self.pair.record_name)
+            .send()
+            .await
+            .map_err(|error| self.error(route53_role, error))?;
+        let wanted = [(Role::Primary, primary), (Role::Secondary, secondary)];
+        let mut changes = Vec::new();
+        for (role, weight) in wanted {
+            let set = self
+                .pair
+                .set_identifiers
+                .get(self.pair.region(role))
+                .cloned()
+                .unwrap_or_default();
+            let record = output
+                .resource_record_sets()
+                .iter()
+                .find(|record| {
+                    super::same_dns_name(record.name(), &self.pair.record_name)
+                        && record.set_identifier() == Some(set.as_str())
+                })
+                .ok_or_else(|| {
+                    BackendError::Refused(format!(
+                        "no weighted record {} with set identifier {set}",
+                        self.pair.record_name
+                    ))
+                })?;
+            if record.weight() == Some(i64::from(weight)) {
+                continue;
+            }
+            let mut updated = record.clone();
+            updated.weight = Some(i64::from(weight));
+            changes.push(
+                Change::builder()
+                    .action(ChangeAction::Upsert)
+                    .resource_record_set(updated)
+                    .build()
+                    .map_err(|error| BackendError::Refused(error.to_string()))?,
+            );
+        }
+        if changes.is_empty() {
+            return unchanged(format!("weights already {primary}/{secondary}"));
+        }
+        // Both records in one change batch: traffic never goes nowhere in between.
+        self.calls.record("route53", "ChangeResourceRecordSets");
+        let batch = ChangeBatch::builder()
+            .set_changes(Some(changes))
+            .comment(format!("drtui: weights {primary}/{secondary}"))
+            .build()
+            .map_err(|error| BackendError::Refused(error.to_string()))?;
+        let change = self
+            .clients
+            .route53
+            .change_resource_record_sets()
+            .hosted_zone_id(&self.pair.hosted_zone_id)
+            .change_batch(batch)
+            .send()
+            .await
+            .map_err(|error| self.error(route53_role, error))?;
+        let mut info = change.change_info().cloned();
+        while let Some(current) = info
+            .as_ref()
+            .filter(|info| info.status() != &ChangeStatus::Insync)
+        {
+            tokio::time::sleep(CHANGE_POLL).await;
+            self.calls.record("route53", "GetChange");
+            info = self
+                .clients
+                .route53
+                .get_change()
+                .id(current.id())
+                .send()
+                .await
+                .map_err(|error| self.error(route53_role, error))?
+                .change_info()
+                .cloned();
+        }
+        changed(format!("weights now {primary}/{secondary}; change INSYNC"))
+    }
+
+    async fn move_writer(
+        &self,
+        target: Role,
+        failover: Option<bool>,
+    ) -> Result<ActOutcome, BackendError> {
+        let SourceData::GlobalCluster(global) = self.global_cluster().await? else {
+            return Err(BackendError::Refused("no global cluster".to_owned()));
+        };
+        let target_region = self.pair.region(target);
+        if let Some(state) = &global.failover_state {
+            return if state.to_region.as_deref() == Some(target_region) {
+                unchanged(format!(
+                    "{} to {target_region} already in progress",
+                    state.status
+                ))
+            } else {
+                Err(BackendError::Refused(format!(
+                    "{} already in progress on {}",
+                    state.status, global.id
+                )))
+            };
+        }
+        if global.writer_region() == Some(target_region) {
+            return unchanged(format!(
+                "{} is already the writer",
+                self.pair.cluster(target)
+            ));
+        }
+        let arn = global
+            .member_in(target_region)
+            .and_then(|member| member.arn.clone())
+            .ok_or_else(|| {
+                BackendError::Refused(format!("{} has no member in {target_region}", global.id))
+            })?;
+        let client = &self.region_clients(target).rds;
+        match failover {
+            None => {
+                self.calls.record("rds", "SwitchoverGlobalCluster");
+                client
+                    .switchover_global_cluster()
+                    .global_cluster_identifier(&self.pair.global_cluster)
+                    .target_db_cluster_identifier(&arn)
+                    .send()
+                    .await
+                    .map_err(|error| self.error(target, error))?;
+                changed(format!("switching over to {arn}"))
+            }
+            Some(allow_data_loss) => {
+                self.calls.record("rds", "FailoverGlobalCluster");
+                client
+                    .failover_global_cluster()
+                    .global_cluster_identifier(&self.pair.global_cluster)
+                    .target_db_cluster_identifier(&arn)
+                    .allow_data_loss(allow_data_loss)
+                    .send()
+                    .await
+                    .map_err(|error| self.error(target, error))?;
+                changed(format!(
+                    "failing over to {arn} (AllowDataLoss={allow_data_loss})"
+                ))
+            }
+        }
+    }
+
+    async fn start_execution(&self, name: &str) -> Result<ActOutcome, BackendError> {
+        use aws_sdk_sfn::types::ExecutionStatus;
+        let arn = self
+            .pair
+            .state_machine
+            .clone()
+            .ok_or_else(|| BackendError::Refused("the pair has no state_machine".to_owned()))?;
+        let role = arn_region(&arn)
+            .and_then(|region| self.role_of(region))
+            .unwrap_or(Role::Primary);
+        let client = &self.region_clients(role).sfn;
+        self.calls.record("sfn", "StartExecution");
+        let started = client
+            .start_execution()
+            .state_machine_arn(&arn)
+            .name(name)
+            .send()
+            .await;
+        let (execution_arn, fresh) = match started {
+            Ok(output) => (output.execution_arn().to_owned(), true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_execution_already_exists()) =>
+            {
+                // The name is derived from run and step: this is our own earlier start.
+                let execution = arn.replacen(":stateMachine:", ":execution:", 1);
+                (format!("{execution}:{name}"), false)
+            }
+            Err(error) => return Err(self.error(role, error)),
+        };
+        loop {
+            self.calls.record("sfn", "DescribeExecution");
+            let status = client
+                .describe_execution()
+                .execution_arn(&execution_arn)
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?
+                .status()
+                .clone();
+            match status {
+                ExecutionStatus::Running | ExecutionStatus::PendingRedrive => {
+                    tokio::time::sleep(CHANGE_POLL).await
+                }
+                ExecutionStatus::Succeeded => {
+                    return Ok(ActOutcome {
+                        changed: fresh,
+                        detail: format!("execution {name} SUCCEEDED"),
+                    });
+                }
+                other => {
+                    return Err(BackendError::Refused(format!(
+                        "execution {name} ended {}",
+                        other.as_str()
+                    )));
+                }
+            }
+        }
+    }
+
+    async fn alarm_actions(&self, role: Role, enabled: bool) -> Result<ActOutcome, BackendError> {
+        let SourceData::Alarms(alarms) = self.fetch_alarms(role).await? else {
+            return Err(BackendError::Refused("no alarms".to_owned()));
+        };
+        let names: Vec<String> = alarms.into_iter().map(|alarm| alarm.name).collect();
+        if names.is_empty() {
+            return unchanged(format!("no alarm named {}*", self.pair.alarm_prefix));
+        }
+        let client = &self.region_clients(role).cloudwatch;
+        if enabled {
+            self.calls.record("cloudwatch", "EnableAlarmActions");
+            client
+                .enable_alarm_actions()
+                .set_alarm_names(Some(names.clone()))
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?;
+        } else {
+            self.calls.record("cloudwatch", "DisableAlarmActions");
+            client
+                .disable_alarm_actions()
+                .set_alarm_names(Some(names.clone()))
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?;
+        }
+        changed(format!(
+            "alarm actions {} for {} alarms",
+            if enabled { "enabled" } else { "disabled" },
+            names.len()
+        ))
+    }
+
+    /// Creates or updates a stack from a template in assets/, then waits for it to settle,
+    /// logging each new stack event as it appears.
+    async fn deploy_stack(
+        &self,
+        role: Role,
+        stack: &str,
+        template: &str,
+    ) -> Result<ActOutcome, BackendError> {
+        let body = crate::assets::template(template).map_err(BackendError::Refused)?;
+        let client = &self.region_clients(role).cloudformation;
+        self.calls.record("cloudformation", "DescribeStacks");
+        let exists = match client.describe_stacks().stack_name(stack).send().await {
+            Ok(output) => output
+                .stacks()
+                .first()
+                .and_then(|found| found.stack_status())
+                .is_some_and(|status| status.as_str() != "DELETE_COMPLETE"),
+            Err(error)
+                if error.as_service_error().map(|e| {
+                    e.meta()
+                        .message()
+                        .unwrap_or_default()
+                        .contains("does not exist")
+                }) == Some(true) =>
+            {
+                false
+            }
+            Err(error) => return Err(self.error(role, error)),
+        };
+        if exists {
+            self.calls.record("cloudformation", "UpdateStack");
+            if let Err(error) = client
+                .update_stack()
+                .stack_name(stack)
+                .template_body(&body)
+                .send()
+                .await
+            {
+                let message =
+                    aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&error)
+                        .unwrap_or_default()
+                        .to_owned();
+                if message.contains("No updates are to be performed") {
+                    return unchanged(format!("stack {stack} already matches assets/{template}"));
+                }
+                return Err(self.error(role, error));
+            }
+        } else {
+            self.calls.record("cloudformation", "CreateStack");
+            client
+                .create_stack()
+                .stack_name(stack)
+                .template_body(&body)
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?;
+        }
+        let mut seen = std::collections::BTreeSet::new();
+        loop {
+            self.calls.record("cloudformation", "DescribeStackEvents");
+            if let Ok(events) = client
+                .describe_stack_events()
+                .stack_name(stack)
+                .send()
+                .await
+            {
+                for event in events.stack_events().iter().rev() {
+                    if seen.insert(event.event_id().unwrap_or_default().to_owned()) {
+                        tracing::info!(
+                            stack,
+                            resource = event.logical_resource_id().unwrap_or_default(),
+                            status = event
+                                .resource_status()
+                                .map(|status| status.as_str())
+                                .unwrap_or_default(),
+                            reason = event.resource_status_reason().unwrap_or_default(),
+                            "stack event"
+                        );
+                    }
+                }
+            }
+            self.calls.record("cloudformation", "DescribeStacks");
+            let status = client
+                .describe_stacks()
+                .stack_name(stack)
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?
+                .stacks()
+                .first()
+                .and_then(|found| found.stack_status())
+                .map(|status| status.as_str().to_owned())
+                .unwrap_or_default();
+            if status.ends_with("_IN_PROGRESS") {
+                tokio::time::sleep(CHANGE_POLL).await;
+            } else if StackStatus::settled(&status) {
+                return changed(format!("stack {stack} {status} ({} events)", seen.len()));
+            } else {
+                return Err(BackendError::Refused(format!(
+                    "stack {stack} ended {status}"
+                )));
+            }
+        }
+    }
+
+    async fn fetch_alarms(&self, role: Role) -> Result<SourceData, BackendError> {
+        drtui_core::ports::StatusBackend::fetch(self, Source::Alarms(role)).await
+    }
+}
+
+impl ActBackend for AwsBackend {
+    fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
+        let mutation = mutation.clone();
+        Box::pin(async move {
+            match mutation {
+                Mutation::SetWeights { primary, secondary } => {
+                    self.set_weights(primary, secondary).await
+                }
+                Mutation::AuroraSwitchover { target } => self.move_writer(target, None).await,
+                Mutation::AuroraFailover {
+                    target,
+                    allow_data_loss,
+                } => self.move_writer(target, Some(allow_data_loss)).await,
+                Mutation::StartExecution { name } => self.start_execution(&name).await,
+                Mutation::AlarmActions { role, enabled } => self.alarm_actions(role, enabled).await,
+                Mutation::DeployStack {
+                    role,
+                    stack,
+                    template,
+                } => self.deploy_stack(role, &stack, &template).await,
+            }
+        })
+    }
+}

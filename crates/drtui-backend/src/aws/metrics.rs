@@ -1,0 +1,446 @@
+//! One `GetMetricData` call per region per poll: which metrics it asks for, and how the raw
+//! series become the figures drtui shows. The percentages the reference alarms on are
+//! computed here from raw sums (the emulator does not evaluate metric math, and one tested
+//! function is easier to trust than an expression string).
+
+use std::collections::BTreeMap;
+
+use drtui_core::clock::Timestamp;
+use drtui_core::config::RegionPair;
+use drtui_core::model::{HealthCheck, LambdaMetrics, MetricHistory, RegionMetrics, Role};
+
+/// One period of every series: a minute, as CloudWatch stores these metrics.
+pub const PERIOD_S: i32 = 60;
+/// How far back each poll reads, so sparklines have an hour of history.
+pub const WINDOW_S: i64 = 3_600;
+
+/// What one query of the call measures.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Measure {
+    ApiCount,
+    Api5xx,
+    Api4xx,
+    ApiLatency,
+    LambdaInvocations(usize),
+    LambdaErrors(usize),
+    LambdaDuration(usize),
+    DbConnections,
+    DbCpu,
+    /// `AuroraGlobalDBRPOLag` (Aurora PostgreSQL), preferred.
+    RpoLag,
+    /// `AuroraGlobalDBReplicationLag`, the fallback.
+    ReplicationLag,
+    /// Route 53 health-check metrics (they exist only in us-east-1), by the region probed.
+    HealthStatus(String),
+    HealthPercent(String),
+}
+
+/// One metric of the `GetMetricData` call.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub id: String,
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub dimension: (&'static str, String),
+    pub stat: &'static str,
+    pub measure: Measure,
+}
+
+/// The queries of one region's call. `health_checks` (region -> id) are added to the call of
+/// the region that is us-east-1, where Route 53 publishes its metrics.
+pub fn queries(
+    pair: &RegionPair,
+    role: Role,
+    health_checks: &BTreeMap<String, String>,
+) -> Vec<Query> {
+    let region = pair.region(role);
+    let mut queries = Vec::new();
+    let mut add = |namespace, metric, dimension: (&'static str, String), stat, measure| {
+        queries.push(Query {
+            id: format!("q{}", queries.len()),
+            namespace,
+            metric,
+            dimension,
+            stat,
+            measure,
+        });
+    };
+    if let Some(api) = pair.api_names.get(region) {
+        let dimension = ("ApiName", api.clone());
+        add(
+            "AWS/ApiGateway",
+            "Count",
+            dimension.clone(),
+            "Sum",
+            Measure::ApiCount,
+        );
+        add(
+            "AWS/ApiGateway",
+            "5XXError",
+            dimension.clone(),
+            "Sum",
+            Measure::Api5xx,
+        );
+        add(
+            "AWS/ApiGateway",
+            "4XXError",
+            dimension.clone(),
+            "Sum",
+            Measure::Api4xx,
+        );
+        add(
+            "AWS/ApiGateway",
+            "Latency",
+            dimension,
+            "Average",
+            Measure::ApiLatency,
+        );
+    }
+    for (index, function) in pair.lambda_functions_in(role).iter().enumerate() {
+        let dimension = ("FunctionName", function.clone());
+        add(
+            "AWS/Lambda",
+            "Invocations",
+            dimension.clone(),
+            "Sum",
+            Measure::LambdaInvocations(index),
+        );
+        add(
+            "AWS/Lambda",
+            "Errors",
+            dimension.clone(),
+            "Sum",
+            Measure::LambdaErrors(index),
+        );
+        add(
+            "AWS/Lambda",
+            "Duration",
+            dimension,
+            "Average",
+            Measure::LambdaDuration(index),
+        );
+    }
+    let cluster = ("DBClusterIdentifier", pair.cluster(role).to_owned());
+    add(
+        "AWS/RDS",
+        "DatabaseConnections",
+        cluster.clone(),
+        "Maximum",
+        Measure::DbConnections,
+    );
+    add(
+        "AWS/RDS",
+        "CPUUtilization",
+        cluster.clone(),
+        "Average",
+        Measure::DbCpu,
+    );
+    if role == Role::Secondary {
+        add(
+            "AWS/RDS",
+            "AuroraGlobalDBRPOLag",
+            cluster.clone(),
+            "Maximum",
+            Measure::RpoLag,
+        );
+        add(
+            "AWS/RDS",
+            "AuroraGlobalDBReplicationLag",
+            cluster,
+            "Maximum",
+            Measure::ReplicationLag,
+        );
+    }
+    if region == drtui_core::ports::ROUTE53_CONTROL_REGION {
+        for (probed, id) in health_checks {
+            let dimension = ("HealthCheckId", id.clone());
+            add(
+                "AWS/Route53",
+                "HealthCheckStatus",
+                dimension.clone(),
+                "Minimum",
+                Measure::HealthStatus(probed.clone()),
+            );
+            add(
+                "AWS/Route53",
+                "HealthCheckPercentageHealthy",
+                dimension,
+                "Average",
+                Measure::HealthPercent(probed.clone()),
+            );
+        }
+    }
+    queries
+}
+
+/// A series as CloudWatch returned it: (period start, value).
+pub type Series = BTreeMap<Timestamp, f64>;
+
+/// `100 * numerator / denominator` for each period where the denominator was reported.
+/// A period with no requests has no errors: 0 %. A missing numerator datapoint means CloudWatch
+/// saw no errors in that period (it omits zero sums), so it counts as 0.
+pub fn rate_pct(numerator: &Series, denominator: &Series) -> Series {
+    denominator
+        .iter()
+        .map(|(at, total)| {
+            let errors = numerator.get(at).copied().unwrap_or(0.0);
+            let rate = if *total > 0.0 {
+                100.0 * errors / total
+            } else {
+                0.0
+            };
+            (*at, rate)
+        })
+        .collect()
+}
+
+/// Adds series period by period.
+pub fn sum(series: &[&Series]) -> Series {
+    let mut total = Series::new();
+    for one in series {
+        for (at, value) in *one {
+            *total.entry(*at).or_default() += value;
+        }
+    }
+    total
+}
+
+fn latest(series: &Series) -> Option<f64> {
+    series.last_key_value().map(|(_, value)| *value)
+}
+
+/// Turns the call's series (by query id) into the region's figures and, for us-east-1, the
+/// Route 53 health checks. Absent series become `None`, never zero.
+pub fn interpret(
+    pair: &RegionPair,
+    role: Role,
+    queries: &[Query],
+    results: &BTreeMap<String, Series>,
+    health_check_ids: &BTreeMap<String, String>,
+) -> (RegionMetrics, Vec<HealthCheck>) {
+    let empty = Series::new();
+    let series = |measure: &Measure| {
+        queries
+            .iter()
+            .find(|query| &query.measure == measure)
+            .and_then(|query| results.get(&query.id))
+            .filter(|series| !series.is_empty())
+    };
+    let api_count = series(&Measure::ApiCount);
+    let api_5xx =
+        api_count.map(|count| rate_pct(series(&Measure::Api5xx).unwrap_or(&empty), count));
+    let api_4xx =
+        api_count.map(|count| rate_pct(series(&Measure::Api4xx).unwrap_or(&empty), count));
+
+    let functions = pair.lambda_functions_in(role);
+    let invocations: Vec<&Series> = (0..functions.len())
+        .filter_map(|index| series(&Measure::LambdaInvocations(index)))
+        .collect();
+    let errors: Vec<&Series> = (0..functions.len())
+        .filter_map(|index| series(&Measure::LambdaErrors(index)))
+        .collect();
+    let lambda_rate =
+        (!invocations.is_empty()).then(|| rate_pct(&sum(&errors), &sum(&invocations)));
+
+    let lag = series(&Measure::RpoLag).or_else(|| series(&Measure::ReplicationLag));
+
+    let metrics = RegionMetrics {
+        api_requests_per_min: api_count
+            .and_then(latest)
+            .map(|count| count * 60.0 / f64::from(PERIOD_S)),
+        api_latency_ms: series(&Measure::ApiLatency).and_then(latest),
+        api_4xx_rate_pct: api_4xx.as_ref().and_then(latest),
+        api_5xx_rate_pct: api_5xx.as_ref().and_then(latest),
+        lambda_error_rate_pct: lambda_rate.as_ref().and_then(latest),
+        lambdas: functions
+            .iter()
+            .enumerate()
+            .map(|(index, function)| LambdaMetrics {
+                function: function.clone(),
+                invocations: series(&Measure::LambdaInvocations(index)).and_then(latest),
+                errors: series(&Measure::LambdaErrors(index)).and_then(latest),
+                duration_ms: series(&Measure::LambdaDuration(index)).and_then(latest),
+            })
+            .collect(),
+        db_connections: series(&Measure::DbConnections).and_then(latest),
+        db_cpu_pct: series(&Measure::DbCpu).and_then(latest),
+        replication_lag_ms: lag.and_then(latest),
+        history: MetricHistory {
+            period_s: PERIOD_S as u64,
+            replication_lag_ms: lag
+                .map(|lag| lag.values().map(|value| Some(*value)).collect())
+                .unwrap_or_default(),
+            api_5xx_rate_pct: api_5xx
+                .map(|rates| rates.into_values().collect())
+                .unwrap_or_default(),
+            lambda_error_rate_pct: lambda_rate
+                .map(|rates| rates.into_values().collect())
+                .unwrap_or_default(),
+        },
+    };
+    let health = health_check_ids
+        .iter()
+        .filter(|(probed, _)| {
+            queries
+                .iter()
+                .any(|query| query.measure == Measure::HealthStatus((*probed).clone()))
+        })
+        .map(|(probed, id)| {
+            let status = series(&Measure::HealthStatus(probed.clone())).and_then(latest);
+            HealthCheck {
+                id: id.clone(),
+                region: Some(probed.clone()),
+                healthy: status.map(|status| status >= 1.0),
+                checkers_healthy: None,
+                checkers_total: None,
+                percent_healthy: series(&Measure::HealthPercent(probed.clone())).and_then(latest),
+            }
+        })
+        .collect();
+    (metrics, health)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(minute: i64) -> Timestamp {
+        chrono::DateTime::from_timestamp(1_800_000_000 + 60 * minute, 0).expect("valid")
+    }
+
+    fn series(points: &[(i64, f64)]) -> Series {
+        points
+            .iter()
+            .map(|(minute, value)| (at(*minute), *value))
+            .collect()
+    }
+
+    #[test]
+    fn rate_is_per_period_and_missing_errors_count_as_zero() {
+        let count = series(&[(0, 200.0), (1, 400.0), (2, 0.0)]);
+        let errors = series(&[(0, 3.0)]);
+        assert_eq!(
+            rate_pct(&errors, &count),
+            series(&[(0, 1.5), (1, 0.0), (2, 0.0)])
+        );
+        assert!(
+            rate_pct(&errors, &Series::new()).is_empty(),
+            "no requests reported: no rate"
+        );
+    }
+
+    #[test]
+    fn lambda_rate_sums_every_function() {
+        let invocations = [series(&[(0, 100.0)]), series(&[(0, 300.0)])];
+        let errors = [series(&[(0, 10.0)]), series(&[(0, 10.0)])];
+        let rate = rate_pct(
+            &sum(&errors.iter().collect::<Vec<_>>()),
+            &sum(&invocations.iter().collect::<Vec<_>>()),
+        );
+        assert_eq!(rate, series(&[(0, 5.0)]));
+    }
+
+    fn pair() -> RegionPair {
+        let mut pair = RegionPair::demo();
+        pair.lambda_functions = BTreeMap::from([
+            (
+                "us-east-1".to_owned(),
+                vec!["validate".to_owned(), "process".to_owned()],
+            ),
+            ("us-east-2".to_owned(), vec!["validate".to_owned()]),
+        ]);
+        pair
+    }
+
+    #[test]
+    fn one_call_asks_for_everything_and_health_rides_in_us_east_1() {
+        let checks = BTreeMap::from([
+            ("us-east-1".to_owned(), "hc-1".to_owned()),
+            ("us-east-2".to_owned(), "hc-2".to_owned()),
+        ]);
+        let primary = queries(&pair(), Role::Primary, &checks);
+        let secondary = queries(&pair(), Role::Secondary, &checks);
+        let names =
+            |queries: &[Query]| queries.iter().map(|query| query.metric).collect::<Vec<_>>();
+        assert_eq!(
+            names(&primary),
+            [
+                "Count",
+                "5XXError",
+                "4XXError",
+                "Latency",
+                "Invocations",
+                "Errors",
+                "Duration",
+                "Invocations",
+                "Errors",
+                "Duration",
+                "DatabaseConnections",
+                "CPUUtilization",
+                "HealthCheckStatus",
+                "HealthCheckPercentageHealthy",
+                "HealthCheckStatus",
+                "HealthCheckPercentageHealthy"
+            ]
+        );
+        assert!(names(&secondary).contains(&"AuroraGlobalDBRPOLag"));
+        assert!(
+            !names(&secondary).contains(&"HealthCheckStatus"),
+            "Route 53 metrics live in us-east-1 only"
+        );
+        let ids: std::collections::BTreeSet<_> =
+            primary.iter().map(|query| query.id.clone()).collect();
+        assert_eq!(ids.len(), primary.len(), "query ids are unique");
+    }
+
+    #[test]
+    fn interpretation_computes_rates_prefers_rpo_lag_and_keeps_missing_as_none() {
+        let pair = pair();
+        let checks = BTreeMap::from([("us-east-2".to_owned(), "hc-2".to_owned())]);
+        let queries = queries(&pair, Role::Secondary, &checks);
+        let id = |metric: &str| {
+            queries
+                .iter()
+                .find(|query| query.metric == metric)
+                .map(|query| query.id.clone())
+                .expect(metric)
+        };
+        let results = BTreeMap::from([
+            (id("Count"), series(&[(0, 100.0), (1, 120.0)])),
+            (id("5XXError"), series(&[(1, 6.0)])),
+            (id("Invocations"), series(&[(1, 50.0)])),
+            (id("Errors"), series(&[(1, 5.0)])),
+            (
+                id("AuroraGlobalDBRPOLag"),
+                series(&[(0, 800.0), (1, 1_200.0)]),
+            ),
+            (id("AuroraGlobalDBReplicationLag"), series(&[(1, 99.0)])),
+        ]);
+        let (metrics, health) = interpret(&pair, Role::Secondary, &queries, &results, &checks);
+        assert_eq!(metrics.api_5xx_rate_pct, Some(5.0));
+        assert_eq!(metrics.api_requests_per_min, Some(120.0));
+        assert_eq!(metrics.lambda_error_rate_pct, Some(10.0));
+        assert_eq!(metrics.replication_lag_ms, Some(1_200.0));
+        assert_eq!(metrics.history.api_5xx_rate_pct, vec![0.0, 5.0]);
+        assert_eq!(
+            metrics.db_connections, None,
+            "no datapoints is unknown, not zero"
+        );
+        assert_eq!(metrics.api_latency_ms, None);
+        assert!(health.is_empty(), "no health metrics outside us-east-1");
+    }
+
+    #[test]
+    fn replication_lag_falls_back_when_rpo_lag_is_absent() {
+        let pair = pair();
+        let queries = queries(&pair, Role::Secondary, &BTreeMap::new());
+        let id = queries
+            .iter()
+            .find(|query| query.metric == "AuroraGlobalDBReplicationLag")
+            .map(|query| query.id.clone())
+            .expect("query");
+        let results = BTreeMap::from([(id, series(&[(0, 450.0)]))]);
+        let (metrics, _) = interpret(&pair, Role::Secondary, &queries, &results, &BTreeMap::new());
+        assert_eq!(metrics.replication_lag_ms, Some(450.0));
+    }
+}

@@ -1,0 +1,446 @@
+//! Response shapes that matter, through `aws-smithy-mocks`: empty datapoints, missing
+//! optional fields, pagination, unknown enum values, throttling then success, and access
+//! denied on one API while the others answer.
+
+use std::sync::Arc;
+
+use aws_sdk_cloudwatch::operation::describe_alarms::DescribeAlarmsOutput;
+use aws_sdk_cloudwatch::operation::get_metric_data::{GetMetricDataError, GetMetricDataOutput};
+use aws_sdk_cloudwatch::types::{MetricAlarm, MetricDataResult, StateValue};
+use aws_sdk_rds::operation::describe_db_clusters::{
+    DescribeDBClustersError, DescribeDbClustersOutput,
+};
+use aws_sdk_rds::operation::describe_global_clusters::DescribeGlobalClustersOutput;
+use aws_sdk_rds::types::{
+    DbCluster, FailoverState as RdsFailoverState, FailoverStatus,
+    GlobalCluster as RdsGlobalCluster, GlobalClusterMember,
+    GlobalClusterMemberSynchronizationStatus,
+};
+use aws_sdk_route53::operation::list_resource_record_sets::ListResourceRecordSetsOutput;
+use aws_sdk_route53::types::{ResourceRecordSet, RrType};
+use aws_sdk_sfn::operation::list_executions::{ListExecutionsError, ListExecutionsOutput};
+use aws_sdk_sfn::types::{ExecutionListItem, ExecutionStatus};
+use aws_smithy_mocks::{Rule, RuleMode, mock, mock_client};
+use aws_smithy_types::error::ErrorMetadata;
+
+use super::clients::{Clients, RegionClients};
+use super::*;
+use drtui_core::clock::ManualClock;
+
+/// Rules per client; a client without rules fails every call.
+#[derive(Default)]
+struct Rules<'a> {
+    cloudwatch: Vec<&'a Rule>,
+    rds: Vec<&'a Rule>,
+    route53: Vec<&'a Rule>,
+    sfn: Vec<&'a Rule>,
+}
+
+fn backend(rules: &Rules) -> AwsBackend {
+    let retry = || aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(3);
+    let region = || RegionClients {
+        cloudwatch: mock_client!(
+            aws_sdk_cloudwatch,
+            RuleMode::MatchAny,
+            rules.cloudwatch.clone(),
+            |c| c.retry_config(retry())
+        ),
+        rds: mock_client!(aws_sdk_rds, RuleMode::MatchAny, rules.rds.clone()),
+        cloudformation: mock_client!(
+            aws_sdk_cloudformation,
+            RuleMode::MatchAny,
+            Vec::<&Rule>::new()
+        ),
+        sfn: mock_client!(aws_sdk_sfn, RuleMode::MatchAny, rules.sfn.clone()),
+        endpoint: Some("http://127.0.0.1:9".to_owned()),
+    };
+    let clients = Clients {
+        regions: [region(), region()],
+        route53: mock_client!(aws_sdk_route53, RuleMode::MatchAny, rules.route53.clone()),
+        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, Vec::<&Rule>::new()),
+    };
+    let mut pair = RegionPair::demo();
+    pair.lambda_functions = BTreeMap::from([("us-east-1".to_owned(), vec!["validate".to_owned()])]);
+    AwsBackend::new(
+        &pair,
+        clients,
+        Arc::new(ManualClock::new(
+            chrono::DateTime::from_timestamp(1_800_000_000, 0).unwrap_or_default(),
+        )),
+    )
+}
+
+async fn fetch(backend: &AwsBackend, source: Source) -> Result<SourceData, BackendError> {
+    backend.fetch(source).await
+}
+
+#[tokio::test]
+async fn empty_datapoints_are_unknown_not_zero() {
+    let empty = mock!(aws_sdk_cloudwatch::Client::get_metric_data).then_output(|| {
+        GetMetricDataOutput::builder()
+            .metric_data_results(MetricDataResult::builder().id("q0").build())
+            .build()
+    });
+    let backend = backend(&Rules {
+        cloudwatch: vec![&empty],
+        ..Rules::default()
+    });
+    let Ok(SourceData::Metrics(metrics)) = fetch(&backend, Source::Metrics(Role::Primary)).await
+    else {
+        panic!("metrics");
+    };
+    assert_eq!(metrics.api_5xx_rate_pct, None);
+    assert_eq!(metrics.db_connections, None);
+    assert_eq!(metrics.lambdas[0].invocations, None);
+    assert!(metrics.history.api_5xx_rate_pct.is_empty());
+}
+
+#[tokio::test]
+async fn throttling_is_retried_and_then_succeeds() {
+    let throttled_then_ok = mock!(aws_sdk_cloudwatch::Client::get_metric_data)
+        .sequence()
+        .error(|| {
+            GetMetricDataError::generic(
+                ErrorMetadata::builder()
+                    .code("Throttling")
+                    .message("Rate exceeded")
+                    .build(),
+            )
+        })
+        .output(|| {
+            GetMetricDataOutput::builder()
+                .metric_data_results(
+                    MetricDataResult::builder()
+                        .id("q0")
+                        .timestamps(aws_smithy_types::DateTime::from_secs(1_800_000_000))
+                        .values(1000.0)
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let backend = backend(&Rules {
+        cloudwatch: vec![&throttled_then_ok],
+        ..Rules::default()
+    });
+    let result = fetch(&backend, Source::Metrics(Role::Primary)).await;
+    assert!(matches!(result, Ok(SourceData::Metrics(_))), "{result:?}");
+    assert_eq!(
+        throttled_then_ok.num_calls(),
+        2,
+        "one throttled attempt, one retry"
+    );
+    assert_eq!(
+        backend.call_counts()["cloudwatch"]["GetMetricData"],
+        1,
+        "drtui counts calls, the SDK retries within one"
+    );
+}
+
+#[tokio::test]
+async fn access_denied_on_one_api_leaves_the_others_answering() {
+    let denied = mock!(aws_sdk_rds::Client::describe_db_clusters).then_error(|| {
+        DescribeDBClustersError::generic(
+            ErrorMetadata::builder()
+                .code("AccessDenied")
+                .message("not authorized to perform rds:DescribeDBClusters")
+                .build(),
+        )
+    });
+    let global = mock!(aws_sdk_rds::Client::describe_global_clusters).then_output(|| {
+        DescribeGlobalClustersOutput::builder()
+            .global_clusters(
+                RdsGlobalCluster::builder()
+                    .global_cluster_identifier("payment-global-demo")
+                    .status("available")
+                    .build(),
+            )
+            .build()
+    });
+    let backend = backend(&Rules {
+        rds: vec![&denied, &global],
+        ..Rules::default()
+    });
+    let error = fetch(&backend, Source::Aurora(Role::Secondary))
+        .await
+        .expect_err("denied");
+    assert_eq!(
+        error,
+        BackendError::Service {
+            code: "AccessDenied".to_owned(),
+            message: "not authorized to perform rds:DescribeDBClusters".to_owned()
+        }
+    );
+    assert!(matches!(
+        fetch(&backend, Source::GlobalCluster).await,
+        Ok(SourceData::GlobalCluster(_))
+    ));
+}
+
+#[tokio::test]
+async fn missing_optional_fields_and_unknown_enum_values_come_through_as_they_are() {
+    let cluster = mock!(aws_sdk_rds::Client::describe_db_clusters).then_output(|| {
+        DescribeDbClustersOutput::builder()
+            .db_clusters(DbCluster::builder().build())
+            .build()
+    });
+    let global = mock!(aws_sdk_rds::Client::describe_global_clusters).then_output(|| {
+        DescribeGlobalClustersOutput::builder()
+            .global_clusters(
+                RdsGlobalCluster::builder()
+                    .global_cluster_identifier("payment-global-demo")
+                    .global_cluster_members(
+                        GlobalClusterMember::builder()
+                            .db_cluster_arn("arn:aws:rds:us-east-1:1:cluster:payment-primary-demo")
+                            .is_writer(true)
+                            .build(),
+                    )
+                    .global_cluster_members(
+                        GlobalClusterMember::builder()
+                            .db_cluster_arn(
+                                "arn:aws:rds:us-east-2:1:cluster:payment-secondary-demo",
+                            )
+                            .synchronization_status(GlobalClusterMemberSynchronizationStatus::from(
+                                "resyncing-fast",
+                            ))
+                            .build(),
+                    )
+                    .failover_state(
+                        RdsFailoverState::builder()
+                            .status(FailoverStatus::from("teleporting"))
+                            .to_db_cluster_arn(
+                                "arn:aws:rds:us-east-2:1:cluster:payment-secondary-demo",
+                            )
+                            .build(),
+                    )
+                    .build(),
+            )
+            .build()
+    });
+    let backend = backend(&Rules {
+        rds: vec![&cluster, &global],
+        ..Rules::default()
+    });
+    let Ok(SourceData::Aurora(aurora)) = fetch(&backend, Source::Aurora(Role::Primary)).await
+    else {
+        panic!("aurora");
+    };
+    assert_eq!(
+        (aurora.cluster_id.as_str(), aurora.status.as_str()),
+        ("payment-primary-demo", "unknown")
+    );
+    assert_eq!(aurora.endpoint, None);
+    let Ok(SourceData::GlobalCluster(global)) = fetch(&backend, Source::GlobalCluster).await else {
+        panic!("global");
+    };
+    assert_eq!(global.status, "unknown");
+    assert_eq!(global.writer_region(), Some("us-east-1"));
+    assert!(
+        !global.members[1].is_writer,
+        "a missing IsWriter is not a writer"
+    );
+    assert_eq!(
+        global.members[1].synchronization_status.as_deref(),
+        Some("resyncing-fast")
+    );
+    let state = global.failover_state.expect("state");
+    assert_eq!(state.status, "teleporting");
+    assert_eq!(
+        (state.from_region, state.to_region.as_deref()),
+        (None, Some("us-east-2"))
+    );
+    assert_eq!(state.is_data_loss_allowed, None);
+}
+
+#[tokio::test]
+async fn alarms_are_read_across_pages() {
+    let pages = mock!(aws_sdk_cloudwatch::Client::describe_alarms)
+        .sequence()
+        .output(|| {
+            DescribeAlarmsOutput::builder()
+                .metric_alarms(
+                    MetricAlarm::builder()
+                        .alarm_name("PaymentDR-demo-a")
+                        .state_value(StateValue::Alarm)
+                        .build(),
+                )
+                .next_token("page-2")
+                .build()
+        })
+        .output(|| {
+            DescribeAlarmsOutput::builder()
+                .metric_alarms(
+                    MetricAlarm::builder()
+                        .alarm_name("PaymentDR-demo-b")
+                        .state_value(StateValue::from("NEW_STATE"))
+                        .build(),
+                )
+                .build()
+        })
+        .build();
+    let backend = backend(&Rules {
+        cloudwatch: vec![&pages],
+        ..Rules::default()
+    });
+    let Ok(SourceData::Alarms(alarms)) = fetch(&backend, Source::Alarms(Role::Primary)).await
+    else {
+        panic!("alarms");
+    };
+    assert_eq!(alarms.len(), 2);
+    assert_eq!(alarms[0].state, AlarmState::Alarm);
+    assert_eq!(
+        alarms[1].state,
+        AlarmState::InsufficientData,
+        "an unknown state is not OK"
+    );
+    assert_eq!(backend.call_counts()["cloudwatch"]["DescribeAlarms"], 2);
+}
+
+#[tokio::test]
+async fn weighted_records_are_read_across_pages_and_stop_at_the_next_name() {
+    let record = |set: &str, weight: Option<i64>, check: &str| {
+        let mut builder = ResourceRecordSet::builder()
+            .name("api.payments-demo.example.com.")
+            .r#type(RrType::Cname)
+            .set_identifier(set)
+            .health_check_id(check);
+        if let Some(weight) = weight {
+            builder = builder.weight(weight);
+        }
+        builder.build().expect("record")
+    };
+    let pages = mock!(aws_sdk_route53::Client::list_resource_record_sets)
+        .sequence()
+        .output(move || {
+            ListResourceRecordSetsOutput::builder()
+                .resource_record_sets(record("primary", Some(100), "hc-1"))
+                .is_truncated(true)
+                .next_record_name("api.payments-demo.example.com.")
+                .next_record_type(RrType::Cname)
+                .next_record_identifier("secondary")
+                .max_items(1)
+                .build()
+                .expect("page")
+        })
+        .output(move || {
+            ListResourceRecordSetsOutput::builder()
+                .resource_record_sets(record("secondary", None, "hc-2"))
+                .resource_record_sets(
+                    ResourceRecordSet::builder()
+                        .name("zzz.payments-demo.example.com.")
+                        .r#type(RrType::A)
+                        .build()
+                        .expect("record"),
+                )
+                .is_truncated(false)
+                .max_items(2)
+                .build()
+                .expect("page")
+        })
+        .build();
+    let backend = backend(&Rules {
+        route53: vec![&pages],
+        ..Rules::default()
+    });
+    let Ok(SourceData::Dns(dns)) = fetch(&backend, Source::Dns).await else {
+        panic!("dns");
+    };
+    assert_eq!(dns.weights.get("us-east-1"), Some(&Some(100)));
+    assert_eq!(
+        dns.weights.get("us-east-2"),
+        Some(&None),
+        "a record without a weight is unknown"
+    );
+    assert_eq!(pages.num_calls(), 2);
+}
+
+#[tokio::test]
+async fn a_missing_state_machine_is_absent_not_an_error_and_statuses_pass_through() {
+    let missing = mock!(aws_sdk_sfn::Client::list_executions).then_error(|| {
+        ListExecutionsError::StateMachineDoesNotExist(
+            aws_sdk_sfn::types::error::StateMachineDoesNotExist::builder()
+                .message("gone")
+                .build(),
+        )
+    });
+    let backend_missing = backend(&Rules {
+        sfn: vec![&missing],
+        ..Rules::default()
+    });
+    assert!(matches!(
+        fetch(&backend_missing, Source::StateMachine).await,
+        Ok(SourceData::StateMachine(None))
+    ));
+
+    let listed = mock!(aws_sdk_sfn::Client::list_executions).then_output(|| {
+        let item = |name: &str, secs, status| {
+            ExecutionListItem::builder()
+                .execution_arn(format!("arn:aws:states:us-east-1:1:execution:fo:{name}"))
+                .state_machine_arn("arn:aws:states:us-east-1:1:stateMachine:fo")
+                .name(name)
+                .status(status)
+                .start_date(aws_smithy_types::DateTime::from_secs(secs))
+                .build()
+                .expect("item")
+        };
+        ListExecutionsOutput::builder()
+            .executions(item("older", 1_700_000_000, ExecutionStatus::Succeeded))
+            .executions(item(
+                "newer",
+                1_800_000_000,
+                ExecutionStatus::from("PAUSED_FOR_REVIEW"),
+            ))
+            .build()
+            .expect("output")
+    });
+    let backend_listed = backend(&Rules {
+        sfn: vec![&listed],
+        ..Rules::default()
+    });
+    let Ok(SourceData::StateMachine(Some(machine))) =
+        fetch(&backend_listed, Source::StateMachine).await
+    else {
+        panic!("state machine");
+    };
+    assert_eq!(machine.executions[0].name, "newer", "newest first");
+    assert_eq!(machine.executions[0].status, "PAUSED_FOR_REVIEW");
+}
+
+#[tokio::test]
+async fn health_status_fallback_counts_checkers_and_is_rate_limited() {
+    use aws_sdk_route53::operation::get_health_check_status::GetHealthCheckStatusOutput;
+    use aws_sdk_route53::types::{HealthCheckObservation, StatusReport};
+    let status = mock!(aws_sdk_route53::Client::get_health_check_status).then_output(|| {
+        let observation = |status: &str| {
+            HealthCheckObservation::builder()
+                .status_report(StatusReport::builder().status(status).build())
+                .build()
+        };
+        GetHealthCheckStatusOutput::builder()
+            .health_check_observations(observation("Success: HTTP Status Code 200, OK"))
+            .health_check_observations(observation("Failure: Connection timed out"))
+            .health_check_observations(observation("Failure: Connection timed out"))
+            .build()
+            .expect("output")
+    });
+    let backend = backend(&Rules {
+        route53: vec![&status],
+        ..Rules::default()
+    });
+    let Ok(SourceData::HealthChecks(checks)) = fetch(&backend, Source::HealthChecks).await else {
+        panic!("health");
+    };
+    assert_eq!(checks.len(), 2, "one per configured health check");
+    assert_eq!(
+        (checks[0].checkers_healthy, checks[0].checkers_total),
+        (Some(1), Some(3))
+    );
+    assert_eq!(
+        checks[0].healthy,
+        Some(true),
+        "1 of 3 checkers is more than Route 53's 18 %"
+    );
+    // Within 30 s the answer comes from the cache: no new calls.
+    let _ = fetch(&backend, Source::HealthChecks).await;
+    assert_eq!(status.num_calls(), 2);
+}

@@ -1,0 +1,346 @@
+//! The built-in `demo` backend: a deterministic two-region simulator with fault injection.
+
+mod estate;
+
+use std::collections::BTreeSet;
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Duration;
+
+use rand::{RngExt, SeedableRng};
+use rand_chacha::ChaCha8Rng;
+
+pub use drtui_core::fault::{Fault, FaultControl, UnknownFault};
+pub use estate::{CHECKERS, FAILURE_THRESHOLD, LAMBDA_FUNCTIONS, Simulation};
+
+use drtui_core::clock::Clock;
+use drtui_core::config::RegionPair;
+use drtui_core::model::{Role, Source, SourceData};
+use drtui_core::ports::{
+    ActBackend, ActOutcome, BackendError, BoxFuture, CallCounter, Mutation, ROUTE53_CONTROL_REGION,
+    StatusBackend,
+};
+
+/// Who the simulator says drtui acts as: no AWS identity is involved.
+pub const SIMULATED_IDENTITY: &str = "simulator (no AWS credentials used)";
+
+/// How the simulator starts.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SimOptions {
+    pub seed: u64,
+    /// Faults already running when drtui starts (from `--scenario`).
+    pub scenario: Vec<Fault>,
+    /// How much history exists before "now", so sparklines are full from the first frame.
+    pub history: Duration,
+    /// How long before "now" the scenario's faults began.
+    pub scenario_age: Duration,
+    /// Simulate API latency (5–25 ms per call); off in tests.
+    pub latency: bool,
+    /// Where runbook actions on the simulated estate are recorded (append-only JSONL, fsync
+    /// per record) and replayed from, so the demo world survives a restart, a crash or a
+    /// `kill -9` mid-runbook just as a real estate would.
+    pub action_log: Option<std::path::PathBuf>,
+}
+
+impl Default for SimOptions {
+    fn default() -> Self {
+        Self {
+            seed: 42,
+            scenario: Vec::new(),
+            history: Duration::from_secs(600),
+            scenario_age: Duration::from_secs(300),
+            latency: true,
+            action_log: None,
+        }
+    }
+}
+
+/// A [`StatusBackend`] over a [`Simulation`], driven by a [`Clock`].
+pub struct SimBackend {
+    action_log: Option<std::path::PathBuf>,
+    sim: Mutex<Simulation>,
+    calls: CallCounter,
+    clock: Arc<dyn Clock>,
+    seed: u64,
+    latency: bool,
+}
+
+impl SimBackend {
+    pub fn new(pair: &RegionPair, clock: Arc<dyn Clock>, options: &SimOptions) -> Self {
+        let now = clock.now();
+        let history = chrono::Duration::from_std(options.history).unwrap_or_default();
+        let scenario_age = chrono::Duration::from_std(options.scenario_age)
+            .unwrap_or_default()
+            .min(history);
+        let mut sim = Simulation::new(pair, options.seed, now - history);
+        sim.advance_to(now - scenario_age);
+        for fault in &options.scenario {
+            sim.set_fault(*fault, true);
+        }
+        let recorded = options
+            .action_log
+            .as_deref()
+            .map(read_action_log)
+            .unwrap_or_default();
+        // Every recorded action is replayed, at its time or now if that lies ahead (another
+        // process may have run the demo world faster, see DRTUI_DEMO_SPEED).
+        for record in &recorded {
+            sim.advance_to(record.at.min(now));
+            let _ = sim.apply(&record.mutation);
+        }
+        sim.advance_to(now);
+        Self {
+            action_log: options.action_log.clone(),
+            sim: Mutex::new(sim),
+            calls: CallCounter::default(),
+            clock,
+            seed: options.seed,
+            latency: options.latency,
+        }
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Simulation> {
+        self.sim
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// A copy of the simulation as of now (tests compare these for determinism).
+    pub fn state(&self) -> Simulation {
+        let mut sim = self.lock();
+        sim.advance_to(self.clock.now());
+        sim.clone()
+    }
+}
+
+impl FaultControl for SimBackend {
+    fn faults(&self) -> BTreeSet<Fault> {
+        self.lock().faults().clone()
+    }
+
+    fn set_fault(&self, fault: Fault, active: bool) {
+        let mut sim = self.lock();
+        let now = self.clock.now();
+        sim.advance_to(now);
+        sim.set_fault(fault, active);
+    }
+}
+
+/// One recorded runbook action on the simulated estate.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ActionRecord {
+    pub at: drtui_core::clock::Timestamp,
+    #[serde(flatten)]
+    pub mutation: Mutation,
+    pub changed: bool,
+    pub detail: String,
+}
+
+/// The demo's action log: every record that parses (a torn last line is ignored).
+pub fn read_action_log(path: &std::path::Path) -> Vec<ActionRecord> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|line| serde_json::from_str(line).ok())
+        .collect()
+}
+
+fn append_record(path: &std::path::Path, record: &ActionRecord) -> std::io::Result<()> {
+    use std::io::Write as _;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(path)?;
+    let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+    writeln!(file, "{line}")?;
+    file.sync_all()
+}
+
+impl ActBackend for SimBackend {
+    fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
+        let result = {
+            let mut sim = self.lock();
+            sim.advance_to(self.clock.now());
+            let at = sim.now();
+            // A hung region's control plane answers nothing: one call timeout, nothing changes.
+            let control_plane = match mutation {
+                Mutation::SetWeights { .. } => answering_role(sim.pair(), Source::Dns),
+                Mutation::AuroraSwitchover { target } | Mutation::AuroraFailover { target, .. } => {
+                    Some(*target)
+                }
+                Mutation::StartExecution { .. } => answering_role(sim.pair(), Source::StateMachine),
+                Mutation::DeployStack { role, .. } | Mutation::AlarmActions { role, .. } => {
+                    Some(*role)
+                }
+            };
+            if let Some(role) = control_plane.filter(|role| sim.has(Fault::HungRegion(*role))) {
+                let timeout = sim.pair().call_timeout;
+                drop(sim);
+                let _ = role;
+                return Box::pin(async move { Err(BackendError::Timeout(timeout)) });
+            }
+            let outcome = sim.apply(mutation);
+            if let (Ok(outcome), Some(path)) = (&outcome, &self.action_log) {
+                let record = ActionRecord {
+                    at,
+                    mutation: mutation.clone(),
+                    changed: outcome.changed,
+                    detail: outcome.detail.clone(),
+                };
+                if let Err(error) = append_record(path, &record) {
+                    tracing::error!(%error, path = %path.display(), "cannot record a demo action");
+                }
+            }
+            outcome.map_err(BackendError::Refused)
+        };
+        let execution = match (mutation, &result) {
+            (Mutation::StartExecution { name }, Ok(_)) => Some(name.clone()),
+            _ => None,
+        };
+        let stack = match (mutation, &result) {
+            (Mutation::DeployStack { stack, .. }, Ok(_)) => Some(stack.clone()),
+            _ => None,
+        };
+        Box::pin(async move {
+            let mut outcome = result?;
+            // StartExecution waits for the execution to end, as the AWS backend does.
+            if let Some(name) = execution {
+                loop {
+                    let status = {
+                        let mut sim = self.lock();
+                        sim.advance_to(self.clock.now());
+                        sim.execution_status(&name)
+                    };
+                    match status.as_deref() {
+                        Some("RUNNING") => self.clock.sleep(Duration::from_secs(1)).await,
+                        Some("SUCCEEDED") => break,
+                        other => {
+                            return Err(BackendError::Refused(format!(
+                                "execution {name} ended {}",
+                                other.unwrap_or("missing")
+                            )));
+                        }
+                    }
+                }
+                outcome.detail = format!("{}; SUCCEEDED", outcome.detail);
+            }
+            // DeployStack waits for the stack to settle, as the AWS backend does.
+            if let Some(stack) = stack {
+                while {
+                    let mut sim = self.lock();
+                    sim.advance_to(self.clock.now());
+                    sim.stack_updating(&stack)
+                } {
+                    self.clock.sleep(Duration::from_secs(1)).await;
+                }
+                outcome.detail = format!("stack {stack} UPDATE_COMPLETE");
+            }
+            Ok(outcome)
+        })
+    }
+}
+
+/// The region whose API answers for a source, if it is one of the pair's.
+fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
+    let role_of = |region: &str| {
+        Role::BOTH
+            .into_iter()
+            .find(|&role| pair.region(role) == region)
+    };
+    match source {
+        Source::Aurora(role)
+        | Source::Metrics(role)
+        | Source::Alarms(role)
+        | Source::Stacks(role) => Some(role),
+        // Asked of the secondary: the side that must answer during a primary outage.
+        Source::GlobalCluster => Some(Role::Secondary),
+        Source::Dns | Source::HealthChecks => role_of(ROUTE53_CONTROL_REGION),
+        Source::StateMachine => pair
+            .state_machine
+            .as_deref()
+            .and_then(|arn| arn.split(':').nth(3))
+            .and_then(role_of),
+        Source::Identity => Some(Role::Primary),
+    }
+}
+
+/// The AWS call a source stands for, so the simulator's call counts read like the real ones.
+/// Health checks ride in the us-east-1 `GetMetricData` call and cost nothing of their own.
+fn nominal_call(source: Source) -> Option<(&'static str, &'static str)> {
+    match source {
+        Source::Aurora(_) => Some(("rds", "DescribeDBClusters")),
+        Source::Metrics(_) => Some(("cloudwatch", "GetMetricData")),
+        Source::Alarms(_) => Some(("cloudwatch", "DescribeAlarms")),
+        Source::Stacks(_) => Some(("cloudformation", "DescribeStacks")),
+        Source::GlobalCluster => Some(("rds", "DescribeGlobalClusters")),
+        Source::Dns => Some(("route53", "ListResourceRecordSets")),
+        Source::StateMachine => Some(("sfn", "ListExecutions")),
+        Source::HealthChecks | Source::Identity => None,
+    }
+}
+
+fn is_control_plane(source: Source) -> bool {
+    !matches!(source, Source::Metrics(_) | Source::Alarms(_))
+}
+
+impl StatusBackend for SimBackend {
+    fn fetch(&self, source: Source) -> BoxFuture<'_, Result<SourceData, BackendError>> {
+        let (data, hung, throttled, latency) = {
+            let mut sim = self.lock();
+            sim.advance_to(self.clock.now());
+            let role = answering_role(sim.pair(), source);
+            let hung = role.is_some_and(|role| sim.has(Fault::HungRegion(role)));
+            // Per-call randomness is derived from the call, not drawn from the estate's
+            // generator, so concurrent fetches in any order leave the estate identical.
+            let call_index = Source::all().iter().position(|s| *s == source).unwrap_or(0) as u64;
+            let mut call_rng = ChaCha8Rng::seed_from_u64(
+                self.seed ^ (call_index << 40) ^ sim.now().timestamp() as u64,
+            );
+            let throttled = sim.has(Fault::ThrottledControlPlane)
+                && is_control_plane(source)
+                && call_rng.random::<f64>() < 0.5;
+            let latency = Duration::from_millis(call_rng.random_range(5..25));
+            let data = match source {
+                Source::Aurora(role) => SourceData::Aurora(sim.aurora(role)),
+                Source::Metrics(role) => SourceData::Metrics(sim.metrics(role)),
+                Source::Alarms(role) => SourceData::Alarms(sim.alarms(role)),
+                Source::Stacks(role) => SourceData::Stacks(sim.stacks(role)),
+                Source::GlobalCluster => SourceData::GlobalCluster(sim.global_cluster()),
+                Source::Dns => SourceData::Dns(sim.dns()),
+                Source::HealthChecks => SourceData::HealthChecks(sim.health_checks()),
+                Source::StateMachine => SourceData::StateMachine(sim.state_machine()),
+                Source::Identity => SourceData::Identity(SIMULATED_IDENTITY.to_owned()),
+            };
+            if let Some((service, operation)) = nominal_call(source) {
+                self.calls.record(service, operation);
+            }
+            (data, hung, throttled, latency)
+        };
+        let simulate_latency = self.latency;
+        Box::pin(async move {
+            if simulate_latency {
+                tokio::time::sleep(latency).await;
+            }
+            if hung {
+                std::future::pending::<()>().await;
+            }
+            if throttled {
+                return Err(BackendError::Service {
+                    code: "ThrottlingException".to_owned(),
+                    message: "Rate exceeded".to_owned(),
+                });
+            }
+            Ok(data)
+        })
+    }
+
+    fn describe(&self) -> String {
+        format!("simulator, seed {}", self.seed)
+    }
+
+    fn call_counts(&self) -> drtui_core::model::CallCounts {
+        self.calls.snapshot()
+    }
+}

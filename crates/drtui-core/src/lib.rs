@@ -1,0 +1,15 @@
+//! drtui's core: the region pair, what was observed and what it means (readiness), runbooks
+//! and their journal, and the ports the engine and backends meet at. Pure and synchronous.
+//!
+//! No tokio, ratatui, crossterm or AWS SDK here: the compiler keeps the rules apart from I/O.
+
+pub mod clock;
+pub mod config;
+pub mod fault;
+pub mod model;
+pub mod ports;
+pub mod readiness;
+pub mod report;
+pub mod runbook;
+pub mod text;
+pub mod wire;

@@ -1,0 +1,615 @@
+//! Plain data: what drtui knows about both regions, when it learned it, and what failed.
+//!
+//! Every observed value is wrapped in [`Observed`] so that stale or failed data can never be
+//! mistaken for a current zero.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use serde::Serialize;
+
+use crate::clock::{Timestamp, elapsed};
+
+/// The reference estate's alarm thresholds (payment-dr-architecture.md, "Alarms"): the
+/// simulator alarms on them and the dashboard flags figures beyond them.
+pub mod thresholds {
+    pub const REPLICATION_LAG_MS: f64 = 10_000.0;
+    pub const LAMBDA_ERROR_RATE_PCT: f64 = 5.0;
+    pub const API_5XX_RATE_PCT: f64 = 1.0;
+    pub const DB_CONNECTIONS: f64 = 100.0;
+}
+
+/// Which side of the pair a region is configured as.
+#[derive(
+    Clone,
+    Copy,
+    Debug,
+    PartialEq,
+    Eq,
+    PartialOrd,
+    Ord,
+    Hash,
+    Serialize,
+    serde::Deserialize,
+    schemars::JsonSchema,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Role {
+    Primary,
+    Secondary,
+}
+
+impl Role {
+    pub const BOTH: [Role; 2] = [Role::Primary, Role::Secondary];
+
+    pub fn index(self) -> usize {
+        match self {
+            Role::Primary => 0,
+            Role::Secondary => 1,
+        }
+    }
+
+    pub fn other(self) -> Role {
+        match self {
+            Role::Primary => Role::Secondary,
+            Role::Secondary => Role::Primary,
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Role::Primary => "primary",
+            Role::Secondary => "secondary",
+        }
+    }
+}
+
+/// The latest failed attempt to fetch a value.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FetchFailure {
+    pub message: String,
+    pub at: Timestamp,
+}
+
+/// How much a value can be trusted right now.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Freshness {
+    /// Observed recently and the latest attempt succeeded.
+    Fresh,
+    /// Never fetched yet.
+    Pending,
+    /// A value exists but it is old or the latest attempt to refresh it failed.
+    Stale,
+    /// No value at all and the latest attempt failed.
+    Failed,
+}
+
+/// A value as last observed, when it was observed, and the latest error.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Observed<T> {
+    pub value: Option<T>,
+    pub observed_at: Option<Timestamp>,
+    pub error: Option<FetchFailure>,
+}
+
+impl<T> Default for Observed<T> {
+    fn default() -> Self {
+        Self {
+            value: None,
+            observed_at: None,
+            error: None,
+        }
+    }
+}
+
+impl<T> Observed<T> {
+    /// Records one fetch attempt: a success replaces the value and clears the error, a failure
+    /// keeps the last good value (now ageing) and remembers why.
+    pub fn record(&mut self, result: Result<T, String>, at: Timestamp) {
+        match result {
+            Ok(value) => {
+                self.value = Some(value);
+                self.observed_at = Some(at);
+                self.error = None;
+            }
+            Err(message) => self.error = Some(FetchFailure { message, at }),
+        }
+    }
+
+    pub fn age(&self, now: Timestamp) -> Option<Duration> {
+        self.meta().age(now)
+    }
+
+    pub fn freshness(&self, now: Timestamp, stale_after: Duration) -> Freshness {
+        self.meta().freshness(now, stale_after)
+    }
+
+    /// Everything about this observation except the value itself.
+    pub fn meta(&self) -> ObservedMeta<'_> {
+        ObservedMeta {
+            has_value: self.value.is_some(),
+            observed_at: self.observed_at,
+            error: self.error.as_ref(),
+        }
+    }
+
+    /// The value if it is recent enough to act on, even when the very latest refresh failed.
+    pub fn usable(&self, now: Timestamp, max_age: Duration) -> Option<&T> {
+        match self.age(now) {
+            Some(age) if age <= max_age => self.value.as_ref(),
+            _ => None,
+        }
+    }
+}
+
+/// The value-independent part of an [`Observed`], so sources of different types can be
+/// listed together.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct ObservedMeta<'a> {
+    pub has_value: bool,
+    pub observed_at: Option<Timestamp>,
+    pub error: Option<&'a FetchFailure>,
+}
+
+impl ObservedMeta<'_> {
+    pub fn age(&self, now: Timestamp) -> Option<Duration> {
+        self.observed_at.map(|at| elapsed(at, now))
+    }
+
+    pub fn freshness(&self, now: Timestamp, stale_after: Duration) -> Freshness {
+        match (self.has_value, self.error) {
+            (false, None) => Freshness::Pending,
+            (false, Some(_)) => Freshness::Failed,
+            (true, Some(_)) => Freshness::Stale,
+            (true, None) if self.age(now).is_some_and(|age| age > stale_after) => Freshness::Stale,
+            (true, None) => Freshness::Fresh,
+        }
+    }
+}
+
+/// Aurora cluster as DescribeDBClusters reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct AuroraCluster {
+    pub cluster_id: String,
+    pub status: String,
+    pub endpoint: Option<String>,
+    pub reader_endpoint: Option<String>,
+}
+
+/// A member of the Aurora global database.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GlobalMember {
+    pub cluster_id: String,
+    /// The member cluster's ARN, as the API reports it (the target of a switchover).
+    pub arn: Option<String>,
+    pub region: String,
+    pub is_writer: bool,
+    /// `connected`, `pending-resync`, or whatever newer value AWS sends, as it comes.
+    pub synchronization_status: Option<String>,
+}
+
+/// A switchover or failover in progress on the global database.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct FailoverState {
+    pub status: String,
+    pub from_region: Option<String>,
+    pub to_region: Option<String>,
+    pub from_db_cluster_arn: Option<String>,
+    pub to_db_cluster_arn: Option<String>,
+    pub is_data_loss_allowed: Option<bool>,
+}
+
+/// The Aurora global database as DescribeGlobalClusters reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct GlobalCluster {
+    pub id: String,
+    pub status: String,
+    pub members: Vec<GlobalMember>,
+    pub failover_state: Option<FailoverState>,
+}
+
+impl GlobalCluster {
+    pub fn writer_region(&self) -> Option<&str> {
+        self.members
+            .iter()
+            .find(|member| member.is_writer)
+            .map(|member| member.region.as_str())
+    }
+
+    pub fn member_in(&self, region: &str) -> Option<&GlobalMember> {
+        self.members.iter().find(|member| member.region == region)
+    }
+}
+
+/// A Route 53 health check and what its checkers currently report.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct HealthCheck {
+    pub id: String,
+    /// The region whose endpoint this check probes, when known.
+    pub region: Option<String>,
+    pub healthy: Option<bool>,
+    pub checkers_healthy: Option<u32>,
+    pub checkers_total: Option<u32>,
+    /// From the `HealthCheckPercentageHealthy` metric, when that is the source.
+    pub percent_healthy: Option<f64>,
+}
+
+/// CloudWatch alarm states, as AWS names them.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub enum AlarmState {
+    #[serde(rename = "OK")]
+    Ok,
+    #[serde(rename = "ALARM")]
+    Alarm,
+    #[serde(rename = "INSUFFICIENT_DATA")]
+    InsufficientData,
+}
+
+impl AlarmState {
+    pub fn as_str(&self) -> &'static str {
+        match self {
+            AlarmState::Ok => "OK",
+            AlarmState::Alarm => "ALARM",
+            AlarmState::InsufficientData => "INSUFFICIENT_DATA",
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Alarm {
+    pub name: String,
+    pub state: AlarmState,
+    pub reason: String,
+    pub since: Option<Timestamp>,
+}
+
+/// Names of the alarms in ALARM.
+pub fn firing_alarms(alarms: &[Alarm]) -> Vec<&str> {
+    alarms
+        .iter()
+        .filter(|alarm| alarm.state == AlarmState::Alarm)
+        .map(|alarm| alarm.name.as_str())
+        .collect()
+}
+
+/// Per-function Lambda figures over the latest period.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct LambdaMetrics {
+    pub function: String,
+    pub invocations: Option<f64>,
+    pub errors: Option<f64>,
+    pub duration_ms: Option<f64>,
+}
+
+/// Recent history of the figures the dashboard draws as sparklines, oldest first, one point
+/// per `period`.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct MetricHistory {
+    pub period_s: u64,
+    /// `None` where no lag was published (the region was the writer then).
+    pub replication_lag_ms: Vec<Option<f64>>,
+    pub api_5xx_rate_pct: Vec<f64>,
+    pub lambda_error_rate_pct: Vec<f64>,
+}
+
+/// The region's CloudWatch figures over the latest period. `None` means no datapoint.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct RegionMetrics {
+    pub api_requests_per_min: Option<f64>,
+    pub api_latency_ms: Option<f64>,
+    pub api_4xx_rate_pct: Option<f64>,
+    pub api_5xx_rate_pct: Option<f64>,
+    pub lambda_error_rate_pct: Option<f64>,
+    pub lambdas: Vec<LambdaMetrics>,
+    pub db_connections: Option<f64>,
+    pub db_cpu_pct: Option<f64>,
+    /// Aurora global replication lag; only reported in the secondary region.
+    pub replication_lag_ms: Option<f64>,
+    #[serde(skip)]
+    pub history: MetricHistory,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StackStatus {
+    pub name: String,
+    pub status: String,
+}
+
+impl StackStatus {
+    /// The one rule for "this stack is as deployed": a `*_COMPLETE` status that is not a
+    /// rollback. `UPDATE_ROLLBACK_COMPLETE` is stable but means the last change failed, so it is
+    /// not OK anywhere (panel, status, Stacks list, runbook checks).
+    pub fn is_settled(&self) -> bool {
+        Self::settled(&self.status)
+    }
+
+    /// [`StackStatus::is_settled`] for a bare CloudFormation status string.
+    pub fn settled(status: &str) -> bool {
+        status.ends_with("_COMPLETE") && !status.contains("ROLLBACK")
+    }
+}
+
+/// Route 53 weighted records of the pair's name, by region.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct DnsWeights {
+    pub record_name: String,
+    pub weights: BTreeMap<String, Option<u64>>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Execution {
+    pub name: String,
+    pub status: String,
+    pub started_at: Timestamp,
+    pub stopped_at: Option<Timestamp>,
+}
+
+/// The failover state machine and its recent executions, newest first.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StateMachineStatus {
+    pub arn: String,
+    pub executions: Vec<Execution>,
+}
+
+/// API calls made, by service then operation (e.g. `cloudwatch` -> `GetMetricData` -> 2).
+pub type CallCounts = BTreeMap<String, BTreeMap<String, u64>>;
+
+/// The calls of `after` not yet made at `before`: the cost of what happened in between.
+pub fn calls_between(before: &CallCounts, after: &CallCounts) -> CallCounts {
+    after
+        .iter()
+        .map(|(service, operations)| {
+            let operations = operations
+                .iter()
+                .map(|(operation, count)| {
+                    let earlier = before
+                        .get(service)
+                        .and_then(|ops| ops.get(operation))
+                        .copied()
+                        .unwrap_or(0);
+                    (operation.clone(), count.saturating_sub(earlier))
+                })
+                .filter(|(_, count)| *count > 0)
+                .collect::<BTreeMap<_, _>>();
+            (service.clone(), operations)
+        })
+        .filter(|(_, operations)| !operations.is_empty())
+        .collect()
+}
+
+/// One thing the pollers fetch. Region-scoped sources name the side of the pair.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum Source {
+    Aurora(Role),
+    Metrics(Role),
+    Alarms(Role),
+    Stacks(Role),
+    GlobalCluster,
+    Dns,
+    HealthChecks,
+    StateMachine,
+    /// Who drtui is acting as (STS caller); fetched once, then cached by the backend.
+    Identity,
+}
+
+impl Source {
+    /// Every source of a pair, in a stable order.
+    pub fn all() -> Vec<Source> {
+        let mut sources = Vec::with_capacity(12);
+        for role in Role::BOTH {
+            sources.extend([
+                Source::Aurora(role),
+                Source::Metrics(role),
+                Source::Alarms(role),
+                Source::Stacks(role),
+            ]);
+        }
+        sources.extend([
+            Source::GlobalCluster,
+            Source::Dns,
+            Source::HealthChecks,
+            Source::StateMachine,
+            Source::Identity,
+        ]);
+        sources
+    }
+
+    pub fn role(self) -> Option<Role> {
+        match self {
+            Source::Aurora(role)
+            | Source::Metrics(role)
+            | Source::Alarms(role)
+            | Source::Stacks(role) => Some(role),
+            _ => None,
+        }
+    }
+
+    /// Whether this source's data comes as a side effect of other calls of the same poll
+    /// (Route 53 health-check metrics ride in us-east-1's `GetMetricData`).
+    pub fn rides_on_others(self) -> bool {
+        self == Source::HealthChecks
+    }
+
+    /// Short stable name used in JSON `errors[].source` and on screen.
+    pub fn name(self) -> &'static str {
+        match self {
+            Source::Aurora(_) => "aurora",
+            Source::Metrics(_) => "metrics",
+            Source::Alarms(_) => "alarms",
+            Source::Stacks(_) => "stacks",
+            Source::GlobalCluster => "global_cluster",
+            Source::Dns => "dns",
+            Source::HealthChecks => "health_checks",
+            Source::StateMachine => "state_machine",
+            Source::Identity => "identity",
+        }
+    }
+}
+
+/// What a source returned.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SourceData {
+    Aurora(AuroraCluster),
+    Metrics(RegionMetrics),
+    Alarms(Vec<Alarm>),
+    Stacks(Vec<StackStatus>),
+    GlobalCluster(GlobalCluster),
+    Dns(DnsWeights),
+    HealthChecks(Vec<HealthCheck>),
+    StateMachine(Option<StateMachineStatus>),
+    Identity(String),
+}
+
+/// One finished fetch, as it travels from a poller to the model.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SourceUpdate {
+    pub source: Source,
+    pub at: Timestamp,
+    pub result: Result<SourceData, String>,
+}
+
+/// Everything known about one region.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RegionStatus {
+    pub region: String,
+    pub role: Role,
+    pub cluster_id: String,
+    pub aurora: Observed<AuroraCluster>,
+    pub metrics: Observed<RegionMetrics>,
+    pub alarms: Observed<Vec<Alarm>>,
+    pub stacks: Observed<Vec<StackStatus>>,
+}
+
+impl RegionStatus {
+    pub fn new(region: &str, role: Role, cluster_id: &str) -> Self {
+        Self {
+            region: region.to_owned(),
+            role,
+            cluster_id: cluster_id.to_owned(),
+            aurora: Observed::default(),
+            metrics: Observed::default(),
+            alarms: Observed::default(),
+            stacks: Observed::default(),
+        }
+    }
+}
+
+/// Everything known about the pair: the model the UI, the verdict and the JSON read.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Snapshot {
+    pub pair: String,
+    /// Indexed by [`Role::index`]: primary first.
+    pub regions: [RegionStatus; 2],
+    pub global_cluster: Observed<GlobalCluster>,
+    pub dns: Observed<DnsWeights>,
+    pub health_checks: Observed<Vec<HealthCheck>>,
+    /// `Some(None)` once fetched means no state machine is configured or it does not exist.
+    pub state_machine: Observed<Option<StateMachineStatus>>,
+    pub identity: Observed<String>,
+}
+
+impl Snapshot {
+    pub fn new(pair: &str, primary: RegionStatus, secondary: RegionStatus) -> Self {
+        Self {
+            pair: pair.to_owned(),
+            regions: [primary, secondary],
+            global_cluster: Observed::default(),
+            dns: Observed::default(),
+            health_checks: Observed::default(),
+            state_machine: Observed::default(),
+            identity: Observed::default(),
+        }
+    }
+
+    pub fn region(&self, role: Role) -> &RegionStatus {
+        &self.regions[role.index()]
+    }
+
+    /// Folds one fetch result into the snapshot. A result whose payload does not match its
+    /// source is recorded as an error of that source rather than dropped.
+    pub fn apply(&mut self, update: SourceUpdate) {
+        let SourceUpdate { source, at, result } = update;
+        macro_rules! record {
+            ($slot:expr, $variant:path) => {
+                $slot.record(
+                    result.and_then(|data| match data {
+                        $variant(value) => Ok(value),
+                        other => Err(format!("internal: unexpected payload {other:?}")),
+                    }),
+                    at,
+                )
+            };
+        }
+        match source {
+            Source::Aurora(role) => record!(self.regions[role.index()].aurora, SourceData::Aurora),
+            Source::Metrics(role) => {
+                record!(self.regions[role.index()].metrics, SourceData::Metrics)
+            }
+            Source::Alarms(role) => record!(self.regions[role.index()].alarms, SourceData::Alarms),
+            Source::Stacks(role) => record!(self.regions[role.index()].stacks, SourceData::Stacks),
+            Source::GlobalCluster => record!(self.global_cluster, SourceData::GlobalCluster),
+            Source::Dns => record!(self.dns, SourceData::Dns),
+            Source::HealthChecks => record!(self.health_checks, SourceData::HealthChecks),
+            Source::StateMachine => record!(self.state_machine, SourceData::StateMachine),
+            Source::Identity => record!(self.identity, SourceData::Identity),
+        }
+    }
+
+    /// Freshness of every source, in [`Source::all`] order.
+    pub fn freshness(&self, now: Timestamp, stale_after: Duration) -> Vec<(Source, Freshness)> {
+        Source::all()
+            .into_iter()
+            .map(|source| (source, self.meta(source).freshness(now, stale_after)))
+            .collect()
+    }
+
+    /// Age and error of one source, whatever its value type.
+    pub fn meta(&self, source: Source) -> ObservedMeta<'_> {
+        match source {
+            Source::Aurora(role) => self.region(role).aurora.meta(),
+            Source::Metrics(role) => self.region(role).metrics.meta(),
+            Source::Alarms(role) => self.region(role).alarms.meta(),
+            Source::Stacks(role) => self.region(role).stacks.meta(),
+            Source::GlobalCluster => self.global_cluster.meta(),
+            Source::Dns => self.dns.meta(),
+            Source::HealthChecks => self.health_checks.meta(),
+            Source::StateMachine => self.state_machine.meta(),
+            Source::Identity => self.identity.meta(),
+        }
+    }
+
+    /// The latest error of every source that has one.
+    pub fn errors(&self) -> Vec<(Source, &FetchFailure)> {
+        Source::all()
+            .into_iter()
+            .filter_map(|source| self.meta(source).error.map(|error| (source, error)))
+            .collect()
+    }
+
+    /// True when every source has a value and none of the latest attempts failed.
+    pub fn is_complete(&self, now: Timestamp, stale_after: Duration) -> bool {
+        self.freshness(now, stale_after)
+            .iter()
+            .all(|(_, freshness)| *freshness == Freshness::Fresh)
+    }
+
+    /// Health checks that probe the given region's endpoint.
+    pub fn health_checks_for<'a>(
+        &'a self,
+        region: &'a str,
+    ) -> impl Iterator<Item = &'a HealthCheck> + 'a {
+        self.health_checks
+            .value
+            .iter()
+            .flatten()
+            .filter(move |check| check.region.as_deref() == Some(region))
+    }
+
+    /// Whether the region's cluster is the global writer, when the global cluster is known.
+    pub fn is_writer(&self, role: Role) -> Option<bool> {
+        let global = self.global_cluster.value.as_ref()?;
+        global
+            .member_in(&self.region(role).region)
+            .map(|member| member.is_writer)
+    }
+}

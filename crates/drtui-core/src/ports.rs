@@ -1,0 +1,141 @@
+//! The ports the engine and the backends meet at: reads ([`StatusBackend`]), changes
+//! ([`ActBackend`], [`Mutation`]), so the simulator and AWS are interchangeable.
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use crate::model::{CallCounts, Source, SourceData};
+
+/// Route 53's control plane (and its health-check metrics) live here whatever the pair.
+pub const ROUTE53_CONTROL_REGION: &str = "us-east-1";
+
+pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
+
+/// Why a fetch failed, as the backend saw it.
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum BackendError {
+    #[error("timed out after {}", humantime::format_duration(*.0))]
+    Timeout(Duration),
+    #[error("{code}: {message}")]
+    Service { code: String, message: String },
+    #[error("cannot reach {endpoint}: {message}")]
+    Unreachable { endpoint: String, message: String },
+    #[error("{0}")]
+    Refused(String),
+}
+
+/// The read side of a backend: one call per source.
+pub trait StatusBackend: Send + Sync {
+    /// Fetches one source. May never complete (a hung region); callers bound it with a timeout.
+    fn fetch(&self, source: Source) -> BoxFuture<'_, Result<SourceData, BackendError>>;
+
+    /// One line for the header: what is answering ("simulator, seed 42", "AWS ...").
+    fn describe(&self) -> String;
+
+    /// Every API call made so far, by service and operation.
+    fn call_counts(&self) -> CallCounts;
+}
+
+/// A change to the estate, as a runbook action asks for it. Every backend applies these
+/// idempotently against live state: asking for what is already true changes nothing, so a
+/// retried or resumed step can never repeat a promote.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+#[serde(tag = "mutation", rename_all = "snake_case")]
+pub enum Mutation {
+    SetWeights {
+        primary: u8,
+        secondary: u8,
+    },
+    AuroraSwitchover {
+        target: crate::model::Role,
+    },
+    AuroraFailover {
+        target: crate::model::Role,
+        allow_data_loss: bool,
+    },
+    /// The execution name is derived from run and step ids, so a retry finds the first one.
+    StartExecution {
+        name: String,
+    },
+    DeployStack {
+        role: crate::model::Role,
+        stack: String,
+        template: String,
+    },
+    AlarmActions {
+        role: crate::model::Role,
+        enabled: bool,
+    },
+}
+
+impl Mutation {
+    /// The API call this stands for, for journals and refusals.
+    pub fn call(&self) -> &'static str {
+        match self {
+            Mutation::SetWeights { .. } => "route53:ChangeResourceRecordSets",
+            Mutation::AuroraSwitchover { .. } => "rds:SwitchoverGlobalCluster",
+            Mutation::AuroraFailover { .. } => "rds:FailoverGlobalCluster",
+            Mutation::StartExecution { .. } => "states:StartExecution",
+            Mutation::DeployStack { .. } => "cloudformation:CreateStack/UpdateStack",
+            Mutation::AlarmActions { enabled: true, .. } => "cloudwatch:EnableAlarmActions",
+            Mutation::AlarmActions { enabled: false, .. } => "cloudwatch:DisableAlarmActions",
+        }
+    }
+}
+
+/// What an applied mutation did.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ActOutcome {
+    /// False when live state already matched and nothing was called.
+    pub changed: bool,
+    pub detail: String,
+}
+
+/// The act side of a backend: the only way a runbook changes the estate.
+pub trait ActBackend: Send + Sync {
+    fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>>;
+}
+
+/// Refuses every mutation: `--read-only` enforced where actions are performed, not only in
+/// the UI.
+pub struct ReadOnly;
+
+impl ActBackend for ReadOnly {
+    fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
+        let call = mutation.call();
+        Box::pin(async move {
+            Err(BackendError::Service {
+                code: "ReadOnly".to_owned(),
+                message: format!("--read-only refuses {call}"),
+            })
+        })
+    }
+}
+
+/// A thread-safe tally of API calls, for the status JSON and the debug panel.
+#[derive(Debug, Default)]
+pub struct CallCounter {
+    counts: std::sync::Mutex<CallCounts>,
+}
+
+impl CallCounter {
+    pub fn record(&self, service: &str, operation: &str) {
+        let mut counts = self
+            .counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        *counts
+            .entry(service.to_owned())
+            .or_default()
+            .entry(operation.to_owned())
+            .or_default() += 1;
+    }
+
+    pub fn snapshot(&self) -> CallCounts {
+        self.counts
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+}

@@ -1,0 +1,159 @@
+//! Where runbooks come from: the built-ins (embedded in the binary), the user's runbooks in
+//! the platform config dir (`~/.config/drtui/runbooks/*.yaml`), or a path.
+
+use std::path::{Path, PathBuf};
+
+use super::spec::Runbook;
+use super::validate::{self, RunbookError};
+
+/// The built-in runbooks for the reference estate.
+pub const BUILT_IN: [(&str, &str); 4] = [
+    (
+        "switchover",
+        include_str!("../../../../runbooks/switchover.yaml"),
+    ),
+    (
+        "failover",
+        include_str!("../../../../runbooks/failover.yaml"),
+    ),
+    (
+        "failback",
+        include_str!("../../../../runbooks/failback.yaml"),
+    ),
+    ("drill", include_str!("../../../../runbooks/drill.yaml")),
+];
+
+/// Where a runbook was found.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Origin {
+    BuiltIn,
+    File(PathBuf),
+}
+
+impl std::fmt::Display for Origin {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Origin::BuiltIn => f.write_str("built-in"),
+            Origin::File(path) => write!(f, "{}", path.display()),
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CatalogError {
+    #[error(transparent)]
+    Invalid(#[from] RunbookError),
+    #[error("cannot read runbook {}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("unknown runbook `{name}`; known: {}", known.join(", "))]
+    Unknown { name: String, known: Vec<String> },
+}
+
+/// The user's runbook directory.
+pub fn user_dir() -> Option<PathBuf> {
+    directories::ProjectDirs::from("", "", "drtui").map(|dirs| dirs.config_dir().join("runbooks"))
+}
+
+fn user_files() -> Vec<PathBuf> {
+    let Some(dir) = user_dir() else {
+        return Vec::new();
+    };
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|ext| ext == "yaml" || ext == "yml")
+        })
+        .collect();
+    files.sort();
+    files
+}
+
+pub fn load_file(path: &Path) -> Result<Runbook, CatalogError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+        path: path.to_path_buf(),
+        source,
+    })?;
+    Ok(validate::load(&text, &path.display().to_string())?)
+}
+
+/// Every runbook available: built-ins first, then the user's (a broken user file is listed
+/// with its error rather than hidden).
+pub fn all() -> Vec<(Origin, Result<Runbook, CatalogError>)> {
+    let mut runbooks: Vec<_> = BUILT_IN
+        .iter()
+        .map(|(name, text)| {
+            (
+                Origin::BuiltIn,
+                validate::load(text, &format!("runbooks/{name}.yaml")).map_err(CatalogError::from),
+            )
+        })
+        .collect();
+    runbooks.extend(
+        user_files()
+            .into_iter()
+            .map(|path| (Origin::File(path.clone()), load_file(&path))),
+    );
+    runbooks
+}
+
+/// A runbook by name (built-in or user) or by path.
+pub fn find(name_or_path: &str) -> Result<(Origin, Runbook), CatalogError> {
+    find_with_hash(name_or_path).map(|(origin, runbook, _)| (origin, runbook))
+}
+
+/// SHA-256 of a runbook's text, recorded in the journal so `resume` can refuse a runbook that
+/// changed under a run.
+pub fn fingerprint(text: &str) -> String {
+    use sha2::Digest as _;
+    sha2::Sha256::digest(text.as_bytes())
+        .iter()
+        .map(|byte| format!("{byte:02x}"))
+        .collect()
+}
+
+/// A runbook by name or path, with the fingerprint of its text.
+pub fn find_with_hash(name_or_path: &str) -> Result<(Origin, Runbook, String), CatalogError> {
+    let path = Path::new(name_or_path);
+    if path.extension().is_some() && path.exists() {
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
+            path: path.to_path_buf(),
+            source,
+        })?;
+        let runbook = validate::load(&text, &path.display().to_string())?;
+        return Ok((
+            Origin::File(path.to_path_buf()),
+            runbook,
+            fingerprint(&text),
+        ));
+    }
+    let mut known = Vec::new();
+    for (name, text) in BUILT_IN {
+        let runbook = validate::load(text, &format!("runbooks/{name}.yaml"))?;
+        if runbook.name.value == name_or_path {
+            return Ok((Origin::BuiltIn, runbook, fingerprint(text)));
+        }
+        known.push(runbook.name.value.clone());
+    }
+    for path in user_files() {
+        let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
+            path: path.clone(),
+            source,
+        })?;
+        let runbook = validate::load(&text, &path.display().to_string())?;
+        if runbook.name.value == name_or_path {
+            return Ok((Origin::File(path), runbook, fingerprint(&text)));
+        }
+        known.push(runbook.name.value.clone());
+    }
+    Err(CatalogError::Unknown {
+        name: name_or_path.to_owned(),
+        known,
+    })
+}

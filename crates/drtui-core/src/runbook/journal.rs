@@ -1,0 +1,243 @@
+//! The run journal's records (append-only JSONL, the source of truth for `resume`, `runs show`
+//! and the incident review) and `RunSummary`, the one fold every view of a run reads.
+
+use std::collections::BTreeSet;
+
+use serde::{Deserialize, Serialize};
+
+use crate::clock::Timestamp;
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(tag = "event", rename_all = "snake_case")]
+pub enum Event {
+    RunStarted {
+        runbook: String,
+        runbook_hash: String,
+        pair: String,
+        operator: String,
+        mode: String,
+    },
+    StepStarted {
+        step: String,
+        kind: String,
+        #[serde(default)]
+        inputs: serde_json::Value,
+    },
+    StepFinished {
+        step: String,
+        outcome: StepOutcome,
+        detail: String,
+    },
+    Approved {
+        step: String,
+        by: String,
+        how: String,
+        /// The replication lag (data at risk) when the approval was given.
+        data_at_risk_ms: Option<f64>,
+    },
+    GateBlocked {
+        step: String,
+    },
+    Resumed {
+        by: String,
+    },
+    RunFinished {
+        outcome: RunOutcomeKind,
+        detail: String,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum StepOutcome {
+    Ok,
+    Skipped,
+    Failed,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunOutcomeKind {
+    Completed,
+    Blocked,
+    Failed,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Record {
+    pub at: Timestamp,
+    pub run_id: String,
+    #[serde(flatten)]
+    pub event: Event,
+}
+
+/// What was read back, and whether the last line was torn.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Replay {
+    pub records: Vec<Record>,
+    pub truncated_tail: Option<String>,
+}
+
+/// Parses a journal's text; a last line that does not parse is reported as torn, not an error
+/// (a crash mid-write). `origin` names the file in errors.
+pub fn parse(text: &str, origin: &str) -> Result<Replay, String> {
+    let mut replay = Replay::default();
+    let lines: Vec<&str> = text
+        .lines()
+        .filter(|line| !line.trim().is_empty())
+        .collect();
+    for (index, line) in lines.iter().enumerate() {
+        match serde_json::from_str::<Record>(line) {
+            Ok(record) => replay.records.push(record),
+            Err(_) if index + 1 == lines.len() => replay.truncated_tail = Some((*line).to_owned()),
+            Err(error) => return Err(format!("{origin}:{}: {error}", index + 1)),
+        }
+    }
+    Ok(replay)
+}
+
+/// One journal line (without its newline).
+pub fn line(record: &Record) -> Result<String, serde_json::Error> {
+    serde_json::to_string(record)
+}
+
+/// How `run_started` introduced a run.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunHeader {
+    pub at: Timestamp,
+    pub runbook: String,
+    pub runbook_hash: String,
+    pub pair: String,
+    pub operator: String,
+    pub mode: String,
+}
+
+/// One step finish (or a gate left waiting), in journal order; a retried step has one per try.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepLine {
+    pub step: String,
+    pub kind: String,
+    /// `ok`, `skipped`, `failed`, or `waiting for approval`.
+    pub outcome: String,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    pub detail: String,
+}
+
+impl StepLine {
+    /// How long the step took, when it both started and finished.
+    pub fn seconds(&self) -> Option<f64> {
+        Some(crate::clock::elapsed(self.started?, self.finished?).as_secs_f64())
+    }
+}
+
+/// A run as its journal tells it: the one fold that `resume`, `runs list`, `runs show` and the
+/// TUI's run view all read, record by record.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct RunSummary {
+    pub run_id: String,
+    pub header: Option<RunHeader>,
+    /// The last `run_finished`: how the latest attempt ended (a resume clears nothing; a later
+    /// `run_finished` replaces it).
+    pub finished: Option<(RunOutcomeKind, String)>,
+    /// Steps that finished ok or skipped: never run again.
+    pub done: BTreeSet<String>,
+    /// Step finishes and gate blocks, in order.
+    pub lines: Vec<StepLine>,
+    /// Steps started, with when and their kind, in order.
+    started: Vec<(String, Timestamp, String)>,
+    /// The first and last record's instants.
+    pub first_at: Option<Timestamp>,
+    pub last_at: Option<Timestamp>,
+}
+
+impl RunSummary {
+    /// Folds a whole journal.
+    pub fn of(records: &[Record]) -> Self {
+        let mut summary = Self::default();
+        for record in records {
+            summary.apply(record);
+        }
+        summary
+    }
+
+    /// Folds one more record.
+    pub fn apply(&mut self, record: &Record) {
+        self.run_id.clone_from(&record.run_id);
+        self.first_at.get_or_insert(record.at);
+        self.last_at = Some(record.at);
+        match &record.event {
+            Event::RunStarted {
+                runbook,
+                runbook_hash,
+                pair,
+                operator,
+                mode,
+            } => {
+                self.header.get_or_insert_with(|| RunHeader {
+                    at: record.at,
+                    runbook: runbook.clone(),
+                    runbook_hash: runbook_hash.clone(),
+                    pair: pair.clone(),
+                    operator: operator.clone(),
+                    mode: mode.clone(),
+                });
+            }
+            Event::StepStarted { step, kind, .. } => {
+                self.started.push((step.clone(), record.at, kind.clone()));
+            }
+            Event::StepFinished {
+                step,
+                outcome,
+                detail,
+            } => {
+                if matches!(outcome, StepOutcome::Ok | StepOutcome::Skipped) {
+                    self.done.insert(step.clone());
+                }
+                let start = self.started.iter().rev().find(|(id, _, _)| id == step);
+                self.lines.push(StepLine {
+                    step: step.clone(),
+                    kind: start.map(|(_, _, kind)| kind.clone()).unwrap_or_default(),
+                    outcome: crate::wire::wire_name(outcome),
+                    started: start.map(|(_, at, _)| *at),
+                    finished: Some(record.at),
+                    detail: detail.clone(),
+                });
+            }
+            Event::GateBlocked { step } => self.lines.push(StepLine {
+                step: step.clone(),
+                kind: "gate".to_owned(),
+                outcome: "waiting for approval".to_owned(),
+                started: None,
+                finished: None,
+                detail: String::new(),
+            }),
+            Event::RunFinished { outcome, detail } => {
+                self.finished = Some((*outcome, detail.clone()));
+            }
+            Event::Approved { .. } | Event::Resumed { .. } => {}
+        }
+    }
+
+    /// The step that started last and never finished ok or skipped: re-checked on resume.
+    pub fn in_flight(&self) -> Option<&str> {
+        self.started
+            .iter()
+            .rev()
+            .map(|(step, _, _)| step.as_str())
+            .find(|step| !self.done.contains(*step))
+    }
+
+    /// `completed`, `blocked`, `failed`, or `unfinished` when the run never recorded an end.
+    pub fn outcome_name(&self) -> String {
+        self.finished.as_ref().map_or_else(
+            || "unfinished".to_owned(),
+            |(kind, _)| crate::wire::wire_name(kind),
+        )
+    }
+
+    /// Wall time from the first record to the last.
+    pub fn total_seconds(&self) -> Option<f64> {
+        Some(crate::clock::elapsed(self.first_at?, self.last_at?).as_secs_f64())
+    }
+}

@@ -1,0 +1,11 @@
+//! Runbooks: the YAML format (`spec`), its validation (`validate`), the built-in catalogue
+//! (`catalog`) and the plan of API calls a run would make (`plan`).
+
+pub mod catalog;
+pub mod evaluate;
+pub mod gate;
+pub mod journal;
+pub mod plan;
+pub mod spec;
+pub mod timeline;
+pub mod validate;

@@ -1,0 +1,199 @@
+//! The runbook file format: YAML, parsed with positions so every error can name its line and
+//! column. Steps are one flat record with a `kind`; which fields a kind needs is checked by
+//! `validate`, which can then point at the step.
+
+use std::collections::BTreeMap;
+
+use schemars::JsonSchema;
+use serde::{Deserialize, Serialize};
+use serde_saphyr::Spanned;
+
+use crate::model::Role;
+
+/// Graceful: the primary's APIs answer. Ungraceful: the primary is impaired, and steps that
+/// need its control plane are skipped or replaced.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Mode {
+    #[default]
+    Graceful,
+    Ungraceful,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum StepKind {
+    /// A precondition over the live snapshot; a failing check stops the run before anything
+    /// mutates.
+    Check,
+    /// Poll a check until it holds, with an interval and a timeout.
+    Wait,
+    /// Stop until a person approves (types the pair name, or `--approve ID`).
+    Gate,
+    /// Change the estate through the backend.
+    Action,
+    /// An instruction for the operator, marked done by a key press or `--approve ID`.
+    Manual,
+}
+
+/// The catalogue of named checks over the live snapshot.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CheckName {
+    SecondaryClusterAvailable,
+    /// The global writer is in `region`.
+    WriterIn,
+    /// Replication lag is at most `max`.
+    LagBelow,
+    /// Every health check probing `region` is healthy.
+    HealthCheckHealthy,
+    /// No alarm of `region` is in ALARM.
+    AlarmsQuiet,
+    /// Every stack of `region` is in a *_COMPLETE state.
+    StacksComplete,
+    /// The weighted records carry exactly `weights`.
+    WeightsEqual,
+    /// The primary serves (health checks pass, writer answers).
+    PrimaryHealthy,
+    /// Every source answered within the last polls.
+    DataFresh,
+    /// The failover state machine exists.
+    StateMachinePresent,
+    /// No switchover or failover is in progress on the global cluster.
+    NoFailoverInProgress,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActionName {
+    /// Route 53: both weighted records in one change batch, then wait until INSYNC.
+    SetWeights,
+    /// Aurora `SwitchoverGlobalCluster` (planned, no data loss).
+    AuroraSwitchover,
+    /// Aurora `FailoverGlobalCluster` (unplanned; `allow_data_loss` only after a gate).
+    AuroraFailover,
+    /// Step Functions `StartExecution` of the failover state machine, named from run and step.
+    StartExecution,
+    /// CloudFormation create/update of `stack` from `template` in `assets/`, then wait.
+    DeployStack,
+    /// CloudWatch enable/disable alarm actions of the pair's alarms in `region`.
+    AlarmActions,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Weights {
+    pub primary: u8,
+    pub secondary: u8,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case", deny_unknown_fields)]
+pub enum OnFailure {
+    Stop,
+    /// Run these steps (by id), in order, then stop.
+    Rollback(#[schemars(with = "Vec<String>")] Vec<Spanned<String>>),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum ParamType {
+    String,
+    Integer,
+    Duration,
+    Bool,
+}
+
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Parameter {
+    #[serde(rename = "type")]
+    pub kind: ParamType,
+    #[schemars(with = "Option<String>")]
+    pub default: Option<Spanned<String>>,
+    #[serde(default)]
+    pub description: String,
+}
+
+/// One step. Which optional fields apply depends on `kind` (see the JSON Schema's
+/// descriptions); `drtui runbook validate` reports a field a kind needs but lacks.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Step {
+    #[schemars(with = "String")]
+    pub id: Spanned<String>,
+    pub title: String,
+    #[schemars(with = "StepKind")]
+    pub kind: Spanned<StepKind>,
+    /// Run the step only when this check holds (e.g. `primary_healthy`).
+    #[schemars(with = "Option<CheckName>")]
+    pub when: Option<Spanned<CheckName>>,
+    /// Skip the step when this check holds (e.g. `state_machine_present`).
+    #[schemars(with = "Option<CheckName>")]
+    pub unless: Option<Spanned<CheckName>>,
+    /// Humantime duration ("30s", "5m"): the step fails when it takes longer.
+    #[schemars(with = "Option<String>")]
+    pub timeout: Option<Spanned<String>>,
+    pub on_failure: Option<OnFailure>,
+    /// check / wait: the named check.
+    #[schemars(with = "Option<CheckName>")]
+    pub check: Option<Spanned<CheckName>>,
+    /// check / wait / action: the side the step is about.
+    pub region: Option<Role>,
+    /// lag_below: a duration or `${parameter}`.
+    #[schemars(with = "Option<String>")]
+    pub max: Option<Spanned<String>>,
+    /// wait: how often to re-check.
+    #[schemars(with = "Option<String>")]
+    pub interval: Option<Spanned<String>>,
+    /// gate: what the approver is asked.
+    pub prompt: Option<String>,
+    /// action: what to do.
+    #[schemars(with = "Option<ActionName>")]
+    pub action: Option<Spanned<ActionName>>,
+    /// set_weights / weights_equal.
+    pub weights: Option<Weights>,
+    /// aurora_switchover / aurora_failover: the cluster that becomes the writer.
+    pub target: Option<Role>,
+    /// aurora_failover: permit losing the replication lag's worth of writes.
+    pub allow_data_loss: Option<bool>,
+    /// deploy_stack: template file under assets/, and the stack name.
+    pub template: Option<String>,
+    pub stack: Option<String>,
+    /// alarm_actions: enable (true) or disable (false).
+    pub enabled: Option<bool>,
+    /// manual: what the operator must do.
+    pub instruction: Option<String>,
+}
+
+/// A runbook file.
+#[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Runbook {
+    #[schemars(with = "String")]
+    pub name: Spanned<String>,
+    pub description: String,
+    #[serde(default)]
+    pub mode: Mode,
+    #[serde(default)]
+    pub parameters: BTreeMap<String, Parameter>,
+    pub steps: Vec<Step>,
+}
+
+impl Step {
+    /// Whether running this step changes the estate.
+    pub fn mutates(&self) -> bool {
+        self.kind.value == StepKind::Action
+    }
+
+    /// Whether this step can lose data (an unplanned promote that allows it).
+    pub fn loses_data(&self) -> bool {
+        self.action.as_ref().map(|action| action.value) == Some(ActionName::AuroraFailover)
+            && self.allow_data_loss == Some(true)
+    }
+}
+
+/// The JSON Schema of the format, for editors.
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(Runbook)).unwrap_or_default()
+}

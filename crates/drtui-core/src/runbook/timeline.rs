@@ -1,0 +1,103 @@
+//! A run's journal as a timeline: per-step durations and the total (the measured RTO), as
+//! text or Markdown for the incident review.
+
+use std::fmt::Write as _;
+
+use super::journal::{Event, Record, RunHeader, RunSummary};
+use crate::wire::wire_name;
+
+/// A run as text (or Markdown): header, one line per step attempt, and every approval.
+pub fn render(records: &[Record], markdown: bool) -> String {
+    let mut out = String::new();
+    let summary = RunSummary::of(records);
+    let outcome = summary
+        .finished
+        .as_ref()
+        .map(|(kind, detail)| format!("{}: {}", wire_name(kind), detail.to_lowercase()));
+    let total = summary
+        .total_seconds()
+        .map_or_else(|| "?".to_owned(), |secs| format!("{secs:.1} s"));
+    if let Some(RunHeader {
+        at,
+        runbook,
+        runbook_hash: hash,
+        pair,
+        operator,
+        mode,
+    }) = &summary.header
+    {
+        let run_id = &summary.run_id;
+        if markdown {
+            let _ = writeln!(out, "## Run `{}`\n", run_id);
+            let _ = writeln!(
+                out,
+                "- runbook: `{runbook}` ({mode}), sha256 `{}`",
+                &hash[..hash.len().min(12)]
+            );
+            let _ = writeln!(out, "- pair: `{pair}`, operator: {operator}");
+            let _ = writeln!(out, "- started: {}", at.to_rfc3339());
+            let _ = writeln!(
+                out,
+                "- outcome: {}",
+                outcome.clone().unwrap_or_else(|| "unfinished".to_owned())
+            );
+            let _ = writeln!(out, "- total duration (RTO): {total}\n");
+            let _ = writeln!(
+                out,
+                "| step | kind | outcome | duration | detail |\n|---|---|---|---|---|"
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "run {} · {runbook} ({mode}) on {pair} by {operator}",
+                run_id
+            );
+            let _ = writeln!(
+                out,
+                "started {} · {} · total {total}\n",
+                at.to_rfc3339(),
+                outcome.clone().unwrap_or_else(|| "unfinished".to_owned())
+            );
+        }
+    }
+    for line in &summary.lines {
+        let duration = line
+            .seconds()
+            .map_or_else(|| "-".to_owned(), |secs| format!("{secs:.1} s"));
+        if markdown {
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {duration} | {} |",
+                line.step,
+                line.kind,
+                line.outcome,
+                line.detail.replace('|', "/")
+            );
+        } else {
+            let _ = writeln!(
+                out,
+                "  {:<24} {:<7} {:<9} {:>8}  {}",
+                line.step, line.kind, line.outcome, duration, line.detail
+            );
+        }
+    }
+    for record in records {
+        if let Event::Approved {
+            step,
+            by,
+            how,
+            data_at_risk_ms,
+        } = &record.event
+        {
+            let risk =
+                data_at_risk_ms.map_or_else(|| "unknown".to_owned(), crate::readiness::format_ms);
+            let _ = writeln!(
+                out,
+                "{}approved {step} by {by} ({how}) at {}, data at risk {risk}",
+                if markdown { "- " } else { "  " },
+                record.at.to_rfc3339()
+            );
+        }
+    }
+    out
+}

@@ -1,0 +1,488 @@
+//! Runs a runbook step by step against a backend, like a safety interlock: checks before
+//! anything mutates, nothing mutates without an approval, every step journalled (fsync) before
+//! and after, and every action idempotent against live state so `resume` never repeats one.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use crate::journal_file::Journal;
+use drtui_core::clock::{Clock, elapsed};
+use drtui_core::config::RegionPair;
+use drtui_core::model::Snapshot;
+use drtui_core::ports::{ActBackend, StatusBackend};
+use drtui_core::readiness::{self, Readiness};
+use drtui_core::runbook::evaluate::{self, Observation};
+use drtui_core::runbook::gate::GateQuestion;
+use drtui_core::runbook::journal::{Event, Record, RunOutcomeKind, StepOutcome};
+use drtui_core::runbook::spec::{CheckName, OnFailure, Runbook, Step, StepKind};
+use drtui_core::wire::wire_name;
+
+/// Which gates and manual steps may pass without a person at the keyboard.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Approvals {
+    pub all: bool,
+    pub ids: BTreeSet<String>,
+}
+
+impl Approvals {
+    pub fn allows(&self, step: &str) -> bool {
+        self.all || self.ids.contains(step)
+    }
+}
+
+/// A gate or manual step asking a person at the TUI; the reply says whether they approved.
+#[derive(Debug)]
+pub struct GateRequest {
+    pub question: GateQuestion,
+    pub reply: tokio::sync::oneshot::Sender<bool>,
+}
+
+/// How a run ended.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Outcome {
+    Completed,
+    /// Stopped at a gate nobody approved: continue with `resume --approve STEP`.
+    Blocked {
+        step: String,
+    },
+    /// Paused by the operator before `step`: continue with `resume`.
+    Paused {
+        step: String,
+    },
+    Failed {
+        step: String,
+        reason: String,
+    },
+}
+
+pub struct Engine<'a> {
+    pub pair: &'a RegionPair,
+    pub runbook: &'a Runbook,
+    pub status: &'a dyn StatusBackend,
+    pub act: &'a dyn ActBackend,
+    pub clock: &'a dyn Clock,
+    pub operator: String,
+    pub approvals: Approvals,
+    pub read_only: bool,
+    /// Where to ask a person when a gate is not pre-approved (the TUI); `None` in playback.
+    pub gatekeeper: Option<tokio::sync::mpsc::Sender<GateRequest>>,
+    /// Set by the operator to stop before the next step (resume continues from there).
+    pub pause: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
+}
+
+const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+
+impl Engine<'_> {
+    /// A step's duration field, with `${parameter}` resolved.
+    fn duration(&self, value: Option<&str>, default: Duration) -> Duration {
+        evaluate::duration(self.runbook, value, default)
+    }
+
+    /// A named check of `step` on one observation.
+    fn evaluate(
+        &self,
+        check: CheckName,
+        step: &Step,
+        snapshot: &Snapshot,
+        readiness: &Readiness,
+    ) -> Result<String, String> {
+        let seen = Observation {
+            pair: self.pair,
+            runbook: self.runbook,
+            snapshot,
+            readiness,
+            now: self.clock.now(),
+        };
+        evaluate::evaluate(check, step, &seen)
+    }
+
+    async fn observe(&self) -> (Snapshot, Readiness) {
+        let mut snapshot = self.pair.empty_snapshot();
+        // A faster demo clock gets proportionally shorter timeouts, so a hung region costs the
+        // same share of a step at any speed.
+        let timeout = self.pair.call_timeout.div_f64(self.clock.speed().max(1.0));
+        for update in crate::poll::poll_once(self.status, self.clock, timeout).await {
+            snapshot.apply(update);
+        }
+        let readiness = readiness::assess(&snapshot, self.clock.now(), &self.pair.policy());
+        (snapshot, readiness)
+    }
+
+    fn record(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        event: Event,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<()> {
+        journal.record(
+            Record {
+                at: self.clock.now(),
+                run_id: run_id.to_owned(),
+                event,
+            },
+            on_record,
+        )
+    }
+
+    /// Runs every step not in `done`, in order. Journal failures abort the run: a step whose
+    /// start cannot be recorded is never performed.
+    pub async fn run(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        done: &BTreeSet<String>,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Outcome> {
+        let rollback_only: BTreeSet<&str> = self
+            .runbook
+            .steps
+            .iter()
+            .filter_map(|step| match &step.on_failure {
+                Some(OnFailure::Rollback(targets)) => {
+                    Some(targets.iter().map(|target| target.value.as_str()))
+                }
+                _ => None,
+            })
+            .flatten()
+            .collect();
+        for step in &self.runbook.steps {
+            let id = step.id.value.as_str();
+            if done.contains(id) || rollback_only.contains(id) {
+                continue;
+            }
+            if self
+                .pause
+                .as_ref()
+                .is_some_and(|pause| pause.load(std::sync::atomic::Ordering::SeqCst))
+            {
+                self.record(
+                    journal,
+                    run_id,
+                    Event::RunFinished {
+                        outcome: RunOutcomeKind::Blocked,
+                        detail: format!("paused by {} before {id}", self.operator),
+                    },
+                    on_record,
+                )?;
+                return Ok(Outcome::Paused {
+                    step: id.to_owned(),
+                });
+            }
+            let outcome = self.run_step(journal, run_id, step, on_record).await?;
+            match outcome {
+                Ok(()) => {}
+                Err(Outcome::Failed {
+                    step: failed,
+                    reason,
+                }) => {
+                    if let Some(OnFailure::Rollback(targets)) = &step.on_failure {
+                        for target in targets {
+                            if let Some(rollback) = self
+                                .runbook
+                                .steps
+                                .iter()
+                                .find(|candidate| candidate.id.value == target.value)
+                            {
+                                let _ = self.run_step(journal, run_id, rollback, on_record).await?;
+                            }
+                        }
+                    }
+                    self.record(
+                        journal,
+                        run_id,
+                        Event::RunFinished {
+                            outcome: RunOutcomeKind::Failed,
+                            detail: format!("{failed}: {reason}"),
+                        },
+                        on_record,
+                    )?;
+                    return Ok(Outcome::Failed {
+                        step: failed,
+                        reason,
+                    });
+                }
+                Err(blocked) => {
+                    self.record(
+                        journal,
+                        run_id,
+                        Event::RunFinished {
+                            outcome: RunOutcomeKind::Blocked,
+                            detail: format!("waiting for approval of {id}"),
+                        },
+                        on_record,
+                    )?;
+                    return Ok(blocked);
+                }
+            }
+        }
+        self.record(
+            journal,
+            run_id,
+            Event::RunFinished {
+                outcome: RunOutcomeKind::Completed,
+                detail: "every step done".to_owned(),
+            },
+            on_record,
+        )?;
+        Ok(Outcome::Completed)
+    }
+
+    /// One step: `Ok(Ok(()))` done or skipped, `Ok(Err(outcome))` the run stops there.
+    async fn run_step(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        step: &Step,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Result<(), Outcome>> {
+        let id = step.id.value.clone();
+        let kind = wire_name(&step.kind.value);
+        let mutation = evaluate::mutation(step, run_id);
+        let inputs = mutation
+            .as_ref()
+            .map(|m| serde_json::to_value(m).unwrap_or_default())
+            .unwrap_or_default();
+        self.record(
+            journal,
+            run_id,
+            Event::StepStarted {
+                step: id.clone(),
+                kind,
+                inputs,
+            },
+            on_record,
+        )?;
+        let finish = |outcome: StepOutcome, detail: String| Event::StepFinished {
+            step: id.clone(),
+            outcome,
+            detail,
+        };
+        let (snapshot, readiness) = self.observe().await;
+        let condition =
+            |check: CheckName| self.evaluate(check, step, &snapshot, &readiness).is_ok();
+        if let Some(when) = &step.when
+            && !condition(when.value)
+        {
+            self.record(
+                journal,
+                run_id,
+                finish(
+                    StepOutcome::Skipped,
+                    format!("{} does not hold", wire_name(&when.value)),
+                ),
+                on_record,
+            )?;
+            return Ok(Ok(()));
+        }
+        if let Some(unless) = &step.unless
+            && condition(unless.value)
+        {
+            self.record(
+                journal,
+                run_id,
+                finish(
+                    StepOutcome::Skipped,
+                    format!("{} holds", wire_name(&unless.value)),
+                ),
+                on_record,
+            )?;
+            return Ok(Ok(()));
+        }
+        let failed = |reason: String| Outcome::Failed {
+            step: id.clone(),
+            reason,
+        };
+        let result: Result<String, String> = match step.kind.value {
+            StepKind::Check => match step.check.as_ref() {
+                Some(check) => self.evaluate(check.value, step, &snapshot, &readiness),
+                None => Err("no check named".to_owned()),
+            },
+            StepKind::Wait => self.wait(step).await,
+            StepKind::Gate | StepKind::Manual => {
+                let how = if self.approvals.allows(&id) {
+                    Some(if self.approvals.all {
+                        "--approve-all".to_owned()
+                    } else {
+                        format!("--approve {id}")
+                    })
+                } else {
+                    self.ask(step, &readiness).await
+                };
+                match how {
+                    Some(how) => {
+                        self.record(
+                            journal,
+                            run_id,
+                            Event::Approved {
+                                step: id.clone(),
+                                by: self.operator.clone(),
+                                how,
+                                data_at_risk_ms: readiness.data_at_risk_ms,
+                            },
+                            on_record,
+                        )?;
+                        Ok(match readiness.data_at_risk_ms {
+                            Some(lag) => {
+                                format!("approved; data at risk {}", readiness::format_ms(lag))
+                            }
+                            None => "approved; data at risk unknown".to_owned(),
+                        })
+                    }
+                    None => {
+                        self.record(
+                            journal,
+                            run_id,
+                            Event::GateBlocked { step: id.clone() },
+                            on_record,
+                        )?;
+                        return Ok(Err(Outcome::Blocked { step: id }));
+                    }
+                }
+            }
+            StepKind::Action => match mutation {
+                None => Err("the step does not say what to change".to_owned()),
+                Some(_) if self.read_only => {
+                    Err("--read-only refuses every mutating step".to_owned())
+                }
+                Some(mutation) => {
+                    let timeout = self.duration(
+                        step.timeout.as_ref().map(|t| t.value.as_str()),
+                        DEFAULT_ACTION_TIMEOUT,
+                    );
+                    match tokio::time::timeout(timeout, self.act.act(&mutation)).await {
+                        Ok(Ok(outcome)) => Ok(if outcome.changed {
+                            outcome.detail
+                        } else {
+                            format!("nothing to do: {}", outcome.detail)
+                        }),
+                        Ok(Err(error))
+                            if evaluate::replaced_by_data_plane(
+                                self.runbook.mode,
+                                &mutation,
+                                &error,
+                                &readiness,
+                            ) =>
+                        {
+                            self.record(
+                                journal,
+                                run_id,
+                                finish(
+                                    StepOutcome::Skipped,
+                                    format!(
+                                        "{} failed ({error}); ungraceful mode: replaced by Route 53's data plane, whose health checks already send traffic away from the impaired primary",
+                                        mutation.call()
+                                    ),
+                                ),
+                                on_record,
+                            )?;
+                            return Ok(Ok(()));
+                        }
+                        Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
+                        Err(_) => Err(format!(
+                            "{} did not finish within {}",
+                            mutation.call(),
+                            humantime::format_duration(timeout)
+                        )),
+                    }
+                }
+            },
+        };
+        match result {
+            Ok(detail) => {
+                self.record(journal, run_id, finish(StepOutcome::Ok, detail), on_record)?;
+                Ok(Ok(()))
+            }
+            Err(reason) => {
+                self.record(
+                    journal,
+                    run_id,
+                    finish(StepOutcome::Failed, reason.clone()),
+                    on_record,
+                )?;
+                Ok(Err(failed(reason)))
+            }
+        }
+    }
+
+    /// Asks the person at the TUI, if there is one; `Some(how)` when they approved.
+    async fn ask(&self, step: &Step, readiness: &Readiness) -> Option<String> {
+        let gatekeeper = self.gatekeeper.as_ref()?;
+        let index = self
+            .runbook
+            .steps
+            .iter()
+            .position(|candidate| candidate.id.value == step.id.value)?;
+        let until_next_gate: Vec<&Step> = self.runbook.steps[index + 1..]
+            .iter()
+            .take_while(|next| next.kind.value != StepKind::Gate)
+            .collect();
+        let loses_data_next = until_next_gate.iter().any(|step| step.loses_data());
+        let next = until_next_gate
+            .iter()
+            .filter(|step| step.mutates())
+            .flat_map(|step| {
+                let planned = drtui_core::runbook::plan::planned(self.pair, step);
+                std::iter::once(step.title.clone())
+                    .chain(planned.calls.into_iter().map(|call| format!("  {call}")))
+            })
+            .collect();
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let question = GateQuestion {
+            step: step.id.value.clone(),
+            title: step.title.clone(),
+            prompt: step
+                .prompt
+                .clone()
+                .or_else(|| step.instruction.clone())
+                .unwrap_or_default(),
+            data_at_risk_ms: readiness.data_at_risk_ms,
+            loses_data_next,
+            next,
+        };
+        gatekeeper
+            .send(GateRequest { question, reply })
+            .await
+            .ok()?;
+        match answer.await {
+            Ok(true) => Some(format!("typed `{}` in the TUI", self.pair.name)),
+            _ => None,
+        }
+    }
+
+    async fn wait(&self, step: &Step) -> Result<String, String> {
+        let Some(check) = step.check.as_ref().map(|check| check.value) else {
+            return Err("no check named".to_owned());
+        };
+        let timeout = self.duration(
+            step.timeout.as_ref().map(|t| t.value.as_str()),
+            Duration::from_secs(300),
+        );
+        let interval = self
+            .duration(
+                step.interval.as_ref().map(|i| i.value.as_str()),
+                Duration::from_secs(10),
+            )
+            .min(self.pair.poll_interval);
+        let began = self.clock.now();
+        loop {
+            let (snapshot, readiness) = self.observe().await;
+            let last = match self.evaluate(check, step, &snapshot, &readiness) {
+                Ok(detail) => {
+                    return Ok(format!(
+                        "{detail} after {:.1} s",
+                        elapsed(began, self.clock.now()).as_secs_f64()
+                    ));
+                }
+                Err(reason) => reason,
+            };
+            if elapsed(began, self.clock.now()) >= timeout {
+                return Err(format!(
+                    "still not true after {}: {last}",
+                    humantime::format_duration(timeout)
+                ));
+            }
+            self.clock.sleep(interval).await;
+        }
+    }
+}

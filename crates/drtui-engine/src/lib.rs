@@ -1,0 +1,10 @@
+//! drtui's engine: the async half. Pollers feed snapshots; the runbook engine and playback run
+//! steps against the ports, with the per-pair lock and the journal files on disk.
+
+pub mod clock;
+pub mod engine;
+pub mod journal_file;
+pub mod lock;
+pub mod playback;
+pub mod poll;
+pub mod session;

@@ -1,0 +1,134 @@
+//! A run from start (or resume) to finish: lock, journal, engine. Shared by `drtui run`,
+//! `drtui resume` and (later) the TUI's runbook view.
+
+use std::collections::BTreeSet;
+use std::path::{Path, PathBuf};
+
+use crate::engine::{Engine, Outcome};
+use crate::journal_file::{self as journal, Journal};
+use crate::lock::{self, Holder, LockError};
+use drtui_core::clock::Clock;
+use drtui_core::runbook::journal::{Event, Record, RunSummary};
+
+#[derive(Debug, thiserror::Error)]
+pub enum PlaybackError {
+    #[error(transparent)]
+    Lock(#[from] LockError),
+    #[error("journal: {0}")]
+    Journal(#[from] std::io::Error),
+    #[error("cannot resume {run_id}: {reason}")]
+    Resume { run_id: String, reason: String },
+}
+
+/// What a resumed run picks up from its journal.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Resumable {
+    pub run_id: String,
+    pub runbook: String,
+    pub runbook_hash: String,
+    pub pair: String,
+    /// Steps that finished (ok or skipped): never run again.
+    pub done: BTreeSet<String>,
+    /// A step that started and never finished: re-checked against live state and retried.
+    pub in_flight: Option<String>,
+    pub truncated_tail: bool,
+}
+
+/// Reads what a run had done before it stopped.
+pub fn resumable(state: &Path, run_id: &str) -> Result<Resumable, PlaybackError> {
+    let path = journal::journal_path(state, run_id);
+    let replay = journal::read(&path).map_err(|error| PlaybackError::Resume {
+        run_id: run_id.to_owned(),
+        reason: format!("{}: {error}", path.display()),
+    })?;
+    let summary = RunSummary::of(&replay.records);
+    let Some(header) = summary.header.as_ref() else {
+        return Err(PlaybackError::Resume {
+            run_id: run_id.to_owned(),
+            reason: "the journal has no run_started record".to_owned(),
+        });
+    };
+    Ok(Resumable {
+        run_id: run_id.to_owned(),
+        runbook: header.runbook.clone(),
+        runbook_hash: header.runbook_hash.clone(),
+        pair: header.pair.clone(),
+        in_flight: summary.in_flight().map(str::to_owned),
+        done: summary.done,
+        truncated_tail: replay.truncated_tail.is_some(),
+    })
+}
+
+/// A new run id: runbook, UTC time, and process id (unique per host and second).
+pub fn new_run_id(runbook: &str, clock: &dyn Clock) -> String {
+    format!(
+        "{runbook}-{}-{}",
+        clock.now().format("%Y%m%dT%H%M%SZ"),
+        std::process::id()
+    )
+}
+
+/// A run with its lock and journal: the engine, plus what only a whole run needs.
+pub struct Playback<'a> {
+    pub engine: Engine<'a>,
+    pub runbook_hash: String,
+    /// Where the journal and the lock live.
+    pub state: PathBuf,
+}
+
+impl Playback<'_> {
+    /// Runs (or resumes) to an outcome, streaming every journal record to `on_record`.
+    pub async fn play(
+        &self,
+        resume: Option<&Resumable>,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> Result<(String, Outcome), PlaybackError> {
+        let run_id = match resume {
+            Some(resume) => resume.run_id.clone(),
+            None => new_run_id(&self.engine.runbook.name.value, self.engine.clock),
+        };
+        let mutates = self.engine.runbook.steps.iter().any(|step| step.mutates());
+        let _lock = if mutates && !self.engine.read_only {
+            Some(lock::acquire(
+                &self.state,
+                &self.engine.pair.name,
+                Holder {
+                    run_id: run_id.clone(),
+                    operator: self.engine.operator.clone(),
+                    host: lock::host_name(),
+                    pid: std::process::id(),
+                    since: self.engine.clock.now().to_rfc3339(),
+                },
+            )?)
+        } else {
+            None
+        };
+        let mut journal = Journal::open(&self.state, &run_id)?;
+        let event = match resume {
+            Some(_) => Event::Resumed {
+                by: self.engine.operator.clone(),
+            },
+            None => Event::RunStarted {
+                runbook: self.engine.runbook.name.value.clone(),
+                runbook_hash: self.runbook_hash.clone(),
+                pair: self.engine.pair.name.clone(),
+                operator: self.engine.operator.clone(),
+                mode: drtui_core::wire::wire_name(&self.engine.runbook.mode),
+            },
+        };
+        journal.record(
+            Record {
+                at: self.engine.clock.now(),
+                run_id: run_id.clone(),
+                event,
+            },
+            on_record,
+        )?;
+        let done = resume.map(|resume| resume.done.clone()).unwrap_or_default();
+        let outcome = self
+            .engine
+            .run(&mut journal, &run_id, &done, on_record)
+            .await?;
+        Ok((run_id, outcome))
+    }
+}

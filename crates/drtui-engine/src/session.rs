@@ -1,0 +1,174 @@
+//! Runs started from the dashboard: a handle with `start`, `answer_gate`, `pause` and `abort`,
+//! and a stream of events back, so the UI never holds the engine's internals (gitui's way).
+
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{mpsc, oneshot};
+
+use drtui_core::clock::Clock;
+use drtui_core::config::RegionPair;
+use drtui_core::ports::{ActBackend, StatusBackend};
+use drtui_core::runbook::catalog;
+use drtui_core::runbook::gate::GateQuestion;
+use drtui_core::runbook::journal::Record;
+
+use crate::engine::{Approvals, Engine, GateRequest};
+use crate::playback::Playback;
+
+/// One step as the run view lists it before the run begins.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StepSummary {
+    pub id: String,
+    pub title: String,
+    /// The step kind's wire name (`check`, `gate`, ...).
+    pub kind: String,
+}
+
+/// What a session reports back to the UI, in order.
+#[derive(Clone, Debug, PartialEq)]
+pub enum SessionEvent {
+    Started {
+        runbook: String,
+        steps: Vec<StepSummary>,
+    },
+    Record(Box<Record>),
+    Gate(GateQuestion),
+    /// The run could not start or stopped on an error (not an ordinary outcome, which arrives as
+    /// a journal record).
+    Ended(String),
+}
+
+/// Everything a run needs from the outside world.
+pub struct SessionConfig {
+    pub pair: RegionPair,
+    pub status: Arc<dyn StatusBackend>,
+    pub act: Arc<dyn ActBackend>,
+    pub clock: Arc<dyn Clock>,
+    pub operator: String,
+    pub read_only: bool,
+    /// Where journals and locks live; runs are refused without one.
+    pub state_dir: Option<PathBuf>,
+}
+
+/// The UI's handle on its runs.
+pub struct RunSession {
+    config: Arc<SessionConfig>,
+    events: mpsc::UnboundedSender<SessionEvent>,
+    gatekeeper: mpsc::Sender<GateRequest>,
+    /// The reply to the gate now on screen, if any.
+    pending_gate: Arc<Mutex<Option<oneshot::Sender<bool>>>>,
+    /// Set by `pause`; the running engine stops before its next step.
+    pause: Arc<AtomicBool>,
+}
+
+impl RunSession {
+    /// A session and the stream of its events. Must be called inside a tokio runtime.
+    pub fn new(config: SessionConfig) -> (Self, mpsc::UnboundedReceiver<SessionEvent>) {
+        let (events, receiver) = mpsc::unbounded_channel();
+        let (gatekeeper, mut requests) = mpsc::channel::<GateRequest>(1);
+        let pending_gate: Arc<Mutex<Option<oneshot::Sender<bool>>>> = Arc::default();
+        let forward_events = events.clone();
+        let pending = Arc::clone(&pending_gate);
+        tokio::spawn(async move {
+            while let Some(GateRequest { question, reply }) = requests.recv().await {
+                *pending
+                    .lock()
+                    .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(reply);
+                if forward_events.send(SessionEvent::Gate(question)).is_err() {
+                    break;
+                }
+            }
+        });
+        let session = Self {
+            config: Arc::new(config),
+            events,
+            gatekeeper,
+            pending_gate,
+            pause: Arc::new(AtomicBool::new(false)),
+        };
+        (session, receiver)
+    }
+
+    /// Starts the named runbook in the background; its journal records and gate questions come
+    /// back as events, so the dashboard stays live beside the run.
+    pub fn start(&self, name: &str) {
+        let fail = |message: String| {
+            let _ = self.events.send(SessionEvent::Ended(message));
+        };
+        let Some(state) = self.config.state_dir.clone() else {
+            return fail("no state directory for the run journal: set DRTUI_STATE_DIR".to_owned());
+        };
+        let (runbook, hash) = match catalog::find_with_hash(name) {
+            Ok((_, runbook, hash)) => (runbook, hash),
+            Err(error) => return fail(error.to_string()),
+        };
+        let steps = runbook
+            .steps
+            .iter()
+            .map(|step| StepSummary {
+                id: step.id.value.clone(),
+                title: step.title.clone(),
+                kind: drtui_core::wire::wire_name(&step.kind.value),
+            })
+            .collect();
+        let _ = self.events.send(SessionEvent::Started {
+            runbook: runbook.name.value.clone(),
+            steps,
+        });
+        self.pause.store(false, Ordering::SeqCst);
+        let config = Arc::clone(&self.config);
+        let events = self.events.clone();
+        let gatekeeper = self.gatekeeper.clone();
+        let pause = Arc::clone(&self.pause);
+        tokio::spawn(async move {
+            let player = Playback {
+                engine: Engine {
+                    pair: &config.pair,
+                    runbook: &runbook,
+                    status: config.status.as_ref(),
+                    act: config.act.as_ref(),
+                    clock: config.clock.as_ref(),
+                    operator: config.operator.clone(),
+                    approvals: Approvals::default(),
+                    read_only: config.read_only,
+                    gatekeeper: Some(gatekeeper),
+                    pause: Some(pause),
+                },
+                runbook_hash: hash,
+                state,
+            };
+            let records = events.clone();
+            let mut forward = |record: &Record| {
+                let _ = records.send(SessionEvent::Record(Box::new(record.clone())));
+            };
+            if let Err(error) = player.play(None, &mut forward).await {
+                let _ = events.send(SessionEvent::Ended(error.to_string()));
+            }
+        });
+    }
+
+    /// Answers the gate now on screen (no-op when none is waiting).
+    pub fn answer_gate(&self, approved: bool) {
+        let reply = self
+            .pending_gate
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(reply) = reply {
+            let _ = reply.send(approved);
+        }
+    }
+
+    /// Stops the run before its next step; `resume` continues from there.
+    pub fn pause(&self) {
+        self.pause.store(true, Ordering::SeqCst);
+    }
+
+    /// Declines the gate on screen and stops before the next step.
+    pub fn abort(&self) {
+        self.pause();
+        self.answer_gate(false);
+    }
+}

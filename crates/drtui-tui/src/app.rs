@@ -1,0 +1,602 @@
+//! Elm-style core of the dashboard: state, messages, and `update`, which never does I/O;
+//! it returns commands for the runtime to carry out.
+
+use drtui_core::runbook::gate::GateQuestion;
+use drtui_engine::session::{SessionEvent, StepSummary};
+use std::collections::BTreeSet;
+
+use crossterm::event::{KeyEvent, KeyEventKind};
+
+use super::keys::{self, Action, Availability, Context};
+use drtui_core::clock::Timestamp;
+use drtui_core::config::RegionPair;
+use drtui_core::fault::Fault;
+use drtui_core::model::{CallCounts, Snapshot, SourceUpdate};
+use drtui_core::readiness::{self, Readiness};
+
+/// Panels that can take focus, in Tab order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Panel {
+    Primary,
+    Secondary,
+    Checks,
+    Alarms,
+    Executions,
+    Stacks,
+}
+
+impl Panel {
+    pub const ORDER: [Panel; 6] = [
+        Panel::Primary,
+        Panel::Secondary,
+        Panel::Checks,
+        Panel::Alarms,
+        Panel::Executions,
+        Panel::Stacks,
+    ];
+    pub const LISTS: [Panel; 4] = [
+        Panel::Checks,
+        Panel::Alarms,
+        Panel::Executions,
+        Panel::Stacks,
+    ];
+
+    pub fn title(self) -> &'static str {
+        match self {
+            Panel::Primary => "primary",
+            Panel::Secondary => "secondary",
+            Panel::Checks => "Readiness checks",
+            Panel::Alarms => "Alarms",
+            Panel::Executions => "Failover executions",
+            Panel::Stacks => "Stacks",
+        }
+    }
+
+    fn step(self, forward: bool) -> Panel {
+        let index = Panel::ORDER
+            .iter()
+            .position(|panel| *panel == self)
+            .unwrap_or(0);
+        let len = Panel::ORDER.len();
+        Panel::ORDER[if forward {
+            (index + 1) % len
+        } else {
+            (index + len - 1) % len
+        }]
+    }
+
+    pub fn is_list(self) -> bool {
+        Panel::LISTS.contains(&self)
+    }
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Overlay {
+    None,
+    Help,
+    Faults { selected: usize },
+    Debug,
+    Runbooks { selected: usize },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    Running,
+    Ok,
+    Skipped,
+    Failed,
+    Waiting,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepView {
+    pub id: String,
+    pub title: String,
+    pub kind: String,
+    pub state: StepState,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    pub detail: String,
+}
+
+/// The run shown beside the dashboard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct RunView {
+    pub runbook: String,
+    pub run_id: Option<String>,
+    pub steps: Vec<StepView>,
+    /// Set when the run has ended: how.
+    pub outcome: Option<String>,
+}
+
+/// A gate waiting for the person at the keyboard.
+#[derive(Clone, Debug, PartialEq)]
+pub struct GatePrompt {
+    pub question: GateQuestion,
+    /// What the person has typed so far (approval needs the pair name).
+    pub input: String,
+    pub confirm_abort: bool,
+}
+
+impl GatePrompt {
+    pub fn new(question: GateQuestion) -> Self {
+        Self {
+            question,
+            input: String::new(),
+            confirm_abort: false,
+        }
+    }
+}
+
+/// Everything the dashboard shows; `render` reads only this.
+#[derive(Clone, Debug)]
+pub struct App {
+    pub pair: RegionPair,
+    pub backend_label: String,
+    pub snapshot: Snapshot,
+    pub readiness: Readiness,
+    pub now: Timestamp,
+    pub focus: Panel,
+    /// The list shown when the screen has room for only one.
+    pub shown_list: Panel,
+    pub overlay: Overlay,
+    /// Active simulator faults; `None` when the backend cannot inject faults.
+    pub faults: Option<BTreeSet<Fault>>,
+    pub read_only: bool,
+    pub color: bool,
+    pub flash: Option<(String, Timestamp)>,
+    pub should_quit: bool,
+    /// Cumulative API call counts sampled once a second, oldest first (about a minute).
+    pub calls: std::collections::VecDeque<(Timestamp, CallCounts)>,
+    /// Runbooks the picker offers: (name, description).
+    pub runbooks: Vec<(String, String)>,
+    pub run: Option<RunView>,
+    pub gate: Option<GatePrompt>,
+    /// `q` during a run asks once before leaving it.
+    pub quit_armed: bool,
+}
+
+/// What happened.
+#[derive(Clone, Debug)]
+pub enum Msg {
+    Key(KeyEvent),
+    Update(Box<SourceUpdate>),
+    Tick(Timestamp),
+    FaultsChanged(BTreeSet<Fault>),
+    /// The backend's cumulative call counts, sampled by the runtime.
+    Calls(Timestamp, CallCounts),
+    /// A run began: its runbook's steps, in order.
+    RunStarted(String, Vec<StepSummary>),
+    RunRecord(Box<drtui_core::runbook::journal::Record>),
+    GateAsked(GatePrompt),
+    /// The run task ended without a final journal record (lock refused, journal error).
+    RunEnded(String),
+}
+
+impl From<SessionEvent> for Msg {
+    fn from(event: SessionEvent) -> Self {
+        match event {
+            SessionEvent::Started { runbook, steps } => Msg::RunStarted(runbook, steps),
+            SessionEvent::Record(record) => Msg::RunRecord(record),
+            SessionEvent::Gate(question) => Msg::GateAsked(GatePrompt::new(question)),
+            SessionEvent::Ended(message) => Msg::RunEnded(message),
+        }
+    }
+}
+
+/// What the runtime must do.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Cmd {
+    SetFault(Fault, bool),
+    ClearFaults,
+    StartRun(String),
+    PauseRun,
+    /// The person's answer to the pending gate.
+    AnswerGate(bool),
+}
+
+impl App {
+    pub fn new(
+        pair: RegionPair,
+        backend_label: String,
+        snapshot: Snapshot,
+        now: Timestamp,
+    ) -> Self {
+        let readiness = readiness::assess(&snapshot, now, &pair.policy());
+        Self {
+            pair,
+            backend_label,
+            snapshot,
+            readiness,
+            now,
+            focus: Panel::Primary,
+            shown_list: Panel::Checks,
+            overlay: Overlay::None,
+            faults: None,
+            read_only: false,
+            color: true,
+            flash: None,
+            should_quit: false,
+            calls: std::collections::VecDeque::new(),
+            runbooks: Vec::new(),
+            run: None,
+            gate: None,
+            quit_armed: false,
+        }
+    }
+
+    pub fn availability(&self) -> Availability {
+        Availability {
+            read_only: self.read_only,
+            demo: self.faults.is_some(),
+        }
+    }
+
+    /// The key contexts active right now, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        if self.gate.is_some() {
+            return vec![Context::Global, Context::Gate];
+        }
+        match self.overlay {
+            Overlay::None => vec![Context::Global, Context::Dashboard],
+            Overlay::Help => vec![Context::Global, Context::Overlay],
+            Overlay::Faults { .. } => vec![Context::Global, Context::FaultMenu, Context::Overlay],
+            Overlay::Debug => vec![Context::Global, Context::Overlay],
+            Overlay::Runbooks { .. } => {
+                vec![Context::Global, Context::RunbookMenu, Context::Overlay]
+            }
+        }
+    }
+
+    /// Calls made over the last poll interval (what one poll costs), and in total.
+    pub fn calls_per_poll(&self) -> (CallCounts, CallCounts) {
+        let Some((now, latest)) = self.calls.back() else {
+            return (CallCounts::new(), CallCounts::new());
+        };
+        let since = *now - chrono::Duration::from_std(self.pair.poll_interval).unwrap_or_default();
+        let earlier = self
+            .calls
+            .iter()
+            .rev()
+            .find(|(at, _)| *at <= since)
+            .map(|(_, counts)| counts.clone())
+            .unwrap_or_default();
+        (
+            drtui_core::model::calls_between(&earlier, latest),
+            latest.clone(),
+        )
+    }
+
+    fn reassess(&mut self) {
+        self.readiness = readiness::assess(&self.snapshot, self.now, &self.pair.policy());
+    }
+
+    fn flash(&mut self, message: impl Into<String>) {
+        self.flash = Some((message.into(), self.now));
+    }
+}
+
+/// Applies one message; returns the commands the runtime must run.
+pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
+    match msg {
+        Msg::Update(update) => {
+            app.now = app.now.max(update.at);
+            app.snapshot.apply(*update);
+            app.reassess();
+            Vec::new()
+        }
+        Msg::Tick(now) => {
+            app.now = now;
+            if app
+                .flash
+                .as_ref()
+                .is_some_and(|(_, at)| (now - *at).num_seconds() >= 5)
+            {
+                app.flash = None;
+            }
+            app.reassess();
+            Vec::new()
+        }
+        Msg::FaultsChanged(faults) => {
+            app.faults = Some(faults);
+            Vec::new()
+        }
+        Msg::Calls(at, counts) => {
+            if app.calls.len() >= 64 {
+                app.calls.pop_front();
+            }
+            app.calls.push_back((at, counts));
+            Vec::new()
+        }
+        Msg::Key(event) if event.kind == KeyEventKind::Release => Vec::new(),
+        Msg::Key(event) => match keys::lookup(&event, &app.contexts(), app.availability()) {
+            Some(action) => perform(app, action),
+            None => {
+                // At a gate, what is typed is the answer.
+                if let Some(gate) = app.gate.as_mut() {
+                    match event.code {
+                        crossterm::event::KeyCode::Char(c) if gate.input.chars().count() < 64 => {
+                            gate.input.push(c)
+                        }
+                        crossterm::event::KeyCode::Backspace => {
+                            gate.input.pop();
+                        }
+                        _ => {}
+                    }
+                    gate.confirm_abort = false;
+                }
+                Vec::new()
+            }
+        },
+        Msg::RunStarted(runbook, steps) => {
+            app.run = Some(RunView {
+                runbook,
+                run_id: None,
+                steps: steps
+                    .into_iter()
+                    .map(|StepSummary { id, title, kind }| StepView {
+                        id,
+                        title,
+                        kind,
+                        state: StepState::Pending,
+                        started: None,
+                        finished: None,
+                        detail: String::new(),
+                    })
+                    .collect(),
+                outcome: None,
+            });
+            Vec::new()
+        }
+        Msg::RunRecord(record) => {
+            apply_record(app, &record);
+            Vec::new()
+        }
+        Msg::GateAsked(prompt) => {
+            app.gate = Some(prompt);
+            app.overlay = Overlay::None;
+            Vec::new()
+        }
+        Msg::RunEnded(message) => {
+            if let Some(run) = app.run.as_mut()
+                && run.outcome.is_none()
+            {
+                run.outcome = Some(message.clone());
+            }
+            app.gate = None;
+            app.flash(message);
+            Vec::new()
+        }
+    }
+}
+
+/// Folds one journal record into the run view.
+fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
+    use drtui_core::runbook::journal::{Event, StepOutcome};
+    let Some(run) = app.run.as_mut() else { return };
+    run.run_id = Some(record.run_id.clone());
+    let (step, state, detail) = match &record.event {
+        Event::StepStarted { step, .. } => (step, StepState::Running, None),
+        Event::StepFinished {
+            step,
+            outcome,
+            detail,
+        } => (
+            step,
+            match outcome {
+                StepOutcome::Ok => StepState::Ok,
+                StepOutcome::Skipped => StepState::Skipped,
+                StepOutcome::Failed => StepState::Failed,
+            },
+            Some(detail.clone()),
+        ),
+        Event::GateBlocked { step } => (
+            step,
+            StepState::Waiting,
+            Some("not approved: resume from the journal".to_owned()),
+        ),
+        Event::RunFinished { outcome, detail } => {
+            run.outcome = Some(format!("{outcome:?}: {detail}").to_lowercase());
+            app.gate = None;
+            return;
+        }
+        _ => return,
+    };
+    if let Some(view) = run.steps.iter_mut().find(|view| &view.id == step) {
+        view.state = state;
+        if state == StepState::Running {
+            view.started = Some(record.at);
+        } else {
+            view.finished = Some(record.at);
+        }
+        if let Some(detail) = detail {
+            view.detail = detail;
+        }
+    }
+}
+
+fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::Quit => {
+            let running = app.run.as_ref().is_some_and(|run| run.outcome.is_none());
+            if running && !app.quit_armed {
+                app.quit_armed = true;
+                let id = app
+                    .run
+                    .as_ref()
+                    .and_then(|run| run.run_id.clone())
+                    .unwrap_or_default();
+                app.flash(format!(
+                    "A run is in progress: q again leaves it; `drtui resume {id}` continues it"
+                ));
+            } else {
+                app.should_quit = true;
+            }
+        }
+        Action::ToggleHelp => app.overlay = Overlay::Help,
+        Action::Close => app.overlay = Overlay::None,
+        Action::FocusNext | Action::FocusPrev => {
+            app.focus = app.focus.step(action == Action::FocusNext);
+            if app.focus.is_list() {
+                app.shown_list = app.focus;
+            }
+        }
+        Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
+        Action::ToggleDebug => app.overlay = Overlay::Debug,
+        Action::OpenRunbooks => {
+            if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
+                app.flash("A run is in progress; it must end (or be aborted at a gate) first.");
+            } else if app.runbooks.is_empty() {
+                app.flash("No runbook is available.");
+            } else {
+                app.overlay = Overlay::Runbooks { selected: 0 };
+            }
+        }
+        Action::PauseRun => {
+            if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
+                app.flash("Pausing before the next step…");
+                return vec![Cmd::PauseRun];
+            }
+            app.flash("No run in progress to pause.");
+        }
+        Action::StartRunbook => {
+            if let Overlay::Runbooks { selected } = app.overlay
+                && let Some((name, _)) = app.runbooks.get(selected)
+            {
+                let name = name.clone();
+                app.overlay = Overlay::None;
+                app.flash(format!(
+                    "Starting {name}: it stops at every gate for you to type `{}`",
+                    app.pair.name
+                ));
+                return vec![Cmd::StartRun(name)];
+            }
+        }
+        Action::GateSubmit => {
+            if let Some(gate) = &app.gate {
+                if gate.input.trim() == app.pair.name {
+                    app.gate = None;
+                    return vec![Cmd::AnswerGate(true)];
+                }
+                let expected = app.pair.name.clone();
+                app.flash(format!(
+                    "To approve, type the pair name `{expected}` exactly, then Enter"
+                ));
+            }
+        }
+        Action::GateCancel => {
+            if let Some(gate) = app.gate.as_mut() {
+                if gate.confirm_abort {
+                    app.gate = None;
+                    app.flash("Run aborted at the gate; `drtui resume` continues it later");
+                    return vec![Cmd::AnswerGate(false)];
+                }
+                gate.confirm_abort = true;
+            }
+        }
+        Action::Up | Action::Down => {
+            let len = match app.overlay {
+                Overlay::Faults { .. } => Fault::ALL.len(),
+                Overlay::Runbooks { .. } => app.runbooks.len().max(1),
+                _ => 1,
+            };
+            if let Overlay::Faults { selected } | Overlay::Runbooks { selected } = &mut app.overlay
+            {
+                *selected = if action == Action::Down {
+                    (*selected + 1) % len
+                } else {
+                    (*selected + len - 1) % len
+                };
+            }
+        }
+        Action::Toggle => {
+            if let (Overlay::Faults { selected }, Some(active)) = (app.overlay, &app.faults) {
+                let fault = Fault::ALL[selected % Fault::ALL.len()];
+                let on = !active.contains(&fault);
+                app.flash(format!(
+                    "{} fault {fault}",
+                    if on { "Injected" } else { "Cleared" }
+                ));
+                return vec![Cmd::SetFault(fault, on)];
+            }
+        }
+        Action::ClearFaults => {
+            app.flash("Cleared every fault");
+            return vec![Cmd::ClearFaults];
+        }
+    }
+    Vec::new()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crossterm::event::{KeyCode, KeyModifiers};
+
+    fn app() -> App {
+        let pair = RegionPair::demo();
+        let snapshot = pair.empty_snapshot();
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let mut app = App::new(pair, "test".into(), snapshot, now);
+        app.faults = Some(BTreeSet::new());
+        app
+    }
+
+    fn key(app: &mut App, code: KeyCode) -> Vec<Cmd> {
+        update(app, Msg::Key(KeyEvent::new(code, KeyModifiers::NONE)))
+    }
+
+    #[test]
+    fn help_opens_and_closes() {
+        let mut app = app();
+        key(&mut app, KeyCode::Char('?'));
+        assert_eq!(app.overlay, Overlay::Help);
+        key(&mut app, KeyCode::Esc);
+        assert_eq!(app.overlay, Overlay::None);
+        key(&mut app, KeyCode::Char('q'));
+        assert!(app.should_quit);
+    }
+
+    #[test]
+    fn tab_cycles_focus_and_remembers_the_list() {
+        let mut app = app();
+        for _ in 0..3 {
+            key(&mut app, KeyCode::Tab);
+        }
+        assert_eq!(app.focus, Panel::Alarms);
+        assert_eq!(app.shown_list, Panel::Alarms);
+        key(&mut app, KeyCode::Tab);
+        key(&mut app, KeyCode::Tab);
+        key(&mut app, KeyCode::Tab);
+        assert_eq!(app.focus, Panel::Primary);
+        assert_eq!(app.shown_list, Panel::Stacks);
+        key(&mut app, KeyCode::BackTab);
+        assert_eq!(app.focus, Panel::Stacks);
+    }
+
+    #[test]
+    fn fault_menu_toggles_the_selected_fault() {
+        let mut app = app();
+        key(&mut app, KeyCode::Char('f'));
+        key(&mut app, KeyCode::Down);
+        assert_eq!(
+            key(&mut app, KeyCode::Enter),
+            vec![Cmd::SetFault(Fault::LagSpike, true)]
+        );
+        app.faults = Some(BTreeSet::from([Fault::LagSpike]));
+        assert_eq!(
+            key(&mut app, KeyCode::Enter),
+            vec![Cmd::SetFault(Fault::LagSpike, false)]
+        );
+        assert_eq!(key(&mut app, KeyCode::Char('c')), vec![Cmd::ClearFaults]);
+    }
+
+    #[test]
+    fn faults_are_unavailable_without_a_simulator() {
+        let mut app = app();
+        app.faults = None;
+        key(&mut app, KeyCode::Char('f'));
+        assert_eq!(app.overlay, Overlay::None);
+    }
+}

@@ -1,0 +1,175 @@
+//! Pure rendering: `render(&App, &mut Frame)` reads state and draws; it never awaits, never
+//! touches the network, and copes with any terminal size.
+
+mod age;
+mod global;
+mod lists;
+mod overlay;
+mod region;
+mod run;
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+use super::app::{App, Overlay, Panel};
+use super::keys;
+use super::theme::{Theme, Tone};
+use drtui_core::model::Role;
+use drtui_core::text::sanitize;
+
+/// The smallest terminal the dashboard draws on.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+/// From this width the four lists stand side by side.
+const WIDE_LISTS: u16 = 160;
+
+pub fn render(app: &App, frame: &mut Frame) {
+    let area = frame.area();
+    let theme = Theme { color: app.color };
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        render_too_small(frame, area, theme);
+        return;
+    }
+    let tall = area.height >= 40;
+    let global_height = if tall { 5 } else { 4 };
+    let list_height = if tall {
+        (area.height * 2 / 5).max(10)
+    } else {
+        7
+    };
+    let [header, global_area, regions, list_area, footer] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(global_height),
+        Constraint::Min(11),
+        Constraint::Length(list_height),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    render_header(app, frame, header, theme);
+    global::render(app, frame, global_area, theme);
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(regions);
+    region::render(
+        app,
+        Role::Primary,
+        app.focus == Panel::Primary,
+        frame,
+        left,
+        theme,
+    );
+    region::render(
+        app,
+        Role::Secondary,
+        app.focus == Panel::Secondary,
+        frame,
+        right,
+        theme,
+    );
+    if let Some(run_view) = &app.run {
+        run::panel(app, run_view, frame, list_area, theme);
+    } else if area.width >= WIDE_LISTS {
+        let columns = Layout::horizontal([
+            Constraint::Fill(3),
+            Constraint::Fill(3),
+            Constraint::Fill(2),
+            Constraint::Fill(2),
+        ])
+        .split(list_area);
+        for (panel, column) in Panel::LISTS.iter().zip(columns.iter()) {
+            lists::render(app, *panel, false, frame, *column, theme);
+        }
+    } else {
+        lists::render(app, app.shown_list, true, frame, list_area, theme);
+    }
+    render_footer(app, frame, footer, theme);
+    match app.overlay {
+        Overlay::None => {}
+        Overlay::Help => overlay::help(app, frame, area, theme),
+        Overlay::Faults { selected } => overlay::faults(app, selected, frame, area, theme),
+        Overlay::Debug => overlay::debug(app, frame, area, theme),
+        Overlay::Runbooks { selected } => overlay::runbooks(app, selected, frame, area, theme),
+    }
+    if let Some(gate) = &app.gate {
+        run::gate(app, gate, frame, area, theme);
+    }
+}
+
+fn render_too_small(frame: &mut Frame, area: Rect, theme: Theme) {
+    let text = format!(
+        "Terminal too small: {}x{}. drtui needs at least {MIN_WIDTH}x{MIN_HEIGHT}. Enlarge the window, or use `drtui status` for a text report. Press q to quit.",
+        area.width, area.height
+    );
+    frame.render_widget(
+        Paragraph::new(text)
+            .style(theme.style(Tone::Warn))
+            .wrap(Wrap { trim: true }),
+        area,
+    );
+}
+
+fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut spans = vec![
+        Span::styled(" drtui ", theme.style(Tone::Accent)),
+        Span::raw(format!(
+            " pair {}  {} ⇄ {}  ",
+            sanitize(&app.pair.name),
+            app.pair.primary,
+            app.pair.secondary
+        )),
+    ];
+    if area.width >= 100 {
+        spans.push(Span::styled(
+            sanitize(&app.backend_label).into_owned(),
+            theme.style(Tone::Muted),
+        ));
+    }
+    if area.width >= 140
+        && let Some(identity) = app.snapshot.identity.value.as_deref()
+    {
+        spans.push(Span::styled(
+            format!("  as {}", crate::format::truncate(&sanitize(identity), 60)),
+            theme.style(Tone::Muted),
+        ));
+    }
+    if app.read_only {
+        spans.push(Span::styled("  [READ-ONLY]", theme.style(Tone::Warn)));
+    }
+    if let Some(faults) = app.faults.as_ref().filter(|faults| !faults.is_empty()) {
+        let names: Vec<&str> = faults.iter().map(|fault| fault.name()).collect();
+        let text = if area.width >= 120 {
+            format!("  ▲ faults: {}", names.join(", "))
+        } else {
+            format!(
+                "  ▲ {} fault{} (f)",
+                names.len(),
+                if names.len() == 1 { "" } else { "s" }
+            )
+        };
+        spans.push(Span::styled(text, theme.style(Tone::Warn)));
+    }
+    let clock = app.now.format("%H:%M:%SZ ").to_string();
+    let [left, right] =
+        Layout::horizontal([Constraint::Fill(1), Constraint::Length(clock.len() as u16)])
+            .areas(area);
+    frame.render_widget(Line::from(spans), left);
+    frame.render_widget(Line::from(clock).style(theme.style(Tone::Muted)), right);
+}
+
+fn render_footer(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    if let Some((message, _)) = &app.flash {
+        frame.render_widget(
+            Line::styled(format!(" {message}"), theme.style(Tone::Accent)),
+            area,
+        );
+        return;
+    }
+    let mut spans = Vec::new();
+    for entry in keys::visible(&app.contexts(), app.availability()).filter(|entry| entry.in_footer)
+    {
+        spans.push(Span::styled(format!(" {} ", entry.label), theme.selected()));
+        spans.push(Span::raw(format!(" {}  ", entry.hint)));
+    }
+    frame.render_widget(Line::from(spans), area);
+}

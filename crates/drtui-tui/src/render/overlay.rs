@@ -1,0 +1,215 @@
+//! Popups over the dashboard: the `?` help (generated from the action table) and the fault menu.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Flex, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Clear, Paragraph};
+
+use crate::app::App;
+use crate::keys::{self, Context};
+use crate::theme::{Theme, Tone};
+use drtui_core::fault::Fault;
+
+fn centered(area: Rect, width: u16, height: u16) -> Rect {
+    let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
+        .flex(Flex::Center)
+        .areas(area);
+    let [cell] = Layout::horizontal([Constraint::Length(width.min(area.width))])
+        .flex(Flex::Center)
+        .areas(row);
+    cell
+}
+
+/// Draws `lines` in a bordered box centred over whatever is below.
+fn popup(frame: &mut Frame, area: Rect, width: u16, title: &str, lines: Vec<Line>, theme: Theme) {
+    let cell = centered(area, width, lines.len() as u16 + 2);
+    frame.render_widget(Clear, cell);
+    frame.render_widget(
+        Paragraph::new(lines).block(
+            Block::bordered()
+                .title(title)
+                .border_style(theme.border(true)),
+        ),
+        cell,
+    );
+}
+
+pub fn help(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let availability = app.availability();
+    let mut lines = Vec::new();
+    for context in [
+        Context::Global,
+        Context::Dashboard,
+        Context::FaultMenu,
+        Context::RunbookMenu,
+        Context::Gate,
+        Context::Overlay,
+    ] {
+        let entries: Vec<_> = keys::visible(&[context], availability).collect();
+        if entries.is_empty() {
+            continue;
+        }
+        lines.push(Line::styled(context.title(), theme.style(Tone::Accent)));
+        for entry in entries {
+            let danger = if entry.dangerous {
+                " ⚠ changes the estate"
+            } else {
+                ""
+            };
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<8}", entry.label), theme.selected()),
+                Span::raw(format!(" {}{danger}", entry.description)),
+            ]));
+        }
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Symbols", theme.style(Tone::Accent)));
+    lines.push(Line::from(vec![
+        Span::styled("  ✔ ok  ", theme.style(Tone::Good)),
+        Span::styled("▲ warning  ", theme.style(Tone::Warn)),
+        Span::styled("✖ failing  ", theme.style(Tone::Bad)),
+        Span::styled("? unknown or stale", theme.style(Tone::Unknown)),
+    ]));
+    if app.read_only {
+        lines.push(Line::styled(
+            "Read-only: actions that change the estate are hidden.",
+            theme.style(Tone::Warn),
+        ));
+    }
+    popup(frame, area, 76, " Keys · Esc to close ", lines, theme);
+}
+
+pub fn faults(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: Theme) {
+    let active = app.faults.clone().unwrap_or_default();
+    let mut lines: Vec<Line> = Fault::ALL
+        .iter()
+        .enumerate()
+        .map(|(index, fault)| {
+            let on = active.contains(fault);
+            let marker = if index == selected { "›" } else { " " };
+            let style = if index == selected {
+                theme.selected()
+            } else {
+                theme.style(Tone::Plain)
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!(
+                        "{marker} [{}] {:<24}",
+                        if on { "x" } else { " " },
+                        fault.name()
+                    ),
+                    style,
+                ),
+                Span::styled(
+                    format!(" {}", fault.description()),
+                    theme.style(if on { Tone::Warn } else { Tone::Muted }),
+                ),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        "Enter toggles · c clears all · Esc closes · the same faults: drtui --scenario NAME",
+        theme.style(Tone::Muted),
+    ));
+    popup(
+        frame,
+        area,
+        118,
+        " Inject faults (demo simulator) ",
+        lines,
+        theme,
+    );
+}
+
+/// API calls per poll and in total, and every source's age and latest error.
+pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let (per_poll, total) = app.calls_per_poll();
+    let mut lines = vec![Line::styled(
+        format!(
+            "API calls: last {} (one poll) / since start",
+            humantime::format_duration(app.pair.poll_interval)
+        ),
+        theme.style(Tone::Accent),
+    )];
+    for (service, operations) in &total {
+        for (operation, count) in operations {
+            let recent = per_poll
+                .get(service)
+                .and_then(|ops| ops.get(operation))
+                .copied()
+                .unwrap_or(0);
+            lines.push(Line::raw(format!(
+                "  {:<15} {:<26} {recent:>4} / {count}",
+                service, operation
+            )));
+        }
+    }
+    if total.is_empty() {
+        lines.push(Line::styled(
+            "  no calls counted yet",
+            theme.style(Tone::Muted),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Sources", theme.style(Tone::Accent)));
+    let stale_after = app.pair.stale_after();
+    for source in drtui_core::model::Source::all() {
+        let meta = app.snapshot.meta(source);
+        let freshness = meta.freshness(app.now, stale_after);
+        let tone = Tone::of_freshness(freshness);
+        let name = match source.role() {
+            Some(role) => format!("{} {}", app.pair.region(role), source.name()),
+            None => source.name().to_owned(),
+        };
+        let age = meta.age(app.now).map_or_else(
+            || "never".to_owned(),
+            |age| format!("{} ago", crate::format::age(age)),
+        );
+        let error = meta
+            .error
+            .map(|error| format!("  ✖ {}", drtui_core::text::sanitize(&error.message)))
+            .unwrap_or_default();
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!("  {} {:<24}", tone.symbol(), name),
+                theme.style(tone),
+            ),
+            Span::raw(format!(" {age:<10}")),
+            Span::styled(error, theme.style(Tone::Bad)),
+        ]));
+    }
+    popup(frame, area, 96, " Debug · Esc to close ", lines, theme);
+}
+
+pub fn runbooks(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines: Vec<Line> = app
+        .runbooks
+        .iter()
+        .enumerate()
+        .map(|(index, (name, description))| {
+            let style = if index == selected {
+                theme.selected()
+            } else {
+                theme.style(Tone::Plain)
+            };
+            Line::from(vec![
+                Span::styled(
+                    format!("{} {:<12}", if index == selected { "›" } else { " " }, name),
+                    style,
+                ),
+                Span::styled(
+                    format!(" {}", drtui_core::text::sanitize(description)),
+                    theme.style(Tone::Muted),
+                ),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!("Enter starts it; every gate waits for you to type `{}`. `drtui plan NAME` shows its calls.", app.pair.name),
+        theme.style(Tone::Muted),
+    ));
+    popup(frame, area, 110, " Runbooks · Esc to close ", lines, theme);
+}

@@ -1,0 +1,421 @@
+//! One region's panel: health, Aurora role and lag, API and Lambda figures, alarms, stacks,
+//! sparklines, and the age (or error) of everything shown.
+
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Sparkline};
+
+use crate::app::App;
+use crate::format::{self, truncate};
+use crate::theme::{Theme, Tone};
+use drtui_core::model::{AlarmState, RegionMetrics, Role, Source, thresholds};
+use drtui_core::text::sanitize;
+
+const LABEL_WIDTH: u16 = 14;
+
+pub fn render(app: &App, role: Role, focused: bool, frame: &mut Frame, area: Rect, theme: Theme) {
+    let snapshot = &app.snapshot;
+    let region = snapshot.region(role);
+    let writer = match snapshot.is_writer(role) {
+        Some(true) => "WRITER",
+        Some(false) => "reader",
+        None => "role ?",
+    };
+    let sources: Vec<Source> = Source::all()
+        .into_iter()
+        .filter(|source| source.role() == Some(role))
+        .collect();
+    let (mut age_text, age_tone) = super::age::badge(app, &sources);
+    if area.width < 60 {
+        age_text = age_text.trim_end_matches(" ago").to_owned();
+    }
+    let block = Block::bordered()
+        .title(Line::from(vec![
+            Span::styled(format!(" {} ", region.region), theme.style(Tone::Accent)),
+            Span::raw(format!("· {} · {writer} ", role.as_str())),
+        ]))
+        .title(Line::styled(format!(" {age_text} "), theme.style(age_tone)).right_aligned())
+        .border_style(theme.border(focused));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+
+    let width = inner.width as usize;
+    let mut lines = summary_lines(app, role, theme);
+    let errors = error_lines(app, role, width, theme);
+    let chart_budget = inner.height.saturating_sub(lines.len() as u16);
+    // Errors matter more than the third chart: give them rows first, keep at least one chart.
+    let error_rows = errors.len().min(chart_budget.saturating_sub(1) as usize);
+    lines.extend(errors.into_iter().take(error_rows));
+    let lines: Vec<Line> = lines.into_iter().map(|line| clip(line, width)).collect();
+    let text_height = (lines.len() as u16).min(inner.height);
+    let [text_area, chart_area] =
+        Layout::vertical([Constraint::Length(text_height), Constraint::Fill(1)]).areas(inner);
+    frame.render_widget(Paragraph::new(lines), text_area);
+    render_charts(app, role, frame, chart_area, theme);
+}
+
+fn label(text: &str, theme: Theme) -> Span<'static> {
+    Span::styled(format!("{text:<8}"), theme.style(Tone::Muted))
+}
+
+/// A symbol and word for a value that is present and fresh, stale, or missing.
+fn unknown(reason: &str, theme: Theme) -> Span<'static> {
+    Span::styled(format!("? {reason}"), theme.style(Tone::Unknown))
+}
+
+fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
+    let snapshot = &app.snapshot;
+    let region = snapshot.region(role);
+    let max_age = app.pair.stale_after();
+    let now = app.now;
+
+    let health = if snapshot.health_checks.usable(now, max_age).is_some() {
+        let checks: Vec<_> = snapshot.health_checks_for(&region.region).collect();
+        if checks.is_empty() {
+            vec![unknown("no health check configured", theme)]
+        } else {
+            checks
+                .iter()
+                .map(|check| {
+                    let (tone, word) = match check.healthy {
+                        Some(true) => (Tone::Good, "healthy"),
+                        Some(false) => (Tone::Bad, "UNHEALTHY"),
+                        None => (Tone::Unknown, "unknown"),
+                    };
+                    let checkers = match (check.checkers_healthy, check.checkers_total) {
+                        (Some(up), Some(total)) => format!(" {up}/{total} checkers"),
+                        _ => String::new(),
+                    };
+                    Span::styled(
+                        format!("{} {word}{checkers} ", tone.symbol()),
+                        theme.style(tone),
+                    )
+                })
+                .collect()
+        }
+    } else {
+        vec![unknown("health unknown", theme)]
+    };
+
+    let aurora = match region.aurora.usable(now, max_age) {
+        Some(cluster) => {
+            let tone = if cluster.status == "available" {
+                Tone::Good
+            } else {
+                Tone::Bad
+            };
+            let mut spans = vec![Span::styled(
+                format!("{} {}", tone.symbol(), sanitize(&cluster.status)),
+                theme.style(tone),
+            )];
+            let lag = region
+                .metrics
+                .usable(now, max_age)
+                .and_then(|metrics| metrics.replication_lag_ms);
+            if let Some(lag) = lag {
+                let budget = app.pair.rpo_budget.as_secs_f64() * 1000.0;
+                let lag_tone = if lag > budget {
+                    Tone::Warn
+                } else {
+                    Tone::Plain
+                };
+                let symbol = if lag > budget { "▲ " } else { "" };
+                spans.push(Span::styled(
+                    format!(" · lag {symbol}{}", format::lag(lag)),
+                    theme.style(lag_tone),
+                ));
+            }
+            spans
+        }
+        None => vec![unknown("cluster status unknown", theme)],
+    };
+
+    let metrics = region.metrics.usable(now, max_age);
+    let (api, lambda, db) = match metrics {
+        Some(metrics) => metric_spans(metrics, theme),
+        None => (
+            vec![unknown("no metrics", theme)],
+            vec![unknown("no metrics", theme)],
+            vec![unknown("no metrics", theme)],
+        ),
+    };
+
+    let mut status = match region.alarms.usable(now, max_age) {
+        Some(alarms) => {
+            let firing = alarms
+                .iter()
+                .filter(|alarm| alarm.state == AlarmState::Alarm)
+                .count();
+            let ok = alarms
+                .iter()
+                .filter(|alarm| alarm.state == AlarmState::Ok)
+                .count();
+            let no_data = alarms.len() - firing - ok;
+            let mut spans = Vec::new();
+            if firing > 0 {
+                spans.push(Span::styled(
+                    format!("✖ {firing} ALARM "),
+                    theme.style(Tone::Bad),
+                ));
+            }
+            spans.push(Span::styled(format!("✔ {ok} OK"), theme.style(Tone::Good)));
+            if no_data > 0 {
+                spans.push(Span::styled(
+                    format!(" ? {no_data} no data"),
+                    theme.style(Tone::Unknown),
+                ));
+            }
+            spans
+        }
+        None => vec![unknown("alarms unknown", theme)],
+    };
+    status.push(Span::styled(" │ ", theme.style(Tone::Muted)));
+    match region.stacks.usable(now, max_age) {
+        Some(stacks) => {
+            let complete = stacks.iter().filter(|stack| stack.is_settled()).count();
+            let tone = if complete == stacks.len() {
+                Tone::Good
+            } else {
+                Tone::Warn
+            };
+            status.push(Span::styled(
+                format!("{} stacks {complete}/{}", tone.symbol(), stacks.len()),
+                theme.style(tone),
+            ));
+        }
+        None => status.push(unknown("stacks", theme)),
+    }
+
+    [
+        ("Health", health),
+        ("Aurora", aurora),
+        ("API", api),
+        ("Lambda", lambda),
+        ("DB", db),
+        ("Alarms", status),
+    ]
+    .into_iter()
+    .map(|(name, mut spans)| {
+        spans.insert(0, label(name, theme));
+        Line::from(spans)
+    })
+    .collect()
+}
+
+type Spans = Vec<Span<'static>>;
+
+/// A figure that turns to "✖ …" in the failing style once it passes its alarm threshold.
+fn against_threshold(
+    text: String,
+    value: Option<f64>,
+    threshold: f64,
+    theme: Theme,
+) -> Span<'static> {
+    if value.is_some_and(|value| value > threshold) {
+        Span::styled(format!("✖ {text}"), theme.style(Tone::Bad))
+    } else {
+        Span::raw(text)
+    }
+}
+
+fn metric_spans(metrics: &RegionMetrics, theme: Theme) -> (Spans, Spans, Spans) {
+    let api = vec![
+        against_threshold(
+            format!("5XX {}", format::pct(metrics.api_5xx_rate_pct)),
+            metrics.api_5xx_rate_pct,
+            thresholds::API_5XX_RATE_PCT,
+            theme,
+        ),
+        Span::raw(format!(
+            " · 4XX {} · {} · {} rpm",
+            format::pct(metrics.api_4xx_rate_pct),
+            format::millis(metrics.api_latency_ms),
+            format::count(metrics.api_requests_per_min)
+        )),
+    ];
+    let invocations: f64 = metrics
+        .lambdas
+        .iter()
+        .filter_map(|lambda| lambda.invocations)
+        .sum();
+    let slowest = metrics
+        .lambdas
+        .iter()
+        .filter_map(|lambda| lambda.duration_ms)
+        .reduce(f64::max);
+    let lambda = vec![
+        against_threshold(
+            format!("err {}", format::pct(metrics.lambda_error_rate_pct)),
+            metrics.lambda_error_rate_pct,
+            thresholds::LAMBDA_ERROR_RATE_PCT,
+            theme,
+        ),
+        Span::raw(format!(
+            " · {} inv/min · max {} · {} fns",
+            format::count(Some(invocations)),
+            format::millis(slowest),
+            metrics.lambdas.len()
+        )),
+    ];
+    let db = vec![
+        against_threshold(
+            format!("{} conn", format::count(metrics.db_connections)),
+            metrics.db_connections,
+            thresholds::DB_CONNECTIONS,
+            theme,
+        ),
+        Span::raw(format!(" · CPU {}", format::pct(metrics.db_cpu_pct))),
+    ];
+    (api, lambda, db)
+}
+
+fn error_lines(app: &App, role: Role, width: usize, theme: Theme) -> Vec<Line<'static>> {
+    app.snapshot
+        .errors()
+        .into_iter()
+        .filter(|(source, _)| source.role() == Some(role))
+        .map(|(source, error)| {
+            let ago = format::age(drtui_core::clock::elapsed(error.at, app.now));
+            Line::styled(
+                truncate(
+                    &format!(
+                        "✖ {}: {} ({ago} ago)",
+                        source.name(),
+                        sanitize(&error.message)
+                    ),
+                    width,
+                ),
+                theme.style(Tone::Bad),
+            )
+        })
+        .collect()
+}
+
+/// Cuts a line to the panel width so nothing wraps into the next row.
+fn clip(line: Line<'static>, width: usize) -> Line<'static> {
+    let mut left = width;
+    let style = line.style;
+    let spans = line
+        .spans
+        .into_iter()
+        .filter_map(|span| {
+            if left == 0 {
+                return None;
+            }
+            let len = span.content.chars().count();
+            if len <= left {
+                left -= len;
+                Some(span)
+            } else {
+                let cut = truncate(&span.content, left);
+                left = 0;
+                Some(Span::styled(cut, span.style))
+            }
+        })
+        .collect::<Vec<_>>();
+    Line::from(spans).style(style)
+}
+
+struct Chart {
+    label: String,
+    data: Vec<Option<u64>>,
+    /// Alarm threshold in the data's unit: bars are drawn relative to it.
+    threshold: u64,
+}
+
+fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
+    let region = app.snapshot.region(role);
+    let Some(metrics) = region.metrics.usable(app.now, app.pair.stale_after()) else {
+        return vec![Err("? charts need fresh metrics".to_owned())];
+    };
+    let history = &metrics.history;
+    let scaled = |values: &mut dyn Iterator<Item = Option<f64>>, factor: f64| {
+        values
+            .map(|value| {
+                value
+                    .filter(|value| value.is_finite())
+                    .map(|value| (value * factor).round().max(0.0) as u64)
+            })
+            .collect::<Vec<_>>()
+    };
+    let lag = if history.replication_lag_ms.is_empty() {
+        Err(format!(
+            "{:<LABEL_WIDTH$} n/a: the writer has no replication lag",
+            "Lag",
+            LABEL_WIDTH = LABEL_WIDTH as usize
+        ))
+    } else {
+        Ok(Chart {
+            label: format!(
+                "Lag {}",
+                metrics
+                    .replication_lag_ms
+                    .map_or_else(|| "?".to_owned(), format::lag)
+            ),
+            data: scaled(&mut history.replication_lag_ms.iter().copied(), 1.0),
+            threshold: app.pair.rpo_budget.as_millis() as u64,
+        })
+    };
+    let five_xx = Ok(Chart {
+        label: format!("5XX {}", format::pct(metrics.api_5xx_rate_pct)),
+        data: scaled(
+            &mut history.api_5xx_rate_pct.iter().copied().map(Some),
+            100.0,
+        ),
+        threshold: (thresholds::API_5XX_RATE_PCT * 100.0) as u64,
+    });
+    let lambda = Ok(Chart {
+        label: format!("λerr {}", format::pct(metrics.lambda_error_rate_pct)),
+        data: scaled(
+            &mut history.lambda_error_rate_pct.iter().copied().map(Some),
+            100.0,
+        ),
+        threshold: (thresholds::LAMBDA_ERROR_RATE_PCT * 100.0) as u64,
+    });
+    // The reader's lag is what a failover would lose: it comes first there.
+    if history.replication_lag_ms.is_empty() {
+        vec![five_xx, lambda, lag]
+    } else {
+        vec![lag, five_xx, lambda]
+    }
+}
+
+fn render_charts(app: &App, role: Role, frame: &mut Frame, area: Rect, theme: Theme) {
+    if area.height == 0 {
+        return;
+    }
+    let charts = charts(app, role);
+    let count = charts.len().min(area.height as usize);
+    let rows = Layout::vertical(vec![Constraint::Fill(1); count]).split(area);
+    for (chart, row) in charts.into_iter().zip(rows.iter()) {
+        match chart {
+            Err(note) => frame.render_widget(Line::styled(note, theme.style(Tone::Muted)), *row),
+            Ok(chart) => {
+                let [label_area, spark_area] =
+                    Layout::horizontal([Constraint::Length(LABEL_WIDTH), Constraint::Fill(1)])
+                        .areas(*row);
+                frame.render_widget(
+                    Line::styled(chart.label.clone(), theme.style(Tone::Muted)),
+                    label_area,
+                );
+                let width = spark_area.width as usize;
+                let start = chart.data.len().saturating_sub(width);
+                let visible = &chart.data[start..];
+                let peak = visible.iter().flatten().copied().max().unwrap_or(0);
+                let tone = if peak > chart.threshold {
+                    Tone::Bad
+                } else {
+                    Tone::Good
+                };
+                frame.render_widget(
+                    Sparkline::default()
+                        .data(visible.iter().copied())
+                        .max(peak.max(chart.threshold))
+                        .style(theme.style(tone)),
+                    spark_area,
+                );
+            }
+        }
+    }
+}

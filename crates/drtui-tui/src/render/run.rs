@@ -1,0 +1,150 @@
+//! The runbook view beside the live dashboard: each step's state and duration, the current
+//! step's output, and the gate prompt.
+
+use ratatui::Frame;
+use ratatui::layout::Rect;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Paragraph, Wrap};
+
+use crate::app::{App, GatePrompt, RunView, StepState};
+use crate::format::{self, truncate};
+use crate::theme::{Theme, Tone};
+use drtui_core::clock::elapsed;
+use drtui_core::text::sanitize;
+
+fn state_symbol(state: StepState) -> (&'static str, Tone) {
+    match state {
+        StepState::Pending => ("·", Tone::Muted),
+        StepState::Running => ("▶", Tone::Accent),
+        StepState::Ok => ("✔", Tone::Good),
+        StepState::Skipped => ("↷", Tone::Muted),
+        StepState::Failed => ("✖", Tone::Bad),
+        StepState::Waiting => ("⏸", Tone::Warn),
+    }
+}
+
+pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: Theme) {
+    let status = match &run.outcome {
+        Some(outcome) => outcome.clone(),
+        None if app.gate.is_some() => "waiting at a gate".to_owned(),
+        None => "running".to_owned(),
+    };
+    let title = format!(
+        " Runbook {} · {} · {} ",
+        run.runbook,
+        run.run_id.as_deref().unwrap_or("starting"),
+        status
+    );
+    let block = Block::bordered()
+        .title(title)
+        .border_style(theme.border(true));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    let width = inner.width as usize;
+    // Keep the current step in view: show the rows around the last step that moved.
+    let current = run
+        .steps
+        .iter()
+        .rposition(|step| step.state != StepState::Pending)
+        .unwrap_or(0);
+    let rows = inner.height as usize;
+    let first = current.saturating_sub(rows.saturating_sub(2));
+    let lines: Vec<Line> = run
+        .steps
+        .iter()
+        .skip(first)
+        .take(rows)
+        .map(|step| {
+            let (symbol, tone) = state_symbol(step.state);
+            let duration = match (step.started, step.finished) {
+                (Some(start), Some(end)) => format!("{:.1}s", elapsed(start, end).as_secs_f64()),
+                (Some(start), None) => format!("{}…", format::age(elapsed(start, app.now))),
+                _ => String::new(),
+            };
+            let text = format!(
+                "{symbol} {:<22} {:<7} {:>7}  {}",
+                step.id,
+                step.kind,
+                duration,
+                sanitize(&step.detail)
+            );
+            Line::styled(truncate(&text, width), theme.style(tone))
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), inner);
+}
+
+pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: Theme) {
+    let mut lines = vec![
+        Line::styled(
+            sanitize(&gate.question.title).into_owned(),
+            theme.style(Tone::Accent),
+        ),
+        Line::raw(sanitize(&gate.question.prompt).into_owned()),
+        Line::raw(""),
+    ];
+    if !gate.question.next.is_empty() {
+        lines.push(Line::styled(
+            "Approving lets these run:",
+            theme.style(Tone::Accent),
+        ));
+        for next in &gate.question.next {
+            lines.push(Line::raw(sanitize(next).into_owned()));
+        }
+        lines.push(Line::raw(""));
+    }
+    let risk = gate
+        .question
+        .data_at_risk_ms
+        .map_or_else(|| "unknown".to_owned(), drtui_core::readiness::format_ms);
+    if gate.question.loses_data_next {
+        lines.push(Line::styled(
+            format!("✖ DATA LOSS: the next action allows losing the writes not yet replicated: {risk} right now"),
+            theme.style(Tone::Bad),
+        ));
+    } else {
+        lines.push(Line::styled(
+            format!("Data at risk now (replication lag): {risk}"),
+            theme.style(Tone::Muted),
+        ));
+    }
+    lines.push(Line::raw(""));
+    lines.push(Line::from(vec![
+        Span::raw(format!("Type `{}` and Enter to approve: ", app.pair.name)),
+        Span::styled(format!("{}▏", sanitize(&gate.input)), theme.selected()),
+    ]));
+    if gate.confirm_abort {
+        lines.push(Line::styled(
+            "Press Esc again to abort the run (it can be resumed later).",
+            theme.style(Tone::Warn),
+        ));
+    } else {
+        lines.push(Line::styled(
+            "Esc aborts (asks to confirm).",
+            theme.style(Tone::Muted),
+        ));
+    }
+    let width = 120.min(area.width);
+    // Pinned to the top, so the run's steps below stay in view while you decide.
+    let top = Rect {
+        y: area.y + 1,
+        height: area.height.saturating_sub(1),
+        ..area
+    };
+    let height = (lines.len() as u16 + 4).min(top.height);
+    let [row] = ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(height)])
+        .flex(ratatui::layout::Flex::Start)
+        .areas(top);
+    let [cell] = ratatui::layout::Layout::horizontal([ratatui::layout::Constraint::Length(width)])
+        .flex(ratatui::layout::Flex::Center)
+        .areas(row);
+    frame.render_widget(ratatui::widgets::Clear, cell);
+    frame.render_widget(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
+            Block::bordered()
+                .title(format!(" Gate: {} ", gate.question.step))
+                .border_style(theme.style(Tone::Warn)),
+        ),
+        cell,
+    );
+}

@@ -1,0 +1,12 @@
+//! `drtui completions SHELL`: a shell completion script generated from the CLI definition.
+
+use clap::CommandFactory;
+use color_eyre::eyre::Result;
+
+use crate::cli::Cli;
+use crate::exit::Exit;
+
+pub fn run(shell: clap_complete::Shell) -> Result<Exit> {
+    clap_complete::generate(shell, &mut Cli::command(), "drtui", &mut std::io::stdout());
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,16 @@
+//! `drtui plan RUNBOOK`: every step with the exact API calls it would make; no call, no lock.
+
+use color_eyre::eyre::Result;
+use drtui_core::runbook::{catalog, plan};
+
+use super::select_pair;
+use crate::cli::GlobalArgs;
+use crate::exit::Exit;
+
+pub fn run(global: &GlobalArgs, name: &str) -> Result<Exit> {
+    let pair = select_pair(global)?;
+    let (_, runbook) = catalog::find(name)?;
+    let steps = plan::plan(&runbook, &pair);
+    print!("{}", plan::render(&runbook, &pair, &steps));
+    Ok(Exit::Ok)
+}

@@ -1,0 +1,201 @@
+//! `drtui run` and `drtui resume`: play a runbook back without a person at the keyboard,
+//! printing each journal record as it lands; `--skip` records an operator's skip first.
+
+use color_eyre::eyre::Result;
+use drtui_core::config::{self, RegionPair};
+use drtui_core::runbook::catalog;
+use drtui_core::runbook::journal::{Event, Record, StepOutcome};
+use drtui_core::text::sanitize;
+use drtui_core::wire::wire_name;
+use drtui_engine::engine::{Approvals, Engine, Outcome};
+use drtui_engine::journal_file::Journal;
+use drtui_engine::playback::{self, Playback, PlaybackError, Resumable};
+
+use super::{UsageError, clock_for, open_backend, select_pair, state_dir, user};
+use crate::cli::{Format, GlobalArgs, Playback as PlaybackArgs};
+use crate::exit::Exit;
+
+/// `drtui run RUNBOOK`.
+pub async fn start(global: &GlobalArgs, name: &str, args: &PlaybackArgs) -> Result<Exit> {
+    let pair = select_pair(global)?;
+    play(global, name, pair, None, args).await
+}
+
+/// `drtui resume RUN_ID [--skip STEP --reason TEXT]`.
+pub async fn resume(
+    global: &GlobalArgs,
+    run_id: &str,
+    args: &PlaybackArgs,
+    skip: Option<&str>,
+    reason: Option<&str>,
+) -> Result<Exit> {
+    if let (Some(step), Some(reason)) = (skip, reason) {
+        skip_step(run_id, step, reason)?;
+    }
+    let state = state_dir()?;
+    let resumable =
+        playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
+    let catalog = config::load_catalog(global.config.as_deref())?;
+    let pair = catalog.get(&resumable.pair)?.clone();
+    let name = resumable.runbook.clone();
+    play(global, &name, pair, Some(resumable), args).await
+}
+
+/// Runs (or resumes) `name` on `pair` to an outcome and maps it to an exit code.
+async fn play(
+    global: &GlobalArgs,
+    name: &str,
+    pair: RegionPair,
+    resumable: Option<Resumable>,
+    args: &PlaybackArgs,
+) -> Result<Exit> {
+    let state = state_dir()?;
+    let (_, runbook, hash) = catalog::find_with_hash(name)?;
+    if let Some(resumable) = &resumable {
+        check_resumable(resumable, &hash)?;
+    }
+    let clock = clock_for(&pair);
+    let opened = open_backend(&pair, global, &clock).await?;
+    let mut approvals = Approvals {
+        all: args.approve_all,
+        ids: args.approve.iter().cloned().collect(),
+    };
+    approvals.ids.retain(|id| !id.is_empty());
+    let player = Playback {
+        engine: Engine {
+            pair: &pair,
+            runbook: &runbook,
+            status: opened.status.as_ref(),
+            act: opened.act.as_ref(),
+            clock: clock.as_ref(),
+            operator: opened.operator().await,
+            approvals,
+            read_only: global.read_only,
+            gatekeeper: None,
+            pause: None,
+        },
+        runbook_hash: hash,
+        state,
+    };
+    let json = args.format == Format::Json;
+    let mut print = |record: &Record| {
+        if json {
+            println!("{}", serde_json::to_string(record).unwrap_or_default());
+        } else {
+            println!("{}", progress_line(record));
+        }
+    };
+    match player.play(resumable.as_ref(), &mut print).await {
+        Ok((_, Outcome::Completed)) => Ok(Exit::Ok),
+        Ok((run_id, Outcome::Blocked { step })) => {
+            eprintln!(
+                "drtui: stopped at `{step}`, which needs an approval; continue with: drtui resume {run_id} --approve {step}"
+            );
+            Ok(Exit::Gate)
+        }
+        Ok((run_id, Outcome::Paused { step })) => {
+            eprintln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
+            Ok(Exit::Gate)
+        }
+        Ok((run_id, Outcome::Failed { step, reason })) => {
+            eprintln!("drtui: run {run_id} failed at `{step}`: {reason}");
+            Ok(Exit::Failure)
+        }
+        Err(PlaybackError::Lock(error)) => {
+            eprintln!("drtui: {error}");
+            Ok(Exit::Locked)
+        }
+        Err(error) => Err(error.into()),
+    }
+}
+
+/// A resume goes on only with the runbook the run started with; it warns about a torn journal
+/// and a step that was in flight.
+fn check_resumable(resumable: &Resumable, hash: &str) -> Result<()> {
+    if resumable.runbook_hash != hash {
+        return Err(UsageError(format!(
+            "runbook `{}` changed since run {} started; resuming it could skip or repeat the wrong steps",
+            resumable.runbook, resumable.run_id
+        ))
+        .into());
+    }
+    if resumable.truncated_tail {
+        eprintln!("drtui: the journal's last line was torn (a crash mid-write); it is ignored");
+    }
+    if let Some(step) = &resumable.in_flight {
+        eprintln!(
+            "drtui: step `{step}` was in flight; it is re-checked against live state before it is retried"
+        );
+    }
+    Ok(())
+}
+
+/// Records an operator's decision to skip a step, with the reason, before the run resumes.
+fn skip_step(run_id: &str, step: &str, reason: &str) -> Result<()> {
+    let state = state_dir()?;
+    let resumable =
+        playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
+    let (_, runbook) = catalog::find(&resumable.runbook)?;
+    if !runbook
+        .steps
+        .iter()
+        .any(|candidate| candidate.id.value == step)
+    {
+        return Err(UsageError(format!(
+            "runbook `{}` has no step `{step}`",
+            resumable.runbook
+        ))
+        .into());
+    }
+    if resumable.done.contains(step) {
+        return Err(UsageError(format!("step `{step}` already finished in run {run_id}")).into());
+    }
+    let mut journal = Journal::open(&state, run_id)?;
+    journal.append(&Record {
+        at: chrono::Utc::now(),
+        run_id: run_id.to_owned(),
+        event: Event::StepFinished {
+            step: step.to_owned(),
+            outcome: StepOutcome::Skipped,
+            detail: format!("skipped by {}: {reason}", user()),
+        },
+    })?;
+    Ok(())
+}
+
+/// One journal record as a line of `run`'s text output.
+fn progress_line(record: &Record) -> String {
+    let at = record.at.format("%H:%M:%S");
+    match &record.event {
+        Event::RunStarted {
+            runbook,
+            pair,
+            operator,
+            ..
+        } => format!(
+            "{at} ▶ run {} · {runbook} on {pair} by {operator}",
+            record.run_id
+        ),
+        Event::Resumed { by } => format!("{at} ▶ resumed {} by {by}", record.run_id),
+        Event::StepStarted { step, kind, .. } => format!("{at}   · {step} ({kind})"),
+        Event::StepFinished {
+            step,
+            outcome,
+            detail,
+        } => {
+            let symbol = match outcome {
+                StepOutcome::Ok => "✔",
+                StepOutcome::Skipped => "↷",
+                StepOutcome::Failed => "✖",
+            };
+            format!("{at}   {symbol} {step}: {}", sanitize(detail))
+        }
+        Event::Approved { step, by, how, .. } => {
+            format!("{at}   ✔ {step} approved by {by} ({how})")
+        }
+        Event::GateBlocked { step } => format!("{at}   ⏸ {step} waits for approval"),
+        Event::RunFinished { outcome, detail } => {
+            format!("{at} ■ {} ({detail})", wire_name(outcome))
+        }
+    }
+}

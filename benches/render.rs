@@ -1,6 +1,13 @@
 //! Per-frame render cost and the pure functions on the hot path (criterion).
 //! Run: cargo bench --bench render
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use criterion::{Criterion, criterion_group, criterion_main};
 use drtui_backend::sim::Fault;
 use drtui_core::model::SourceUpdate;

@@ -1,6 +1,13 @@
 //! Wall-clock figures of the real binary: start to first frame in a pseudo-terminal, and
 //! `drtui status --format json` on `demo`. Prints medians; run with `cargo bench --bench startup`.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use std::io::Read;
 use std::process::{Command, Stdio};
 use std::sync::{Arc, Mutex};

@@ -2,6 +2,13 @@
 //! reaches `drtui status --format json` and the dashboard, broken regions fail alone, the
 //! launcher's Aurora failover extension behaves like AWS, and `discover` writes a usable pair.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 mod support;
 
 use std::sync::Arc;

@@ -1,6 +1,13 @@
 //! The binary as a script or a user calls it: flags, config errors, exit codes, and the
 //! status JSON contract.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use std::path::Path;
 use std::process::{Command, Output, Stdio};
 use std::time::{Duration, Instant};

@@ -1,6 +1,13 @@
 //! Dashboard rendering at fixed sizes (ratatui TestBackend + insta snapshots), from a
 //! deterministic simulator, and its behaviour at odd terminal sizes.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use drtui_backend::sim::Fault;
 use drtui_core::model::Role;
 use drtui_testkit::DemoEstate;
@@ -281,4 +288,48 @@ async fn runbook_view_and_gate_prompt() {
         "the gate shows the call it approves: {text}"
     );
     insta::assert_snapshot!(text);
+}
+
+/// `UPDATE_ROLLBACK_COMPLETE` is stable but means the last change failed: the region panel,
+/// the text status and the Stacks list all show it as not OK (one rule: `is_settled`).
+#[tokio::test]
+async fn a_rolled_back_stack_is_a_warning_everywhere() {
+    use drtui_core::model::{Source, SourceData, SourceUpdate, StackStatus};
+    use drtui_core::{readiness, report};
+    let estate = DemoEstate::new(42, &[]);
+    let mut app = estate.app().await;
+    let rolled_back = SourceUpdate {
+        source: Source::Stacks(Role::Primary),
+        at: app.now,
+        result: Ok(SourceData::Stacks(vec![StackStatus {
+            name: "TapStackdemo-primary".into(),
+            status: "UPDATE_ROLLBACK_COMPLETE".into(),
+        }])),
+    };
+    drtui_tui::app::update(
+        &mut app,
+        drtui_tui::app::Msg::Update(Box::new(rolled_back.clone())),
+    );
+    let text = screen_text(&draw(&app, 200, 60));
+    assert!(text.contains("▲ stacks 0/1"), "{text}");
+    assert!(
+        text.contains("▲ us-east-1 TapStackdemo-primary UPDA"),
+        "{text}"
+    );
+
+    let mut snapshot = app.snapshot.clone();
+    snapshot.apply(rolled_back);
+    let readiness = readiness::assess(&snapshot, app.now, &estate.pair.policy());
+    let status = report::render_text(&report::build(
+        &estate.pair,
+        &snapshot,
+        &readiness,
+        app.now,
+        Default::default(),
+    ));
+    let stacks_row = status
+        .lines()
+        .find(|line| line.starts_with("Stacks"))
+        .expect("a Stacks row");
+    assert!(stacks_row.contains("0/1 complete"), "{status}");
 }

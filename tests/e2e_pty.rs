@@ -1,6 +1,13 @@
 //! End to end: the built binary in a real pseudo-terminal, keys in, screen text out, and the
 //! terminal restored afterwards (checked by `stty` in the same terminal).
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use std::io::{Read, Write};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};

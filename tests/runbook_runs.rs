@@ -2,6 +2,13 @@
 //! faults, gates that stop, read-only that refuses, and a `kill -9` mid-failover followed by
 //! `resume` that performs each mutating action exactly once.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};

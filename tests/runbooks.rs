@@ -1,6 +1,13 @@
 //! Runbook files: the built-ins validate and plan; a corpus of broken runbooks each yields
 //! its error at the right file:line:column, through the CLI with exit code 2.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use std::process::Command;
 
 fn drtui(args: &[&str]) -> std::process::Output {

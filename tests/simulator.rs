@@ -1,6 +1,13 @@
 //! The `demo` simulator: deterministic from a seed, and each fault shows up where an on-call
 //! engineer would look for it.
 
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 

@@ -84,11 +84,7 @@ pub async fn open_backend(
     global: &GlobalArgs,
     clock: &Arc<dyn Clock>,
 ) -> Result<Opened> {
-    let (status, act, faults): (
-        Arc<dyn StatusBackend>,
-        Arc<dyn ActBackend>,
-        Option<Arc<dyn FaultControl>>,
-    ) = match pair.backend {
+    let opened = match pair.backend {
         BackendKind::Simulator => {
             let options = SimOptions {
                 seed: global.seed,
@@ -97,23 +93,29 @@ pub async fn open_backend(
                 ..SimOptions::default()
             };
             let sim = Arc::new(SimBackend::new(pair, Arc::clone(clock), &options));
-            (sim.clone(), sim.clone(), Some(sim))
+            Opened {
+                status: sim.clone(),
+                act: sim.clone(),
+                faults: Some(sim),
+            }
         }
         BackendKind::Aws => {
             let clients = Clients::load(pair, &overrides(global)).await;
             let aws = Arc::new(AwsBackend::new(pair, clients, Arc::clone(clock)));
-            (aws.clone(), aws, None)
+            Opened {
+                status: aws.clone(),
+                act: aws,
+                faults: None,
+            }
         }
     };
-    let act: Arc<dyn ActBackend> = if global.read_only {
-        Arc::new(ReadOnly)
+    Ok(if global.read_only {
+        Opened {
+            act: Arc::new(ReadOnly),
+            ..opened
+        }
     } else {
-        act
-    };
-    Ok(Opened {
-        status,
-        act,
-        faults,
+        opened
     })
 }
 

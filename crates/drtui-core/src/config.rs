@@ -351,6 +351,10 @@ struct PairFile {
 }
 
 /// Parses the `[pairs.*]` tables of a config file.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one pass over the TOML pair table: each field checked where it is read, with its position"
+)]
 pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigError> {
     let invalid = |span: Range<usize>, message: String| {
         let (line, column) = line_column(text, span.start);

@@ -502,8 +502,9 @@ pub fn format_ms(ms: f64) -> String {
     }
 }
 
+/// Snapshots of the demo pair in named states, shared by the core's unit tests.
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use std::collections::BTreeMap;
 
     use super::*;
@@ -513,7 +514,7 @@ mod tests {
         HealthCheck, RegionMetrics, Source, SourceData, SourceUpdate, StateMachineStatus,
     };
 
-    fn t(secs: i64) -> Timestamp {
+    pub(crate) fn t(secs: i64) -> Timestamp {
         chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("valid")
     }
 
@@ -521,7 +522,7 @@ mod tests {
         RegionPair::demo().policy()
     }
 
-    fn health(region: &str, healthy: bool) -> HealthCheck {
+    pub(crate) fn health(region: &str, healthy: bool) -> HealthCheck {
         HealthCheck {
             id: format!("hc-{region}"),
             region: Some(region.to_owned()),
@@ -532,7 +533,7 @@ mod tests {
         }
     }
 
-    fn alarm(name: &str, state: AlarmState) -> Alarm {
+    pub(crate) fn alarm(name: &str, state: AlarmState) -> Alarm {
         Alarm {
             name: name.to_owned(),
             state,
@@ -549,7 +550,7 @@ mod tests {
     }
 
     /// Every source fresh at t(0): the estate an on-call engineer hopes to see.
-    fn healthy() -> Snapshot {
+    pub(crate) fn healthy() -> Snapshot {
         let pair = RegionPair::demo();
         let mut snapshot = pair.empty_snapshot();
         let updates = [
@@ -623,7 +624,7 @@ mod tests {
         snapshot
     }
 
-    fn global(writer: &str, failover: Option<&str>) -> GlobalCluster {
+    pub(crate) fn global(writer: &str, failover: Option<&str>) -> GlobalCluster {
         GlobalCluster {
             id: "g".into(),
             status: "available".into(),
@@ -648,7 +649,7 @@ mod tests {
         }
     }
 
-    fn weights(primary: Option<u64>, secondary: Option<u64>) -> DnsWeights {
+    pub(crate) fn weights(primary: Option<u64>, secondary: Option<u64>) -> DnsWeights {
         DnsWeights {
             record_name: "api".into(),
             weights: BTreeMap::from([
@@ -658,7 +659,7 @@ mod tests {
         }
     }
 
-    fn set(snapshot: &mut Snapshot, source: Source, result: Result<SourceData, &str>) {
+    pub(crate) fn set(snapshot: &mut Snapshot, source: Source, result: Result<SourceData, &str>) {
         snapshot.apply(SourceUpdate {
             source,
             at: t(0),
@@ -687,6 +688,10 @@ mod tests {
     }
 
     #[test]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one table row per check and state, read top to bottom"
+    )]
     fn every_check_in_every_state() {
         use CheckStatus::{Fail, Pass, Warn};
         let cases = [

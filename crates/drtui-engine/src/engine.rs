@@ -127,6 +127,10 @@ impl Engine<'_> {
 
     /// Runs every step not in `done`, in order. Journal failures abort the run: a step whose
     /// start cannot be recorded is never performed.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "the step loop: pause, failure with rollback, block, completion, each ending in one journal record"
+    )]
     pub async fn run(
         &self,
         journal: &mut Journal,
@@ -229,6 +233,10 @@ impl Engine<'_> {
     }
 
     /// One step: `Ok(Ok(()))` done or skipped, `Ok(Err(outcome))` the run stops there.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one step's whole life in journal order (start, conditions, kind, finish)"
+    )]
     async fn run_step(
         &self,
         journal: &mut Journal,

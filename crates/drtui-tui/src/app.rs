@@ -278,6 +278,10 @@ impl App {
 }
 
 /// Applies one message; returns the commands the runtime must run.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the Elm update: one arm per message, each short"
+)]
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Update(update) => {
@@ -416,6 +420,10 @@ fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
     }
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per action of the action table, each short"
+)]
 fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
     match action {
         Action::Quit => {

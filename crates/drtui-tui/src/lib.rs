@@ -50,6 +50,10 @@ impl Drop for RestoreOnDrop {
 }
 
 /// Runs the dashboard until the user quits.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the event loop: one select over keys, poll results, run events and ticks"
+)]
 pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let _restore = RestoreOnDrop;

@@ -25,6 +25,10 @@ fn changed(detail: String) -> Result<ActOutcome, BackendError> {
 }
 
 impl AwsBackend {
+    #[allow(
+        clippy::too_many_lines,
+        reason = "read, compare, one change batch, wait for INSYNC: the idempotent weights change in order"
+    )]
     async fn set_weights(&self, primary: u8, secondary: u8) -> Result<ActOutcome, BackendError> {
         use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
         let route53_role = self.route53_role();
@@ -273,6 +277,10 @@ impl AwsBackend {
 
     /// Creates or updates a stack from a template in assets/, then waits for it to settle,
     /// logging each new stack event as it appears.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "create or update, then follow the stack events until it settles, in order"
+    )]
     async fn deploy_stack(
         &self,
         role: Role,

@@ -390,6 +390,10 @@ impl Simulation {
     }
 
     /// Applies a runbook mutation, idempotently: what is already true changes nothing.
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one arm per mutation, each applying it idempotently"
+    )]
     pub fn apply(
         &mut self,
         mutation: &drtui_core::ports::Mutation,

@@ -313,3 +313,402 @@ pub fn replaced_by_data_plane(
         )
         && !readiness.primary_healthy
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{AlarmState, Source, SourceData, StackStatus};
+    use crate::readiness::tests::{alarm, global, health, healthy, set, t, weights};
+    use crate::runbook::validate;
+
+    const RUNBOOK: &str = r#"name: probe
+description: every check the engine evaluates
+mode: MODE
+parameters:
+  budget:
+    type: duration
+    default: 2s
+    description: lag budget
+steps:
+  - id: secondary-available
+    title: t
+    kind: check
+    check: secondary_cluster_available
+  - id: writer-secondary
+    title: t
+    kind: check
+    check: writer_in
+    region: secondary
+  - id: lag
+    title: t
+    kind: check
+    check: lag_below
+    max: ${budget}
+  - id: healthy-secondary
+    title: t
+    kind: check
+    check: health_check_healthy
+    region: secondary
+  - id: quiet-secondary
+    title: t
+    kind: check
+    check: alarms_quiet
+    region: secondary
+  - id: stacks-primary
+    title: t
+    kind: check
+    check: stacks_complete
+    region: primary
+  - id: weights-moved
+    title: t
+    kind: check
+    check: weights_equal
+    weights: { primary: 0, secondary: 100 }
+  - id: no-failover
+    title: t
+    kind: check
+    check: no_failover_in_progress
+  - id: machine
+    title: t
+    kind: check
+    check: state_machine_present
+  - id: approve
+    title: t
+    kind: gate
+    prompt: go?
+  - id: promote
+    title: t
+    kind: action
+    action: aurora_failover
+    target: secondary
+    allow_data_loss: true
+  - id: shift
+    title: t
+    kind: action
+    action: set_weights
+    weights: { primary: 0, secondary: 100 }
+  - id: execution
+    title: t
+    kind: action
+    action: start_execution
+"#;
+
+    fn runbook(mode: &str) -> Runbook {
+        validate::load(&RUNBOOK.replace("MODE", mode), "probe.yaml").expect("valid runbook")
+    }
+
+    fn step<'a>(runbook: &'a Runbook, id: &str) -> &'a Step {
+        runbook
+            .steps
+            .iter()
+            .find(|step| step.id.value == id)
+            .expect("step")
+    }
+
+    /// Evaluates step `id`'s check on `snapshot` one second after it was taken.
+    fn judge(runbook: &Runbook, snapshot: &Snapshot, id: &str) -> Verdict {
+        let pair = RegionPair::demo();
+        let now = t(1);
+        let readiness = readiness::assess(snapshot, now, &pair.policy());
+        let step = step(runbook, id);
+        let check = step.check.as_ref().expect("a check step").value;
+        evaluate(
+            check,
+            step,
+            &Observation {
+                pair: &pair,
+                runbook,
+                snapshot,
+                readiness: &readiness,
+                now,
+            },
+        )
+    }
+
+    #[test]
+    fn checks_pass_on_a_healthy_estate_and_say_what_they_saw() {
+        let runbook = runbook("graceful");
+        let snapshot = healthy();
+        assert!(judge(&runbook, &snapshot, "secondary-available").is_ok());
+        assert_eq!(
+            judge(&runbook, &snapshot, "writer-secondary"),
+            Err("writer is in us-east-1".to_owned())
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "lag"),
+            Ok("lag 250 ms (max 2s)".to_owned())
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "healthy-secondary"),
+            Ok("1 health check(s) of us-east-2 healthy".to_owned())
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "quiet-secondary"),
+            Ok("no alarm firing".to_owned())
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "weights-moved"),
+            Err("weights Some(100)/Some(0)".to_owned())
+        );
+        assert!(judge(&runbook, &snapshot, "no-failover").is_ok());
+        assert!(judge(&runbook, &snapshot, "machine").is_ok());
+    }
+
+    #[test]
+    fn checks_fail_on_what_moved_or_broke() {
+        let runbook = runbook("graceful");
+        let mut snapshot = healthy();
+        set(
+            &mut snapshot,
+            Source::GlobalCluster,
+            Ok(SourceData::GlobalCluster(global(
+                "us-east-2",
+                Some("switching-over"),
+            ))),
+        );
+        set(
+            &mut snapshot,
+            Source::Dns,
+            Ok(SourceData::Dns(weights(Some(0), Some(100)))),
+        );
+        set(
+            &mut snapshot,
+            Source::HealthChecks,
+            Ok(SourceData::HealthChecks(vec![
+                health("us-east-1", true),
+                health("us-east-2", false),
+            ])),
+        );
+        set(
+            &mut snapshot,
+            Source::Alarms(Role::Secondary),
+            Ok(SourceData::Alarms(vec![alarm("s-5xx", AlarmState::Alarm)])),
+        );
+        set(
+            &mut snapshot,
+            Source::StateMachine,
+            Ok(SourceData::StateMachine(None)),
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "writer-secondary"),
+            Ok("writer is in us-east-2".to_owned())
+        );
+        assert!(judge(&runbook, &snapshot, "weights-moved").is_ok());
+        assert_eq!(
+            judge(&runbook, &snapshot, "no-failover"),
+            Err("switching-over in progress".to_owned())
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "healthy-secondary"),
+            Err("1 health check(s) of us-east-2 not all healthy".to_owned())
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "quiet-secondary"),
+            Err("firing: s-5xx".to_owned())
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "machine"),
+            Err("no failover state machine".to_owned())
+        );
+    }
+
+    #[test]
+    fn a_rolled_back_stack_is_not_complete() {
+        let runbook = runbook("graceful");
+        let mut snapshot = healthy();
+        let stacks = |status: &str| {
+            Ok(SourceData::Stacks(vec![StackStatus {
+                name: "TapStackdemo-primary".into(),
+                status: status.into(),
+            }]))
+        };
+        set(
+            &mut snapshot,
+            Source::Stacks(Role::Primary),
+            stacks("UPDATE_COMPLETE"),
+        );
+        assert!(judge(&runbook, &snapshot, "stacks-primary").is_ok());
+        set(
+            &mut snapshot,
+            Source::Stacks(Role::Primary),
+            stacks("UPDATE_ROLLBACK_COMPLETE"),
+        );
+        assert_eq!(
+            judge(&runbook, &snapshot, "stacks-primary"),
+            Err("TapStackdemo-primary UPDATE_ROLLBACK_COMPLETE".to_owned())
+        );
+        set(
+            &mut snapshot,
+            Source::Stacks(Role::Primary),
+            stacks("UPDATE_IN_PROGRESS"),
+        );
+        assert!(judge(&runbook, &snapshot, "stacks-primary").is_err());
+    }
+
+    #[test]
+    fn unknown_is_never_a_pass() {
+        let runbook = runbook("graceful");
+        // Sources that never answered (a first poll that failed): nothing to judge by.
+        let mut snapshot = RegionPair::demo().empty_snapshot();
+        for source in [
+            Source::GlobalCluster,
+            Source::Dns,
+            Source::HealthChecks,
+            Source::Alarms(Role::Secondary),
+            Source::StateMachine,
+            Source::Stacks(Role::Primary),
+        ] {
+            set(&mut snapshot, source, Err("ThrottlingException: slow down"));
+        }
+        for (id, reason) in [
+            ("writer-secondary", "writer unknown"),
+            ("weights-moved", "weights unknown"),
+            ("healthy-secondary", "health checks unknown"),
+            ("quiet-secondary", "alarms unknown"),
+            ("machine", "state machine unknown"),
+            ("stacks-primary", "stacks unknown"),
+            ("no-failover", "global cluster unknown"),
+        ] {
+            assert_eq!(
+                judge(&runbook, &snapshot, id),
+                Err(reason.to_owned()),
+                "{id}"
+            );
+        }
+    }
+
+    #[test]
+    fn ungraceful_mode_judges_health_by_the_regions_own_api_metrics() {
+        let runbook = runbook("ungraceful");
+        let mut snapshot = healthy();
+        // Route 53's control plane never answered this session.
+        snapshot.health_checks = crate::model::Observed::default();
+        set(
+            &mut snapshot,
+            Source::HealthChecks,
+            Err("Route 53 control plane not answering"),
+        );
+        let verdict = judge(&runbook, &snapshot, "healthy-secondary");
+        let detail = verdict.expect_err("no API 5XX figure in the healthy fixture");
+        assert_eq!(
+            detail,
+            "neither health checks nor API metrics of us-east-2 are known"
+        );
+        let metrics = crate::model::RegionMetrics {
+            api_5xx_rate_pct: Some(0.2),
+            ..crate::model::RegionMetrics::default()
+        };
+        set(
+            &mut snapshot,
+            Source::Metrics(Role::Secondary),
+            Ok(SourceData::Metrics(metrics)),
+        );
+        let detail = judge(&runbook, &snapshot, "healthy-secondary").expect("below the alarm");
+        assert!(
+            detail.contains("API 5XX in us-east-2 is 0.20 %"),
+            "{detail}"
+        );
+    }
+
+    #[test]
+    fn actions_ask_for_exactly_one_mutation_named_from_run_and_step() {
+        let runbook = runbook("graceful");
+        assert_eq!(
+            mutation(step(&runbook, "promote"), "run-1"),
+            Some(Mutation::AuroraFailover {
+                target: Role::Secondary,
+                allow_data_loss: true,
+            })
+        );
+        assert_eq!(
+            mutation(step(&runbook, "shift"), "run-1"),
+            Some(Mutation::SetWeights {
+                primary: 0,
+                secondary: 100,
+            })
+        );
+        assert_eq!(
+            mutation(step(&runbook, "execution"), "run-1"),
+            Some(Mutation::StartExecution {
+                name: "run-1-execution".into(),
+            })
+        );
+        assert_eq!(mutation(step(&runbook, "approve"), "run-1"), None);
+    }
+
+    #[test]
+    fn parameters_resolve_to_their_defaults_and_bad_values_fall_back() {
+        let runbook = runbook("graceful");
+        let fallback = Duration::from_secs(9);
+        assert_eq!(
+            duration(&runbook, Some("${budget}"), fallback),
+            Duration::from_secs(2)
+        );
+        assert_eq!(
+            duration(&runbook, Some("90s"), fallback),
+            Duration::from_secs(90)
+        );
+        assert_eq!(duration(&runbook, Some("${nope}"), fallback), fallback);
+        assert_eq!(duration(&runbook, None, fallback), fallback);
+    }
+
+    #[test]
+    fn only_an_unreachable_route53_in_ungraceful_mode_is_replaced_by_the_data_plane() {
+        let weights = Mutation::SetWeights {
+            primary: 0,
+            secondary: 100,
+        };
+        let timeout = BackendError::Timeout(Duration::from_secs(5));
+        let denied = BackendError::Service {
+            code: "AccessDenied".into(),
+            message: "no".into(),
+        };
+        let pair = RegionPair::demo();
+        let mut snapshot = healthy();
+        set(
+            &mut snapshot,
+            Source::HealthChecks,
+            Ok(SourceData::HealthChecks(vec![
+                health("us-east-1", false),
+                health("us-east-2", true),
+            ])),
+        );
+        let impaired = readiness::assess(&snapshot, t(1), &pair.policy());
+        assert!(!impaired.primary_healthy);
+        let serving = readiness::assess(&healthy(), t(1), &pair.policy());
+        assert!(replaced_by_data_plane(
+            Mode::Ungraceful,
+            &weights,
+            &timeout,
+            &impaired
+        ));
+        assert!(!replaced_by_data_plane(
+            Mode::Graceful,
+            &weights,
+            &timeout,
+            &impaired
+        ));
+        assert!(!replaced_by_data_plane(
+            Mode::Ungraceful,
+            &weights,
+            &denied,
+            &impaired
+        ));
+        assert!(!replaced_by_data_plane(
+            Mode::Ungraceful,
+            &weights,
+            &timeout,
+            &serving
+        ));
+        let promote = Mutation::AuroraFailover {
+            target: Role::Secondary,
+            allow_data_loss: true,
+        };
+        assert!(!replaced_by_data_plane(
+            Mode::Ungraceful,
+            &promote,
+            &timeout,
+            &impaired
+        ));
+    }
+}

@@ -33,6 +33,10 @@ fn cluster_arn(pair: &RegionPair, role: Role) -> String {
 }
 
 /// One step as it would run against the pair.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one arm per action with its exact calls, read as a table"
+)]
 pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
     let mut calls = Vec::new();
     let mut notes = Vec::new();

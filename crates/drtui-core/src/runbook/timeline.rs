@@ -7,6 +7,10 @@ use super::journal::{Event, Record, RunHeader, RunSummary};
 use crate::wire::wire_name;
 
 /// A run as text (or Markdown): header, one line per step attempt, and every approval.
+#[allow(
+    clippy::too_many_lines,
+    reason = "the timeline top to bottom: header, steps, approvals, in text and Markdown"
+)]
 pub fn render(records: &[Record], markdown: bool) -> String {
     let mut out = String::new();
     let summary = RunSummary::of(records);

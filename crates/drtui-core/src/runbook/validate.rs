@@ -91,6 +91,10 @@ pub fn load(text: &str, file: &str) -> Result<Runbook, RunbookError> {
 }
 
 /// Everything wrong with a parsed runbook, in file order.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one pass over the runbook: every rule reports with its position, in file order"
+)]
 pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
     if runbook.name.value.trim().is_empty() {
@@ -211,6 +215,10 @@ fn check_value(kind: ParamType, value: &str) -> Result<(), String> {
 }
 
 /// The fields each kind needs, and the fields that only belong to actions.
+#[allow(
+    clippy::too_many_lines,
+    reason = "one rule per step kind and field, each with its position"
+)]
 fn check_fields(_runbook: &Runbook, step: &Step, problems: &mut Vec<Diagnostic>) {
     let id = &step.id.value;
     let kind = step.kind.value;

@@ -64,6 +64,10 @@ fn unknown(reason: &str, theme: Theme) -> Span<'static> {
     Span::styled(format!("? {reason}"), theme.style(Tone::Unknown))
 }
 
+#[allow(
+    clippy::too_many_lines,
+    reason = "one line per fact of the region panel, in screen order"
+)]
 fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
     let snapshot = &app.snapshot;
     let region = snapshot.region(role);

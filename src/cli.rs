@@ -1,4 +1,5 @@
 //! Command-line interface: flags and subcommands (exit codes: `exit.rs`).
+//! Global flags apply to every command; `--scenario` parses through the core's `Fault`.
 
 use std::path::PathBuf;
 

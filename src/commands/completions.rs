@@ -1,4 +1,5 @@
 //! `drtui completions SHELL`: a shell completion script generated from the CLI definition.
+//! Generated from the same clap definition as `--help`, so it never drifts from the flags.
 
 use clap::CommandFactory;
 use color_eyre::eyre::Result;

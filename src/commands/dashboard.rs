@@ -1,4 +1,5 @@
 //! `drtui` with no command: the live dashboard, which needs an interactive terminal.
+//! Opens the backend and hands the TUI its ports: status, act, fault control, run session.
 
 use std::io::IsTerminal;
 

@@ -1,4 +1,5 @@
 //! `drtui pairs`: the configured region pairs and where each was defined.
+//! Built-in `demo` first, then the config file's pairs; says where it looked when none is loaded.
 
 use color_eyre::eyre::Result;
 use drtui_core::config::{self, BackendKind, PairCatalog};

@@ -1,4 +1,5 @@
 //! `drtui plan RUNBOOK`: every step with the exact API calls it would make; no call, no lock.
+//! The plan is pure (`drtui_core::runbook::plan`): safe to run against production at any time.
 
 use color_eyre::eyre::Result;
 use drtui_core::runbook::{catalog, plan};

@@ -1,4 +1,5 @@
 //! Snapshot -> verdict: can we fail over now, and what would it cost? Pure and table-tested.
+//! Every check names what it looked at; unknown and stale data are never a pass.
 
 use std::time::Duration;
 

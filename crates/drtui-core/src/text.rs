@@ -1,4 +1,5 @@
 //! Text hygiene for strings that come from outside (AWS, config): they reach a terminal.
+//! Every renderer passes untrusted text through `sanitize` before it is printed or drawn.
 
 use std::borrow::Cow;
 

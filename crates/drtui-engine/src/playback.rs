@@ -1,5 +1,5 @@
 //! A run from start (or resume) to finish: lock, journal, engine. Shared by `drtui run`,
-//! `drtui resume` and (later) the TUI's runbook view.
+//! `drtui resume` and the TUI's run session.
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};

@@ -79,15 +79,7 @@ pub enum Overlay {
     Runbooks { selected: usize },
 }
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum StepState {
-    Pending,
-    Running,
-    Ok,
-    Skipped,
-    Failed,
-    Waiting,
-}
+pub use drtui_core::runbook::journal::StepState;
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct StepView {
@@ -104,6 +96,8 @@ pub struct StepView {
 #[derive(Clone, Debug, PartialEq)]
 pub struct RunView {
     pub runbook: String,
+    /// The journal so far, folded (the same fold `resume` and `runs show` read).
+    pub summary: drtui_core::runbook::journal::RunSummary,
     pub run_id: Option<String>,
     pub steps: Vec<StepView>,
     /// Set when the run has ended: how.
@@ -336,6 +330,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::RunStarted(runbook, steps) => {
             app.run = Some(RunView {
                 runbook,
+                summary: Default::default(),
                 run_id: None,
                 steps: steps
                     .into_iter()
@@ -375,48 +370,32 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     }
 }
 
-/// Folds one journal record into the run view.
+/// Folds one journal record into the run view, through the run's `RunSummary`.
 fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
-    use drtui_core::runbook::journal::{Event, StepOutcome};
+    use drtui_core::runbook::journal::Event;
     let Some(run) = app.run.as_mut() else { return };
     run.run_id = Some(record.run_id.clone());
-    let (step, state, detail) = match &record.event {
-        Event::StepStarted { step, .. } => (step, StepState::Running, None),
-        Event::StepFinished {
-            step,
-            outcome,
-            detail,
-        } => (
-            step,
-            match outcome {
-                StepOutcome::Ok => StepState::Ok,
-                StepOutcome::Skipped => StepState::Skipped,
-                StepOutcome::Failed => StepState::Failed,
-            },
-            Some(detail.clone()),
-        ),
-        Event::GateBlocked { step } => (
-            step,
-            StepState::Waiting,
-            Some("not approved: resume from the journal".to_owned()),
-        ),
+    run.summary.apply(record);
+    let step = match &record.event {
+        Event::StepStarted { step, .. }
+        | Event::StepFinished { step, .. }
+        | Event::GateBlocked { step } => step,
         Event::RunFinished { outcome, detail } => {
-            run.outcome = Some(format!("{outcome:?}: {detail}").to_lowercase());
+            run.outcome =
+                Some(format!("{}: {detail}", drtui_core::wire::wire_name(outcome)).to_lowercase());
             app.gate = None;
             return;
         }
         _ => return,
     };
-    if let Some(view) = run.steps.iter_mut().find(|view| &view.id == step) {
-        view.state = state;
-        if state == StepState::Running {
-            view.started = Some(record.at);
-        } else {
-            view.finished = Some(record.at);
-        }
-        if let Some(detail) = detail {
-            view.detail = detail;
-        }
+    if let (Some(view), Some(progress)) = (
+        run.steps.iter_mut().find(|view| &view.id == step),
+        run.summary.progress(step),
+    ) {
+        view.state = progress.state;
+        view.started = progress.started;
+        view.finished = progress.finished;
+        view.detail.clone_from(&progress.detail);
     }
 }
 

@@ -1,4 +1,5 @@
 //! Short human forms of numbers and durations for a cramped screen.
+//! Pure functions: the same value always renders the same text (snapshot tests rely on it).
 
 use std::time::Duration;
 

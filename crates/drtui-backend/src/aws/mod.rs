@@ -1,5 +1,5 @@
 //! The AWS backend: the same sources as the simulator, read from the real APIs of both
-//! regions. Only this module (and `clients`) imports the AWS SDK.
+//! regions. This crate is the only one that links the AWS SDK.
 
 pub mod act;
 pub mod clients;

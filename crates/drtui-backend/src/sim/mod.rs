@@ -1,4 +1,5 @@
 //! The built-in `demo` backend: a deterministic two-region simulator with fault injection.
+//! Same seed, same estate; faults from `--scenario` or the fault menu change it from now on.
 
 mod estate;
 

@@ -131,6 +131,27 @@ impl StepLine {
     }
 }
 
+/// Where one step stands, as the live run view shows it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StepState {
+    Pending,
+    Running,
+    Ok,
+    Skipped,
+    Failed,
+    /// Stopped at a gate nobody approved.
+    Waiting,
+}
+
+/// One step's latest state, with when it last started and finished and its latest detail.
+#[derive(Clone, Debug, PartialEq)]
+pub struct StepProgress {
+    pub state: StepState,
+    pub started: Option<Timestamp>,
+    pub finished: Option<Timestamp>,
+    pub detail: String,
+}
+
 /// A run as its journal tells it: the one fold that `resume`, `runs list`, `runs show` and the
 /// TUI's run view all read, record by record.
 #[derive(Clone, Debug, Default, PartialEq)]
@@ -146,6 +167,8 @@ pub struct RunSummary {
     pub lines: Vec<StepLine>,
     /// Steps started, with when and their kind, in order.
     started: Vec<(String, Timestamp, String)>,
+    /// Each step's latest state, by step id.
+    progress: std::collections::BTreeMap<String, StepProgress>,
     /// The first and last record's instants.
     pub first_at: Option<Timestamp>,
     pub last_at: Option<Timestamp>,
@@ -185,6 +208,9 @@ impl RunSummary {
             }
             Event::StepStarted { step, kind, .. } => {
                 self.started.push((step.clone(), record.at, kind.clone()));
+                let progress = self.progress_mut(step);
+                progress.state = StepState::Running;
+                progress.started = Some(record.at);
             }
             Event::StepFinished {
                 step,
@@ -194,6 +220,14 @@ impl RunSummary {
                 if matches!(outcome, StepOutcome::Ok | StepOutcome::Skipped) {
                     self.done.insert(step.clone());
                 }
+                let progress = self.progress_mut(step);
+                progress.state = match outcome {
+                    StepOutcome::Ok => StepState::Ok,
+                    StepOutcome::Skipped => StepState::Skipped,
+                    StepOutcome::Failed => StepState::Failed,
+                };
+                progress.finished = Some(record.at);
+                progress.detail.clone_from(detail);
                 let start = self.started.iter().rev().find(|(id, _, _)| id == step);
                 self.lines.push(StepLine {
                     step: step.clone(),
@@ -204,19 +238,41 @@ impl RunSummary {
                     detail: detail.clone(),
                 });
             }
-            Event::GateBlocked { step } => self.lines.push(StepLine {
-                step: step.clone(),
-                kind: "gate".to_owned(),
-                outcome: "waiting for approval".to_owned(),
-                started: None,
-                finished: None,
-                detail: String::new(),
-            }),
+            Event::GateBlocked { step } => {
+                self.lines.push(StepLine {
+                    step: step.clone(),
+                    kind: "gate".to_owned(),
+                    outcome: "waiting for approval".to_owned(),
+                    started: None,
+                    finished: None,
+                    detail: String::new(),
+                });
+                let progress = self.progress_mut(step);
+                progress.state = StepState::Waiting;
+                progress.finished = Some(record.at);
+                progress.detail = "not approved: resume from the journal".to_owned();
+            }
             Event::RunFinished { outcome, detail } => {
                 self.finished = Some((*outcome, detail.clone()));
             }
             Event::Approved { .. } | Event::Resumed { .. } => {}
         }
+    }
+
+    fn progress_mut(&mut self, step: &str) -> &mut StepProgress {
+        self.progress
+            .entry(step.to_owned())
+            .or_insert_with(|| StepProgress {
+                state: StepState::Pending,
+                started: None,
+                finished: None,
+                detail: String::new(),
+            })
+    }
+
+    /// Where `step` stands; `None` while the journal has not mentioned it (pending).
+    pub fn progress(&self, step: &str) -> Option<&StepProgress> {
+        self.progress.get(step)
     }
 
     /// The step that started last and never finished ok or skipped: re-checked on resume.

@@ -1,4 +1,5 @@
 //! The age badge every panel carries in its title, so stale data never passes for current.
+//! Green when fresh, yellow when stale, red with the error when a fetch failed.
 
 use crate::app::App;
 use crate::format;

@@ -1,4 +1,5 @@
 //! The global strip: verdict, DNS weights, global database, failover state machine.
+//! One glance answers: can we fail over now, what would it lose, where do traffic and the writer go.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;

@@ -1,5 +1,20 @@
 //! Pure rendering: `render(&App, &mut Frame)` reads state and draws; it never awaits, never
 //! touches the network, and copes with any terminal size.
+//!
+//! The screen, top to bottom (at least 80x24; below that, a message asks for more room):
+//!
+//! ```text
+//! ┌ header: drtui · pair · regions · backend · identity ─────────────────── clock ┐  1 row
+//! ┌ Failover readiness (global.rs): verdict · data at risk · DNS · writer · SFN  ┐  4-5 rows
+//! ┌ primary region (region.rs) ──────────┐┌ secondary region (region.rs) ───────┐  the rest
+//! │ health · Aurora · API · Lambda · DB  ││ (the same facts, side by side)      │
+//! │ alarms · stacks · sparklines (lag)   ││                                     │
+//! ┌ lists (lists.rs): checks │ alarms │ executions │ stacks ───────────────────┐  7 rows, or
+//! │ side by side from 160 columns, one (Tab to switch) below that            │  2/5 when tall
+//! │ or, during a run, the run panel and its gate prompt (run.rs)             │
+//! footer: the keys of this view, from the action table (keys.rs)               1 row
+//! ```
+//! Overlays (overlay.rs: help, fault menu, debug, runbook picker) draw over the middle.
 
 mod age;
 mod global;

@@ -1,4 +1,5 @@
 //! Popups over the dashboard: the `?` help (generated from the action table) and the fault menu.
+//! Also the debug view (`d`) and the runbook picker (`r`); each draws over the middle of the screen.
 
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};

@@ -1,6 +1,8 @@
 //! `drtui run` and `drtui resume`: play a runbook back without a person at the keyboard,
 //! printing each journal record as it lands; `--skip` records an operator's skip first.
 
+use std::path::{Path, PathBuf};
+
 use color_eyre::eyre::Result;
 use drtui_core::config::{self, RegionPair};
 use drtui_core::runbook::catalog;
@@ -18,7 +20,7 @@ use crate::exit::Exit;
 /// `drtui run RUNBOOK`.
 pub async fn start(global: &GlobalArgs, name: &str, args: &PlaybackArgs) -> Result<Exit> {
     let pair = select_pair(global)?;
-    play(global, name, pair, None, args).await
+    play(global, name, pair, None, args, state_dir()?).await
 }
 
 /// `drtui resume RUN_ID [--skip STEP --reason TEXT]`.
@@ -29,16 +31,16 @@ pub async fn resume(
     skip: Option<&str>,
     reason: Option<&str>,
 ) -> Result<Exit> {
-    if let (Some(step), Some(reason)) = (skip, reason) {
-        skip_step(run_id, step, reason)?;
-    }
     let state = state_dir()?;
+    if let (Some(step), Some(reason)) = (skip, reason) {
+        skip_step(&state, run_id, step, reason)?;
+    }
     let resumable =
         playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
     let catalog = config::load_catalog(global.config.as_deref())?;
     let pair = catalog.get(&resumable.pair)?.clone();
     let name = resumable.runbook.clone();
-    play(global, &name, pair, Some(resumable), args).await
+    play(global, &name, pair, Some(resumable), args, state).await
 }
 
 /// Runs (or resumes) `name` on `pair` to an outcome and maps it to an exit code.
@@ -48,8 +50,8 @@ async fn play(
     pair: RegionPair,
     resumable: Option<Resumable>,
     args: &PlaybackArgs,
+    state: PathBuf,
 ) -> Result<Exit> {
-    let state = state_dir()?;
     let (_, runbook, hash) = catalog::find_with_hash(name)?;
     if let Some(resumable) = &resumable {
         check_resumable(resumable, &hash)?;
@@ -131,10 +133,9 @@ fn check_resumable(resumable: &Resumable, hash: &str) -> Result<()> {
 }
 
 /// Records an operator's decision to skip a step, with the reason, before the run resumes.
-fn skip_step(run_id: &str, step: &str, reason: &str) -> Result<()> {
-    let state = state_dir()?;
+fn skip_step(state: &Path, run_id: &str, step: &str, reason: &str) -> Result<()> {
     let resumable =
-        playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
+        playback::resumable(state, run_id).map_err(|error| UsageError(error.to_string()))?;
     let (_, runbook) = catalog::find(&resumable.runbook)?;
     if !runbook
         .steps
@@ -150,7 +151,7 @@ fn skip_step(run_id: &str, step: &str, reason: &str) -> Result<()> {
     if resumable.done.contains(step) {
         return Err(UsageError(format!("step `{step}` already finished in run {run_id}")).into());
     }
-    let mut journal = Journal::open(&state, run_id)?;
+    let mut journal = Journal::open(state, run_id)?;
     journal.append(&Record {
         at: chrono::Utc::now(),
         run_id: run_id.to_owned(),

@@ -60,10 +60,9 @@ impl Runbook {
     }
 }
 
-/// The verdict's named checks. The wire name (JSON, text, runbooks' `check` steps that reuse a
-/// verdict check) comes from serde.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "snake_case")]
+/// The verdict's named checks. `as_str` is the one spelling of each name: in JSON (through
+/// `Serialize`), in the text status and on screen.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckId {
     SecondaryClusterAvailable,
     WriterInPrimary,
@@ -87,6 +86,12 @@ impl CheckId {
             CheckId::DnsWeights => "dns_weights",
             CheckId::DataFresh => "data_fresh",
         }
+    }
+}
+
+impl Serialize for CheckId {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.serialize_str(self.as_str())
     }
 }
 

@@ -81,15 +81,18 @@ pub enum Overlay {
 
 pub use drtui_core::runbook::journal::StepState;
 
-#[derive(Clone, Debug, PartialEq)]
-pub struct StepView {
-    pub id: String,
-    pub title: String,
-    pub kind: String,
-    pub state: StepState,
-    pub started: Option<Timestamp>,
-    pub finished: Option<Timestamp>,
-    pub detail: String,
+impl RunView {
+    /// The run's id once its first journal record arrived.
+    pub fn run_id(&self) -> Option<&str> {
+        Some(self.summary.run_id.as_str()).filter(|id| !id.is_empty())
+    }
+
+    /// Where `step` stands: `Pending` until the journal mentions it.
+    pub fn state(&self, step: &str) -> StepState {
+        self.summary
+            .progress(step)
+            .map_or(StepState::Pending, |progress| progress.state)
+    }
 }
 
 /// The run shown beside the dashboard.
@@ -98,8 +101,8 @@ pub struct RunView {
     pub runbook: String,
     /// The journal so far, folded (the same fold `resume` and `runs show` read).
     pub summary: drtui_core::runbook::journal::RunSummary,
-    pub run_id: Option<String>,
-    pub steps: Vec<StepView>,
+    /// The runbook's steps in order; where each stands comes from `summary`.
+    pub steps: Vec<StepSummary>,
     /// Set when the run has ended: how.
     pub outcome: Option<String>,
 }
@@ -331,19 +334,7 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             app.run = Some(RunView {
                 runbook,
                 summary: Default::default(),
-                run_id: None,
-                steps: steps
-                    .into_iter()
-                    .map(|StepSummary { id, title, kind }| StepView {
-                        id,
-                        title,
-                        kind,
-                        state: StepState::Pending,
-                        started: None,
-                        finished: None,
-                        detail: String::new(),
-                    })
-                    .collect(),
+                steps,
                 outcome: None,
             });
             Vec::new()
@@ -374,28 +365,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
 fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
     use drtui_core::runbook::journal::Event;
     let Some(run) = app.run.as_mut() else { return };
-    run.run_id = Some(record.run_id.clone());
     run.summary.apply(record);
-    let step = match &record.event {
-        Event::StepStarted { step, .. }
-        | Event::StepFinished { step, .. }
-        | Event::GateBlocked { step } => step,
-        Event::RunFinished { outcome, detail } => {
-            run.outcome =
-                Some(format!("{}: {detail}", drtui_core::wire::wire_name(outcome)).to_lowercase());
-            app.gate = None;
-            return;
-        }
-        _ => return,
-    };
-    if let (Some(view), Some(progress)) = (
-        run.steps.iter_mut().find(|view| &view.id == step),
-        run.summary.progress(step),
-    ) {
-        view.state = progress.state;
-        view.started = progress.started;
-        view.finished = progress.finished;
-        view.detail.clone_from(&progress.detail);
+    if let Event::RunFinished { outcome, detail } = &record.event {
+        run.outcome =
+            Some(format!("{}: {detail}", drtui_core::wire::wire_name(outcome)).to_lowercase());
+        app.gate = None;
     }
 }
 
@@ -412,7 +386,7 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
                 let id = app
                     .run
                     .as_ref()
-                    .and_then(|run| run.run_id.clone())
+                    .and_then(|run| run.run_id().map(str::to_owned))
                     .unwrap_or_default();
                 app.flash(format!(
                     "A run is in progress: q again leaves it; `drtui resume {id}` continues it"

@@ -32,7 +32,7 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
     let title = format!(
         " Runbook {} · {} · {} ",
         run.runbook,
-        run.run_id.as_deref().unwrap_or("starting"),
+        run.run_id().unwrap_or("starting"),
         status
     );
     let block = Block::bordered()
@@ -45,7 +45,7 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
     let current = run
         .steps
         .iter()
-        .rposition(|step| step.state != StepState::Pending)
+        .rposition(|step| run.state(&step.id) != StepState::Pending)
         .unwrap_or(0);
     let rows = inner.height as usize;
     let first = current.saturating_sub(rows.saturating_sub(2));
@@ -55,8 +55,12 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
         .skip(first)
         .take(rows)
         .map(|step| {
-            let (symbol, tone) = state_symbol(step.state);
-            let duration = match (step.started, step.finished) {
+            let progress = run.summary.progress(&step.id);
+            let (symbol, tone) = state_symbol(run.state(&step.id));
+            let started = progress.and_then(|progress| progress.started);
+            let finished = progress.and_then(|progress| progress.finished);
+            let detail = progress.map_or("", |progress| progress.detail.as_str());
+            let duration = match (started, finished) {
                 (Some(start), Some(end)) => format!("{:.1}s", elapsed(start, end).as_secs_f64()),
                 (Some(start), None) => format!("{}…", format::age(elapsed(start, app.now))),
                 _ => String::new(),
@@ -66,7 +70,7 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
                 step.id,
                 step.kind,
                 duration,
-                sanitize(&step.detail)
+                sanitize(detail)
             );
             Line::styled(truncate(&text, width), theme.style(tone))
         })

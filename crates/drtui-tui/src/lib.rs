@@ -132,7 +132,9 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
             match command {
                 Cmd::StartRun(name) => session.start(&name),
                 Cmd::PauseRun => session.pause(),
-                Cmd::AnswerGate(approved) => session.answer_gate(approved),
+                Cmd::AnswerGate(true) => session.answer_gate(true),
+                // Declining a gate (Esc twice) aborts the run.
+                Cmd::AnswerGate(false) => session.abort(),
                 Cmd::SetFault(..) | Cmd::ClearFaults => {
                     if let Some(control) = &faults {
                         if let Cmd::SetFault(fault, on) = command {

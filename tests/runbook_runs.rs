@@ -263,15 +263,18 @@ async fn an_unapproved_gate_stops_with_nothing_changed() {
         state.path(),
     )
     .await;
+    // The primary serves: a data-loss failover first asks to confirm it over a switchover.
     assert_eq!(
         played.outcome,
         Outcome::Blocked {
-            step: "approve-promote".to_owned()
+            step: "confirm-primary-serving".to_owned()
         }
     );
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
     let resumable = playback::resumable(state.path(), &played.run_id).expect("journal");
-    assert!(resumable.done.contains("announce") && !resumable.done.contains("approve-promote"));
+    assert!(
+        resumable.done.contains("announce") && !resumable.done.contains("confirm-primary-serving")
+    );
 }
 
 #[tokio::test]
@@ -443,7 +446,8 @@ fn gate_refusal_in_playback_exits_4_and_says_how_to_continue() {
     assert_eq!(output.status.code(), Some(4));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
-        stderr.contains("--approve approve-promote") && stderr.contains("drtui resume failover-"),
+        stderr.contains("--approve confirm-primary-serving")
+            && stderr.contains("drtui resume failover-"),
         "{stderr}"
     );
     assert!(
@@ -570,23 +574,37 @@ async fn ungraceful_failover_with_the_primary_region_hung_uses_the_data_plane_fo
         Some("us-east-2"),
         "the promote ran in the healthy region"
     );
-    let replaced = played
-        .records
-        .iter()
-        .find_map(|record| match &record.event {
+    let finished = |id: &str| {
+        played.records.iter().find_map(|record| match &record.event {
             Event::StepFinished {
                 step,
-                outcome: StepOutcome::Skipped,
+                outcome,
                 detail,
-            } if step == "shift-traffic" => Some(detail.clone()),
+            } if step == id => Some((*outcome, detail.clone())),
             _ => None,
-        });
-    assert!(
-        replaced
-            .as_deref()
-            .is_some_and(|detail| detail.contains("replaced by Route 53's data plane")),
-        "{replaced:?}"
-    );
+        })
+    };
+    // Route 53's control plane (us-east-1) does not answer: the weights step fails and the run
+    // goes on to the data-plane lever in us-east-2, which moves the traffic.
+    let weights = finished("shift-traffic").expect("shift-traffic ran");
+    assert_eq!(weights.0, StepOutcome::Failed, "{weights:?}");
+    let lever = finished("shift-traffic-data-plane").expect("the lever ran");
+    assert_eq!(lever.0, StepOutcome::Ok, "{lever:?}");
+    assert!(lever.1.contains("PutMetricData"), "{lever:?}");
+    let proof = finished("postconditions").expect("postconditions checked");
+    assert_eq!(proof.0, StepOutcome::Ok, "{proof:?}");
+    assert!(proof.1.contains("data-plane lever"), "{proof:?}");
+    // And the traffic really moved: the secondary now serves nearly all requests.
+    estate.clock.advance(Duration::from_secs(10));
+    let (snapshot, _) = estate.observe().await;
+    let requests = snapshot
+        .region(Role::Secondary)
+        .metrics
+        .value
+        .as_ref()
+        .and_then(|metrics| metrics.api_requests_per_min)
+        .expect("secondary metrics");
+    assert!(requests > 1_000.0, "{requests} requests/min in us-east-2");
 }
 
 #[tokio::test]

@@ -169,7 +169,13 @@ async fn api_5xx_burst_alarms_without_failing_health_checks() {
         AlarmState::Ok
     );
     assert_eq!(healthy_checks(&snapshot, Role::Primary), vec![Some(true)]);
-    assert_eq!(readiness.recommended_runbook, Some(Runbook::Switchover));
+    // Serving errors above the alarm's 1 % is impaired, whatever the health checks say.
+    assert_eq!(readiness.recommended_runbook, Some(Runbook::Failover));
+    assert!(
+        readiness.recommendation.reason.contains("API 5XX"),
+        "{}",
+        readiness.recommendation.reason
+    );
 }
 
 #[tokio::test]
@@ -246,8 +252,15 @@ async fn hung_region_costs_one_timeout_and_leaves_the_other_region_intact() {
     ] {
         assert!(snapshot.meta(source).error.is_none(), "{source:?}");
     }
-    // The primary does not answer: a planned switchover is off the table.
-    assert_eq!(readiness.recommended_runbook, Some(Runbook::Failover));
+    // The primary does not answer: a planned switchover is off the table, and silence is not
+    // evidence of failure either, so nothing is recommended; the reason says why.
+    assert_eq!(readiness.recommended_runbook, None);
+    assert!(!readiness.primary_healthy);
+    assert!(
+        readiness.recommendation.reason.contains("us-east-1"),
+        "{}",
+        readiness.recommendation.reason
+    );
 }
 
 #[tokio::test]

@@ -93,6 +93,35 @@ pub struct RegionPair {
     pub connect_timeout: Duration,
     /// Attempts per call in the SDK's standard retry mode (1 = no retry).
     pub max_attempts: u32,
+    /// The data-plane traffic lever in the secondary, when the estate has one.
+    pub traffic_lever: Option<TrafficLever>,
+    /// Approvals older than this are asked again on `resume`.
+    pub approval_window: Duration,
+}
+
+/// A data-plane way to move traffic that the secondary region controls: a custom metric in the
+/// secondary, an alarm on it, a CloudWatch-alarm health check on that alarm, and a calculated
+/// health check on the primary's weighted record that also requires that one to be healthy.
+/// `PutMetricData` of 1 trips the alarm, the primary's record turns unhealthy and Route 53's
+/// data plane answers with the secondary — no call to Route 53's control plane (us-east-1).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TrafficLever {
+    /// The alarm (in the secondary) whose ALARM state withdraws the primary's record.
+    pub alarm: String,
+    pub namespace: String,
+    pub metric: String,
+}
+
+impl TrafficLever {
+    /// The reference estate's lever for an environment suffix (the route53 template's names).
+    pub fn for_environment(alarm_prefix: &str) -> Self {
+        Self {
+            alarm: format!("{alarm_prefix}-primary-traffic-off"),
+            namespace: "PaymentDR/Failover".to_owned(),
+            metric: "PrimaryTrafficOff".to_owned(),
+        }
+    }
 }
 
 impl RegionPair {
@@ -138,6 +167,7 @@ impl RegionPair {
         pair.primary = primary.to_owned();
         pair.secondary = secondary.to_owned();
         pair.poll_interval = Duration::from_secs(5);
+        pair.traffic_lever = None;
         pair
     }
 
@@ -147,6 +177,7 @@ impl RegionPair {
             rpo_budget: self.rpo_budget,
             stale_after: self.stale_after(),
             state_machine_configured: self.state_machine.is_some(),
+            lever_alarm: self.traffic_lever.as_ref().map(|lever| lever.alarm.clone()),
         }
     }
 
@@ -231,6 +262,8 @@ impl RegionPair {
             call_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(2),
             max_attempts: 2,
+            traffic_lever: Some(TrafficLever::for_environment("PaymentDR-demo")),
+            approval_window: Duration::from_secs(15 * 60),
         }
     }
 }
@@ -348,6 +381,10 @@ struct PairFile {
     connect_timeout: Option<Spanned<String>>,
     #[serde(default)]
     max_attempts: Option<Spanned<u32>>,
+    #[serde(default)]
+    traffic_lever: Option<TrafficLever>,
+    #[serde(default)]
+    approval_window: Option<Spanned<String>>,
 }
 
 /// Parses the `[pairs.*]` tables of a config file.
@@ -483,6 +520,8 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             call_timeout: duration(&pair.call_timeout, Duration::from_secs(3))?,
             connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2))?,
             max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),
+            traffic_lever: pair.traffic_lever,
+            approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60))?,
             primary,
             secondary,
         });

@@ -174,6 +174,8 @@ pub struct AuroraCluster {
     pub status: String,
     pub endpoint: Option<String>,
     pub reader_endpoint: Option<String>,
+    /// e.g. `16.4`: a switchover needs both members on the same version.
+    pub engine_version: Option<String>,
 }
 
 /// A member of the Aurora global database.

@@ -67,6 +67,11 @@ pub enum Mutation {
         role: crate::model::Role,
         enabled: bool,
     },
+    /// The data-plane traffic lever (see `config::TrafficLever`): `PutMetricData` in the
+    /// secondary, 1 to withdraw the primary's DNS record, 0 to give it back.
+    DataPlaneLever {
+        engaged: bool,
+    },
 }
 
 impl Mutation {
@@ -80,6 +85,7 @@ impl Mutation {
             Mutation::DeployStack { .. } => "cloudformation:CreateStack/UpdateStack",
             Mutation::AlarmActions { enabled: true, .. } => "cloudwatch:EnableAlarmActions",
             Mutation::AlarmActions { enabled: false, .. } => "cloudwatch:DisableAlarmActions",
+            Mutation::DataPlaneLever { .. } => "cloudwatch:PutMetricData",
         }
     }
 }

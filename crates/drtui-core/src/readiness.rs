@@ -1,5 +1,6 @@
-//! Snapshot -> verdict: can we fail over now, and what would it cost? Pure and table-tested.
-//! Every check names what it looked at; unknown and stale data are never a pass.
+//! Snapshot -> verdict: can we move now, and what would it cost? Pure and table-tested.
+//! The verdict follows the estate's phase (see [`crate::phase`]): in steady state it judges a
+//! move to the secondary, after a failover a move back; unknown and stale data are never a pass.
 
 use std::time::Duration;
 
@@ -7,6 +8,9 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::model::{Freshness, Role, Snapshot};
+use crate::phase::{
+    self, Condition, Phase, PhaseInputs, PhaseReport, RegionCondition, UnfinishedRun,
+};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
@@ -44,11 +48,13 @@ impl CheckStatus {
     }
 }
 
+/// The built-in runbook the verdict recommends.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Runbook {
     Switchover,
     Failover,
+    Failback,
 }
 
 impl Runbook {
@@ -56,32 +62,90 @@ impl Runbook {
         match self {
             Runbook::Switchover => "switchover",
             Runbook::Failover => "failover",
+            Runbook::Failback => "failback",
         }
     }
 }
 
+/// The next step the verdict recommends, whatever the phase.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Next {
+    Switchover,
+    Failover,
+    Failback,
+    /// Continue the unfinished run.
+    Resume,
+    /// The writer moved but the traffic did not (or is split): send it to the writer.
+    MoveTraffic,
+    /// A move is under way: wait for it.
+    Wait,
+    /// Nothing to do, or nothing safe to recommend; the reason says which.
+    None,
+}
+
+impl Next {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Next::Switchover => "switchover",
+            Next::Failover => "failover",
+            Next::Failback => "failback",
+            Next::Resume => "resume",
+            Next::MoveTraffic => "move_traffic",
+            Next::Wait => "wait",
+            Next::None => "none",
+        }
+    }
+
+    fn runbook(self) -> Option<Runbook> {
+        match self {
+            Next::Switchover => Some(Runbook::Switchover),
+            Next::Failover => Some(Runbook::Failover),
+            Next::Failback => Some(Runbook::Failback),
+            _ => None,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Recommendation {
+    pub next: Next,
+    /// The command that does it, when there is one.
+    pub command: Option<String>,
+    /// Why, in one sentence: what the recommendation rests on.
+    pub reason: String,
+}
+
 /// The verdict's named checks. `as_str` is the one spelling of each name: in JSON (through
-/// `Serialize`), in the text status and on screen.
+/// `Serialize`), in the text status and on screen. Role-bound checks are about the side a move
+/// would go to (the secondary in steady state, the primary after a failover) or come from.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum CheckId {
-    SecondaryClusterAvailable,
-    WriterInPrimary,
+    ClusterAvailable(Role),
+    WriterIn(Role),
     ReplicationLag,
-    SecondaryHealthChecks,
-    SecondaryAlarmsQuiet,
+    HealthChecks(Role),
+    AlarmsQuiet(Role),
     FailoverStateMachine,
     DnsWeights,
     DataFresh,
 }
 
 impl CheckId {
+    pub const SECONDARY_CLUSTER_AVAILABLE: CheckId = CheckId::ClusterAvailable(Role::Secondary);
+
     pub fn as_str(self) -> &'static str {
+        use Role::{Primary, Secondary};
         match self {
-            CheckId::SecondaryClusterAvailable => "secondary_cluster_available",
-            CheckId::WriterInPrimary => "writer_in_primary",
+            CheckId::ClusterAvailable(Secondary) => "secondary_cluster_available",
+            CheckId::ClusterAvailable(Primary) => "primary_cluster_available",
+            CheckId::WriterIn(Primary) => "writer_in_primary",
+            CheckId::WriterIn(Secondary) => "writer_in_secondary",
             CheckId::ReplicationLag => "replication_lag",
-            CheckId::SecondaryHealthChecks => "secondary_health_checks",
-            CheckId::SecondaryAlarmsQuiet => "secondary_alarms_quiet",
+            CheckId::HealthChecks(Secondary) => "secondary_health_checks",
+            CheckId::HealthChecks(Primary) => "primary_health_checks",
+            CheckId::AlarmsQuiet(Secondary) => "secondary_alarms_quiet",
+            CheckId::AlarmsQuiet(Primary) => "primary_alarms_quiet",
             CheckId::FailoverStateMachine => "failover_state_machine",
             CheckId::DnsWeights => "dns_weights",
             CheckId::DataFresh => "data_fresh",
@@ -111,11 +175,21 @@ pub struct Check {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Readiness {
     pub verdict: Verdict,
-    /// Replication lag right now: what an unplanned failover would lose.
+    /// Replication lag of the cluster that reads now: what an unplanned move would lose.
     pub data_at_risk_ms: Option<f64>,
     pub recommended_runbook: Option<Runbook>,
     pub checks: Vec<Check>,
-    /// Whether the primary looks able to serve (drives switchover vs failover).
+    /// The estate's phase (`steady`, `failed_over`, `moving`, `split`, `unknown`).
+    pub phase: Phase,
+    /// What the phase rests on: writer, traffic side, the unfinished run.
+    pub estate: PhaseReport,
+    pub recommendation: Recommendation,
+    /// Each region's condition from every signal, primary first.
+    pub regions: Vec<RegionCondition>,
+    /// Set while a new verdict waits for confirmation (see [`crate::settle`]).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub settling: Option<String>,
+    /// Whether the primary serves (positive evidence, none of failure).
     #[serde(skip)]
     pub primary_healthy: bool,
 }
@@ -125,27 +199,61 @@ impl Readiness {
     pub fn check(&self, id: CheckId) -> Option<&Check> {
         self.checks.iter().find(|check| check.id == id)
     }
+
+    /// The condition of the region with `role`.
+    pub fn condition(&self, role: Role) -> Option<&RegionCondition> {
+        self.regions.iter().find(|region| region.role == role)
+    }
 }
 
 /// What the verdict is measured against.
-#[derive(Clone, Copy, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
     pub rpo_budget: Duration,
     pub stale_after: Duration,
     pub state_machine_configured: bool,
+    /// The data-plane lever's alarm in the secondary, when the estate has one.
+    pub lever_alarm: Option<String>,
 }
 
-/// Judges the snapshot as of `now`.
+impl Policy {
+    pub fn phase_inputs(&self) -> PhaseInputs<'_> {
+        PhaseInputs {
+            stale_after: self.stale_after,
+            lever_alarm: self.lever_alarm.as_deref(),
+        }
+    }
+}
+
+/// Judges the snapshot as of `now`, with no unfinished run.
 pub fn assess(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Readiness {
-    let data_at_risk_ms = replication_lag_ms(snapshot, now, policy);
+    assess_with(snapshot, now, policy, None)
+}
+
+/// Judges the snapshot as of `now`, knowing the pair's newest unfinished run.
+pub fn assess_with(
+    snapshot: &Snapshot,
+    now: Timestamp,
+    policy: &Policy,
+    unfinished: Option<&UnfinishedRun>,
+) -> Readiness {
+    let estate = phase::phase(snapshot, now, &policy.phase_inputs(), unfinished);
+    let regions: Vec<RegionCondition> = Role::BOTH
+        .iter()
+        .map(|role| phase::region_condition(snapshot, *role, now, policy.stale_after))
+        .collect();
+    // A move goes from the writer's side to the other one.
+    let from = writer_role(snapshot, now, policy).unwrap_or(Role::Primary);
+    let to = from.other();
+    let data_at_risk_ms = reader_lag_ms(snapshot, now, policy);
     let checks = vec![
-        secondary_cluster_available(snapshot, now, policy),
-        writer_in_primary(snapshot, now, policy),
+        cluster_available(snapshot, to, now, policy),
+        writer_in(snapshot, from, now, policy),
         replication_lag(data_at_risk_ms, policy),
-        secondary_health_checks(snapshot, now, policy),
-        secondary_alarms_quiet(snapshot, now, policy),
+        health_checks(snapshot, to, now, policy),
+        alarms_quiet(snapshot, to, now, policy),
         failover_state_machine(snapshot, now, policy),
-        dns_weights(snapshot, now, policy),
+        dns_weights(snapshot, from, now, policy),
         data_fresh(snapshot, now, policy),
     ];
     let worst = checks
@@ -153,23 +261,172 @@ pub fn assess(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Readiness
         .map(|check| check.status)
         .max()
         .unwrap_or(CheckStatus::Pass);
-    let verdict = match worst {
+    let mut verdict = match worst {
         CheckStatus::Pass => Verdict::Ready,
         CheckStatus::Warn => Verdict::Degraded,
         CheckStatus::Fail => Verdict::NotReady,
     };
-    let primary_healthy = primary_healthy(snapshot, now, policy);
-    let recommended_runbook = match verdict {
-        Verdict::NotReady => None,
-        _ if primary_healthy => Some(Runbook::Switchover),
-        _ => Some(Runbook::Failover),
-    };
+    if matches!(estate.phase, Phase::Moving | Phase::Split) {
+        verdict = Verdict::NotReady;
+    }
+    let recommendation = recommend(snapshot, policy, &estate, &regions, &checks, verdict, data_at_risk_ms);
+    let primary_healthy = regions
+        .first()
+        .is_some_and(|region| region.condition == Condition::Serving);
     Readiness {
         verdict,
         data_at_risk_ms,
-        recommended_runbook,
+        recommended_runbook: recommendation.next.runbook(),
         checks,
+        phase: estate.phase,
+        estate,
+        recommendation,
+        regions,
+        settling: None,
         primary_healthy,
+    }
+}
+
+/// The next step, from the phase first, then the regions' conditions and the checks.
+fn recommend(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    estate: &PhaseReport,
+    regions: &[RegionCondition],
+    checks: &[Check],
+    verdict: Verdict,
+    lag_ms: Option<f64>,
+) -> Recommendation {
+    let pair = snapshot.pair.as_str();
+    let run = |runbook: Runbook| Some(format!("drtui run {} --region-pair {pair}", runbook.as_str()));
+    let say = |next: Next, command: Option<String>, reason: String| Recommendation {
+        next,
+        command,
+        reason,
+    };
+    let region = |role: Role| snapshot.region(role).region.as_str();
+    let condition = |role: Role| &regions[role.index()];
+    let moving_on_cluster = snapshot
+        .global_cluster
+        .value
+        .as_ref()
+        .is_some_and(|global| global.failover_state.is_some());
+    if let Some(unfinished) = &estate.unfinished_run
+        && !unfinished.active
+        && !moving_on_cluster
+    {
+        return say(
+            Next::Resume,
+            Some(unfinished.resume_command(pair)),
+            format!(
+                "unfinished run {} ({}) {}{}: resume it (it re-checks before acting) or finish by hand",
+                unfinished.run_id,
+                unfinished.runbook,
+                unfinished.state.replace('_', " "),
+                unfinished
+                    .step
+                    .as_ref()
+                    .map(|step| format!(" at {step}"))
+                    .unwrap_or_default()
+            ),
+        );
+    }
+    let failing: Vec<String> = checks
+        .iter()
+        .filter(|check| check.status == CheckStatus::Fail)
+        .map(|check| format!("{}: {}", check.id, check.detail))
+        .collect();
+    match estate.phase {
+        Phase::Moving => say(Next::Wait, None, format!("{}: wait for it to finish", estate.detail)),
+        Phase::Unknown => say(Next::None, None, format!("{}: nothing is recommended without it", estate.detail)),
+        Phase::Split => {
+            let writer = estate.writer.clone().unwrap_or_else(|| "?".to_owned());
+            say(
+                Next::MoveTraffic,
+                None,
+                format!(
+                    "{}: send all traffic to the writer's region {writer} (set its weight to 100, the other's to 0)",
+                    estate.detail
+                ),
+            )
+        }
+        Phase::Steady => {
+            let primary = condition(Role::Primary);
+            match primary.condition {
+                _ if verdict == Verdict::NotReady => say(
+                    Next::None,
+                    None,
+                    format!("not ready to move to {}: {}", region(Role::Secondary), failing.join("; ")),
+                ),
+                Condition::Serving => say(
+                    Next::Switchover,
+                    run(Runbook::Switchover),
+                    format!(
+                        "{} serves ({}): a planned switchover loses nothing",
+                        primary.region,
+                        primary.evidence.join(", ")
+                    ),
+                ),
+                Condition::Impaired => say(
+                    Next::Failover,
+                    run(Runbook::Failover),
+                    format!(
+                        "{} impaired ({}); failover loses {}",
+                        primary.region,
+                        primary.evidence.join(", "),
+                        lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms)
+                    ),
+                ),
+                Condition::Unobservable => say(
+                    Next::None,
+                    None,
+                    format!(
+                        "cannot see {} ({}): fail over on evidence of failure (its endpoint, AWS Health), not on silence",
+                        primary.region,
+                        primary.evidence.join(", ")
+                    ),
+                ),
+            }
+        }
+        Phase::FailedOver => {
+            let home = condition(Role::Primary);
+            let budget_ms = policy.rpo_budget.as_secs_f64() * 1000.0;
+            let caught_up = lag_ms.is_some_and(|lag| lag <= budget_ms);
+            if verdict != Verdict::NotReady && home.condition == Condition::Serving && caught_up {
+                say(
+                    Next::Failback,
+                    run(Runbook::Failback),
+                    format!(
+                        "failed over to {}; {} serves again and lags {}: failback ready",
+                        region(Role::Secondary),
+                        home.region,
+                        lag_ms.map_or_else(String::new, format_ms)
+                    ),
+                )
+            } else {
+                let mut waits = Vec::new();
+                if home.condition != Condition::Serving {
+                    waits.push(format!("{} is {} ({})", home.region, home.condition.as_str(), home.evidence.join(", ")));
+                }
+                if !caught_up {
+                    waits.push(format!(
+                        "its lag is {}",
+                        lag_ms.map_or_else(|| "unknown".to_owned(), format_ms)
+                    ));
+                }
+                waits.extend(failing);
+                say(
+                    Next::None,
+                    None,
+                    format!(
+                        "failed over to {}; failback when {} serves and has caught up: {}",
+                        region(Role::Secondary),
+                        home.region,
+                        waits.join("; ")
+                    ),
+                )
+            }
+        }
     }
 }
 
@@ -181,30 +438,46 @@ fn check(id: CheckId, status: CheckStatus, detail: impl Into<String>) -> Check {
     }
 }
 
-/// The lag the reader reports: normally the secondary; after a failover, the old primary.
-fn replication_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<f64> {
-    [Role::Secondary, Role::Primary]
+/// The side of the global writer, when known and fresh.
+pub fn writer_role(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Role> {
+    let writer = snapshot
+        .global_cluster
+        .usable(now, policy.stale_after)?
+        .writer_region()?;
+    Role::BOTH
         .into_iter()
-        .find_map(|role| {
-            snapshot
-                .region(role)
-                .metrics
-                .usable(now, policy.stale_after)
-                .and_then(|metrics| metrics.replication_lag_ms)
-        })
+        .find(|role| snapshot.region(*role).region == writer)
 }
 
-fn secondary_cluster_available(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
-    const ID: CheckId = CheckId::SecondaryClusterAvailable;
-    let region = snapshot.region(Role::Secondary);
+/// The lag the reader reports: whichever cluster is not the writer now (the secondary in
+/// steady state, the old primary after a failover). With the writer unknown, whichever region
+/// reports a lag.
+pub fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<f64> {
+    let lag_of = |role: Role| {
+        snapshot
+            .region(role)
+            .metrics
+            .usable(now, policy.stale_after)
+            .and_then(|metrics| metrics.replication_lag_ms)
+    };
+    match writer_role(snapshot, now, policy) {
+        Some(writer) => lag_of(writer.other()),
+        None => [Role::Secondary, Role::Primary].into_iter().find_map(lag_of),
+    }
+}
+
+/// The cluster of `role` is available.
+pub fn cluster_available(snapshot: &Snapshot, role: Role, now: Timestamp, policy: &Policy) -> Check {
+    let id = CheckId::ClusterAvailable(role);
+    let region = snapshot.region(role);
     match region.aurora.usable(now, policy.stale_after) {
         Some(cluster) if cluster.status == "available" => check(
-            ID,
+            id,
             CheckStatus::Pass,
             format!("{} is available", cluster.cluster_id),
         ),
         Some(cluster) => check(
-            ID,
+            id,
             CheckStatus::Fail,
             format!(
                 "{} is {}, not available",
@@ -212,7 +485,7 @@ fn secondary_cluster_available(snapshot: &Snapshot, now: Timestamp, policy: &Pol
             ),
         ),
         None => check(
-            ID,
+            id,
             CheckStatus::Fail,
             format!(
                 "status of {} unknown{}",
@@ -223,12 +496,12 @@ fn secondary_cluster_available(snapshot: &Snapshot, now: Timestamp, policy: &Pol
     }
 }
 
-fn writer_in_primary(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
-    const ID: CheckId = CheckId::WriterInPrimary;
-    let primary = &snapshot.region(Role::Primary).region;
+fn writer_in(snapshot: &Snapshot, role: Role, now: Timestamp, policy: &Policy) -> Check {
+    let id = CheckId::WriterIn(role);
+    let home = &snapshot.region(role).region;
     let Some(global) = snapshot.global_cluster.usable(now, policy.stale_after) else {
         return check(
-            ID,
+            id,
             CheckStatus::Warn,
             format!(
                 "global cluster state unknown{}",
@@ -238,7 +511,7 @@ fn writer_in_primary(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Ch
     };
     if let Some(state) = &global.failover_state {
         return check(
-            ID,
+            id,
             CheckStatus::Fail,
             format!(
                 "a failover/switchover is already in progress ({})",
@@ -247,16 +520,16 @@ fn writer_in_primary(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Ch
         );
     }
     match global.writer_region() {
-        Some(region) if region == primary => {
-            check(ID, CheckStatus::Pass, format!("writer is in {region}"))
+        Some(region) if region == home => {
+            check(id, CheckStatus::Pass, format!("writer is in {region}"))
         }
         Some(region) => check(
-            ID,
+            id,
             CheckStatus::Fail,
-            format!("writer is already in {region}; failing over again needs failback first"),
+            format!("writer is in {region}, not {home}"),
         ),
         None => check(
-            ID,
+            id,
             CheckStatus::Fail,
             format!("{} has no writer", global.id),
         ),
@@ -293,15 +566,15 @@ fn replication_lag(lag_ms: Option<f64>, policy: &Policy) -> Check {
     }
 }
 
-fn secondary_health_checks(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
-    const ID: CheckId = CheckId::SecondaryHealthChecks;
+fn health_checks(snapshot: &Snapshot, role: Role, now: Timestamp, policy: &Policy) -> Check {
+    let id = CheckId::HealthChecks(role);
     if snapshot
         .health_checks
         .usable(now, policy.stale_after)
         .is_none()
     {
         return check(
-            ID,
+            id,
             CheckStatus::Warn,
             format!(
                 "health check state unknown{}",
@@ -309,11 +582,11 @@ fn secondary_health_checks(snapshot: &Snapshot, now: Timestamp, policy: &Policy)
             ),
         );
     }
-    let region = &snapshot.region(Role::Secondary).region;
+    let region = &snapshot.region(role).region;
     let checks: Vec<_> = snapshot.health_checks_for(region).collect();
     if checks.is_empty() {
         return check(
-            ID,
+            id,
             CheckStatus::Warn,
             format!("no health check probes {region}"),
         );
@@ -325,41 +598,44 @@ fn secondary_health_checks(snapshot: &Snapshot, now: Timestamp, policy: &Policy)
         .collect();
     if unhealthy.is_empty() {
         check(
-            ID,
+            id,
             CheckStatus::Pass,
             format!("{} of {} healthy in {region}", checks.len(), checks.len()),
         )
     } else {
         check(
-            ID,
+            id,
             CheckStatus::Fail,
             format!("not healthy in {region}: {}", unhealthy.join(", ")),
         )
     }
 }
 
-fn secondary_alarms_quiet(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
-    const ID: CheckId = CheckId::SecondaryAlarmsQuiet;
-    let region = snapshot.region(Role::Secondary);
+fn alarms_quiet(snapshot: &Snapshot, role: Role, now: Timestamp, policy: &Policy) -> Check {
+    let id = CheckId::AlarmsQuiet(role);
+    let region = snapshot.region(role);
     match region.alarms.usable(now, policy.stale_after) {
         Some(alarms) => {
-            let firing = crate::model::firing_alarms(alarms);
+            let firing: Vec<&str> = crate::model::firing_alarms(alarms)
+                .into_iter()
+                .filter(|name| Some(*name) != policy.lever_alarm.as_deref())
+                .collect();
             if firing.is_empty() {
                 check(
-                    ID,
+                    id,
                     CheckStatus::Pass,
                     format!("no alarm firing in {}", region.region),
                 )
             } else {
                 check(
-                    ID,
+                    id,
                     CheckStatus::Warn,
                     format!("firing in {}: {}", region.region, firing.join(", ")),
                 )
             }
         }
         None => check(
-            ID,
+            id,
             CheckStatus::Warn,
             format!(
                 "alarms of {} unknown{}",
@@ -401,59 +677,62 @@ fn failover_state_machine(snapshot: &Snapshot, now: Timestamp, policy: &Policy) 
     }
 }
 
-fn dns_weights(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
+/// Traffic reaches the writer's side (`home`) and only it.
+fn dns_weights(snapshot: &Snapshot, home: Role, now: Timestamp, policy: &Policy) -> Check {
     const ID: CheckId = CheckId::DnsWeights;
-    let Some(dns) = snapshot.dns.usable(now, policy.stale_after) else {
-        return check(
+    let (side, how) = phase::traffic_side(snapshot, now, &policy.phase_inputs());
+    let home_region = &snapshot.region(home).region;
+    match side {
+        Ok(Some(role)) if role == home => check(
+            ID,
+            CheckStatus::Pass,
+            format!("all traffic to {home_region} ({how})"),
+        ),
+        Ok(Some(role)) => check(
             ID,
             CheckStatus::Warn,
             format!(
-                "DNS weights unknown{}",
+                "traffic goes to {}, not the writer's {home_region} ({how})",
+                snapshot.region(role).region
+            ),
+        ),
+        Ok(None) => check(
+            ID,
+            CheckStatus::Warn,
+            format!("traffic is split ({how}), expected all on {home_region}"),
+        ),
+        Err(()) => check(
+            ID,
+            CheckStatus::Warn,
+            format!(
+                "{how}{}",
                 error_suffix(snapshot.dns.error.as_ref())
             ),
-        );
-    };
-    let weight = |role: Role| {
-        dns.weights
-            .get(&snapshot.region(role).region)
-            .copied()
-            .flatten()
-    };
-    match (weight(Role::Primary), weight(Role::Secondary)) {
-        (Some(p), Some(0)) if p > 0 => check(
-            ID,
-            CheckStatus::Pass,
-            format!("all traffic to primary ({p}/0)"),
-        ),
-        (Some(p), Some(s)) => check(
-            ID,
-            CheckStatus::Warn,
-            format!("traffic is split {p}/{s}, expected all on primary"),
-        ),
-        _ => check(
-            ID,
-            CheckStatus::Warn,
-            format!("weighted records for {} incomplete", dns.record_name),
         ),
     }
 }
 
+/// Data is "not fresh" only when a source has no usable value: one failed refresh leaves the
+/// last value in use (shown stale with its age on screen) and does not flip the verdict.
 fn data_fresh(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
     const ID: CheckId = CheckId::DataFresh;
-    let not_fresh: Vec<String> = snapshot
-        .freshness(now, policy.stale_after)
+    let not_fresh: Vec<String> = crate::model::Source::all()
         .into_iter()
-        .filter(|(_, freshness)| *freshness != Freshness::Fresh)
-        .map(|(source, freshness)| {
-            let state = match freshness {
+        .filter_map(|source| {
+            let meta = snapshot.meta(source);
+            let usable = meta.has_value && meta.age(now).is_some_and(|age| age <= policy.stale_after);
+            if usable {
+                return None;
+            }
+            let state = match meta.freshness(now, policy.stale_after) {
                 Freshness::Pending => "pending",
-                Freshness::Stale => "stale",
-                _ => "failed",
+                Freshness::Failed => "failed",
+                _ => "stale",
             };
-            match source.role() {
+            Some(match source.role() {
                 Some(role) => format!("{} {} {state}", snapshot.region(role).region, source.name()),
                 None => format!("{} {state}", source.name()),
-            }
+            })
         })
         .collect();
     if not_fresh.is_empty() {
@@ -465,25 +744,6 @@ fn data_fresh(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
     } else {
         check(ID, CheckStatus::Warn, not_fresh.join(", "))
     }
-}
-
-/// The primary can serve when its health checks pass and its writer answers; otherwise a
-/// planned switchover (which needs the primary) is off the table.
-fn primary_healthy(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> bool {
-    let primary = snapshot.region(Role::Primary);
-    let cluster_ok = primary
-        .aurora
-        .usable(now, policy.stale_after)
-        .is_some_and(|cluster| cluster.status == "available");
-    let checks_ok = snapshot
-        .health_checks
-        .usable(now, policy.stale_after)
-        .is_some()
-        && {
-            let mut checks = snapshot.health_checks_for(&primary.region).peekable();
-            checks.peek().is_some() && checks.all(|check| check.healthy == Some(true))
-        };
-    cluster_ok && checks_ok
 }
 
 fn error_suffix(error: Option<&crate::model::FetchFailure>) -> String {
@@ -567,6 +827,7 @@ pub(crate) mod tests {
                     status: "available".into(),
                     endpoint: None,
                     reader_endpoint: None,
+                    engine_version: Some("16.4".into()),
                 }),
             ),
             (
@@ -576,6 +837,7 @@ pub(crate) mod tests {
                     status: "available".into(),
                     endpoint: None,
                     reader_endpoint: None,
+                    engine_version: Some("16.4".into()),
                 }),
             ),
             (
@@ -721,6 +983,7 @@ pub(crate) mod tests {
                             status: "backing-up".into(),
                             endpoint: None,
                             reader_endpoint: None,
+                    engine_version: Some("16.4".into()),
                         })),
                     )
                 },
@@ -752,8 +1015,8 @@ pub(crate) mod tests {
                     )
                 },
                 at: 1,
-                check: "writer_in_primary",
-                status: Fail,
+                check: "dns_weights",
+                status: Warn,
                 verdict: Verdict::NotReady,
                 runbook: None,
             },
@@ -918,8 +1181,8 @@ pub(crate) mod tests {
                 at: 1,
                 check: "dns_weights",
                 status: Warn,
-                verdict: Verdict::Degraded,
-                runbook: Some(Runbook::Switchover),
+                verdict: Verdict::NotReady,
+                runbook: None,
             },
             Case {
                 name: "weighted record missing",
@@ -934,11 +1197,23 @@ pub(crate) mod tests {
                 check: "dns_weights",
                 status: Warn,
                 verdict: Verdict::Degraded,
+                runbook: None,
+            },
+            Case {
+                name: "one failed refresh keeps the last value in use: no flip",
+                change: |s| set(s, Source::Stacks(Role::Primary), Err("Throttling")),
+                at: 1,
+                check: "data_fresh",
+                status: Pass,
+                verdict: Verdict::Ready,
                 runbook: Some(Runbook::Switchover),
             },
             Case {
-                name: "one source failing is not fresh",
-                change: |s| set(s, Source::Stacks(Role::Primary), Err("Throttling")),
+                name: "a source with no value is not fresh",
+                change: |s| {
+                    s.regions[0].stacks = Default::default();
+                    set(s, Source::Stacks(Role::Primary), Err("Throttling"));
+                },
                 at: 1,
                 check: "data_fresh",
                 status: Warn,

@@ -72,6 +72,9 @@ pub struct Engine<'a> {
 
 const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+/// The journal's name for the final check of a run's promises.
+pub const POSTCONDITIONS: &str = "postconditions";
+
 impl Engine<'_> {
     /// A step's duration field, with `${parameter}` resolved.
     fn duration(&self, value: Option<&str>, default: Duration) -> Duration {
@@ -176,6 +179,8 @@ impl Engine<'_> {
             let outcome = self.run_step(journal, run_id, step, on_record).await?;
             match outcome {
                 Ok(()) => {}
+                Err(Outcome::Failed { .. })
+                    if matches!(step.on_failure, Some(OnFailure::Continue)) => {}
                 Err(Outcome::Failed {
                     step: failed,
                     reason,
@@ -220,16 +225,82 @@ impl Engine<'_> {
                 }
             }
         }
+        if let Err(reason) = self.postconditions(journal, run_id, on_record).await? {
+            self.record(
+                journal,
+                run_id,
+                Event::RunFinished {
+                    outcome: RunOutcomeKind::Failed,
+                    detail: format!("{POSTCONDITIONS}: {reason}"),
+                },
+                on_record,
+            )?;
+            return Ok(Outcome::Failed {
+                step: POSTCONDITIONS.to_owned(),
+                reason,
+            });
+        }
         self.record(
             journal,
             run_id,
             Event::RunFinished {
                 outcome: RunOutcomeKind::Completed,
-                detail: "every step done".to_owned(),
+                detail: "every step done; postconditions hold".to_owned(),
             },
             on_record,
         )?;
         Ok(Outcome::Completed)
+    }
+
+    /// A run that moved the writer is done only when, against live state, the writer is in
+    /// the destination, all traffic reaches it and it is healthy. Journalled as a check step.
+    async fn postconditions(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Result<(), String>> {
+        let Some(destination) = self.runbook.destination() else {
+            return Ok(Ok(()));
+        };
+        self.record(
+            journal,
+            run_id,
+            Event::StepStarted {
+                step: POSTCONDITIONS.to_owned(),
+                kind: "check".to_owned(),
+                inputs: serde_json::Value::Null,
+            },
+            on_record,
+        )?;
+        let (snapshot, readiness) = self.observe().await;
+        let seen = Observation {
+            pair: self.pair,
+            runbook: self.runbook,
+            snapshot: &snapshot,
+            readiness: &readiness,
+            now: self.clock.now(),
+        };
+        let result = evaluate::serving_from(destination, &seen).map_err(|wrong| {
+            format!(
+                "{wrong}. Fix what is listed (set the weights, engage the data-plane lever, or wait for the region to recover), then `drtui resume {run_id}` checks again"
+            )
+        });
+        let (outcome, detail) = match &result {
+            Ok(detail) => (StepOutcome::Ok, detail.clone()),
+            Err(reason) => (StepOutcome::Failed, reason.clone()),
+        };
+        self.record(
+            journal,
+            run_id,
+            Event::StepFinished {
+                step: POSTCONDITIONS.to_owned(),
+                outcome,
+                detail,
+            },
+            on_record,
+        )?;
+        Ok(result.map(|_| ()))
     }
 
     /// One step: `Ok(Ok(()))` done or skipped, `Ok(Err(outcome))` the run stops there.
@@ -364,28 +435,6 @@ impl Engine<'_> {
                         } else {
                             format!("nothing to do: {}", outcome.detail)
                         }),
-                        Ok(Err(error))
-                            if evaluate::replaced_by_data_plane(
-                                self.runbook.mode,
-                                &mutation,
-                                &error,
-                                &readiness,
-                            ) =>
-                        {
-                            self.record(
-                                journal,
-                                run_id,
-                                finish(
-                                    StepOutcome::Skipped,
-                                    format!(
-                                        "{} failed ({error}); ungraceful mode: replaced by Route 53's data plane, whose health checks already send traffic away from the impaired primary",
-                                        mutation.call()
-                                    ),
-                                ),
-                                on_record,
-                            )?;
-                            return Ok(Ok(()));
-                        }
                         Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
                         Err(_) => Err(format!(
                             "{} did not finish within {}",

@@ -21,7 +21,7 @@ pub enum PlaybackError {
 }
 
 /// What a resumed run picks up from its journal.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Resumable {
     pub run_id: String,
     pub runbook: String,
@@ -32,6 +32,8 @@ pub struct Resumable {
     /// A step that started and never finished: re-checked against live state and retried.
     pub in_flight: Option<String>,
     pub truncated_tail: bool,
+    /// The whole journal folded: approvals, failures, times.
+    pub summary: RunSummary,
 }
 
 /// Reads what a run had done before it stopped.
@@ -54,8 +56,9 @@ pub fn resumable(state: &Path, run_id: &str) -> Result<Resumable, PlaybackError>
         runbook_hash: header.runbook_hash.clone(),
         pair: header.pair.clone(),
         in_flight: summary.in_flight().map(str::to_owned),
-        done: summary.done,
+        done: summary.done.clone(),
         truncated_tail: replay.truncated_tail.is_some(),
+        summary,
     })
 }
 
@@ -77,6 +80,29 @@ pub struct Playback<'a> {
 }
 
 impl Playback<'_> {
+    /// A resume is a fresh decision: the steps it may skip are the finished ones, less the
+    /// checks on the destination (re-run against live state before the next action) and the
+    /// approvals given before a failure or older than the pair's approval window.
+    pub fn still_done(&self, resume: &Resumable) -> BTreeSet<String> {
+        let destination = self.engine.runbook.destination();
+        let rechecked = self.engine.runbook.steps.iter().filter(|step| {
+            step.kind.value == drtui_core::runbook::spec::StepKind::Check
+                && step.check.as_ref().is_some_and(|check| {
+                    check.value.rechecked_on_resume()
+                        && (step.region.is_none() || step.region == destination)
+                })
+        });
+        let stale = resume
+            .summary
+            .stale_approvals(self.engine.clock.now(), self.engine.pair.approval_window);
+        let mut done = resume.done.clone();
+        for step in rechecked {
+            done.remove(&step.id.value);
+        }
+        done.retain(|step| !stale.contains(step));
+        done
+    }
+
     /// Runs (or resumes) to an outcome, streaming every journal record to `on_record`.
     pub async fn play(
         &self,
@@ -124,7 +150,9 @@ impl Playback<'_> {
             },
             on_record,
         )?;
-        let done = resume.map(|resume| resume.done.clone()).unwrap_or_default();
+        let done = resume
+            .map(|resume| self.still_done(resume))
+            .unwrap_or_default();
         let outcome = self
             .engine
             .run(&mut journal, &run_id, &done, on_record)

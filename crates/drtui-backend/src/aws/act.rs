@@ -275,6 +275,60 @@ impl AwsBackend {
         ))
     }
 
+    /// The data-plane traffic lever: one `PutMetricData` in the secondary (no Route 53 control
+    /// plane involved). Idempotent against the lever alarm's current state.
+    async fn data_plane_lever(&self, engaged: bool) -> Result<ActOutcome, BackendError> {
+        let Some(lever) = self.pair.traffic_lever.clone() else {
+            return if engaged {
+                Err(BackendError::Refused(format!(
+                    "pair {} has no traffic_lever configured",
+                    self.pair.name
+                )))
+            } else {
+                unchanged("no traffic_lever configured: nothing to release".to_owned())
+            };
+        };
+        let role = Role::Secondary;
+        if let SourceData::Alarms(alarms) = self.fetch_alarms(role).await?
+            && let Some(alarm) = alarms.iter().find(|alarm| alarm.name == lever.alarm)
+            && (alarm.state == drtui_core::model::AlarmState::Alarm) == engaged
+        {
+            return unchanged(format!(
+                "{} already {}",
+                lever.alarm,
+                alarm.state.as_str()
+            ));
+        }
+        let datum = aws_sdk_cloudwatch::types::MetricDatum::builder()
+            .metric_name(&lever.metric)
+            .dimensions(
+                aws_sdk_cloudwatch::types::Dimension::builder()
+                    .name("Pair")
+                    .value(&self.pair.name)
+                    .build(),
+            )
+            .value(if engaged { 1.0 } else { 0.0 })
+            .storage_resolution(1)
+            .build();
+        self.calls.record("cloudwatch", "PutMetricData");
+        self.region_clients(role)
+            .cloudwatch
+            .put_metric_data()
+            .namespace(&lever.namespace)
+            .metric_data(datum)
+            .send()
+            .await
+            .map_err(|error| self.error(role, error))?;
+        changed(format!(
+            "PutMetricData {}/{} = {} in {}; {} follows",
+            lever.namespace,
+            lever.metric,
+            u8::from(engaged),
+            self.pair.region(role),
+            lever.alarm
+        ))
+    }
+
     /// Creates or updates a stack from a template in assets/, then waits for it to settle,
     /// logging each new stack event as it appears.
     #[allow(
@@ -404,6 +458,7 @@ impl ActBackend for AwsBackend {
                 } => self.move_writer(target, Some(allow_data_loss)).await,
                 Mutation::StartExecution { name } => self.start_execution(&name).await,
                 Mutation::AlarmActions { role, enabled } => self.alarm_actions(role, enabled).await,
+                Mutation::DataPlaneLever { engaged } => self.data_plane_lever(engaged).await,
                 Mutation::DeployStack {
                     role,
                     stack,

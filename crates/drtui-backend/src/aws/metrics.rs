@@ -139,22 +139,22 @@ pub fn queries(
         "Average",
         Measure::DbCpu,
     );
-    if role == Role::Secondary {
-        add(
-            "AWS/RDS",
-            "AuroraGlobalDBRPOLag",
-            cluster.clone(),
-            "Maximum",
-            Measure::RpoLag,
-        );
-        add(
-            "AWS/RDS",
-            "AuroraGlobalDBReplicationLag",
-            cluster,
-            "Maximum",
-            Measure::ReplicationLag,
-        );
-    }
+    // Asked of both regions: whichever cluster reads now (the secondary in steady state, the
+    // old primary after a failover) publishes the lag; the writer's query comes back empty.
+    add(
+        "AWS/RDS",
+        "AuroraGlobalDBRPOLag",
+        cluster.clone(),
+        "Maximum",
+        Measure::RpoLag,
+    );
+    add(
+        "AWS/RDS",
+        "AuroraGlobalDBReplicationLag",
+        cluster,
+        "Maximum",
+        Measure::ReplicationLag,
+    );
     if region == drtui_core::ports::ROUTE53_CONTROL_REGION {
         for (probed, id) in health_checks {
             let dimension = ("HealthCheckId", id.clone());
@@ -381,6 +381,8 @@ mod tests {
                 "Duration",
                 "DatabaseConnections",
                 "CPUUtilization",
+                "AuroraGlobalDBRPOLag",
+                "AuroraGlobalDBReplicationLag",
                 "HealthCheckStatus",
                 "HealthCheckPercentageHealthy",
                 "HealthCheckStatus",

@@ -171,6 +171,7 @@ impl AwsBackend {
             status: cluster.status().unwrap_or("unknown").to_owned(),
             endpoint: cluster.endpoint().map(str::to_owned),
             reader_endpoint: cluster.reader_endpoint().map(str::to_owned),
+            engine_version: cluster.engine_version().map(str::to_owned),
         }))
     }
 

@@ -174,6 +174,20 @@ struct Transition {
     completes_at: Timestamp,
 }
 
+/// Both clusters' Aurora PostgreSQL version.
+const ENGINE_VERSION: &str = "16.4";
+/// The lever's alarm evaluates one high-resolution datapoint: it follows the metric this fast.
+const LEVER_ALARM_S: i64 = 10;
+
+/// The data-plane traffic lever: the metric drtui puts in the secondary and its alarm.
+#[derive(Clone, Debug, PartialEq)]
+struct Lever {
+    engaged: bool,
+    changed_at: Timestamp,
+    alarm: AlarmState,
+    since: Timestamp,
+}
+
 /// How long the simulated control plane takes.
 const SWITCHOVER_S: i64 = 20;
 const FAILOVER_S: i64 = 12;
@@ -198,6 +212,7 @@ pub struct Simulation {
     stack_updates: BTreeMap<String, Timestamp>,
     /// Writes lost to failovers that allowed data loss, in ms of replication lag.
     pub data_lost_ms: f64,
+    lever: Lever,
 }
 
 impl Simulation {
@@ -263,6 +278,12 @@ impl Simulation {
             alarm_actions: [true, true],
             stack_updates: BTreeMap::new(),
             data_lost_ms: 0.0,
+            lever: Lever {
+                engaged: false,
+                changed_at: start,
+                alarm: AlarmState::Ok,
+                since: start - ChronoDuration::days(3),
+            },
         }
     }
 
@@ -376,6 +397,61 @@ impl Simulation {
             self.weights = [0, 100];
         }
         self.stack_updates.retain(|_, done| *done > now);
+        let wanted = if self.lever.engaged {
+            AlarmState::Alarm
+        } else {
+            AlarmState::Ok
+        };
+        if self.lever.alarm != wanted
+            && now >= self.lever.changed_at + ChronoDuration::seconds(LEVER_ALARM_S)
+        {
+            self.lever.alarm = wanted;
+            self.lever.since = now;
+        }
+    }
+
+    /// Each region's share of the traffic as Route 53's weighted routing answers it: records
+    /// of non-zero weight whose health check passes (the primary's also needs the lever
+    /// released); else the healthy zero-weight ones; else every non-zero one.
+    fn routed_shares(&self) -> [f64; 2] {
+        let healthy = |role: Role| {
+            let checkers = &self.regions[role.index()].checkers;
+            let up = checkers.iter().filter(|checker| checker.healthy).count();
+            let endpoint = up as f64 > 0.18 * checkers.len() as f64;
+            endpoint && !(role == Role::Primary && self.lever.alarm == AlarmState::Alarm)
+        };
+        let nonzero: Vec<Role> = Role::BOTH
+            .into_iter()
+            .filter(|role| self.weights[role.index()] > 0)
+            .collect();
+        let by_weight = |roles: &[Role]| {
+            let total: u64 = roles.iter().map(|role| self.weights[role.index()]).sum();
+            let mut shares = [0.0; 2];
+            for role in roles {
+                shares[role.index()] = if total == 0 {
+                    1.0 / roles.len() as f64
+                } else {
+                    self.weights[role.index()] as f64 / total as f64
+                };
+            }
+            shares
+        };
+        let live: Vec<Role> = nonzero.iter().copied().filter(|role| healthy(*role)).collect();
+        if !live.is_empty() {
+            return by_weight(&live);
+        }
+        let standby: Vec<Role> = Role::BOTH
+            .into_iter()
+            .filter(|role| !nonzero.contains(role) && healthy(*role))
+            .collect();
+        if !standby.is_empty() {
+            return by_weight(&standby);
+        }
+        if nonzero.is_empty() {
+            by_weight(&Role::BOTH)
+        } else {
+            by_weight(&nonzero)
+        }
     }
 
     pub fn stack_updating(&self, stack: &str) -> bool {
@@ -500,6 +576,35 @@ impl Simulation {
                 );
                 changed(format!("stack {stack} updating"))
             }
+            Mutation::DataPlaneLever { engaged } => {
+                if self.pair.traffic_lever.is_none() {
+                    return if *engaged {
+                        Err(format!(
+                            "pair {} has no traffic_lever configured",
+                            self.pair.name
+                        ))
+                    } else {
+                        unchanged("no traffic_lever configured: nothing to release".to_owned())
+                    };
+                }
+                if self.lever.engaged == *engaged {
+                    return unchanged(format!(
+                        "lever already {}",
+                        if *engaged { "engaged" } else { "released" }
+                    ));
+                }
+                self.lever.engaged = *engaged;
+                self.lever.changed_at = self.now;
+                changed(format!(
+                    "PutMetricData {} = {} in {}; the alarm follows within {LEVER_ALARM_S} s",
+                    self.pair
+                        .traffic_lever
+                        .as_ref()
+                        .map_or("", |lever| lever.metric.as_str()),
+                    u8::from(*engaged),
+                    self.pair.secondary
+                ))
+            }
             Mutation::AlarmActions { role, enabled } => {
                 if self.alarm_actions[role.index()] == *enabled {
                     return unchanged(format!(
@@ -552,12 +657,7 @@ impl Simulation {
     fn figures_for(&mut self, role: Role) -> Figures {
         let condition = self.condition_of(role);
         let is_writer = role == self.writer;
-        let total_weight: u64 = self.weights.iter().sum();
-        let share = if total_weight == 0 {
-            0.5
-        } else {
-            self.weights[role.index()] as f64 / total_weight as f64
-        };
+        let share = self.routed_shares()[role.index()];
         let rng = &mut self.rng;
         let mut jitter = |(low, high): (f64, f64)| low + rng.random::<f64>() * (high - low);
         let requests_per_min = (TRAFFIC_RPM * share).max(CANARY_RPM) * jitter((0.95, 1.05));
@@ -601,6 +701,7 @@ impl Simulation {
             reader_endpoint: Some(format!(
                 "{cluster_id}.cluster-ro-demo.{region}.rds.amazonaws.com"
             )),
+            engine_version: Some(ENGINE_VERSION.to_owned()),
         }
     }
 
@@ -643,7 +744,7 @@ impl Simulation {
 
     pub fn alarms(&self, role: Role) -> Vec<Alarm> {
         let region = self.pair.region(role);
-        self.regions[role.index()]
+        let mut alarms: Vec<Alarm> = self.regions[role.index()]
             .alarms
             .iter()
             .map(|alarm| Alarm {
@@ -656,7 +757,24 @@ impl Simulation {
                 reason: alarm.reason.clone(),
                 since: Some(alarm.since),
             })
-            .collect()
+            .collect();
+        if let (Role::Secondary, Some(lever)) = (role, &self.pair.traffic_lever) {
+            alarms.push(Alarm {
+                name: lever.alarm.clone(),
+                state: self.lever.alarm.clone(),
+                reason: format!(
+                    "Threshold Crossed: {} {} (drtui's data-plane traffic lever)",
+                    lever.metric,
+                    if self.lever.alarm == AlarmState::Alarm {
+                        "= 1: the primary's record is withdrawn"
+                    } else {
+                        "= 0"
+                    }
+                ),
+                since: Some(self.lever.since),
+            });
+        }
+        alarms
     }
 
     pub fn stacks(&self, role: Role) -> Vec<StackStatus> {

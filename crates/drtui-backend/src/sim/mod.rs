@@ -175,6 +175,7 @@ impl ActBackend for SimBackend {
                 Mutation::DeployStack { role, .. } | Mutation::AlarmActions { role, .. } => {
                     Some(*role)
                 }
+                Mutation::DataPlaneLever { .. } => Some(Role::Secondary),
             };
             if let Some(role) = control_plane.filter(|role| sim.has(Fault::HungRegion(*role))) {
                 let timeout = sim.pair().call_timeout;

@@ -7,7 +7,8 @@ use super::spec::{ActionName, CheckName, Mode, Runbook, Step, Weights};
 use crate::clock::Timestamp;
 use crate::config::RegionPair;
 use crate::model::{Role, Snapshot, firing_alarms, thresholds};
-use crate::ports::{BackendError, Mutation};
+use crate::phase::{self, Condition};
+use crate::ports::Mutation;
 use crate::readiness::{self, CheckId, CheckStatus, Readiness};
 
 /// What a step is judged against: one fresh observation of the pair, as of `now`.
@@ -49,18 +50,19 @@ pub fn duration(runbook: &Runbook, value: Option<&str>, default: Duration) -> Du
 /// Evaluates a named check of `step` on the observation.
 pub fn evaluate(check: CheckName, step: &Step, seen: &Observation) -> Verdict {
     match check {
-        CheckName::SecondaryClusterAvailable => {
-            verdict_check(seen.readiness, CheckId::SecondaryClusterAvailable)
-        }
+        CheckName::SecondaryClusterAvailable => cluster_available(Role::Secondary, seen),
+        CheckName::ClusterAvailable => cluster_available(side(step), seen),
         CheckName::DataFresh => verdict_check(seen.readiness, CheckId::DataFresh),
-        CheckName::PrimaryHealthy => {
-            verdict(seen.readiness.primary_healthy, "primary serving".to_owned())
-        }
+        CheckName::PrimaryHealthy => region_serving(Role::Primary, seen),
+        CheckName::RegionServing => region_serving(side(step), seen),
+        CheckName::EngineVersionsMatch => engine_versions_match(seen),
+        CheckName::TrafficIn => traffic_in(side(step), seen),
+        CheckName::ServingFrom => serving_from(side(step), seen),
         CheckName::StateMachinePresent => state_machine_present(seen),
-        CheckName::WriterIn => writer_in(step, seen),
+        CheckName::WriterIn => writer_in(side(step), seen),
         CheckName::NoFailoverInProgress => no_failover_in_progress(seen),
         CheckName::LagBelow => lag_below(step, seen),
-        CheckName::HealthCheckHealthy => health_check_healthy(step, seen),
+        CheckName::HealthCheckHealthy => health_check_healthy(side(step), seen),
         CheckName::AlarmsQuiet => alarms_quiet(step, seen),
         CheckName::StacksComplete => stacks_complete(step, seen),
         CheckName::WeightsEqual => weights_equal(step, seen),
@@ -84,6 +86,87 @@ fn verdict_check(readiness: &Readiness, id: CheckId) -> Verdict {
     }
 }
 
+fn cluster_available(role: Role, seen: &Observation) -> Verdict {
+    let check = readiness::cluster_available(seen.snapshot, role, seen.now, &seen.pair.policy());
+    verdict(check.status == CheckStatus::Pass, check.detail)
+}
+
+/// The region serves, from every signal; when it does not, says what to do instead.
+fn region_serving(role: Role, seen: &Observation) -> Verdict {
+    let condition = phase::region_condition(seen.snapshot, role, seen.now, max_age(seen));
+    let detail = format!(
+        "{} is {}: {}",
+        condition.region,
+        condition.condition.as_str(),
+        condition.evidence.join(", ")
+    );
+    match condition.condition {
+        Condition::Serving => Ok(detail),
+        _ if role == Role::Primary && seen.runbook.destination() == Some(Role::Secondary) => {
+            Err(format!("{detail}; a switchover needs the primary: use failover"))
+        }
+        _ => Err(detail),
+    }
+}
+
+fn engine_versions_match(seen: &Observation) -> Verdict {
+    let version = |role: Role| {
+        seen.snapshot
+            .region(role)
+            .aurora
+            .usable(seen.now, max_age(seen))
+            .map(|cluster| cluster.engine_version.clone())
+    };
+    match (version(Role::Primary), version(Role::Secondary)) {
+        (Some(Some(primary)), Some(Some(secondary))) => verdict(
+            primary == secondary,
+            if primary == secondary {
+                format!("both clusters run {primary}")
+            } else {
+                format!(
+                    "engine versions differ ({} {primary}, {} {secondary}): a switchover is refused; upgrade first or use failover",
+                    seen.pair.primary, seen.pair.secondary
+                )
+            },
+        ),
+        _ => Err("engine versions unknown".to_owned()),
+    }
+}
+
+/// Route 53 sends all traffic to `role`'s region.
+fn traffic_in(role: Role, seen: &Observation) -> Verdict {
+    let policy = seen.pair.policy();
+    let (side, how) = phase::traffic_side(seen.snapshot, seen.now, &policy.phase_inputs());
+    let region = seen.pair.region(role);
+    match side {
+        Ok(Some(to)) => verdict(to == role, format!("traffic to {} ({how})", seen.pair.region(to))),
+        Ok(None) => Err(format!("traffic split ({how}), not all in {region}")),
+        Err(()) => Err(format!("traffic side unknown: {how}")),
+    }
+}
+
+/// The postcondition of a move to `role`'s region: the writer there, all traffic reaching it
+/// (weights, or the data-plane lever), and it healthy.
+pub fn serving_from(role: Role, seen: &Observation) -> Verdict {
+    let mut held = Vec::new();
+    let mut wrong = Vec::new();
+    for part in [
+        writer_in(role, seen),
+        traffic_in(role, seen),
+        health_check_healthy(role, seen),
+    ] {
+        match part {
+            Ok(detail) => held.push(detail),
+            Err(detail) => wrong.push(detail),
+        }
+    }
+    if wrong.is_empty() {
+        Ok(held.join("; "))
+    } else {
+        Err(format!("NOT serving from {}: {}", seen.pair.region(role), wrong.join("; ")))
+    }
+}
+
 fn state_machine_present(seen: &Observation) -> Verdict {
     match seen.snapshot.state_machine.usable(seen.now, max_age(seen)) {
         Some(Some(machine)) => Ok(format!("{} present", machine.arn)),
@@ -92,8 +175,8 @@ fn state_machine_present(seen: &Observation) -> Verdict {
     }
 }
 
-fn writer_in(step: &Step, seen: &Observation) -> Verdict {
-    let region = seen.pair.region(side(step));
+fn writer_in(role: Role, seen: &Observation) -> Verdict {
+    let region = seen.pair.region(role);
     match seen
         .snapshot
         .global_cluster
@@ -134,8 +217,8 @@ fn lag_below(step: &Step, seen: &Observation) -> Verdict {
     }
 }
 
-fn health_check_healthy(step: &Step, seen: &Observation) -> Verdict {
-    let region = seen.pair.region(side(step));
+fn health_check_healthy(role: Role, seen: &Observation) -> Verdict {
+    let region = seen.pair.region(role);
     if seen
         .snapshot
         .health_checks
@@ -143,7 +226,7 @@ fn health_check_healthy(step: &Step, seen: &Observation) -> Verdict {
         .is_none()
     {
         return if seen.runbook.mode == Mode::Ungraceful {
-            api_health_instead(step, seen)
+            api_health_instead(role, seen)
         } else {
             Err("health checks unknown".to_owned())
         };
@@ -166,11 +249,11 @@ fn health_check_healthy(step: &Step, seen: &Observation) -> Verdict {
 
 /// Ungraceful: Route 53's health-check APIs live in us-east-1; when they do not answer, the
 /// region's API 5XX rate (read from its own CloudWatch) stands in.
-fn api_health_instead(step: &Step, seen: &Observation) -> Verdict {
-    let region = seen.pair.region(side(step));
+fn api_health_instead(role: Role, seen: &Observation) -> Verdict {
+    let region = seen.pair.region(role);
     let rate = seen
         .snapshot
-        .region(side(step))
+        .region(role)
         .metrics
         .usable(seen.now, max_age(seen))
         .and_then(|metrics| metrics.api_5xx_rate_pct);
@@ -196,7 +279,11 @@ fn alarms_quiet(step: &Step, seen: &Observation) -> Verdict {
         .usable(seen.now, max_age(seen))
     {
         Some(alarms) => {
-            let firing = firing_alarms(alarms);
+            let lever = seen.pair.traffic_lever.as_ref().map(|lever| lever.alarm.as_str());
+            let firing: Vec<&str> = firing_alarms(alarms)
+                .into_iter()
+                .filter(|name| Some(*name) != lever)
+                .collect();
             verdict(
                 firing.is_empty(),
                 if firing.is_empty() {
@@ -292,26 +379,10 @@ pub fn mutation(step: &Step, run_id: &str) -> Option<Mutation> {
             role: step.region?,
             enabled: step.enabled?,
         },
+        ActionName::DataPlaneLever => Mutation::DataPlaneLever {
+            engaged: step.enabled?,
+        },
     })
-}
-
-/// Ungraceful mode: a weights change that fails because the Route 53 control plane (in the
-/// impaired region) does not answer is replaced by the data plane, as long as the primary is
-/// not known to be healthy: Route 53 then withholds traffic from its failing record and sends
-/// it to the healthy secondary even at weight 0.
-pub fn replaced_by_data_plane(
-    mode: Mode,
-    mutation: &Mutation,
-    error: &BackendError,
-    readiness: &Readiness,
-) -> bool {
-    mode == Mode::Ungraceful
-        && matches!(mutation, Mutation::SetWeights { .. })
-        && matches!(
-            error,
-            BackendError::Timeout(_) | BackendError::Unreachable { .. }
-        )
-        && !readiness.primary_healthy
 }
 
 #[cfg(test)]
@@ -650,65 +721,5 @@ steps:
         );
         assert_eq!(duration(&runbook, Some("${nope}"), fallback), fallback);
         assert_eq!(duration(&runbook, None, fallback), fallback);
-    }
-
-    #[test]
-    fn only_an_unreachable_route53_in_ungraceful_mode_is_replaced_by_the_data_plane() {
-        let weights = Mutation::SetWeights {
-            primary: 0,
-            secondary: 100,
-        };
-        let timeout = BackendError::Timeout(Duration::from_secs(5));
-        let denied = BackendError::Service {
-            code: "AccessDenied".into(),
-            message: "no".into(),
-        };
-        let pair = RegionPair::demo();
-        let mut snapshot = healthy();
-        set(
-            &mut snapshot,
-            Source::HealthChecks,
-            Ok(SourceData::HealthChecks(vec![
-                health("us-east-1", false),
-                health("us-east-2", true),
-            ])),
-        );
-        let impaired = readiness::assess(&snapshot, t(1), &pair.policy());
-        assert!(!impaired.primary_healthy);
-        let serving = readiness::assess(&healthy(), t(1), &pair.policy());
-        assert!(replaced_by_data_plane(
-            Mode::Ungraceful,
-            &weights,
-            &timeout,
-            &impaired
-        ));
-        assert!(!replaced_by_data_plane(
-            Mode::Graceful,
-            &weights,
-            &timeout,
-            &impaired
-        ));
-        assert!(!replaced_by_data_plane(
-            Mode::Ungraceful,
-            &weights,
-            &denied,
-            &impaired
-        ));
-        assert!(!replaced_by_data_plane(
-            Mode::Ungraceful,
-            &weights,
-            &timeout,
-            &serving
-        ));
-        let promote = Mutation::AuroraFailover {
-            target: Role::Secondary,
-            allow_data_loss: true,
-        };
-        assert!(!replaced_by_data_plane(
-            Mode::Ungraceful,
-            &promote,
-            &timeout,
-            &impaired
-        ));
     }
 }

@@ -172,6 +172,18 @@ pub struct RunSummary {
     /// The first and last record's instants.
     pub first_at: Option<Timestamp>,
     pub last_at: Option<Timestamp>,
+    /// Whether an action step ever started: the run may have changed the estate.
+    pub acted: bool,
+    /// When each gate or manual step was last approved.
+    pub approvals: std::collections::BTreeMap<String, Timestamp>,
+    /// The last failed step or run.
+    pub last_failure: Option<Timestamp>,
+    /// Seconds spent waiting at gates (from the gate's start to its approval or block).
+    pub gate_wait_s: f64,
+    /// Seconds between the run stopping and being resumed.
+    pub idle_s: f64,
+    gate_started: Option<Timestamp>,
+    stopped_at: Option<Timestamp>,
 }
 
 impl RunSummary {
@@ -208,6 +220,8 @@ impl RunSummary {
             }
             Event::StepStarted { step, kind, .. } => {
                 self.started.push((step.clone(), record.at, kind.clone()));
+                self.acted |= kind == "action";
+                self.gate_started = (kind == "gate" || kind == "manual").then_some(record.at);
                 let progress = self.progress_mut(step);
                 progress.state = StepState::Running;
                 progress.started = Some(record.at);
@@ -220,6 +234,10 @@ impl RunSummary {
                 if matches!(outcome, StepOutcome::Ok | StepOutcome::Skipped) {
                     self.done.insert(step.clone());
                 }
+                if *outcome == StepOutcome::Failed {
+                    self.last_failure = Some(record.at);
+                }
+                self.end_gate_wait(record.at);
                 let progress = self.progress_mut(step);
                 progress.state = match outcome {
                     StepOutcome::Ok => StepState::Ok,
@@ -239,6 +257,7 @@ impl RunSummary {
                 });
             }
             Event::GateBlocked { step } => {
+                self.end_gate_wait(record.at);
                 self.lines.push(StepLine {
                     step: step.clone(),
                     kind: "gate".to_owned(),
@@ -253,10 +272,48 @@ impl RunSummary {
                 progress.detail = "not approved: resume from the journal".to_owned();
             }
             Event::RunFinished { outcome, detail } => {
+                if *outcome == RunOutcomeKind::Failed {
+                    self.last_failure = Some(record.at);
+                }
                 self.finished = Some((*outcome, detail.clone()));
+                self.stopped_at = Some(record.at);
             }
-            Event::Approved { .. } | Event::Resumed { .. } => {}
+            Event::Approved { step, .. } => {
+                self.end_gate_wait(record.at);
+                self.approvals.insert(step.clone(), record.at);
+            }
+            Event::Resumed { .. } => {
+                if let Some(stopped) = self.stopped_at.take() {
+                    self.idle_s += crate::clock::elapsed(stopped, record.at).as_secs_f64();
+                }
+                self.finished = None;
+            }
         }
+    }
+
+    fn end_gate_wait(&mut self, at: Timestamp) {
+        if let Some(began) = self.gate_started.take() {
+            self.gate_wait_s += crate::clock::elapsed(began, at).as_secs_f64();
+        }
+    }
+
+    /// Seconds the run was actually doing something: its total less gate waits and idle time
+    /// between a stop and a resume. This is the figure to report as the RTO.
+    pub fn active_seconds(&self) -> Option<f64> {
+        Some((self.total_seconds()? - self.gate_wait_s - self.idle_s).max(0.0))
+    }
+
+    /// Approvals that do not carry over into a resume: given before a failure (the situation
+    /// they approved has changed) or older than `window`.
+    pub fn stale_approvals(&self, now: Timestamp, window: std::time::Duration) -> BTreeSet<String> {
+        self.approvals
+            .iter()
+            .filter(|(_, at)| {
+                self.last_failure.is_some_and(|failed| **at <= failed)
+                    || crate::clock::elapsed(**at, now) > window
+            })
+            .map(|(step, _)| step.clone())
+            .collect()
     }
 
     fn progress_mut(&mut self, step: &str) -> &mut StepProgress {

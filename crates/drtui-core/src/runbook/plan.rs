@@ -159,6 +159,35 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
                 ));
                 needs_region = Some(region);
             }
+            ActionName::DataPlaneLever => {
+                let region = pair.region(Role::Secondary).to_owned();
+                let engaged = step.enabled != Some(false);
+                match &pair.traffic_lever {
+                    Some(lever) => {
+                        calls.push(format!(
+                            "cloudwatch:PutMetricData (in {region}) Namespace={} MetricName={} Dimensions=[Pair={}] Value={}",
+                            lever.namespace,
+                            lever.metric,
+                            pair.name,
+                            u8::from(engaged)
+                        ));
+                        calls.push(format!(
+                            "cloudwatch:DescribeAlarms (in {region}) AlarmNames=[{}] until {}",
+                            lever.alarm,
+                            if engaged { "ALARM" } else { "OK" }
+                        ));
+                        notes.push(if engaged {
+                            format!("DATA PLANE: the alarm fails the calculated health check on {}'s record; Route 53 answers with {region} without its control plane", pair.primary)
+                        } else {
+                            format!("DATA PLANE: {}'s record becomes eligible again", pair.primary)
+                        });
+                    }
+                    None => notes.push(
+                        "no traffic_lever configured for this pair: this step fails".to_owned(),
+                    ),
+                }
+                needs_region = Some(region);
+            }
         }
     }
     PlannedStep {
@@ -230,7 +259,7 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
                 .first()
                 .is_some_and(|call| call.starts_with("route53:ChangeResourceRecordSets"))
             {
-                "if it does not answer, this step is replaced by Route 53's data plane (health checks send traffic away from a failing primary)"
+                "if it does not answer, this step fails and the data-plane lever step moves the traffic instead"
             } else {
                 "if it does not answer, this step fails and the run stops there"
             };
@@ -255,7 +284,7 @@ mod tests {
         let pair = RegionPair::demo();
         let text = render(&runbook, &pair, &plan(&runbook, &pair));
         assert!(
-            text.contains("Stops for a person at: announce, approve-promote"),
+            text.contains("Stops for a person at: announce, confirm-primary-serving, approve-promote"),
             "{text}"
         );
         assert!(text.contains(
@@ -270,7 +299,11 @@ mod tests {
         assert!(text.contains("states:StartExecution stateMachineArn=arn:aws:states:us-east-1:000000000000:stateMachine:PaymentDR-failover-demo name=<run id>-shift-traffic-sfn"), "{text}");
         // Ungraceful: Route 53's control plane is in us-east-1, the demo's primary.
         assert!(
-            text.contains("WARN  needs the control plane of us-east-1 (the primary): if it does not answer, this step is replaced by Route 53's data plane"),
+            text.contains("WARN  needs the control plane of us-east-1 (the primary): if it does not answer, this step fails and the data-plane lever step moves the traffic instead"),
+            "{text}"
+        );
+        assert!(
+            text.contains("cloudwatch:PutMetricData (in us-east-2) Namespace=PaymentDR/Failover MetricName=PrimaryTrafficOff Dimensions=[Pair=demo] Value=1"),
             "{text}"
         );
     }

@@ -41,6 +41,18 @@ pub enum StepKind {
 #[serde(rename_all = "snake_case")]
 pub enum CheckName {
     SecondaryClusterAvailable,
+    /// The cluster of `region` is available.
+    ClusterAvailable,
+    /// `region` serves: positive evidence (health checks, API figures) and none of failure
+    /// (failing health checks, API 5XX or Lambda errors beyond the alarms, cluster unavailable).
+    RegionServing,
+    /// Both clusters run the same engine version (a switchover needs it).
+    EngineVersionsMatch,
+    /// Route 53 sends all traffic to `region` (weights, health, the data-plane lever).
+    TrafficIn,
+    /// The postcondition of a move: the writer in `region`, all traffic reaching it, and it
+    /// healthy.
+    ServingFrom,
     /// The global writer is in `region`.
     WriterIn,
     /// Replication lag is at most `max`.
@@ -78,6 +90,9 @@ pub enum ActionName {
     DeployStack,
     /// CloudWatch enable/disable alarm actions of the pair's alarms in `region`.
     AlarmActions,
+    /// The pair's data-plane traffic lever: `PutMetricData` in the secondary; `enabled: true`
+    /// withdraws the primary's DNS record without Route 53's control plane, `false` restores it.
+    DataPlaneLever,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
@@ -91,6 +106,9 @@ pub struct Weights {
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 pub enum OnFailure {
     Stop,
+    /// Record the failure and go on: a later step covers for this one (e.g. the direct
+    /// weights step when the state machine fails). The run's postconditions still decide.
+    Continue,
     /// Run these steps (by id), in order, then stop.
     Rollback(#[schemars(with = "Vec<String>")] Vec<Spanned<String>>),
 }
@@ -190,6 +208,53 @@ impl Step {
     pub fn loses_data(&self) -> bool {
         self.action.as_ref().map(|action| action.value) == Some(ActionName::AuroraFailover)
             && self.allow_data_loss == Some(true)
+    }
+}
+
+impl Runbook {
+    /// The side the writer ends up in: the target of the last writer move, if any.
+    pub fn destination(&self) -> Option<Role> {
+        self.steps
+            .iter()
+            .rev()
+            .filter(|step| {
+                matches!(
+                    step.action.as_ref().map(|action| action.value),
+                    Some(ActionName::AuroraSwitchover | ActionName::AuroraFailover)
+                )
+            })
+            .find_map(|step| step.target)
+    }
+
+    /// Whether any step changes the estate.
+    pub fn mutates(&self) -> bool {
+        self.steps.iter().any(Step::mutates)
+    }
+
+    /// The ids `--approve` accepts: gates and manual steps.
+    pub fn approvable_ids(&self) -> Vec<&str> {
+        self.steps
+            .iter()
+            .filter(|step| matches!(step.kind.value, StepKind::Gate | StepKind::Manual))
+            .map(|step| step.id.value.as_str())
+            .collect()
+    }
+}
+
+impl CheckName {
+    /// Whether the check is about the destination's fitness (so `resume` re-runs it before
+    /// the next action) rather than about where the run started (which its own actions change).
+    pub fn rechecked_on_resume(self) -> bool {
+        matches!(
+            self,
+            CheckName::SecondaryClusterAvailable
+                | CheckName::ClusterAvailable
+                | CheckName::RegionServing
+                | CheckName::HealthCheckHealthy
+                | CheckName::AlarmsQuiet
+                | CheckName::StacksComplete
+                | CheckName::EngineVersionsMatch
+        )
     }
 }
 

@@ -245,7 +245,11 @@ fn check_fields(_runbook: &Runbook, step: &Step, problems: &mut Vec<Diagnostic>)
                     CheckName::WriterIn
                     | CheckName::HealthCheckHealthy
                     | CheckName::AlarmsQuiet
-                    | CheckName::StacksComplete => need(
+                    | CheckName::StacksComplete
+                    | CheckName::ClusterAvailable
+                    | CheckName::RegionServing
+                    | CheckName::TrafficIn
+                    | CheckName::ServingFrom => need(
                         step.region.is_some(),
                         "region",
                         &format!("check {}", wire_name(&check.value)),
@@ -277,6 +281,9 @@ fn check_fields(_runbook: &Runbook, step: &Step, problems: &mut Vec<Diagnostic>)
                     ActionName::AlarmActions => {
                         need(step.region.is_some(), "region", "alarm_actions");
                         need(step.enabled.is_some(), "enabled", "alarm_actions");
+                    }
+                    ActionName::DataPlaneLever => {
+                        need(step.enabled.is_some(), "enabled", "data_plane_lever");
                     }
                     ActionName::StartExecution => {}
                 }

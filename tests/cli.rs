@@ -136,7 +136,8 @@ fn status_json_follows_the_contract() {
         );
         assert_eq!(check["healthy"], true);
         let alarms = region["alarms"].as_array().expect("alarms");
-        assert_eq!(alarms.len(), 4);
+        // The secondary also carries the data-plane lever's alarm.
+        assert_eq!(alarms.len(), if role == "primary" { 4 } else { 5 });
         for alarm in alarms {
             assert_has(alarm, &["name", "state", "reason"]);
             assert!(
@@ -191,6 +192,17 @@ fn status_json_follows_the_contract() {
     );
     assert_eq!(readiness["verdict"], "ready");
     assert_eq!(readiness["recommended_runbook"], "switchover");
+    assert_eq!(readiness["phase"], "steady");
+    assert_eq!(readiness["estate"]["writer"], "us-east-1");
+    assert_eq!(readiness["estate"]["traffic"], "us-east-1");
+    assert_eq!(readiness["recommendation"]["next"], "switchover");
+    assert_eq!(
+        readiness["recommendation"]["command"],
+        "drtui run switchover --region-pair demo"
+    );
+    for region in readiness["regions"].as_array().expect("regions") {
+        assert_eq!(region["condition"], "serving", "{region}");
+    }
     for check in readiness["checks"].as_array().expect("checks") {
         assert_has(check, &["id", "status", "detail"]);
         assert_eq!(check["status"], "pass", "{check}");

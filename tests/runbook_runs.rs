@@ -689,3 +689,36 @@ async fn a_paused_run_stops_before_its_next_step_and_resumes_where_it_stopped() 
     assert_eq!(resumed, Outcome::Completed);
     assert_eq!(weights(&estate).await, (Some(0), Some(100)));
 }
+
+#[test]
+fn a_typo_in_approve_and_read_only_are_refused_before_anything_runs() {
+    let state = tempfile::tempdir().expect("state");
+    let output = drtui(state.path(), &["run", "failover", "--approve", "anounce"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--approve anounce")
+            && stderr.contains("announce, confirm-primary-serving, approve-promote"),
+        "{stderr}"
+    );
+    let output = drtui(
+        state.path(),
+        &["--read-only", "run", "switchover", "--approve-all"],
+    )
+    .output()
+    .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--read-only refuses runbook `switchover`")
+            && stderr.contains("switchover-writer"),
+        "{stderr}"
+    );
+    assert!(
+        drtui_engine::journal_file::list(state.path()).is_empty(),
+        "nothing journalled: {:?}",
+        drtui_engine::journal_file::list(state.path())
+    );
+}

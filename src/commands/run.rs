@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use color_eyre::eyre::Result;
 use drtui_core::config::{self, RegionPair};
 use drtui_core::runbook::catalog;
+use drtui_core::runbook::spec::Runbook;
 use drtui_core::runbook::journal::{Event, Record, StepOutcome};
 use drtui_core::text::sanitize;
 use drtui_core::wire::wire_name;
@@ -53,6 +54,7 @@ async fn play(
     state: PathBuf,
 ) -> Result<Exit> {
     let (_, runbook, hash) = catalog::find_with_hash(name)?;
+    refuse_early(&runbook, args, global.read_only)?;
     if let Some(resumable) = &resumable {
         check_resumable(resumable, &hash)?;
     }
@@ -109,6 +111,44 @@ async fn play(
         }
         Err(error) => Err(error.into()),
     }
+}
+
+/// What can be refused before anything runs or is journalled: an `--approve` id the runbook
+/// does not have (a typo would otherwise approve nothing and be accepted silently), and a
+/// mutating runbook under `--read-only` (it could only fail at its first action).
+fn refuse_early(runbook: &Runbook, args: &PlaybackArgs, read_only: bool) -> Result<()> {
+    let known = runbook.approvable_ids();
+    let unknown: Vec<&str> = args
+        .approve
+        .iter()
+        .map(String::as_str)
+        .filter(|id| !id.is_empty() && !known.contains(id))
+        .collect();
+    if !unknown.is_empty() {
+        return Err(UsageError(format!(
+            "--approve {}: runbook `{}` has no such gate; its gates and manual steps are: {}",
+            unknown.join(", "),
+            runbook.name.value,
+            known.join(", ")
+        ))
+        .into());
+    }
+    if read_only && runbook.mutates() {
+        let actions: Vec<&str> = runbook
+            .steps
+            .iter()
+            .filter(|step| step.mutates())
+            .map(|step| step.id.value.as_str())
+            .collect();
+        return Err(UsageError(format!(
+            "--read-only refuses runbook `{}`: it changes the estate ({}); `drtui plan {}` shows what it would do",
+            runbook.name.value,
+            actions.join(", "),
+            runbook.name.value
+        ))
+        .into());
+    }
+    Ok(())
 }
 
 /// A resume goes on only with the runbook the run started with; it warns about a torn journal

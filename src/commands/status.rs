@@ -9,7 +9,7 @@ use drtui_core::config::RegionPair;
 use drtui_core::model::calls_between;
 use drtui_core::ports::StatusBackend;
 use drtui_core::{readiness, report};
-use drtui_engine::poll;
+use drtui_engine::{journal_file, poll};
 
 use super::{clock_for, open_backend, select_pair};
 use crate::cli::{Format, GlobalArgs};
@@ -37,7 +37,11 @@ async fn loop_reports(
         }
         let calls = calls_between(&calls_before, &backend.call_counts());
         let now = clock.now();
-        let readiness = readiness::assess(&snapshot, now, &pair.policy());
+        // The journal decides "an unfinished run"; without a state dir there is none to find.
+        let unfinished = super::state_dir()
+            .ok()
+            .and_then(|state| journal_file::newest_unfinished(&state, &pair.name));
+        let readiness = readiness::assess_with(&snapshot, now, &pair.policy(), unfinished.as_ref());
         let report = report::build(pair, &snapshot, &readiness, now, calls);
         let output = match (format, watch) {
             (Format::Json, true) => serde_json::to_string(&report)? + "\n",

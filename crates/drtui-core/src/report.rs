@@ -257,7 +257,7 @@ pub fn render_text(report: &StatusReport) -> String {
     );
     let _ = writeln!(
         out,
-        "VERDICT {}  recommended: {}  data at risk: {}\n",
+        "VERDICT {}  recommended: {}  data at risk: {}",
         readiness.verdict.as_str().to_uppercase(),
         readiness
             .recommended_runbook
@@ -265,6 +265,19 @@ pub fn render_text(report: &StatusReport) -> String {
         readiness
             .data_at_risk_ms
             .map_or_else(|| "unknown".to_owned(), format_ms),
+    );
+    let _ = writeln!(
+        out,
+        "PHASE {}: {}\nNEXT  {}{}\n",
+        readiness.phase.as_str(),
+        sanitize(&readiness.estate.detail),
+        sanitize(&readiness.recommendation.reason),
+        readiness
+            .recommendation
+            .command
+            .as_ref()
+            .map(|command| format!("\n      {}", sanitize(command)))
+            .unwrap_or_default()
     );
     let columns: Vec<&RegionReport> = report.regions.iter().collect();
     let width = columns

@@ -5,7 +5,8 @@ use std::fs::{File, OpenOptions};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-use drtui_core::runbook::journal::{self, Record, Replay};
+use drtui_core::phase::UnfinishedRun;
+use drtui_core::runbook::journal::{self, Record, Replay, RunSummary};
 
 /// An open journal, appended to record by record.
 pub struct Journal {
@@ -75,6 +76,25 @@ pub fn list(state: &Path) -> Vec<PathBuf> {
         )
     });
     files
+}
+
+/// The pair's newest run that changed the estate, when it did not complete: what the phase
+/// and the dashboard call "an unfinished run". Runs that never acted (stopped at a check or
+/// a gate) are passed over; a completed one means nothing is unfinished.
+pub fn newest_unfinished(state: &Path, pair: &str) -> Option<UnfinishedRun> {
+    let holder = crate::lock::holder(state, pair);
+    for path in list(state) {
+        let Ok(replay) = read(&path) else { continue };
+        let summary = RunSummary::of(&replay.records);
+        if summary.header.as_ref().is_none_or(|header| header.pair != pair) || !summary.acted {
+            continue;
+        }
+        let active = holder
+            .as_ref()
+            .is_some_and(|holder| holder.run_id == summary.run_id);
+        return UnfinishedRun::of(&summary, active);
+    }
+    None
 }
 
 #[cfg(test)]

@@ -51,6 +51,13 @@ fn alive(holder: &Holder) -> bool {
     holder.host != host_name() || Path::new(&format!("/proc/{}", holder.pid)).exists()
 }
 
+/// The live holder of the pair's lock, if any.
+pub fn holder(state: &Path, pair: &str) -> Option<Holder> {
+    let path = state.join("locks").join(format!("{pair}.lock"));
+    let holder: Holder = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
+    alive(&holder).then_some(holder)
+}
+
 /// Takes the pair's lock for `run_id`, or says who holds it.
 pub fn acquire(state: &Path, pair: &str, holder: Holder) -> Result<PairLock, LockError> {
     let dir = state.join("locks");

@@ -431,8 +431,7 @@ fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
         .expect("show");
     let text = String::from_utf8_lossy(&shown.stdout);
     assert!(
-        text.contains("| promote-secondary | action | ok |")
-            && text.contains("total duration (RTO)"),
+        text.contains("| promote-secondary | action | ok |") && text.contains("active time (RTO)"),
         "{text}"
     );
 }
@@ -575,14 +574,17 @@ async fn ungraceful_failover_with_the_primary_region_hung_uses_the_data_plane_fo
         "the promote ran in the healthy region"
     );
     let finished = |id: &str| {
-        played.records.iter().find_map(|record| match &record.event {
-            Event::StepFinished {
-                step,
-                outcome,
-                detail,
-            } if step == id => Some((*outcome, detail.clone())),
-            _ => None,
-        })
+        played
+            .records
+            .iter()
+            .find_map(|record| match &record.event {
+                Event::StepFinished {
+                    step,
+                    outcome,
+                    detail,
+                } if step == id => Some((*outcome, detail.clone())),
+                _ => None,
+            })
     };
     // Route 53's control plane (us-east-1) does not answer: the weights step fails and the run
     // goes on to the data-plane lever in us-east-2, which moves the traffic.
@@ -721,4 +723,160 @@ fn a_typo_in_approve_and_read_only_are_refused_before_anything_runs() {
         "nothing journalled: {:?}",
         drtui_engine::journal_file::list(state.path())
     );
+}
+
+#[tokio::test]
+async fn resume_is_a_fresh_decision_checks_again_and_asks_again_after_a_failure() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    // The promote is refused (here: by the engine's read-only guard) after the gate passed.
+    let failed = play(
+        &estate,
+        "failover",
+        all(),
+        true,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert!(
+        matches!(&failed.outcome, Outcome::Failed { step, .. } if step == "promote-secondary"),
+        "{:?}",
+        failed.outcome
+    );
+    let resumable = playback::resumable(state.path(), &failed.run_id).expect("journal");
+    assert!(resumable.done.contains("approve-promote"));
+    let (_, runbook, hash) = catalog::find_with_hash("failover").expect("runbook");
+    let player = Playback {
+        engine: Engine {
+            pair: &estate.pair,
+            runbook: &runbook,
+            status: &estate.backend,
+            act: &estate.backend,
+            clock: estate.clock.as_ref(),
+            operator: "tester@test".to_owned(),
+            approvals: Approvals {
+                all: false,
+                ids: BTreeSet::from(["announce".to_owned()]),
+            },
+            read_only: false,
+            gatekeeper: None,
+            pause: None,
+        },
+        runbook_hash: hash,
+        state: state.path().to_path_buf(),
+    };
+    let still_done = player.still_done(&resumable);
+    assert!(
+        !still_done.contains("secondary-available"),
+        "{still_done:?}"
+    );
+    assert!(!still_done.contains("secondary-healthy"), "{still_done:?}");
+    assert!(still_done.contains("no-failover-running"), "{still_done:?}");
+    let mut records = Vec::new();
+    let (_, outcome) = player
+        .play(Some(&resumable), &mut |record| records.push(record.clone()))
+        .await
+        .expect("resumed");
+    // The approval was given before the failure: it is asked again, after fresh checks.
+    assert_eq!(
+        outcome,
+        Outcome::Blocked {
+            step: "approve-promote".to_owned()
+        }
+    );
+    let rechecked = finished_ok(&records);
+    assert!(
+        rechecked.contains(&"secondary-available".to_owned())
+            && rechecked.contains(&"secondary-healthy".to_owned()),
+        "{rechecked:?}"
+    );
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
+}
+
+/// Puts the demo estate in the failed-over state (writer and traffic in us-east-2), as a
+/// failover would leave it, so `failback` has something to do.
+async fn fail_over_by_hand(estate: &DemoEstate) {
+    for mutation in [
+        Mutation::AuroraFailover {
+            target: Role::Secondary,
+            allow_data_loss: true,
+        },
+        Mutation::SetWeights {
+            primary: 0,
+            secondary: 100,
+        },
+    ] {
+        estate.backend.act(&mutation).await.expect("applied");
+    }
+    estate.clock.advance(Duration::from_secs(60));
+}
+
+/// The promise every built-in makes: `completed` only when, against live state, the writer
+/// is in the destination, all traffic reaches it, and it is healthy. Every runbook under every
+/// demo fault: whatever the outcome, a completed run's postconditions hold.
+#[tokio::test]
+async fn completed_implies_the_postconditions_for_every_runbook_under_every_fault() {
+    let scenarios: Vec<Option<Fault>> = std::iter::once(None)
+        .chain(Fault::ALL.into_iter().map(Some))
+        .collect();
+    let mut table = Vec::new();
+    for name in ["switchover", "failover", "failback", "drill"] {
+        let (_, runbook, _) = catalog::find_with_hash(name).expect("runbook");
+        let destination = runbook
+            .destination()
+            .expect("every built-in moves the writer");
+        for fault in &scenarios {
+            let state = tempfile::tempdir().expect("state");
+            let mut estate = DemoEstate::new(42, &[]);
+            estate.pair.call_timeout = Duration::from_millis(100);
+            if name == "failback" {
+                fail_over_by_hand(&estate).await;
+            }
+            if let Some(fault) = fault {
+                estate.backend.set_fault(*fault, true);
+                estate.clock.advance(Duration::from_secs(60));
+            }
+            let played = play(&estate, name, all(), false, &estate.backend, state.path()).await;
+            let label = format!("{name} under {}", fault.map_or("no fault", Fault::name));
+            table.push(format!("{label}: {:?}", played.outcome));
+            if played.outcome != Outcome::Completed {
+                continue;
+            }
+            // Five polls a second apart, folded: a throttled read keeps its last value.
+            let mut snapshot = estate.pair.empty_snapshot();
+            for _ in 0..5 {
+                for update in estate.poll().await {
+                    snapshot.apply(update);
+                }
+                estate.clock.advance(Duration::from_secs(1));
+            }
+            let now = drtui_core::clock::Clock::now(estate.clock.as_ref());
+            let readiness = drtui_core::readiness::assess(&snapshot, now, &estate.pair.policy());
+            let seen = drtui_core::runbook::evaluate::Observation {
+                pair: &estate.pair,
+                runbook: &runbook,
+                snapshot: &snapshot,
+                readiness: &readiness,
+                now,
+            };
+            let holds = drtui_core::runbook::evaluate::serving_from(destination, &seen);
+            assert!(holds.is_ok(), "{label} completed but {holds:?}");
+            assert!(
+                played.records.iter().any(|record| matches!(
+                    &record.event,
+                    Event::StepFinished { step, outcome: StepOutcome::Ok, .. } if step == "postconditions"
+                )),
+                "{label}: no postcondition record"
+            );
+        }
+    }
+    let completed = table
+        .iter()
+        .filter(|line| line.ends_with("Completed"))
+        .count();
+    // Some must complete (the healthy estate at least), some must refuse; print the table.
+    eprintln!("{}", table.join("\n"));
+    assert!(completed >= 4, "{}", table.join("\n"));
+    assert!(completed < table.len(), "{}", table.join("\n"));
 }

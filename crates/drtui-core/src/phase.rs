@@ -182,14 +182,19 @@ pub fn region_condition(
         if let Some(rate) = metrics.lambda_error_rate_pct {
             let threshold = thresholds::LAMBDA_ERROR_RATE_PCT;
             if rate > threshold {
-                failing.push(format!("Lambda errors {rate:.1} % (alarm at {threshold} %)"));
+                failing.push(format!(
+                    "Lambda errors {rate:.1} % (alarm at {threshold} %)"
+                ));
             }
         }
     }
     if let Some(cluster) = region.aurora.usable(now, stale_after)
         && cluster.status != "available"
     {
-        failing.push(format!("cluster {} is {}", cluster.cluster_id, cluster.status));
+        failing.push(format!(
+            "cluster {} is {}",
+            cluster.cluster_id, cluster.status
+        ));
     }
     let (condition, evidence) = if !failing.is_empty() {
         (Condition::Impaired, failing)
@@ -217,11 +222,7 @@ pub fn region_condition(
 }
 
 /// Whether the data-plane lever is engaged: `None` when there is none or its alarm is unknown.
-pub fn lever_engaged(
-    snapshot: &Snapshot,
-    now: Timestamp,
-    inputs: &PhaseInputs,
-) -> Option<bool> {
+pub fn lever_engaged(snapshot: &Snapshot, now: Timestamp, inputs: &PhaseInputs) -> Option<bool> {
     let name = inputs.lever_alarm?;
     let alarms = snapshot
         .region(Role::Secondary)
@@ -251,7 +252,10 @@ pub fn traffic_side(
     let lever = lever_engaged(snapshot, now, inputs) == Some(true);
     let region = |role: Role| snapshot.region(role).region.as_str();
     let endpoint_failing = |role: Role| {
-        snapshot.health_checks.usable(now, inputs.stale_after).is_some()
+        snapshot
+            .health_checks
+            .usable(now, inputs.stale_after)
+            .is_some()
             && snapshot
                 .health_checks_for(region(role))
                 .any(|check| check.healthy == Some(false))
@@ -270,7 +274,10 @@ pub fn traffic_side(
     };
     let weight = |role: Role| dns.weights.get(region(role)).copied().flatten();
     let (Some(primary), Some(secondary)) = (weight(Role::Primary), weight(Role::Secondary)) else {
-        return (Err(()), format!("weighted records of {} incomplete", dns.record_name));
+        return (
+            Err(()),
+            format!("weighted records of {} incomplete", dns.record_name),
+        );
     };
     let mut how = format!("weights {primary}/{secondary}");
     let mut answered: Vec<Role> = [(Role::Primary, primary), (Role::Secondary, secondary)]
@@ -524,13 +531,21 @@ mod tests {
     /// Every state an incident passes through: fault x writer side x DNS side x FailoverState x
     /// an unfinished run, with the phase, verdict and next step each must give.
     #[test]
-    #[allow(clippy::too_many_lines, reason = "one row per state, read top to bottom")]
+    #[allow(
+        clippy::too_many_lines,
+        reason = "one row per state, read top to bottom"
+    )]
     fn phase_verdict_and_next_step_in_every_state() {
         use Next::{Failback, Failover, MoveTraffic, Resume, Switchover, Wait};
         use Phase::{FailedOver, Moving, Split, Steady, Unknown};
         use Verdict::{Degraded, NotReady, Ready};
         let rows = [
-            row("steady and healthy", |_| {}, None, (Steady, Ready, Switchover)),
+            row(
+                "steady and healthy",
+                |_| {},
+                None,
+                (Steady, Ready, Switchover),
+            ),
             row(
                 "outage onset: 5XX before the health checks notice",
                 |s| metrics(s, Role::Primary, None, 97.0, 60.0),
@@ -582,7 +597,11 @@ mod tests {
             row(
                 "throttled: refreshes failed but last values are recent",
                 |s| {
-                    for source in [Source::GlobalCluster, Source::Dns, Source::Aurora(Role::Secondary)] {
+                    for source in [
+                        Source::GlobalCluster,
+                        Source::Dns,
+                        Source::Aurora(Role::Secondary),
+                    ] {
                         set(s, source, Err("ThrottlingException: Rate exceeded"));
                     }
                 },
@@ -669,7 +688,12 @@ mod tests {
                 None,
                 (Split, NotReady, MoveTraffic),
             ),
-            row("traffic split 50/50", |s| dns(s, 50, 50), None, (Split, NotReady, MoveTraffic)),
+            row(
+                "traffic split 50/50",
+                |s| dns(s, 50, 50),
+                None,
+                (Split, NotReady, MoveTraffic),
+            ),
             row(
                 "steady again but the last run never finished",
                 |_| {},

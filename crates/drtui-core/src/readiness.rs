@@ -269,7 +269,15 @@ pub fn assess_with(
     if matches!(estate.phase, Phase::Moving | Phase::Split) {
         verdict = Verdict::NotReady;
     }
-    let recommendation = recommend(snapshot, policy, &estate, &regions, &checks, verdict, data_at_risk_ms);
+    let recommendation = recommend(
+        snapshot,
+        policy,
+        &estate,
+        &regions,
+        &checks,
+        verdict,
+        data_at_risk_ms,
+    );
     let primary_healthy = regions
         .first()
         .is_some_and(|region| region.condition == Condition::Serving);
@@ -298,7 +306,12 @@ fn recommend(
     lag_ms: Option<f64>,
 ) -> Recommendation {
     let pair = snapshot.pair.as_str();
-    let run = |runbook: Runbook| Some(format!("drtui run {} --region-pair {pair}", runbook.as_str()));
+    let run = |runbook: Runbook| {
+        Some(format!(
+            "drtui run {} --region-pair {pair}",
+            runbook.as_str()
+        ))
+    };
     let say = |next: Next, command: Option<String>, reason: String| Recommendation {
         next,
         command,
@@ -337,8 +350,16 @@ fn recommend(
         .map(|check| format!("{}: {}", check.id, check.detail))
         .collect();
     match estate.phase {
-        Phase::Moving => say(Next::Wait, None, format!("{}: wait for it to finish", estate.detail)),
-        Phase::Unknown => say(Next::None, None, format!("{}: nothing is recommended without it", estate.detail)),
+        Phase::Moving => say(
+            Next::Wait,
+            None,
+            format!("{}: wait for it to finish", estate.detail),
+        ),
+        Phase::Unknown => say(
+            Next::None,
+            None,
+            format!("{}: nothing is recommended without it", estate.detail),
+        ),
         Phase::Split => {
             let writer = estate.writer.clone().unwrap_or_else(|| "?".to_owned());
             say(
@@ -356,7 +377,11 @@ fn recommend(
                 _ if verdict == Verdict::NotReady => say(
                     Next::None,
                     None,
-                    format!("not ready to move to {}: {}", region(Role::Secondary), failing.join("; ")),
+                    format!(
+                        "not ready to move to {}: {}",
+                        region(Role::Secondary),
+                        failing.join("; ")
+                    ),
                 ),
                 Condition::Serving => say(
                     Next::Switchover,
@@ -406,7 +431,12 @@ fn recommend(
             } else {
                 let mut waits = Vec::new();
                 if home.condition != Condition::Serving {
-                    waits.push(format!("{} is {} ({})", home.region, home.condition.as_str(), home.evidence.join(", ")));
+                    waits.push(format!(
+                        "{} is {} ({})",
+                        home.region,
+                        home.condition.as_str(),
+                        home.evidence.join(", ")
+                    ));
                 }
                 if !caught_up {
                     waits.push(format!(
@@ -462,12 +492,19 @@ pub fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Op
     };
     match writer_role(snapshot, now, policy) {
         Some(writer) => lag_of(writer.other()),
-        None => [Role::Secondary, Role::Primary].into_iter().find_map(lag_of),
+        None => [Role::Secondary, Role::Primary]
+            .into_iter()
+            .find_map(lag_of),
     }
 }
 
 /// The cluster of `role` is available.
-pub fn cluster_available(snapshot: &Snapshot, role: Role, now: Timestamp, policy: &Policy) -> Check {
+pub fn cluster_available(
+    snapshot: &Snapshot,
+    role: Role,
+    now: Timestamp,
+    policy: &Policy,
+) -> Check {
     let id = CheckId::ClusterAvailable(role);
     let region = snapshot.region(role);
     match region.aurora.usable(now, policy.stale_after) {
@@ -704,10 +741,7 @@ fn dns_weights(snapshot: &Snapshot, home: Role, now: Timestamp, policy: &Policy)
         Err(()) => check(
             ID,
             CheckStatus::Warn,
-            format!(
-                "{how}{}",
-                error_suffix(snapshot.dns.error.as_ref())
-            ),
+            format!("{how}{}", error_suffix(snapshot.dns.error.as_ref())),
         ),
     }
 }
@@ -720,7 +754,8 @@ fn data_fresh(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
         .into_iter()
         .filter_map(|source| {
             let meta = snapshot.meta(source);
-            let usable = meta.has_value && meta.age(now).is_some_and(|age| age <= policy.stale_after);
+            let usable =
+                meta.has_value && meta.age(now).is_some_and(|age| age <= policy.stale_after);
             if usable {
                 return None;
             }
@@ -983,7 +1018,7 @@ pub(crate) mod tests {
                             status: "backing-up".into(),
                             endpoint: None,
                             reader_endpoint: None,
-                    engine_version: Some("16.4".into()),
+                            engine_version: Some("16.4".into()),
                         })),
                     )
                 },

@@ -93,13 +93,23 @@ mod tests {
         let failing = assess(&outage, t(1), &policy);
         assert_eq!(failing.recommendation.next, Next::Failover);
         let mut settled = Settled::default();
-        assert_eq!(settled.settle(steady.clone()).recommendation.next, Next::Switchover);
+        assert_eq!(
+            settled.settle(steady.clone()).recommendation.next,
+            Next::Switchover
+        );
         let first = settled.settle(failing.clone());
-        assert_eq!(first.recommendation.next, Next::Switchover, "one poll is not evidence");
+        assert_eq!(
+            first.recommendation.next,
+            Next::Switchover,
+            "one poll is not evidence"
+        );
         assert!(first.settling.is_some());
         // Back to steady: the candidate is forgotten.
         assert!(settled.settle(steady).settling.is_none());
-        assert_eq!(settled.settle(failing.clone()).recommendation.next, Next::Switchover);
+        assert_eq!(
+            settled.settle(failing.clone()).recommendation.next,
+            Next::Switchover
+        );
         assert_eq!(settled.settle(failing).recommendation.next, Next::Failover);
         let _ = Role::Primary;
     }

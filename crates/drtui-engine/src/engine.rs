@@ -72,6 +72,21 @@ pub struct Engine<'a> {
 
 const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
+/// Rounds of retries of throttled reads per observation.
+const THROTTLE_RETRIES: usize = 3;
+
+fn is_throttled(update: &drtui_core::model::SourceUpdate) -> bool {
+    update.result.as_ref().err().is_some_and(|error| {
+        error.starts_with("Throttling")
+            || error.contains("Rate exceeded")
+            || error.contains("TooManyRequests")
+    })
+}
+
+/// What a run has seen so far, refreshed by every observation.
+#[derive(Default)]
+struct Memory(std::sync::Mutex<Option<Snapshot>>);
+
 /// The journal's name for the final check of a run's promises.
 pub const POSTCONDITIONS: &str = "postconditions";
 
@@ -99,15 +114,47 @@ impl Engine<'_> {
         evaluate::evaluate(check, step, &seen)
     }
 
-    async fn observe(&self) -> (Snapshot, Readiness) {
-        let mut snapshot = self.pair.empty_snapshot();
+    /// A fresh poll folded into what this run saw before: a source whose refresh fails (one
+    /// throttled call) keeps its last value while that is within the pair's staleness, exactly
+    /// as on the dashboard, instead of turning a check to "unknown".
+    async fn observe(&self, memory: &Memory) -> (Snapshot, Readiness) {
+        let mut snapshot = memory
+            .0
+            .lock()
+            .ok()
+            .and_then(|seen| seen.clone())
+            .unwrap_or_else(|| self.pair.empty_snapshot());
         // A faster demo clock gets proportionally shorter timeouts, so a hung region costs the
         // same share of a step at any speed.
         let timeout = self.pair.call_timeout.div_f64(self.clock.speed().max(1.0));
+        let mut throttled = Vec::new();
         for update in crate::poll::poll_once(self.status, self.clock, timeout).await {
+            if is_throttled(&update) {
+                throttled.push(update.source);
+            }
             snapshot.apply(update);
         }
+        // A throttled read is retried (after a second) rather than judged as unknown; a
+        // timeout is not, so a hung region costs one timeout per observation.
+        for _ in 0..THROTTLE_RETRIES {
+            if throttled.is_empty() {
+                break;
+            }
+            self.clock.sleep(Duration::from_secs(1)).await;
+            let retries = throttled
+                .drain(..)
+                .map(|source| crate::poll::fetch_one(self.status, self.clock, source, timeout));
+            for update in futures::future::join_all(retries).await {
+                if is_throttled(&update) {
+                    throttled.push(update.source);
+                }
+                snapshot.apply(update);
+            }
+        }
         let readiness = readiness::assess(&snapshot, self.clock.now(), &self.pair.policy());
+        if let Ok(mut seen) = memory.0.lock() {
+            *seen = Some(snapshot.clone());
+        }
         (snapshot, readiness)
     }
 
@@ -153,6 +200,7 @@ impl Engine<'_> {
             })
             .flatten()
             .collect();
+        let memory = Memory::default();
         for step in &self.runbook.steps {
             let id = step.id.value.as_str();
             if done.contains(id) || rollback_only.contains(id) {
@@ -176,7 +224,9 @@ impl Engine<'_> {
                     step: id.to_owned(),
                 });
             }
-            let outcome = self.run_step(journal, run_id, step, on_record).await?;
+            let outcome = self
+                .run_step(journal, run_id, step, &memory, on_record)
+                .await?;
             match outcome {
                 Ok(()) => {}
                 Err(Outcome::Failed { .. })
@@ -193,7 +243,9 @@ impl Engine<'_> {
                                 .iter()
                                 .find(|candidate| candidate.id.value == target.value)
                             {
-                                let _ = self.run_step(journal, run_id, rollback, on_record).await?;
+                                let _ = self
+                                    .run_step(journal, run_id, rollback, &memory, on_record)
+                                    .await?;
                             }
                         }
                     }
@@ -225,7 +277,10 @@ impl Engine<'_> {
                 }
             }
         }
-        if let Err(reason) = self.postconditions(journal, run_id, on_record).await? {
+        if let Err(reason) = self
+            .postconditions(journal, run_id, &memory, on_record)
+            .await?
+        {
             self.record(
                 journal,
                 run_id,
@@ -258,6 +313,7 @@ impl Engine<'_> {
         &self,
         journal: &mut Journal,
         run_id: &str,
+        memory: &Memory,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Result<(), String>> {
         let Some(destination) = self.runbook.destination() else {
@@ -273,7 +329,7 @@ impl Engine<'_> {
             },
             on_record,
         )?;
-        let (snapshot, readiness) = self.observe().await;
+        let (snapshot, readiness) = self.observe(memory).await;
         let seen = Observation {
             pair: self.pair,
             runbook: self.runbook,
@@ -313,6 +369,7 @@ impl Engine<'_> {
         journal: &mut Journal,
         run_id: &str,
         step: &Step,
+        memory: &Memory,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Result<(), Outcome>> {
         let id = step.id.value.clone();
@@ -337,7 +394,7 @@ impl Engine<'_> {
             outcome,
             detail,
         };
-        let (snapshot, readiness) = self.observe().await;
+        let (snapshot, readiness) = self.observe(memory).await;
         let condition =
             |check: CheckName| self.evaluate(check, step, &snapshot, &readiness).is_ok();
         if let Some(when) = &step.when
@@ -377,7 +434,7 @@ impl Engine<'_> {
                 Some(check) => self.evaluate(check.value, step, &snapshot, &readiness),
                 None => Err("no check named".to_owned()),
             },
-            StepKind::Wait => self.wait(step).await,
+            StepKind::Wait => self.wait(step, memory).await,
             StepKind::Gate | StepKind::Manual => {
                 let how = if self.approvals.allows(&id) {
                     Some(if self.approvals.all {
@@ -507,7 +564,7 @@ impl Engine<'_> {
         }
     }
 
-    async fn wait(&self, step: &Step) -> Result<String, String> {
+    async fn wait(&self, step: &Step, memory: &Memory) -> Result<String, String> {
         let Some(check) = step.check.as_ref().map(|check| check.value) else {
             return Err("no check named".to_owned());
         };
@@ -523,7 +580,7 @@ impl Engine<'_> {
             .min(self.pair.poll_interval);
         let began = self.clock.now();
         loop {
-            let (snapshot, readiness) = self.observe().await;
+            let (snapshot, readiness) = self.observe(memory).await;
             let last = match self.evaluate(check, step, &snapshot, &readiness) {
                 Ok(detail) => {
                     return Ok(format!(

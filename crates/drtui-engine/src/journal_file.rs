@@ -86,7 +86,12 @@ pub fn newest_unfinished(state: &Path, pair: &str) -> Option<UnfinishedRun> {
     for path in list(state) {
         let Ok(replay) = read(&path) else { continue };
         let summary = RunSummary::of(&replay.records);
-        if summary.header.as_ref().is_none_or(|header| header.pair != pair) || !summary.acted {
+        if summary
+            .header
+            .as_ref()
+            .is_none_or(|header| header.pair != pair)
+            || !summary.acted
+        {
             continue;
         }
         let active = holder

@@ -8,7 +8,7 @@ use crate::engine::{Engine, Outcome};
 use crate::journal_file::{self as journal, Journal};
 use crate::lock::{self, Holder, LockError};
 use drtui_core::clock::Clock;
-use drtui_core::runbook::journal::{Event, Record, RunSummary};
+use drtui_core::runbook::journal::{Event, Record, RunSummary, StepState};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaybackError {
@@ -85,8 +85,16 @@ impl Playback<'_> {
     /// approvals given before a failure or older than the pair's approval window.
     pub fn still_done(&self, resume: &Resumable) -> BTreeSet<String> {
         let destination = self.engine.runbook.destination();
+        // Only checks that passed: one an operator skipped with a reason stays skipped.
+        let passed = |id: &str| {
+            resume
+                .summary
+                .progress(id)
+                .is_some_and(|progress| progress.state == StepState::Ok)
+        };
         let rechecked = self.engine.runbook.steps.iter().filter(|step| {
             step.kind.value == drtui_core::runbook::spec::StepKind::Check
+                && passed(&step.id.value)
                 && step.check.as_ref().is_some_and(|check| {
                     check.value.rechecked_on_resume()
                         && (step.region.is_none() || step.region == destination)

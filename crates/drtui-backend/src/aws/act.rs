@@ -293,11 +293,7 @@ impl AwsBackend {
             && let Some(alarm) = alarms.iter().find(|alarm| alarm.name == lever.alarm)
             && (alarm.state == drtui_core::model::AlarmState::Alarm) == engaged
         {
-            return unchanged(format!(
-                "{} already {}",
-                lever.alarm,
-                alarm.state.as_str()
-            ));
+            return unchanged(format!("{} already {}", lever.alarm, alarm.state.as_str()));
         }
         let datum = aws_sdk_cloudwatch::types::MetricDatum::builder()
             .metric_name(&lever.metric)

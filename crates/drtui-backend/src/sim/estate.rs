@@ -436,7 +436,11 @@ impl Simulation {
             }
             shares
         };
-        let live: Vec<Role> = nonzero.iter().copied().filter(|role| healthy(*role)).collect();
+        let live: Vec<Role> = nonzero
+            .iter()
+            .copied()
+            .filter(|role| healthy(*role))
+            .collect();
         if !live.is_empty() {
             return by_weight(&live);
         }

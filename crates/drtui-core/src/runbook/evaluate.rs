@@ -102,9 +102,9 @@ fn region_serving(role: Role, seen: &Observation) -> Verdict {
     );
     match condition.condition {
         Condition::Serving => Ok(detail),
-        _ if role == Role::Primary && seen.runbook.destination() == Some(Role::Secondary) => {
-            Err(format!("{detail}; a switchover needs the primary: use failover"))
-        }
+        _ if role == Role::Primary && seen.runbook.destination() == Some(Role::Secondary) => Err(
+            format!("{detail}; a switchover needs the primary: use failover"),
+        ),
         _ => Err(detail),
     }
 }
@@ -139,7 +139,10 @@ fn traffic_in(role: Role, seen: &Observation) -> Verdict {
     let (side, how) = phase::traffic_side(seen.snapshot, seen.now, &policy.phase_inputs());
     let region = seen.pair.region(role);
     match side {
-        Ok(Some(to)) => verdict(to == role, format!("traffic to {} ({how})", seen.pair.region(to))),
+        Ok(Some(to)) => verdict(
+            to == role,
+            format!("traffic to {} ({how})", seen.pair.region(to)),
+        ),
         Ok(None) => Err(format!("traffic split ({how}), not all in {region}")),
         Err(()) => Err(format!("traffic side unknown: {how}")),
     }
@@ -163,7 +166,11 @@ pub fn serving_from(role: Role, seen: &Observation) -> Verdict {
     if wrong.is_empty() {
         Ok(held.join("; "))
     } else {
-        Err(format!("NOT serving from {}: {}", seen.pair.region(role), wrong.join("; ")))
+        Err(format!(
+            "NOT serving from {}: {}",
+            seen.pair.region(role),
+            wrong.join("; ")
+        ))
     }
 }
 
@@ -279,7 +286,11 @@ fn alarms_quiet(step: &Step, seen: &Observation) -> Verdict {
         .usable(seen.now, max_age(seen))
     {
         Some(alarms) => {
-            let lever = seen.pair.traffic_lever.as_ref().map(|lever| lever.alarm.as_str());
+            let lever = seen
+                .pair
+                .traffic_lever
+                .as_ref()
+                .map(|lever| lever.alarm.as_str());
             let firing: Vec<&str> = firing_alarms(alarms)
                 .into_iter()
                 .filter(|name| Some(*name) != lever)

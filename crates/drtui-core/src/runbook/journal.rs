@@ -354,3 +354,118 @@ impl RunSummary {
         Some(crate::clock::elapsed(self.first_at?, self.last_at?).as_secs_f64())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(secs: i64) -> Timestamp {
+        chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("valid")
+    }
+
+    fn record(secs: i64, event: Event) -> Record {
+        Record {
+            at: at(secs),
+            run_id: "failover-1".into(),
+            event,
+        }
+    }
+
+    fn started(secs: i64, step: &str, kind: &str) -> Record {
+        record(
+            secs,
+            Event::StepStarted {
+                step: step.into(),
+                kind: kind.into(),
+                inputs: serde_json::Value::Null,
+            },
+        )
+    }
+
+    fn finished(secs: i64, step: &str, outcome: StepOutcome) -> Record {
+        record(
+            secs,
+            Event::StepFinished {
+                step: step.into(),
+                outcome,
+                detail: String::new(),
+            },
+        )
+    }
+
+    /// A failover that waited 60 s at its gate, failed an action, sat for an hour, and was
+    /// resumed: 3 h of wall clock is not the RTO.
+    fn interrupted() -> Vec<Record> {
+        vec![
+            record(
+                0,
+                Event::RunStarted {
+                    runbook: "failover".into(),
+                    runbook_hash: "h".into(),
+                    pair: "demo".into(),
+                    operator: "me".into(),
+                    mode: "ungraceful".into(),
+                },
+            ),
+            started(0, "approve-promote", "gate"),
+            record(
+                60,
+                Event::Approved {
+                    step: "approve-promote".into(),
+                    by: "me".into(),
+                    how: "typed".into(),
+                    data_at_risk_ms: Some(150.0),
+                },
+            ),
+            finished(60, "approve-promote", StepOutcome::Ok),
+            started(60, "promote-secondary", "action"),
+            finished(70, "promote-secondary", StepOutcome::Failed),
+            record(
+                70,
+                Event::RunFinished {
+                    outcome: RunOutcomeKind::Failed,
+                    detail: "promote-secondary: refused".into(),
+                },
+            ),
+            record(3_670, Event::Resumed { by: "me".into() }),
+            started(3_670, "promote-secondary", "action"),
+            finished(3_690, "promote-secondary", StepOutcome::Ok),
+        ]
+    }
+
+    #[test]
+    fn active_time_leaves_out_gate_waits_and_idle_time() {
+        let summary = RunSummary::of(&interrupted());
+        assert_eq!(summary.total_seconds(), Some(3_690.0));
+        assert_eq!(summary.gate_wait_s, 60.0);
+        assert_eq!(summary.idle_s, 3_600.0);
+        assert_eq!(summary.active_seconds(), Some(30.0));
+        assert!(summary.acted);
+        assert!(
+            summary.finished.is_none(),
+            "a resumed run is unfinished again"
+        );
+    }
+
+    #[test]
+    fn approvals_before_a_failure_or_past_the_window_are_stale() {
+        let summary = RunSummary::of(&interrupted());
+        let window = std::time::Duration::from_secs(15 * 60);
+        assert!(
+            summary
+                .stale_approvals(at(100), window)
+                .contains("approve-promote"),
+            "approved before the failure"
+        );
+        let mut records = interrupted();
+        records.truncate(4);
+        let fresh = RunSummary::of(&records);
+        assert!(fresh.stale_approvals(at(120), window).is_empty());
+        assert!(
+            fresh
+                .stale_approvals(at(60 + 16 * 60), window)
+                .contains("approve-promote"),
+            "older than the window"
+        );
+    }
+}

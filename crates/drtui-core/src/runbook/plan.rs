@@ -284,7 +284,9 @@ mod tests {
         let pair = RegionPair::demo();
         let text = render(&runbook, &pair, &plan(&runbook, &pair));
         assert!(
-            text.contains("Stops for a person at: announce, confirm-primary-serving, approve-promote"),
+            text.contains(
+                "Stops for a person at: announce, confirm-primary-serving, approve-promote"
+            ),
             "{text}"
         );
         assert!(text.contains(

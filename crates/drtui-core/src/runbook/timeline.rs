@@ -18,9 +18,12 @@ pub fn render(records: &[Record], markdown: bool) -> String {
         .finished
         .as_ref()
         .map(|(kind, detail)| format!("{}: {}", wire_name(kind), detail.to_lowercase()));
-    let total = summary
-        .total_seconds()
-        .map_or_else(|| "?".to_owned(), |secs| format!("{secs:.1} s"));
+    let seconds =
+        |secs: Option<f64>| secs.map_or_else(|| "?".to_owned(), |secs| format!("{secs:.1} s"));
+    let total = seconds(summary.total_seconds());
+    let active = seconds(summary.active_seconds());
+    let gates = seconds(Some(summary.gate_wait_s));
+    let idle = seconds(Some(summary.idle_s));
     if let Some(RunHeader {
         at,
         runbook,
@@ -45,7 +48,10 @@ pub fn render(records: &[Record], markdown: bool) -> String {
                 "- outcome: {}",
                 outcome.clone().unwrap_or_else(|| "unfinished".to_owned())
             );
-            let _ = writeln!(out, "- total duration (RTO): {total}\n");
+            let _ = writeln!(out, "- active time (RTO): {active}");
+            let _ = writeln!(out, "- waiting at gates: {gates}");
+            let _ = writeln!(out, "- idle between a stop and a resume: {idle}");
+            let _ = writeln!(out, "- wall clock: {total}\n");
             let _ = writeln!(
                 out,
                 "| step | kind | outcome | duration | detail |\n|---|---|---|---|---|"
@@ -58,7 +64,7 @@ pub fn render(records: &[Record], markdown: bool) -> String {
             );
             let _ = writeln!(
                 out,
-                "started {} · {} · total {total}\n",
+                "started {} · {}\nactive {active} (the RTO) · at gates {gates} · idle {idle} · wall clock {total}\n",
                 at.to_rfc3339(),
                 outcome.clone().unwrap_or_else(|| "unfinished".to_owned())
             );

@@ -454,26 +454,18 @@ fn discover_writes_a_pair_that_status_then_reads() {
     assert_eq!(report["regions"][1]["health_checks"][0]["healthy"], false);
 }
 
-/// Runs a built-in runbook in-process against the emulator; returns the outcome and the
-/// mutating calls the backend made.
-fn run_on_emulator(
-    suffix: &str,
-    runbook: &str,
-) -> (
-    drtui_engine::engine::Outcome,
-    Vec<String>,
-    Vec<String>,
-    InProcess,
-) {
-    use drtui_core::runbook::{catalog, plan};
-    use drtui_engine::engine::{Approvals, Engine};
-    use drtui_engine::playback::Playback;
+/// An in-process backend on a freshly seeded estate, with a state dir for run journals.
+struct Emulated {
+    run: InProcess,
+    state: std::path::PathBuf,
+}
+
+fn emulated(suffix: &str, seed_options: &[&str], state_machine: bool) -> Emulated {
     let moto = moto();
-    let seeded = moto.seed_with(suffix, &["healthy-secondary"]);
-    // No state machine: moto does not run Lambda tasks, so traffic moves by set_weights.
+    let seeded = moto.seed_with(suffix, seed_options);
     let text = pair_config(suffix, &seeded, &format!("\"{}\"", moto.url), true, "3s")
         .lines()
-        .filter(|line| !line.starts_with("state_machine"))
+        .filter(|line| state_machine || !line.starts_with("state_machine"))
         .collect::<Vec<_>>()
         .join("\n");
     let (dir, config) = write_config(&text);
@@ -490,8 +482,96 @@ fn run_on_emulator(
         runtime.block_on(Clients::load(&pair, &overrides)),
         Arc::new(SystemClock),
     );
-    let (_, runbook, hash) = catalog::find_with_hash(runbook).expect("runbook");
-    let planned: Vec<String> = plan::plan(&runbook, &pair)
+    let state = dir.path().join("state");
+    Emulated {
+        run: InProcess {
+            _dir: dir,
+            pair,
+            runtime,
+            backend,
+        },
+        state,
+    }
+}
+
+/// Plays (or resumes) a built-in runbook on the emulated estate; returns how it ended, its
+/// run id and its journal records.
+fn play_on(
+    emulated: &Emulated,
+    runbook: &str,
+    approvals: drtui_engine::engine::Approvals,
+    resume: Option<&drtui_engine::playback::Resumable>,
+) -> (
+    drtui_engine::engine::Outcome,
+    String,
+    Vec<drtui_core::runbook::journal::Record>,
+) {
+    use drtui_engine::engine::Engine;
+    use drtui_engine::playback::Playback;
+    let (_, runbook, hash) =
+        drtui_core::runbook::catalog::find_with_hash(runbook).expect("runbook");
+    let run = &emulated.run;
+    let player = Playback {
+        engine: Engine {
+            pair: &run.pair,
+            runbook: &runbook,
+            status: &run.backend,
+            act: &run.backend,
+            clock: &SystemClock,
+            operator: "arn:aws:sts::123456789012:user/moto".into(),
+            approvals,
+            read_only: false,
+            gatekeeper: None,
+            pause: None,
+        },
+        runbook_hash: hash,
+        state: emulated.state.clone(),
+    };
+    let mut records = Vec::new();
+    let (run_id, outcome) = run
+        .runtime
+        .block_on(player.play(resume, &mut |record| records.push(record.clone())))
+        .expect("played");
+    (outcome, run_id, records)
+}
+
+fn approve_all() -> drtui_engine::engine::Approvals {
+    drtui_engine::engine::Approvals {
+        all: true,
+        ids: Default::default(),
+    }
+}
+
+/// The mutating calls the backend made, one entry per call.
+fn mutating_calls(backend: &AwsBackend) -> Vec<String> {
+    backend
+        .call_counts()
+        .iter()
+        .flat_map(|(service, operations)| {
+            operations
+                .iter()
+                .map(move |(operation, count)| (format!("{service}:{operation}"), *count))
+        })
+        .filter(|(call, _)| MUTATING.contains(&call.as_str()))
+        .flat_map(|(call, count)| std::iter::repeat_n(call, count as usize))
+        .collect()
+}
+
+/// Runs a built-in runbook in-process against the emulator (a healthy estate, no state
+/// machine: moto does not run Lambda tasks, so traffic moves by set_weights); returns the
+/// outcome, the mutating calls `plan` listed and those the backend made.
+fn run_on_emulator(
+    suffix: &str,
+    runbook: &str,
+) -> (
+    drtui_engine::engine::Outcome,
+    Vec<String>,
+    Vec<String>,
+    InProcess,
+) {
+    let emulated = emulated(suffix, &["healthy-secondary", "healthy-primary"], false);
+    let (_, spec, _) = drtui_core::runbook::catalog::find_with_hash(runbook).expect("runbook");
+    let planned: Vec<String> = drtui_core::runbook::plan::plan(&spec, &emulated.run.pair)
         .iter()
         .flat_map(|step| step.calls.iter())
         .map(|call| {
@@ -502,55 +582,14 @@ fn run_on_emulator(
         })
         .filter(|call| MUTATING.contains(&call.as_str()))
         .collect();
-    let state = dir.path().join("state");
-    let player = Playback {
-        engine: Engine {
-            pair: &pair,
-            runbook: &runbook,
-            status: &backend,
-            act: &backend,
-            clock: &SystemClock,
-            operator: "arn:aws:sts::123456789012:user/moto".into(),
-            approvals: Approvals {
-                all: true,
-                ids: Default::default(),
-            },
-            read_only: false,
-            gatekeeper: None,
-            pause: None,
-        },
-        runbook_hash: hash,
-        state,
-    };
-    let (_, outcome) = runtime
-        .block_on(player.play(None, &mut |_| {}))
-        .expect("played");
-    let made: Vec<String> = backend
-        .call_counts()
-        .iter()
-        .flat_map(|(service, operations)| {
-            operations
-                .iter()
-                .map(move |(operation, count)| (format!("{service}:{operation}"), *count))
-        })
-        .filter(|(call, _)| MUTATING.contains(&call.as_str()))
-        .flat_map(|(call, count)| std::iter::repeat_n(call, count as usize))
-        .collect();
-    (
-        outcome,
-        planned,
-        made,
-        InProcess {
-            _dir: dir,
-            pair,
-            runtime,
-            backend,
-        },
-    )
+    let (outcome, _, _) = play_on(&emulated, runbook, approve_all(), None);
+    let made = mutating_calls(&emulated.run.backend);
+    (outcome, planned, made, emulated.run)
 }
 
-const MUTATING: [&str; 6] = [
+const MUTATING: [&str; 7] = [
     "route53:ChangeResourceRecordSets",
+    "cloudwatch:PutMetricData",
     "rds:SwitchoverGlobalCluster",
     "rds:FailoverGlobalCluster",
     "sfn:StartExecution",
@@ -635,4 +674,115 @@ fn deploy_stack_creates_the_stack_from_assets_and_waits_for_it() {
             .to_string()
             .contains("must be a file name under assets/")
     );
+}
+
+#[test]
+fn switchover_with_an_impaired_primary_stops_before_its_first_gate() {
+    // The default seed: the primary answers 2 % of its API calls with 5XX (alarm at 1 %).
+    let emulated = emulated("rsi", &["healthy-secondary"], false);
+    let (outcome, _, records) = play_on(&emulated, "switchover", approve_all(), None);
+    match &outcome {
+        drtui_engine::engine::Outcome::Failed { step, reason } => {
+            assert_eq!(step, "primary-serving");
+            assert!(
+                reason.contains("API 5XX 2.0 %") && reason.contains("use failover"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert!(
+        !records.iter().any(|record| matches!(
+            record.event,
+            drtui_core::runbook::journal::Event::Approved { .. }
+        )),
+        "no gate was reached"
+    );
+    assert!(mutating_calls(&emulated.run.backend).is_empty());
+}
+
+#[test]
+fn after_a_failover_the_old_primarys_lag_is_read_and_feeds_failback() {
+    let emulated = emulated("rlag", &["healthy-secondary", "healthy-primary"], false);
+    let (outcome, _, _) = play_on(&emulated, "failover", approve_all(), None);
+    assert_eq!(outcome, drtui_engine::engine::Outcome::Completed);
+    // As AWS does after a failover, the old primary (now the reader) publishes the lag.
+    moto().boto(
+        "at = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0) - datetime.timedelta(minutes=2)\n\
+         client('cloudwatch', 'us-east-1').put_metric_data(Namespace='AWS/RDS', MetricData=[{'MetricName': 'AuroraGlobalDBRPOLag', \
+         'Dimensions': [{'Name': 'DBClusterIdentifier', 'Value': 'payment-primary-rlag'}], 'Timestamp': at, 'Value': 177.0, 'Unit': 'Milliseconds'}])\n",
+    );
+    let run = &emulated.run;
+    let mut snapshot = run.pair.empty_snapshot();
+    for update in run.runtime.block_on(drtui_engine::poll::poll_once(
+        &run.backend,
+        &SystemClock,
+        Duration::from_secs(3),
+    )) {
+        snapshot.apply(update);
+    }
+    let readiness = drtui_core::readiness::assess(&snapshot, SystemClock.now(), &run.pair.policy());
+    let primary_lag = snapshot
+        .region(Role::Primary)
+        .metrics
+        .value
+        .as_ref()
+        .and_then(|metrics| metrics.replication_lag_ms);
+    assert_eq!(primary_lag, Some(177.0));
+    assert_eq!(readiness.phase, drtui_core::phase::Phase::FailedOver);
+    assert_eq!(
+        readiness.data_at_risk_ms,
+        Some(177.0),
+        "the reader now is the old primary, not the seeded secondary's 850 ms"
+    );
+    assert!(
+        readiness.recommendation.reason.contains("177 ms"),
+        "{}",
+        readiness.recommendation.reason
+    );
+}
+
+#[test]
+fn a_skipped_state_machine_step_is_covered_by_the_direct_weights_step() {
+    use drtui_core::runbook::journal::{Event, Record, StepOutcome};
+    let emulated = emulated("rskip", &["healthy-secondary"], true);
+    let announce = drtui_engine::engine::Approvals {
+        all: false,
+        ids: ["announce".to_owned()].into(),
+    };
+    let (outcome, run_id, _) = play_on(&emulated, "failover", announce, None);
+    assert_eq!(
+        outcome,
+        drtui_engine::engine::Outcome::Blocked {
+            step: "approve-promote".to_owned()
+        }
+    );
+    // The operator skips the state machine (say it hangs), with a reason, then resumes.
+    let mut journal =
+        drtui_engine::journal_file::Journal::open(&emulated.state, &run_id).expect("journal");
+    journal
+        .append(&Record {
+            at: SystemClock.now(),
+            run_id: run_id.clone(),
+            event: Event::StepFinished {
+                step: "shift-traffic-sfn".into(),
+                outcome: StepOutcome::Skipped,
+                detail: "skipped by tester: the execution hangs".into(),
+            },
+        })
+        .expect("skip");
+    let resumable = drtui_engine::playback::resumable(&emulated.state, &run_id).expect("resume");
+    let (outcome, _, records) = play_on(&emulated, "failover", approve_all(), Some(&resumable));
+    assert_eq!(
+        outcome,
+        drtui_engine::engine::Outcome::Completed,
+        "{records:#?}"
+    );
+    let made = mutating_calls(&emulated.run.backend);
+    assert!(
+        made.contains(&"route53:ChangeResourceRecordSets".to_owned()),
+        "{made:?}"
+    );
+    assert!(!made.contains(&"sfn:StartExecution".to_owned()), "{made:?}");
+    assert_writer_and_traffic_in_the_secondary(emulated.run);
 }

@@ -272,6 +272,7 @@ async fn runbook_view_and_gate_prompt() {
             },
             input: "de".into(),
             confirm_abort: false,
+            scroll: 0,
         }),
     );
     let text = screen_text(&draw(&app, 100, 30));
@@ -332,4 +333,106 @@ async fn a_rolled_back_stack_is_a_warning_everywhere() {
         .find(|line| line.starts_with("Stacks"))
         .expect("a Stacks row");
     assert!(stacks_row.contains("0/1 complete"), "{status}");
+}
+
+/// The failover's data-loss gate at the smallest size: title, the data at risk now and the
+/// typed-name prompt always show; the calls it lets run scroll.
+#[tokio::test]
+async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
+    use drtui_core::runbook::gate::GateQuestion;
+    use drtui_tui::app::{GatePrompt, Msg, update};
+    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    let mut app = estate.app().await;
+    let (_, runbook) = drtui_core::runbook::catalog::find("failover").expect("built-in");
+    let next: Vec<String> = runbook
+        .steps
+        .iter()
+        .skip_while(|step| step.id.value != "promote-secondary")
+        .filter(|step| step.mutates())
+        .flat_map(|step| {
+            let planned = drtui_core::runbook::plan::planned(&estate.pair, step);
+            std::iter::once(step.title.clone())
+                .chain(planned.calls.into_iter().map(|call| format!("  {call}")))
+        })
+        .collect();
+    assert!(next.len() > 10, "{next:?}");
+    let data_at_risk_ms = app.readiness.data_at_risk_ms;
+    let risk = drtui_core::readiness::format_ms(data_at_risk_ms.expect("lag known"));
+    let mut prompt = GatePrompt::new(GateQuestion {
+        step: "approve-promote".into(),
+        title: "Approve promoting the secondary, accepting the data at risk".into(),
+        prompt: "Promote the secondary cluster. Writes not yet replicated (the replication lag shown) are lost.".into(),
+        data_at_risk_ms,
+        loses_data_next: true,
+        next,
+    });
+    prompt.input = "dem".into();
+    update(&mut app, Msg::GateAsked(prompt.clone()));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("Approve promoting the secondary"), "{text}");
+    assert!(text.contains("DATA LOSS") && text.contains(&risk), "{text}");
+    assert!(
+        text.contains("Type `demo` and Enter to approve: dem"),
+        "{text}"
+    );
+    assert!(
+        text.contains("PutMetricData"),
+        "the whole list fits: {text}"
+    );
+    insta::assert_snapshot!(text);
+    // A longer list scrolls; the title, the data at risk and the prompt never move.
+    prompt.question.next = [
+        prompt.question.next.clone(),
+        prompt.question.next.clone(),
+        prompt.question.next.clone(),
+    ]
+    .concat();
+    update(&mut app, Msg::GateAsked(prompt));
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("↑/↓ scroll"), "{text}");
+    for _ in 0..60 {
+        update(
+            &mut app,
+            Msg::Key(ratatui::crossterm::event::KeyEvent::from(
+                ratatui::crossterm::event::KeyCode::Down,
+            )),
+        );
+    }
+    let scrolled = screen_text(&draw(&app, 80, 24));
+    assert_ne!(scrolled, text);
+    for expected in [
+        "of 36, ↑/↓ scroll",
+        "DATA LOSS",
+        "Type `demo` and Enter to approve: dem",
+    ] {
+        assert!(scrolled.contains(expected), "{expected}: {scrolled}");
+    }
+}
+
+/// After a failover the strip names the phase and the next step: failback, with the old
+/// primary's lag.
+#[tokio::test]
+async fn after_a_failover_the_strip_says_failed_over_and_offers_failback() {
+    use drtui_core::ports::{ActBackend, Mutation};
+    let estate = DemoEstate::new(42, &[]);
+    for mutation in [
+        Mutation::AuroraFailover {
+            target: drtui_core::model::Role::Secondary,
+            allow_data_loss: true,
+        },
+        Mutation::SetWeights {
+            primary: 0,
+            secondary: 100,
+        },
+    ] {
+        estate.backend.act(&mutation).await.expect("applied");
+    }
+    estate.clock.advance(std::time::Duration::from_secs(60));
+    let app = estate.app().await;
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(text.contains("FAILED OVER"), "{text}");
+    assert!(text.contains("failback ready"), "{text}");
+    assert!(text.contains("next: failback"), "{text}");
+    let wide = screen_text(&draw(&app, 200, 60));
+    assert!(wide.contains("lags"), "{wide}");
 }

@@ -257,7 +257,10 @@ async fn hung_region_costs_one_timeout_and_leaves_the_other_region_intact() {
     assert_eq!(readiness.recommended_runbook, None);
     assert!(!readiness.primary_healthy);
     assert!(
-        readiness.recommendation.reason.contains("us-east-1"),
+        readiness
+            .recommendation
+            .reason
+            .contains("primary unobservable"),
         "{}",
         readiness.recommendation.reason
     );

@@ -1,6 +1,6 @@
 """Seed a moto server with a small copy of the reference payment estate, for drtui's tests.
 
-Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary]. Prints a JSON object with the generated ids (hosted
+Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary] [healthy-primary]. Prints a JSON object with the generated ids (hosted
 zone, health checks, state machine ARN) so the test can write drtui's config.
 """
 
@@ -11,7 +11,10 @@ import sys
 import boto3
 
 ENDPOINT, SUFFIX = sys.argv[1], sys.argv[2]
-HEALTHY_SECONDARY = len(sys.argv) > 3 and sys.argv[3] == "healthy-secondary"
+OPTIONS = set(sys.argv[3:])
+HEALTHY_SECONDARY = "healthy-secondary" in OPTIONS
+# By default the primary serves 2 % 5XX (its alarm firing): impaired. This makes it clean.
+HEALTHY_PRIMARY = "healthy-primary" in OPTIONS
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 ROLES = {PRIMARY: "primary", SECONDARY: "secondary"}
 FUNCTIONS = ["payment-validation", "transaction-processing", "notification"]
@@ -99,7 +102,7 @@ route53.change_resource_record_sets(
 # CloudWatch: one minute of figures, two minutes ago, in each region.
 at = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0) - datetime.timedelta(minutes=2)
 figures = {
-    PRIMARY: {"count": 1000.0, "5xx": 20.0, "4xx": 10.0, "latency": 85.0, "invocations": 100.0, "errors": [6.0, 0.0, 0.0], "duration": 120.0, "connections": 42.0, "cpu": 17.0},
+    PRIMARY: {"count": 1000.0, "5xx": 0.0 if HEALTHY_PRIMARY else 20.0, "4xx": 10.0, "latency": 85.0, "invocations": 100.0, "errors": [0.0 if HEALTHY_PRIMARY else 6.0, 0.0, 0.0], "duration": 120.0, "connections": 42.0, "cpu": 17.0},
     SECONDARY: {"count": 50.0, "5xx": 0.0, "4xx": 1.0, "latency": 90.0, "invocations": 10.0, "errors": [0.0, 0.0, 0.0], "duration": 110.0, "connections": 9.0, "cpu": 6.0},
 }
 for region, f in figures.items():
@@ -139,7 +142,7 @@ for region, f in figures.items():
             AlarmName=name, MetricName=metric, Namespace=namespace, Statistic="Maximum", Period=60,
             EvaluationPeriods=3, Threshold=1.0, ComparisonOperator="GreaterThanThreshold",
         )
-        firing = region == PRIMARY and suffix == "api-5xx-rate"
+        firing = region == PRIMARY and suffix == "api-5xx-rate" and not HEALTHY_PRIMARY
         cloudwatch.set_alarm_state(
             AlarmName=name,
             StateValue="ALARM" if firing else "OK",

@@ -100,6 +100,26 @@ impl Moto {
         self.seed_with(suffix, &[])
     }
 
+    /// Runs a boto3 snippet against the emulator; `client(service, region)` is defined.
+    pub fn boto(&self, script: &str) {
+        let prelude = format!(
+            "import boto3, datetime\n\
+             def client(service, region):\n    \
+                 return boto3.client(service, region_name=region, endpoint_url={:?}, \
+                 aws_access_key_id='testing', aws_secret_access_key='testing')\n",
+            self.url
+        );
+        let output = Command::new(python())
+            .args(["-c", &format!("{prelude}{script}")])
+            .output()
+            .expect("run python");
+        assert!(
+            output.status.success(),
+            "boto snippet failed: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+
     /// `seed` with extra options of seed.py (e.g. `healthy-secondary`).
     pub fn seed_with(&self, suffix: &str, options: &[&str]) -> Value {
         let output = Command::new(python())

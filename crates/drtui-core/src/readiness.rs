@@ -387,8 +387,7 @@ fn recommend(
                     Next::Switchover,
                     run(Runbook::Switchover),
                     format!(
-                        "{} serves ({}): a planned switchover loses nothing",
-                        primary.region,
+                        "primary serves: a switchover loses nothing ({})",
                         primary.evidence.join(", ")
                     ),
                 ),
@@ -396,8 +395,7 @@ fn recommend(
                     Next::Failover,
                     run(Runbook::Failover),
                     format!(
-                        "{} impaired ({}); failover loses {}",
-                        primary.region,
+                        "primary impaired ({}): failover, losing {}",
                         primary.evidence.join(", "),
                         lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms)
                     ),
@@ -406,8 +404,7 @@ fn recommend(
                     Next::None,
                     None,
                     format!(
-                        "cannot see {} ({}): fail over on evidence of failure (its endpoint, AWS Health), not on silence",
-                        primary.region,
+                        "primary unobservable ({}): fail over on evidence of failure (its endpoint, AWS Health), not on silence",
                         primary.evidence.join(", ")
                     ),
                 ),
@@ -422,10 +419,10 @@ fn recommend(
                     Next::Failback,
                     run(Runbook::Failback),
                     format!(
-                        "failed over to {}; {} serves again and lags {}: failback ready",
-                        region(Role::Secondary),
+                        "failback ready: {} serves again and lags {} (failed over to {})",
                         home.region,
-                        lag_ms.map_or_else(String::new, format_ms)
+                        lag_ms.map_or_else(String::new, format_ms),
+                        region(Role::Secondary)
                     ),
                 )
             } else {

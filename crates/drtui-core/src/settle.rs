@@ -1,8 +1,11 @@
 //! Hysteresis for the verdict: a new verdict or recommendation is shown only once the same
-//! evidence has been seen on consecutive assessments, so one throttled or lost poll never
-//! flips the screen. A change of phase (the writer moved, a run started) is a fact, not noise,
-//! and shows at once.
+//! evidence has held on consecutive assessments spanning at least `hold` (a poll interval on
+//! the dashboard), so one throttled or lost poll never flips the screen. A change of phase
+//! (the writer moved, a run started) is a fact, not noise, and shows at once.
 
+use std::time::Duration;
+
+use crate::clock::{Timestamp, elapsed};
 use crate::phase::Phase;
 use crate::readiness::{Next, Readiness, Verdict};
 
@@ -31,14 +34,26 @@ impl Key {
 #[derive(Clone, Debug, Default)]
 pub struct Settled {
     shown: Option<Readiness>,
-    candidate: Option<(Key, u32)>,
+    candidate: Option<(Key, u32, Timestamp)>,
+    /// The shown verdict was made while sources were still loading: replaced at once.
+    provisional: bool,
 }
 
 impl Settled {
-    /// Folds one fresh assessment in; returns what to show.
-    pub fn settle(&mut self, fresh: Readiness) -> Readiness {
+    /// Shows an assessment made while sources are still loading (first poll): nothing has
+    /// been shown with confidence yet, so there is nothing to hold on to.
+    pub fn provisional(&mut self, fresh: Readiness) -> Readiness {
+        self.candidate = None;
+        self.provisional = true;
+        self.shown = Some(fresh.clone());
+        fresh
+    }
+
+    /// Folds one fresh assessment (made at `now`) in; returns what to show.
+    pub fn settle(&mut self, fresh: Readiness, now: Timestamp, hold: Duration) -> Readiness {
         let key = Key::of(&fresh);
-        let Some(shown) = &self.shown else {
+        let Some(shown) = self.shown.as_ref().filter(|_| !self.provisional) else {
+            self.provisional = false;
             self.shown = Some(fresh.clone());
             return fresh;
         };
@@ -48,21 +63,22 @@ impl Settled {
             self.shown = Some(fresh.clone());
             return fresh;
         }
-        let seen = match self.candidate {
-            Some((candidate, count)) if candidate == key => count + 1,
-            _ => 1,
+        let (seen, since) = match self.candidate {
+            Some((candidate, count, since)) if candidate == key => (count + 1, since),
+            _ => (1, now),
         };
-        if seen >= CONFIRMATIONS {
+        if seen >= CONFIRMATIONS && elapsed(since, now) >= hold {
             self.candidate = None;
             self.shown = Some(fresh.clone());
             return fresh;
         }
-        self.candidate = Some((key, seen));
+        self.candidate = Some((key, seen, since));
         let mut kept = shown.clone();
         kept.settling = Some(format!(
-            "{} / {} seen {seen} of {CONFIRMATIONS} times: confirming ({})",
+            "{} / {} seen {seen} time(s) since {}: confirming ({})",
             fresh.verdict.as_str().replace('_', " ").to_uppercase(),
             fresh.recommendation.next.as_str(),
+            since.format("%H:%M:%S"),
             fresh.recommendation.reason
         ));
         kept
@@ -118,7 +134,8 @@ mod tests {
     fn a_change_of_phase_shows_at_once() {
         let policy = RegionPair::demo().policy();
         let mut settled = Settled::default();
-        settled.settle(assess(&healthy(), t(1), &policy));
+        let hold = Duration::from_secs(5);
+        settled.settle(assess(&healthy(), t(1), &policy), t(1), hold);
         let mut moved = healthy();
         set(
             &mut moved,
@@ -128,7 +145,7 @@ mod tests {
                 Some("switching-over"),
             ))),
         );
-        let shown = settled.settle(assess(&moved, t(1), &policy));
+        let shown = settled.settle(assess(&moved, t(1), &policy), t(2), hold);
         assert_eq!(shown.phase, Phase::Moving);
         assert_eq!(shown.recommendation.next, Next::Wait);
     }

@@ -12,7 +12,9 @@ use drtui_core::clock::Timestamp;
 use drtui_core::config::RegionPair;
 use drtui_core::fault::Fault;
 use drtui_core::model::{CallCounts, Snapshot, SourceUpdate};
+use drtui_core::phase::{Phase, UnfinishedRun};
 use drtui_core::readiness::{self, Readiness};
+use drtui_core::settle::Settled;
 
 /// Panels that can take focus, in Tab order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -114,6 +116,8 @@ pub struct GatePrompt {
     /// What the person has typed so far (approval needs the pair name).
     pub input: String,
     pub confirm_abort: bool,
+    /// First line shown of the calls list, when it does not fit.
+    pub scroll: usize,
 }
 
 impl GatePrompt {
@@ -122,6 +126,7 @@ impl GatePrompt {
             question,
             input: String::new(),
             confirm_abort: false,
+            scroll: 0,
         }
     }
 }
@@ -146,12 +151,18 @@ pub struct App {
     pub should_quit: bool,
     /// Cumulative API call counts sampled once a second, oldest first (about a minute).
     pub calls: std::collections::VecDeque<(Timestamp, CallCounts)>,
-    /// Runbooks the picker offers: (name, description).
-    pub runbooks: Vec<(String, String)>,
+    /// Runbooks the picker offers.
+    pub runbooks: Vec<drtui_core::runbook::spec::Runbook>,
     pub run: Option<RunView>,
     pub gate: Option<GatePrompt>,
     /// `q` during a run asks once before leaving it.
     pub quit_armed: bool,
+    /// The pair's newest run that changed the estate and did not complete (from the journal).
+    pub unfinished: Option<UnfinishedRun>,
+    /// The verdict as shown, with hysteresis.
+    pub settled: Settled,
+    /// When the shown phase began, if it changed while the dashboard was open.
+    pub phase_since: Option<(Phase, Timestamp)>,
 }
 
 /// What happened.
@@ -169,6 +180,8 @@ pub enum Msg {
     GateAsked(GatePrompt),
     /// The run task ended without a final journal record (lock refused, journal error).
     RunEnded(String),
+    /// The journal's newest unfinished run of the pair, re-read by the runtime.
+    Unfinished(Option<UnfinishedRun>),
 }
 
 impl From<SessionEvent> for Msg {
@@ -220,6 +233,9 @@ impl App {
             run: None,
             gate: None,
             quit_armed: false,
+            unfinished: None,
+            settled: Settled::default(),
+            phase_since: None,
         }
     }
 
@@ -266,7 +282,43 @@ impl App {
     }
 
     fn reassess(&mut self) {
-        self.readiness = readiness::assess(&self.snapshot, self.now, &self.pair.policy());
+        let fresh = readiness::assess_with(
+            &self.snapshot,
+            self.now,
+            &self.pair.policy(),
+            self.unfinished.as_ref(),
+        );
+        let before = self.readiness.phase;
+        let loading = drtui_core::model::Source::all().into_iter().any(|source| {
+            let meta = self.snapshot.meta(source);
+            meta.observed_at.is_none() && meta.error.is_none()
+        });
+        self.readiness = if loading {
+            self.settled.provisional(fresh)
+        } else {
+            self.settled
+                .settle(fresh, self.now, self.pair.poll_interval)
+        };
+        // The first phase seen is where the estate was, not a change.
+        if self.readiness.phase != before && before != Phase::Unknown {
+            self.phase_since = Some((self.readiness.phase, self.now));
+        }
+    }
+
+    /// What would stop `runbook` before its first gate if it started now.
+    pub fn failing_preconditions(
+        &self,
+        runbook: &drtui_core::runbook::spec::Runbook,
+    ) -> Vec<String> {
+        drtui_core::runbook::evaluate::failing_preconditions(
+            &drtui_core::runbook::evaluate::Observation {
+                pair: &self.pair,
+                runbook,
+                snapshot: &self.snapshot,
+                readiness: &self.readiness,
+                now: self.now,
+            },
+        )
     }
 
     fn flash(&mut self, message: impl Into<String>) {
@@ -297,6 +349,13 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                 app.flash = None;
             }
             app.reassess();
+            Vec::new()
+        }
+        Msg::Unfinished(unfinished) => {
+            if app.unfinished != unfinished {
+                app.unfinished = unfinished;
+                app.reassess();
+            }
             Vec::new()
         }
         Msg::FaultsChanged(faults) => {
@@ -411,7 +470,17 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             } else if app.runbooks.is_empty() {
                 app.flash("No runbook is available.");
             } else {
-                app.overlay = Overlay::Runbooks { selected: 0 };
+                // Start on the runbook the verdict recommends.
+                let recommended = app
+                    .readiness
+                    .recommended_runbook
+                    .map(|runbook| runbook.as_str());
+                let selected = app
+                    .runbooks
+                    .iter()
+                    .position(|runbook| Some(runbook.name.value.as_str()) == recommended)
+                    .unwrap_or(0);
+                app.overlay = Overlay::Runbooks { selected };
             }
         }
         Action::PauseRun => {
@@ -423,9 +492,9 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         }
         Action::StartRunbook => {
             if let Overlay::Runbooks { selected } = app.overlay
-                && let Some((name, _)) = app.runbooks.get(selected)
+                && let Some(runbook) = app.runbooks.get(selected)
             {
-                let name = name.clone();
+                let name = runbook.name.value.clone();
                 app.overlay = Overlay::None;
                 app.flash(format!(
                     "Starting {name}: it stops at every gate for you to type `{}`",
@@ -454,6 +523,16 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
                     return vec![Cmd::AnswerGate(false)];
                 }
                 gate.confirm_abort = true;
+            }
+        }
+        Action::Up | Action::Down if app.gate.is_some() => {
+            if let Some(gate) = app.gate.as_mut() {
+                let last = gate.question.next.len().saturating_sub(1);
+                gate.scroll = if action == Action::Down {
+                    (gate.scroll + 1).min(last)
+                } else {
+                    gate.scroll.saturating_sub(1)
+                };
             }
         }
         Action::Up | Action::Down => {

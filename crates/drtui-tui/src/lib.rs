@@ -22,6 +22,9 @@ use drtui_core::fault::FaultControl;
 use drtui_core::ports::StatusBackend;
 use drtui_engine::session::{RunSession, SessionConfig};
 
+/// Seconds between re-reads of the journal for unfinished runs.
+const UNFINISHED_EVERY_TICKS: u64 = 3;
+
 /// What the dashboard needs from the outside world.
 pub struct Dashboard {
     pub pair: RegionPair,
@@ -90,9 +93,19 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
         app.runbooks = drtui_core::runbook::catalog::all()
             .into_iter()
             .filter_map(|(_, runbook)| runbook.ok())
-            .map(|runbook| (runbook.name.value.clone(), runbook.description.clone()))
             .collect();
     }
+    let unfinished_in = |state: &Option<std::path::PathBuf>, pair: &str| {
+        state
+            .as_deref()
+            .and_then(|state| drtui_engine::journal_file::newest_unfinished(state, pair))
+    };
+    let journal_dir = state_dir.clone();
+    let pair_name = app.pair.name.clone();
+    app::update(
+        &mut app,
+        Msg::Unfinished(unfinished_in(&journal_dir, &pair_name)),
+    );
     let (session, mut run_events) = RunSession::new(SessionConfig {
         pair: app.pair.clone(),
         status: Arc::clone(&backend),
@@ -103,6 +116,7 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
         state_dir,
     });
 
+    let mut ticks: u64 = 0;
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
@@ -120,6 +134,14 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
             Some(event) = run_events.recv() => app::Msg::from(event),
             _ = ticker.tick() => {
                 app::update(&mut app, Msg::Calls(clock.now(), backend.call_counts()));
+                // Another operator's run, or one that just ended here, shows within seconds.
+                ticks += 1;
+                if ticks % UNFINISHED_EVERY_TICKS == 0 {
+                    app::update(
+                        &mut app,
+                        Msg::Unfinished(unfinished_in(&journal_dir, &pair_name)),
+                    );
+                }
                 Msg::Tick(clock.now())
             }
         };

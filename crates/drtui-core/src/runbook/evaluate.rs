@@ -69,6 +69,23 @@ pub fn evaluate(check: CheckName, step: &Step, seen: &Observation) -> Verdict {
     }
 }
 
+/// The check steps before the runbook's first gate that fail now, as "step: why": what the
+/// picker marks, so a runbook that would refuse is known before it is started.
+pub fn failing_preconditions(seen: &Observation) -> Vec<String> {
+    seen.runbook
+        .steps
+        .iter()
+        .take_while(|step| step.kind.value != super::spec::StepKind::Gate)
+        .filter(|step| step.kind.value == super::spec::StepKind::Check)
+        .filter_map(|step| {
+            let check = step.check.as_ref()?.value;
+            evaluate(check, step, seen)
+                .err()
+                .map(|why| format!("{}: {why}", step.id.value))
+        })
+        .collect()
+}
+
 /// The side a check step is about: `region`, the secondary by default.
 fn side(step: &Step) -> Role {
     step.region.unwrap_or(Role::Secondary)

@@ -3,6 +3,7 @@
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
+use ratatui::style::Modifier;
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Paragraph};
 
@@ -10,8 +11,9 @@ use crate::app::App;
 use crate::format;
 use crate::theme::{Theme, Tone};
 use drtui_core::model::{Freshness, Role, Source};
+use drtui_core::phase::Phase;
 use drtui_core::ports::ROUTE53_CONTROL_REGION;
-use drtui_core::readiness::CheckStatus;
+use drtui_core::readiness::{CheckStatus, Next};
 use drtui_core::text::sanitize;
 
 pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
@@ -28,25 +30,66 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         .border_style(theme.border(false));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut lines = vec![verdict_line(app, theme), estate_line(app, theme)];
-    if inner.height >= 3 {
+    let mut lines = vec![
+        phase_line(app, theme),
+        verdict_line(app, theme),
+        estate_line(app, theme),
+    ];
+    if inner.height >= 4 {
         lines.push(reason_line(app, theme));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// The strip that names the phase and says what to do about it, in one line.
+fn phase_line(app: &App, theme: Theme) -> Line<'static> {
+    let readiness = &app.readiness;
+    let writer = readiness.estate.writer.as_deref().unwrap_or("?");
+    let (label, tone) = match readiness.phase {
+        Phase::Steady => (format!("STEADY in {writer}"), Tone::Good),
+        Phase::FailedOver => (format!("FAILED OVER to {writer}"), Tone::Warn),
+        Phase::Moving => ("MOVING".to_owned(), Tone::Warn),
+        Phase::Split => ("SPLIT".to_owned(), Tone::Bad),
+        Phase::Unknown => ("UNKNOWN".to_owned(), Tone::Unknown),
+    };
+    let since = app
+        .phase_since
+        .filter(|(phase, _)| *phase == readiness.phase)
+        .map(|(_, at)| format!(" since {}", at.format("%H:%M:%S")))
+        .unwrap_or_default();
+    Line::from(vec![
+        Span::styled(
+            format!("▌{label}{since} "),
+            theme.style(tone).add_modifier(Modifier::BOLD),
+        ),
+        Span::raw(sanitize(&readiness.recommendation.reason).into_owned()),
+    ])
 }
 
 fn verdict_line(app: &App, theme: Theme) -> Line<'static> {
     let readiness = &app.readiness;
     let tone = Tone::of_verdict(readiness.verdict);
     let verdict = readiness.verdict.as_str().replace('_', " ").to_uppercase();
-    let primary = if readiness.primary_healthy {
-        "primary serving"
-    } else {
-        "primary impaired"
+    let recommendation = match readiness.recommendation.next {
+        Next::None => "next: nothing recommended".to_owned(),
+        Next::Resume => format!(
+            "next: resume {}",
+            readiness
+                .estate
+                .unfinished_run
+                .as_ref()
+                .map_or("", |run| run.run_id.as_str())
+        ),
+        Next::MoveTraffic => format!(
+            "next: move traffic to {}",
+            readiness.estate.writer.as_deref().unwrap_or("the writer")
+        ),
+        Next::Wait => "next: wait for the move".to_owned(),
+        next => format!("next: {} (r)", next.as_str()),
     };
-    let recommendation = match readiness.recommended_runbook {
-        Some(runbook) => format!("{} recommended ({primary})", runbook.as_str()),
-        None => format!("no runbook: secondary cannot take traffic ({primary})"),
+    let recommendation = match &readiness.settling {
+        Some(_) => format!("{recommendation} [confirming a change]"),
+        None => recommendation,
     };
     let budget_ms = app.pair.rpo_budget.as_secs_f64() * 1000.0;
     let budget = format::lag(budget_ms);

@@ -48,11 +48,11 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let tall = area.height >= 40;
-    let global_height = if tall { 5 } else { 4 };
+    let global_height = if tall { 6 } else { 5 };
     let list_height = if tall {
         (area.height * 2 / 5).max(10)
     } else {
-        7
+        6
     };
     let [header, global_area, regions, list_area, footer] = Layout::vertical([
         Constraint::Length(1),

@@ -184,32 +184,53 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     popup(frame, area, 96, " Debug · Esc to close ", lines, theme);
 }
 
+/// The picker: each runbook, the recommended one starred, and the ones whose preconditions
+/// fail right now marked with the first reason.
 pub fn runbooks(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: Theme) {
-    let mut lines: Vec<Line> = app
-        .runbooks
-        .iter()
-        .enumerate()
-        .map(|(index, (name, description))| {
-            let style = if index == selected {
-                theme.selected()
-            } else {
-                theme.style(Tone::Plain)
-            };
-            Line::from(vec![
-                Span::styled(
-                    format!("{} {:<12}", if index == selected { "›" } else { " " }, name),
-                    style,
+    let recommended = app
+        .readiness
+        .recommended_runbook
+        .map(|runbook| runbook.as_str());
+    let mut lines: Vec<Line> = Vec::new();
+    for (index, runbook) in app.runbooks.iter().enumerate() {
+        let name = runbook.name.value.as_str();
+        let style = if index == selected {
+            theme.selected()
+        } else {
+            theme.style(Tone::Plain)
+        };
+        let star = if Some(name) == recommended {
+            "★"
+        } else {
+            " "
+        };
+        lines.push(Line::from(vec![
+            Span::styled(
+                format!(
+                    "{}{star}{:<12}",
+                    if index == selected { "›" } else { " " },
+                    name
                 ),
-                Span::styled(
-                    format!(" {}", drtui_core::text::sanitize(description)),
-                    theme.style(Tone::Muted),
+                style,
+            ),
+            Span::styled(
+                format!(" {}", drtui_core::text::sanitize(&runbook.description)),
+                theme.style(Tone::Muted),
+            ),
+        ]));
+        if let Some(first) = app.failing_preconditions(runbook).first() {
+            lines.push(Line::styled(
+                format!(
+                    "     ✖ would stop now at {}",
+                    drtui_core::text::sanitize(first)
                 ),
-            ])
-        })
-        .collect();
+                theme.style(Tone::Bad),
+            ));
+        }
+    }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        format!("Enter starts it; every gate waits for you to type `{}`. `drtui plan NAME` shows its calls.", app.pair.name),
+        format!("★ recommended now. Enter starts it; every gate waits for you to type `{}`. `drtui plan NAME` shows its calls.", app.pair.name),
         theme.style(Tone::Muted),
     ));
     popup(frame, area, 110, " Runbooks · Esc to close ", lines, theme);

@@ -17,10 +17,26 @@ const LABEL_WIDTH: u16 = 14;
 pub fn render(app: &App, role: Role, focused: bool, frame: &mut Frame, area: Rect, theme: Theme) {
     let snapshot = &app.snapshot;
     let region = snapshot.region(role);
+    let moving = snapshot
+        .global_cluster
+        .value
+        .as_ref()
+        .and_then(|global| global.failover_state.as_ref())
+        .map(|state| {
+            let region = region.region.as_str();
+            if state.from_region.as_deref() == Some(region) {
+                format!(" {} ↦ out", sanitize(&state.status))
+            } else if state.to_region.as_deref() == Some(region) {
+                format!(" {} ↤ in", sanitize(&state.status))
+            } else {
+                format!(" {}", sanitize(&state.status))
+            }
+        })
+        .unwrap_or_default();
     let writer = match snapshot.is_writer(role) {
-        Some(true) => "WRITER",
-        Some(false) => "reader",
-        None => "role ?",
+        Some(true) => format!("WRITER{moving}"),
+        Some(false) => format!("reader{moving}"),
+        None => format!("role ?{moving}"),
     };
     let sources: Vec<Source> = Source::all()
         .into_iter()

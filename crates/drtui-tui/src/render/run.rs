@@ -78,64 +78,91 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
     frame.render_widget(Paragraph::new(lines), inner);
 }
 
+/// The gate prompt. Whatever the terminal size, it shows the gate's title, the data at risk
+/// now and the typed-name prompt; the calls it lets run get the rows that are left, and scroll
+/// (↑/↓) when they do not fit.
 pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: Theme) {
-    let mut lines = vec![
-        Line::styled(
-            sanitize(&gate.question.title).into_owned(),
-            theme.style(Tone::Accent),
-        ),
-        Line::raw(sanitize(&gate.question.prompt).into_owned()),
-        Line::raw(""),
-    ];
-    if !gate.question.next.is_empty() {
-        lines.push(Line::styled(
-            "Approving lets these run:",
-            theme.style(Tone::Accent),
-        ));
-        for next in &gate.question.next {
-            lines.push(Line::raw(sanitize(next).into_owned()));
-        }
-        lines.push(Line::raw(""));
-    }
+    let width = 120.min(area.width);
+    let text_width = usize::from(width.saturating_sub(2)).max(1);
     let risk = gate
         .question
         .data_at_risk_ms
         .map_or_else(|| "unknown".to_owned(), drtui_core::readiness::format_ms);
-    if gate.question.loses_data_next {
-        lines.push(Line::styled(
-            format!("✖ DATA LOSS: the next action allows losing the writes not yet replicated: {risk} right now"),
+    let risk_line = if gate.question.loses_data_next {
+        Line::styled(
+            format!("✖ DATA LOSS: writes not yet replicated are lost: {risk} at risk right now"),
             theme.style(Tone::Bad),
-        ));
+        )
     } else {
-        lines.push(Line::styled(
+        Line::styled(
             format!("Data at risk now (replication lag): {risk}"),
             theme.style(Tone::Muted),
-        ));
-    }
-    lines.push(Line::raw(""));
-    lines.push(Line::from(vec![
+        )
+    };
+    let head = vec![
+        Line::styled(
+            sanitize(&gate.question.title).into_owned(),
+            theme.style(Tone::Accent),
+        ),
+        risk_line,
+        Line::raw(sanitize(&gate.question.prompt).into_owned()),
+    ];
+    let mut foot = vec![Line::from(vec![
         Span::raw(format!("Type `{}` and Enter to approve: ", app.pair.name)),
         Span::styled(format!("{}▏", sanitize(&gate.input)), theme.selected()),
-    ]));
-    if gate.confirm_abort {
-        lines.push(Line::styled(
+    ])];
+    foot.push(if gate.confirm_abort {
+        Line::styled(
             "Press Esc again to abort the run (it can be resumed later).",
             theme.style(Tone::Warn),
-        ));
+        )
     } else {
-        lines.push(Line::styled(
-            "Esc aborts (asks to confirm).",
-            theme.style(Tone::Muted),
-        ));
-    }
-    let width = 120.min(area.width);
+        Line::styled("Esc aborts (asks to confirm).", theme.style(Tone::Muted))
+    });
+    // Rows each line takes once wrapped to the box.
+    let rows = |lines: &[Line]| -> usize {
+        lines
+            .iter()
+            .map(|line| line.width().div_ceil(text_width).max(1))
+            .sum()
+    };
     // Pinned to the top, so the run's steps below stay in view while you decide.
     let top = Rect {
         y: area.y + 1,
         height: area.height.saturating_sub(1),
         ..area
     };
-    let height = (lines.len() as u16 + 4).min(top.height);
+    let fixed = rows(&head) + rows(&foot) + 2;
+    let room = usize::from(top.height).saturating_sub(fixed);
+    let mut middle = Vec::new();
+    let next = &gate.question.next;
+    if !next.is_empty() && room >= 2 {
+        let shown = (room - 1).min(next.len());
+        let first = gate.scroll.min(next.len() - shown);
+        let more = next.len() - shown;
+        middle.push(Line::styled(
+            if more > 0 {
+                format!(
+                    "Approving lets these run ({}-{} of {}, ↑/↓ scroll):",
+                    first + 1,
+                    first + shown,
+                    next.len()
+                )
+            } else {
+                "Approving lets these run:".to_owned()
+            },
+            theme.style(Tone::Accent),
+        ));
+        middle.extend(
+            next[first..first + shown]
+                .iter()
+                .map(|line| Line::raw(crate::format::truncate(&sanitize(line), text_width))),
+        );
+    }
+    let mut lines = head;
+    lines.extend(middle);
+    lines.extend(foot);
+    let height = (rows(&lines) as u16 + 2).min(top.height);
     let [row] = ratatui::layout::Layout::vertical([ratatui::layout::Constraint::Length(height)])
         .flex(ratatui::layout::Flex::Start)
         .areas(top);

@@ -260,7 +260,7 @@ async fn hung_region_costs_one_timeout_and_leaves_the_other_region_intact() {
         readiness
             .recommendation
             .reason
-            .contains("primary unobservable"),
+            .contains("us-east-1 is unobservable"),
         "{}",
         readiness.recommendation.reason
     );

@@ -312,6 +312,32 @@ pub fn traffic_side(
     }
 }
 
+/// What is moving, if anything: a FailoverState on the global cluster, or a run another
+/// process is executing now.
+fn moving(
+    global: Option<&crate::model::GlobalCluster>,
+    unfinished: Option<&UnfinishedRun>,
+) -> Option<String> {
+    if let Some(state) = global.and_then(|global| global.failover_state.as_ref()) {
+        return Some(format!(
+            "{} {} -> {} in progress",
+            state.status,
+            state.from_region.as_deref().unwrap_or("?"),
+            state.to_region.as_deref().unwrap_or("?"),
+        ));
+    }
+    let run = unfinished.filter(|run| run.active)?;
+    Some(format!(
+        "run {} ({}) in progress{}",
+        run.run_id,
+        run.runbook,
+        run.step
+            .as_ref()
+            .map(|step| format!(" at {step}"))
+            .unwrap_or_default()
+    ))
+}
+
 /// The estate's phase from the global cluster, the traffic side and the newest unfinished run.
 pub fn phase(
     snapshot: &Snapshot,
@@ -338,30 +364,8 @@ pub fn phase(
         detail,
         unfinished_run: unfinished.cloned(),
     };
-    if let Some(state) = global.and_then(|global| global.failover_state.as_ref()) {
-        return report(
-            Phase::Moving,
-            format!(
-                "{} {} -> {} in progress",
-                state.status,
-                state.from_region.as_deref().unwrap_or("?"),
-                state.to_region.as_deref().unwrap_or("?"),
-            ),
-        );
-    }
-    if let Some(run) = unfinished.filter(|run| run.active) {
-        return report(
-            Phase::Moving,
-            format!(
-                "run {} ({}) in progress{}",
-                run.run_id,
-                run.runbook,
-                run.step
-                    .as_ref()
-                    .map(|step| format!(" at {step}"))
-                    .unwrap_or_default()
-            ),
-        );
+    if let Some(detail) = moving(global, unfinished) {
+        return report(Phase::Moving, detail);
     }
     let Some(writer_role) = writer_role else {
         return report(

@@ -97,7 +97,7 @@ impl Next {
         }
     }
 
-    fn runbook(self) -> Option<Runbook> {
+    pub fn runbook(self) -> Option<Runbook> {
         match self {
             Next::Switchover => Some(Runbook::Switchover),
             Next::Failover => Some(Runbook::Failover),
@@ -295,6 +295,33 @@ pub fn assess_with(
     }
 }
 
+impl Recommendation {
+    fn new(next: Next, command: Option<String>, reason: String) -> Self {
+        Self {
+            next,
+            command,
+            reason,
+        }
+    }
+
+    /// Running a built-in runbook on the snapshot's pair.
+    fn run(runbook: Runbook, pair: &str, reason: String) -> Self {
+        let next = match runbook {
+            Runbook::Switchover => Next::Switchover,
+            Runbook::Failover => Next::Failover,
+            Runbook::Failback => Next::Failback,
+        };
+        Self::new(
+            next,
+            Some(format!(
+                "drtui run {} --region-pair {pair}",
+                runbook.as_str()
+            )),
+            reason,
+        )
+    }
+}
+
 /// The next step, from the phase first, then the regions' conditions and the checks.
 fn recommend(
     snapshot: &Snapshot,
@@ -305,156 +332,159 @@ fn recommend(
     verdict: Verdict,
     lag_ms: Option<f64>,
 ) -> Recommendation {
-    let pair = snapshot.pair.as_str();
-    let run = |runbook: Runbook| {
-        Some(format!(
-            "drtui run {} --region-pair {pair}",
-            runbook.as_str()
-        ))
-    };
-    let say = |next: Next, command: Option<String>, reason: String| Recommendation {
-        next,
-        command,
-        reason,
-    };
-    let region = |role: Role| snapshot.region(role).region.as_str();
-    let condition = |role: Role| &regions[role.index()];
-    let moving_on_cluster = snapshot
-        .global_cluster
-        .value
-        .as_ref()
-        .is_some_and(|global| global.failover_state.is_some());
-    if let Some(unfinished) = &estate.unfinished_run
-        && !unfinished.active
-        && !moving_on_cluster
-    {
-        return say(
-            Next::Resume,
-            Some(unfinished.resume_command(pair)),
-            format!(
-                "unfinished run {} ({}) {}{}: resume it (it re-checks before acting) or finish by hand",
-                unfinished.run_id,
-                unfinished.runbook,
-                unfinished.state.replace('_', " "),
-                unfinished
-                    .step
-                    .as_ref()
-                    .map(|step| format!(" at {step}"))
-                    .unwrap_or_default()
-            ),
-        );
+    if let Some(resume) = resume(snapshot, estate) {
+        return resume;
     }
     let failing: Vec<String> = checks
         .iter()
         .filter(|check| check.status == CheckStatus::Fail)
         .map(|check| format!("{}: {}", check.id, check.detail))
         .collect();
+    let primary = &regions[Role::Primary.index()];
     match estate.phase {
-        Phase::Moving => say(
+        Phase::Moving => Recommendation::new(
             Next::Wait,
             None,
             format!("{}: wait for it to finish", estate.detail),
         ),
-        Phase::Unknown => say(
+        Phase::Unknown => Recommendation::new(
             Next::None,
             None,
-            format!("{}: nothing is recommended without it", estate.detail),
+            format!(
+                "{}; {} is {} ({}): nothing is recommended without them",
+                estate.detail,
+                primary.region,
+                primary.condition.as_str(),
+                primary.evidence.join(", ")
+            ),
         ),
-        Phase::Split => {
-            let writer = estate.writer.clone().unwrap_or_else(|| "?".to_owned());
-            say(
-                Next::MoveTraffic,
-                None,
-                format!(
-                    "{}: send all traffic to the writer's region {writer} (set its weight to 100, the other's to 0)",
-                    estate.detail
-                ),
-            )
-        }
-        Phase::Steady => {
-            let primary = condition(Role::Primary);
-            match primary.condition {
-                _ if verdict == Verdict::NotReady => say(
-                    Next::None,
-                    None,
-                    format!(
-                        "not ready to move to {}: {}",
-                        region(Role::Secondary),
-                        failing.join("; ")
-                    ),
-                ),
-                Condition::Serving => say(
-                    Next::Switchover,
-                    run(Runbook::Switchover),
-                    format!(
-                        "primary serves: a switchover loses nothing ({})",
-                        primary.evidence.join(", ")
-                    ),
-                ),
-                Condition::Impaired => say(
-                    Next::Failover,
-                    run(Runbook::Failover),
-                    format!(
-                        "primary impaired ({}): failover, losing {}",
-                        primary.evidence.join(", "),
-                        lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms)
-                    ),
-                ),
-                Condition::Unobservable => say(
-                    Next::None,
-                    None,
-                    format!(
-                        "primary unobservable ({}): fail over on evidence of failure (its endpoint, AWS Health), not on silence",
-                        primary.evidence.join(", ")
-                    ),
-                ),
-            }
-        }
-        Phase::FailedOver => {
-            let home = condition(Role::Primary);
-            let budget_ms = policy.rpo_budget.as_secs_f64() * 1000.0;
-            let caught_up = lag_ms.is_some_and(|lag| lag <= budget_ms);
-            if verdict != Verdict::NotReady && home.condition == Condition::Serving && caught_up {
-                say(
-                    Next::Failback,
-                    run(Runbook::Failback),
-                    format!(
-                        "failback ready: {} serves again and lags {} (failed over to {})",
-                        home.region,
-                        lag_ms.map_or_else(String::new, format_ms),
-                        region(Role::Secondary)
-                    ),
-                )
-            } else {
-                let mut waits = Vec::new();
-                if home.condition != Condition::Serving {
-                    waits.push(format!(
-                        "{} is {} ({})",
-                        home.region,
-                        home.condition.as_str(),
-                        home.evidence.join(", ")
-                    ));
-                }
-                if !caught_up {
-                    waits.push(format!(
-                        "its lag is {}",
-                        lag_ms.map_or_else(|| "unknown".to_owned(), format_ms)
-                    ));
-                }
-                waits.extend(failing);
-                say(
-                    Next::None,
-                    None,
-                    format!(
-                        "failed over to {}; failback when {} serves and has caught up: {}",
-                        region(Role::Secondary),
-                        home.region,
-                        waits.join("; ")
-                    ),
-                )
-            }
-        }
+        Phase::Split => Recommendation::new(
+            Next::MoveTraffic,
+            None,
+            format!(
+                "{}: send all traffic to the writer's region {} (set its weight to 100, the other's to 0)",
+                estate.detail,
+                estate.writer.as_deref().unwrap_or("?")
+            ),
+        ),
+        Phase::Steady if verdict == Verdict::NotReady => Recommendation::new(
+            Next::None,
+            None,
+            format!(
+                "not ready to move to {}: {}",
+                snapshot.region(Role::Secondary).region,
+                failing.join("; ")
+            ),
+        ),
+        Phase::Steady => steady(&snapshot.pair, primary, lag_ms),
+        Phase::FailedOver => failed_over(snapshot, policy, primary, verdict, failing, lag_ms),
     }
+}
+
+/// An unfinished run comes first, unless a move is under way on the cluster right now.
+fn resume(snapshot: &Snapshot, estate: &PhaseReport) -> Option<Recommendation> {
+    let unfinished = estate.unfinished_run.as_ref().filter(|run| !run.active)?;
+    let moving_on_cluster = snapshot
+        .global_cluster
+        .value
+        .as_ref()
+        .is_some_and(|global| global.failover_state.is_some());
+    if moving_on_cluster {
+        return None;
+    }
+    Some(Recommendation::new(
+        Next::Resume,
+        Some(unfinished.resume_command(&snapshot.pair)),
+        format!(
+            "unfinished run {} ({}) {}{}: resume it (it re-checks before acting) or finish by hand",
+            unfinished.run_id,
+            unfinished.runbook,
+            unfinished.state.replace('_', " "),
+            unfinished
+                .step
+                .as_ref()
+                .map(|step| format!(" at {step}"))
+                .unwrap_or_default()
+        ),
+    ))
+}
+
+/// Steady and ready: the primary's condition decides between switchover and failover, and
+/// silence decides nothing.
+fn steady(pair: &str, primary: &RegionCondition, lag_ms: Option<f64>) -> Recommendation {
+    let evidence = primary.evidence.join(", ");
+    match primary.condition {
+        Condition::Serving => Recommendation::run(
+            Runbook::Switchover,
+            pair,
+            format!("primary serves: a switchover loses nothing ({evidence})"),
+        ),
+        Condition::Impaired => Recommendation::run(
+            Runbook::Failover,
+            pair,
+            format!(
+                "primary impaired ({evidence}): failover, losing {}",
+                lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms)
+            ),
+        ),
+        Condition::Unobservable => Recommendation::new(
+            Next::None,
+            None,
+            format!(
+                "primary unobservable ({evidence}): fail over on evidence of failure (its endpoint, AWS Health), not on silence"
+            ),
+        ),
+    }
+}
+
+/// Failed over: failback once the old primary serves and has caught up.
+fn failed_over(
+    snapshot: &Snapshot,
+    policy: &Policy,
+    home: &RegionCondition,
+    verdict: Verdict,
+    failing: Vec<String>,
+    lag_ms: Option<f64>,
+) -> Recommendation {
+    let budget_ms = policy.rpo_budget.as_secs_f64() * 1000.0;
+    let caught_up = lag_ms.is_some_and(|lag| lag <= budget_ms);
+    let away = &snapshot.region(Role::Secondary).region;
+    if verdict != Verdict::NotReady && home.condition == Condition::Serving && caught_up {
+        return Recommendation::run(
+            Runbook::Failback,
+            &snapshot.pair,
+            format!(
+                "failback ready: {} serves again and lags {} (failed over to {away})",
+                home.region,
+                lag_ms.map_or_else(String::new, format_ms),
+            ),
+        );
+    }
+    let mut waits = Vec::new();
+    if home.condition != Condition::Serving {
+        waits.push(format!(
+            "{} is {} ({})",
+            home.region,
+            home.condition.as_str(),
+            home.evidence.join(", ")
+        ));
+    }
+    if !caught_up {
+        waits.push(format!(
+            "its lag is {}",
+            lag_ms.map_or_else(|| "unknown".to_owned(), format_ms)
+        ));
+    }
+    waits.extend(failing);
+    Recommendation::new(
+        Next::None,
+        None,
+        format!(
+            "failed over to {away}; failback when {} serves and has caught up: {}",
+            home.region,
+            waits.join("; ")
+        ),
+    )
 }
 
 fn check(id: CheckId, status: CheckStatus, detail: impl Into<String>) -> Check {

@@ -89,7 +89,7 @@ impl Settled {
 mod tests {
     use super::*;
     use crate::config::RegionPair;
-    use crate::model::{Role, Source, SourceData};
+    use crate::model::{Source, SourceData};
     use crate::readiness::assess;
     use crate::readiness::tests::{health, healthy, set, t};
 
@@ -108,12 +108,12 @@ mod tests {
         );
         let failing = assess(&outage, t(1), &policy);
         assert_eq!(failing.recommendation.next, Next::Failover);
+        let hold = Duration::from_secs(5);
         let mut settled = Settled::default();
-        assert_eq!(
-            settled.settle(steady.clone()).recommendation.next,
-            Next::Switchover
-        );
-        let first = settled.settle(failing.clone());
+        let mut shown =
+            |readiness: &Readiness, at: i64| settled.settle(readiness.clone(), t(at), hold);
+        assert_eq!(shown(&steady, 0).recommendation.next, Next::Switchover);
+        let first = shown(&failing, 5);
         assert_eq!(
             first.recommendation.next,
             Next::Switchover,
@@ -121,13 +121,11 @@ mod tests {
         );
         assert!(first.settling.is_some());
         // Back to steady: the candidate is forgotten.
-        assert!(settled.settle(steady).settling.is_none());
-        assert_eq!(
-            settled.settle(failing.clone()).recommendation.next,
-            Next::Switchover
-        );
-        assert_eq!(settled.settle(failing).recommendation.next, Next::Failover);
-        let _ = Role::Primary;
+        assert!(shown(&steady, 10).settling.is_none());
+        assert_eq!(shown(&failing, 15).recommendation.next, Next::Switchover);
+        // Seen twice, but within a second: not yet a poll interval of evidence.
+        assert_eq!(shown(&failing, 16).recommendation.next, Next::Switchover);
+        assert_eq!(shown(&failing, 20).recommendation.next, Next::Failover);
     }
 
     #[test]

@@ -136,7 +136,7 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
                 app::update(&mut app, Msg::Calls(clock.now(), backend.call_counts()));
                 // Another operator's run, or one that just ended here, shows within seconds.
                 ticks += 1;
-                if ticks % UNFINISHED_EVERY_TICKS == 0 {
+                if ticks.is_multiple_of(UNFINISHED_EVERY_TICKS) {
                     app::update(
                         &mut app,
                         Msg::Unfinished(unfinished_in(&journal_dir, &pair_name)),

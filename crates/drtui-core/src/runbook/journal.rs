@@ -230,32 +230,7 @@ impl RunSummary {
                 step,
                 outcome,
                 detail,
-            } => {
-                if matches!(outcome, StepOutcome::Ok | StepOutcome::Skipped) {
-                    self.done.insert(step.clone());
-                }
-                if *outcome == StepOutcome::Failed {
-                    self.last_failure = Some(record.at);
-                }
-                self.end_gate_wait(record.at);
-                let progress = self.progress_mut(step);
-                progress.state = match outcome {
-                    StepOutcome::Ok => StepState::Ok,
-                    StepOutcome::Skipped => StepState::Skipped,
-                    StepOutcome::Failed => StepState::Failed,
-                };
-                progress.finished = Some(record.at);
-                progress.detail.clone_from(detail);
-                let start = self.started.iter().rev().find(|(id, _, _)| id == step);
-                self.lines.push(StepLine {
-                    step: step.clone(),
-                    kind: start.map(|(_, _, kind)| kind.clone()).unwrap_or_default(),
-                    outcome: crate::wire::wire_name(outcome),
-                    started: start.map(|(_, at, _)| *at),
-                    finished: Some(record.at),
-                    detail: detail.clone(),
-                });
-            }
+            } => self.step_finished(record.at, step, *outcome, detail),
             Event::GateBlocked { step } => {
                 self.end_gate_wait(record.at);
                 self.lines.push(StepLine {
@@ -289,6 +264,33 @@ impl RunSummary {
                 self.finished = None;
             }
         }
+    }
+
+    fn step_finished(&mut self, at: Timestamp, step: &str, outcome: StepOutcome, detail: &str) {
+        if matches!(outcome, StepOutcome::Ok | StepOutcome::Skipped) {
+            self.done.insert(step.to_owned());
+        }
+        if outcome == StepOutcome::Failed {
+            self.last_failure = Some(at);
+        }
+        self.end_gate_wait(at);
+        let progress = self.progress_mut(step);
+        progress.state = match outcome {
+            StepOutcome::Ok => StepState::Ok,
+            StepOutcome::Skipped => StepState::Skipped,
+            StepOutcome::Failed => StepState::Failed,
+        };
+        progress.finished = Some(at);
+        detail.clone_into(&mut progress.detail);
+        let start = self.started.iter().rev().find(|(id, _, _)| id == step);
+        self.lines.push(StepLine {
+            step: step.to_owned(),
+            kind: start.map(|(_, _, kind)| kind.clone()).unwrap_or_default(),
+            outcome: crate::wire::wire_name(&outcome),
+            started: start.map(|(_, at, _)| *at),
+            finished: Some(at),
+            detail: detail.to_owned(),
+        });
     }
 
     fn end_gate_wait(&mut self, at: Timestamp) {

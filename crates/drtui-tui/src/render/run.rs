@@ -134,31 +134,7 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
     };
     let fixed = rows(&head) + rows(&foot) + 2;
     let room = usize::from(top.height).saturating_sub(fixed);
-    let mut middle = Vec::new();
-    let next = &gate.question.next;
-    if !next.is_empty() && room >= 2 {
-        let shown = (room - 1).min(next.len());
-        let first = gate.scroll.min(next.len() - shown);
-        let more = next.len() - shown;
-        middle.push(Line::styled(
-            if more > 0 {
-                format!(
-                    "Approving lets these run ({}-{} of {}, ↑/↓ scroll):",
-                    first + 1,
-                    first + shown,
-                    next.len()
-                )
-            } else {
-                "Approving lets these run:".to_owned()
-            },
-            theme.style(Tone::Accent),
-        ));
-        middle.extend(
-            next[first..first + shown]
-                .iter()
-                .map(|line| Line::raw(crate::format::truncate(&sanitize(line), text_width))),
-        );
-    }
+    let middle = calls_window(gate, room, text_width, theme);
     let mut lines = head;
     lines.extend(middle);
     lines.extend(foot);
@@ -178,4 +154,37 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
         ),
         cell,
     );
+}
+
+/// As many of the calls the gate lets run as fit in `room` rows, from the scroll position,
+/// under a heading that says which of them are shown.
+fn calls_window(
+    gate: &GatePrompt,
+    room: usize,
+    text_width: usize,
+    theme: Theme,
+) -> Vec<Line<'static>> {
+    let next = &gate.question.next;
+    if next.is_empty() || room < 2 {
+        return Vec::new();
+    }
+    let shown = (room - 1).min(next.len());
+    let first = gate.scroll.min(next.len() - shown);
+    let heading = if shown < next.len() {
+        format!(
+            "Approving lets these run ({}-{} of {}, ↑/↓ scroll):",
+            first + 1,
+            first + shown,
+            next.len()
+        )
+    } else {
+        "Approving lets these run:".to_owned()
+    };
+    std::iter::once(Line::styled(heading, theme.style(Tone::Accent)))
+        .chain(
+            next[first..first + shown]
+                .iter()
+                .map(|line| Line::raw(crate::format::truncate(&sanitize(line), text_width))),
+        )
+        .collect()
 }

@@ -81,6 +81,21 @@ async fn play(
         runbook_hash: hash,
         state,
     };
+    if let Some(resumable) = &resumable {
+        let still_done = player.still_done(resumable);
+        let again: Vec<&str> = resumable
+            .done
+            .difference(&still_done)
+            .map(String::as_str)
+            .collect();
+        if !again.is_empty() {
+            eprintln!(
+                "drtui: a resume is a fresh decision: {} run again (checks on the destination; approvals given before a failure or older than {})",
+                again.join(", "),
+                humantime::format_duration(pair.approval_window)
+            );
+        }
+    }
     let json = args.format == Format::Json;
     let mut print = |record: &Record| {
         if json {

@@ -399,7 +399,7 @@ pub fn phase(
         Ok(Some(to)) => report(
             Phase::Split,
             format!(
-                "split: writer in {writer_region}, traffic to {} ({traffic_detail})",
+                "writer in {writer_region}, traffic to {} ({traffic_detail})",
                 region(to)
             ),
         ),

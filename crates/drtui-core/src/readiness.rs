@@ -480,7 +480,7 @@ fn failed_over(
         Next::None,
         None,
         format!(
-            "failed over to {away}; failback when {} serves and has caught up: {}",
+            "failback when {} serves and has caught up: {}",
             home.region,
             waits.join("; ")
         ),

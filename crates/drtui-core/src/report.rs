@@ -259,9 +259,7 @@ pub fn render_text(report: &StatusReport) -> String {
         out,
         "VERDICT {}  recommended: {}  data at risk: {}",
         readiness.verdict.as_str().to_uppercase(),
-        readiness
-            .recommended_runbook
-            .map_or("none", |runbook| runbook.as_str()),
+        readiness.recommendation.next.as_str(),
         readiness
             .data_at_risk_ms
             .map_or_else(|| "unknown".to_owned(), format_ms),

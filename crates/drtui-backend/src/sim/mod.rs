@@ -84,11 +84,18 @@ impl SimBackend {
             .unwrap_or_default();
         // Every recorded action is replayed, at its time or now if that lies ahead (another
         // process may have run the demo world faster, see DRTUI_DEMO_SPEED).
+        let mut from_the_future = false;
         for record in &recorded {
             sim.advance_to(record.at.min(now));
             let _ = sim.apply(&record.mutation);
+            from_the_future |= record.at > now;
         }
         sim.advance_to(now);
+        // Actions recorded ahead of now ran on a faster clock, whose world has moved on: what
+        // they started (a switchover, an execution, a stack update) has finished there.
+        if from_the_future {
+            sim.finish_pending_work();
+        }
         Self {
             action_log: options.action_log.clone(),
             sim: Mutex::new(sim),

@@ -29,19 +29,20 @@ struct Played {
     records: Vec<journal::Record>,
 }
 
-async fn play(
-    estate: &DemoEstate,
-    runbook: &str,
+/// The run of `runbook` on the demo estate, not yet started.
+fn playback<'a>(
+    estate: &'a DemoEstate,
+    runbook: &'a drtui_core::runbook::spec::Runbook,
+    hash: String,
     approvals: Approvals,
     read_only: bool,
-    act: &dyn ActBackend,
+    act: &'a dyn ActBackend,
     state: &std::path::Path,
-) -> Played {
-    let (_, runbook, hash) = catalog::find_with_hash(runbook).expect("runbook");
-    let player = Playback {
+) -> Playback<'a> {
+    Playback {
         engine: Engine {
             pair: &estate.pair,
-            runbook: &runbook,
+            runbook,
             status: &estate.backend,
             act,
             clock: estate.clock.as_ref(),
@@ -53,7 +54,19 @@ async fn play(
         },
         runbook_hash: hash,
         state: state.to_path_buf(),
-    };
+    }
+}
+
+async fn play(
+    estate: &DemoEstate,
+    runbook: &str,
+    approvals: Approvals,
+    read_only: bool,
+    act: &dyn ActBackend,
+    state: &std::path::Path,
+) -> Played {
+    let (_, runbook, hash) = catalog::find_with_hash(runbook).expect("runbook");
+    let player = playback(estate, &runbook, hash, approvals, read_only, act, state);
     let mut records = Vec::new();
     let (run_id, outcome) = player
         .play(None, &mut |record| records.push(record.clone()))
@@ -620,22 +633,15 @@ async fn graceful_switchover_does_not_paper_over_an_unreachable_control_plane() 
     estate
         .backend
         .set_fault(Fault::HungRegion(Role::Primary), true);
-    let player = Playback {
-        engine: Engine {
-            pair: &estate.pair,
-            runbook: &runbook,
-            status: &estate.backend,
-            act: &estate.backend,
-            clock: estate.clock.as_ref(),
-            operator: "tester@test".to_owned(),
-            approvals,
-            read_only: false,
-            gatekeeper: None,
-            pause: None,
-        },
-        runbook_hash: hash,
-        state: state.path().to_path_buf(),
-    };
+    let player = playback(
+        &estate,
+        &runbook,
+        hash,
+        approvals,
+        false,
+        &estate.backend,
+        state.path(),
+    );
     let (_, outcome) = player.play(None, &mut |_| {}).await.expect("played");
     assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
 }
@@ -648,22 +654,16 @@ async fn a_paused_run_stops_before_its_next_step_and_resumes_where_it_stopped() 
     let estate = DemoEstate::new(42, &[]);
     let (_, runbook, hash) = catalog::find_with_hash("switchover").expect("runbook");
     let pause = Arc::new(AtomicBool::new(false));
-    let player = Playback {
-        engine: Engine {
-            pair: &estate.pair,
-            runbook: &runbook,
-            status: &estate.backend,
-            act: &estate.backend,
-            clock: estate.clock.as_ref(),
-            operator: "tester@test".to_owned(),
-            approvals: all(),
-            read_only: false,
-            gatekeeper: None,
-            pause: Some(Arc::clone(&pause)),
-        },
-        runbook_hash: hash,
-        state: state.path().to_path_buf(),
-    };
+    let mut player = playback(
+        &estate,
+        &runbook,
+        hash,
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    );
+    player.engine.pause = Some(Arc::clone(&pause));
     // Pause as soon as the switchover has been issued.
     let flag = Arc::clone(&pause);
     let mut on_record = move |record: &journal::Record| {
@@ -747,25 +747,19 @@ async fn resume_is_a_fresh_decision_checks_again_and_asks_again_after_a_failure(
     let resumable = playback::resumable(state.path(), &failed.run_id).expect("journal");
     assert!(resumable.done.contains("approve-promote"));
     let (_, runbook, hash) = catalog::find_with_hash("failover").expect("runbook");
-    let player = Playback {
-        engine: Engine {
-            pair: &estate.pair,
-            runbook: &runbook,
-            status: &estate.backend,
-            act: &estate.backend,
-            clock: estate.clock.as_ref(),
-            operator: "tester@test".to_owned(),
-            approvals: Approvals {
-                all: false,
-                ids: BTreeSet::from(["announce".to_owned()]),
-            },
-            read_only: false,
-            gatekeeper: None,
-            pause: None,
-        },
-        runbook_hash: hash,
-        state: state.path().to_path_buf(),
+    let announce = Approvals {
+        all: false,
+        ids: BTreeSet::from(["announce".to_owned()]),
     };
+    let player = playback(
+        &estate,
+        &runbook,
+        hash,
+        announce,
+        false,
+        &estate.backend,
+        state.path(),
+    );
     let still_done = player.still_done(&resumable);
     assert!(
         !still_done.contains("secondary-available"),

@@ -8,6 +8,7 @@ use drtui_core::clock::Clock;
 use drtui_core::config::RegionPair;
 use drtui_core::model::calls_between;
 use drtui_core::ports::StatusBackend;
+use drtui_core::settle::Settled;
 use drtui_core::{readiness, report};
 use drtui_engine::{journal_file, poll};
 
@@ -30,6 +31,8 @@ async fn loop_reports(
     watch: bool,
 ) -> Result<Exit> {
     let mut snapshot = pair.empty_snapshot();
+    let mut settled = Settled::default();
+    let mut first = true;
     loop {
         let calls_before = backend.call_counts();
         for update in poll::poll_once(backend, clock, pair.call_timeout).await {
@@ -41,7 +44,14 @@ async fn loop_reports(
         let unfinished = super::state_dir()
             .ok()
             .and_then(|state| journal_file::newest_unfinished(&state, &pair.name));
-        let readiness = readiness::assess_with(&snapshot, now, &pair.policy(), unfinished.as_ref());
+        let fresh = readiness::assess_with(&snapshot, now, &pair.policy(), unfinished.as_ref());
+        // Watching, the verdict settles as on the dashboard; one snapshot is shown as it is.
+        let readiness = if watch && !first {
+            settled.settle(fresh, now, pair.poll_interval)
+        } else {
+            settled.provisional(fresh)
+        };
+        first = false;
         let report = report::build(pair, &snapshot, &readiness, now, calls);
         let output = match (format, watch) {
             (Format::Json, true) => serde_json::to_string(&report)? + "\n",

@@ -25,6 +25,29 @@ pub enum BackendError {
     Refused(String),
 }
 
+impl BackendError {
+    /// The service said "slow down": worth retrying after a short pause, unlike a timeout
+    /// (a hung region) or a refusal.
+    pub fn is_throttling(&self) -> bool {
+        matches!(self, BackendError::Service { code, .. } if is_throttling_code(code))
+    }
+}
+
+/// AWS error codes that mean throttling, across the services drtui calls.
+pub fn is_throttling_code(code: &str) -> bool {
+    matches!(
+        code,
+        "Throttling"
+            | "ThrottlingException"
+            | "ThrottledException"
+            | "TooManyRequestsException"
+            | "RequestLimitExceeded"
+            | "PriorRequestNotComplete"
+            | "RequestThrottled"
+            | "RequestThrottledException"
+    )
+}
+
 /// The read side of a backend: one call per source.
 pub trait StatusBackend: Send + Sync {
     /// Fetches one source. May never complete (a hung region); callers bound it with a timeout.

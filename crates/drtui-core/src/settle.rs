@@ -1,16 +1,28 @@
 //! Hysteresis for the verdict: a new verdict or recommendation is shown only once the same
 //! evidence has held on consecutive assessments spanning at least `hold` (a poll interval on
-//! the dashboard), so one throttled or lost poll never flips the screen. A change of phase
-//! (the writer moved, a run started) is a fact, not noise, and shows at once.
+//! the dashboard), so one throttled or lost poll never flips the screen. A change for the
+//! worse that rests on missing data (a source with no usable value, an unknown phase) must
+//! hold three times as long: that is the absence of evidence, not evidence. A change between
+//! known phases (the writer moved, a run started) is a fact, not noise, and shows at once.
 
 use std::time::Duration;
 
 use crate::clock::{Timestamp, elapsed};
 use crate::phase::Phase;
-use crate::readiness::{Next, Readiness, Verdict};
+use crate::readiness::{CheckId, CheckStatus, Next, Readiness, Verdict};
 
 /// Assessments in a row that must agree before the shown verdict changes.
 pub const CONFIRMATIONS: u32 = 2;
+/// How much longer a change for the worse must hold when it rests on missing data.
+pub const GAP_HOLD_FACTOR: u32 = 3;
+
+/// The assessment lacks data: some source has no usable value, or the phase is unknown.
+fn rests_on_missing_data(readiness: &Readiness) -> bool {
+    readiness.phase == Phase::Unknown
+        || readiness
+            .check(CheckId::DataFresh)
+            .is_some_and(|check| check.status != CheckStatus::Pass)
+}
 
 /// What must agree: the verdict and the next step, within one phase.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -21,6 +33,16 @@ struct Key {
 }
 
 impl Key {
+    fn worse_than(self, other: Key) -> bool {
+        let rank = |verdict: Verdict| match verdict {
+            Verdict::Ready => 0,
+            Verdict::Degraded => 1,
+            Verdict::NotReady => 2,
+        };
+        (self.phase == Phase::Unknown && other.phase != Phase::Unknown)
+            || rank(self.verdict) > rank(other.verdict)
+    }
+
     fn of(readiness: &Readiness) -> Self {
         Self {
             phase: readiness.phase,
@@ -58,7 +80,8 @@ impl Settled {
             return fresh;
         };
         let shown_key = Key::of(shown);
-        if key == shown_key || key.phase != shown_key.phase {
+        let known_phases = key.phase != Phase::Unknown && shown_key.phase != Phase::Unknown;
+        if key == shown_key || (key.phase != shown_key.phase && known_phases) {
             self.candidate = None;
             self.shown = Some(fresh.clone());
             return fresh;
@@ -67,7 +90,12 @@ impl Settled {
             Some((candidate, count, since)) if candidate == key => (count + 1, since),
             _ => (1, now),
         };
-        if seen >= CONFIRMATIONS && elapsed(since, now) >= hold {
+        let needed = if rests_on_missing_data(&fresh) && key.worse_than(shown_key) {
+            hold * GAP_HOLD_FACTOR
+        } else {
+            hold
+        };
+        if seen >= CONFIRMATIONS && elapsed(since, now) >= needed {
             self.candidate = None;
             self.shown = Some(fresh.clone());
             return fresh;

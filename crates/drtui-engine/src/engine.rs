@@ -72,14 +72,16 @@ pub struct Engine<'a> {
 
 const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
-/// Rounds of retries of throttled reads per observation.
-const THROTTLE_RETRIES: usize = 3;
+/// Rounds, a second apart, in which an observation reads again what is still throttled.
+const THROTTLED_ROUNDS: usize = 3;
 
+/// The update failed because the service throttled it (after the fetch's own retries).
 fn is_throttled(update: &drtui_core::model::SourceUpdate) -> bool {
     update.result.as_ref().err().is_some_and(|error| {
-        error.starts_with("Throttling")
-            || error.contains("Rate exceeded")
-            || error.contains("TooManyRequests")
+        error
+            .split(':')
+            .next()
+            .is_some_and(drtui_core::ports::is_throttling_code)
     })
 }
 
@@ -134,9 +136,10 @@ impl Engine<'_> {
             }
             snapshot.apply(update);
         }
-        // A throttled read is retried (after a second) rather than judged as unknown; a
-        // timeout is not, so a hung region costs one timeout per observation.
-        for _ in 0..THROTTLE_RETRIES {
+        // A source still throttled after the fetch's own retries is read again a second later
+        // (a run would rather wait than judge on nothing); a timeout is not, so a hung region
+        // costs one timeout per observation.
+        for _ in 0..THROTTLED_ROUNDS {
             if throttled.is_empty() {
                 break;
             }

@@ -12,6 +12,9 @@ use drtui_core::clock::Clock;
 use drtui_core::model::{Source, SourceUpdate};
 use drtui_core::ports::{BackendError, StatusBackend};
 
+/// Retries of a throttled read within one fetch.
+const THROTTLE_RETRIES: usize = 2;
+
 /// One bounded fetch of one source, stamped with the time it finished.
 pub async fn fetch_one(
     backend: &dyn StatusBackend,
@@ -20,7 +23,23 @@ pub async fn fetch_one(
     timeout: Duration,
 ) -> SourceUpdate {
     let began = std::time::Instant::now();
-    let result = match tokio::time::timeout(timeout, backend.fetch(source)).await {
+    // A throttled read is tried again after a short pause, within the same timeout: one lost
+    // call should not leave a source without a fresh value for a whole poll.
+    let attempts = async {
+        // Pauses of a tenth, then a fifth of the timeout: the retries fit inside it.
+        let mut pause = timeout / 10;
+        for _ in 0..THROTTLE_RETRIES {
+            match backend.fetch(source).await {
+                Err(error) if error.is_throttling() => {
+                    tokio::time::sleep(pause).await;
+                    pause *= 2;
+                }
+                other => return other,
+            }
+        }
+        backend.fetch(source).await
+    };
+    let result = match tokio::time::timeout(timeout, attempts).await {
         Ok(result) => result,
         Err(_) => Err(BackendError::Timeout(timeout)),
     };

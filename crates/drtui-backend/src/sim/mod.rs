@@ -63,6 +63,8 @@ pub struct SimBackend {
     clock: Arc<dyn Clock>,
     seed: u64,
     latency: bool,
+    /// Fetches made per source (in `Source::all` order).
+    attempts: Vec<std::sync::atomic::AtomicU64>,
 }
 
 impl SimBackend {
@@ -103,6 +105,10 @@ impl SimBackend {
             clock,
             seed: options.seed,
             latency: options.latency,
+            attempts: Source::all()
+                .iter()
+                .map(|_| std::sync::atomic::AtomicU64::new(0))
+                .collect(),
         }
     }
 
@@ -303,9 +309,16 @@ impl StatusBackend for SimBackend {
             let hung = role.is_some_and(|role| sim.has(Fault::HungRegion(role)));
             // Per-call randomness is derived from the call, not drawn from the estate's
             // generator, so concurrent fetches in any order leave the estate identical.
-            let call_index = Source::all().iter().position(|s| *s == source).unwrap_or(0) as u64;
+            // The attempt count makes a retry within the same second draw anew.
+            let call_index = Source::all().iter().position(|s| *s == source).unwrap_or(0);
+            let attempt = self.attempts.get(call_index).map_or(0, |count| {
+                count.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            });
             let mut call_rng = ChaCha8Rng::seed_from_u64(
-                self.seed ^ (call_index << 40) ^ sim.now().timestamp() as u64,
+                self.seed
+                    ^ ((call_index as u64) << 40)
+                    ^ (attempt << 48)
+                    ^ sim.now().timestamp() as u64,
             );
             let throttled = sim.has(Fault::ThrottledControlPlane)
                 && is_control_plane(source)

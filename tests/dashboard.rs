@@ -516,3 +516,31 @@ async fn outage_onset_turns_to_failover_on_5xx_before_the_health_checks_fail() {
         "Route 53 has not noticed yet"
     );
 }
+
+/// A gate cannot be approved blind: on a screen too small to show it, Enter does nothing.
+#[tokio::test]
+async fn a_gate_is_never_approved_unseen() {
+    use drtui_core::runbook::gate::GateQuestion;
+    use drtui_tui::app::{Cmd, GatePrompt, Msg, update};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    let estate = DemoEstate::new(42, &[]);
+    let mut app = estate.app().await;
+    let mut prompt = GatePrompt::new(GateQuestion {
+        step: "approve-promote".into(),
+        title: "Approve promoting the secondary".into(),
+        prompt: "Promote.".into(),
+        data_at_risk_ms: Some(150.0),
+        loses_data_next: true,
+        next: Vec::new(),
+    });
+    prompt.input = "demo".into();
+    update(&mut app, Msg::GateAsked(prompt));
+    update(&mut app, Msg::Resize(70, 20));
+    let small = screen_text(&draw(&app, 70, 20));
+    assert!(small.contains("A GATE WAITS"), "{small}");
+    let enter = || Msg::Key(KeyEvent::from(KeyCode::Enter));
+    assert!(update(&mut app, enter()).is_empty(), "approved unseen");
+    assert!(app.gate.is_some());
+    update(&mut app, Msg::Resize(80, 24));
+    assert_eq!(update(&mut app, enter()), vec![Cmd::AnswerGate(true)]);
+}

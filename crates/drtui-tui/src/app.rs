@@ -163,6 +163,8 @@ pub struct App {
     pub settled: Settled,
     /// When the shown phase began, if it changed while the dashboard was open.
     pub phase_since: Option<(Phase, Timestamp)>,
+    /// The terminal's size, when known: a gate is approved only where it can be read.
+    pub screen: Option<(u16, u16)>,
 }
 
 /// What happened.
@@ -182,6 +184,8 @@ pub enum Msg {
     RunEnded(String),
     /// The journal's newest unfinished run of the pair, re-read by the runtime.
     Unfinished(Option<UnfinishedRun>),
+    /// The terminal now has this many columns and rows.
+    Resize(u16, u16),
 }
 
 impl From<SessionEvent> for Msg {
@@ -236,6 +240,7 @@ impl App {
             unfinished: None,
             settled: Settled::default(),
             phase_since: None,
+            screen: None,
         }
     }
 
@@ -349,6 +354,10 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                 app.flash = None;
             }
             app.reassess();
+            Vec::new()
+        }
+        Msg::Resize(width, height) => {
+            app.screen = Some((width, height));
             Vec::new()
         }
         Msg::Unfinished(unfinished) => {
@@ -504,6 +513,15 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             }
         }
         Action::GateSubmit => {
+            let readable = app.screen.is_none_or(|(width, height)| {
+                width >= crate::render::MIN_WIDTH && height >= crate::render::MIN_HEIGHT
+            });
+            if app.gate.is_some() && !readable {
+                // Typing blind never approves: the gate, its data at risk and its prompt
+                // must be on screen.
+                app.flash("Enlarge the terminal to read the gate before approving it");
+                return Vec::new();
+            }
             if let Some(gate) = &app.gate {
                 if gate.input.trim() == app.pair.name {
                     app.gate = None;

@@ -120,12 +120,15 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
     let mut events = EventStream::new();
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+    if let Ok(size) = terminal.size() {
+        app::update(&mut app, Msg::Resize(size.width, size.height));
+    }
     terminal.draw(|frame| render::render(&app, frame))?;
     loop {
         let msg = tokio::select! {
             event = events.next() => match event {
                 Some(Ok(Event::Key(key))) => Msg::Key(key),
-                Some(Ok(Event::Resize(..))) => Msg::Tick(clock.now()),
+                Some(Ok(Event::Resize(width, height))) => Msg::Resize(width, height),
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => return Err(error.into()),
                 None => break,

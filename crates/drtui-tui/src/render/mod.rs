@@ -44,7 +44,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme { color: app.color };
     if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
-        render_too_small(frame, area, theme);
+        render_too_small(app, frame, area, theme);
         return;
     }
     let tall = area.height >= 40;
@@ -111,9 +111,14 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
 }
 
-fn render_too_small(frame: &mut Frame, area: Rect, theme: Theme) {
+fn render_too_small(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let gate = if app.gate.is_some() {
+        " A GATE WAITS for your approval: enlarge the window to read it (it cannot be approved unseen)."
+    } else {
+        ""
+    };
     let text = format!(
-        "Terminal too small: {}x{}. drtui needs at least {MIN_WIDTH}x{MIN_HEIGHT}. Enlarge the window, or use `drtui status` for a text report. Press q to quit.",
+        "Terminal too small: {}x{}. drtui needs at least {MIN_WIDTH}x{MIN_HEIGHT}.{gate} Enlarge the window, or use `drtui status` for a text report. Press q to quit.",
         area.width, area.height
     );
     frame.render_widget(

@@ -333,10 +333,13 @@ pub fn load_catalog(explicit: Option<&Path>) -> Result<PairCatalog, ConfigError>
     };
     let mut pairs = vec![RegionPair::demo()];
     if let Some(path) = &path {
-        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text =
+            crate::files::read_input(path, crate::files::MAX_CONFIG_BYTES).map_err(|error| {
+                ConfigError::Io {
+                    path: path.clone(),
+                    source: error.into(),
+                }
+            })?;
         pairs.extend(parse_pairs(&text, path)?);
     }
     Ok(PairCatalog { file: path, pairs })
@@ -480,21 +483,13 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
                 "max_attempts must be between 1 and 10".to_owned(),
             ));
         }
-        let duration = |field: &Option<Spanned<String>>, default: Duration| match field {
-            None => Ok(default),
-            Some(value) => humantime::parse_duration(value.get_ref())
-                .ok()
-                .filter(|duration| !duration.is_zero())
-                .ok_or_else(|| {
-                    invalid(
-                        value.span(),
-                        format!(
-                            "`{}` is not a positive duration (expected e.g. \"5s\" or \"1m 30s\")",
-                            value.get_ref()
-                        ),
-                    )
-                }),
-        };
+        let duration =
+            |field: &Option<Spanned<String>>, default: Duration, max: Duration| match field {
+                None => Ok(default),
+                Some(value) => crate::limits::duration(value.get_ref(), max)
+                    .map_err(|message| invalid(value.span(), message)),
+            };
+        use crate::limits::{MAX_POLICY_DURATION as POLICY, MAX_POLL_DURATION as POLL};
         pairs.push(RegionPair {
             name,
             origin: PairOrigin::File {
@@ -515,13 +510,13 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             stacks: pair.stacks,
             api_names: pair.api_names,
             lambda_functions: pair.lambda_functions,
-            poll_interval: duration(&pair.poll_interval, Duration::from_secs(5))?,
-            rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10))?,
-            call_timeout: duration(&pair.call_timeout, Duration::from_secs(3))?,
-            connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2))?,
+            poll_interval: duration(&pair.poll_interval, Duration::from_secs(5), POLL)?,
+            rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10), POLICY)?,
+            call_timeout: duration(&pair.call_timeout, Duration::from_secs(3), POLL)?,
+            connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2), POLL)?,
             max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),
             traffic_lever: pair.traffic_lever,
-            approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60))?,
+            approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
             primary,
             secondary,
         });
@@ -639,7 +634,12 @@ us-east-2 = "secondary"
     fn bad_duration_points_at_the_value() {
         let message = error_of(&VALID.replace("\"5s\"", "\"soon\""));
         assert!(
-            message.starts_with("drtui.toml:9:17: `soon` is not a positive duration"),
+            message.starts_with("drtui.toml:9:17: `soon` is not a duration"),
+            "{message}"
+        );
+        let message = error_of(&VALID.replace("\"5s\"", "\"10000000000000000000s\""));
+        assert!(
+            message.starts_with("drtui.toml:9:17: `10000000000000000000s` is longer than"),
             "{message}"
         );
     }

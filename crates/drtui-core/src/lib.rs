@@ -6,6 +6,8 @@
 pub mod clock;
 pub mod config;
 pub mod fault;
+pub mod files;
+pub mod limits;
 pub mod model;
 pub mod phase;
 pub mod ports;

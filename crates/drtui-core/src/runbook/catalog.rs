@@ -75,11 +75,18 @@ fn user_files() -> Vec<PathBuf> {
     files
 }
 
+/// A runbook file's text: a regular file of at most 4 MiB.
+fn read_text(path: &Path) -> Result<String, CatalogError> {
+    crate::files::read_input(path, crate::files::MAX_RUNBOOK_BYTES).map_err(|error| {
+        CatalogError::Io {
+            path: path.to_path_buf(),
+            source: error.into(),
+        }
+    })
+}
+
 pub fn load_file(path: &Path) -> Result<Runbook, CatalogError> {
-    let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
-        path: path.to_path_buf(),
-        source,
-    })?;
+    let text = read_text(path)?;
     Ok(validate::load(&text, &path.display().to_string())?)
 }
 
@@ -122,10 +129,7 @@ pub fn fingerprint(text: &str) -> String {
 pub fn find_with_hash(name_or_path: &str) -> Result<(Origin, Runbook, String), CatalogError> {
     let path = Path::new(name_or_path);
     if path.extension().is_some() && path.exists() {
-        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Io {
-            path: path.to_path_buf(),
-            source,
-        })?;
+        let text = read_text(path)?;
         let runbook = validate::load(&text, &path.display().to_string())?;
         return Ok((
             Origin::File(path.to_path_buf()),
@@ -142,10 +146,7 @@ pub fn find_with_hash(name_or_path: &str) -> Result<(Origin, Runbook, String), C
         known.push(runbook.name.value.clone());
     }
     for path in user_files() {
-        let text = std::fs::read_to_string(&path).map_err(|source| CatalogError::Io {
-            path: path.clone(),
-            source,
-        })?;
+        let text = read_text(&path)?;
         let runbook = validate::load(&text, &path.display().to_string())?;
         if runbook.name.value == name_or_path {
             return Ok((Origin::File(path), runbook, fingerprint(&text)));

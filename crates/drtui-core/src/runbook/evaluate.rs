@@ -44,7 +44,7 @@ pub fn duration(runbook: &Runbook, value: Option<&str>, default: Duration) -> Du
             .unwrap_or_default(),
         None => value,
     };
-    humantime::parse_duration(literal).unwrap_or(default)
+    crate::limits::duration(literal, crate::limits::MAX_RUNBOOK_DURATION).unwrap_or(default)
 }
 
 /// Evaluates a named check of `step` on the observation.

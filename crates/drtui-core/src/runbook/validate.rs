@@ -195,16 +195,18 @@ fn check_duration_or_reference(runbook: &Runbook, value: &str) -> Result<(), Str
             )),
         };
     }
-    humantime::parse_duration(value).map(|_| ()).map_err(|_| {
-        format!("`{value}` is not a duration (expected e.g. \"30s\", \"5m\" or \"${{param}}\")")
-    })
+    crate::limits::duration(value, crate::limits::MAX_RUNBOOK_DURATION)
+        .map(|_| ())
+        .map_err(|message| format!("{message}, or \"${{param}}\""))
 }
 
 fn check_value(kind: ParamType, value: &str) -> Result<(), String> {
     let ok = match kind {
         ParamType::String => true,
         ParamType::Integer => value.parse::<i64>().is_ok(),
-        ParamType::Duration => humantime::parse_duration(value).is_ok(),
+        ParamType::Duration => {
+            crate::limits::duration(value, crate::limits::MAX_RUNBOOK_DURATION).is_ok()
+        }
         ParamType::Bool => matches!(value, "true" | "false"),
     };
     if ok {

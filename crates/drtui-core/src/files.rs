@@ -1,0 +1,186 @@
+//! The few ways drtui touches files, each made safe once: state that only its owner can read
+//! (directories 0700, files 0600, whatever the umask), appends that land whole, and input files
+//! read only when they are regular files of a bounded size.
+
+use std::fs::{File, OpenOptions};
+use std::io::{Read as _, Write as _};
+use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _, PermissionsExt as _};
+use std::path::Path;
+
+/// The largest config file read (a pair table is a few KiB).
+pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
+/// The largest runbook file read.
+pub const MAX_RUNBOOK_BYTES: u64 = 4 * 1024 * 1024;
+
+/// Creates `dir` and its missing parents as 0700, and makes `dir` itself 0700.
+pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    std::fs::DirBuilder::new()
+        .recursive(true)
+        .mode(0o700)
+        .create(dir)?;
+    std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
+}
+
+/// Opens `path` for appending, creating it 0600 (its directory 0700) if needed.
+pub fn private_append(path: &Path) -> std::io::Result<File> {
+    if let Some(dir) = path.parent() {
+        private_dir(dir)?;
+    }
+    let file = OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    Ok(file)
+}
+
+/// Creates `path` 0600, failing if it exists.
+pub fn private_new(path: &Path) -> std::io::Result<File> {
+    OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)
+}
+
+/// Appends `line` and a newline in one `write` and waits until it is on disk: a crash leaves
+/// either the whole line or a torn tail, never a record glued to the next.
+pub fn append_line(file: &mut File, line: &str) -> std::io::Result<()> {
+    let mut bytes = Vec::with_capacity(line.len() + 1);
+    bytes.extend_from_slice(line.as_bytes());
+    bytes.push(b'\n');
+    file.write_all(&bytes)?;
+    file.sync_all()
+}
+
+/// Why an input file was not read.
+#[derive(Debug, thiserror::Error)]
+pub enum InputError {
+    #[error("not a regular file")]
+    NotAFile,
+    #[error("{size} bytes, more than the {limit} bytes allowed")]
+    TooLarge { size: u64, limit: u64 },
+    #[error("not UTF-8 text")]
+    NotText,
+    #[error(transparent)]
+    Io(#[from] std::io::Error),
+}
+
+impl From<InputError> for std::io::Error {
+    fn from(error: InputError) -> Self {
+        match error {
+            InputError::Io(source) => source,
+            other => std::io::Error::new(std::io::ErrorKind::InvalidInput, other.to_string()),
+        }
+    }
+}
+
+impl InputError {
+    /// Whether the file simply is not there (callers may fall back to defaults).
+    pub fn is_not_found(&self) -> bool {
+        matches!(self, InputError::Io(error) if error.kind() == std::io::ErrorKind::NotFound)
+    }
+}
+
+/// Reads a regular file of at most `limit` bytes as UTF-8: never a device, a FIFO or a
+/// directory, and never more than `limit` bytes even if the file grows while read.
+pub fn read_input(path: &Path, limit: u64) -> Result<String, InputError> {
+    let file = File::open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(InputError::NotAFile);
+    }
+    if meta.len() > limit {
+        return Err(InputError::TooLarge {
+            size: meta.len(),
+            limit,
+        });
+    }
+    let mut bytes = Vec::new();
+    file.take(limit + 1).read_to_end(&mut bytes)?;
+    if bytes.len() as u64 > limit {
+        return Err(InputError::TooLarge {
+            size: bytes.len() as u64,
+            limit,
+        });
+    }
+    String::from_utf8(bytes).map_err(|_| InputError::NotText)
+}
+
+/// A name safe as one path component: letters, digits, `.`, `_`, `-`; anything else becomes
+/// `_`, a leading dot too, and it is cut at 64 characters. Never empty.
+pub fn safe_component(name: &str) -> String {
+    let mut safe: String = name
+        .chars()
+        .take(64)
+        .map(|c| {
+            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
+                c
+            } else {
+                '_'
+            }
+        })
+        .collect();
+    if safe.starts_with('.') {
+        safe.replace_range(..1, "_");
+    }
+    if safe.is_empty() {
+        safe.push('_');
+    }
+    safe
+}
+
+/// Whether `id` is a run id drtui could have made: one safe path component.
+pub fn is_safe_component(id: &str) -> bool {
+    !id.is_empty() && id.len() <= 128 && safe_component(id) == id
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_never_leave_their_directory() {
+        assert_eq!(safe_component("../../../../tmp/x"), "_._.._.._.._tmp_x");
+        assert_eq!(safe_component(".hidden"), "_hidden");
+        assert_eq!(safe_component(""), "_");
+        assert_eq!(safe_component("failover"), "failover");
+        assert!(!is_safe_component("../x"));
+        assert!(!is_safe_component("a/b"));
+        assert!(is_safe_component("failover-20261125T134236Z-3937"));
+    }
+
+    #[test]
+    fn private_files_are_private_whatever_the_umask() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = dir.path().join("a/b/state.jsonl");
+        let mut file = private_append(&path).expect("open");
+        append_line(&mut file, "{}").expect("append");
+        let mode =
+            |path: &Path| std::fs::metadata(path).expect("meta").permissions().mode() & 0o777;
+        assert_eq!(mode(&path), 0o600);
+        assert_eq!(mode(&dir.path().join("a/b")), 0o700);
+        assert_eq!(std::fs::read_to_string(&path).expect("read"), "{}\n");
+    }
+
+    #[test]
+    fn only_bounded_regular_files_are_read() {
+        assert!(matches!(
+            read_input(Path::new("/dev/zero"), 1024),
+            Err(InputError::NotAFile)
+        ));
+        let dir = tempfile::tempdir().expect("dir");
+        assert!(matches!(
+            read_input(dir.path(), 1024),
+            Err(InputError::NotAFile)
+        ));
+        let big = dir.path().join("big");
+        std::fs::write(&big, vec![b'a'; 2048]).expect("write");
+        assert!(matches!(
+            read_input(&big, 1024),
+            Err(InputError::TooLarge { .. })
+        ));
+        assert_eq!(read_input(&big, 4096).expect("read").len(), 2048);
+    }
+}

@@ -177,7 +177,10 @@ fn check_resumable(resumable: &Resumable, hash: &str) -> Result<()> {
         .into());
     }
     if resumable.truncated_tail {
-        eprintln!("drtui: the journal's last line was torn (a crash mid-write); it is ignored");
+        eprintln!(
+            "drtui: the journal's last line was torn (a crash mid-write); it is cut off and kept in {}.torn before the run goes on",
+            resumable.run_id
+        );
     }
     if let Some(step) = &resumable.in_flight {
         eprintln!(

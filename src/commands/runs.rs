@@ -4,6 +4,7 @@
 use color_eyre::eyre::{Result, eyre};
 use drtui_core::runbook::journal::RunSummary;
 use drtui_core::runbook::timeline;
+use drtui_core::text::sanitize;
 use drtui_engine::journal_file;
 
 use super::{DEMO_ACTION_LOG, UsageError, state_dir};
@@ -38,9 +39,14 @@ pub fn run(command: &RunsCommand) -> Result<Exit> {
             Ok(Exit::Ok)
         }
         RunsCommand::Show { run_id, markdown } => {
-            let path = journal_file::journal_path(&state, run_id);
+            let path = journal_file::journal_path(&state, run_id)
+                .map_err(|error| UsageError(error.to_string()))?;
             let replay = journal_file::read(&path).map_err(|error| {
-                UsageError(format!("no run {run_id}: {}: {error}", path.display()))
+                UsageError(format!(
+                    "no run {}: {}: {error}",
+                    sanitize(run_id),
+                    path.display()
+                ))
             })?;
             print!("{}", timeline::render(&replay.records, *markdown));
             if replay.truncated_tail.is_some() {

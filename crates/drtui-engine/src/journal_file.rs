@@ -1,8 +1,7 @@
 //! The run journal on disk: append-only JSONL under `<state>/runs/`, one fsync per record; the
 //! records themselves and how they are read back live in `drtui_core::runbook::journal`.
 
-use std::fs::{File, OpenOptions};
-use std::io::Write as _;
+use std::fs::File;
 use std::path::{Path, PathBuf};
 
 use drtui_core::phase::UnfinishedRun;
@@ -19,17 +18,29 @@ pub fn runs_dir(state: &Path) -> PathBuf {
     state.join("runs")
 }
 
-/// The journal file of `run_id`.
-pub fn journal_path(state: &Path, run_id: &str) -> PathBuf {
-    runs_dir(state).join(format!("{run_id}.jsonl"))
+/// The journal file of `run_id`, always inside the state dir: a run id that is not one safe
+/// path component (`../x`, `a/b`) is refused.
+pub fn journal_path(state: &Path, run_id: &str) -> std::io::Result<PathBuf> {
+    if !drtui_core::files::is_safe_component(run_id) {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!(
+                "`{}` is not a run id (letters, digits, `.`, `_`, `-`)",
+                drtui_core::text::sanitize(run_id)
+            ),
+        ));
+    }
+    Ok(runs_dir(state).join(format!("{run_id}.jsonl")))
 }
 
 impl Journal {
-    /// Opens (creating if needed) the journal of `run_id` for appending.
+    /// Opens (creating if needed, 0600 in a 0700 dir) the journal of `run_id` for appending.
+    /// A torn last line (a crash mid-write) is first cut off and kept aside in `<id>.torn`, so
+    /// nothing is ever appended after a fragment.
     pub fn open(state: &Path, run_id: &str) -> std::io::Result<Self> {
-        std::fs::create_dir_all(runs_dir(state))?;
-        let path = journal_path(state, run_id);
-        let file = OpenOptions::new().create(true).append(true).open(&path)?;
+        let path = journal_path(state, run_id)?;
+        repair_torn_tail(&path)?;
+        let file = drtui_core::files::private_append(&path)?;
         Ok(Self { path, file })
     }
 
@@ -44,19 +55,48 @@ impl Journal {
         Ok(())
     }
 
-    /// Appends one record and waits until it is on disk.
+    /// Appends one record (line and newline in one write) and waits until it is on disk.
     pub fn append(&mut self, record: &Record) -> std::io::Result<()> {
         let line = journal::line(record).map_err(std::io::Error::other)?;
-        writeln!(self.file, "{line}")?;
-        self.file.sync_all()
+        drtui_core::files::append_line(&mut self.file, &line)
     }
+}
+
+/// Cuts a journal back to its last complete record; what followed is appended to `<id>.torn`
+/// beside it. A journal that ends in a newline is left alone.
+pub fn repair_torn_tail(path: &Path) -> std::io::Result<Option<String>> {
+    let bytes = match std::fs::read(path) {
+        Ok(bytes) => bytes,
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(error) => return Err(error),
+    };
+    if bytes.is_empty() || bytes.ends_with(b"\n") {
+        return Ok(None);
+    }
+    let keep = bytes
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |newline| newline + 1);
+    let torn = String::from_utf8_lossy(&bytes[keep..]).into_owned();
+    if serde_json::from_str::<Record>(&torn).is_ok() {
+        // A whole record whose newline never made it (an older drtui wrote them apart).
+        let mut file = std::fs::OpenOptions::new().append(true).open(path)?;
+        std::io::Write::write_all(&mut file, b"\n")?;
+        file.sync_all()?;
+        return Ok(None);
+    }
+    let mut aside = drtui_core::files::private_append(&path.with_extension("torn"))?;
+    drtui_core::files::append_line(&mut aside, &torn)?;
+    let file = std::fs::OpenOptions::new().write(true).open(path)?;
+    file.set_len(keep as u64)?;
+    file.sync_all()?;
+    Ok(Some(torn))
 }
 
 /// Reads a journal; a last line that does not parse is reported as torn, not an error.
 pub fn read(path: &Path) -> std::io::Result<Replay> {
     let text = std::fs::read_to_string(path)?;
-    journal::parse(&text, &path.display().to_string())
-        .map_err(|message| std::io::Error::new(std::io::ErrorKind::InvalidData, message))
+    Ok(journal::parse(&text, &path.display().to_string()))
 }
 
 /// Every journal in the state dir, newest first.
@@ -106,6 +146,7 @@ pub fn newest_unfinished(state: &Path, pair: &str) -> Option<UnfinishedRun> {
 mod tests {
     use super::*;
     use drtui_core::runbook::journal::Event;
+    use std::io::Write as _;
 
     #[test]
     fn a_torn_last_line_is_reported_and_the_rest_kept() {
@@ -130,5 +171,75 @@ mod tests {
             replay.truncated_tail.as_deref(),
             Some("{\"at\":\"2027-01-15T08:00")
         );
+    }
+
+    fn record(step: &str) -> Record {
+        Record {
+            at: chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("instant"),
+            run_id: "r1".into(),
+            event: Event::GateBlocked { step: step.into() },
+        }
+    }
+
+    #[test]
+    fn a_torn_tail_is_cut_off_and_kept_aside_before_anything_is_appended() {
+        let dir = tempfile::tempdir().expect("dir");
+        let mut journal = Journal::open(dir.path(), "r1").expect("open");
+        journal.append(&record("a")).expect("append");
+        journal.append(&record("b")).expect("append");
+        let path = journal.path.clone();
+        drop(journal);
+        // `truncate -s -40`: the last record loses its end and its newline.
+        let len = std::fs::metadata(&path).expect("meta").len();
+        std::fs::OpenOptions::new()
+            .write(true)
+            .open(&path)
+            .and_then(|file| file.set_len(len - 40))
+            .expect("truncate");
+        let mut journal = Journal::open(dir.path(), "r1").expect("reopen");
+        journal.append(&record("c")).expect("append");
+        let replay = read(&path).expect("read");
+        assert_eq!(replay.records, vec![record("a"), record("c")]);
+        assert!(replay.truncated_tail.is_none() && replay.damaged.is_empty());
+        let torn = std::fs::read_to_string(path.with_extension("torn")).expect("kept aside");
+        assert!(torn.starts_with("{\"at\""), "{torn}");
+    }
+
+    #[test]
+    fn a_whole_record_without_its_newline_is_completed_not_cut() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = journal_path(dir.path(), "r1").expect("path");
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+        let line = journal::line(&record("a")).expect("line");
+        std::fs::write(&path, &line).expect("write");
+        let mut journal = Journal::open(dir.path(), "r1").expect("open");
+        journal.append(&record("b")).expect("append");
+        let replay = read(&path).expect("read");
+        assert_eq!(replay.records, vec![record("a"), record("b")]);
+    }
+
+    #[test]
+    fn a_damaged_line_inside_is_skipped_and_reported() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = journal_path(dir.path(), "r1").expect("path");
+        std::fs::create_dir_all(path.parent().expect("dir")).expect("dir");
+        let line = |step| journal::line(&record(step)).expect("line");
+        std::fs::write(
+            &path,
+            format!("{}\n{{\"at\":\"20{}\n{}\n", line("a"), line("b"), line("c")),
+        )
+        .expect("write");
+        let replay = read(&path).expect("read");
+        assert_eq!(replay.records, vec![record("a"), record("c")]);
+        assert_eq!(replay.damaged.len(), 1, "{:?}", replay.damaged);
+    }
+
+    #[test]
+    fn run_ids_never_leave_the_runs_directory() {
+        let dir = tempfile::tempdir().expect("dir");
+        for id in ["../../../../tmp/x", "a/b", "", ".hidden"] {
+            assert!(journal_path(dir.path(), id).is_err(), "{id}");
+            assert!(Journal::open(dir.path(), id).is_err(), "{id}");
+        }
     }
 }

@@ -38,11 +38,14 @@ pub struct Resumable {
 
 /// Reads what a run had done before it stopped.
 pub fn resumable(state: &Path, run_id: &str) -> Result<Resumable, PlaybackError> {
-    let path = journal::journal_path(state, run_id);
-    let replay = journal::read(&path).map_err(|error| PlaybackError::Resume {
-        run_id: run_id.to_owned(),
-        reason: format!("{}: {error}", path.display()),
-    })?;
+    let unreadable = |reason: String| PlaybackError::Resume {
+        run_id: drtui_core::text::sanitize(run_id).into_owned(),
+        reason,
+    };
+    let path =
+        journal::journal_path(state, run_id).map_err(|error| unreadable(error.to_string()))?;
+    let replay =
+        journal::read(&path).map_err(|error| unreadable(format!("{}: {error}", path.display())))?;
     let summary = RunSummary::of(&replay.records);
     let Some(header) = summary.header.as_ref() else {
         return Err(PlaybackError::Resume {
@@ -62,10 +65,12 @@ pub fn resumable(state: &Path, run_id: &str) -> Result<Resumable, PlaybackError>
     })
 }
 
-/// A new run id: runbook, UTC time, and process id (unique per host and second).
+/// A new run id: runbook (made one safe path component), UTC time, and process id (unique per
+/// host and second).
 pub fn new_run_id(runbook: &str, clock: &dyn Clock) -> String {
     format!(
-        "{runbook}-{}-{}",
+        "{}-{}-{}",
+        drtui_core::files::safe_component(runbook),
         clock.now().format("%Y%m%dT%H%M%SZ"),
         std::process::id()
     )

@@ -76,11 +76,14 @@ pub struct Record {
 pub struct Replay {
     pub records: Vec<Record>,
     pub truncated_tail: Option<String>,
+    /// Lines before the last that are not records: `file:line: why`.
+    pub damaged: Vec<String>,
 }
 
-/// Parses a journal's text; a last line that does not parse is reported as torn, not an error
-/// (a crash mid-write). `origin` names the file in errors.
-pub fn parse(text: &str, origin: &str) -> Result<Replay, String> {
+/// Parses a journal's text: a last line that does not parse is reported as torn (a crash
+/// mid-write), an earlier one as damaged; neither stops the rest being read. `origin` names the
+/// file in those reports.
+pub fn parse(text: &str, origin: &str) -> Replay {
     let mut replay = Replay::default();
     let lines: Vec<&str> = text
         .lines()
@@ -90,10 +93,14 @@ pub fn parse(text: &str, origin: &str) -> Result<Replay, String> {
         match serde_json::from_str::<Record>(line) {
             Ok(record) => replay.records.push(record),
             Err(_) if index + 1 == lines.len() => replay.truncated_tail = Some((*line).to_owned()),
-            Err(error) => return Err(format!("{origin}:{}: {error}", index + 1)),
+            // A fragment glued before later records (written by an older drtui after a
+            // crash): skipped and reported, the rest of the run still readable.
+            Err(error) => replay
+                .damaged
+                .push(format!("{origin}:{}: {error}", index + 1)),
         }
     }
-    Ok(replay)
+    replay
 }
 
 /// One journal line (without its newline).

@@ -119,6 +119,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// The pair's run lock: who holds it, or break it (the reason goes to the holder's journal).
+    Lock {
+        #[command(subcommand)]
+        command: LockCommand,
+    },
     /// Print a shell completion script.
     Completions {
         #[arg(value_enum)]
@@ -137,6 +142,18 @@ pub struct Playback {
     /// text: one line per event; json: one JSON journal record per line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum LockCommand {
+    /// Who holds the pair's lock, since when, and whether that process is alive.
+    Show,
+    /// Remove the pair's lock whoever holds it (a holder that is gone for good).
+    Break {
+        /// Why (kept in the holder run's journal).
+        #[arg(long)]
+        reason: String,
+    },
 }
 
 #[derive(Debug, Subcommand)]

@@ -10,16 +10,23 @@ pub enum Exit {
     Incomplete = 3,
     Gate = 4,
     Locked = 5,
+    /// 128 + the signal's number, as shells report a signalled process.
+    Hangup = 129,
+    Interrupted = 130,
+    Terminated = 143,
 }
 
 impl Exit {
-    pub const ALL: [Exit; 6] = [
+    pub const ALL: [Exit; 9] = [
         Exit::Ok,
         Exit::Failure,
         Exit::Usage,
         Exit::Incomplete,
         Exit::Gate,
         Exit::Locked,
+        Exit::Hangup,
+        Exit::Interrupted,
+        Exit::Terminated,
     ];
 
     /// What the code means, for `--help` and the README.
@@ -31,6 +38,9 @@ impl Exit {
             Exit::Incomplete => "data incomplete: some source failed or timed out (status)",
             Exit::Gate => "a runbook stopped at a gate nobody approved (run, resume)",
             Exit::Locked => "another run holds the pair's lock (run, resume)",
+            Exit::Hangup | Exit::Interrupted | Exit::Terminated => {
+                "stopped by SIGHUP / SIGINT / SIGTERM at a safe point, lock released (run, resume)"
+            }
         }
     }
 
@@ -58,7 +68,8 @@ mod tests {
     fn the_help_lists_every_code_in_order() {
         let help = Exit::help();
         assert!(help.starts_with("Exit codes:\n  0  ok\n  1  anything else"));
-        assert!(help.ends_with("  5  another run holds the pair's lock (run, resume)"));
-        assert_eq!(help.lines().count(), 7);
+        assert!(help.contains("  5  another run holds the pair's lock (run, resume)"));
+        assert!(help.ends_with("  143  stopped by SIGHUP / SIGINT / SIGTERM at a safe point, lock released (run, resume)"));
+        assert_eq!(help.lines().count(), 10);
     }
 }

@@ -4,7 +4,9 @@
 mod cli;
 mod commands;
 mod exit;
+mod output;
 
+use crate::output::errln;
 use std::process::ExitCode;
 
 use clap::Parser;
@@ -18,7 +20,7 @@ use exit::Exit;
 
 fn main() -> ExitCode {
     if let Err(error) = color_eyre::install() {
-        eprintln!("drtui: cannot install error reporting: {error}");
+        errln!("drtui: cannot install error reporting: {error}");
     }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
@@ -40,7 +42,7 @@ fn main() -> ExitCode {
     {
         Ok(runtime) => runtime,
         Err(error) => {
-            eprintln!("drtui: cannot start the async runtime: {error}");
+            errln!("drtui: cannot start the async runtime: {error}");
             return Exit::Failure.into();
         }
     };
@@ -50,11 +52,11 @@ fn main() -> ExitCode {
     match outcome {
         Ok(code) => code.into(),
         Err(report) if is_usage(&report) => {
-            eprintln!("drtui: error: {report}");
+            errln!("drtui: error: {report}");
             Exit::Usage.into()
         }
         Err(report) => {
-            eprintln!("drtui: {report:?}");
+            errln!("drtui: {report:?}");
             Exit::Failure.into()
         }
     }
@@ -93,6 +95,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
                 .await
         }
         Some(Command::Runs { command }) => commands::runs::run(command),
+        Some(Command::Lock { command }) => commands::lock::run(global, command),
         Some(Command::Plan { runbook }) => commands::plan::run(global, runbook),
         Some(Command::Status { format, watch }) => {
             commands::status::run(global, *format, *watch).await

@@ -338,12 +338,8 @@ async fn read_only_makes_zero_mutating_calls() {
 #[test]
 fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
     let state = tempfile::tempdir().expect("state");
-    let holder = |run: &str| drtui_engine::lock::Holder {
-        run_id: run.to_owned(),
-        operator: format!("{run}@host"),
-        host: drtui_engine::lock::host_name(),
-        pid: std::process::id(),
-        since: "now".to_owned(),
+    let holder = |run: &str| {
+        drtui_engine::lock::Holder::this_process(run, &format!("{run}@host"), "now".to_owned())
     };
     let first = drtui_engine::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
     let refused = drtui_engine::lock::acquire(state.path(), "demo", holder("bob"))
@@ -873,4 +869,116 @@ async fn completed_implies_the_postconditions_for_every_runbook_under_every_faul
     eprintln!("{}", table.join("\n"));
     assert!(completed >= 4, "{}", table.join("\n"));
     assert!(completed < table.len(), "{}", table.join("\n"));
+}
+
+/// Eight operators start the same failover at the same instant on one machine: exactly one
+/// acts, every other is refused by name with exit 5, and the demo estate saw one promote.
+#[test]
+fn simultaneous_starts_on_one_machine_let_exactly_one_act() {
+    let state = tempfile::tempdir().expect("state");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            drtui(
+                state.path(),
+                &[
+                    "run",
+                    "failover",
+                    "--scenario",
+                    "primary-outage",
+                    "--approve-all",
+                ],
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("wait"))
+        .collect();
+    let codes: Vec<Option<i32>> = outputs.iter().map(|output| output.status.code()).collect();
+    assert_eq!(
+        codes.iter().filter(|code| **code == Some(0)).count(),
+        1,
+        "{codes:?}"
+    );
+    for output in outputs
+        .iter()
+        .filter(|output| output.status.code() != Some(0))
+    {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(5), "{stderr}");
+        assert!(stderr.contains("is locked by run failover-"), "{stderr}");
+    }
+    let promotes = read_action_log(&state.path().join("demo-actions.jsonl"))
+        .iter()
+        .filter(|record| matches!(record.mutation, Mutation::AuroraFailover { .. }))
+        .count();
+    assert_eq!(promotes, 1);
+}
+
+/// SIGTERM, SIGINT or SIGHUP while a failover waits for the writer: the run stops at the next
+/// safe point, releases the lock, says how to resume, exits 128 + the signal; the resume then
+/// finishes with each action done exactly once.
+#[test]
+fn a_signal_stops_the_run_at_a_safe_point_and_resume_finishes_it() {
+    for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
+        let state = tempfile::tempdir().expect("state");
+        let mut child = drtui(
+            state.path(),
+            &["run", "failover", "--approve-all", "--format", "json"],
+        )
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run");
+        let stdout = child.stdout.take().expect("stdout");
+        let mut run_id = None;
+        for line in BufReader::new(stdout).lines() {
+            let record: journal::Record =
+                serde_json::from_str(&line.expect("line")).expect("a record per line");
+            run_id = Some(record.run_id.clone());
+            if matches!(&record.event, Event::StepStarted { step, .. } if step == "wait-writer") {
+                break;
+            }
+        }
+        let pid = child.id().to_string();
+        let killed = Command::new("kill")
+            .args([&format!("-{signal}"), &pid])
+            .status()
+            .expect("kill");
+        assert!(killed.success());
+        let output = child.wait_with_output().expect("wait");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let run_id = run_id.expect("run id");
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains("stopped the run at a safe point")
+                && stderr.contains(&format!("drtui resume {run_id}")),
+            "SIG{signal}: {stderr}"
+        );
+        assert!(
+            !state.path().join("locks/demo.lock").exists(),
+            "SIG{signal}: the lock is released"
+        );
+        let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+            .output()
+            .expect("resume");
+        assert_eq!(
+            resumed.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
+        let promotes = actions
+            .iter()
+            .filter(|record| {
+                matches!(record.mutation, Mutation::AuroraFailover { .. }) && record.changed
+            })
+            .count();
+        assert_eq!(promotes, 1, "SIG{signal}");
+    }
 }

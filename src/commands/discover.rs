@@ -1,6 +1,7 @@
 //! `drtui discover`: reads stack outputs in both regions and prints (or appends) the pair's
 //! config section.
 
+use crate::output::{errln, out};
 use std::io::Write as _;
 use std::sync::Arc;
 
@@ -55,7 +56,7 @@ pub async fn run(
     if write {
         append_section(global, name, &section)?;
     } else {
-        print!("{section}");
+        out!("{section}");
     }
     Ok(Exit::Ok)
 }
@@ -87,6 +88,6 @@ fn append_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> 
         .wrap_err_with(|| format!("cannot open {}", path.display()))?;
     writeln!(file, "\n{section}").wrap_err_with(|| format!("cannot write {}", path.display()))?;
     config::load_catalog(Some(&path))?;
-    eprintln!("wrote pair `{name}` to {}", path.display());
+    errln!("wrote pair `{name}` to {}", path.display());
     Ok(())
 }

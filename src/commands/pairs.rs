@@ -1,6 +1,7 @@
 //! `drtui pairs`: the configured region pairs and where each was defined.
 //! Built-in `demo` first, then the config file's pairs; says where it looked when none is loaded.
 
+use crate::output::out;
 use color_eyre::eyre::Result;
 use drtui_core::config::{self, BackendKind, PairCatalog};
 use drtui_core::text::sanitize;
@@ -10,7 +11,7 @@ use crate::exit::Exit;
 
 pub fn run(global: &GlobalArgs) -> Result<Exit> {
     let catalog = config::load_catalog(global.config.as_deref())?;
-    print!("{}", table(&catalog));
+    out!("{}", table(&catalog));
     Ok(Exit::Ok)
 }
 

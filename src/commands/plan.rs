@@ -1,6 +1,7 @@
 //! `drtui plan RUNBOOK`: every step with the exact API calls it would make; no call, no lock.
 //! The plan is pure (`drtui_core::runbook::plan`): safe to run against production at any time.
 
+use crate::output::out;
 use color_eyre::eyre::Result;
 use drtui_core::runbook::{catalog, plan};
 
@@ -12,6 +13,6 @@ pub fn run(global: &GlobalArgs, name: &str) -> Result<Exit> {
     let pair = select_pair(global)?;
     let (_, runbook) = catalog::find(name)?;
     let steps = plan::plan(&runbook, &pair);
-    print!("{}", plan::render(&runbook, &pair, &steps));
+    out!("{}", plan::render(&runbook, &pair, &steps));
     Ok(Exit::Ok)
 }

@@ -1,7 +1,10 @@
 //! `drtui run` and `drtui resume`: play a runbook back without a person at the keyboard,
 //! printing each journal record as it lands; `--skip` records an operator's skip first.
 
+use crate::output::{errln, outln};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use color_eyre::eyre::Result;
 use drtui_core::config::{self, RegionPair};
@@ -65,6 +68,9 @@ async fn play(
         ids: args.approve.iter().cloned().collect(),
     };
     approvals.ids.retain(|id| !id.is_empty());
+    let stop = Arc::new(AtomicBool::new(false));
+    let signalled = Arc::new(AtomicU8::new(0));
+    let watcher = tokio::spawn(stop_on_signals(Arc::clone(&stop), Arc::clone(&signalled)));
     let player = Playback {
         engine: Engine {
             pair: &pair,
@@ -76,7 +82,7 @@ async fn play(
             approvals,
             read_only: global.read_only,
             gatekeeper: None,
-            pause: None,
+            pause: Some(Arc::clone(&stop)),
         },
         runbook_hash: hash,
         state,
@@ -89,7 +95,7 @@ async fn play(
             .map(String::as_str)
             .collect();
         if !again.is_empty() {
-            eprintln!(
+            errln!(
                 "drtui: a resume is a fresh decision: {} run again (checks on the destination; approvals given before a failure or older than {})",
                 again.join(", "),
                 humantime::format_duration(pair.approval_window)
@@ -99,32 +105,92 @@ async fn play(
     let json = args.format == Format::Json;
     let mut print = |record: &Record| {
         if json {
-            println!("{}", serde_json::to_string(record).unwrap_or_default());
+            crate::output::json(&format!(
+                "{}\n",
+                serde_json::to_string(record).unwrap_or_default()
+            ));
         } else {
-            println!("{}", progress_line(record));
+            outln!("{}", progress_line(record));
         }
     };
-    match player.play(resumable.as_ref(), &mut print).await {
+    let played = player.play(resumable.as_ref(), &mut print).await;
+    watcher.abort();
+    match played {
+        Ok((run_id, Outcome::Paused { step })) if signalled.load(Ordering::SeqCst) != 0 => {
+            let signal = signalled.load(Ordering::SeqCst);
+            errln!(
+                "drtui: {} stopped the run at a safe point, before `{step}`; the lock is released. Continue with: drtui resume {run_id}",
+                signal_name(signal)
+            );
+            Ok(match signal {
+                1 => Exit::Hangup,
+                15 => Exit::Terminated,
+                _ => Exit::Interrupted,
+            })
+        }
         Ok((_, Outcome::Completed)) => Ok(Exit::Ok),
         Ok((run_id, Outcome::Blocked { step })) => {
-            eprintln!(
+            errln!(
                 "drtui: stopped at `{step}`, which needs an approval; continue with: drtui resume {run_id} --approve {step}"
             );
             Ok(Exit::Gate)
         }
         Ok((run_id, Outcome::Paused { step })) => {
-            eprintln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
+            errln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
             Ok(Exit::Gate)
         }
         Ok((run_id, Outcome::Failed { step, reason })) => {
-            eprintln!("drtui: run {run_id} failed at `{step}`: {reason}");
+            errln!("drtui: run {run_id} failed at `{step}`: {reason}");
+            Ok(Exit::Failure)
+        }
+        Err(PlaybackError::Lock(error @ drtui_engine::lock::LockError::Io { .. })) => {
+            // The state dir cannot be written: an I/O failure, not another operator.
+            errln!("drtui: {error}");
             Ok(Exit::Failure)
         }
         Err(PlaybackError::Lock(error)) => {
-            eprintln!("drtui: {error}");
+            errln!("drtui: {error}");
             Ok(Exit::Locked)
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// SIGINT, SIGTERM or SIGHUP ask the run to stop at its next safe point (between steps, or
+/// between the polls of a wait; an action in flight finishes and is recorded first). A second
+/// signal quits at once: the journal shows the step in flight and `resume` re-checks it.
+async fn stop_on_signals(stop: Arc<AtomicBool>, signalled: Arc<AtomicU8>) {
+    use tokio::signal::unix::{SignalKind, signal};
+    let (Ok(mut interrupt), Ok(mut terminate), Ok(mut hangup)) = (
+        signal(SignalKind::interrupt()),
+        signal(SignalKind::terminate()),
+        signal(SignalKind::hangup()),
+    ) else {
+        return;
+    };
+    loop {
+        let number: u8 = tokio::select! {
+            _ = interrupt.recv() => 2,
+            _ = terminate.recv() => 15,
+            _ = hangup.recv() => 1,
+        };
+        if stop.swap(true, Ordering::SeqCst) {
+            errln!("drtui: {} again: quitting now", signal_name(number));
+            std::process::exit(128 + i32::from(number));
+        }
+        signalled.store(number, Ordering::SeqCst);
+        errln!(
+            "drtui: {}: stopping at the next safe point (send it again to quit at once)",
+            signal_name(number)
+        );
+    }
+}
+
+fn signal_name(number: u8) -> &'static str {
+    match number {
+        1 => "SIGHUP",
+        15 => "SIGTERM",
+        _ => "SIGINT",
     }
 }
 
@@ -177,13 +243,13 @@ fn check_resumable(resumable: &Resumable, hash: &str) -> Result<()> {
         .into());
     }
     if resumable.truncated_tail {
-        eprintln!(
+        errln!(
             "drtui: the journal's last line was torn (a crash mid-write); it is cut off and kept in {}.torn before the run goes on",
             resumable.run_id
         );
     }
     if let Some(step) = &resumable.in_flight {
-        eprintln!(
+        errln!(
             "drtui: step `{step}` was in flight; it is re-checked against live state before it is retried"
         );
     }
@@ -253,6 +319,9 @@ fn progress_line(record: &Record) -> String {
             format!("{at}   ✔ {step} approved by {by} ({how})")
         }
         Event::GateBlocked { step } => format!("{at}   ⏸ {step} waits for approval"),
+        Event::LockBroken { by, reason } => {
+            format!("{at}   ! lock broken by {by}: {}", sanitize(reason))
+        }
         Event::RunFinished { outcome, detail } => {
             format!("{at} ■ {} ({detail})", wire_name(outcome))
         }

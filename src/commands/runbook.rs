@@ -1,6 +1,7 @@
 //! `drtui runbook validate|list|schema`: check runbook files (file:line:col), list what is
 //! available, print the JSON Schema for editors.
 
+use crate::output::{errln, outln};
 use color_eyre::eyre::Result;
 use drtui_core::runbook::{catalog, spec};
 use drtui_core::text::sanitize;
@@ -15,7 +16,7 @@ pub fn run(command: &RunbookCommand) -> Result<Exit> {
             let mut failed = false;
             for file in files {
                 match catalog::load_file(file) {
-                    Ok(runbook) => println!(
+                    Ok(runbook) => outln!(
                         "{}: ok ({}, {} steps)",
                         file.display(),
                         runbook.name.value,
@@ -23,33 +24,38 @@ pub fn run(command: &RunbookCommand) -> Result<Exit> {
                     ),
                     Err(error) => {
                         failed = true;
-                        eprintln!("{error}");
+                        errln!("{error}");
                     }
                 }
             }
             Ok(if failed { Exit::Usage } else { Exit::Ok })
         }
         RunbookCommand::List => {
-            println!(
+            outln!(
                 "{:<14} {:<11} {:<10} DESCRIPTION",
-                "RUNBOOK", "MODE", "FROM"
+                "RUNBOOK",
+                "MODE",
+                "FROM"
             );
             for (origin, runbook) in catalog::all() {
                 match runbook {
-                    Ok(runbook) => println!(
+                    Ok(runbook) => outln!(
                         "{:<14} {:<11} {:<10} {}",
                         sanitize(&runbook.name.value),
                         wire_name(&runbook.mode),
                         origin,
                         sanitize(&runbook.description)
                     ),
-                    Err(error) => println!("{:<14} {:<11} {origin:<10} INVALID: {error}", "?", "?"),
+                    Err(error) => outln!("{:<14} {:<11} {origin:<10} INVALID: {error}", "?", "?"),
                 }
             }
             Ok(Exit::Ok)
         }
         RunbookCommand::Schema => {
-            println!("{}", serde_json::to_string_pretty(&spec::schema())?);
+            crate::output::json(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&spec::schema())?
+            ));
             Ok(Exit::Ok)
         }
     }

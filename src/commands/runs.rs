@@ -1,6 +1,7 @@
 //! `drtui runs list|show|reset-demo`: past runs from their journals, one run's timeline (the
 //! measured RTO) as text or Markdown, and forgetting the demo estate's actions.
 
+use crate::output::{errln, out, outln};
 use color_eyre::eyre::{Result, eyre};
 use drtui_core::runbook::journal::RunSummary;
 use drtui_core::runbook::timeline;
@@ -15,9 +16,12 @@ pub fn run(command: &RunsCommand) -> Result<Exit> {
     let state = state_dir()?;
     match command {
         RunsCommand::List => {
-            println!(
+            outln!(
                 "{:<44} {:<11} {:<8} {:<11} STARTED",
-                "RUN", "RUNBOOK", "PAIR", "OUTCOME"
+                "RUN",
+                "RUNBOOK",
+                "PAIR",
+                "OUTCOME"
             );
             for path in journal_file::list(&state) {
                 let Ok(replay) = journal_file::read(&path) else {
@@ -27,7 +31,7 @@ pub fn run(command: &RunsCommand) -> Result<Exit> {
                 let Some(header) = &summary.header else {
                     continue;
                 };
-                println!(
+                outln!(
                     "{:<44} {:<11} {:<8} {:<11} {}",
                     summary.run_id,
                     header.runbook,
@@ -48,9 +52,9 @@ pub fn run(command: &RunsCommand) -> Result<Exit> {
                     path.display()
                 ))
             })?;
-            print!("{}", timeline::render(&replay.records, *markdown));
+            out!("{}", timeline::render(&replay.records, *markdown));
             if replay.truncated_tail.is_some() {
-                eprintln!(
+                errln!(
                     "drtui: the journal's last line was torn (a crash mid-write) and is not shown"
                 );
             }
@@ -59,12 +63,12 @@ pub fn run(command: &RunsCommand) -> Result<Exit> {
         RunsCommand::ResetDemo => {
             let path = state.join(DEMO_ACTION_LOG);
             match std::fs::remove_file(&path) {
-                Ok(()) => println!(
+                Ok(()) => outln!(
                     "the demo estate starts healthy again ({} removed)",
                     path.display()
                 ),
                 Err(error) if error.kind() == std::io::ErrorKind::NotFound => {
-                    println!("the demo estate is already untouched")
+                    outln!("the demo estate is already untouched")
                 }
                 Err(error) => return Err(eyre!("cannot remove {}: {error}", path.display())),
             }

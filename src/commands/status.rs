@@ -1,9 +1,10 @@
 //! `drtui status`: one snapshot of both regions and the verdict, as text or JSON, or refreshed
 //! at the poll interval with `--watch`.
 
-use std::io::{IsTerminal, Write as _};
+use crate::output;
+use std::io::IsTerminal;
 
-use color_eyre::eyre::{Result, WrapErr};
+use color_eyre::eyre::Result;
 use drtui_core::clock::Clock;
 use drtui_core::config::RegionPair;
 use drtui_core::model::calls_between;
@@ -58,11 +59,17 @@ async fn loop_reports(
             (Format::Json, false) => serde_json::to_string_pretty(&report)? + "\n",
             (Format::Text, _) => report::render_text(&report),
         };
-        let clear = watch && format == Format::Text && std::io::stdout().is_terminal();
-        print!("{}{output}", if clear { "\x1b[2J\x1b[H" } else { "" });
-        std::io::stdout()
-            .flush()
-            .wrap_err("cannot write to stdout")?;
+        if watch && format == Format::Text && std::io::stdout().is_terminal() {
+            output::raw("\x1b[2J\x1b[H");
+        }
+        match format {
+            Format::Json => output::json(&output),
+            Format::Text => output::text(&output),
+        }
+        if output::stdout_closed() {
+            // Nobody reads any more (`status --watch | head`): stop quietly.
+            return Ok(Exit::Ok);
+        }
         if !watch {
             return Ok(if report.complete {
                 Exit::Ok

@@ -1,20 +1,75 @@
-//! Text hygiene for strings that come from outside (AWS, config): they reach a terminal.
-//! Every renderer passes untrusted text through `sanitize` before it is printed or drawn.
+//! Text hygiene for strings that come from outside (AWS, config, runbook files, journals):
+//! they reach a terminal. One rule for what is unsafe, used by every output path: the text
+//! renderers, the CLI's writers (`sanitize_block`), JSON output (`escape_json`), the TUI.
 
 use std::borrow::Cow;
 
-/// Replaces control characters (escape sequences, newlines, bells) with U+FFFD so a hostile
-/// or broken string cannot move the cursor, recolour the screen or break a line.
+/// Characters that can move the cursor, recolour or clear the screen, reorder what is shown
+/// (bidirectional overrides such as U+202E) or break a line: C0 and C1 controls, DEL, the
+/// bidi embedding/override/isolate marks, and the Unicode line and paragraph separators.
+pub fn is_unsafe(c: char) -> bool {
+    c.is_control()
+        || matches!(
+            c,
+            '\u{061c}'
+                | '\u{200e}'
+                | '\u{200f}'
+                | '\u{202a}'..='\u{202e}'
+                | '\u{2066}'..='\u{2069}'
+                | '\u{2028}'
+                | '\u{2029}'
+        )
+}
+
+/// One line of untrusted text: every unsafe character becomes U+FFFD.
 pub fn sanitize(text: &str) -> Cow<'_, str> {
-    if text.chars().any(char::is_control) {
+    replace_unsafe(text, |_| false)
+}
+
+/// A block of text (a report, a plan): newlines and tabs stay, every other unsafe character
+/// becomes U+FFFD.
+pub fn sanitize_block(text: &str) -> Cow<'_, str> {
+    replace_unsafe(text, |c| c == '\n' || c == '\t')
+}
+
+fn replace_unsafe(text: &str, keep: impl Fn(char) -> bool) -> Cow<'_, str> {
+    if text.chars().any(|c| is_unsafe(c) && !keep(c)) {
         Cow::Owned(
             text.chars()
-                .map(|c| if c.is_control() { '\u{fffd}' } else { c })
+                .map(|c| {
+                    if is_unsafe(c) && !keep(c) {
+                        '\u{fffd}'
+                    } else {
+                        c
+                    }
+                })
                 .collect(),
         )
     } else {
         Cow::Borrowed(text)
     }
+}
+
+/// Serialized JSON with every unsafe character written as a `\uXXXX` escape: the data is
+/// kept (a JSON reader gets the same strings back) but nothing reaches a terminal raw. Raw
+/// non-ASCII characters only occur inside JSON strings, so escaping them is always valid;
+/// the newlines of pretty-printed JSON are structure and stay.
+pub fn escape_json(json: &str) -> Cow<'_, str> {
+    if !json.chars().any(|c| is_unsafe(c) && c != '\n') {
+        return Cow::Borrowed(json);
+    }
+    let mut out = String::with_capacity(json.len() + 16);
+    for c in json.chars() {
+        if is_unsafe(c) && c != '\n' {
+            let mut units = [0u16; 2];
+            for unit in c.encode_utf16(&mut units) {
+                out.push_str(&format!("\\u{unit:04x}"));
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    Cow::Owned(out)
 }
 
 #[cfg(test)]
@@ -28,5 +83,26 @@ mod tests {
             sanitize("a\x1b[2Jb\nc\u{9b}d"),
             "a\u{fffd}[2Jb\u{fffd}c\u{fffd}d"
         );
+        assert_eq!(
+            sanitize("evil\u{202e}txt.exe\x7f"),
+            "evil\u{fffd}txt.exe\u{fffd}"
+        );
+        assert_eq!(
+            sanitize_block("a\n\tb\x1b]0;x\x07"),
+            "a\n\tb\u{fffd}]0;x\u{fffd}"
+        );
+    }
+
+    #[test]
+    fn json_keeps_the_data_and_escapes_the_controls() {
+        let value = serde_json::json!({ "name": "alarm\u{202e}\u{9b}[31m\x7fx" });
+        let pretty = serde_json::to_string_pretty(&value).expect("json");
+        let escaped = escape_json(&pretty);
+        assert!(
+            !escaped.chars().any(|c| is_unsafe(c) && c != '\n'),
+            "{escaped}"
+        );
+        let back: serde_json::Value = serde_json::from_str(&escaped).expect("valid JSON");
+        assert_eq!(back, value);
     }
 }

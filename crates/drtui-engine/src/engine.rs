@@ -89,6 +89,9 @@ fn is_throttled(update: &drtui_core::model::SourceUpdate) -> bool {
 #[derive(Default)]
 struct Memory(std::sync::Mutex<Option<Snapshot>>);
 
+/// What `wait` returns when the run is paused while it waits.
+const INTERRUPTED: &str = "\u{0}interrupted";
+
 /// The journal's name for the final check of a run's promises.
 pub const POSTCONDITIONS: &str = "postconditions";
 
@@ -96,6 +99,13 @@ impl Engine<'_> {
     /// A step's duration field, with `${parameter}` resolved.
     fn duration(&self, value: Option<&str>, default: Duration) -> Duration {
         evaluate::duration(self.runbook, value, default)
+    }
+
+    /// Whether the operator (or a signal) asked the run to stop at its next safe point.
+    fn paused(&self) -> bool {
+        self.pause
+            .as_ref()
+            .is_some_and(|pause| pause.load(std::sync::atomic::Ordering::SeqCst))
     }
 
     /// A named check of `step` on one observation.
@@ -209,11 +219,7 @@ impl Engine<'_> {
             if done.contains(id) || rollback_only.contains(id) {
                 continue;
             }
-            if self
-                .pause
-                .as_ref()
-                .is_some_and(|pause| pause.load(std::sync::atomic::Ordering::SeqCst))
-            {
+            if self.paused() {
                 self.record(
                     journal,
                     run_id,
@@ -266,6 +272,8 @@ impl Engine<'_> {
                         reason,
                     });
                 }
+                // Paused mid-step: the step recorded how it stopped.
+                Err(paused @ Outcome::Paused { .. }) => return Ok(paused),
                 Err(blocked) => {
                     self.record(
                         journal,
@@ -437,7 +445,23 @@ impl Engine<'_> {
                 Some(check) => self.evaluate(check.value, step, &snapshot, &readiness),
                 None => Err("no check named".to_owned()),
             },
-            StepKind::Wait => self.wait(step, memory).await,
+            StepKind::Wait => match self.wait(step, memory).await {
+                // Stopped mid-wait: nothing was changed, so the step is left in flight and
+                // `resume` waits again.
+                Err(reason) if reason == INTERRUPTED => {
+                    self.record(
+                        journal,
+                        run_id,
+                        Event::RunFinished {
+                            outcome: RunOutcomeKind::Blocked,
+                            detail: format!("paused by {} during {id}", self.operator),
+                        },
+                        on_record,
+                    )?;
+                    return Ok(Err(Outcome::Paused { step: id }));
+                }
+                other => other,
+            },
             StepKind::Gate | StepKind::Manual => {
                 let how = if self.approvals.allows(&id) {
                     Some(if self.approvals.all {
@@ -598,6 +622,9 @@ impl Engine<'_> {
                     "still not true after {}: {last}",
                     humantime::format_duration(timeout)
                 ));
+            }
+            if self.paused() {
+                return Err(INTERRUPTED.to_owned());
             }
             self.clock.sleep(interval).await;
         }

@@ -1,8 +1,9 @@
-//! One mutating run per pair at a time. Locally: a lock file created exclusively in the state
-//! dir, naming its holder; a holder whose process is gone (same host) is stale and replaced.
-//! The AWS form of this lock is described in the README (it must work with the primary down).
+//! One mutating run per pair at a time, on this machine: a lock file in the state dir that
+//! appears whole or not at all (written to a private temp file, then hard-linked into place,
+//! which fails if a lock exists), naming its holder. A holder whose process is gone is stale
+//! and replaced; liveness is the pid *and* its start time, so a reused pid is not mistaken for
+//! the holder. The cross-machine lock is described in the README.
 
-use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -14,27 +15,55 @@ pub struct Holder {
     pub host: String,
     pub pid: u32,
     pub since: String,
+    /// The holder process's start time (clock ticks since boot, from /proc), when known.
+    #[serde(default)]
+    pub pid_start: Option<u64>,
+}
+
+impl Holder {
+    /// A holder for this process.
+    pub fn this_process(run_id: &str, operator: &str, since: String) -> Self {
+        let pid = std::process::id();
+        Self {
+            run_id: run_id.to_owned(),
+            operator: operator.to_owned(),
+            host: host_name(),
+            pid,
+            since,
+            pid_start: process_start(pid),
+        }
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("pair `{pair}` is locked by run {} of {} (pid {} on {}, since {}); wait for it, or resume that run", holder.run_id, holder.operator, holder.pid, holder.host, holder.since)]
+    #[error("pair `{pair}` is locked by run {} of {} (pid {} on {}, since {}); wait for it, resume that run, or `drtui lock break --reason TEXT` if it is gone", holder.run_id, holder.operator, holder.pid, holder.host, holder.since)]
     Held { pair: String, holder: Box<Holder> },
-    #[error("cannot take the lock {}: {source}", path.display())]
+    #[error("the lock file {} of pair `{pair}` cannot be read ({reason}); inspect it with `drtui lock show`, then `drtui lock break --reason TEXT`", path.display())]
+    Unreadable {
+        pair: String,
+        path: PathBuf,
+        reason: String,
+    },
+    #[error("cannot write the lock {}: {source}", path.display())]
     Io {
         path: PathBuf,
         source: std::io::Error,
     },
 }
 
-/// A held lock; released on drop.
+/// A held lock; released on drop, if it is still ours.
+#[derive(Debug)]
 pub struct PairLock {
     path: PathBuf,
+    run_id: String,
 }
 
 impl Drop for PairLock {
     fn drop(&mut self) {
-        let _ = std::fs::remove_file(&self.path);
+        if read_holder(&self.path).is_ok_and(|holder| holder.run_id == self.run_id) {
+            let _ = std::fs::remove_file(&self.path);
+        }
     }
 }
 
@@ -47,60 +76,279 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
+/// When process `pid` started (field 22 of /proc/PID/stat), if it exists.
+fn process_start(pid: u32) -> Option<u64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // The command name (field 2) is in parentheses and may hold spaces: count after it.
+    let after_name = &stat[stat.rfind(')')? + 1..];
+    after_name.split_whitespace().nth(19)?.parse().ok()
+}
+
+/// Whether the holder may still be running: on another host we cannot tell, so yes; here, its
+/// pid must exist and (when recorded) have started when the holder did.
 fn alive(holder: &Holder) -> bool {
-    holder.host != host_name() || Path::new(&format!("/proc/{}", holder.pid)).exists()
+    if holder.host != host_name() {
+        return true;
+    }
+    match (process_start(holder.pid), holder.pid_start) {
+        (None, _) => false,
+        (Some(now), Some(then)) => now == then,
+        (Some(_), None) => true,
+    }
+}
+
+fn lock_path(state: &Path, pair: &str) -> PathBuf {
+    state
+        .join("locks")
+        .join(format!("{}.lock", drtui_core::files::safe_component(pair)))
+}
+
+fn read_holder(path: &Path) -> Result<Holder, String> {
+    let text = std::fs::read_to_string(path).map_err(|error| error.to_string())?;
+    serde_json::from_str(&text).map_err(|error| error.to_string())
+}
+
+/// The pair's lock, as it is: `Ok(None)` when free.
+pub fn show(state: &Path, pair: &str) -> Result<Option<(Holder, bool)>, LockError> {
+    let path = lock_path(state, pair);
+    if !path.exists() {
+        return Ok(None);
+    }
+    read_holder(&path)
+        .map(|holder| {
+            let alive = alive(&holder);
+            Some((holder, alive))
+        })
+        .map_err(|reason| LockError::Unreadable {
+            pair: pair.to_owned(),
+            path,
+            reason,
+        })
 }
 
 /// The live holder of the pair's lock, if any.
 pub fn holder(state: &Path, pair: &str) -> Option<Holder> {
-    let path = state.join("locks").join(format!("{pair}.lock"));
-    let holder: Holder = serde_json::from_str(&std::fs::read_to_string(path).ok()?).ok()?;
-    alive(&holder).then_some(holder)
+    match show(state, pair) {
+        Ok(Some((holder, true))) => Some(holder),
+        _ => None,
+    }
 }
 
-/// Takes the pair's lock for `run_id`, or says who holds it.
+/// Removes the pair's lock whoever holds it; returns who did.
+pub fn force_break(state: &Path, pair: &str) -> Result<Option<Holder>, LockError> {
+    let path = lock_path(state, pair);
+    let holder = read_holder(&path).ok();
+    match std::fs::remove_file(&path) {
+        Ok(()) => Ok(holder),
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => Ok(None),
+        Err(source) => Err(LockError::Io { path, source }),
+    }
+}
+
+/// Takes the pair's lock for `holder.run_id`, or says who holds it.
 pub fn acquire(state: &Path, pair: &str, holder: Holder) -> Result<PairLock, LockError> {
-    let dir = state.join("locks");
-    let path = dir.join(format!("{pair}.lock"));
-    let io = |source| LockError::Io {
-        path: path.clone(),
+    let path = lock_path(state, pair);
+    let io = |path: &Path, source| LockError::Io {
+        path: path.to_path_buf(),
         source,
     };
-    std::fs::create_dir_all(&dir).map_err(io)?;
-    for _ in 0..2 {
-        match std::fs::OpenOptions::new()
-            .write(true)
-            .create_new(true)
-            .open(&path)
-        {
-            Ok(mut file) => {
-                let text = serde_json::to_string(&holder)
-                    .map_err(|error| io(std::io::Error::other(error)))?;
-                file.write_all(text.as_bytes())
-                    .and_then(|()| file.sync_all())
-                    .map_err(io)?;
-                return Ok(PairLock { path });
+    let dir = path.parent().unwrap_or(state);
+    drtui_core::files::private_dir(dir).map_err(|source| io(dir, source))?;
+    // The whole lock is written first, under a name nobody else uses.
+    let temp = dir.join(format!(
+        ".{}.{}.{}.tmp",
+        drtui_core::files::safe_component(pair),
+        holder.pid,
+        std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |since| since.as_nanos())
+    ));
+    let text = serde_json::to_string(&holder).map_err(|error| io(&temp, error.into()))?;
+    let written = drtui_core::files::private_new(&temp).and_then(|mut file| {
+        std::io::Write::write_all(&mut file, text.as_bytes())?;
+        file.sync_all()
+    });
+    if let Err(source) = written {
+        let _ = std::fs::remove_file(&temp);
+        return Err(io(&temp, source));
+    }
+    let result = link_into_place(&temp, &path, pair, &holder);
+    let _ = std::fs::remove_file(&temp);
+    result
+}
+
+/// Links the complete temp lock into place; a stale holder is moved aside first.
+fn link_into_place(
+    temp: &Path,
+    path: &Path,
+    pair: &str,
+    holder: &Holder,
+) -> Result<PairLock, LockError> {
+    for _ in 0..3 {
+        match std::fs::hard_link(temp, path) {
+            Ok(()) => {
+                return Ok(PairLock {
+                    path: path.to_path_buf(),
+                    run_id: holder.run_id.clone(),
+                });
             }
-            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {
-                let current: Option<Holder> = std::fs::read_to_string(&path)
-                    .ok()
-                    .and_then(|text| serde_json::from_str(&text).ok());
-                match current {
-                    Some(current) if current.run_id == holder.run_id || !alive(&current) => {
-                        std::fs::remove_file(&path).map_err(io)?;
-                    }
-                    Some(current) => {
-                        return Err(LockError::Held {
-                            pair: pair.to_owned(),
-                            holder: Box::new(current),
-                        });
-                    }
-                    // Written by a process killed mid-write: nobody can hold it.
-                    None => std::fs::remove_file(&path).map_err(io)?,
-                }
+            Err(error) if error.kind() == std::io::ErrorKind::AlreadyExists => {}
+            Err(source) => {
+                return Err(LockError::Io {
+                    path: path.to_path_buf(),
+                    source,
+                });
             }
-            Err(error) => return Err(io(error)),
+        }
+        let current = match read_holder(path) {
+            Ok(current) => current,
+            // Released between our link and our read: try again.
+            Err(_) if !path.exists() => continue,
+            Err(reason) => {
+                return Err(LockError::Unreadable {
+                    pair: pair.to_owned(),
+                    path: path.to_path_buf(),
+                    reason,
+                });
+            }
+        };
+        if alive(&current) && current.run_id != holder.run_id {
+            return Err(LockError::Held {
+                pair: pair.to_owned(),
+                holder: Box::new(current),
+            });
+        }
+        if alive(&current) && current.pid != holder.pid {
+            // The same run resumed by another process while the first still lives.
+            return Err(LockError::Held {
+                pair: pair.to_owned(),
+                holder: Box::new(current),
+            });
+        }
+        remove_if_still(path, &current)?;
+    }
+    Err(LockError::Io {
+        path: path.to_path_buf(),
+        source: std::io::Error::other("the lock file keeps reappearing"),
+    })
+}
+
+/// Removes a stale lock, but only the one we judged stale: it is first moved aside (atomic),
+/// and if what was moved is not that holder (another process took the lock meanwhile) it is
+/// linked back.
+fn remove_if_still(path: &Path, stale: &Holder) -> Result<(), LockError> {
+    let aside = path.with_extension(format!("stale.{}", std::process::id()));
+    match std::fs::rename(path, &aside) {
+        Ok(()) => {}
+        Err(error) if error.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(LockError::Io {
+                path: path.to_path_buf(),
+                source,
+            });
         }
     }
-    Err(io(std::io::Error::other("the lock file keeps reappearing")))
+    if read_holder(&aside).is_ok_and(|moved| moved != *stale) {
+        let _ = std::fs::hard_link(&aside, path);
+    }
+    let _ = std::fs::remove_file(&aside);
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn holder(run_id: &str, pid: u32, pid_start: Option<u64>) -> Holder {
+        Holder {
+            run_id: run_id.into(),
+            operator: "me".into(),
+            host: host_name(),
+            pid,
+            since: "now".into(),
+            pid_start,
+        }
+    }
+
+    #[test]
+    fn the_second_taker_is_refused_by_name_and_the_lock_is_released_on_drop() {
+        let dir = tempfile::tempdir().expect("dir");
+        let first = Holder::this_process("run-1", "alice", "t0".into());
+        let lock = acquire(dir.path(), "demo", first).expect("free");
+        let second = Holder::this_process("run-2", "bob", "t1".into());
+        match acquire(dir.path(), "demo", second.clone()) {
+            Err(LockError::Held { holder, .. }) => assert_eq!(holder.run_id, "run-1"),
+            other => panic!("{other:?}"),
+        }
+        drop(lock);
+        assert!(acquire(dir.path(), "demo", second).is_ok());
+    }
+
+    #[test]
+    fn a_dead_or_reused_pid_is_stale() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = lock_path(dir.path(), "demo");
+        drtui_core::files::private_dir(path.parent().expect("dir")).expect("dir");
+        let me = std::process::id();
+        // Our own pid, but with another start time: the pid was reused.
+        for stale in [
+            holder("old", me, Some(1)),
+            holder("old", u32::MAX - 1, None),
+        ] {
+            std::fs::write(&path, serde_json::to_string(&stale).expect("json")).expect("write");
+            let taken = acquire(
+                dir.path(),
+                "demo",
+                Holder::this_process("new", "me", "t".into()),
+            )
+            .expect("stale replaced");
+            drop(taken);
+        }
+    }
+
+    #[test]
+    fn an_unreadable_lock_is_refused_naming_the_file() {
+        let dir = tempfile::tempdir().expect("dir");
+        let path = lock_path(dir.path(), "demo");
+        drtui_core::files::private_dir(path.parent().expect("dir")).expect("dir");
+        std::fs::write(&path, "{not json").expect("write");
+        let error = acquire(
+            dir.path(),
+            "demo",
+            Holder::this_process("new", "me", "t".into()),
+        )
+        .expect_err("refused");
+        assert!(
+            matches!(error, LockError::Unreadable { .. })
+                && error.to_string().contains("lock break"),
+            "{error}"
+        );
+    }
+
+    #[test]
+    fn many_takers_at_once_only_one_wins() {
+        let dir = tempfile::tempdir().expect("dir");
+        let state = dir.path().to_path_buf();
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(16));
+        let handles: Vec<_> = (0..16)
+            .map(|index| {
+                let state = state.clone();
+                let barrier = std::sync::Arc::clone(&barrier);
+                std::thread::spawn(move || {
+                    barrier.wait();
+                    acquire(
+                        &state,
+                        "demo",
+                        Holder::this_process(&format!("run-{index}"), "me", "t".into()),
+                    )
+                    .ok()
+                })
+            })
+            .collect();
+        let locks: Vec<PairLock> = handles
+            .into_iter()
+            .filter_map(|handle| handle.join().expect("thread"))
+            .collect();
+        assert_eq!(locks.len(), 1, "{locks:?}");
+    }
 }

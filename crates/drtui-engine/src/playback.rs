@@ -131,13 +131,11 @@ impl Playback<'_> {
             Some(lock::acquire(
                 &self.state,
                 &self.engine.pair.name,
-                Holder {
-                    run_id: run_id.clone(),
-                    operator: self.engine.operator.clone(),
-                    host: lock::host_name(),
-                    pid: std::process::id(),
-                    since: self.engine.clock.now().to_rfc3339(),
-                },
+                Holder::this_process(
+                    &run_id,
+                    &self.engine.operator,
+                    self.engine.clock.now().to_rfc3339(),
+                ),
             )?)
         } else {
             None

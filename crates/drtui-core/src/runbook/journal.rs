@@ -41,6 +41,11 @@ pub enum Event {
     Resumed {
         by: String,
     },
+    /// An operator removed this run's lock by hand (`drtui lock break`).
+    LockBroken {
+        by: String,
+        reason: String,
+    },
     RunFinished {
         outcome: RunOutcomeKind,
         detail: String,
@@ -264,6 +269,7 @@ impl RunSummary {
                 self.end_gate_wait(record.at);
                 self.approvals.insert(step.clone(), record.at);
             }
+            Event::LockBroken { .. } => {}
             Event::Resumed { .. } => {
                 if let Some(stopped) = self.stopped_at.take() {
                     self.idle_s += crate::clock::elapsed(stopped, record.at).as_secs_f64();

@@ -92,6 +92,14 @@ pub fn render(records: &[Record], markdown: bool) -> String {
         }
     }
     for record in records {
+        if let Event::LockBroken { by, reason } = &record.event {
+            let _ = writeln!(
+                out,
+                "{}lock broken by {by} at {}: {reason}",
+                if markdown { "- " } else { "  " },
+                record.at.to_rfc3339()
+            );
+        }
         if let Event::Approved {
             step,
             by,

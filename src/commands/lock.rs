@@ -1,0 +1,66 @@
+//! `drtui lock show|break`: the pair's run lock, as the operator sees and clears it.
+
+use crate::output::outln;
+use color_eyre::eyre::Result;
+use drtui_core::runbook::journal::{Event, Record};
+use drtui_core::text::sanitize;
+use drtui_engine::journal_file::Journal;
+use drtui_engine::lock;
+
+use super::{select_pair, state_dir, user};
+use crate::cli::{GlobalArgs, LockCommand};
+use crate::exit::Exit;
+
+pub fn run(global: &GlobalArgs, command: &LockCommand) -> Result<Exit> {
+    let pair = select_pair(global)?;
+    let state = state_dir()?;
+    match command {
+        LockCommand::Show => {
+            match lock::show(&state, &pair.name)? {
+                None => outln!("pair `{}` is not locked", pair.name),
+                Some((holder, alive)) => outln!(
+                    "pair `{}` is locked by run {} of {} (pid {} on {}, since {}){}",
+                    pair.name,
+                    sanitize(&holder.run_id),
+                    sanitize(&holder.operator),
+                    holder.pid,
+                    sanitize(&holder.host),
+                    sanitize(&holder.since),
+                    if alive {
+                        ""
+                    } else {
+                        "; that process is gone: the next run replaces the lock"
+                    }
+                ),
+            }
+            Ok(Exit::Ok)
+        }
+        LockCommand::Break { reason } => {
+            let broken = lock::force_break(&state, &pair.name)?;
+            match broken {
+                None => outln!("pair `{}` was not locked", pair.name),
+                Some(holder) => {
+                    let by = user();
+                    // The reason goes where the incident review will look: the holder's run.
+                    if let Ok(mut journal) = Journal::open(&state, &holder.run_id) {
+                        journal.append(&Record {
+                            at: chrono::Utc::now(),
+                            run_id: holder.run_id.clone(),
+                            event: Event::LockBroken {
+                                by,
+                                reason: reason.clone(),
+                            },
+                        })?;
+                    }
+                    outln!(
+                        "broke the lock of pair `{}` held by run {} of {}; reason recorded in its journal",
+                        pair.name,
+                        sanitize(&holder.run_id),
+                        sanitize(&holder.operator)
+                    );
+                }
+            }
+            Ok(Exit::Ok)
+        }
+    }
+}

@@ -88,19 +88,7 @@ async fn play(
         state,
     };
     if let Some(resumable) = &resumable {
-        let still_done = player.still_done(resumable);
-        let again: Vec<&str> = resumable
-            .done
-            .difference(&still_done)
-            .map(String::as_str)
-            .collect();
-        if !again.is_empty() {
-            errln!(
-                "drtui: a resume is a fresh decision: {} run again (checks on the destination; approvals given before a failure or older than {})",
-                again.join(", "),
-                humantime::format_duration(pair.approval_window)
-            );
-        }
+        announce_fresh_decision(&player, resumable, &pair);
     }
     let json = args.format == Format::Json;
     let mut print = |record: &Record| {
@@ -115,9 +103,30 @@ async fn play(
     };
     let played = player.play(resumable.as_ref(), &mut print).await;
     watcher.abort();
+    report(played, signalled.load(Ordering::SeqCst))
+}
+
+/// What a resume will do again, said before it does it.
+fn announce_fresh_decision(player: &Playback, resumable: &Resumable, pair: &RegionPair) {
+    let still_done = player.still_done(resumable);
+    let again: Vec<&str> = resumable
+        .done
+        .difference(&still_done)
+        .map(String::as_str)
+        .collect();
+    if !again.is_empty() {
+        errln!(
+            "drtui: a resume is a fresh decision: {} run again (checks on the destination; approvals given before a failure or older than {})",
+            again.join(", "),
+            humantime::format_duration(pair.approval_window)
+        );
+    }
+}
+
+/// How a run ended, said on stderr, as an exit code.
+fn report(played: Result<(String, Outcome), PlaybackError>, signal: u8) -> Result<Exit> {
     match played {
-        Ok((run_id, Outcome::Paused { step })) if signalled.load(Ordering::SeqCst) != 0 => {
-            let signal = signalled.load(Ordering::SeqCst);
+        Ok((run_id, Outcome::Paused { step })) if signal != 0 => {
             errln!(
                 "drtui: {} stopped the run at a safe point, before `{step}`; the lock is released. Continue with: drtui resume {run_id}",
                 signal_name(signal)

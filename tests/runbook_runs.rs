@@ -342,9 +342,8 @@ fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
         drtui_engine::lock::Holder::this_process(run, &format!("{run}@host"), "now".to_owned())
     };
     let first = drtui_engine::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
-    let refused = drtui_engine::lock::acquire(state.path(), "demo", holder("bob"))
-        .err()
-        .expect("refused");
+    let refused =
+        drtui_engine::lock::acquire(state.path(), "demo", holder("bob")).expect_err("refused");
     assert!(
         refused
             .to_string()

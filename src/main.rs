@@ -4,17 +4,18 @@
 mod cli;
 mod commands;
 mod exit;
+mod logging;
 mod output;
 
 use crate::output::errln;
 use std::process::ExitCode;
 
 use clap::Parser;
-use color_eyre::eyre::{Result, eyre};
+use color_eyre::eyre::Result;
 use drtui_core::config::ConfigError;
 use drtui_core::runbook::catalog::CatalogError;
 
-use cli::{Cli, Command, GlobalArgs};
+use cli::{Cli, Command};
 use commands::UsageError;
 use exit::Exit;
 
@@ -71,7 +72,7 @@ fn is_usage(report: &color_eyre::Report) -> bool {
 /// One arm per command.
 async fn dispatch(cli: Cli) -> Result<Exit> {
     let global = &cli.global;
-    init_logging(global)?;
+    logging::init(global)?;
     match &cli.command {
         Some(Command::Completions { shell }) => commands::completions::run(*shell),
         Some(Command::Pairs) => commands::pairs::run(global),
@@ -102,26 +103,4 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         None => commands::dashboard::run(global).await,
     }
-}
-
-/// Diagnostics go to `--log-file` only: the terminal belongs to the dashboard.
-fn init_logging(global: &GlobalArgs) -> Result<()> {
-    let Some(path) = &global.log_file else {
-        return Ok(());
-    };
-    let file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)
-        .map_err(|error| UsageError(format!("cannot open log file {}: {error}", path.display())))?;
-    let filter = tracing_subscriber::EnvFilter::try_from_env("DRTUI_LOG")
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_ansi(false)
-        .with_writer(std::sync::Mutex::new(file))
-        .try_init()
-        .map_err(|error| eyre!("cannot start logging: {error}"))?;
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), "drtui started");
-    Ok(())
 }

@@ -981,3 +981,36 @@ fn a_signal_stops_the_run_at_a_safe_point_and_resume_finishes_it() {
         assert_eq!(promotes, 1, "SIG{signal}");
     }
 }
+
+/// The demo world cannot write down an action (here its log is a directory; a full disk does
+/// the same): the action is undone and refused, the run stops failed with exit 1, and nothing
+/// claims the writer moved.
+#[test]
+fn an_action_that_cannot_be_recorded_is_not_taken() {
+    let state = tempfile::tempdir().expect("state");
+    std::fs::create_dir_all(state.path().join("demo-actions.jsonl")).expect("block the log");
+    let output = drtui(
+        state.path(),
+        &[
+            "run",
+            "failover",
+            "--scenario",
+            "primary-outage",
+            "--approve-all",
+        ],
+    )
+    .output()
+    .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed at `promote-secondary`")
+            && stderr.contains("cannot record the demo action"),
+        "{stderr}"
+    );
+    let status = drtui(state.path(), &["status", "--format", "json"])
+        .output()
+        .expect("status");
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
+}

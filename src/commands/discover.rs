@@ -77,14 +77,7 @@ fn append_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> 
         ))
         .into());
     }
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)
-            .wrap_err_with(|| format!("cannot create {}", dir.display()))?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(&path)
+    let mut file = drtui_core::files::private_append(&path)
         .wrap_err_with(|| format!("cannot open {}", path.display()))?;
     writeln!(file, "\n{section}").wrap_err_with(|| format!("cannot write {}", path.display()))?;
     config::load_catalog(Some(&path))?;

@@ -159,17 +159,9 @@ pub fn read_action_log(path: &std::path::Path) -> Vec<ActionRecord> {
 }
 
 fn append_record(path: &std::path::Path, record: &ActionRecord) -> std::io::Result<()> {
-    use std::io::Write as _;
-    if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir)?;
-    }
-    let mut file = std::fs::OpenOptions::new()
-        .create(true)
-        .append(true)
-        .open(path)?;
+    let mut file = drtui_core::files::private_append(path)?;
     let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
-    writeln!(file, "{line}")?;
-    file.sync_all()
+    drtui_core::files::append_line(&mut file, &line)
 }
 
 impl ActBackend for SimBackend {
@@ -196,16 +188,24 @@ impl ActBackend for SimBackend {
                 let _ = role;
                 return Box::pin(async move { Err(BackendError::Timeout(timeout)) });
             }
+            // Nothing acts without a record: if the demo world cannot write down what it did,
+            // it undoes it and refuses, so a resume never believes in an action that is lost.
+            let before = sim.clone();
             let outcome = sim.apply(mutation);
-            if let (Ok(outcome), Some(path)) = (&outcome, &self.action_log) {
+            if let (Ok(done), Some(path)) = (&outcome, &self.action_log) {
                 let record = ActionRecord {
                     at,
                     mutation: mutation.clone(),
-                    changed: outcome.changed,
-                    detail: outcome.detail.clone(),
+                    changed: done.changed,
+                    detail: done.detail.clone(),
                 };
                 if let Err(error) = append_record(path, &record) {
-                    tracing::error!(%error, path = %path.display(), "cannot record a demo action");
+                    *sim = before;
+                    let message = format!(
+                        "cannot record the demo action in {}: {error}; nothing was changed",
+                        path.display()
+                    );
+                    return Box::pin(async move { Err(BackendError::Refused(message)) });
                 }
             }
             outcome.map_err(BackendError::Refused)

@@ -450,3 +450,61 @@ fn status_watch_streams_one_json_object_per_line() {
     let _ = child.wait();
     assert!(taken_at[0] < taken_at[1], "refreshed: {taken_at:?}");
 }
+
+/// No credentials is not an outage: one short message naming what was tried and how to log
+/// in, exit 2, before any call, for `status` and `run` alike (and nothing journalled).
+#[test]
+fn missing_credentials_are_one_short_usage_error() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = dir.path().join("drtui.toml");
+    std::fs::write(
+        &config,
+        r#"[pairs.x]
+primary = "us-east-1"
+secondary = "us-east-2"
+endpoint_url = "http://127.0.0.1:9"
+global_cluster = "g"
+hosted_zone_id = "Z"
+record_name = "r"
+alarm_prefix = "p"
+profile = "payments-prod"
+[pairs.x.clusters]
+us-east-1 = "a"
+us-east-2 = "b"
+[pairs.x.set_identifiers]
+us-east-1 = "a"
+us-east-2 = "b"
+"#,
+    )
+    .expect("config");
+    for args in [vec!["status"], vec!["run", "switchover", "--approve-all"]] {
+        let output = std::process::Command::new(env!("CARGO_BIN_EXE_drtui"))
+            .args([
+                "--config",
+                config.to_str().expect("utf8"),
+                "--region-pair",
+                "x",
+            ])
+            .args(&args)
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env_remove("AWS_SESSION_TOKEN")
+            .env_remove("AWS_PROFILE")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", "/nonexistent/drtui-test")
+            .env("AWS_SHARED_CREDENTIALS_FILE", "/nonexistent/drtui-test")
+            .env("DRTUI_STATE_DIR", dir.path())
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("drtui");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(2), "{args:?}: {stderr}");
+        assert!(
+            stderr.contains("no usable AWS credentials for pair `x`")
+                && stderr.contains("aws sso login --profile payments-prod"),
+            "{args:?}: {stderr}"
+        );
+        assert!(stderr.len() < 400, "{} bytes: {stderr}", stderr.len());
+        assert!(!dir.path().join("runs").exists(), "nothing journalled");
+    }
+}

@@ -33,11 +33,12 @@ pub async fn run(
     }
     let skeleton = RegionPair::skeleton(name, primary, secondary);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let backend = AwsBackend::new(
-        &skeleton,
-        Clients::load(&skeleton, &overrides(global)).await,
-        clock,
-    );
+    let clients = Clients::load(&skeleton, &overrides(global)).await;
+    clients
+        .check_credentials(&skeleton)
+        .await
+        .map_err(|error| UsageError(error.to_string()))?;
+    let backend = AwsBackend::new(&skeleton, clients, clock);
     let (primary_outputs, secondary_outputs) = tokio::try_join!(
         backend.stack_outputs(Role::Primary, prefix),
         backend.stack_outputs(Role::Secondary, prefix),

@@ -102,6 +102,10 @@ pub async fn open_backend(
         }
         BackendKind::Aws => {
             let clients = Clients::load(pair, &overrides(global)).await;
+            clients
+                .check_credentials(pair)
+                .await
+                .map_err(|error| UsageError(error.to_string()))?;
             let aws = Arc::new(AwsBackend::new(pair, clients, Arc::clone(clock)));
             Opened {
                 status: aws.clone(),

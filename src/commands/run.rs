@@ -148,6 +148,14 @@ fn report(played: Result<(String, Outcome), PlaybackError>, signal: u8) -> Resul
             errln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
             Ok(Exit::Gate)
         }
+        Ok((run_id, Outcome::Failed { step, reason }))
+            if drtui_core::ports::is_credentials_failure(&reason) =>
+        {
+            errln!(
+                "drtui: run {run_id} stopped at `{step}` because the AWS credentials failed: {reason}\nLog in again, then continue with: drtui resume {run_id}"
+            );
+            Ok(Exit::Usage)
+        }
         Ok((run_id, Outcome::Failed { step, reason })) => {
             errln!("drtui: run {run_id} failed at `{step}`: {reason}");
             Ok(Exit::Failure)

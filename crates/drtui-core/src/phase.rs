@@ -209,7 +209,13 @@ pub fn region_condition(
             .or(snapshot.health_checks.error.as_ref())
             .map_or_else(
                 || "no health check or API figure yet".to_owned(),
-                |error| format!("its data cannot be fetched: {}", error.message),
+                |error| {
+                    if crate::ports::is_credentials_failure(&error.message) {
+                        format!("not the region's fault: {}", error.message)
+                    } else {
+                        format!("its data cannot be fetched: {}", error.message)
+                    }
+                },
             );
         (Condition::Unobservable, vec![why])
     };

@@ -23,6 +23,33 @@ pub enum BackendError {
     Unreachable { endpoint: String, message: String },
     #[error("{0}")]
     Refused(String),
+    /// The credentials are missing, expired or rejected: not the region's fault.
+    #[error("{CREDENTIALS_PREFIX}{0}")]
+    Credentials(String),
+}
+
+/// How a credentials failure starts once it is a message (on screen, in the journal).
+pub const CREDENTIALS_PREFIX: &str = "AWS credentials: ";
+
+/// Whether a fetch or step failure (as recorded) was the credentials', not the estate's.
+pub fn is_credentials_failure(message: &str) -> bool {
+    message.contains(CREDENTIALS_PREFIX)
+}
+
+/// AWS error codes that mean the caller's credentials are expired or not accepted.
+pub fn is_credentials_code(code: &str) -> bool {
+    matches!(
+        code,
+        "ExpiredToken"
+            | "ExpiredTokenException"
+            | "InvalidClientTokenId"
+            | "UnrecognizedClientException"
+            | "InvalidSignatureException"
+            | "SignatureDoesNotMatch"
+            | "AuthFailure"
+            | "MissingAuthenticationToken"
+            | "IncompleteSignature"
+    )
 }
 
 impl BackendError {

@@ -85,6 +85,15 @@ fn is_throttled(update: &drtui_core::model::SourceUpdate) -> bool {
     })
 }
 
+/// The credentials failure of an observation, if any of its reads was refused for them.
+fn credentials_failure(snapshot: &Snapshot) -> Option<String> {
+    snapshot
+        .errors()
+        .into_iter()
+        .find(|(_, failure)| drtui_core::ports::is_credentials_failure(&failure.message))
+        .map(|(_, failure)| failure.message.clone())
+}
+
 /// What a run has seen so far, refreshed by every observation.
 #[derive(Default)]
 struct Memory(std::sync::Mutex<Option<Snapshot>>);
@@ -406,6 +415,17 @@ impl Engine<'_> {
             detail,
         };
         let (snapshot, readiness) = self.observe(memory).await;
+        // Rejected credentials say nothing about the estate: stop here, before judging or
+        // acting on an observation that is blind.
+        if let Some(reason) = credentials_failure(&snapshot) {
+            self.record(
+                journal,
+                run_id,
+                finish(StepOutcome::Failed, reason.clone()),
+                on_record,
+            )?;
+            return Ok(Err(Outcome::Failed { step: id, reason }));
+        }
         let condition =
             |check: CheckName| self.evaluate(check, step, &snapshot, &readiness).is_ok();
         if let Some(when) = &step.when
@@ -608,6 +628,9 @@ impl Engine<'_> {
         let began = self.clock.now();
         loop {
             let (snapshot, readiness) = self.observe(memory).await;
+            if let Some(reason) = credentials_failure(&snapshot) {
+                return Err(reason);
+            }
             let last = match self.evaluate(check, step, &snapshot, &readiness) {
                 Ok(detail) => {
                     return Ok(format!(

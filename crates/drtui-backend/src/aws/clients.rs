@@ -27,6 +27,21 @@ pub struct Clients {
     /// Route 53 is global; its control plane is in us-east-1.
     pub route53: aws_sdk_route53::Client,
     pub sts: aws_sdk_sts::Client,
+    /// The credential provider every client signs with (checked before anything runs).
+    pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    /// The profile in use, for messages.
+    pub profile: Option<String>,
+}
+
+/// Why the pair's AWS credentials cannot be used; exit 2, before anything runs.
+#[derive(Debug, thiserror::Error)]
+#[error("no usable AWS credentials for pair `{pair}` ({source_}): {reason}. {hint}")]
+pub struct CredentialsError {
+    pub pair: String,
+    /// Which profile or chain was tried.
+    pub source_: String,
+    pub reason: String,
+    pub hint: String,
 }
 
 /// Overrides from the command line, which win over the pair's config.
@@ -61,7 +76,47 @@ impl Clients {
             ],
             route53: aws_sdk_route53::Client::new(route53),
             sts: aws_sdk_sts::Client::new(primary),
+            credentials: primary.credentials_provider(),
+            profile: None,
         }
+    }
+
+    /// Resolves the credentials once, with a bound: none, or expired, is a clear error naming
+    /// what was tried and how to log in, instead of every call failing its own way.
+    pub async fn check_credentials(&self, pair: &RegionPair) -> Result<(), CredentialsError> {
+        use aws_credential_types::provider::ProvideCredentials as _;
+        let source_ = match &self.profile {
+            Some(profile) => format!("profile `{profile}`"),
+            None => "the default chain: environment, AWS_PROFILE / default profile, SSO, web identity, instance metadata".to_owned(),
+        };
+        let hint = match &self.profile {
+            Some(profile) => format!(
+                "Log in with `aws sso login --profile {profile}` (or refresh that profile's keys), then run drtui again"
+            ),
+            None => "Set AWS_PROFILE (or the pair's `profile`) and log in with `aws sso login --profile NAME`, or export credentials, then run drtui again".to_owned(),
+        };
+        let error = |reason: String| CredentialsError {
+            pair: pair.name.clone(),
+            source_: source_.clone(),
+            reason,
+            hint: hint.clone(),
+        };
+        let Some(provider) = &self.credentials else {
+            return Err(error("no credential provider is configured".to_owned()));
+        };
+        let resolved = tokio::time::timeout(
+            pair.call_timeout.max(std::time::Duration::from_secs(5)),
+            provider.provide_credentials(),
+        )
+        .await
+        .map_err(|_| error("resolving them timed out".to_owned()))?
+        .map_err(|failure| error(credentials_reason(&failure)))?;
+        if let Some(expiry) = resolved.expiry()
+            && expiry <= std::time::SystemTime::now()
+        {
+            return Err(error("they have expired".to_owned()));
+        }
+        Ok(())
     }
 
     /// Loads credentials and settings from the standard chain (env, profile, SSO, IMDS).
@@ -89,14 +144,16 @@ impl Clients {
             load(secondary_region.clone()),
             load(route53_region.clone())
         );
-        Self::from_config(
+        let mut clients = Self::from_config(
             [&primary, &secondary],
             &route53,
             [
                 endpoint_for(&primary_region),
                 endpoint_for(&secondary_region),
             ],
-        )
+        );
+        clients.profile = profile.or_else(|| std::env::var("AWS_PROFILE").ok());
+        clients
     }
 }
 
@@ -129,4 +186,18 @@ async fn sdk_config(
         loader = loader.endpoint_url(endpoint);
     }
     loader.load().await
+}
+
+/// The provider's failure in one line, without the SDK's nested debug output.
+fn credentials_reason(failure: &aws_credential_types::provider::error::CredentialsError) -> String {
+    use aws_credential_types::provider::error::CredentialsError as Failure;
+    match failure {
+        Failure::CredentialsNotLoaded(_) => "none were found".to_owned(),
+        Failure::ProviderTimedOut(_) => "the provider timed out".to_owned(),
+        Failure::InvalidConfiguration(_) => "the configuration is invalid".to_owned(),
+        Failure::ProviderError(_) | Failure::Unhandled(_) | _ => {
+            let text = aws_smithy_types::error::display::DisplayErrorContext(failure).to_string();
+            text.chars().take(200).collect()
+        }
+    }
 }

@@ -97,6 +97,22 @@ impl AwsBackend {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug,
     {
+        if let Some(code) = error.code()
+            && drtui_core::ports::is_credentials_code(code)
+        {
+            return BackendError::Credentials(format!(
+                "{code}: {}; log in again (e.g. `aws sso login`), then resume",
+                error.message().unwrap_or("rejected")
+            ));
+        }
+        let context = DisplayErrorContext(&error).to_string();
+        if !matches!(error, SdkError::ServiceError(_))
+            && context.to_ascii_lowercase().contains("credentials")
+        {
+            return BackendError::Credentials(
+                "none could be loaded; log in (e.g. `aws sso login`), then resume".to_owned(),
+            );
+        }
         match &error {
             SdkError::TimeoutError(_) => BackendError::Timeout(self.pair.call_timeout),
             SdkError::DispatchFailure(failure) if failure.is_timeout() => {

@@ -58,6 +58,8 @@ fn backend(rules: &Rules) -> AwsBackend {
         regions: [region(), region()],
         route53: mock_client!(aws_sdk_route53, RuleMode::MatchAny, rules.route53.clone()),
         sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, Vec::<&Rule>::new()),
+        credentials: None,
+        profile: None,
     };
     let mut pair = RegionPair::demo();
     pair.lambda_functions = BTreeMap::from([("us-east-1".to_owned(), vec!["validate".to_owned()])]);
@@ -443,4 +445,29 @@ async fn health_status_fallback_counts_checkers_and_is_rate_limited() {
     // Within 30 s the answer comes from the cache: no new calls.
     let _ = fetch(&backend, Source::HealthChecks).await;
     assert_eq!(status.num_calls(), 2);
+}
+
+#[tokio::test]
+async fn expired_credentials_are_named_as_such_not_as_an_outage() {
+    let expired = mock!(aws_sdk_rds::Client::describe_db_clusters).then_error(|| {
+        DescribeDBClustersError::generic(
+            ErrorMetadata::builder()
+                .code("ExpiredToken")
+                .message("The security token included in the request is expired")
+                .build(),
+        )
+    });
+    let backend = backend(&Rules {
+        rds: vec![&expired],
+        ..Rules::default()
+    });
+    let error = fetch(&backend, Source::Aurora(Role::Primary))
+        .await
+        .expect_err("expired");
+    assert!(matches!(error, BackendError::Credentials(_)), "{error:?}");
+    let message = error.to_string();
+    assert!(
+        drtui_core::ports::is_credentials_failure(&message) && message.contains("ExpiredToken"),
+        "{message}"
+    );
 }

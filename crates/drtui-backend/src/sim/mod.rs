@@ -171,17 +171,7 @@ impl ActBackend for SimBackend {
             sim.advance_to(self.clock.now());
             let at = sim.now();
             // A hung region's control plane answers nothing: one call timeout, nothing changes.
-            let control_plane = match mutation {
-                Mutation::SetWeights { .. } => answering_role(sim.pair(), Source::Dns),
-                Mutation::AuroraSwitchover { target } | Mutation::AuroraFailover { target, .. } => {
-                    Some(*target)
-                }
-                Mutation::StartExecution { .. } => answering_role(sim.pair(), Source::StateMachine),
-                Mutation::DeployStack { role, .. } | Mutation::AlarmActions { role, .. } => {
-                    Some(*role)
-                }
-                Mutation::DataPlaneLever { .. } => Some(Role::Secondary),
-            };
+            let control_plane = control_plane_of(sim.pair(), mutation);
             if let Some(role) = control_plane.filter(|role| sim.has(Fault::HungRegion(*role))) {
                 let timeout = sim.pair().call_timeout;
                 drop(sim);
@@ -254,6 +244,19 @@ impl ActBackend for SimBackend {
             }
             Ok(outcome)
         })
+    }
+}
+
+/// The region whose control plane a mutation needs.
+fn control_plane_of(pair: &RegionPair, mutation: &Mutation) -> Option<Role> {
+    match mutation {
+        Mutation::SetWeights { .. } => answering_role(pair, Source::Dns),
+        Mutation::AuroraSwitchover { target } | Mutation::AuroraFailover { target, .. } => {
+            Some(*target)
+        }
+        Mutation::StartExecution { .. } => answering_role(pair, Source::StateMachine),
+        Mutation::DeployStack { role, .. } | Mutation::AlarmActions { role, .. } => Some(*role),
+        Mutation::DataPlaneLever { .. } => Some(Role::Secondary),
     }
 }
 

@@ -111,7 +111,9 @@ fn verdict_line(app: &App, theme: Theme) -> Line<'static> {
     ])
 }
 
-fn estate_line(app: &App, theme: Theme) -> Line<'static> {
+/// The DNS weights, and why they may not be current (Route 53's control plane lives in
+/// us-east-1; credentials may be rejected).
+fn dns_spans(app: &App, theme: Theme) -> Vec<Span<'static>> {
     let snapshot = &app.snapshot;
     let stale_after = app.pair.stale_after();
     let mut spans = Vec::new();
@@ -150,11 +152,24 @@ fn estate_line(app: &App, theme: Theme) -> Line<'static> {
             || "never read".to_owned(),
             |age| format!("as of {} ago", format::age(age)),
         );
+        let why = match &snapshot.dns.error {
+            Some(failure) if drtui_core::ports::is_credentials_failure(&failure.message) => {
+                "AWS credentials rejected".to_owned()
+            }
+            _ => format!("Route 53 control plane {ROUTE53_CONTROL_REGION} not answering"),
+        };
         spans.push(Span::styled(
-            format!(" ({age}; Route 53 control plane {ROUTE53_CONTROL_REGION} not answering)"),
+            format!(" ({age}; {why})"),
             theme.style(Tone::Warn),
         ));
     }
+    spans
+}
+
+fn estate_line(app: &App, theme: Theme) -> Line<'static> {
+    let snapshot = &app.snapshot;
+    let stale_after = app.pair.stale_after();
+    let mut spans = dns_spans(app, theme);
     spans.push(Span::styled(" │ ", theme.style(Tone::Muted)));
     match snapshot.global_cluster.usable(app.now, stale_after) {
         Some(global) => {

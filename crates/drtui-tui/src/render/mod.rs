@@ -156,6 +156,18 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     if app.read_only {
         spans.push(Span::styled("  [READ-ONLY]", theme.style(Tone::Warn)));
     }
+    // Rejected credentials are not an outage: say so where it cannot be missed.
+    if app
+        .snapshot
+        .errors()
+        .iter()
+        .any(|(_, failure)| drtui_core::ports::is_credentials_failure(&failure.message))
+    {
+        spans.push(Span::styled(
+            "  ✖ AWS CREDENTIALS REJECTED: log in (aws sso login) and restart",
+            theme.style(Tone::Bad),
+        ));
+    }
     if let Some(faults) = app.faults.as_ref().filter(|faults| !faults.is_empty()) {
         let names: Vec<&str> = faults.iter().map(|fault| fault.name()).collect();
         let text = if area.width >= 120 {

@@ -508,3 +508,41 @@ us-east-2 = "b"
         assert!(!dir.path().join("runs").exists(), "nothing journalled");
     }
 }
+
+/// Escape sequences, DEL, C1 and bidi overrides in a runbook file never reach the terminal,
+/// whatever prints them: validate, plan, run's progress and its errors, runs show.
+#[test]
+fn hostile_runbook_text_never_reaches_the_terminal() {
+    let dir = tempfile::tempdir().expect("dir");
+    let path = dir.path().join("evil.yaml");
+    std::fs::write(
+        &path,
+        "name: \"evil\\e[2J\\u202e\"\ndescription: \"desc \\e]0;pwned\\a \\x7f \\u009b31m\"\nsteps:\n  - id: look\n    title: \"title \\e[31mred\\u202e\"\n    kind: check\n    check: writer_in\n    region: secondary\n",
+    )
+    .expect("runbook");
+    let path = path.to_str().expect("utf8");
+    let outputs = [
+        drtui(&["runbook", "validate", path]),
+        drtui(&["plan", path]),
+        std::process::Command::new(env!("CARGO_BIN_EXE_drtui"))
+            .args(["run", path])
+            .env("DRTUI_STATE_DIR", dir.path())
+            .env("DRTUI_DEMO_SPEED", "10")
+            .env_remove("DRTUI_CONFIG")
+            .stdin(std::process::Stdio::null())
+            .output()
+            .expect("run"),
+    ];
+    for output in &outputs {
+        for stream in [&output.stdout, &output.stderr] {
+            let text = String::from_utf8_lossy(stream);
+            assert!(
+                !text.chars().any(|c| drtui_core::text::is_unsafe(c) && c != '\n' && c != '\t'),
+                "{text:?}"
+            );
+        }
+    }
+    // The run failed its check (the writer is in the primary) and says so, cleanly.
+    assert_eq!(outputs[2].status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&outputs[2].stderr).contains("failed at `look`"));
+}

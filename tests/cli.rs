@@ -537,7 +537,9 @@ fn hostile_runbook_text_never_reaches_the_terminal() {
         for stream in [&output.stdout, &output.stderr] {
             let text = String::from_utf8_lossy(stream);
             assert!(
-                !text.chars().any(|c| drtui_core::text::is_unsafe(c) && c != '\n' && c != '\t'),
+                !text
+                    .chars()
+                    .any(|c| drtui_core::text::is_unsafe(c) && c != '\n' && c != '\t'),
                 "{text:?}"
             );
         }

@@ -22,6 +22,7 @@ struct Session {
     raw: Arc<Mutex<Vec<u8>>>,
     writer: Box<dyn Write + Send>,
     child: Box<dyn portable_pty::Child + Send + Sync>,
+    master: Box<dyn portable_pty::MasterPty + Send>,
 }
 
 impl Session {
@@ -73,13 +74,12 @@ impl Session {
                     .extend_from_slice(&buffer[..read]);
             }
         });
-        // Keep the master alive for the session's life.
-        std::mem::forget(pty.master);
         Session {
             screen,
             raw,
             writer,
             child,
+            master: pty.master,
         }
     }
 
@@ -105,6 +105,22 @@ impl Session {
     fn send(&mut self, keys: &[u8]) {
         self.writer.write_all(keys).expect("write keys");
         self.writer.flush().expect("flush keys");
+    }
+
+    /// Resizes the terminal (the child gets SIGWINCH) and the screen model with it.
+    fn resize(&self, rows: u16, cols: u16) {
+        self.master
+            .resize(PtySize {
+                rows,
+                cols,
+                pixel_width: 0,
+                pixel_height: 0,
+            })
+            .expect("resize");
+        self.screen.lock().expect("screen").screen_mut().set_size(
+            std::num::NonZero::new(rows).expect("rows"),
+            std::num::NonZero::new(cols).expect("cols"),
+        );
     }
 
     fn raw_text(&self) -> String {
@@ -252,4 +268,41 @@ fn a_runbook_runs_from_the_dashboard_and_each_gate_needs_the_pair_name() {
         "{listed}"
     );
     let _ = std::fs::remove_dir_all(&state);
+}
+
+/// A resize storm (a tiling window manager, a laptop docking): a hundred sizes from tiny to
+/// huge in a second never crash the dashboard, it settles on the last size, and q still
+/// restores the terminal.
+#[test]
+fn a_resize_storm_never_breaks_the_dashboard() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let mut session = Session::start(&format!(
+        "stty sane; '{binary}'; echo \"EXIT=$?\"; echo END-OF-SESSION"
+    ));
+    session.wait_for("the dashboard", |screen| {
+        screen.contains("Failover readiness")
+    });
+    let sizes = [
+        (10, 20),
+        (60, 200),
+        (24, 80),
+        (5, 5),
+        (40, 120),
+        (1, 1),
+        (30, 79),
+    ];
+    for round in 0..100 {
+        let (rows, cols) = sizes[round % sizes.len()];
+        session.resize(rows, cols);
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    session.resize(ROWS, COLS);
+    session.wait_for("the dashboard again at full size", |screen| {
+        screen.contains("Failover readiness") && screen.contains("us-east-2 · secondary")
+    });
+    session.send(b"q");
+    let after = session.wait_for("shell after drtui", |screen| {
+        screen.contains("END-OF-SESSION")
+    });
+    assert!(after.contains("EXIT=0"), "{after}");
 }

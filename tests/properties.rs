@@ -35,8 +35,28 @@ fn mutated(valid: &'static str) -> impl Strategy<Value = String> {
             0..valid.len(),
             0..12usize,
             prop::sample::select(vec![
-                "", "\u{1b}[2J", "\u{202e}", "\u{7f}", "\"", "'", "[", "]", "{", "}", ":", "-", "\n",
-                "  ", "${", "10000000000000000000s", "0s", "#", "\t", "\u{0}", "é", "- id: x\n",
+                "",
+                "\u{1b}[2J",
+                "\u{202e}",
+                "\u{7f}",
+                "\"",
+                "'",
+                "[",
+                "]",
+                "{",
+                "}",
+                ":",
+                "-",
+                "\n",
+                "  ",
+                "${",
+                "10000000000000000000s",
+                "0s",
+                "#",
+                "\t",
+                "\u{0}",
+                "é",
+                "- id: x\n",
             ]),
         ),
         1..6,
@@ -80,7 +100,10 @@ fn check_config(text: &str) {
         Err(error) => {
             let message = error.to_string();
             if let Some((line, _)) = located(&message, "drtui.toml") {
-                assert!(line >= 1 && line <= text.lines().count().max(1) + 1, "{message}");
+                assert!(
+                    line >= 1 && line <= text.lines().count().max(1) + 1,
+                    "{message}"
+                );
             }
         }
     }

@@ -1014,3 +1014,82 @@ fn an_action_that_cannot_be_recorded_is_not_taken() {
     let report: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
     assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
 }
+
+/// SIGKILL and SIGTERM at every step of a failover (13 steps, the final postcondition check
+/// included), each followed by `resume`: the run completes and the promote and the state
+/// machine execution each happened exactly once.
+#[test]
+fn a_kill_or_term_at_every_step_of_failover_then_resume_acts_exactly_once() {
+    let trials: Vec<(usize, &str)> = (0..13)
+        .flat_map(|step| [(step, "KILL"), (step, "TERM")])
+        .collect();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = trials
+            .iter()
+            .map(|&(step, signal)| scope.spawn(move || kill_at_step_then_resume(step, signal)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|handle| handle.join().expect("trial").err())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn kill_at_step_then_resume(step: usize, signal: &str) -> Result<(), String> {
+    let state = tempfile::tempdir().expect("state");
+    let mut child = drtui(
+        state.path(),
+        &["run", "failover", "--approve-all", "--format", "json"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::null())
+    .spawn()
+    .expect("run");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut run_id = None;
+    let mut started = 0;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let record: journal::Record = serde_json::from_str(&line).expect("record");
+        run_id = Some(record.run_id.clone());
+        if matches!(record.event, Event::StepStarted { .. }) {
+            if started == step {
+                break;
+            }
+            started += 1;
+        }
+    }
+    let pid = child.id().to_string();
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), &pid])
+        .status();
+    let _ = child.wait();
+    let run_id = run_id.ok_or("no run id")?;
+    let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+        .output()
+        .expect("resume");
+    let label = format!("SIG{signal} at step {step}");
+    if resumed.status.code() != Some(0) {
+        return Err(format!(
+            "{label}: resume exit {:?}: {}",
+            resumed.status.code(),
+            String::from_utf8_lossy(&resumed.stderr)
+        ));
+    }
+    let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
+    let changed = |wanted: fn(&Mutation) -> bool| {
+        actions
+            .iter()
+            .filter(|record| record.changed && wanted(&record.mutation))
+            .count()
+    };
+    let promotes = changed(|mutation| matches!(mutation, Mutation::AuroraFailover { .. }));
+    let executions = changed(|mutation| matches!(mutation, Mutation::StartExecution { .. }));
+    if (promotes, executions) != (1, 1) {
+        return Err(format!(
+            "{label}: {promotes} promotes and {executions} executions"
+        ));
+    }
+    Ok(())
+}

@@ -96,7 +96,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
                 .await
         }
         Some(Command::Runs { command }) => commands::runs::run(command),
-        Some(Command::Lock { command }) => commands::lock::run(global, command),
+        Some(Command::Lock { command }) => commands::lock::run(global, command).await,
         Some(Command::Plan { runbook }) => commands::plan::run(global, runbook),
         Some(Command::Status { format, watch }) => {
             commands::status::run(global, *format, *watch).await

@@ -526,6 +526,7 @@ fn play_on(
         },
         runbook_hash: hash,
         state: emulated.state.clone(),
+        remote_lock: None,
     };
     let mut records = Vec::new();
     let (run_id, outcome) = run
@@ -785,4 +786,94 @@ fn a_skipped_state_machine_step_is_covered_by_the_direct_weights_step() {
     );
     assert!(!made.contains(&"sfn:StartExecution".to_owned()), "{made:?}");
     assert_writer_and_traffic_in_the_secondary(emulated.run);
+}
+
+/// A pair with `lock_table`, seeded with its table, as a config file; returns (dir, config).
+fn locked_pair(suffix: &str) -> (tempfile::TempDir, String) {
+    let moto = moto();
+    let seeded = moto.seed_with(suffix, &["healthy-secondary", "healthy-primary"]);
+    moto.boto(&format!(
+        "client('dynamodb', 'us-east-2').create_table(TableName='drtui-locks-{suffix}', \
+         KeySchema=[{{'AttributeName': 'LockID', 'KeyType': 'HASH'}}], \
+         AttributeDefinitions=[{{'AttributeName': 'LockID', 'AttributeType': 'S'}}], \
+         BillingMode='PAY_PER_REQUEST')\n"
+    ));
+    let text = pair_config(suffix, &seeded, &format!("\"{}\"", moto.url), true, "3s")
+        .lines()
+        .filter(|line| !line.starts_with("state_machine"))
+        .map(|line| {
+            if line.starts_with("alarm_prefix") {
+                format!("{line}\nlock_table = \"drtui-locks-{suffix}\"")
+            } else {
+                line.to_owned()
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    write_config(&text)
+}
+
+/// `drtui run switchover` on `suffix` from its own home: nothing shared with another
+/// operator's process but the AWS endpoint.
+fn run_from_own_home(config: &str, suffix: &str) -> std::process::Child {
+    let home = tempfile::tempdir().expect("home").keep();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_drtui"));
+    command
+        .args(["--config", config, "--region-pair", suffix])
+        .args(["run", "switchover", "--approve-all"])
+        .env("HOME", &home)
+        .env("DRTUI_STATE_DIR", home.join("state"))
+        .env_remove("DRTUI_CONFIG")
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::piped());
+    for (key, value) in support::AWS_TEST_ENV {
+        command.env(key, value);
+    }
+    command.spawn().expect("drtui")
+}
+
+/// Two operators on two machines (two homes, separate state dirs) start the same switchover
+/// at once: the DynamoDB lock lets exactly one proceed; the other exits 5 naming the holder;
+/// the lock is released when the holder ends.
+#[test]
+fn two_homes_share_one_lock_in_dynamodb() {
+    let (_dir, config) = locked_pair("rlk");
+    let children = [
+        run_from_own_home(&config, "rlk"),
+        run_from_own_home(&config, "rlk"),
+    ];
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("wait"))
+        .collect();
+    let codes: Vec<Option<i32>> = outputs.iter().map(|output| output.status.code()).collect();
+    let stderr: Vec<String> = outputs
+        .iter()
+        .map(|output| String::from_utf8_lossy(&output.stderr).into_owned())
+        .collect();
+    assert!(
+        codes.contains(&Some(0)) && codes.contains(&Some(5)),
+        "{codes:?} {stderr:#?}"
+    );
+    let refused = &stderr[codes
+        .iter()
+        .position(|code| *code == Some(5))
+        .expect("refused")];
+    assert!(
+        refused.contains(
+            "is locked in DynamoDB table drtui-locks-rlk in us-east-2 by run switchover-"
+        ),
+        "{refused}"
+    );
+    // Released by the holder when it ended: a third operator gets it (and finds nothing to do).
+    let third = run_from_own_home(&config, "rlk")
+        .wait_with_output()
+        .expect("third");
+    assert_ne!(
+        third.status.code(),
+        Some(5),
+        "{}",
+        String::from_utf8_lossy(&third.stderr)
+    );
 }

@@ -54,6 +54,7 @@ fn playback<'a>(
         },
         runbook_hash: hash,
         state: state.to_path_buf(),
+        remote_lock: None,
     }
 }
 
@@ -338,9 +339,8 @@ async fn read_only_makes_zero_mutating_calls() {
 #[test]
 fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
     let state = tempfile::tempdir().expect("state");
-    let holder = |run: &str| {
-        drtui_engine::lock::Holder::this_process(run, &format!("{run}@host"), "now".to_owned())
-    };
+    let holder =
+        |run: &str| drtui_engine::lock::this_process(run, &format!("{run}@host"), "now".to_owned());
     let first = drtui_engine::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
     let refused =
         drtui_engine::lock::acquire(state.path(), "demo", holder("bob")).expect_err("refused");
@@ -1092,4 +1092,20 @@ fn kill_at_step_then_resume(step: usize, signal: &str) -> Result<(), String> {
         ));
     }
     Ok(())
+}
+
+/// A state directory that cannot be written is an I/O failure (exit 1, saying which path),
+/// never "another run holds the lock" (exit 5); nothing is done to the estate.
+#[test]
+fn an_unwritable_state_dir_is_an_io_error_not_a_lock_refusal() {
+    let dir = tempfile::tempdir().expect("dir");
+    let not_a_dir = dir.path().join("state");
+    std::fs::write(&not_a_dir, "a file where the state dir should be").expect("file");
+    let output = drtui(&not_a_dir, &["run", "switchover", "--approve-all"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the lock"), "{stderr}");
+    assert!(!stderr.contains("is locked by"), "{stderr}");
 }

@@ -26,6 +26,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit> {
         status,
         act,
         faults,
+        remote_lock,
     } = opened;
     drtui_tui::run(drtui_tui::Dashboard {
         pair,
@@ -35,6 +36,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit> {
         act,
         state_dir: config::state_dir(),
         operator,
+        remote_lock,
         read_only: global.read_only,
         color: !(global.no_color
             || std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())),

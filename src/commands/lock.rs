@@ -7,13 +7,20 @@ use drtui_core::text::sanitize;
 use drtui_engine::journal_file::Journal;
 use drtui_engine::lock;
 
-use super::{select_pair, state_dir, user};
+use super::{clock_for, open_backend, select_pair, state_dir, user};
 use crate::cli::{GlobalArgs, LockCommand};
 use crate::exit::Exit;
 
-pub fn run(global: &GlobalArgs, command: &LockCommand) -> Result<Exit> {
+pub async fn run(global: &GlobalArgs, command: &LockCommand) -> Result<Exit> {
     let pair = select_pair(global)?;
     let state = state_dir()?;
+    if pair.lock_table.is_some() {
+        let clock = clock_for(&pair);
+        let opened = open_backend(&pair, global, &clock).await?;
+        if let Some(remote) = opened.remote_lock {
+            remote_command(&pair.name, remote.as_ref(), command).await?;
+        }
+    }
     match command {
         LockCommand::Show => {
             match lock::show(&state, &pair.name)? {
@@ -63,4 +70,34 @@ pub fn run(global: &GlobalArgs, command: &LockCommand) -> Result<Exit> {
             Ok(Exit::Ok)
         }
     }
+}
+
+/// `lock show|break` on the pair's cross-machine lock (its `lock_table`).
+async fn remote_command(
+    pair: &str,
+    remote: &dyn drtui_core::ports::RemoteLock,
+    command: &LockCommand,
+) -> Result<()> {
+    match command {
+        LockCommand::Show => match remote.show().await? {
+            None => outln!("pair `{pair}`: {} holds no lock", remote.describe()),
+            Some((holder, live)) => outln!(
+                "pair `{pair}` is locked in {} by {holder}{}",
+                remote.describe(),
+                if live {
+                    ""
+                } else {
+                    "; its lease has expired: the next run takes it"
+                }
+            ),
+        },
+        LockCommand::Break { .. } => match remote.force_break().await? {
+            None => outln!("pair `{pair}`: {} held no lock", remote.describe()),
+            Some(holder) => outln!(
+                "broke the lock of pair `{pair}` in {} held by {holder}",
+                remote.describe()
+            ),
+        },
+    }
+    Ok(())
 }

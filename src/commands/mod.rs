@@ -54,6 +54,8 @@ pub struct Opened {
     pub status: Arc<dyn StatusBackend>,
     pub act: Arc<dyn ActBackend>,
     pub faults: Option<Arc<dyn FaultControl>>,
+    /// The pair's cross-machine run lock (its `lock_table`), on AWS.
+    pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
 }
 
 impl Opened {
@@ -98,6 +100,7 @@ pub async fn open_backend(
                 status: sim.clone(),
                 act: sim.clone(),
                 faults: Some(sim),
+                remote_lock: None,
             }
         }
         BackendKind::Aws => {
@@ -107,10 +110,14 @@ pub async fn open_backend(
                 .await
                 .map_err(|error| UsageError(error.to_string()))?;
             let aws = Arc::new(AwsBackend::new(pair, clients, Arc::clone(clock)));
+            let remote_lock = aws
+                .remote_lock()
+                .map(|lock| Arc::new(lock) as Arc<dyn drtui_core::ports::RemoteLock>);
             Opened {
                 status: aws.clone(),
                 act: aws,
                 faults: None,
+                remote_lock,
             }
         }
     };

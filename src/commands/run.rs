@@ -86,6 +86,7 @@ async fn play(
         },
         runbook_hash: hash,
         state,
+        remote_lock: opened.remote_lock.clone(),
     };
     if let Some(resumable) = &resumable {
         announce_fresh_decision(&player, resumable, &pair);
@@ -168,6 +169,14 @@ fn report(played: Result<(String, Outcome), PlaybackError>, signal: u8) -> Resul
         Err(PlaybackError::Lock(error)) => {
             errln!("drtui: {error}");
             Ok(Exit::Locked)
+        }
+        Err(PlaybackError::RemoteLock(error @ drtui_core::ports::RemoteLockError::Held { .. })) => {
+            errln!("drtui: {error}");
+            Ok(Exit::Locked)
+        }
+        Err(PlaybackError::RemoteLock(error)) => {
+            errln!("drtui: {error}");
+            Ok(Exit::Failure)
         }
         Err(error) => Err(error.into()),
     }

@@ -97,6 +97,12 @@ pub struct RegionPair {
     pub traffic_lever: Option<TrafficLever>,
     /// Approvals older than this are asked again on `resume`.
     pub approval_window: Duration,
+    /// The DynamoDB table (partition key `LockID`, string) holding the pair's run lock across
+    /// machines; without it the lock is this machine's state dir only.
+    pub lock_table: Option<String>,
+    /// Which of the pair's sides holds the lock table (default: the secondary, the region a
+    /// failover runs towards).
+    pub lock_role: Role,
 }
 
 /// A data-plane way to move traffic that the secondary region controls: a custom metric in the
@@ -264,6 +270,8 @@ impl RegionPair {
             max_attempts: 2,
             traffic_lever: Some(TrafficLever::for_environment("PaymentDR-demo")),
             approval_window: Duration::from_secs(15 * 60),
+            lock_table: None,
+            lock_role: Role::Secondary,
         }
     }
 }
@@ -388,6 +396,10 @@ struct PairFile {
     traffic_lever: Option<TrafficLever>,
     #[serde(default)]
     approval_window: Option<Spanned<String>>,
+    #[serde(default)]
+    lock_table: Option<String>,
+    #[serde(default)]
+    lock_region: Option<Spanned<String>>,
 }
 
 /// Parses the `[pairs.*]` tables of a config file.
@@ -490,6 +502,20 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
                     .map_err(|message| invalid(value.span(), message)),
             };
         use crate::limits::{MAX_POLICY_DURATION as POLICY, MAX_POLL_DURATION as POLL};
+        let lock_role = match &pair.lock_region {
+            None => Role::Secondary,
+            Some(region) if *region.get_ref() == primary => Role::Primary,
+            Some(region) if *region.get_ref() == secondary => Role::Secondary,
+            Some(region) => {
+                return Err(invalid(
+                    region.span(),
+                    format!(
+                        "lock_region `{}` is not one of the pair's regions ({primary}, {secondary})",
+                        region.get_ref()
+                    ),
+                ));
+            }
+        };
         pairs.push(RegionPair {
             name,
             origin: PairOrigin::File {
@@ -516,6 +542,8 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2), POLL)?,
             max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),
             traffic_lever: pair.traffic_lever,
+            lock_table: pair.lock_table,
+            lock_role,
             approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
             primary,
             secondary,

@@ -195,3 +195,65 @@ impl CallCounter {
             .clone()
     }
 }
+
+/// Who holds a pair's run lock: written into the lock (file or table item) and shown to
+/// anyone refused.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct Holder {
+    pub run_id: String,
+    pub operator: String,
+    pub host: String,
+    pub pid: u32,
+    pub since: String,
+    /// The holder process's start time (clock ticks since boot, from /proc), when known.
+    #[serde(default)]
+    pub pid_start: Option<u64>,
+}
+
+impl std::fmt::Display for Holder {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "run {} of {} (pid {} on {}, since {})",
+            crate::text::sanitize(&self.run_id),
+            crate::text::sanitize(&self.operator),
+            self.pid,
+            crate::text::sanitize(&self.host),
+            crate::text::sanitize(&self.since)
+        )
+    }
+}
+
+/// Why the cross-machine lock was not taken (or kept).
+#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+pub enum RemoteLockError {
+    #[error(
+        "pair `{pair}` is locked in {table} by {holder}; wait for it, resume that run, or `drtui lock break --reason TEXT` if it is gone"
+    )]
+    Held {
+        pair: String,
+        table: String,
+        holder: Box<Holder>,
+    },
+    #[error("the lock table {table} cannot be used: {message}")]
+    Unavailable { table: String, message: String },
+}
+
+/// The pair's lock shared by every machine (a DynamoDB table on AWS): taken with a lease the
+/// holder renews while it runs, so a holder that dies frees it when the lease expires.
+pub trait RemoteLock: Send + Sync {
+    /// Takes the lock for `holder.run_id`, or says who holds it.
+    fn acquire(&self, holder: &Holder) -> BoxFuture<'_, Result<(), RemoteLockError>>;
+    /// Extends the lease; fails when the lock is no longer this run's.
+    fn renew(&self, run_id: &str) -> BoxFuture<'_, Result<(), RemoteLockError>>;
+    /// Gives the lock up if it is still this run's.
+    fn release(&self, run_id: &str) -> BoxFuture<'_, Result<(), RemoteLockError>>;
+    /// The holder and whether its lease is still running.
+    fn show(&self) -> BoxFuture<'_, Result<Option<(Holder, bool)>, RemoteLockError>>;
+    /// Removes the lock whoever holds it; returns who did.
+    fn force_break(&self) -> BoxFuture<'_, Result<Option<Holder>, RemoteLockError>>;
+    /// Where the lock lives, for messages (`table in region`).
+    fn describe(&self) -> String;
+    /// How often the holder renews.
+    fn renew_every(&self) -> Duration;
+}

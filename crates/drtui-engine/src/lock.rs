@@ -6,38 +6,26 @@
 
 use std::path::{Path, PathBuf};
 
-use serde::{Deserialize, Serialize};
+pub use drtui_core::ports::Holder;
 
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct Holder {
-    pub run_id: String,
-    pub operator: String,
-    pub host: String,
-    pub pid: u32,
-    pub since: String,
-    /// The holder process's start time (clock ticks since boot, from /proc), when known.
-    #[serde(default)]
-    pub pid_start: Option<u64>,
-}
-
-impl Holder {
-    /// A holder for this process.
-    pub fn this_process(run_id: &str, operator: &str, since: String) -> Self {
-        let pid = std::process::id();
-        Self {
-            run_id: run_id.to_owned(),
-            operator: operator.to_owned(),
-            host: host_name(),
-            pid,
-            since,
-            pid_start: process_start(pid),
-        }
+/// A holder for this process: its pid and that pid's start time, this host.
+pub fn this_process(run_id: &str, operator: &str, since: String) -> Holder {
+    let pid = std::process::id();
+    Holder {
+        run_id: run_id.to_owned(),
+        operator: operator.to_owned(),
+        host: host_name(),
+        pid,
+        since,
+        pid_start: process_start(pid),
     }
 }
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error("pair `{pair}` is locked by run {} of {} (pid {} on {}, since {}); wait for it, resume that run, or `drtui lock break --reason TEXT` if it is gone", holder.run_id, holder.operator, holder.pid, holder.host, holder.since)]
+    #[error(
+        "pair `{pair}` is locked by {holder}; wait for it, resume that run, or `drtui lock break --reason TEXT` if it is gone"
+    )]
     Held { pair: String, holder: Box<Holder> },
     #[error("the lock file {} of pair `{pair}` cannot be read ({reason}); inspect it with `drtui lock show`, then `drtui lock break --reason TEXT`", path.display())]
     Unreadable {
@@ -273,9 +261,9 @@ mod tests {
     #[test]
     fn the_second_taker_is_refused_by_name_and_the_lock_is_released_on_drop() {
         let dir = tempfile::tempdir().expect("dir");
-        let first = Holder::this_process("run-1", "alice", "t0".into());
+        let first = this_process("run-1", "alice", "t0".into());
         let lock = acquire(dir.path(), "demo", first).expect("free");
-        let second = Holder::this_process("run-2", "bob", "t1".into());
+        let second = this_process("run-2", "bob", "t1".into());
         match acquire(dir.path(), "demo", second.clone()) {
             Err(LockError::Held { holder, .. }) => assert_eq!(holder.run_id, "run-1"),
             other => panic!("{other:?}"),
@@ -296,12 +284,8 @@ mod tests {
             holder("old", u32::MAX - 1, None),
         ] {
             std::fs::write(&path, serde_json::to_string(&stale).expect("json")).expect("write");
-            let taken = acquire(
-                dir.path(),
-                "demo",
-                Holder::this_process("new", "me", "t".into()),
-            )
-            .expect("stale replaced");
+            let taken = acquire(dir.path(), "demo", this_process("new", "me", "t".into()))
+                .expect("stale replaced");
             drop(taken);
         }
     }
@@ -312,12 +296,8 @@ mod tests {
         let path = lock_path(dir.path(), "demo");
         drtui_core::files::private_dir(path.parent().expect("dir")).expect("dir");
         std::fs::write(&path, "{not json").expect("write");
-        let error = acquire(
-            dir.path(),
-            "demo",
-            Holder::this_process("new", "me", "t".into()),
-        )
-        .expect_err("refused");
+        let error = acquire(dir.path(), "demo", this_process("new", "me", "t".into()))
+            .expect_err("refused");
         assert!(
             matches!(error, LockError::Unreadable { .. })
                 && error.to_string().contains("lock break"),
@@ -339,7 +319,7 @@ mod tests {
                     acquire(
                         &state,
                         "demo",
-                        Holder::this_process(&format!("run-{index}"), "me", "t".into()),
+                        this_process(&format!("run-{index}"), "me", "t".into()),
                     )
                     .ok()
                 })

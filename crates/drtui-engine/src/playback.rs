@@ -6,7 +6,7 @@ use std::path::{Path, PathBuf};
 
 use crate::engine::{Engine, Outcome};
 use crate::journal_file::{self as journal, Journal};
-use crate::lock::{self, Holder, LockError};
+use crate::lock::{self, LockError};
 use drtui_core::clock::Clock;
 use drtui_core::runbook::journal::{Event, Record, RunSummary, StepState};
 
@@ -14,6 +14,8 @@ use drtui_core::runbook::journal::{Event, Record, RunSummary, StepState};
 pub enum PlaybackError {
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error(transparent)]
+    RemoteLock(#[from] drtui_core::ports::RemoteLockError),
     #[error("journal: {0}")]
     Journal(#[from] std::io::Error),
     #[error("cannot resume {run_id}: {reason}")]
@@ -82,6 +84,8 @@ pub struct Playback<'a> {
     pub runbook_hash: String,
     /// Where the journal and the lock live.
     pub state: PathBuf,
+    /// The pair's cross-machine lock (its `lock_table`), taken after this machine's.
+    pub remote_lock: Option<std::sync::Arc<dyn drtui_core::ports::RemoteLock>>,
 }
 
 impl Playback<'_> {
@@ -126,20 +130,43 @@ impl Playback<'_> {
             Some(resume) => resume.run_id.clone(),
             None => new_run_id(&self.engine.runbook.name.value, self.engine.clock),
         };
-        let mutates = self.engine.runbook.steps.iter().any(|step| step.mutates());
-        let _lock = if mutates && !self.engine.read_only {
+        let locking = self.engine.runbook.mutates() && !self.engine.read_only;
+        let holder = lock::this_process(
+            &run_id,
+            &self.engine.operator,
+            self.engine.clock.now().to_rfc3339(),
+        );
+        let _lock = if locking {
             Some(lock::acquire(
                 &self.state,
                 &self.engine.pair.name,
-                Holder::this_process(
-                    &run_id,
-                    &self.engine.operator,
-                    self.engine.clock.now().to_rfc3339(),
-                ),
+                holder.clone(),
             )?)
         } else {
             None
         };
+        let remote = self.remote_lock.as_ref().filter(|_| locking);
+        if let Some(remote) = remote {
+            remote.acquire(&holder).await?;
+        }
+        let played = self.play_locked(resume, &run_id, remote, on_record).await;
+        if let Some(remote) = remote
+            && let Err(error) = remote.release(&run_id).await
+        {
+            tracing::error!(%error, "cannot release the remote lock; its lease expires on its own");
+        }
+        Ok((run_id, played?))
+    }
+
+    /// The run itself, under its locks; the remote lease is renewed while it runs.
+    async fn play_locked(
+        &self,
+        resume: Option<&Resumable>,
+        run_id: &str,
+        remote: Option<&std::sync::Arc<dyn drtui_core::ports::RemoteLock>>,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> Result<Outcome, PlaybackError> {
+        let run_id = run_id.to_owned();
         let mut journal = Journal::open(&self.state, &run_id)?;
         let event = match resume {
             Some(_) => Event::Resumed {
@@ -164,10 +191,22 @@ impl Playback<'_> {
         let done = resume
             .map(|resume| self.still_done(resume))
             .unwrap_or_default();
-        let outcome = self
-            .engine
-            .run(&mut journal, &run_id, &done, on_record)
-            .await?;
-        Ok((run_id, outcome))
+        let run = self.engine.run(&mut journal, &run_id, &done, on_record);
+        let Some(remote) = remote else {
+            return Ok(run.await?);
+        };
+        tokio::pin!(run);
+        let mut renew = tokio::time::interval(remote.renew_every());
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut run => return Ok(outcome?),
+                _ = renew.tick() => {
+                    if let Err(error) = remote.renew(&run_id).await {
+                        tracing::error!(%error, "cannot renew the remote lock lease");
+                    }
+                }
+            }
+        }
     }
 }

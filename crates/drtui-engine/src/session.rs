@@ -50,6 +50,8 @@ pub struct SessionConfig {
     pub read_only: bool,
     /// Where journals and locks live; runs are refused without one.
     pub state_dir: Option<PathBuf>,
+    /// The pair's cross-machine lock, when it has a `lock_table`.
+    pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
 }
 
 /// The UI's handle on its runs.
@@ -138,6 +140,7 @@ impl RunSession {
                 },
                 runbook_hash: hash,
                 state,
+                remote_lock: config.remote_lock.clone(),
             };
             let records = events.clone();
             let mut forward = |record: &Record| {

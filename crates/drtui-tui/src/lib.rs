@@ -38,6 +38,8 @@ pub struct Dashboard {
     pub state_dir: Option<std::path::PathBuf>,
     /// Who approvals are recorded as.
     pub operator: String,
+    /// The pair's cross-machine run lock, when it has a `lock_table`.
+    pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
     pub read_only: bool,
     pub color: bool,
 }
@@ -68,6 +70,7 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
         act,
         state_dir,
         operator,
+        remote_lock,
         read_only,
         color,
     } = dashboard;
@@ -114,6 +117,7 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
         operator,
         read_only,
         state_dir,
+        remote_lock,
     });
 
     let mut ticks: u64 = 0;

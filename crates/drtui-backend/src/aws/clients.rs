@@ -15,6 +15,7 @@ pub struct RegionClients {
     pub rds: aws_sdk_rds::Client,
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub sfn: aws_sdk_sfn::Client,
+    pub dynamodb: aws_sdk_dynamodb::Client,
     /// The endpoint these clients talk to, when overridden (for error messages).
     pub endpoint: Option<String>,
 }
@@ -67,6 +68,7 @@ impl Clients {
             rds: aws_sdk_rds::Client::new(config),
             cloudformation: aws_sdk_cloudformation::Client::new(config),
             sfn: aws_sdk_sfn::Client::new(config),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
             endpoint,
         };
         Self {

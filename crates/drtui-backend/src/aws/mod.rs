@@ -4,6 +4,7 @@
 pub mod act;
 pub mod clients;
 pub mod discover;
+pub mod lock;
 pub mod metrics;
 
 use std::collections::BTreeMap;
@@ -88,6 +89,18 @@ impl AwsBackend {
             identity: Mutex::new(None),
             health: Mutex::new(HealthCache::default()),
         }
+    }
+
+    /// The pair's cross-machine run lock, when it names a `lock_table`.
+    pub fn remote_lock(&self) -> Option<lock::DynamoLock> {
+        let table = self.pair.lock_table.as_deref()?;
+        let role = self.pair.lock_role;
+        Some(lock::DynamoLock::new(
+            self.clients.regions[role.index()].dynamodb.clone(),
+            table,
+            self.pair.region(role),
+            &self.pair.name,
+        ))
     }
 
     /// Turns an SDK failure into what the screen shows: a timeout, an unreachable endpoint,

@@ -52,6 +52,13 @@ fn backend(rules: &Rules) -> AwsBackend {
             Vec::<&Rule>::new()
         ),
         sfn: mock_client!(aws_sdk_sfn, RuleMode::MatchAny, rules.sfn.clone()),
+        // Never called here (the lock has its emulator tests); an unmocked client will do.
+        dynamodb: aws_sdk_dynamodb::Client::from_conf(
+            aws_sdk_dynamodb::Config::builder()
+                .behavior_version(aws_sdk_dynamodb::config::BehaviorVersion::latest())
+                .region(aws_sdk_dynamodb::config::Region::new("us-east-2"))
+                .build(),
+        ),
         endpoint: Some("http://127.0.0.1:9".to_owned()),
     };
     let clients = Clients {

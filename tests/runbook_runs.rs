@@ -1109,3 +1109,39 @@ fn an_unwritable_state_dir_is_an_io_error_not_a_lock_refusal() {
     assert!(stderr.contains("cannot write the lock"), "{stderr}");
     assert!(!stderr.contains("is locked by"), "{stderr}");
 }
+
+/// `drtui run … --format json | head -1`: the reader goes away after one line; the run goes
+/// on to its end and its journal says so (no panic, no half-done run).
+#[test]
+fn a_closed_stdout_never_stops_a_run() {
+    let state = tempfile::tempdir().expect("state");
+    let mut child = drtui(
+        state.path(),
+        &["run", "switchover", "--approve-all", "--format", "json"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("one line");
+    // The reader is dropped here: stdout is closed.
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let record: journal::Record = serde_json::from_str(&first).expect("a record");
+    let replay = drtui_engine::journal_file::read(
+        &drtui_engine::journal_file::journal_path(state.path(), &record.run_id).expect("path"),
+    )
+    .expect("journal");
+    assert!(replay.records.iter().any(|record| matches!(
+        &record.event,
+        Event::RunFinished { outcome: journal::RunOutcomeKind::Completed, .. }
+    )));
+}

@@ -306,3 +306,40 @@ fn a_resize_storm_never_breaks_the_dashboard() {
     });
     assert!(after.contains("EXIT=0"), "{after}");
 }
+
+/// SIGTERM (a session killed, a terminal closed with SIGHUP) ends the dashboard like `q`: the
+/// terminal is restored, never left in raw mode on the alternate screen.
+#[test]
+fn sigterm_restores_the_terminal() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let session = Session::start(&format!(
+        "stty sane; '{binary}'; echo \"EXIT=$?\"; stty -a; echo END-OF-SESSION"
+    ));
+    session.wait_for("the dashboard", |screen| {
+        screen.contains("Failover readiness")
+    });
+    let shell = session.child.process_id().expect("shell pid");
+    let children = std::fs::read_to_string(format!("/proc/{shell}/task/{shell}/children"))
+        .expect("children of the shell");
+    let drtui = children
+        .split_whitespace()
+        .next()
+        .expect("drtui's pid")
+        .to_owned();
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &drtui])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    let after = session.wait_for("shell after drtui", |screen| {
+        screen.contains("END-OF-SESSION")
+    });
+    assert!(after.contains("EXIT=0"), "{after}");
+    let raw = session.raw_text();
+    let left = raw.rfind("\x1b[?1049l").expect("left the alternate screen");
+    let stty = &raw[left..];
+    assert!(
+        stty.contains(" icanon") && !stty.contains("-icanon"),
+        "{stty}"
+    );
+}

@@ -1142,6 +1142,9 @@ fn a_closed_stdout_never_stops_a_run() {
     .expect("journal");
     assert!(replay.records.iter().any(|record| matches!(
         &record.event,
-        Event::RunFinished { outcome: journal::RunOutcomeKind::Completed, .. }
+        Event::RunFinished {
+            outcome: journal::RunOutcomeKind::Completed,
+            ..
+        }
     )));
 }

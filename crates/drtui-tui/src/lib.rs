@@ -122,6 +122,10 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
 
     let mut ticks: u64 = 0;
     let mut events = EventStream::new();
+    // SIGTERM or SIGHUP (a closed terminal, a killed session) end the dashboard like `q`:
+    // the terminal is restored on the way out; a run in flight is left to `drtui resume`.
+    let mut terminate = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())?;
+    let mut hangup = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::hangup())?;
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     if let Ok(size) = terminal.size() {
@@ -138,6 +142,8 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
                 None => break,
             },
             Some(update) = updates.recv() => Msg::Update(Box::new(update)),
+            _ = terminate.recv() => break,
+            _ = hangup.recv() => break,
             Some(event) = run_events.recv() => app::Msg::from(event),
             _ = ticker.tick() => {
                 app::update(&mut app, Msg::Calls(clock.now(), backend.call_counts()));

@@ -925,31 +925,11 @@ fn simultaneous_starts_on_one_machine_let_exactly_one_act() {
 fn a_signal_stops_the_run_at_a_safe_point_and_resume_finishes_it() {
     for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
         let state = tempfile::tempdir().expect("state");
-        let mut child = drtui(
+        let (run_id, output) = failover_signalled_when(
             state.path(),
-            &["run", "failover", "--approve-all", "--format", "json"],
-        )
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("run");
-        let stdout = child.stdout.take().expect("stdout");
-        let mut run_id = None;
-        for line in BufReader::new(stdout).lines() {
-            let record: journal::Record =
-                serde_json::from_str(&line.expect("line")).expect("a record per line");
-            run_id = Some(record.run_id.clone());
-            if matches!(&record.event, Event::StepStarted { step, .. } if step == "wait-writer") {
-                break;
-            }
-        }
-        let pid = child.id().to_string();
-        let killed = Command::new("kill")
-            .args([&format!("-{signal}"), &pid])
-            .status()
-            .expect("kill");
-        assert!(killed.success());
-        let output = child.wait_with_output().expect("wait");
+            signal,
+            |record, _| matches!(&record.event, Event::StepStarted { step, .. } if step == "wait-writer"),
+        );
         let stderr = String::from_utf8_lossy(&output.stderr);
         let run_id = run_id.expect("run id");
         assert_eq!(output.status.code(), Some(code), "SIG{signal}: {stderr}");
@@ -1038,33 +1018,9 @@ fn a_kill_or_term_at_every_step_of_failover_then_resume_acts_exactly_once() {
 
 fn kill_at_step_then_resume(step: usize, signal: &str) -> Result<(), String> {
     let state = tempfile::tempdir().expect("state");
-    let mut child = drtui(
-        state.path(),
-        &["run", "failover", "--approve-all", "--format", "json"],
-    )
-    .stdout(Stdio::piped())
-    .stderr(Stdio::null())
-    .spawn()
-    .expect("run");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut run_id = None;
-    let mut started = 0;
-    for line in BufReader::new(stdout).lines() {
-        let Ok(line) = line else { break };
-        let record: journal::Record = serde_json::from_str(&line).expect("record");
-        run_id = Some(record.run_id.clone());
-        if matches!(record.event, Event::StepStarted { .. }) {
-            if started == step {
-                break;
-            }
-            started += 1;
-        }
-    }
-    let pid = child.id().to_string();
-    let _ = Command::new("kill")
-        .args([&format!("-{signal}"), &pid])
-        .status();
-    let _ = child.wait();
+    let (run_id, _) = failover_signalled_when(state.path(), signal, |record, started| {
+        matches!(record.event, Event::StepStarted { .. }) && started == step
+    });
     let run_id = run_id.ok_or("no run id")?;
     let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
         .output()
@@ -1147,4 +1103,40 @@ fn a_closed_stdout_never_stops_a_run() {
             ..
         }
     )));
+}
+
+/// Starts `drtui run failover --approve-all --format json`, reads its journal records until
+/// `stop(record, steps started before it)` holds, sends `signal` (`KILL`, `TERM`, …) and waits.
+/// Returns the run id and the process's output.
+fn failover_signalled_when(
+    state: &std::path::Path,
+    signal: &str,
+    stop: impl Fn(&journal::Record, usize) -> bool,
+) -> (Option<String>, std::process::Output) {
+    let mut child = drtui(
+        state,
+        &["run", "failover", "--approve-all", "--format", "json"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut run_id = None;
+    let mut started = 0;
+    for line in BufReader::new(stdout).lines() {
+        let Ok(line) = line else { break };
+        let record: journal::Record = serde_json::from_str(&line).expect("a record per line");
+        run_id = Some(record.run_id.clone());
+        if stop(&record, started) {
+            break;
+        }
+        if matches!(record.event, Event::StepStarted { .. }) {
+            started += 1;
+        }
+    }
+    let _ = Command::new("kill")
+        .args([&format!("-{signal}"), &child.id().to_string()])
+        .status();
+    (run_id, child.wait_with_output().expect("wait"))
 }

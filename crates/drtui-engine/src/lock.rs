@@ -64,12 +64,16 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "localhost".to_owned())
 }
 
-/// When process `pid` started (field 22 of /proc/PID/stat), if it exists.
+/// When process `pid` started (field 22 of /proc/PID/stat), if it exists and is not a zombie
+/// (killed, not yet reaped: it holds nothing any more).
 fn process_start(pid: u32) -> Option<u64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // The command name (field 2) is in parentheses and may hold spaces: count after it.
-    let after_name = &stat[stat.rfind(')')? + 1..];
-    after_name.split_whitespace().nth(19)?.parse().ok()
+    let mut fields = stat[stat.rfind(')')? + 1..].split_whitespace();
+    if fields.next()? == "Z" {
+        return None;
+    }
+    fields.nth(18)?.parse().ok()
 }
 
 /// Whether the holder may still be running: on another host we cannot tell, so yes; here, its

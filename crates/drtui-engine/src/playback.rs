@@ -203,7 +203,12 @@ impl Playback<'_> {
                 outcome = &mut run => return Ok(outcome?),
                 _ = renew.tick() => {
                     if let Err(error) = remote.renew(&run_id).await {
-                        tracing::error!(%error, "cannot renew the remote lock lease");
+                        // The lease may be lost to another operator: stop at the next safe
+                        // point rather than act without the lock.
+                        tracing::error!(%error, "cannot renew the remote lock lease; pausing");
+                        if let Some(pause) = &self.engine.pause {
+                            pause.store(true, std::sync::atomic::Ordering::SeqCst);
+                        }
                     }
                 }
             }

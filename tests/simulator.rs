@@ -302,7 +302,10 @@ async fn pollers_keep_streaming_the_healthy_region_while_the_other_hangs() {
     drtui_engine::poll::spawn_pollers(
         backend,
         clock,
-        Duration::from_millis(50),
+        drtui_engine::poll::Cadence {
+            poll: Duration::from_millis(50),
+            metrics: Duration::from_millis(50),
+        },
         Duration::from_secs(5),
         tx,
         cancel.clone(),
@@ -325,4 +328,38 @@ async fn pollers_keep_streaming_the_healthy_region_while_the_other_hangs() {
         !seen.contains(&Source::Metrics(Role::Primary)),
         "the hung primary cannot have answered yet"
     );
+}
+
+/// The regression guard for cost (not a timed test): over ten simulated minutes of an open
+/// dashboard at the default cadence (poll 5 s, metrics 60 s), the free control-plane sources
+/// are read every poll but `GetMetricData` once a minute per region, so the billed metrics are
+/// a twelfth of polling them every 5 s.
+#[tokio::test(start_paused = true)]
+async fn metrics_are_fetched_once_a_minute_and_the_rest_every_poll() {
+    let estate = DemoEstate::new(42, &[]);
+    let backend: Arc<dyn drtui_core::ports::StatusBackend> = Arc::new(estate.backend);
+    let (tx, mut rx) = tokio::sync::mpsc::channel(4096);
+    let cancel = tokio_util::sync::CancellationToken::new();
+    drtui_engine::poll::spawn_pollers(
+        std::sync::Arc::clone(&backend),
+        estate.clock.clone(),
+        drtui_engine::poll::Cadence {
+            poll: Duration::from_secs(5),
+            metrics: Duration::from_secs(60),
+        },
+        Duration::from_secs(3),
+        tx,
+        cancel.clone(),
+    );
+    // Ten minutes and a little (the first metrics tick waits for the boundary plus 5 s).
+    tokio::time::sleep(Duration::from_secs(606)).await;
+    cancel.cancel();
+    while rx.try_recv().is_ok() {}
+    let calls = backend.call_counts();
+    let count = |service: &str, operation: &str| calls[service][operation];
+    // Initial fetch + one per minute, per region.
+    assert_eq!(count("cloudwatch", "GetMetricData"), 2 * (1 + 10));
+    // Initial fetch + one per 5 s poll.
+    assert_eq!(count("rds", "DescribeGlobalClusters"), 1 + 121);
+    assert_eq!(count("cloudwatch", "DescribeAlarms"), 2 * (1 + 121));
 }

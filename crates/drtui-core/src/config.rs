@@ -87,6 +87,10 @@ pub struct RegionPair {
     /// The Lambda functions per region, for the Lambda metrics.
     pub lambda_functions: BTreeMap<String, Vec<String>>,
     pub poll_interval: Duration,
+    /// How often CloudWatch metrics (and the Route 53 health-check metrics riding with them)
+    /// are fetched, aligned to the interval's boundaries: they have one-minute resolution, so
+    /// fetching them faster re-reads the same datapoints and only adds cost.
+    pub metrics_interval: Duration,
     pub rpo_budget: Duration,
     /// Bound on one API call, retries included: what a hung region costs per poll.
     pub call_timeout: Duration,
@@ -173,6 +177,7 @@ impl RegionPair {
         pair.primary = primary.to_owned();
         pair.secondary = secondary.to_owned();
         pair.poll_interval = Duration::from_secs(5);
+        pair.metrics_interval = Duration::from_secs(60);
         pair.traffic_lever = None;
         pair
     }
@@ -187,9 +192,18 @@ impl RegionPair {
         }
     }
 
+    /// How long a value of `source` stays fresh: three of its own refresh intervals.
+    pub fn stale_after_of(&self, source: crate::model::Source) -> Duration {
+        if source.follows_metrics() {
+            self.stale_after().max(self.metrics_interval * 3)
+        } else {
+            self.stale_after()
+        }
+    }
+
     /// A snapshot of this pair before anything has been fetched.
     pub fn empty_snapshot(&self) -> crate::model::Snapshot {
-        crate::model::Snapshot::new(
+        let mut snapshot = crate::model::Snapshot::new(
             &self.name,
             crate::model::RegionStatus::new(
                 &self.primary,
@@ -201,7 +215,13 @@ impl RegionPair {
                 Role::Secondary,
                 self.cluster(Role::Secondary),
             ),
-        )
+        );
+        let metrics_fresh = self.stale_after_of(crate::model::Source::HealthChecks);
+        for region in &mut snapshot.regions {
+            region.metrics.fresh_for_at_least = metrics_fresh;
+        }
+        snapshot.health_checks.fresh_for_at_least = metrics_fresh;
+        snapshot
     }
 
     pub fn is_demo(&self) -> bool {
@@ -264,6 +284,8 @@ impl RegionPair {
             api_names: per_region("payment-api-primary-demo", "payment-api-secondary-demo"),
             lambda_functions: BTreeMap::new(),
             poll_interval: Duration::from_secs(2),
+            // The simulator's figures change every 5 s (its metric period): cost is no issue.
+            metrics_interval: Duration::from_secs(5),
             rpo_budget: Duration::from_secs(10),
             call_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(2),
@@ -384,6 +406,8 @@ struct PairFile {
     lambda_functions: BTreeMap<String, Vec<String>>,
     #[serde(default)]
     poll_interval: Option<Spanned<String>>,
+    #[serde(default)]
+    metrics_interval: Option<Spanned<String>>,
     #[serde(default)]
     rpo_budget: Option<Spanned<String>>,
     #[serde(default)]
@@ -537,6 +561,7 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             api_names: pair.api_names,
             lambda_functions: pair.lambda_functions,
             poll_interval: duration(&pair.poll_interval, Duration::from_secs(5), POLL)?,
+            metrics_interval: duration(&pair.metrics_interval, Duration::from_secs(60), POLL)?,
             rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10), POLICY)?,
             call_timeout: duration(&pair.call_timeout, Duration::from_secs(3), POLL)?,
             connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2), POLL)?,

@@ -5,6 +5,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod cost;
 pub mod fault;
 pub mod files;
 pub mod limits;

@@ -90,6 +90,9 @@ pub struct Observed<T> {
     pub value: Option<T>,
     pub observed_at: Option<Timestamp>,
     pub error: Option<FetchFailure>,
+    /// A source refreshed less often than the poll (CloudWatch metrics, once a minute) stays
+    /// fresh at least this long: staleness is judged against the source's own interval.
+    pub fresh_for_at_least: Duration,
 }
 
 impl<T> Default for Observed<T> {
@@ -98,6 +101,7 @@ impl<T> Default for Observed<T> {
             value: None,
             observed_at: None,
             error: None,
+            fresh_for_at_least: Duration::ZERO,
         }
     }
 }
@@ -130,13 +134,14 @@ impl<T> Observed<T> {
             has_value: self.value.is_some(),
             observed_at: self.observed_at,
             error: self.error.as_ref(),
+            fresh_for_at_least: self.fresh_for_at_least,
         }
     }
 
     /// The value if it is recent enough to act on, even when the very latest refresh failed.
     pub fn usable(&self, now: Timestamp, max_age: Duration) -> Option<&T> {
         match self.age(now) {
-            Some(age) if age <= max_age => self.value.as_ref(),
+            Some(age) if age <= max_age.max(self.fresh_for_at_least) => self.value.as_ref(),
             _ => None,
         }
     }
@@ -149,6 +154,7 @@ pub struct ObservedMeta<'a> {
     pub has_value: bool,
     pub observed_at: Option<Timestamp>,
     pub error: Option<&'a FetchFailure>,
+    pub fresh_for_at_least: Duration,
 }
 
 impl ObservedMeta<'_> {
@@ -161,7 +167,13 @@ impl ObservedMeta<'_> {
             (false, None) => Freshness::Pending,
             (false, Some(_)) => Freshness::Failed,
             (true, Some(_)) => Freshness::Stale,
-            (true, None) if self.age(now).is_some_and(|age| age > stale_after) => Freshness::Stale,
+            (true, None)
+                if self
+                    .age(now)
+                    .is_some_and(|age| age > stale_after.max(self.fresh_for_at_least)) =>
+            {
+                Freshness::Stale
+            }
             (true, None) => Freshness::Fresh,
         }
     }
@@ -424,6 +436,12 @@ impl Source {
             | Source::Stacks(role) => Some(role),
             _ => None,
         }
+    }
+
+    /// Whether this source is fetched at the metrics interval (CloudWatch `GetMetricData`,
+    /// and the Route 53 health-check metrics that ride in it) rather than the poll interval.
+    pub fn follows_metrics(self) -> bool {
+        matches!(self, Source::Metrics(_) | Source::HealthChecks)
     }
 
     /// Whether this source's data comes as a side effect of other calls of the same poll

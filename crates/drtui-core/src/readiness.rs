@@ -781,8 +781,10 @@ fn data_fresh(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
         .into_iter()
         .filter_map(|source| {
             let meta = snapshot.meta(source);
-            let usable =
-                meta.has_value && meta.age(now).is_some_and(|age| age <= policy.stale_after);
+            let usable = meta.has_value
+                && meta
+                    .age(now)
+                    .is_some_and(|age| age <= policy.stale_after.max(meta.fresh_for_at_least));
             if usable {
                 return None;
             }

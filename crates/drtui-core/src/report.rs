@@ -26,6 +26,8 @@ pub struct StatusReport {
     pub identity: Option<String>,
     /// API calls this snapshot cost, by service and operation.
     pub api_calls: crate::model::CallCounts,
+    /// What a dashboard left open with these settings costs in CloudWatch metrics.
+    pub cost: crate::cost::Cost,
 }
 
 #[derive(Debug, Serialize)]
@@ -217,6 +219,7 @@ pub fn build(
         readiness: readiness.clone(),
         identity: snapshot.identity.usable(now, max_age).cloned(),
         api_calls,
+        cost: crate::cost::of(pair),
     }
 }
 

@@ -84,32 +84,83 @@ pub async fn poll_once(
     updates
 }
 
-/// Starts one polling task per source; each sends its updates until `cancel` fires or the
-/// receiver is gone. A slow source skips missed ticks instead of queueing them.
+/// How often each kind of source is fetched.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Cadence {
+    /// Free, fast-changing sources (RDS, Route 53, Step Functions, CloudFormation, alarms).
+    pub poll: Duration,
+    /// CloudWatch metrics (billed per metric requested, one-minute resolution).
+    pub metrics: Duration,
+}
+
+impl Cadence {
+    pub fn of(pair: &drtui_core::config::RegionPair) -> Self {
+        Self {
+            poll: pair.poll_interval,
+            metrics: pair.metrics_interval,
+        }
+    }
+
+    fn interval(self, source: Source) -> Duration {
+        if source.follows_metrics() {
+            self.metrics
+        } else {
+            self.poll
+        }
+    }
+}
+
+/// How long after `now` the next multiple of `interval` (in epoch time) falls, plus a few
+/// seconds so the period that just closed has been published: each minute's datapoint is
+/// fetched once, when it is complete.
+pub fn until_aligned(now: drtui_core::clock::Timestamp, interval: Duration) -> Duration {
+    let interval_ms = interval.as_millis().max(1);
+    let now_ms = u128::try_from(now.timestamp_millis()).unwrap_or(0);
+    let into = now_ms % interval_ms;
+    let settle = (interval / 12).min(Duration::from_secs(5));
+    Duration::from_millis(u64::try_from(interval_ms - into).unwrap_or(0)) + settle
+}
+
+/// Starts one polling task per source, each at its own cadence; each sends its updates until
+/// `cancel` fires or the receiver is gone. Every source is fetched at once on start (the first
+/// frame is complete); metrics then follow boundaries of their interval. A slow source skips
+/// missed ticks instead of queueing them.
 pub fn spawn_pollers(
     backend: Arc<dyn StatusBackend>,
     clock: Arc<dyn Clock>,
-    interval: Duration,
+    cadence: Cadence,
     timeout: Duration,
     updates: mpsc::Sender<SourceUpdate>,
     cancel: CancellationToken,
 ) {
     // A faster clock (the demo at game-day speed) polls as often in its own time.
-    let interval = interval.div_f64(clock.speed().max(1.0));
-    let timeout = timeout.div_f64(clock.speed().max(1.0));
+    let speed = clock.speed().max(1.0);
+    let timeout = timeout.div_f64(speed);
     for source in Source::all() {
         let backend = Arc::clone(&backend);
         let clock = Arc::clone(&clock);
         let updates = updates.clone();
         let cancel = cancel.clone();
+        let interval = cadence.interval(source);
+        let first_aligned = if source.follows_metrics() {
+            until_aligned(clock.now(), interval).div_f64(speed)
+        } else {
+            interval.div_f64(speed)
+        };
+        let interval = interval.div_f64(speed);
         tokio::spawn(async move {
-            let mut ticker = tokio::time::interval(interval);
+            let mut ticker =
+                tokio::time::interval_at(tokio::time::Instant::now() + first_aligned, interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
+            let mut first = true;
             loop {
-                tokio::select! {
-                    _ = cancel.cancelled() => break,
-                    _ = ticker.tick() => {}
+                if !first {
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        _ = ticker.tick() => {}
+                    }
                 }
+                first = false;
                 let update = tokio::select! {
                     _ = cancel.cancelled() => break,
                     update = fetch_one(backend.as_ref(), clock.as_ref(), source, timeout) => update,
@@ -119,5 +170,30 @@ pub fn spawn_pollers(
                 }
             }
         });
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn metrics_wait_for_the_next_boundary_and_the_datapoint_to_settle() {
+        let at = |secs| chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("time");
+        let minute = Duration::from_secs(60);
+        // The offset of the base instant past its minute boundary.
+        let base = 1_800_000_000_i64 % 60;
+        let to_boundary = |offset: i64| 60 - (base + offset).rem_euclid(60);
+        for offset in [0, 1, 17, 59] {
+            let expected = Duration::from_secs(u64::try_from(to_boundary(offset)).expect("secs"))
+                + Duration::from_secs(5);
+            assert_eq!(
+                until_aligned(at(offset), minute),
+                expected,
+                "offset {offset}"
+            );
+        }
+        // Short intervals settle proportionally less.
+        assert!(until_aligned(at(0), Duration::from_secs(5)) <= Duration::from_secs(6));
     }
 }

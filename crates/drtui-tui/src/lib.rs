@@ -81,7 +81,7 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
     drtui_engine::poll::spawn_pollers(
         Arc::clone(&backend),
         Arc::clone(&clock),
-        pair.poll_interval,
+        drtui_engine::poll::Cadence::of(&pair),
         pair.call_timeout,
         updates_tx,
         cancel,

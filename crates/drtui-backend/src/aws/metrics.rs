@@ -356,6 +356,22 @@ mod tests {
         pair
     }
 
+    /// The cost shown to the user counts exactly the metrics these calls request.
+    #[test]
+    fn the_cost_model_counts_what_the_calls_request() {
+        let checks = BTreeMap::from([
+            ("us-east-1".to_owned(), "hc-1".to_owned()),
+            ("us-east-2".to_owned(), "hc-2".to_owned()),
+        ]);
+        for role in Role::BOTH {
+            assert_eq!(
+                queries(&pair(), role, &checks).len(),
+                drtui_core::cost::metrics_per_call(&pair(), role, checks.len()),
+                "{role:?}"
+            );
+        }
+    }
+
     #[test]
     fn one_call_asks_for_everything_and_health_rides_in_us_east_1() {
         let checks = BTreeMap::from([

@@ -209,7 +209,10 @@ impl AwsBackend {
         let health_ids = self.health_check_ids();
         let queries = metrics::queries(&self.pair, role, &health_ids);
         let now = self.clock.now();
-        let end = now.timestamp();
+        // Up to the start of the current period: the newest datapoint is a complete minute,
+        // fetched once (the metrics pollers wake just after each boundary).
+        let period = i64::from(metrics::PERIOD_S);
+        let end = now.timestamp() - now.timestamp().rem_euclid(period);
         let start = end - metrics::WINDOW_S;
         let mut results: BTreeMap<String, metrics::Series> = BTreeMap::new();
         let mut next_token: Option<String> = None;

@@ -153,6 +153,19 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             theme.style(Tone::Muted),
         ));
     }
+    let cost = drtui_core::cost::of(&app.pair);
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!(
+            "CloudWatch cost left open: ${:.2}/day ({:.0} metrics/hour)",
+            cost.usd_per_day, cost.metrics_per_hour
+        ),
+        theme.style(Tone::Accent),
+    ));
+    lines.push(Line::styled(
+        format!("  {}", cost.formula),
+        theme.style(Tone::Muted),
+    ));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Sources", theme.style(Tone::Accent)));
     let stale_after = app.pair.stale_after();

@@ -21,9 +21,10 @@ pub struct Cli {
 
 #[derive(Debug, Args)]
 pub struct GlobalArgs {
-    /// Region pair to show: `demo` (built-in simulator) or one from the config file.
-    #[arg(long, global = true, default_value = "demo", value_name = "NAME")]
-    pub region_pair: String,
+    /// Region pair to show: `demo` (built-in simulator) or one from the config file. `status`
+    /// takes it several times.
+    #[arg(long, global = true, default_value = "demo", value_name = "NAME", action = clap::ArgAction::Append)]
+    pub region_pair: Vec<String>,
     /// Config file (default: $DRTUI_CONFIG, else drtui.toml in the platform config dir).
     #[arg(long, global = true, env = "DRTUI_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -62,6 +63,9 @@ pub enum Command {
         /// Refresh at the pair's poll interval until interrupted (JSON: one object per line).
         #[arg(long)]
         watch: bool,
+        /// Every configured pair, polled at once (JSON: an array of the per-pair objects).
+        #[arg(long)]
+        all_pairs: bool,
     },
     /// List the configured region pairs and where each was defined.
     Pairs,
@@ -188,6 +192,20 @@ pub enum RunbookCommand {
 pub enum Format {
     Text,
     Json,
+}
+
+impl GlobalArgs {
+    /// The one pair a command works on; several `--region-pair` are for `status` only.
+    pub fn pair_name(&self) -> Result<&str, crate::commands::UsageError> {
+        match self.region_pair.as_slice() {
+            [one] => Ok(one),
+            [] => Ok(drtui_core::config::DEMO_PAIR),
+            _ => Err(crate::commands::UsageError(
+                "--region-pair is given several times; only `status` takes several pairs"
+                    .to_owned(),
+            )),
+        }
+    }
 }
 
 #[cfg(test)]

@@ -877,3 +877,45 @@ fn two_homes_share_one_lock_in_dynamodb() {
         String::from_utf8_lossy(&third.stderr)
     );
 }
+
+/// Several estates at once: `status --all-pairs` polls every configured pair concurrently and
+/// prints a JSON array of the same per-pair objects; one pair is one object, as before.
+#[test]
+fn status_of_all_pairs_is_an_array_of_the_per_pair_objects() {
+    let moto = moto();
+    let endpoint = format!("\"{}\"", moto.url);
+    let text = ["rpa", "rpb"]
+        .iter()
+        .map(|suffix| {
+            let seeded = moto.seed_with(suffix, &["healthy-secondary", "healthy-primary"]);
+            pair_config(suffix, &seeded, &endpoint, true, "3s")
+        })
+        .collect::<Vec<_>>()
+        .join("\n");
+    let (_dir, config) = write_config(&text);
+    let output = drtui(&[
+        "status",
+        "--config",
+        &config,
+        "--all-pairs",
+        "--format",
+        "json",
+    ]);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(0), "{stderr}");
+    let reports: Value = serde_json::from_slice(&output.stdout).expect("json");
+    let pairs: Vec<&str> = reports
+        .as_array()
+        .expect("an array")
+        .iter()
+        .map(|report| report["pair"].as_str().expect("pair"))
+        .collect();
+    assert_eq!(pairs, ["rpa", "rpb"]);
+    for report in reports.as_array().expect("array") {
+        assert_eq!(report["readiness"]["phase"], "steady", "{report}");
+        assert!(report["cost"]["usd_per_day"].as_f64().expect("cost") <= 0.60);
+    }
+    let (code, one, _) = status_json(&config, "rpa");
+    assert_eq!(code, Some(0));
+    assert!(one.is_object(), "one pair stays one object");
+}

@@ -23,7 +23,7 @@ pub async fn run(
     write: bool,
 ) -> Result<Exit> {
     let [primary, secondary] = regions;
-    let name = &global.region_pair;
+    let name = global.pair_name()?;
     if name == config::DEMO_PAIR {
         return Err(UsageError(format!(
             "name the new pair with --region-pair NAME (`{}` is the built-in simulator)",

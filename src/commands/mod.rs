@@ -37,7 +37,7 @@ pub const DEMO_ACTION_LOG: &str = "demo-actions.jsonl";
 /// The pair named by `--region-pair`, with `--scenario` allowed only on the demo.
 pub fn select_pair(global: &GlobalArgs) -> Result<RegionPair> {
     let catalog = config::load_catalog(global.config.as_deref())?;
-    let pair = catalog.get(&global.region_pair)?.clone();
+    let pair = catalog.get(global.pair_name()?)?.clone();
     if !global.scenario.is_empty() && !pair.is_demo() {
         return Err(UsageError(format!(
             "--scenario injects simulated faults and works only with --region-pair {}",

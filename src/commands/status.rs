@@ -1,85 +1,177 @@
 //! `drtui status`: one snapshot of both regions and the verdict, as text or JSON, or refreshed
-//! at the poll interval with `--watch`.
+//! at the poll interval with `--watch`; for one pair, several (`--region-pair` repeated) or all
+//! (`--all-pairs`), polled concurrently.
 
 use crate::output;
 use std::io::IsTerminal;
+use std::sync::Arc;
 
 use color_eyre::eyre::Result;
 use drtui_core::clock::Clock;
-use drtui_core::config::RegionPair;
-use drtui_core::model::calls_between;
+use drtui_core::config::{self, RegionPair};
+use drtui_core::model::{Snapshot, calls_between};
 use drtui_core::ports::StatusBackend;
+use drtui_core::report::StatusReport;
 use drtui_core::settle::Settled;
 use drtui_core::{readiness, report};
 use drtui_engine::{journal_file, poll};
 
-use super::{clock_for, open_backend, select_pair};
+use super::{UsageError, clock_for, open_backend};
 use crate::cli::{Format, GlobalArgs};
 use crate::exit::Exit;
 
-pub async fn run(global: &GlobalArgs, format: Format, watch: bool) -> Result<Exit> {
-    let pair = select_pair(global)?;
-    let clock = clock_for(&pair);
-    let backend = open_backend(&pair, global, &clock).await?.status;
-    loop_reports(&pair, backend.as_ref(), clock.as_ref(), format, watch).await
+/// One pair being watched: its backend, what has been seen, and the settled verdict.
+struct Watched {
+    pair: RegionPair,
+    backend: Arc<dyn StatusBackend>,
+    clock: Arc<dyn Clock>,
+    snapshot: Snapshot,
+    settled: Settled,
 }
 
-async fn loop_reports(
-    pair: &RegionPair,
-    backend: &dyn StatusBackend,
-    clock: &dyn Clock,
-    format: Format,
-    watch: bool,
-) -> Result<Exit> {
-    let mut snapshot = pair.empty_snapshot();
-    let mut settled = Settled::default();
-    let mut first = true;
-    loop {
-        let calls_before = backend.call_counts();
-        for update in poll::poll_once(backend, clock, pair.call_timeout).await {
-            snapshot.apply(update);
+impl Watched {
+    /// One concurrent poll of every source, folded in; the report for it.
+    async fn report(&mut self, settle: bool) -> StatusReport {
+        let calls_before = self.backend.call_counts();
+        for update in poll::poll_once(
+            self.backend.as_ref(),
+            self.clock.as_ref(),
+            self.pair.call_timeout,
+        )
+        .await
+        {
+            self.snapshot.apply(update);
         }
-        let calls = calls_between(&calls_before, &backend.call_counts());
-        let now = clock.now();
+        let calls = calls_between(&calls_before, &self.backend.call_counts());
+        let now = self.clock.now();
         // The journal decides "an unfinished run"; without a state dir there is none to find.
         let unfinished = super::state_dir()
             .ok()
-            .and_then(|state| journal_file::newest_unfinished(&state, &pair.name));
-        let fresh = readiness::assess_with(&snapshot, now, &pair.policy(), unfinished.as_ref());
+            .and_then(|state| journal_file::newest_unfinished(&state, &self.pair.name));
+        let fresh = readiness::assess_with(
+            &self.snapshot,
+            now,
+            &self.pair.policy(),
+            unfinished.as_ref(),
+        );
         // Watching, the verdict settles as on the dashboard; one snapshot is shown as it is.
-        let readiness = if watch && !first {
-            settled.settle(fresh, now, pair.poll_interval)
+        let readiness = if settle {
+            self.settled.settle(fresh, now, self.pair.poll_interval)
         } else {
-            settled.provisional(fresh)
+            self.settled.provisional(fresh)
         };
+        report::build(&self.pair, &self.snapshot, &readiness, now, calls)
+    }
+}
+
+/// The pairs asked for: every configured one with `--all-pairs`, else each `--region-pair`.
+fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>> {
+    let catalog = config::load_catalog(global.config.as_deref())?;
+    let pairs: Vec<RegionPair> = if all_pairs {
+        let configured: Vec<RegionPair> = catalog
+            .pairs
+            .iter()
+            .filter(|pair| !pair.is_demo())
+            .cloned()
+            .collect();
+        if configured.is_empty() {
+            catalog.pairs.clone()
+        } else {
+            configured
+        }
+    } else {
+        global
+            .region_pair
+            .iter()
+            .map(|name| catalog.get(name).cloned())
+            .collect::<Result<_, _>>()?
+    };
+    if !global.scenario.is_empty() && pairs.iter().any(|pair| !pair.is_demo()) {
+        return Err(UsageError(format!(
+            "--scenario injects simulated faults and works only with --region-pair {}",
+            config::DEMO_PAIR
+        ))
+        .into());
+    }
+    Ok(pairs)
+}
+
+pub async fn run(
+    global: &GlobalArgs,
+    format: Format,
+    watch: bool,
+    all_pairs: bool,
+) -> Result<Exit> {
+    let pairs = selected(global, all_pairs)?;
+    let many = all_pairs || pairs.len() > 1;
+    let mut watched = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        let clock = clock_for(&pair);
+        let backend = open_backend(&pair, global, &clock).await?.status;
+        watched.push(Watched {
+            snapshot: pair.empty_snapshot(),
+            pair,
+            backend,
+            clock,
+            settled: Settled::default(),
+        });
+    }
+    let interval = watched
+        .iter()
+        .map(|watched| watched.pair.poll_interval)
+        .min()
+        .unwrap_or_default();
+    let mut first = true;
+    loop {
+        let settle = watch && !first;
         first = false;
-        let report = report::build(pair, &snapshot, &readiness, now, calls);
-        let output = match (format, watch) {
-            (Format::Json, true) => serde_json::to_string(&report)? + "\n",
-            (Format::Json, false) => serde_json::to_string_pretty(&report)? + "\n",
-            (Format::Text, _) => report::render_text(&report),
-        };
+        let reports: Vec<StatusReport> =
+            futures::future::join_all(watched.iter_mut().map(|watched| watched.report(settle)))
+                .await;
         if watch && format == Format::Text && std::io::stdout().is_terminal() {
             output::raw("\x1b[2J\x1b[H");
         }
-        match format {
-            Format::Json => output::json(&output),
-            Format::Text => output::text(&output),
-        }
+        print(&reports, format, watch, many)?;
         if output::stdout_closed() {
             // Nobody reads any more (`status --watch | head`): stop quietly.
             return Ok(Exit::Ok);
         }
         if !watch {
-            return Ok(if report.complete {
+            // The worst of them: any incomplete snapshot makes the whole answer incomplete.
+            return Ok(if reports.iter().all(|report| report.complete) {
                 Exit::Ok
             } else {
                 Exit::Incomplete
             });
         }
         tokio::select! {
-            _ = tokio::time::sleep(pair.poll_interval) => {}
+            _ = tokio::time::sleep(interval) => {}
             _ = tokio::signal::ctrl_c() => return Ok(Exit::Ok),
         }
     }
+}
+
+/// One pair: its object (JSON) or block (text); several: a JSON array, or blocks one after
+/// the other.
+fn print(reports: &[StatusReport], format: Format, watch: bool, many: bool) -> Result<()> {
+    match format {
+        Format::Json => {
+            let value = if many {
+                serde_json::to_value(reports)?
+            } else {
+                serde_json::to_value(reports.first())?
+            };
+            let text = if watch {
+                serde_json::to_string(&value)?
+            } else {
+                serde_json::to_string_pretty(&value)?
+            };
+            output::json(&(text + "\n"));
+        }
+        Format::Text => {
+            let blocks: Vec<String> = reports.iter().map(report::render_text).collect();
+            output::text(&blocks.join("\n"));
+        }
+    }
+    Ok(())
 }

@@ -25,6 +25,10 @@ pub struct GlobalArgs {
     /// takes it several times.
     #[arg(long, global = true, default_value = "demo", value_name = "NAME", action = clap::ArgAction::Append)]
     pub region_pair: Vec<String>,
+    /// Every configured pair at once: the fleet view in the dashboard, a JSON array (text: one
+    /// block per pair) in `status`.
+    #[arg(long, global = true)]
+    pub all_pairs: bool,
     /// Config file (default: $DRTUI_CONFIG, else drtui.toml in the platform config dir).
     #[arg(long, global = true, env = "DRTUI_CONFIG", value_name = "FILE")]
     pub config: Option<PathBuf>,
@@ -63,9 +67,6 @@ pub enum Command {
         /// Refresh at the pair's poll interval until interrupted (JSON: one object per line).
         #[arg(long)]
         watch: bool,
-        /// Every configured pair, polled at once (JSON: an array of the per-pair objects).
-        #[arg(long)]
-        all_pairs: bool,
     },
     /// List the configured region pairs and where each was defined.
     Pairs,

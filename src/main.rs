@@ -98,11 +98,9 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         Some(Command::Runs { command }) => commands::runs::run(command),
         Some(Command::Lock { command }) => commands::lock::run(global, command).await,
         Some(Command::Plan { runbook }) => commands::plan::run(global, runbook),
-        Some(Command::Status {
-            format,
-            watch,
-            all_pairs,
-        }) => commands::status::run(global, *format, *watch, *all_pairs).await,
+        Some(Command::Status { format, watch }) => {
+            commands::status::run(global, *format, *watch).await
+        }
         None => commands::dashboard::run(global).await,
     }
 }

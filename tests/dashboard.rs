@@ -544,3 +544,32 @@ async fn a_gate_is_never_approved_unseen() {
     update(&mut app, Msg::Resize(80, 24));
     assert_eq!(update(&mut app, enter()), vec![Cmd::AnswerGate(true)]);
 }
+
+/// The fleet view: one line per pair with its phase, verdict, writer, DNS, data at risk,
+/// firing alarms and age, at the smallest and a large size.
+#[tokio::test]
+async fn fleet_view_lists_every_pair_on_one_line() {
+    let healthy = app_with(&[]).await;
+    let outage = app_with(&[Fault::PrimaryOutage]).await;
+    for (width, height) in [(80, 24), (200, 60)] {
+        let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");
+        terminal
+            .draw(|frame| render::fleet::render(&[&healthy, &outage], 1, frame))
+            .expect("draw");
+        let text = screen_text(&terminal);
+        assert!(text.contains("fleet · 2 pairs"), "{text}");
+        let rows: Vec<&str> = text
+            .lines()
+            .filter(|line| line.contains(" demo "))
+            .collect();
+        assert_eq!(rows.len(), 2, "{text}");
+        assert!(
+            rows[0].contains("ready") && rows[0].contains("100/0"),
+            "{text}"
+        );
+        assert!(rows[1].contains('›') && rows[1].contains("5m"), "{text}");
+        if width == 80 {
+            insta::assert_snapshot!(text);
+        }
+    }
+}

@@ -343,3 +343,29 @@ fn sigterm_restores_the_terminal() {
         "{stty}"
     );
 }
+
+/// The fleet view: several pairs, one line each; Enter opens a pair's dashboard, Esc returns
+/// to the list, q quits and restores the terminal.
+#[test]
+fn fleet_view_opens_a_pair_and_esc_returns() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let mut session = Session::start(&format!(
+        "stty sane; '{binary}' --region-pair demo --region-pair demo; echo \"EXIT=$?\"; echo END-OF-SESSION"
+    ));
+    session.wait_for("the fleet list", |screen| {
+        screen.contains("fleet · 2 pairs") && screen.contains("steady")
+    });
+    session.send(b"\r");
+    session.wait_for("a pair's dashboard", |screen| {
+        screen.contains("Failover readiness")
+    });
+    session.send(b"\x1b");
+    session.wait_for("the fleet list again", |screen| {
+        screen.contains("fleet · 2 pairs")
+    });
+    session.send(b"q");
+    let after = session.wait_for("shell after drtui", |screen| {
+        screen.contains("END-OF-SESSION")
+    });
+    assert!(after.contains("EXIT=0"), "{after}");
+}

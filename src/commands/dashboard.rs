@@ -1,12 +1,13 @@
 //! `drtui` with no command: the live dashboard, which needs an interactive terminal.
-//! Opens the backend and hands the TUI its ports: status, act, fault control, run session.
+//! Opens each pair's backend and hands the TUI its ports: status, act, fault control, run
+//! session. Several pairs (`--all-pairs`, or `--region-pair` repeated) open the fleet view.
 
 use std::io::IsTerminal;
 
 use color_eyre::eyre::Result;
-use drtui_core::config;
+use drtui_core::config::{self, RegionPair};
 
-use super::{Opened, UsageError, clock_for, open_backend, select_pair};
+use super::{Opened, UsageError, clock_for, open_backend};
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
@@ -18,7 +19,17 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit> {
         ))
         .into());
     }
-    let pair = select_pair(global)?;
+    let pairs = super::status::selected(global, global.all_pairs)?;
+    let mut dashboards = Vec::with_capacity(pairs.len());
+    for pair in pairs {
+        dashboards.push(dashboard_of(global, pair).await?);
+    }
+    drtui_tui::run_fleet(dashboards).await?;
+    Ok(Exit::Ok)
+}
+
+/// One pair's dashboard, its backend opened.
+async fn dashboard_of(global: &GlobalArgs, pair: RegionPair) -> Result<drtui_tui::Dashboard> {
     let clock = clock_for(&pair);
     let opened = open_backend(&pair, global, &clock).await?;
     let operator = opened.operator().await;
@@ -28,7 +39,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit> {
         faults,
         remote_lock,
     } = opened;
-    drtui_tui::run(drtui_tui::Dashboard {
+    Ok(drtui_tui::Dashboard {
         pair,
         backend: status,
         faults,
@@ -41,6 +52,4 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit> {
         color: !(global.no_color
             || std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())),
     })
-    .await?;
-    Ok(Exit::Ok)
 }

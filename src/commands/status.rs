@@ -65,7 +65,7 @@ impl Watched {
 }
 
 /// The pairs asked for: every configured one with `--all-pairs`, else each `--region-pair`.
-fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>> {
+pub fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>> {
     let catalog = config::load_catalog(global.config.as_deref())?;
     let pairs: Vec<RegionPair> = if all_pairs {
         let configured: Vec<RegionPair> = catalog
@@ -96,12 +96,8 @@ fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>> {
     Ok(pairs)
 }
 
-pub async fn run(
-    global: &GlobalArgs,
-    format: Format,
-    watch: bool,
-    all_pairs: bool,
-) -> Result<Exit> {
+pub async fn run(global: &GlobalArgs, format: Format, watch: bool) -> Result<Exit> {
+    let all_pairs = global.all_pairs;
     let pairs = selected(global, all_pairs)?;
     let many = all_pairs || pairs.len() > 1;
     let mut watched = Vec::with_capacity(pairs.len());

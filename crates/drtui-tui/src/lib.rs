@@ -54,72 +54,183 @@ impl Drop for RestoreOnDrop {
     }
 }
 
-/// Runs the dashboard until the user quits.
+/// One pair on screen: its state, its run session and the handles its commands need.
+struct PairView {
+    app: App,
+    session: RunSession,
+    backend: Arc<dyn StatusBackend>,
+    faults: Option<Arc<dyn FaultControl>>,
+    clock: Arc<dyn Clock>,
+    journal_dir: Option<std::path::PathBuf>,
+}
+
+/// Where the pollers and run sessions of every pair report, tagged with the pair's index.
+struct Inboxes {
+    updates: mpsc::Sender<(usize, drtui_core::model::SourceUpdate)>,
+    runs: mpsc::UnboundedSender<(usize, drtui_engine::session::SessionEvent)>,
+    cancel: CancellationToken,
+}
+
+impl PairView {
+    /// Starts the pair's pollers and run session, forwarding what they send to `inboxes`.
+    fn start(index: usize, dashboard: Dashboard, inboxes: &Inboxes) -> Self {
+        let Dashboard {
+            pair,
+            backend,
+            faults,
+            clock,
+            act,
+            state_dir,
+            operator,
+            remote_lock,
+            read_only,
+            color,
+        } = dashboard;
+        let (updates_tx, mut updates) = mpsc::channel(256);
+        drtui_engine::poll::spawn_pollers(
+            Arc::clone(&backend),
+            Arc::clone(&clock),
+            drtui_engine::poll::Cadence::of(&pair),
+            pair.call_timeout,
+            updates_tx,
+            inboxes.cancel.clone(),
+        );
+        let forward = inboxes.updates.clone();
+        tokio::spawn(async move {
+            while let Some(update) = updates.recv().await {
+                if forward.send((index, update)).await.is_err() {
+                    break;
+                }
+            }
+        });
+        let snapshot = pair.empty_snapshot();
+        let mut app = App::new(pair, backend.describe(), snapshot, clock.now());
+        app.faults = faults.as_ref().map(|control| control.faults());
+        app.read_only = read_only;
+        app.color = color;
+        if state_dir.is_some() {
+            app.runbooks = drtui_core::runbook::catalog::all()
+                .into_iter()
+                .filter_map(|(_, runbook)| runbook.ok())
+                .collect();
+        }
+        let (session, mut run_events) = RunSession::new(SessionConfig {
+            pair: app.pair.clone(),
+            status: Arc::clone(&backend),
+            act,
+            clock: Arc::clone(&clock),
+            operator,
+            read_only,
+            state_dir: state_dir.clone(),
+            remote_lock,
+        });
+        let forward = inboxes.runs.clone();
+        tokio::spawn(async move {
+            while let Some(event) = run_events.recv().await {
+                if forward.send((index, event)).is_err() {
+                    break;
+                }
+            }
+        });
+        let mut view = Self {
+            app,
+            session,
+            backend,
+            faults,
+            clock,
+            journal_dir: state_dir,
+        };
+        view.refresh_unfinished();
+        view
+    }
+
+    /// Re-reads the journal: another operator's run, or one that just ended here.
+    fn refresh_unfinished(&mut self) {
+        let unfinished = self.journal_dir.as_deref().and_then(|state| {
+            drtui_engine::journal_file::newest_unfinished(state, &self.app.pair.name)
+        });
+        app::update(&mut self.app, Msg::Unfinished(unfinished));
+    }
+
+    /// One second passed.
+    fn tick(&mut self, ticks: u64) {
+        let now = self.clock.now();
+        app::update(&mut self.app, Msg::Calls(now, self.backend.call_counts()));
+        if ticks.is_multiple_of(UNFINISHED_EVERY_TICKS) {
+            self.refresh_unfinished();
+        }
+        let commands = app::update(&mut self.app, Msg::Tick(now));
+        self.perform(commands);
+    }
+
+    /// Carries out what `update` asked for.
+    fn perform(&mut self, commands: Vec<Cmd>) {
+        for command in commands {
+            match command {
+                Cmd::StartRun(name) => self.session.start(&name),
+                Cmd::PauseRun => self.session.pause(),
+                Cmd::AnswerGate(true) => self.session.answer_gate(true),
+                // Declining a gate (Esc twice) aborts the run.
+                Cmd::AnswerGate(false) => self.session.abort(),
+                Cmd::SetFault(..) | Cmd::ClearFaults => {
+                    if let Some(control) = &self.faults {
+                        if let Cmd::SetFault(fault, on) = command {
+                            control.set_fault(fault, on);
+                        } else {
+                            for fault in control.faults() {
+                                control.set_fault(fault, false);
+                            }
+                        }
+                        app::update(&mut self.app, Msg::FaultsChanged(control.faults()));
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Which screen shows: the fleet list (several pairs), or one pair's dashboard.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct FleetState {
+    /// More than one pair: Esc in a pair's dashboard returns to the list.
+    pub many: bool,
+    pub selected: usize,
+    pub open: Option<usize>,
+}
+
+/// Runs the dashboard of one pair until the user quits.
+pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
+    run_fleet(vec![dashboard]).await
+}
+
+/// Runs the dashboard of several pairs: a fleet list (one line per pair), Enter opens a
+/// pair's dashboard, Esc returns. With one pair, its dashboard directly.
 #[allow(
     clippy::too_many_lines,
     reason = "the event loop: one select over keys, poll results, run events and ticks"
 )]
-pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
+pub async fn run_fleet(dashboards: Vec<Dashboard>) -> color_eyre::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let _restore = RestoreOnDrop;
-    let Dashboard {
-        pair,
-        backend,
-        faults,
-        clock,
-        act,
-        state_dir,
-        operator,
-        remote_lock,
-        read_only,
-        color,
-    } = dashboard;
-
-    let (updates_tx, mut updates) = mpsc::channel(256);
-    let cancel = CancellationToken::new();
-    let _stop_pollers = cancel.clone().drop_guard();
-    drtui_engine::poll::spawn_pollers(
-        Arc::clone(&backend),
-        Arc::clone(&clock),
-        drtui_engine::poll::Cadence::of(&pair),
-        pair.call_timeout,
-        updates_tx,
-        cancel,
-    );
-
-    let snapshot = pair.empty_snapshot();
-    let mut app = App::new(pair, backend.describe(), snapshot, clock.now());
-    app.faults = faults.as_ref().map(|control| control.faults());
-    app.read_only = read_only;
-    app.color = color;
-    if state_dir.is_some() {
-        app.runbooks = drtui_core::runbook::catalog::all()
-            .into_iter()
-            .filter_map(|(_, runbook)| runbook.ok())
-            .collect();
-    }
-    let unfinished_in = |state: &Option<std::path::PathBuf>, pair: &str| {
-        state
-            .as_deref()
-            .and_then(|state| drtui_engine::journal_file::newest_unfinished(state, pair))
+    let (updates_tx, mut updates) = mpsc::channel(1024);
+    let (runs_tx, mut run_events) = mpsc::unbounded_channel();
+    let inboxes = Inboxes {
+        updates: updates_tx,
+        runs: runs_tx,
+        cancel: CancellationToken::new(),
     };
-    let journal_dir = state_dir.clone();
-    let pair_name = app.pair.name.clone();
-    app::update(
-        &mut app,
-        Msg::Unfinished(unfinished_in(&journal_dir, &pair_name)),
-    );
-    let (session, mut run_events) = RunSession::new(SessionConfig {
-        pair: app.pair.clone(),
-        status: Arc::clone(&backend),
-        act,
-        clock: Arc::clone(&clock),
-        operator,
-        read_only,
-        state_dir,
-        remote_lock,
-    });
-
+    let _stop_pollers = inboxes.cancel.clone().drop_guard();
+    let many = dashboards.len() > 1;
+    let mut views: Vec<PairView> = dashboards
+        .into_iter()
+        .enumerate()
+        .map(|(index, dashboard)| PairView::start(index, dashboard, &inboxes))
+        .collect();
+    let mut fleet = FleetState {
+        many,
+        selected: 0,
+        open: if many { None } else { Some(0) },
+    };
     let mut ticks: u64 = 0;
     let mut events = EventStream::new();
     // SIGTERM or SIGHUP (a closed terminal, a killed session) end the dashboard like `q`:
@@ -129,65 +240,109 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
     let mut ticker = tokio::time::interval(Duration::from_secs(1));
     ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
     if let Ok(size) = terminal.size() {
-        app::update(&mut app, Msg::Resize(size.width, size.height));
+        for view in &mut views {
+            app::update(&mut view.app, Msg::Resize(size.width, size.height));
+        }
     }
-    terminal.draw(|frame| render::render(&app, frame))?;
     loop {
-        let msg = tokio::select! {
+        draw(&mut terminal, &views, fleet)?;
+        tokio::select! {
             event = events.next() => match event {
-                Some(Ok(Event::Key(key))) => Msg::Key(key),
-                Some(Ok(Event::Resize(width, height))) => Msg::Resize(width, height),
+                Some(Ok(Event::Key(key))) => {
+                    if key.kind == crossterm::event::KeyEventKind::Release {
+                        continue;
+                    }
+                    match fleet.open {
+                        Some(index) => {
+                            let view = &mut views[index];
+                            let back = fleet.many
+                                && key.code == crossterm::event::KeyCode::Esc
+                                && view.app.overlay == app::Overlay::None
+                                && view.app.gate.is_none();
+                            if back {
+                                fleet.open = None;
+                            } else {
+                                let commands = app::update(&mut view.app, Msg::Key(key));
+                                view.perform(commands);
+                            }
+                        }
+                        None => {
+                            if fleet_key(&mut fleet, key.code, views.len()) {
+                                break;
+                            }
+                        }
+                    }
+                }
+                Some(Ok(Event::Resize(width, height))) => {
+                    for view in &mut views {
+                        app::update(&mut view.app, Msg::Resize(width, height));
+                    }
+                }
                 Some(Ok(_)) => continue,
                 Some(Err(error)) => return Err(error.into()),
                 None => break,
             },
-            Some(update) = updates.recv() => Msg::Update(Box::new(update)),
-            _ = terminate.recv() => break,
-            _ = hangup.recv() => break,
-            Some(event) = run_events.recv() => app::Msg::from(event),
-            _ = ticker.tick() => {
-                app::update(&mut app, Msg::Calls(clock.now(), backend.call_counts()));
-                // Another operator's run, or one that just ended here, shows within seconds.
-                ticks += 1;
-                if ticks.is_multiple_of(UNFINISHED_EVERY_TICKS) {
-                    app::update(
-                        &mut app,
-                        Msg::Unfinished(unfinished_in(&journal_dir, &pair_name)),
-                    );
+            Some((index, update)) = updates.recv() => {
+                if let Some(view) = views.get_mut(index) {
+                    app::update(&mut view.app, Msg::Update(Box::new(update)));
                 }
-                Msg::Tick(clock.now())
-            }
-        };
-        let mut commands = app::update(&mut app, msg);
-        // Coalesce a burst of poll results into one frame.
-        while let Ok(update) = updates.try_recv() {
-            commands.extend(app::update(&mut app, Msg::Update(Box::new(update))));
-        }
-        for command in commands {
-            match command {
-                Cmd::StartRun(name) => session.start(&name),
-                Cmd::PauseRun => session.pause(),
-                Cmd::AnswerGate(true) => session.answer_gate(true),
-                // Declining a gate (Esc twice) aborts the run.
-                Cmd::AnswerGate(false) => session.abort(),
-                Cmd::SetFault(..) | Cmd::ClearFaults => {
-                    if let Some(control) = &faults {
-                        if let Cmd::SetFault(fault, on) = command {
-                            control.set_fault(fault, on);
-                        } else {
-                            for fault in control.faults() {
-                                control.set_fault(fault, false);
-                            }
-                        }
-                        app::update(&mut app, Msg::FaultsChanged(control.faults()));
+                // Coalesce a burst of poll results into one frame.
+                while let Ok((index, update)) = updates.try_recv() {
+                    if let Some(view) = views.get_mut(index) {
+                        app::update(&mut view.app, Msg::Update(Box::new(update)));
                     }
                 }
             }
+            _ = terminate.recv() => break,
+            _ = hangup.recv() => break,
+            Some((index, event)) = run_events.recv() => {
+                if let Some(view) = views.get_mut(index) {
+                    let commands = app::update(&mut view.app, app::Msg::from(event));
+                    view.perform(commands);
+                }
+            }
+            _ = ticker.tick() => {
+                ticks += 1;
+                for view in &mut views {
+                    view.tick(ticks);
+                }
+            }
         }
-        if app.should_quit {
+        if views.iter().any(|view| view.app.should_quit) {
             break;
         }
-        terminal.draw(|frame| render::render(&app, frame))?;
     }
+    Ok(())
+}
+
+/// The fleet list's keys; true when the user quits.
+fn fleet_key(fleet: &mut FleetState, code: crossterm::event::KeyCode, len: usize) -> bool {
+    use crossterm::event::KeyCode;
+    match code {
+        KeyCode::Char('q') => return true,
+        KeyCode::Up | KeyCode::Char('k') => {
+            fleet.selected = (fleet.selected + len.max(1) - 1) % len.max(1);
+        }
+        KeyCode::Down | KeyCode::Char('j') => fleet.selected = (fleet.selected + 1) % len.max(1),
+        KeyCode::Enter => fleet.open = Some(fleet.selected),
+        _ => {}
+    }
+    false
+}
+
+fn draw(
+    terminal: &mut ratatui::DefaultTerminal,
+    views: &[PairView],
+    fleet: FleetState,
+) -> std::io::Result<()> {
+    terminal.draw(
+        |frame| match fleet.open.and_then(|index| views.get(index)) {
+            Some(view) => render::render(&view.app, frame),
+            None => {
+                let apps: Vec<&App> = views.iter().map(|view| &view.app).collect();
+                render::fleet::render(&apps, fleet.selected, frame);
+            }
+        },
+    )?;
     Ok(())
 }

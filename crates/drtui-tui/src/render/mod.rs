@@ -17,6 +17,7 @@
 //! Overlays (overlay.rs: help, fault menu, debug, runbook picker) draw over the middle.
 
 mod age;
+pub mod fleet;
 mod global;
 mod lists;
 mod overlay;

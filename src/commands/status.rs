@@ -100,18 +100,20 @@ pub async fn run(global: &GlobalArgs, format: Format, watch: bool) -> Result<Exi
     let all_pairs = global.all_pairs;
     let pairs = selected(global, all_pairs)?;
     let many = all_pairs || pairs.len() > 1;
-    let mut watched = Vec::with_capacity(pairs.len());
-    for pair in pairs {
+    // Every pair's backend is opened at once (credentials, clients), then polled at once.
+    let opened = futures::future::join_all(pairs.into_iter().map(|pair| async move {
         let clock = clock_for(&pair);
         let backend = open_backend(&pair, global, &clock).await?.status;
-        watched.push(Watched {
+        Ok::<_, color_eyre::Report>(Watched {
             snapshot: pair.empty_snapshot(),
             pair,
             backend,
             clock,
             settled: Settled::default(),
-        });
-    }
+        })
+    }))
+    .await;
+    let mut watched = opened.into_iter().collect::<Result<Vec<_>>>()?;
     let interval = watched
         .iter()
         .map(|watched| watched.pair.poll_interval)

@@ -45,7 +45,13 @@ class Proxy(BaseHTTPRequestHandler):
     do_GET = do_POST = do_PUT = do_DELETE = do_HEAD = forward
 
 
-server = ThreadingHTTPServer(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 0), Proxy)
+class Server(ThreadingHTTPServer):
+    # drtui opens a dozen connections at once; the default backlog of 5 drops SYNs, which the
+    # kernel retransmits after a second: a stall that is the proxy's, not the client's.
+    request_queue_size = 128
+
+
+server = Server(("127.0.0.1", int(sys.argv[2]) if len(sys.argv) > 2 else 0), Proxy)
 server.daemon_threads = True
 print(f"PORT {server.server_address[1]}", flush=True)
 server.serve_forever()

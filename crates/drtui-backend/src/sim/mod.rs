@@ -344,6 +344,8 @@ impl StatusBackend for SimBackend {
             (data, hung, throttled, latency)
         };
         let simulate_latency = self.latency;
+        // A faster demo clock answers proportionally faster, as its timeouts are shorter.
+        let latency = latency.div_f64(self.clock.speed().max(1.0));
         Box::pin(async move {
             if simulate_latency {
                 tokio::time::sleep(latency).await;

@@ -267,19 +267,7 @@ impl Engine<'_> {
                             }
                         }
                     }
-                    self.record(
-                        journal,
-                        run_id,
-                        Event::RunFinished {
-                            outcome: RunOutcomeKind::Failed,
-                            detail: format!("{failed}: {reason}"),
-                        },
-                        on_record,
-                    )?;
-                    return Ok(Outcome::Failed {
-                        step: failed,
-                        reason,
-                    });
+                    return self.fail(journal, run_id, failed, reason, on_record);
                 }
                 // Paused mid-step: the step recorded how it stopped.
                 Err(paused @ Outcome::Paused { .. }) => return Ok(paused),
@@ -301,19 +289,13 @@ impl Engine<'_> {
             .postconditions(journal, run_id, &memory, on_record)
             .await?
         {
-            self.record(
+            return self.fail(
                 journal,
                 run_id,
-                Event::RunFinished {
-                    outcome: RunOutcomeKind::Failed,
-                    detail: format!("{POSTCONDITIONS}: {reason}"),
-                },
-                on_record,
-            )?;
-            return Ok(Outcome::Failed {
-                step: POSTCONDITIONS.to_owned(),
+                POSTCONDITIONS.to_owned(),
                 reason,
-            });
+                on_record,
+            );
         }
         self.record(
             journal,
@@ -325,6 +307,27 @@ impl Engine<'_> {
             on_record,
         )?;
         Ok(Outcome::Completed)
+    }
+
+    /// Ends the run failed at `step`, journalled with why.
+    fn fail(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        step: String,
+        reason: String,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Outcome> {
+        self.record(
+            journal,
+            run_id,
+            Event::RunFinished {
+                outcome: RunOutcomeKind::Failed,
+                detail: format!("{step}: {reason}"),
+            },
+            on_record,
+        )?;
+        Ok(Outcome::Failed { step, reason })
     }
 
     /// A run that moved the writer is done only when, against live state, the writer is in

@@ -163,7 +163,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "runbooks",
         dangerous: true,
         demo_only: false,
-        in_footer: false,
+        in_footer: true,
     },
     KeyAction {
         context: Context::Dashboard,
@@ -174,7 +174,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "debug",
         dangerous: false,
         demo_only: false,
-        in_footer: false,
+        in_footer: true,
     },
     KeyAction {
         context: Context::Dashboard,
@@ -185,7 +185,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "pause",
         dangerous: false,
         demo_only: false,
-        in_footer: false,
+        in_footer: true,
     },
     KeyAction {
         context: Context::FaultMenu,

@@ -198,9 +198,23 @@ fn render_footer(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         );
         return;
     }
+    // Every key usable here, the footer's own first; what does not fit is left to `?`.
+    let visible: Vec<_> = keys::visible(&app.contexts(), app.availability()).collect();
+    let (first, rest): (Vec<_>, Vec<_>) = visible.into_iter().partition(|entry| entry.in_footer);
     let mut spans = Vec::new();
-    for entry in keys::visible(&app.contexts(), app.availability()).filter(|entry| entry.in_footer)
-    {
+    let mut used = 0;
+    let mut seen = std::collections::BTreeSet::new();
+    let room = usize::from(area.width).saturating_sub(10);
+    for entry in first.into_iter().chain(rest) {
+        if !seen.insert(entry.label) {
+            continue;
+        }
+        let width = entry.label.chars().count() + entry.hint.chars().count() + 5;
+        if used + width > room {
+            spans.push(Span::styled(" … ? ", theme.style(Tone::Muted)));
+            break;
+        }
+        used += width;
         spans.push(Span::styled(format!(" {} ", entry.label), theme.selected()));
         spans.push(Span::raw(format!(" {}  ", entry.hint)));
     }

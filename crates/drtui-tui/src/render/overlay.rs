@@ -4,7 +4,7 @@
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
-use ratatui::widgets::{Block, Clear, Paragraph};
+use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
 use crate::app::App;
 use crate::keys::{self, Context};
@@ -21,12 +21,18 @@ fn centered(area: Rect, width: u16, height: u16) -> Rect {
     cell
 }
 
-/// Draws `lines` in a bordered box centred over whatever is below.
+/// Draws `lines` in a bordered box centred over whatever is below; a line wider than the box
+/// wraps instead of being cut.
 fn popup(frame: &mut Frame, area: Rect, width: u16, title: &str, lines: Vec<Line>, theme: Theme) {
-    let cell = centered(area, width, lines.len() as u16 + 2);
+    let inner = usize::from(width.min(area.width).saturating_sub(2)).max(1);
+    let rows: usize = lines
+        .iter()
+        .map(|line| line.width().div_ceil(inner).max(1))
+        .sum();
+    let cell = centered(area, width, u16::try_from(rows + 2).unwrap_or(u16::MAX));
     frame.render_widget(Clear, cell);
     frame.render_widget(
-        Paragraph::new(lines).block(
+        Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
                 .title(title)
                 .border_style(theme.border(true)),

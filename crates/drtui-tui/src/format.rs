@@ -74,3 +74,59 @@ mod tests {
         assert_eq!(truncate("abc", 4), "abc");
     }
 }
+
+/// `name` without the `prefix` every row shares (and the separator after it), so the part
+/// that tells rows apart shows first; the whole name when it does not start with it.
+pub fn without_prefix<'a>(name: &'a str, prefix: &str) -> &'a str {
+    if prefix.is_empty() {
+        return name;
+    }
+    name.strip_prefix(prefix)
+        .map(|rest| rest.trim_start_matches(['-', '_', '/', '.']))
+        .filter(|rest| !rest.is_empty())
+        .unwrap_or(name)
+}
+
+/// The longest prefix, ending at a `-`, that every name shares ("PaymentDR-" of
+/// "PaymentDR-Vpc-primary" and "PaymentDR-Api-primary"); empty with fewer than two names.
+pub fn shared_prefix<'a>(names: &[&'a str]) -> &'a str {
+    let [first, rest @ ..] = names else {
+        return "";
+    };
+    if rest.is_empty() {
+        return "";
+    }
+    let mut end = first.len();
+    for name in rest {
+        end = end.min(
+            first
+                .bytes()
+                .zip(name.bytes())
+                .take_while(|(a, b)| a == b)
+                .count(),
+        );
+    }
+    first[..end].rfind('-').map_or("", |dash| &first[..=dash])
+}
+
+#[cfg(test)]
+mod prefix_tests {
+    use super::*;
+
+    #[test]
+    fn rows_drop_what_they_all_share() {
+        assert_eq!(
+            without_prefix("PaymentDR-demo-us-east-1-api-5xx-rate", "PaymentDR-demo"),
+            "us-east-1-api-5xx-rate"
+        );
+        assert_eq!(
+            without_prefix("other-alarm", "PaymentDR-demo"),
+            "other-alarm"
+        );
+        assert_eq!(
+            shared_prefix(&["PaymentDR-Vpc-primary-demo", "PaymentDR-Api-primary-demo"]),
+            "PaymentDR-"
+        );
+        assert_eq!(shared_prefix(&["only-one"]), "");
+    }
+}

@@ -175,7 +175,10 @@ fn alarms(app: &App, theme: Theme) -> Vec<Line<'static>> {
                 format!("{} {:<17} ", tone.symbol(), alarm.state.as_str()),
                 theme.style(tone),
             ),
-            Span::raw(sanitize(&alarm.name).into_owned()),
+            // The pair's alarm prefix is on every row: the rest tells them apart.
+            Span::raw(
+                sanitize(format::without_prefix(&alarm.name, &app.pair.alarm_prefix)).into_owned(),
+            ),
             Span::styled(
                 format!("{since} · {}", sanitize(&alarm.reason)),
                 theme.style(Tone::Muted),
@@ -236,13 +239,21 @@ fn executions(app: &App, theme: Theme) -> Vec<Line<'static>> {
 fn stacks(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let (mut rows, mut entries) = per_region(app, "stacks", |region| &region.stacks, theme);
     entries.sort_by_key(|(_, stack)| stack.is_settled());
+    let names: Vec<&str> = entries
+        .iter()
+        .map(|(_, stack)| stack.name.as_str())
+        .collect();
+    let shared = format::shared_prefix(&names).to_owned();
     rows.extend(entries.into_iter().map(|(region, stack)| {
         let healthy = stack.is_settled();
         let tone = if healthy { Tone::Good } else { Tone::Warn };
         Line::from(vec![
             Span::styled(format!("{} ", tone.symbol()), theme.style(tone)),
             Span::styled(format!("{region} "), theme.style(Tone::Muted)),
-            Span::raw(format!("{} ", sanitize(&stack.name))),
+            Span::raw(format!(
+                "{} ",
+                sanitize(format::without_prefix(&stack.name, &shared))
+            )),
             Span::styled(
                 sanitize(&stack.status).into_owned(),
                 theme.style(Tone::Muted),

@@ -573,3 +573,38 @@ async fn fleet_view_lists_every_pair_on_one_line() {
         }
     }
 }
+
+/// Which estate am I on: a pair's `environment` shows in the header on every screen and in
+/// gate prompts, as text too (so `NO_COLOR` keeps it).
+#[tokio::test]
+async fn the_environment_label_is_on_every_screen_and_every_gate() {
+    use drtui_core::runbook::gate::GateQuestion;
+    use drtui_tui::app::{GatePrompt, Msg, update};
+    let mut app = app_with(&[]).await;
+    app.pair.environment = Some("production".into());
+    app.color = false;
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(
+        text.lines()
+            .next()
+            .expect("header")
+            .contains("■ PRODUCTION"),
+        "{text}"
+    );
+    update(
+        &mut app,
+        Msg::GateAsked(GatePrompt::new(GateQuestion {
+            step: "approve-promote".into(),
+            title: "Approve".into(),
+            prompt: "Promote.".into(),
+            data_at_risk_ms: Some(100.0),
+            loses_data_next: true,
+            next: Vec::new(),
+        })),
+    );
+    let gate = screen_text(&draw(&app, 80, 24));
+    assert!(
+        gate.contains("Gate: approve-promote · PRODUCTION"),
+        "{gate}"
+    );
+}

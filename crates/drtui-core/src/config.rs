@@ -107,6 +107,8 @@ pub struct RegionPair {
     /// Which of the pair's sides holds the lock table (default: the secondary, the region a
     /// failover runs towards).
     pub lock_role: Role,
+    /// Which estate this is, shown loud on every screen and in gate prompts ("production").
+    pub environment: Option<String>,
 }
 
 /// A data-plane way to move traffic that the secondary region controls: a custom metric in the
@@ -294,6 +296,7 @@ impl RegionPair {
             approval_window: Duration::from_secs(15 * 60),
             lock_table: None,
             lock_role: Role::Secondary,
+            environment: None,
         }
     }
 }
@@ -422,6 +425,8 @@ struct PairFile {
     approval_window: Option<Spanned<String>>,
     #[serde(default)]
     lock_table: Option<String>,
+    #[serde(default)]
+    environment: Option<String>,
     #[serde(default)]
     lock_region: Option<Spanned<String>>,
 }
@@ -569,6 +574,7 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             traffic_lever: pair.traffic_lever,
             lock_table: pair.lock_table,
             lock_role,
+            environment: pair.environment,
             approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
             primary,
             secondary,

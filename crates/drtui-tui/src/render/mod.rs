@@ -131,15 +131,22 @@ fn render_too_small(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
 }
 
 fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
-    let mut spans = vec![
-        Span::styled(" drtui ", theme.style(Tone::Accent)),
-        Span::raw(format!(
-            " pair {}  {} ⇄ {}  ",
-            sanitize(&app.pair.name),
-            app.pair.primary,
-            app.pair.secondary
-        )),
-    ];
+    let mut spans = vec![Span::styled(" drtui ", theme.style(Tone::Accent))];
+    // Which estate: loud on every screen, and readable without colour (NO_COLOR).
+    if let Some(environment) = &app.pair.environment {
+        spans.push(Span::styled(
+            format!(" ■ {} ", sanitize(&environment.to_uppercase())),
+            theme
+                .style(Tone::Bad)
+                .add_modifier(ratatui::style::Modifier::REVERSED),
+        ));
+    }
+    spans.push(Span::raw(format!(
+        " pair {}  {} ⇄ {}  ",
+        sanitize(&app.pair.name),
+        app.pair.primary,
+        app.pair.secondary
+    )));
     if area.width >= 100 {
         spans.push(Span::styled(
             sanitize(&app.backend_label).into_owned(),

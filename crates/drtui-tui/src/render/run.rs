@@ -149,7 +149,14 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
     frame.render_widget(
         Paragraph::new(lines).wrap(Wrap { trim: false }).block(
             Block::bordered()
-                .title(format!(" Gate: {} ", gate.question.step))
+                .title(match &app.pair.environment {
+                    Some(environment) => format!(
+                        " Gate: {} · {} ",
+                        gate.question.step,
+                        sanitize(&environment.to_uppercase())
+                    ),
+                    None => format!(" Gate: {} ", gate.question.step),
+                })
                 .border_style(theme.style(Tone::Warn)),
         ),
         cell,

@@ -124,6 +124,11 @@ pub enum Command {
         #[command(subcommand)]
         command: RunsCommand,
     },
+    /// The config file: its JSON Schema, for editors.
+    Config {
+        #[command(subcommand)]
+        command: ConfigCommand,
+    },
     /// The pair's run lock: who holds it, or break it (the reason goes to the holder's journal).
     Lock {
         #[command(subcommand)]
@@ -147,6 +152,12 @@ pub struct Playback {
     /// text: one line per event; json: one JSON journal record per line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Print the JSON Schema of the config file (point your editor at it).
+    Schema,
 }
 
 #[derive(Debug, Subcommand)]

@@ -97,6 +97,15 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Some(Command::Runs { command }) => commands::runs::run(command),
         Some(Command::Lock { command }) => commands::lock::run(global, command).await,
+        Some(Command::Config {
+            command: cli::ConfigCommand::Schema,
+        }) => {
+            output::json(&format!(
+                "{}\n",
+                serde_json::to_string_pretty(&drtui_core::config::schema())?
+            ));
+            Ok(Exit::Ok)
+        }
         Some(Command::Plan { runbook }) => commands::plan::run(global, runbook),
         Some(Command::Status { format, watch }) => {
             commands::status::run(global, *format, *watch).await

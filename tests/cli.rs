@@ -548,3 +548,25 @@ fn hostile_runbook_text_never_reaches_the_terminal() {
     assert_eq!(outputs[2].status.code(), Some(1));
     assert!(String::from_utf8_lossy(&outputs[2].stderr).contains("failed at `look`"));
 }
+
+/// `drtui config schema`: the JSON Schema of the config file, with every pair key and no
+/// unknown key allowed, as the parser does.
+#[test]
+fn config_schema_describes_every_pair_key() {
+    let output = drtui(&["config", "schema"]);
+    assert_eq!(output.status.code(), Some(0));
+    let schema: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let pair = &schema["$defs"]["PairFile"];
+    for key in [
+        "primary",
+        "secondary",
+        "global_cluster",
+        "metrics_interval",
+        "traffic_lever",
+        "lock_table",
+        "environment",
+    ] {
+        assert!(pair["properties"].get(key).is_some(), "{key}: {pair}");
+    }
+    assert_eq!(pair["additionalProperties"], false);
+}

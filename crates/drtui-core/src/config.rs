@@ -40,7 +40,7 @@ impl std::fmt::Display for PairOrigin {
 
 /// Where the AWS APIs answer: the real endpoints (None), one URL for every region (an
 /// emulator), or one per region (so a test can put a broken proxy in front of one region).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(untagged)]
 pub enum EndpointUrl {
     All(String),
@@ -116,7 +116,7 @@ pub struct RegionPair {
 /// health check on the primary's weighted record that also requires that one to be healthy.
 /// `PutMetricData` of 1 trips the alarm, the primary's record turns unhealthy and Route 53's
 /// data plane answers with the secondary — no call to Route 53's control plane (us-east-1).
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 pub struct TrafficLever {
     /// The alarm (in the secondary) whose ALARM state withdraws the primary's record.
@@ -378,24 +378,31 @@ pub fn load_catalog(explicit: Option<&Path>) -> Result<PairCatalog, ConfigError>
     Ok(PairCatalog { file: path, pairs })
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct ConfigFile {
+    /// Region pairs by name (`demo` is built in and reserved).
     #[serde(default)]
+    #[schemars(with = "BTreeMap<String, PairFile>")]
     pairs: BTreeMap<Spanned<String>, Spanned<PairFile>>,
 }
 
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, schemars::JsonSchema)]
 #[serde(deny_unknown_fields)]
 struct PairFile {
+    #[schemars(with = "String")]
     primary: Spanned<String>,
+    #[schemars(with = "String")]
     secondary: Spanned<String>,
     profile: Option<String>,
+    #[schemars(with = "Option<EndpointUrl>")]
     endpoint_url: Option<Spanned<EndpointUrl>>,
     global_cluster: String,
+    #[schemars(with = "BTreeMap<String, String>")]
     clusters: Spanned<BTreeMap<String, String>>,
     hosted_zone_id: String,
     record_name: String,
+    #[schemars(with = "BTreeMap<String, String>")]
     set_identifiers: Spanned<BTreeMap<String, String>>,
     #[serde(default)]
     health_checks: BTreeMap<String, String>,
@@ -408,26 +415,34 @@ struct PairFile {
     #[serde(default)]
     lambda_functions: BTreeMap<String, Vec<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     poll_interval: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     metrics_interval: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     rpo_budget: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     call_timeout: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     connect_timeout: Option<Spanned<String>>,
     #[serde(default)]
+    #[schemars(with = "Option<u32>")]
     max_attempts: Option<Spanned<u32>>,
     #[serde(default)]
     traffic_lever: Option<TrafficLever>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     approval_window: Option<Spanned<String>>,
     #[serde(default)]
     lock_table: Option<String>,
     #[serde(default)]
     environment: Option<String>,
     #[serde(default)]
+    #[schemars(with = "Option<String>")]
     lock_region: Option<Spanned<String>>,
 }
 
@@ -629,6 +644,11 @@ fn with_suggestion(message: &str) -> String {
         Some((_, candidate)) => format!("{message}; did you mean `{candidate}`?"),
         None => message.to_owned(),
     }
+}
+
+/// The JSON Schema of the config file, for editors (`drtui config schema`).
+pub fn schema() -> serde_json::Value {
+    serde_json::to_value(schemars::schema_for!(ConfigFile)).unwrap_or_default()
 }
 
 #[cfg(test)]

@@ -255,7 +255,7 @@ async fn hung_region_costs_one_timeout_and_leaves_the_other_region_intact() {
     // The primary does not answer: a planned switchover is off the table, and silence is not
     // evidence of failure either, so nothing is recommended; the reason says why.
     assert_eq!(readiness.recommended_runbook, None);
-    assert!(!readiness.primary_healthy);
+    assert!(!readiness.primary_healthy());
     assert!(
         readiness
             .recommendation

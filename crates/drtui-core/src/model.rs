@@ -625,6 +625,23 @@ impl Snapshot {
             .filter(move |check| check.region.as_deref() == Some(region))
     }
 
+    /// The side of the global writer, when the global cluster is known within `max_age`.
+    pub fn writer_role(&self, now: Timestamp, max_age: Duration) -> Option<Role> {
+        let writer = self.global_cluster.usable(now, max_age)?.writer_region()?;
+        Role::BOTH
+            .into_iter()
+            .find(|role| self.region(*role).region == writer)
+    }
+
+    /// The latest fetch that failed because the credentials did (missing, expired, rejected),
+    /// if any: not the estate's fault.
+    pub fn credentials_failure(&self) -> Option<&FetchFailure> {
+        self.errors()
+            .into_iter()
+            .map(|(_, failure)| failure)
+            .find(|failure| crate::ports::is_credentials_failure(&failure.message))
+    }
+
     /// Whether the region's cluster is the global writer, when the global cluster is known.
     pub fn is_writer(&self, role: Role) -> Option<bool> {
         let global = self.global_cluster.value.as_ref()?;

@@ -354,12 +354,7 @@ pub fn phase(
     let (traffic, traffic_detail) = traffic_side(snapshot, now, inputs);
     let region = |role: Role| snapshot.region(role).region.clone();
     let global = snapshot.global_cluster.usable(now, inputs.stale_after);
-    let writer_role = global.and_then(|global| {
-        let writer = global.writer_region()?;
-        Role::BOTH
-            .into_iter()
-            .find(|role| snapshot.region(*role).region == writer)
-    });
+    let writer_role = snapshot.writer_role(now, inputs.stale_after);
     let writer = global.and_then(|global| global.writer_region().map(str::to_owned));
     let traffic_region = traffic.ok().flatten().map(region);
     let report = |phase: Phase, detail: String| PhaseReport {

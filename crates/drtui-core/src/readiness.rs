@@ -189,15 +189,18 @@ pub struct Readiness {
     /// Set while a new verdict waits for confirmation (see [`crate::settle`]).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub settling: Option<String>,
-    /// Whether the primary serves (positive evidence, none of failure).
-    #[serde(skip)]
-    pub primary_healthy: bool,
 }
 
 impl Readiness {
     /// One named check of the verdict.
     pub fn check(&self, id: CheckId) -> Option<&Check> {
         self.checks.iter().find(|check| check.id == id)
+    }
+
+    /// Whether the primary serves (positive evidence, none of failure).
+    pub fn primary_healthy(&self) -> bool {
+        self.condition(Role::Primary)
+            .is_some_and(|region| region.condition == Condition::Serving)
     }
 
     /// The condition of the region with `role`.
@@ -278,9 +281,6 @@ pub fn assess_with(
         verdict,
         data_at_risk_ms,
     );
-    let primary_healthy = regions
-        .first()
-        .is_some_and(|region| region.condition == Condition::Serving);
     Readiness {
         verdict,
         data_at_risk_ms,
@@ -291,7 +291,6 @@ pub fn assess_with(
         recommendation,
         regions,
         settling: None,
-        primary_healthy,
     }
 }
 
@@ -497,13 +496,7 @@ fn check(id: CheckId, status: CheckStatus, detail: impl Into<String>) -> Check {
 
 /// The side of the global writer, when known and fresh.
 pub fn writer_role(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Role> {
-    let writer = snapshot
-        .global_cluster
-        .usable(now, policy.stale_after)?
-        .writer_region()?;
-    Role::BOTH
-        .into_iter()
-        .find(|role| snapshot.region(*role).region == writer)
+    snapshot.writer_role(now, policy.stale_after)
 }
 
 /// The lag the reader reports: whichever cluster is not the writer now (the secondary in

@@ -88,10 +88,8 @@ fn is_throttled(update: &drtui_core::model::SourceUpdate) -> bool {
 /// The credentials failure of an observation, if any of its reads was refused for them.
 fn credentials_failure(snapshot: &Snapshot) -> Option<String> {
     snapshot
-        .errors()
-        .into_iter()
-        .find(|(_, failure)| drtui_core::ports::is_credentials_failure(&failure.message))
-        .map(|(_, failure)| failure.message.clone())
+        .credentials_failure()
+        .map(|failure| failure.message.clone())
 }
 
 /// What a run has seen so far, refreshed by every observation.

@@ -165,12 +165,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         spans.push(Span::styled("  [READ-ONLY]", theme.style(Tone::Warn)));
     }
     // Rejected credentials are not an outage: say so where it cannot be missed.
-    if app
-        .snapshot
-        .errors()
-        .iter()
-        .any(|(_, failure)| drtui_core::ports::is_credentials_failure(&failure.message))
-    {
+    if app.snapshot.credentials_failure().is_some() {
         spans.push(Span::styled(
             "  ✖ AWS CREDENTIALS REJECTED: log in (aws sso login) and restart",
             theme.style(Tone::Bad),

@@ -38,14 +38,20 @@ pub const DEMO_ACTION_LOG: &str = "demo-actions.jsonl";
 pub fn select_pair(global: &GlobalArgs) -> Result<RegionPair> {
     let catalog = config::load_catalog(global.config.as_deref())?;
     let pair = catalog.get(global.pair_name()?)?.clone();
-    if !global.scenario.is_empty() && !pair.is_demo() {
+    scenario_only_on_demo(global, std::slice::from_ref(&pair))?;
+    Ok(pair)
+}
+
+/// `--scenario` injects simulated faults: it makes sense for the demo pair only.
+pub fn scenario_only_on_demo(global: &GlobalArgs, pairs: &[RegionPair]) -> Result<()> {
+    if !global.scenario.is_empty() && pairs.iter().any(|pair| !pair.is_demo()) {
         return Err(UsageError(format!(
             "--scenario injects simulated faults and works only with --region-pair {}",
             config::DEMO_PAIR
         ))
         .into());
     }
-    Ok(pair)
+    Ok(())
 }
 
 /// An open backend: the read side, the act side (the refusing one under `--read-only`), and

@@ -16,7 +16,7 @@ use drtui_core::settle::Settled;
 use drtui_core::{readiness, report};
 use drtui_engine::{journal_file, poll};
 
-use super::{UsageError, clock_for, open_backend};
+use super::{clock_for, open_backend};
 use crate::cli::{Format, GlobalArgs};
 use crate::exit::Exit;
 
@@ -86,13 +86,7 @@ pub fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>>
             .map(|name| catalog.get(name).cloned())
             .collect::<Result<_, _>>()?
     };
-    if !global.scenario.is_empty() && pairs.iter().any(|pair| !pair.is_demo()) {
-        return Err(UsageError(format!(
-            "--scenario injects simulated faults and works only with --region-pair {}",
-            config::DEMO_PAIR
-        ))
-        .into());
-    }
+    super::scenario_only_on_demo(global, &pairs)?;
     Ok(pairs)
 }
 

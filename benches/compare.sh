@@ -14,41 +14,13 @@ cargo build --release --quiet --bin drtui
 drtui="${CARGO_TARGET_DIR:-target}/release/drtui"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
-sleep 100000 | "$python" tests/moto/launcher.py >"$work/moto" 2>/dev/null &
-for _ in $(seq 50); do [ -s "$work/moto" ] && break; sleep 0.2; done
-moto="http://127.0.0.1:$(sed 's/PORT //' "$work/moto")"
-"$python" tests/moto/seed.py "$moto" cmp healthy-secondary healthy-primary >"$work/seed.json"
-python3 benches/peers/latency_proxy.py "$moto" >"$work/proxy" 2>/dev/null &
-for _ in $(seq 50); do [ -s "$work/proxy" ] && break; sleep 0.1; done
-endpoint="http://127.0.0.1:$(sed 's/PORT //' "$work/proxy")"
-zone=$(jq -r .hosted_zone_id "$work/seed.json")
-machine=$(jq -r .state_machine "$work/seed.json")
-record=$(jq -r .record_name "$work/seed.json")
-cat >"$work/drtui.toml" <<TOML
-[pairs.cmp]
-primary = "us-east-1"
-secondary = "us-east-2"
-endpoint_url = "$endpoint"
-global_cluster = "payment-global-cmp"
-hosted_zone_id = "$zone"
-record_name = "$record"
-state_machine = "$machine"
-alarm_prefix = "PaymentDR-cmp"
-[pairs.cmp.clusters]
-us-east-1 = "payment-primary-cmp"
-us-east-2 = "payment-secondary-cmp"
-[pairs.cmp.set_identifiers]
-us-east-1 = "primary"
-us-east-2 = "secondary"
-[pairs.cmp.health_checks]
-us-east-1 = "$(jq -r '.health_checks["us-east-1"]' "$work/seed.json")"
-us-east-2 = "$(jq -r '.health_checks["us-east-2"]' "$work/seed.json")"
-[pairs.cmp.api_names]
-us-east-1 = "payment-api-primary-cmp"
-us-east-2 = "payment-api-secondary-cmp"
-TOML
-export AWS_ACCESS_KEY_ID=testing AWS_SECRET_ACCESS_KEY=testing AWS_EC2_METADATA_DISABLED=true
-export AWS_CONFIG_FILE=/nonexistent AWS_SHARED_CREDENTIALS_FILE=/nonexistent AWS_DEFAULT_REGION=us-east-1
+source benches/peers/estate.sh
+start_moto
+seed cmp
+start_proxy
+zone=$(jq -r .hosted_zone_id "$work/seed.cmp.json")
+machine=$(jq -r .state_machine "$work/seed.cmp.json")
+pair_toml cmp >"$work/drtui.toml"
 run_drtui() {
   "$drtui" --config "$work/drtui.toml" --region-pair cmp status --format json | jq -cS '{
     clusters: (.regions | map({(.region): .aurora.status}) | add),
@@ -59,7 +31,6 @@ run_drtui() {
 }
 run_boto3() { "$python" benches/peers/boto3_status.py "$endpoint" cmp "$zone" "$machine"; }
 run_cli() { benches/peers/aws_cli_status.sh "$endpoint" cmp "$zone" "$machine"; }
-seconds() { local start end; start=$(date +%s.%N); "$@" >"$work/out"; end=$(date +%s.%N); echo "$end - $start" | bc; }
 declare -A times
 for name in drtui boto3 cli; do times[$name]=""; done
 for round in $(seq "$rounds"); do
@@ -73,21 +44,13 @@ for round in $(seq "$rounds"); do
     fi
   done
 done
-median() { tr ' ' '\n' | grep . | sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
-# The lower bound: the slowest single chain of calls `status` makes (one source's fetch, with
-# its retries or pagination), as drtui's debug log times it within a run (so contention at the
-# emulator counts in it: the true bound, timed alone, is at most this); median over the rounds.
-bounds=""
-for round in $(seq "$rounds"); do
-  rm -f "$work/debug.log"
-  DRTUI_LOG=debug "$drtui" --config "$work/drtui.toml" --region-pair cmp --log-file "$work/debug.log" \
-    status >/dev/null || true
-  bounds+="$(grep -o 'elapsed_ms=[0-9.]*' "$work/debug.log" | cut -d= -f2 | sort -n | tail -1 | awk '{print $1 / 1000}') "
-done
+# The lower bound: every source's chain of calls timed alone (benches/lower_bound.rs), the
+# slowest of the concurrent phase plus the slowest of the phase that follows it.
+cargo bench --quiet --bench lower_bound -- "$work/drtui.toml" cmp "$rounds" >"$work/bound"
 d=$(median <<<"${times[drtui]}") b=$(median <<<"${times[boto3]}") c=$(median <<<"${times[cli]}")
 echo "facts identical in all $rounds rounds: $(cat "$work/facts.drtui")"
 printf 'median of %s runs: drtui %.3f s · boto3 %.3f s (%.1fx) · aws CLI %.3f s (%.1fx)\n' \
   "$rounds" "$d" "$b" "$(echo "$b / $d" | bc -l)" "$c" "$(echo "$c / $d" | bc -l)"
-l=$(median <<<"$bounds")
-printf 'lower bound (slowest single chain of calls, from the debug log): %.3f s; drtui is %.2fx of it\n' \
+l=$(sed -n 's/^lower_bound_s //p' "$work/bound")
+printf 'lower bound (slowest chain of calls, each timed alone): %.3f s; drtui is %.2fx of it\n' \
   "$l" "$(echo "$d / $l" | bc -l)"

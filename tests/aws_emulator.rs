@@ -14,7 +14,7 @@ mod support;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use drtui_backend::aws::{AwsBackend, Clients, Overrides};
+use drtui_backend::aws::{AwsBackend, ClientPool, Clients, Overrides};
 use drtui_core::clock::Clock;
 use drtui_core::model::{Role, Source, SourceData};
 use drtui_core::ports::StatusBackend;
@@ -75,7 +75,7 @@ fn in_process(suffix: &str) -> InProcess {
         static_credentials: Some(("testing".into(), "testing".into())),
         ..Overrides::default()
     };
-    let clients = runtime.block_on(Clients::load(&pair, &overrides));
+    let clients = runtime.block_on(Clients::load(&pair, &overrides, &ClientPool::default()));
     let backend = AwsBackend::new(&pair, clients, Arc::new(SystemClock));
     InProcess {
         _dir: dir,
@@ -479,7 +479,7 @@ fn emulated(suffix: &str, seed_options: &[&str], state_machine: bool) -> Emulate
     };
     let backend = AwsBackend::new(
         &pair,
-        runtime.block_on(Clients::load(&pair, &overrides)),
+        runtime.block_on(Clients::load(&pair, &overrides, &ClientPool::default())),
         Arc::new(SystemClock),
     );
     let state = dir.path().join("state");

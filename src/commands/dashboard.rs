@@ -5,6 +5,7 @@
 use std::io::IsTerminal;
 
 use color_eyre::eyre::Result;
+use drtui_backend::aws::ClientPool;
 use drtui_core::config::{self, RegionPair};
 
 use super::{Opened, UsageError, clock_for, open_backend};
@@ -20,18 +21,28 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit> {
         .into());
     }
     let pairs = super::status::selected(global, global.all_pairs)?;
-    let mut dashboards = Vec::with_capacity(pairs.len());
-    for pair in pairs {
-        dashboards.push(dashboard_of(global, pair).await?);
-    }
+    // Opened at once, sharing clients per region and profile.
+    let pool = ClientPool::default();
+    let dashboards = futures::future::join_all(
+        pairs
+            .into_iter()
+            .map(|pair| dashboard_of(global, pair, &pool)),
+    )
+    .await
+    .into_iter()
+    .collect::<Result<Vec<_>>>()?;
     drtui_tui::run_fleet(dashboards).await?;
     Ok(Exit::Ok)
 }
 
 /// One pair's dashboard, its backend opened.
-async fn dashboard_of(global: &GlobalArgs, pair: RegionPair) -> Result<drtui_tui::Dashboard> {
+async fn dashboard_of(
+    global: &GlobalArgs,
+    pair: RegionPair,
+    pool: &ClientPool,
+) -> Result<drtui_tui::Dashboard> {
     let clock = clock_for(&pair);
-    let opened = open_backend(&pair, global, &clock).await?;
+    let opened = open_backend(&pair, global, &clock, pool).await?;
     let operator = opened.operator().await;
     let Opened {
         status,

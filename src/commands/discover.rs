@@ -6,7 +6,7 @@ use std::io::Write as _;
 use std::sync::Arc;
 
 use color_eyre::eyre::{Result, WrapErr};
-use drtui_backend::aws::{AwsBackend, Clients, discover};
+use drtui_backend::aws::{AwsBackend, ClientPool, Clients, discover};
 use drtui_core::clock::Clock;
 use drtui_core::config::{self, RegionPair};
 use drtui_core::model::Role;
@@ -33,9 +33,10 @@ pub async fn run(
     }
     let skeleton = RegionPair::skeleton(name, primary, secondary);
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-    let clients = Clients::load(&skeleton, &overrides(global)).await;
+    let pool = ClientPool::default();
+    let clients = Clients::load(&skeleton, &overrides(global), &pool).await;
     clients
-        .check_credentials(&skeleton)
+        .check_credentials(&skeleton, &pool)
         .await
         .map_err(|error| UsageError(error.to_string()))?;
     let backend = AwsBackend::new(&skeleton, clients, clock);

@@ -7,6 +7,7 @@ use drtui_core::text::sanitize;
 use drtui_engine::journal_file::Journal;
 use drtui_engine::lock;
 
+use drtui_backend::aws::ClientPool;
 use super::{clock_for, open_backend, select_pair, state_dir, user};
 use crate::cli::{GlobalArgs, LockCommand};
 use crate::exit::Exit;
@@ -16,7 +17,7 @@ pub async fn run(global: &GlobalArgs, command: &LockCommand) -> Result<Exit> {
     let state = state_dir()?;
     if pair.lock_table.is_some() {
         let clock = clock_for(&pair);
-        let opened = open_backend(&pair, global, &clock).await?;
+        let opened = open_backend(&pair, global, &clock, &ClientPool::default()).await?;
         if let Some(remote) = opened.remote_lock {
             remote_command(&pair.name, remote.as_ref(), command).await?;
         }

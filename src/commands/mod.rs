@@ -15,7 +15,7 @@ pub mod status;
 use std::sync::Arc;
 
 use color_eyre::eyre::Result;
-use drtui_backend::aws::{AwsBackend, Clients, Overrides};
+use drtui_backend::aws::{AwsBackend, ClientPool, Clients, Overrides};
 use drtui_backend::sim::{SimBackend, SimOptions};
 use drtui_core::clock::Clock;
 use drtui_core::config::{self, BackendKind, RegionPair};
@@ -92,6 +92,7 @@ pub async fn open_backend(
     pair: &RegionPair,
     global: &GlobalArgs,
     clock: &Arc<dyn Clock>,
+    pool: &ClientPool,
 ) -> Result<Opened> {
     let opened = match pair.backend {
         BackendKind::Simulator => {
@@ -110,9 +111,9 @@ pub async fn open_backend(
             }
         }
         BackendKind::Aws => {
-            let clients = Clients::load(pair, &overrides(global)).await;
+            let clients = Clients::load(pair, &overrides(global), pool).await;
             clients
-                .check_credentials(pair)
+                .check_credentials(pair, pool)
                 .await
                 .map_err(|error| UsageError(error.to_string()))?;
             let aws = Arc::new(AwsBackend::new(pair, clients, Arc::clone(clock)));

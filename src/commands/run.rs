@@ -17,6 +17,7 @@ use drtui_engine::engine::{Approvals, Engine, Outcome};
 use drtui_engine::journal_file::Journal;
 use drtui_engine::playback::{self, Playback, PlaybackError, Resumable};
 
+use drtui_backend::aws::ClientPool;
 use super::{UsageError, clock_for, open_backend, select_pair, state_dir, user};
 use crate::cli::{Format, GlobalArgs, Playback as PlaybackArgs};
 use crate::exit::Exit;
@@ -62,7 +63,7 @@ async fn play(
         check_resumable(resumable, &hash)?;
     }
     let clock = clock_for(&pair);
-    let opened = open_backend(&pair, global, &clock).await?;
+    let opened = open_backend(&pair, global, &clock, &ClientPool::default()).await?;
     let mut approvals = Approvals {
         all: args.approve_all,
         ids: args.approve.iter().cloned().collect(),

@@ -17,6 +17,7 @@ use drtui_core::{readiness, report};
 use drtui_engine::{journal_file, poll};
 
 use super::{clock_for, open_backend};
+use drtui_backend::aws::ClientPool;
 use crate::cli::{Format, GlobalArgs};
 use crate::exit::Exit;
 
@@ -94,10 +95,13 @@ pub async fn run(global: &GlobalArgs, format: Format, watch: bool) -> Result<Exi
     let all_pairs = global.all_pairs;
     let pairs = selected(global, all_pairs)?;
     let many = all_pairs || pairs.len() > 1;
-    // Every pair's backend is opened at once (credentials, clients), then polled at once.
+    // Every pair's backend is opened at once (clients shared per region and profile,
+    // credentials checked once per profile), then polled at once.
+    let pool = ClientPool::default();
+    let pool = &pool;
     let opened = futures::future::join_all(pairs.into_iter().map(|pair| async move {
         let clock = clock_for(&pair);
-        let backend = open_backend(&pair, global, &clock).await?.status;
+        let backend = open_backend(&pair, global, &clock, pool).await?.status;
         Ok::<_, color_eyre::Report>(Watched {
             snapshot: pair.empty_snapshot(),
             pair,

@@ -1,5 +1,10 @@
 //! SDK clients, created once per service per region, with the pair's endpoints, profile,
-//! timeouts and retry budget.
+//! timeouts and retry budget; shared between pairs through a [`ClientPool`], so ten pairs in
+//! the same two regions load three configurations, not thirty, and resolve each profile's
+//! credentials once.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
 
 use aws_config::retry::RetryConfig;
 use aws_config::timeout::TimeoutConfig;
@@ -32,6 +37,8 @@ pub struct Clients {
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
     /// The profile in use, for messages.
     pub profile: Option<String>,
+    /// Which shared credentials these clients sign with (for the pool's one check).
+    pub(crate) credentials_key: CredentialsKey,
 }
 
 /// Why the pair's AWS credentials cannot be used; exit 2, before anything runs.
@@ -43,6 +50,119 @@ pub struct CredentialsError {
     pub source_: String,
     pub reason: String,
     pub hint: String,
+}
+
+/// What makes two pairs' SDK configurations interchangeable.
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
+struct ConfigKey {
+    region: String,
+    endpoint: Option<String>,
+    credentials: CredentialsKey,
+    connect_timeout: std::time::Duration,
+    call_timeout: std::time::Duration,
+    max_attempts: u32,
+}
+
+/// Pairs with the same profile (or the same fixed keys) sign with the same credentials.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Hash)]
+pub(crate) struct CredentialsKey {
+    profile: Option<String>,
+    static_credentials: Option<(String, String)>,
+}
+
+/// One profile's credentials, shared by every region and pair that uses it: the provider and
+/// the cache in front of it, so they are resolved once per process.
+#[derive(Clone, Debug)]
+struct SharedCredentials {
+    provider: Option<aws_credential_types::provider::SharedCredentialsProvider>,
+    cache: aws_smithy_runtime_api::client::identity::SharedIdentityCache,
+}
+
+type Slot<T> = Arc<tokio::sync::OnceCell<T>>;
+
+/// SDK configurations and credential checks shared by every pair a process opens (`status
+/// --all-pairs`, the fleet view). Concurrent first uses of one key wait for one load.
+#[derive(Debug, Default)]
+pub struct ClientPool {
+    configs: Mutex<HashMap<ConfigKey, Slot<SdkConfig>>>,
+    credentials: Mutex<HashMap<CredentialsKey, Slot<SharedCredentials>>>,
+    checks: Mutex<HashMap<CredentialsKey, Slot<Result<(), String>>>>,
+    /// How many configurations were loaded (each reads the profile files once).
+    loads: std::sync::atomic::AtomicUsize,
+    /// How many credential checks resolved credentials.
+    checks_made: std::sync::atomic::AtomicUsize,
+}
+
+fn slot<K: Eq + std::hash::Hash + Clone, T>(map: &Mutex<HashMap<K, Slot<T>>>, key: &K) -> Slot<T> {
+    let mut map = map
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    Arc::clone(map.entry(key.clone()).or_default())
+}
+
+impl ClientPool {
+    /// How many SDK configurations this pool has loaded.
+    pub fn loads(&self) -> usize {
+        self.loads.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// How many times this pool resolved credentials to check them.
+    pub fn checks_made(&self) -> usize {
+        self.checks_made.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    /// The configuration for one region, loaded once per key; its credentials are the
+    /// profile's shared provider and cache.
+    async fn config(&self, key: ConfigKey, pair: &RegionPair) -> SdkConfig {
+        let cell = slot(&self.configs, &key);
+        cell.get_or_init(|| async {
+            self.loads
+                .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+            let loaded = sdk_config(
+                &key.region,
+                key.credentials.profile.clone(),
+                key.endpoint.clone(),
+                key.credentials.static_credentials.clone(),
+                pair,
+            )
+            .await;
+            let shared = slot(&self.credentials, &key.credentials)
+                .get_or_init(|| async {
+                    SharedCredentials {
+                        provider: loaded.credentials_provider(),
+                        cache: aws_config::identity::IdentityCache::lazy().build(),
+                    }
+                })
+                .await
+                .clone();
+            let mut builder = loaded.to_builder();
+            builder.set_credentials_provider(shared.provider);
+            builder.identity_cache(shared.cache).build()
+        })
+        .await
+        .clone()
+    }
+
+    /// The credentials check, once per profile; the answer is shared by every pair using it.
+    async fn check(
+        &self,
+        key: &CredentialsKey,
+        clients: &Clients,
+        pair: &RegionPair,
+    ) -> Result<(), CredentialsError> {
+        let outcome = slot(&self.checks, key)
+            .get_or_init(|| async {
+                self.checks_made
+                    .fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                clients
+                    .check_credentials_now(pair)
+                    .await
+                    .map_err(|error| error.reason)
+            })
+            .await
+            .clone();
+        outcome.map_err(|reason| clients.credentials_error(pair, reason))
+    }
 }
 
 /// Overrides from the command line, which win over the pair's config.
@@ -80,13 +200,23 @@ impl Clients {
             sts: aws_sdk_sts::Client::new(primary),
             credentials: primary.credentials_provider(),
             profile: None,
+            credentials_key: CredentialsKey::default(),
         }
     }
 
-    /// Resolves the credentials once, with a bound: none, or expired, is a clear error naming
-    /// what was tried and how to log in, instead of every call failing its own way.
-    pub async fn check_credentials(&self, pair: &RegionPair) -> Result<(), CredentialsError> {
-        use aws_credential_types::provider::ProvideCredentials as _;
+    /// Resolves the credentials (once per profile in this pool), with a bound: none, or
+    /// expired, is a clear error naming what was tried and how to log in, instead of every
+    /// call failing its own way.
+    pub async fn check_credentials(
+        &self,
+        pair: &RegionPair,
+        pool: &ClientPool,
+    ) -> Result<(), CredentialsError> {
+        pool.check(&self.credentials_key, self, pair).await
+    }
+
+    /// The error for `reason`, naming what was tried and how to log in.
+    fn credentials_error(&self, pair: &RegionPair, reason: String) -> CredentialsError {
         let source_ = match &self.profile {
             Some(profile) => format!("profile `{profile}`"),
             None => "the default chain: environment, AWS_PROFILE / default profile, SSO, web identity, instance metadata".to_owned(),
@@ -97,12 +227,17 @@ impl Clients {
             ),
             None => "Set AWS_PROFILE (or the pair's `profile`) and log in with `aws sso login --profile NAME`, or export credentials, then run drtui again".to_owned(),
         };
-        let error = |reason: String| CredentialsError {
+        CredentialsError {
             pair: pair.name.clone(),
-            source_: source_.clone(),
+            source_,
             reason,
-            hint: hint.clone(),
-        };
+            hint,
+        }
+    }
+
+    async fn check_credentials_now(&self, pair: &RegionPair) -> Result<(), CredentialsError> {
+        use aws_credential_types::provider::ProvideCredentials as _;
+        let error = |reason: String| self.credentials_error(pair, reason);
         let Some(provider) = &self.credentials else {
             return Err(error("no credential provider is configured".to_owned()));
         };
@@ -121,8 +256,9 @@ impl Clients {
         Ok(())
     }
 
-    /// Loads credentials and settings from the standard chain (env, profile, SSO, IMDS).
-    pub async fn load(pair: &RegionPair, overrides: &Overrides) -> Self {
+    /// Loads credentials and settings from the standard chain (env, profile, SSO, IMDS),
+    /// reusing what `pool` already loaded for another pair with the same settings.
+    pub async fn load(pair: &RegionPair, overrides: &Overrides, pool: &ClientPool) -> Self {
         let endpoint_for = |region: &str| {
             overrides.endpoint_url.clone().or_else(|| {
                 pair.endpoint_url
@@ -132,19 +268,24 @@ impl Clients {
             })
         };
         let profile = overrides.profile.clone().or_else(|| pair.profile.clone());
-        let load = |region: String| {
-            let endpoint = endpoint_for(&region);
-            let profile = profile.clone();
-            let credentials = overrides.static_credentials.clone();
-            async move { sdk_config(&region, profile, endpoint, credentials, pair).await }
+        let credentials_key = CredentialsKey {
+            profile: profile.clone(),
+            static_credentials: overrides.static_credentials.clone(),
+        };
+        let key = |region: &str| ConfigKey {
+            region: region.to_owned(),
+            endpoint: endpoint_for(region),
+            credentials: credentials_key.clone(),
+            connect_timeout: pair.connect_timeout,
+            call_timeout: pair.call_timeout,
+            max_attempts: pair.max_attempts,
         };
         let primary_region = pair.region(Role::Primary).to_owned();
         let secondary_region = pair.region(Role::Secondary).to_owned();
-        let route53_region = drtui_core::ports::ROUTE53_CONTROL_REGION.to_owned();
         let (primary, secondary, route53) = tokio::join!(
-            load(primary_region.clone()),
-            load(secondary_region.clone()),
-            load(route53_region.clone())
+            pool.config(key(&primary_region), pair),
+            pool.config(key(&secondary_region), pair),
+            pool.config(key(drtui_core::ports::ROUTE53_CONTROL_REGION), pair)
         );
         let mut clients = Self::from_config(
             [&primary, &secondary],
@@ -155,6 +296,7 @@ impl Clients {
             ],
         );
         clients.profile = profile.or_else(|| std::env::var("AWS_PROFILE").ok());
+        clients.credentials_key = credentials_key;
         clients
     }
 }
@@ -201,5 +343,63 @@ fn credentials_reason(failure: &aws_credential_types::provider::error::Credentia
             let text = aws_smithy_types::error::display::DisplayErrorContext(failure).to_string();
             text.chars().take(200).collect()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair(name: &str, primary: &str, secondary: &str) -> RegionPair {
+        RegionPair::skeleton(name, primary, secondary)
+    }
+
+    fn fixed_keys() -> Overrides {
+        Overrides {
+            static_credentials: Some(("testing".into(), "testing".into())),
+            endpoint_url: Some("http://127.0.0.1:9".into()),
+            ..Overrides::default()
+        }
+    }
+
+    #[tokio::test]
+    async fn ten_pairs_in_the_same_regions_load_two_configurations_and_check_credentials_once() {
+        let pool = ClientPool::default();
+        let pairs: Vec<RegionPair> = (0..10)
+            .map(|n| pair(&format!("p{n}"), "us-east-1", "us-east-2"))
+            .collect();
+        let mut opening = tokio::task::JoinSet::new();
+        let pool = Arc::new(pool);
+        for pair in pairs {
+            let pool = Arc::clone(&pool);
+            opening.spawn(async move {
+                let clients = Clients::load(&pair, &fixed_keys(), &pool).await;
+                clients.check_credentials(&pair, &pool).await
+            });
+        }
+        let opened: Vec<_> = opening.join_all().await;
+        assert!(opened.iter().all(Result::is_ok), "{opened:?}");
+        // us-east-1 (also Route 53's control region) and us-east-2.
+        assert_eq!(pool.loads(), 2);
+        assert_eq!(pool.checks_made(), 1);
+    }
+
+    #[tokio::test]
+    async fn another_region_or_profile_gets_its_own_configuration() {
+        let pool = ClientPool::default();
+        Clients::load(&pair("a", "us-east-1", "us-east-2"), &fixed_keys(), &pool).await;
+        Clients::load(&pair("b", "us-west-2", "us-east-2"), &fixed_keys(), &pool).await;
+        assert_eq!(pool.loads(), 3, "us-west-2 is new");
+        let other_keys = Overrides {
+            static_credentials: Some(("other".into(), "other".into())),
+            ..fixed_keys()
+        };
+        let clients = Clients::load(&pair("c", "us-east-1", "us-east-2"), &other_keys, &pool).await;
+        assert_eq!(pool.loads(), 5, "other credentials never share a configuration");
+        clients
+            .check_credentials(&pair("c", "us-east-1", "us-east-2"), &pool)
+            .await
+            .expect("fixed keys");
+        assert_eq!(pool.checks_made(), 1);
     }
 }

@@ -15,7 +15,7 @@ use aws_sdk_cloudwatch::error::SdkError;
 use aws_smithy_types::error::display::DisplayErrorContext;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 
-pub use clients::{Clients, Overrides};
+pub use clients::{ClientPool, Clients, Overrides};
 use drtui_core::clock::{Clock, Timestamp, elapsed};
 use drtui_core::config::RegionPair;
 use drtui_core::model::{

@@ -67,6 +67,7 @@ fn backend(rules: &Rules) -> AwsBackend {
         sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, Vec::<&Rule>::new()),
         credentials: None,
         profile: None,
+        credentials_key: Default::default(),
     };
     let mut pair = RegionPair::demo();
     pair.lambda_functions = BTreeMap::from([("us-east-1".to_owned(), vec!["validate".to_owned()])]);

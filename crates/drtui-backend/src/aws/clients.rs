@@ -25,6 +25,19 @@ pub struct RegionClients {
     pub endpoint: Option<String>,
 }
 
+impl RegionClients {
+    fn new(config: &SdkConfig, endpoint: Option<String>) -> Self {
+        Self {
+            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
+            rds: aws_sdk_rds::Client::new(config),
+            cloudformation: aws_sdk_cloudformation::Client::new(config),
+            sfn: aws_sdk_sfn::Client::new(config),
+            dynamodb: aws_sdk_dynamodb::Client::new(config),
+            endpoint,
+        }
+    }
+}
+
 /// Every client drtui uses for a pair.
 #[derive(Clone, Debug)]
 pub struct Clients {
@@ -33,6 +46,8 @@ pub struct Clients {
     /// Route 53 is global; its control plane is in us-east-1.
     pub route53: aws_sdk_route53::Client,
     pub sts: aws_sdk_sts::Client,
+    /// Who the credentials belong to, asked once and shared by the pairs that use them.
+    pub identity: Arc<tokio::sync::OnceCell<String>>,
     /// The credential provider every client signs with (checked before anything runs).
     pub credentials: Option<aws_credential_types::provider::SharedCredentialsProvider>,
     /// The profile in use, for messages.
@@ -80,11 +95,23 @@ struct SharedCredentials {
 
 type Slot<T> = Arc<tokio::sync::OnceCell<T>>;
 
+/// Everything made from one configuration: built once per key, cloned (cheaply: clients are
+/// handles) into every pair that uses it.
+#[derive(Clone, Debug)]
+struct Built {
+    config: SdkConfig,
+    region: RegionClients,
+    route53: aws_sdk_route53::Client,
+    sts: aws_sdk_sts::Client,
+    /// The caller these credentials belong to, asked of STS once.
+    identity: Slot<String>,
+}
+
 /// SDK configurations and credential checks shared by every pair a process opens (`status
 /// --all-pairs`, the fleet view). Concurrent first uses of one key wait for one load.
 #[derive(Debug, Default)]
 pub struct ClientPool {
-    configs: Mutex<HashMap<ConfigKey, Slot<SdkConfig>>>,
+    configs: Mutex<HashMap<ConfigKey, Slot<Built>>>,
     credentials: Mutex<HashMap<CredentialsKey, Slot<SharedCredentials>>>,
     checks: Mutex<HashMap<CredentialsKey, Slot<Result<(), String>>>>,
     /// How many configurations were loaded (each reads the profile files once).
@@ -111,9 +138,9 @@ impl ClientPool {
         self.checks_made.load(std::sync::atomic::Ordering::Relaxed)
     }
 
-    /// The configuration for one region, loaded once per key; its credentials are the
-    /// profile's shared provider and cache.
-    async fn config(&self, key: ConfigKey, pair: &RegionPair) -> SdkConfig {
+    /// The configuration and clients for one region, made once per key; its credentials are
+    /// the profile's shared provider and cache.
+    async fn built(&self, key: ConfigKey, pair: &RegionPair) -> Built {
         let cell = slot(&self.configs, &key);
         cell.get_or_init(|| async {
             self.loads
@@ -137,7 +164,14 @@ impl ClientPool {
                 .clone();
             let mut builder = loaded.to_builder();
             builder.set_credentials_provider(shared.provider);
-            builder.identity_cache(shared.cache).build()
+            let config = builder.identity_cache(shared.cache).build();
+            Built {
+                region: RegionClients::new(&config, key.endpoint.clone()),
+                route53: aws_sdk_route53::Client::new(&config),
+                sts: aws_sdk_sts::Client::new(&config),
+                identity: Slot::default(),
+                config,
+            }
         })
         .await
         .clone()
@@ -183,21 +217,14 @@ impl Clients {
     ) -> Self {
         let [primary, secondary] = configs;
         let [primary_endpoint, secondary_endpoint] = endpoints;
-        let region = |config: &SdkConfig, endpoint| RegionClients {
-            cloudwatch: aws_sdk_cloudwatch::Client::new(config),
-            rds: aws_sdk_rds::Client::new(config),
-            cloudformation: aws_sdk_cloudformation::Client::new(config),
-            sfn: aws_sdk_sfn::Client::new(config),
-            dynamodb: aws_sdk_dynamodb::Client::new(config),
-            endpoint,
-        };
         Self {
             regions: [
-                region(primary, primary_endpoint),
-                region(secondary, secondary_endpoint),
+                RegionClients::new(primary, primary_endpoint),
+                RegionClients::new(secondary, secondary_endpoint),
             ],
             route53: aws_sdk_route53::Client::new(route53),
             sts: aws_sdk_sts::Client::new(primary),
+            identity: Slot::default(),
             credentials: primary.credentials_provider(),
             profile: None,
             credentials_key: CredentialsKey::default(),
@@ -283,21 +310,19 @@ impl Clients {
         let primary_region = pair.region(Role::Primary).to_owned();
         let secondary_region = pair.region(Role::Secondary).to_owned();
         let (primary, secondary, route53) = tokio::join!(
-            pool.config(key(&primary_region), pair),
-            pool.config(key(&secondary_region), pair),
-            pool.config(key(drtui_core::ports::ROUTE53_CONTROL_REGION), pair)
+            pool.built(key(&primary_region), pair),
+            pool.built(key(&secondary_region), pair),
+            pool.built(key(drtui_core::ports::ROUTE53_CONTROL_REGION), pair)
         );
-        let mut clients = Self::from_config(
-            [&primary, &secondary],
-            &route53,
-            [
-                endpoint_for(&primary_region),
-                endpoint_for(&secondary_region),
-            ],
-        );
-        clients.profile = profile.or_else(|| std::env::var("AWS_PROFILE").ok());
-        clients.credentials_key = credentials_key;
-        clients
+        Self {
+            credentials: primary.config.credentials_provider(),
+            regions: [primary.region, secondary.region],
+            route53: route53.route53,
+            sts: primary.sts,
+            identity: primary.identity,
+            profile: profile.or_else(|| std::env::var("AWS_PROFILE").ok()),
+            credentials_key,
+        }
     }
 }
 
@@ -374,11 +399,20 @@ mod tests {
             let pool = Arc::clone(&pool);
             opening.spawn(async move {
                 let clients = Clients::load(&pair, &fixed_keys(), &pool).await;
-                clients.check_credentials(&pair, &pool).await
+                clients.check_credentials(&pair, &pool).await.map(|()| clients)
             });
         }
         let opened: Vec<_> = opening.join_all().await;
         assert!(opened.iter().all(Result::is_ok), "{opened:?}");
+        let identities: Vec<_> = opened
+            .iter()
+            .flatten()
+            .map(|clients| Arc::as_ptr(&clients.identity))
+            .collect();
+        assert!(
+            identities.windows(2).all(|two| two[0] == two[1]),
+            "one STS answer serves every pair signing with the same keys"
+        );
         // us-east-1 (also Route 53's control region) and us-east-2.
         assert_eq!(pool.loads(), 2);
         assert_eq!(pool.checks_made(), 1);

@@ -48,7 +48,6 @@ pub struct AwsBackend {
     clients: Clients,
     clock: Arc<dyn Clock>,
     calls: CallCounter,
-    identity: Mutex<Option<String>>,
     health: Mutex<HealthCache>,
 }
 
@@ -86,7 +85,6 @@ impl AwsBackend {
             clients,
             clock,
             calls: CallCounter::default(),
-            identity: Mutex::new(None),
             health: Mutex::new(HealthCache::default()),
         }
     }
@@ -603,21 +601,24 @@ impl AwsBackend {
         })))
     }
 
+    /// The caller, asked of STS once for every pair signing with the same credentials.
     async fn identity(&self) -> Result<SourceData, BackendError> {
-        if let Some(arn) = lock(&self.identity).clone() {
-            return Ok(SourceData::Identity(arn));
-        }
-        self.calls.record("sts", "GetCallerIdentity");
-        let output = self
+        let arn = self
             .clients
-            .sts
-            .get_caller_identity()
-            .send()
-            .await
-            .map_err(|error| self.error(Role::Primary, error))?;
-        let arn = output.arn().unwrap_or("unknown caller").to_owned();
-        *lock(&self.identity) = Some(arn.clone());
-        Ok(SourceData::Identity(arn))
+            .identity
+            .get_or_try_init(|| async {
+                self.calls.record("sts", "GetCallerIdentity");
+                let output = self
+                    .clients
+                    .sts
+                    .get_caller_identity()
+                    .send()
+                    .await
+                    .map_err(|error| self.error(Role::Primary, error))?;
+                Ok::<_, BackendError>(output.arn().unwrap_or("unknown caller").to_owned())
+            })
+            .await?;
+        Ok(SourceData::Identity(arn.clone()))
     }
 }
 

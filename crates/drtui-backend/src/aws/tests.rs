@@ -68,6 +68,7 @@ fn backend(rules: &Rules) -> AwsBackend {
         credentials: None,
         profile: None,
         credentials_key: Default::default(),
+        identity: Default::default(),
     };
     let mut pair = RegionPair::demo();
     pair.lambda_functions = BTreeMap::from([("us-east-1".to_owned(), vec!["validate".to_owned()])]);

@@ -1,5 +1,7 @@
 //! Wall-clock figures of the real binary: start to first frame in a pseudo-terminal, and
-//! `drtui status --format json` on `demo`. Prints medians; run with `cargo bench --bench startup`.
+//! `drtui status --format json`, on `demo`, or on the pair named by the arguments (an emulator
+//! pair: `cargo bench --bench startup -- --config PATH --region-pair NAME`, as
+//! benches/compare.sh runs it). Prints medians and the first complete frame over `status`.
 
 #![allow(
     clippy::expect_used,
@@ -22,8 +24,9 @@ fn percentile(samples: &mut [Duration], fraction: f64) -> Duration {
     samples[((samples.len() - 1) as f64 * fraction).round() as usize]
 }
 
-/// Spawns the dashboard in a 100x30 PTY; returns (first frame, first frame with both regions' data).
-fn time_to_first_frame(binary: &str) -> (Duration, Duration) {
+/// Spawns the dashboard in a 100x30 PTY; returns (first frame, first complete frame: both
+/// regions' data and a verdict, nothing still loading).
+fn time_to_first_frame(binary: &str, pair_args: &[String]) -> (Duration, Duration) {
     let pty = native_pty_system()
         .openpty(PtySize {
             rows: 30,
@@ -33,6 +36,7 @@ fn time_to_first_frame(binary: &str) -> (Duration, Duration) {
         })
         .expect("pty");
     let mut command = CommandBuilder::new(binary);
+    command.args(pair_args);
     command.env("TERM", "xterm-256color");
     let began = Instant::now();
     let mut child = pty.slave.spawn_command(command).expect("spawn");
@@ -60,7 +64,10 @@ fn time_to_first_frame(binary: &str) -> (Duration, Duration) {
         if first.is_none() && screen.contains("Failover readiness") {
             first = Some(began.elapsed());
         }
-        if screen.contains("reader") && screen.contains("READY") {
+        let verdict = ["READY", "DEGRADED"]
+            .iter()
+            .any(|verdict| screen.contains(verdict));
+        if screen.contains("reader") && verdict && !screen.contains("loading…") {
             full = Some(began.elapsed());
         }
         std::thread::sleep(Duration::from_micros(200));
@@ -72,12 +79,19 @@ fn time_to_first_frame(binary: &str) -> (Duration, Duration) {
 
 fn main() {
     let binary = env!("CARGO_BIN_EXE_drtui");
-    let (mut first, mut full): (Vec<_>, Vec<_>) =
-        (0..RUNS).map(|_| time_to_first_frame(binary)).unzip();
+    // `cargo bench` adds `--bench`; everything else goes to drtui.
+    let pair_args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|arg| arg != "--bench")
+        .collect();
+    let (mut first, mut full): (Vec<_>, Vec<_>) = (0..RUNS)
+        .map(|_| time_to_first_frame(binary, &pair_args))
+        .unzip();
     let mut status: Vec<Duration> = (0..RUNS)
         .map(|_| {
             let began = Instant::now();
             let output = Command::new(binary)
+                .args(&pair_args)
                 .args(["status", "--format", "json"])
                 .stdout(Stdio::null())
                 .status()
@@ -86,10 +100,12 @@ fn main() {
             began.elapsed()
         })
         .collect();
+    let ratio =
+        percentile(&mut full, 0.5).as_secs_f64() / percentile(&mut status, 0.5).as_secs_f64();
     for (name, samples) in [
         ("start to first frame", &mut first),
-        ("start to first frame with both regions' data", &mut full),
-        ("drtui status --format json (demo)", &mut status),
+        ("start to first complete frame", &mut full),
+        ("drtui status --format json", &mut status),
     ] {
         println!(
             "{name}: median {:.1} ms, p90 {:.1} ms over {RUNS} runs",
@@ -97,4 +113,5 @@ fn main() {
             percentile(samples, 0.9).as_secs_f64() * 1000.0
         );
     }
+    println!("first complete frame / status: {ratio:.2}x (medians)");
 }

@@ -305,6 +305,7 @@ async fn a_rolled_back_stack_is_a_warning_everywhere() {
         result: Ok(SourceData::Stacks(vec![StackStatus {
             name: "TapStackdemo-primary".into(),
             status: "UPDATE_ROLLBACK_COMPLETE".into(),
+            reason: Some("Resource handler returned message: \"Invalid request\"".into()),
         }])),
     };
     drtui_tui::app::update(
@@ -607,4 +608,98 @@ async fn the_environment_label_is_on_every_screen_and_every_gate() {
         gate.contains("Gate: approve-promote · PRODUCTION"),
         "{gate}"
     );
+}
+
+fn press(app: &mut App, code: ratatui::crossterm::event::KeyCode) {
+    drtui_tui::app::update(
+        app,
+        drtui_tui::app::Msg::Key(ratatui::crossterm::event::KeyEvent::new(
+            code,
+            ratatui::crossterm::event::KeyModifiers::NONE,
+        )),
+    );
+}
+
+/// Tab to the alarms, ↓ to the second row, Enter: the alarm in full (state, region, reason,
+/// since, rule) with its whole name; Esc closes it.
+#[tokio::test]
+async fn enter_on_an_alarm_opens_its_detail_and_esc_closes_it() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_with(&[Fault::PrimaryOutage]).await;
+    for _ in 0..3 {
+        press(&mut app, KeyCode::Tab);
+    }
+    press(&mut app, KeyCode::Down);
+    press(&mut app, KeyCode::Up);
+    press(&mut app, KeyCode::Enter);
+    assert_eq!(app.overlay, Overlay::Detail);
+    let terminal = draw(&app, 120, 40);
+    let text = screen_text(&terminal);
+    // The most urgent alarm is first: the primary's API 5XX rate in ALARM.
+    for expected in [
+        "alarm PaymentDR-demo-us-east-1-",
+        "state",
+        "ALARM",
+        "reason",
+        "since",
+        "rule",
+        "for 2 of 2 periods of 60 s",
+        "Esc closes",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+    }
+    insta::assert_snapshot!(terminal.backend());
+    press(&mut app, KeyCode::Esc);
+    assert_eq!(app.overlay, Overlay::None);
+}
+
+/// ↓ past the end stays on the last row; the selected row is drawn highlighted and kept in
+/// view when the list is longer than its panel.
+#[tokio::test]
+async fn selection_moves_within_the_list_and_stays_in_view() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_with(&[]).await;
+    for _ in 0..5 {
+        press(&mut app, KeyCode::Tab);
+    }
+    assert_eq!(app.focus, drtui_tui::app::Panel::Stacks);
+    for _ in 0..40 {
+        press(&mut app, KeyCode::Down);
+    }
+    let rows = render::list_len(&app, drtui_tui::app::Panel::Stacks);
+    assert_eq!(
+        app.selected_row(drtui_tui::app::Panel::Stacks),
+        Some(rows - 1)
+    );
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(
+        text.contains("Parameters-secondary"),
+        "the last stack is in view:\n{text}"
+    );
+    press(&mut app, KeyCode::Enter);
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(
+        text.contains("stack PaymentDR-Parameters-secondary-demo"),
+        "{text}"
+    );
+    assert!(text.contains("UPDATE_COMPLETE"), "{text}");
+}
+
+/// Enter on a region panel: its cluster and each Lambda function's figures.
+#[tokio::test]
+async fn enter_on_a_region_lists_its_lambda_functions() {
+    use ratatui::crossterm::event::KeyCode;
+    let mut app = app_with(&[]).await;
+    press(&mut app, KeyCode::Enter);
+    let text = screen_text(&draw(&app, 120, 40));
+    for expected in [
+        "us-east-1 · primary",
+        "payment-primary-demo",
+        "payment-validation",
+        "transaction-processing",
+        "notification",
+        "inv/min",
+    ] {
+        assert!(text.contains(expected), "{expected:?} missing:\n{text}");
+    }
 }

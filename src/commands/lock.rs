@@ -7,10 +7,10 @@ use drtui_core::text::sanitize;
 use drtui_engine::journal_file::Journal;
 use drtui_engine::lock;
 
-use drtui_backend::aws::ClientPool;
 use super::{clock_for, open_backend, select_pair, state_dir, user};
 use crate::cli::{GlobalArgs, LockCommand};
 use crate::exit::Exit;
+use drtui_backend::aws::ClientPool;
 
 pub async fn run(global: &GlobalArgs, command: &LockCommand) -> Result<Exit> {
     let pair = select_pair(global)?;

@@ -17,10 +17,10 @@ use drtui_engine::engine::{Approvals, Engine, Outcome};
 use drtui_engine::journal_file::Journal;
 use drtui_engine::playback::{self, Playback, PlaybackError, Resumable};
 
-use drtui_backend::aws::ClientPool;
 use super::{UsageError, clock_for, open_backend, select_pair, state_dir, user};
 use crate::cli::{Format, GlobalArgs, Playback as PlaybackArgs};
 use crate::exit::Exit;
+use drtui_backend::aws::ClientPool;
 
 /// `drtui run RUNBOOK`.
 pub async fn start(global: &GlobalArgs, name: &str, args: &PlaybackArgs) -> Result<Exit> {

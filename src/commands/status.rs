@@ -17,9 +17,9 @@ use drtui_core::{readiness, report};
 use drtui_engine::{journal_file, poll};
 
 use super::{clock_for, open_backend};
-use drtui_backend::aws::ClientPool;
 use crate::cli::{Format, GlobalArgs};
 use crate::exit::Exit;
+use drtui_backend::aws::ClientPool;
 
 /// One pair being watched: its backend, what has been seen, and the settled verdict.
 struct Watched {

@@ -275,6 +275,9 @@ pub struct Alarm {
     pub state: AlarmState,
     pub reason: String,
     pub since: Option<Timestamp>,
+    /// What it watches and when it fires, in one line (metric, statistic, comparison,
+    /// threshold, periods), for the detail view.
+    pub rule: Option<String>,
 }
 
 /// Names of the alarms in ALARM.
@@ -327,6 +330,8 @@ pub struct RegionMetrics {
 pub struct StackStatus {
     pub name: String,
     pub status: String,
+    /// CloudFormation's reason for the status, when it gives one (a failed resource).
+    pub reason: Option<String>,
 }
 
 impl StackStatus {

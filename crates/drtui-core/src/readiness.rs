@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::Serialize;
 
 use crate::clock::Timestamp;
-use crate::model::{Freshness, Role, Snapshot};
+use crate::model::{Freshness, Role, Snapshot, Source};
 use crate::phase::{
     self, Condition, Phase, PhaseInputs, PhaseReport, RegionCondition, UnfinishedRun,
 };
@@ -149,6 +149,40 @@ impl CheckId {
             CheckId::FailoverStateMachine => "failover_state_machine",
             CheckId::DnsWeights => "dns_weights",
             CheckId::DataFresh => "data_fresh",
+        }
+    }
+}
+
+impl CheckId {
+    /// What the check asks, in a sentence (the detail view and `status` text).
+    pub fn question(self) -> &'static str {
+        match self {
+            CheckId::ClusterAvailable(_) => "Is the region's Aurora cluster `available`?",
+            CheckId::WriterIn(_) => "Is the global database's writer in this region?",
+            CheckId::ReplicationLag => {
+                "Is the lag of the cluster that reads now (the data a failover loses) within the RPO budget?"
+            }
+            CheckId::HealthChecks(_) => "Do the region's Route 53 health checks pass?",
+            CheckId::AlarmsQuiet(_) => "Is no CloudWatch alarm of the region in ALARM?",
+            CheckId::FailoverStateMachine => {
+                "Is the failover state machine there, and is no execution of it running?"
+            }
+            CheckId::DnsWeights => "Do the Route 53 weights send all traffic to one region?",
+            CheckId::DataFresh => "Did every source answer within its staleness limit?",
+        }
+    }
+
+    /// The sources the check reads.
+    pub fn sources(self) -> Vec<Source> {
+        match self {
+            CheckId::ClusterAvailable(role) => vec![Source::Aurora(role)],
+            CheckId::WriterIn(_) => vec![Source::GlobalCluster],
+            CheckId::ReplicationLag => Role::BOTH.map(Source::Metrics).to_vec(),
+            CheckId::HealthChecks(_) => vec![Source::HealthChecks],
+            CheckId::AlarmsQuiet(role) => vec![Source::Alarms(role)],
+            CheckId::FailoverStateMachine => vec![Source::StateMachine],
+            CheckId::DnsWeights => vec![Source::Dns],
+            CheckId::DataFresh => Source::all(),
         }
     }
 }
@@ -862,6 +896,7 @@ pub(crate) mod tests {
             state,
             reason: String::new(),
             since: None,
+            rule: None,
         }
     }
 

@@ -76,9 +76,15 @@ impl Panel {
 pub enum Overlay {
     None,
     Help,
-    Faults { selected: usize },
+    Faults {
+        selected: usize,
+    },
     Debug,
-    Runbooks { selected: usize },
+    Runbooks {
+        selected: usize,
+    },
+    /// The focused panel's selected row in full.
+    Detail,
 }
 
 pub use drtui_core::runbook::journal::StepState;
@@ -142,6 +148,8 @@ pub struct App {
     pub focus: Panel,
     /// The list shown when the screen has room for only one.
     pub shown_list: Panel,
+    /// The selected row of each list, in [`Panel::LISTS`] order.
+    pub selected: [usize; 4],
     pub overlay: Overlay,
     /// Active simulator faults; `None` when the backend cannot inject faults.
     pub faults: Option<BTreeSet<Fault>>,
@@ -226,6 +234,7 @@ impl App {
             now,
             focus: Panel::Primary,
             shown_list: Panel::Checks,
+            selected: [0; 4],
             overlay: Overlay::None,
             faults: None,
             read_only: false,
@@ -260,7 +269,7 @@ impl App {
             Overlay::None => vec![Context::Global, Context::Dashboard],
             Overlay::Help => vec![Context::Global, Context::Overlay],
             Overlay::Faults { .. } => vec![Context::Global, Context::FaultMenu, Context::Overlay],
-            Overlay::Debug => vec![Context::Global, Context::Overlay],
+            Overlay::Debug | Overlay::Detail => vec![Context::Global, Context::Overlay],
             Overlay::Runbooks { .. } => {
                 vec![Context::Global, Context::RunbookMenu, Context::Overlay]
             }
@@ -324,6 +333,14 @@ impl App {
                 now: self.now,
             },
         )
+    }
+
+    /// The selected row of `panel`, when it is a list.
+    pub fn selected_row(&self, panel: Panel) -> Option<usize> {
+        Panel::LISTS
+            .iter()
+            .position(|list| *list == panel)
+            .map(|index| self.selected[index])
     }
 
     fn flash(&mut self, message: impl Into<String>) {
@@ -553,6 +570,18 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
                 };
             }
         }
+        Action::Up | Action::Down if app.overlay == Overlay::None => {
+            if let Some(index) = Panel::LISTS.iter().position(|list| *list == app.focus) {
+                let last = crate::render::list_len(app, app.focus).saturating_sub(1);
+                let row = &mut app.selected[index];
+                *row = if action == Action::Down {
+                    (*row + 1).min(last)
+                } else {
+                    row.saturating_sub(1).min(last)
+                };
+            }
+        }
+        Action::OpenDetail => app.overlay = Overlay::Detail,
         Action::Up | Action::Down => {
             let len = match app.overlay {
                 Overlay::Faults { .. } => Fault::ALL.len(),

@@ -130,3 +130,14 @@ mod prefix_tests {
         assert_eq!(shared_prefix(&["only-one"]), "");
     }
 }
+
+/// A source as the screen names it: `us-east-1 aurora`, `global_cluster`.
+pub fn source_label(
+    pair: &drtui_core::config::RegionPair,
+    source: drtui_core::model::Source,
+) -> String {
+    match source.role() {
+        Some(role) => format!("{} {}", pair.region(role), source.name()),
+        None => source.name().to_owned(),
+    }
+}

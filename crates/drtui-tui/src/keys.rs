@@ -21,6 +21,8 @@ pub enum Action {
     Down,
     Toggle,
     ClearFaults,
+    /// The focused list's selected row (or the focused region) in full.
+    OpenDetail,
 }
 
 /// Where an action applies.
@@ -188,6 +190,39 @@ pub const ACTIONS: &[KeyAction] = &[
         in_footer: true,
     },
     KeyAction {
+        context: Context::Dashboard,
+        keys: &[special(KeyCode::Enter)],
+        label: "Enter",
+        action: Action::OpenDetail,
+        description: "details of the selected row of the focused list (a region: its Lambda functions)",
+        hint: "details",
+        dangerous: false,
+        demo_only: false,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[special(KeyCode::Up), key('k')],
+        label: "↑/k",
+        action: Action::Up,
+        description: "select the previous row of the focused list",
+        hint: "up",
+        dangerous: false,
+        demo_only: false,
+        in_footer: false,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[special(KeyCode::Down), key('j')],
+        label: "↓/j",
+        action: Action::Down,
+        description: "select the next row of the focused list",
+        hint: "down",
+        dangerous: false,
+        demo_only: false,
+        in_footer: false,
+    },
+    KeyAction {
         context: Context::FaultMenu,
         keys: &[special(KeyCode::Up), key('k')],
         label: "↑/k",
@@ -313,7 +348,7 @@ pub const ACTIONS: &[KeyAction] = &[
         keys: &[special(KeyCode::Esc), key('?')],
         label: "Esc",
         action: Action::Close,
-        description: "close help or menu",
+        description: "close help, a menu or a detail view",
         hint: "close",
         dangerous: false,
         demo_only: false,

@@ -121,9 +121,7 @@ pub struct ClientPool {
 }
 
 fn slot<K: Eq + std::hash::Hash + Clone, T>(map: &Mutex<HashMap<K, Slot<T>>>, key: &K) -> Slot<T> {
-    let mut map = map
-        .lock()
-        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let mut map = map.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
     Arc::clone(map.entry(key.clone()).or_default())
 }
 
@@ -399,7 +397,10 @@ mod tests {
             let pool = Arc::clone(&pool);
             opening.spawn(async move {
                 let clients = Clients::load(&pair, &fixed_keys(), &pool).await;
-                clients.check_credentials(&pair, &pool).await.map(|()| clients)
+                clients
+                    .check_credentials(&pair, &pool)
+                    .await
+                    .map(|()| clients)
             });
         }
         let opened: Vec<_> = opening.join_all().await;
@@ -429,7 +430,11 @@ mod tests {
             ..fixed_keys()
         };
         let clients = Clients::load(&pair("c", "us-east-1", "us-east-2"), &other_keys, &pool).await;
-        assert_eq!(pool.loads(), 5, "other credentials never share a configuration");
+        assert_eq!(
+            pool.loads(),
+            5,
+            "other credentials never share a configuration"
+        );
         clients
             .check_credentials(&pair("c", "us-east-1", "us-east-2"), &pool)
             .await

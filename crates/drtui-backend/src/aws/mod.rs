@@ -72,6 +72,54 @@ fn arn_resource(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or(arn)
 }
 
+/// An alarm's rule in one line: `NAMESPACE METRIC STAT > THRESHOLD for M of N periods of P s`,
+/// or the metric-math expression it evaluates.
+fn alarm_rule(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> String {
+    use aws_sdk_cloudwatch::types::ComparisonOperator as Op;
+    let watched = match (alarm.namespace(), alarm.metric_name()) {
+        (Some(namespace), Some(metric)) => format!(
+            "{namespace} {metric} {}",
+            alarm
+                .statistic()
+                .map(|stat| stat.as_str().to_owned())
+                .or_else(|| alarm.extended_statistic().map(str::to_owned))
+                .unwrap_or_default()
+        ),
+        _ => alarm
+            .metrics()
+            .iter()
+            .find(|query| query.return_data() != Some(false) && query.expression().is_some())
+            .and_then(|query| query.expression())
+            .map_or_else(
+                || "metric math".to_owned(),
+                |expression| format!("metric math {expression}"),
+            ),
+    };
+    let comparison = match alarm.comparison_operator() {
+        Some(Op::GreaterThanThreshold) => ">",
+        Some(Op::GreaterThanOrEqualToThreshold) => ">=",
+        Some(Op::LessThanThreshold) => "<",
+        Some(Op::LessThanOrEqualToThreshold) => "<=",
+        Some(other) => other.as_str(),
+        None => "?",
+    };
+    let threshold = alarm
+        .threshold()
+        .map_or_else(|| "?".to_owned(), |value| format!("{value}"));
+    let periods = alarm.evaluation_periods().unwrap_or(1);
+    let datapoints = alarm.datapoints_to_alarm().unwrap_or(periods);
+    let period = alarm
+        .period()
+        .or_else(|| {
+            alarm
+                .metrics()
+                .iter()
+                .find_map(|query| query.metric_stat().and_then(|stat| stat.period()))
+        })
+        .map_or_else(String::new, |seconds| format!(" of {seconds} s"));
+    format!("{watched} {comparison} {threshold} for {datapoints} of {periods} periods{period}")
+}
+
 /// Route 53 names end with a dot and may differ in case.
 fn same_dns_name(a: &str, b: &str) -> bool {
     a.trim_end_matches('.')
@@ -301,6 +349,7 @@ impl AwsBackend {
                     state,
                     reason: alarm.state_reason().unwrap_or_default().to_owned(),
                     since: alarm.state_updated_timestamp().and_then(timestamp),
+                    rule: Some(alarm_rule(alarm)),
                 });
             }
             match output.next_token() {
@@ -341,26 +390,31 @@ impl AwsBackend {
         if wanted.is_empty() {
             return Ok(SourceData::Stacks(Vec::new()));
         }
-        let found: BTreeMap<String, String> = self
+        let found: BTreeMap<String, StackStatus> = self
             .all_stacks(role)
             .await?
             .iter()
             .filter_map(|stack| {
+                let name = stack.stack_name()?.to_owned();
                 Some((
-                    stack.stack_name()?.to_owned(),
-                    stack.stack_status()?.as_str().to_owned(),
+                    name.clone(),
+                    StackStatus {
+                        name,
+                        status: stack.stack_status()?.as_str().to_owned(),
+                        reason: stack.stack_status_reason().map(str::to_owned),
+                    },
                 ))
             })
             .collect();
         Ok(SourceData::Stacks(
             wanted
                 .iter()
-                .map(|name| StackStatus {
-                    name: name.clone(),
-                    status: found
-                        .get(name)
-                        .cloned()
-                        .unwrap_or_else(|| "NOT_FOUND".to_owned()),
+                .map(|name| {
+                    found.get(name).cloned().unwrap_or_else(|| StackStatus {
+                        name: name.clone(),
+                        status: "NOT_FOUND".to_owned(),
+                        reason: Some("no stack of this name in the region".to_owned()),
+                    })
                 })
                 .collect(),
         ))

@@ -100,6 +100,24 @@ impl AlarmKind {
         }
     }
 
+    /// The alarm's rule as the reference estate defines it.
+    fn rule(self) -> &'static str {
+        match self {
+            AlarmKind::ReplicationLag => {
+                "AWS/RDS AuroraGlobalDBRPOLag Maximum > 10000 ms for 3 of 3 periods of 60 s"
+            }
+            AlarmKind::LambdaErrorRate => {
+                "metric math 100 × Errors / Invocations (AWS/Lambda, Sum) > 5 % for 2 of 2 periods of 60 s"
+            }
+            AlarmKind::Api5xxRate => {
+                "metric math 100 × 5XXError / Count (AWS/ApiGateway, Sum) > 1 % for 2 of 2 periods of 60 s"
+            }
+            AlarmKind::DbConnections => {
+                "AWS/RDS DatabaseConnections Average > 100 for 2 of 2 periods of 60 s"
+            }
+        }
+    }
+
     fn describe(self, value: f64) -> String {
         match self {
             AlarmKind::ReplicationLag => {
@@ -777,6 +795,7 @@ impl Simulation {
                 state: alarm.state.clone(),
                 reason: alarm.reason.clone(),
                 since: Some(alarm.since),
+                rule: Some(alarm.kind.rule().to_owned()),
             })
             .collect();
         if let (Role::Secondary, Some(lever)) = (role, &self.pair.traffic_lever) {
@@ -793,6 +812,10 @@ impl Simulation {
                     }
                 ),
                 since: Some(self.lever.since),
+                rule: Some(format!(
+                    "{} {} Maximum >= 1 for 1 of 1 period of 60 s",
+                    lever.namespace, lever.metric
+                )),
             });
         }
         alarms
@@ -810,6 +833,10 @@ impl Simulation {
                     "UPDATE_COMPLETE"
                 }
                 .to_owned(),
+                reason: self
+                    .stack_updates
+                    .contains_key(name)
+                    .then(|| "User Initiated".to_owned()),
             })
             .collect()
     }

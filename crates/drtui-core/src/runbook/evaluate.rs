@@ -619,6 +619,7 @@ steps:
             Ok(SourceData::Stacks(vec![StackStatus {
                 name: "TapStackdemo-primary".into(),
                 status: status.into(),
+                reason: None,
             }]))
         };
         set(

@@ -1,5 +1,7 @@
 //! The lists under the regions: readiness checks, alarms, failover executions, stacks.
-//! Most urgent first; what does not fit is counted, never silently dropped.
+//! Most urgent first; what does not fit is counted, never silently dropped. Every row carries
+//! its detail (Enter on the focused list), built from the same data in the same pass, so the
+//! row and its detail cannot disagree.
 
 use ratatui::Frame;
 use ratatui::layout::Rect;
@@ -36,19 +38,35 @@ pub fn render(app: &App, panel: Panel, tabbed: bool, frame: &mut Frame, area: Re
         .border_style(theme.border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let mut rows = match panel {
-        Panel::Checks => checks(app, theme),
-        Panel::Alarms => alarms(app, theme),
-        Panel::Executions => executions(app, theme),
-        Panel::Stacks => stacks(app, theme),
-        Panel::Primary | Panel::Secondary => Vec::new(),
-    };
+    let all = rows(app, panel, theme);
+    let selected = app
+        .selected_row(panel)
+        .filter(|_| focused)
+        .map(|row| row.min(all.len().saturating_sub(1)));
     let capacity = inner.height as usize;
+    // The window keeps the selected row in view; what is cut is counted.
+    let first = match selected {
+        Some(row) if capacity > 1 && row >= capacity - 1 => row + 2 - capacity,
+        _ => 0,
+    };
+    let total = all.len();
+    let mut rows: Vec<Line> = all
+        .into_iter()
+        .enumerate()
+        .skip(first)
+        .map(|(index, row)| {
+            if Some(index) == selected {
+                Line::styled(line_text(&row.line), theme.selected())
+            } else {
+                row.line
+            }
+        })
+        .collect();
     if rows.len() > capacity && capacity > 0 {
-        let hidden = rows.len() - (capacity - 1);
+        let hidden = total - first - (capacity - 1);
         rows.truncate(capacity - 1);
         rows.push(Line::styled(
-            format!("  … {hidden} more (widen the terminal to see all)"),
+            format!("  … {hidden} more (↓ or a larger terminal shows them)"),
             theme.style(Tone::Muted),
         ));
     }
@@ -56,11 +74,7 @@ pub fn render(app: &App, panel: Panel, tabbed: bool, frame: &mut Frame, area: Re
     let rows: Vec<Line> = rows
         .into_iter()
         .map(|line| {
-            let text: String = line
-                .spans
-                .iter()
-                .map(|span| span.content.as_ref())
-                .collect();
+            let text = line_text(&line);
             let style = line
                 .spans
                 .first()
@@ -74,6 +88,45 @@ pub fn render(app: &App, panel: Panel, tabbed: bool, frame: &mut Frame, area: Re
         })
         .collect();
     frame.render_widget(Paragraph::new(rows), inner);
+}
+
+fn line_text(line: &Line) -> String {
+    line.spans
+        .iter()
+        .map(|span| span.content.as_ref())
+        .collect()
+}
+
+/// One row of a list and what its detail view shows.
+pub struct Row {
+    pub line: Line<'static>,
+    pub detail: Detail,
+}
+
+/// The facts of one item, label and value, for the detail view.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Detail {
+    pub title: String,
+    pub facts: Vec<(&'static str, String)>,
+}
+
+/// The rows of a list, in the order they are drawn.
+pub fn rows(app: &App, panel: Panel, theme: Theme) -> Vec<Row> {
+    match panel {
+        Panel::Checks => checks(app, theme),
+        Panel::Alarms => alarms(app, theme),
+        Panel::Executions => executions(app, theme),
+        Panel::Stacks => stacks(app, theme),
+        Panel::Primary | Panel::Secondary => Vec::new(),
+    }
+}
+
+fn ago(app: &App, at: drtui_core::clock::Timestamp) -> String {
+    format!(
+        "{} ({} ago)",
+        at.format("%Y-%m-%d %H:%M:%SZ"),
+        format::age(drtui_core::clock::elapsed(at, app.now))
+    )
 }
 
 /// The sources a list is drawn from (the checks read all of them).
@@ -93,7 +146,7 @@ fn per_region<'a, T>(
     what: &str,
     pick: fn(&RegionStatus) -> &Observed<Vec<T>>,
     theme: Theme,
-) -> (Vec<Line<'static>>, Vec<(String, &'a T)>) {
+) -> (Vec<Row>, Vec<(String, &'a T)>) {
     let mut rows = Vec::new();
     let mut entries = Vec::new();
     for role in Role::BOTH {
@@ -111,28 +164,58 @@ fn per_region<'a, T>(
     (rows, entries)
 }
 
-fn unknown_row(
-    what: &str,
-    error: Option<&drtui_core::model::FetchFailure>,
-    theme: Theme,
-) -> Line<'static> {
+fn unknown_row(what: &str, error: Option<&drtui_core::model::FetchFailure>, theme: Theme) -> Row {
     let reason = error
         .map(|error| format!(": {}", sanitize(&error.message)))
         .unwrap_or_default();
-    Line::styled(
-        format!("? {what} unknown{reason}"),
-        theme.style(Tone::Unknown),
-    )
+    Row {
+        line: Line::styled(
+            format!("? {what} unknown{reason}"),
+            theme.style(Tone::Unknown),
+        ),
+        detail: Detail {
+            title: format!("{what}: unknown"),
+            facts: vec![(
+                "why",
+                error.map_or_else(
+                    || {
+                        "no answer yet, or the last one is older than the staleness limit"
+                            .to_owned()
+                    },
+                    |error| sanitize(&error.message).into_owned(),
+                ),
+            )],
+        },
+    }
 }
 
-fn checks(app: &App, theme: Theme) -> Vec<Line<'static>> {
+fn checks(app: &App, theme: Theme) -> Vec<Row> {
     let mut checks: Vec<_> = app.readiness.checks.iter().collect();
     checks.sort_by_key(|check| std::cmp::Reverse(check.status));
     checks
         .into_iter()
         .map(|check| {
             let tone = Tone::of_check(check.status);
-            Line::from(vec![
+            let looked_at = check
+                .id
+                .sources()
+                .into_iter()
+                .map(|source| {
+                    let (age, _) = super::age::badge(app, &[source]);
+                    format!("{} {age}", format::source_label(&app.pair, source))
+                })
+                .collect::<Vec<_>>()
+                .join(" · ");
+            let detail = Detail {
+                title: format!("check {}", check.id),
+                facts: vec![
+                    ("status", check.status.as_str().to_uppercase()),
+                    ("asks", check.id.question().to_owned()),
+                    ("found", sanitize(&check.detail).into_owned()),
+                    ("looked at", looked_at),
+                ],
+            };
+            let line = Line::from(vec![
                 Span::styled(
                     format!(
                         "{} {:<4} ",
@@ -146,12 +229,13 @@ fn checks(app: &App, theme: Theme) -> Vec<Line<'static>> {
                     sanitize(&check.detail).into_owned(),
                     theme.style(Tone::Muted),
                 ),
-            ])
+            ]);
+            Row { line, detail }
         })
         .collect()
 }
 
-fn alarms(app: &App, theme: Theme) -> Vec<Line<'static>> {
+fn alarms(app: &App, theme: Theme) -> Vec<Row> {
     let (mut rows, mut entries) = per_region(app, "alarms", |region| &region.alarms, theme);
     let rank = |state: &AlarmState| match state {
         AlarmState::Alarm => 0,
@@ -159,8 +243,29 @@ fn alarms(app: &App, theme: Theme) -> Vec<Line<'static>> {
         AlarmState::Ok => 2,
     };
     entries.sort_by_key(|(_, alarm)| rank(&alarm.state));
-    rows.extend(entries.into_iter().map(|(_, alarm)| {
+    rows.extend(entries.into_iter().map(|(region, alarm)| {
         let tone = Tone::of_alarm(&alarm.state);
+        let detail = Detail {
+            title: format!("alarm {}", sanitize(&alarm.name)),
+            facts: vec![
+                ("state", alarm.state.as_str().to_owned()),
+                ("region", region),
+                ("reason", sanitize(&alarm.reason).into_owned()),
+                (
+                    "since",
+                    alarm
+                        .since
+                        .map_or_else(|| "unknown".to_owned(), |at| ago(app, at)),
+                ),
+                (
+                    "rule",
+                    alarm.rule.as_deref().map_or_else(
+                        || "not reported".to_owned(),
+                        |rule| sanitize(rule).into_owned(),
+                    ),
+                ),
+            ],
+        };
         let since = alarm
             .since
             .map(|since| {
@@ -170,7 +275,7 @@ fn alarms(app: &App, theme: Theme) -> Vec<Line<'static>> {
                 )
             })
             .unwrap_or_default();
-        Line::from(vec![
+        let line = Line::from(vec![
             Span::styled(
                 format!("{} {:<17} ", tone.symbol(), alarm.state.as_str()),
                 theme.style(tone),
@@ -183,22 +288,33 @@ fn alarms(app: &App, theme: Theme) -> Vec<Line<'static>> {
                 format!("{since} · {}", sanitize(&alarm.reason)),
                 theme.style(Tone::Muted),
             ),
-        ])
+        ]);
+        Row { line, detail }
     }));
     rows
 }
 
-fn executions(app: &App, theme: Theme) -> Vec<Line<'static>> {
+fn executions(app: &App, theme: Theme) -> Vec<Row> {
     let machine = &app.snapshot.state_machine;
+    let note = |text: &str, tone: Tone, why: String| Row {
+        line: Line::styled(text.to_owned(), theme.style(tone)),
+        detail: Detail {
+            title: "failover state machine".to_owned(),
+            facts: vec![("state machine", why)],
+        },
+    };
     match machine.usable(app.now, app.pair.stale_after()) {
         None => vec![unknown_row("executions", machine.error.as_ref(), theme)],
-        Some(None) => vec![Line::styled(
+        Some(None) => vec![note(
             "▲ no failover state machine",
-            theme.style(Tone::Warn),
+            Tone::Warn,
+            "none is configured or found for this pair".to_owned(),
         )],
-        Some(Some(machine)) if machine.executions.is_empty() => {
-            vec![Line::styled("no executions yet", theme.style(Tone::Muted))]
-        }
+        Some(Some(machine)) if machine.executions.is_empty() => vec![note(
+            "no executions yet",
+            Tone::Muted,
+            format!("{} has never run", sanitize(&machine.arn)),
+        )],
         Some(Some(machine)) => machine
             .executions
             .iter()
@@ -217,7 +333,21 @@ fn executions(app: &App, theme: Theme) -> Vec<Line<'static>> {
                         )
                     })
                     .unwrap_or_default();
-                Line::from(vec![
+                let detail = Detail {
+                    title: format!("execution {}", sanitize(&execution.name)),
+                    facts: vec![
+                        ("status", sanitize(&execution.status).into_owned()),
+                        ("state machine", sanitize(&machine.arn).into_owned()),
+                        ("started", ago(app, execution.started_at)),
+                        (
+                            "stopped",
+                            execution
+                                .stopped_at
+                                .map_or_else(|| "still running".to_owned(), |at| ago(app, at)),
+                        ),
+                    ],
+                };
+                let line = Line::from(vec![
                     Span::styled(
                         format!("{} {:<9} ", tone.symbol(), sanitize(&execution.status)),
                         theme.style(tone),
@@ -230,13 +360,14 @@ fn executions(app: &App, theme: Theme) -> Vec<Line<'static>> {
                         ),
                         theme.style(Tone::Muted),
                     ),
-                ])
+                ]);
+                Row { line, detail }
             })
             .collect(),
     }
 }
 
-fn stacks(app: &App, theme: Theme) -> Vec<Line<'static>> {
+fn stacks(app: &App, theme: Theme) -> Vec<Row> {
     let (mut rows, mut entries) = per_region(app, "stacks", |region| &region.stacks, theme);
     entries.sort_by_key(|(_, stack)| stack.is_settled());
     let names: Vec<&str> = entries
@@ -247,7 +378,21 @@ fn stacks(app: &App, theme: Theme) -> Vec<Line<'static>> {
     rows.extend(entries.into_iter().map(|(region, stack)| {
         let healthy = stack.is_settled();
         let tone = if healthy { Tone::Good } else { Tone::Warn };
-        Line::from(vec![
+        let detail = Detail {
+            title: format!("stack {}", sanitize(&stack.name)),
+            facts: vec![
+                ("status", sanitize(&stack.status).into_owned()),
+                ("region", region.clone()),
+                (
+                    "reason",
+                    stack.reason.as_deref().map_or_else(
+                        || "none given".to_owned(),
+                        |reason| sanitize(reason).into_owned(),
+                    ),
+                ),
+            ],
+        };
+        let line = Line::from(vec![
             Span::styled(format!("{} ", tone.symbol()), theme.style(tone)),
             Span::styled(format!("{region} "), theme.style(Tone::Muted)),
             Span::raw(format!(
@@ -258,13 +403,24 @@ fn stacks(app: &App, theme: Theme) -> Vec<Line<'static>> {
                 sanitize(&stack.status).into_owned(),
                 theme.style(Tone::Muted),
             ),
-        ])
+        ]);
+        Row { line, detail }
     }));
     if rows.is_empty() {
-        rows.push(Line::styled(
-            "no stacks configured for this pair",
-            theme.style(Tone::Muted),
-        ));
+        rows.push(Row {
+            line: Line::styled(
+                "no stacks configured for this pair",
+                theme.style(Tone::Muted),
+            ),
+            detail: Detail {
+                title: "stacks".to_owned(),
+                facts: vec![(
+                    "stacks",
+                    "none configured: set the pair's `stacks` (drtui discover fills them)"
+                        .to_owned(),
+                )],
+            },
+        });
     }
     rows
 }

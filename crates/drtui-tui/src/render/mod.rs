@@ -41,6 +41,11 @@ pub const MIN_HEIGHT: u16 = 24;
 /// From this width the four lists stand side by side.
 const WIDE_LISTS: u16 = 160;
 
+/// How many rows a list has now (what ↑/↓ move over).
+pub fn list_len(app: &App, panel: Panel) -> usize {
+    lists::rows(app, panel, Theme { color: false }).len()
+}
+
 pub fn render(app: &App, frame: &mut Frame) {
     let area = frame.area();
     let theme = Theme { color: app.color };
@@ -106,6 +111,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::Faults { selected } => overlay::faults(app, selected, frame, area, theme),
         Overlay::Debug => overlay::debug(app, frame, area, theme),
         Overlay::Runbooks { selected } => overlay::runbooks(app, selected, frame, area, theme),
+        Overlay::Detail => overlay::detail(app, frame, area, theme),
     }
     if let Some(gate) = &app.gate {
         run::gate(app, gate, frame, area, theme);

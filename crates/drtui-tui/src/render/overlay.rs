@@ -6,10 +6,11 @@ use ratatui::layout::{Constraint, Flex, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Block, Clear, Paragraph, Wrap};
 
-use crate::app::App;
+use crate::app::{App, Panel};
 use crate::keys::{self, Context};
 use crate::theme::{Theme, Tone};
 use drtui_core::fault::Fault;
+use drtui_core::model::Role;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -179,10 +180,7 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         let meta = app.snapshot.meta(source);
         let freshness = meta.freshness(app.now, stale_after);
         let tone = Tone::of_freshness(freshness);
-        let name = match source.role() {
-            Some(role) => format!("{} {}", app.pair.region(role), source.name()),
-            None => source.name().to_owned(),
-        };
+        let name = crate::format::source_label(&app.pair, source);
         let age = meta.age(app.now).map_or_else(
             || "never".to_owned(),
             |age| format!("{} ago", crate::format::age(age)),
@@ -253,4 +251,50 @@ pub fn runbooks(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme
         theme.style(Tone::Muted),
     ));
     popup(frame, area, 110, " Runbooks · Esc to close ", lines, theme);
+}
+
+/// The focused list's selected row in full (Enter), or the focused region's Lambda functions.
+pub fn detail(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let detail = match app.focus {
+        Panel::Primary => super::region::detail(app, Role::Primary),
+        Panel::Secondary => super::region::detail(app, Role::Secondary),
+        list => {
+            let rows = super::lists::rows(app, list, theme);
+            let row = app.selected_row(list).unwrap_or(0);
+            match rows.into_iter().nth(row) {
+                Some(row) => row.detail,
+                None => super::lists::Detail {
+                    title: list.title().to_owned(),
+                    facts: vec![("rows", "nothing to show".to_owned())],
+                },
+            }
+        }
+    };
+    let label_width = detail
+        .facts
+        .iter()
+        .map(|(label, _)| label.chars().count())
+        .max()
+        .unwrap_or(0);
+    let mut lines: Vec<Line> = detail
+        .facts
+        .into_iter()
+        .map(|(label, value)| {
+            Line::from(vec![
+                Span::styled(format!("{label:<label_width$}  "), theme.style(Tone::Muted)),
+                Span::raw(value),
+            ])
+        })
+        .collect();
+    lines.push(Line::raw(""));
+    lines.push(Line::styled("Esc closes", theme.style(Tone::Muted)));
+    let width = area.width.saturating_sub(8).min(110);
+    popup(
+        frame,
+        area,
+        width,
+        &format!(" {} ", detail.title),
+        lines,
+        theme,
+    );
 }

@@ -439,3 +439,51 @@ fn render_charts(app: &App, role: Role, frame: &mut Frame, area: Rect, theme: Th
         }
     }
 }
+
+/// The region in full (Enter on a region panel): its cluster, then each Lambda function's
+/// invocations, errors and duration over the latest period.
+pub fn detail(app: &App, role: Role) -> super::lists::Detail {
+    let region = app.snapshot.region(role);
+    let max_age = app.pair.stale_after();
+    let mut facts: Vec<(&'static str, String)> = Vec::new();
+    match region.aurora.usable(app.now, max_age) {
+        Some(cluster) => {
+            facts.push(("cluster", sanitize(&cluster.cluster_id).into_owned()));
+            facts.push(("status", sanitize(&cluster.status).into_owned()));
+            if let Some(version) = &cluster.engine_version {
+                facts.push(("engine", sanitize(version).into_owned()));
+            }
+            if let Some(endpoint) = &cluster.endpoint {
+                facts.push(("endpoint", sanitize(endpoint).into_owned()));
+            }
+        }
+        None => facts.push(("cluster", "unknown (no fresh answer)".to_owned())),
+    }
+    match region.metrics.usable(app.now, max_age) {
+        Some(metrics) if metrics.lambdas.is_empty() => {
+            facts.push(("Lambda", "no functions configured for this pair".to_owned()));
+        }
+        Some(metrics) => {
+            for lambda in &metrics.lambdas {
+                let figure = |value: Option<f64>, unit: &str| {
+                    value.map_or_else(|| "?".to_owned(), |value| format!("{value:.0}{unit}"))
+                };
+                facts.push((
+                    "λ function",
+                    format!(
+                        "{}: {} inv/min · {} errors · {} max",
+                        sanitize(&lambda.function),
+                        figure(lambda.invocations, ""),
+                        figure(lambda.errors, ""),
+                        figure(lambda.duration_ms, " ms"),
+                    ),
+                ));
+            }
+        }
+        None => facts.push(("Lambda", "unknown (no fresh metrics)".to_owned())),
+    }
+    super::lists::Detail {
+        title: format!("{} · {}", region.region, role.as_str()),
+        facts,
+    }
+}

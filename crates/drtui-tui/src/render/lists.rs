@@ -38,7 +38,7 @@ pub fn render(app: &App, panel: Panel, tabbed: bool, frame: &mut Frame, area: Re
         .border_style(theme.border(focused));
     let inner = block.inner(area);
     frame.render_widget(block, area);
-    let all = rows(app, panel, theme);
+    let all = rows(app, panel, theme, false);
     let selected = app
         .selected_row(panel)
         .filter(|_| focused)
@@ -90,6 +90,15 @@ pub fn render(app: &App, panel: Panel, tabbed: bool, frame: &mut Frame, area: Re
     frame.render_widget(Paragraph::new(rows), inner);
 }
 
+/// An alarm's reason without CloudWatch's category prefix (the state column says it); the
+/// detail view keeps it whole.
+fn short_reason(reason: &str) -> &str {
+    ["Threshold Crossed: ", "Insufficient Data: "]
+        .iter()
+        .find_map(|prefix| reason.strip_prefix(prefix))
+        .unwrap_or(reason)
+}
+
 fn line_text(line: &Line) -> String {
     line.spans
         .iter()
@@ -100,7 +109,8 @@ fn line_text(line: &Line) -> String {
 /// One row of a list and what its detail view shows.
 pub struct Row {
     pub line: Line<'static>,
-    pub detail: Detail,
+    /// Built only when asked for (`detailed`): drawing a frame needs the lines alone.
+    pub detail: Option<Detail>,
 }
 
 /// The facts of one item, label and value, for the detail view.
@@ -111,12 +121,12 @@ pub struct Detail {
 }
 
 /// The rows of a list, in the order they are drawn.
-pub fn rows(app: &App, panel: Panel, theme: Theme) -> Vec<Row> {
+pub fn rows(app: &App, panel: Panel, theme: Theme, detailed: bool) -> Vec<Row> {
     match panel {
-        Panel::Checks => checks(app, theme),
-        Panel::Alarms => alarms(app, theme),
-        Panel::Executions => executions(app, theme),
-        Panel::Stacks => stacks(app, theme),
+        Panel::Checks => checks(app, theme, detailed),
+        Panel::Alarms => alarms(app, theme, detailed),
+        Panel::Executions => executions(app, theme, detailed),
+        Panel::Stacks => stacks(app, theme, detailed),
         Panel::Primary | Panel::Secondary => Vec::new(),
     }
 }
@@ -146,6 +156,7 @@ fn per_region<'a, T>(
     what: &str,
     pick: fn(&RegionStatus) -> &Observed<Vec<T>>,
     theme: Theme,
+    detailed: bool,
 ) -> (Vec<Row>, Vec<(String, &'a T)>) {
     let mut rows = Vec::new();
     let mut entries = Vec::new();
@@ -158,13 +169,19 @@ fn per_region<'a, T>(
                 &format!("{} {what}", region.region),
                 observed.error.as_ref(),
                 theme,
+                detailed,
             )),
         }
     }
     (rows, entries)
 }
 
-fn unknown_row(what: &str, error: Option<&drtui_core::model::FetchFailure>, theme: Theme) -> Row {
+fn unknown_row(
+    what: &str,
+    error: Option<&drtui_core::model::FetchFailure>,
+    theme: Theme,
+    detailed: bool,
+) -> Row {
     let reason = error
         .map(|error| format!(": {}", sanitize(&error.message)))
         .unwrap_or_default();
@@ -173,7 +190,7 @@ fn unknown_row(what: &str, error: Option<&drtui_core::model::FetchFailure>, them
             format!("? {what} unknown{reason}"),
             theme.style(Tone::Unknown),
         ),
-        detail: Detail {
+        detail: detailed.then(|| Detail {
             title: format!("{what}: unknown"),
             facts: vec![(
                 "why",
@@ -185,36 +202,38 @@ fn unknown_row(what: &str, error: Option<&drtui_core::model::FetchFailure>, them
                     |error| sanitize(&error.message).into_owned(),
                 ),
             )],
-        },
+        }),
     }
 }
 
-fn checks(app: &App, theme: Theme) -> Vec<Row> {
+fn checks(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
     let mut checks: Vec<_> = app.readiness.checks.iter().collect();
     checks.sort_by_key(|check| std::cmp::Reverse(check.status));
     checks
         .into_iter()
         .map(|check| {
             let tone = Tone::of_check(check.status);
-            let looked_at = check
-                .id
-                .sources()
-                .into_iter()
-                .map(|source| {
-                    let (age, _) = super::age::badge(app, &[source]);
-                    format!("{} {age}", format::source_label(&app.pair, source))
-                })
-                .collect::<Vec<_>>()
-                .join(" · ");
-            let detail = Detail {
+            let detail = detailed.then(|| Detail {
                 title: format!("check {}", check.id),
                 facts: vec![
                     ("status", check.status.as_str().to_uppercase()),
                     ("asks", check.id.question().to_owned()),
                     ("found", sanitize(&check.detail).into_owned()),
-                    ("looked at", looked_at),
+                    (
+                        "looked at",
+                        check
+                            .id
+                            .sources()
+                            .into_iter()
+                            .map(|source| {
+                                let (age, _) = super::age::badge(app, &[source]);
+                                format!("{} {age}", format::source_label(&app.pair, source))
+                            })
+                            .collect::<Vec<_>>()
+                            .join(" · "),
+                    ),
                 ],
-            };
+            });
             let line = Line::from(vec![
                 Span::styled(
                     format!(
@@ -235,17 +254,23 @@ fn checks(app: &App, theme: Theme) -> Vec<Row> {
         .collect()
 }
 
-fn alarms(app: &App, theme: Theme) -> Vec<Row> {
-    let (mut rows, mut entries) = per_region(app, "alarms", |region| &region.alarms, theme);
+fn alarms(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
+    let (mut rows, mut entries) =
+        per_region(app, "alarms", |region| &region.alarms, theme, detailed);
     let rank = |state: &AlarmState| match state {
         AlarmState::Alarm => 0,
         AlarmState::InsufficientData => 1,
         AlarmState::Ok => 2,
     };
     entries.sort_by_key(|(_, alarm)| rank(&alarm.state));
+    let state_width = entries
+        .iter()
+        .map(|(_, alarm)| alarm.state.as_str().len())
+        .max()
+        .unwrap_or(0);
     rows.extend(entries.into_iter().map(|(region, alarm)| {
         let tone = Tone::of_alarm(&alarm.state);
-        let detail = Detail {
+        let detail = detailed.then(|| Detail {
             title: format!("alarm {}", sanitize(&alarm.name)),
             facts: vec![
                 ("state", alarm.state.as_str().to_owned()),
@@ -265,7 +290,7 @@ fn alarms(app: &App, theme: Theme) -> Vec<Row> {
                     ),
                 ),
             ],
-        };
+        });
         let since = alarm
             .since
             .map(|since| {
@@ -277,15 +302,20 @@ fn alarms(app: &App, theme: Theme) -> Vec<Row> {
             .unwrap_or_default();
         let line = Line::from(vec![
             Span::styled(
-                format!("{} {:<17} ", tone.symbol(), alarm.state.as_str()),
+                format!("{} {:<state_width$} ", tone.symbol(), alarm.state.as_str()),
                 theme.style(tone),
             ),
             // The pair's alarm prefix is on every row: the rest tells them apart.
             Span::raw(
                 sanitize(format::without_prefix(&alarm.name, &app.pair.alarm_prefix)).into_owned(),
             ),
+            // An OK alarm's reason is CloudWatch boilerplate; the others' is the news.
             Span::styled(
-                format!("{since} · {}", sanitize(&alarm.reason)),
+                if alarm.state == AlarmState::Ok {
+                    since
+                } else {
+                    format!("{since} · {}", sanitize(short_reason(&alarm.reason)))
+                },
                 theme.style(Tone::Muted),
             ),
         ]);
@@ -294,17 +324,22 @@ fn alarms(app: &App, theme: Theme) -> Vec<Row> {
     rows
 }
 
-fn executions(app: &App, theme: Theme) -> Vec<Row> {
+fn executions(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
     let machine = &app.snapshot.state_machine;
     let note = |text: &str, tone: Tone, why: String| Row {
         line: Line::styled(text.to_owned(), theme.style(tone)),
-        detail: Detail {
+        detail: detailed.then(|| Detail {
             title: "failover state machine".to_owned(),
             facts: vec![("state machine", why)],
-        },
+        }),
     };
     match machine.usable(app.now, app.pair.stale_after()) {
-        None => vec![unknown_row("executions", machine.error.as_ref(), theme)],
+        None => vec![unknown_row(
+            "executions",
+            machine.error.as_ref(),
+            theme,
+            detailed,
+        )],
         Some(None) => vec![note(
             "▲ no failover state machine",
             Tone::Warn,
@@ -333,7 +368,7 @@ fn executions(app: &App, theme: Theme) -> Vec<Row> {
                         )
                     })
                     .unwrap_or_default();
-                let detail = Detail {
+                let detail = detailed.then(|| Detail {
                     title: format!("execution {}", sanitize(&execution.name)),
                     facts: vec![
                         ("status", sanitize(&execution.status).into_owned()),
@@ -346,7 +381,7 @@ fn executions(app: &App, theme: Theme) -> Vec<Row> {
                                 .map_or_else(|| "still running".to_owned(), |at| ago(app, at)),
                         ),
                     ],
-                };
+                });
                 let line = Line::from(vec![
                     Span::styled(
                         format!("{} {:<9} ", tone.symbol(), sanitize(&execution.status)),
@@ -367,8 +402,9 @@ fn executions(app: &App, theme: Theme) -> Vec<Row> {
     }
 }
 
-fn stacks(app: &App, theme: Theme) -> Vec<Row> {
-    let (mut rows, mut entries) = per_region(app, "stacks", |region| &region.stacks, theme);
+fn stacks(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
+    let (mut rows, mut entries) =
+        per_region(app, "stacks", |region| &region.stacks, theme, detailed);
     entries.sort_by_key(|(_, stack)| stack.is_settled());
     let names: Vec<&str> = entries
         .iter()
@@ -378,7 +414,7 @@ fn stacks(app: &App, theme: Theme) -> Vec<Row> {
     rows.extend(entries.into_iter().map(|(region, stack)| {
         let healthy = stack.is_settled();
         let tone = if healthy { Tone::Good } else { Tone::Warn };
-        let detail = Detail {
+        let detail = detailed.then(|| Detail {
             title: format!("stack {}", sanitize(&stack.name)),
             facts: vec![
                 ("status", sanitize(&stack.status).into_owned()),
@@ -391,7 +427,7 @@ fn stacks(app: &App, theme: Theme) -> Vec<Row> {
                     ),
                 ),
             ],
-        };
+        });
         let line = Line::from(vec![
             Span::styled(format!("{} ", tone.symbol()), theme.style(tone)),
             Span::styled(format!("{region} "), theme.style(Tone::Muted)),
@@ -412,14 +448,14 @@ fn stacks(app: &App, theme: Theme) -> Vec<Row> {
                 "no stacks configured for this pair",
                 theme.style(Tone::Muted),
             ),
-            detail: Detail {
+            detail: detailed.then(|| Detail {
                 title: "stacks".to_owned(),
                 facts: vec![(
                     "stacks",
                     "none configured: set the pair's `stacks` (drtui discover fills them)"
                         .to_owned(),
                 )],
-            },
+            }),
         });
     }
     rows

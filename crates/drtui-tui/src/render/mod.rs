@@ -41,9 +41,92 @@ pub const MIN_HEIGHT: u16 = 24;
 /// From this width the four lists stand side by side.
 const WIDE_LISTS: u16 = 160;
 
+/// How the four lists share their area.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum ListArrangement {
+    /// Wide and tall: checks | alarms over executions | stacks, each half the width.
+    Grid,
+    /// Wide: the four side by side.
+    Row,
+    /// Narrow: one at a time (Tab switches).
+    Tabbed,
+}
+
+impl ListArrangement {
+    fn of(area: Rect, tall: bool) -> Self {
+        match (area.width >= WIDE_LISTS, tall) {
+            (true, true) => ListArrangement::Grid,
+            (true, false) => ListArrangement::Row,
+            (false, _) => ListArrangement::Tabbed,
+        }
+    }
+}
+
+fn rows_of(app: &App, panel: Panel) -> u16 {
+    u16::try_from(list_len(app, panel)).unwrap_or(u16::MAX)
+}
+
+/// Rows for the region panels and for the lists: the lists get the rows they need first, the
+/// charts what is left (two rows each at most, one at least); during a run, its panel takes
+/// every row the regions do not need.
+fn share_rows(app: &App, available: u16, arrangement: ListArrangement) -> Shares {
+    const MIN_LIST: u16 = 6;
+    if app.run.is_some() {
+        let regions = region::needs(app)
+            .height(2)
+            .min(available.saturating_sub(MIN_LIST));
+        return Shares {
+            regions,
+            lists: available - regions,
+            grid_top: 0,
+        };
+    }
+    let mut grid_top = 0;
+    let lists_need = match arrangement {
+        ListArrangement::Grid => {
+            let [checks, alarms, executions, stacks] =
+                Panel::LISTS.map(|panel| rows_of(app, panel));
+            grid_top = checks.max(alarms) + 2;
+            grid_top + executions.max(stacks) + 2
+        }
+        ListArrangement::Row => {
+            Panel::LISTS
+                .map(|panel| rows_of(app, panel))
+                .into_iter()
+                .max()
+                .unwrap_or(0)
+                + 2
+        }
+        ListArrangement::Tabbed => rows_of(app, app.shown_list) + 2,
+    };
+    let needs = region::needs(app);
+    let regions_min = needs.height(1);
+    let regions_comfortable = needs.height(2);
+    let regions = if available >= regions_comfortable + lists_need {
+        regions_comfortable
+    } else {
+        available
+            .saturating_sub(lists_need)
+            .max(regions_min)
+            .min(available.saturating_sub(MIN_LIST))
+    };
+    Shares {
+        regions,
+        lists: available - regions,
+        grid_top,
+    }
+}
+
+/// Rows for the region panels, the lists, and (in the grid) the lists' upper row.
+struct Shares {
+    regions: u16,
+    lists: u16,
+    grid_top: u16,
+}
+
 /// How many rows a list has now (what ↑/↓ move over).
 pub fn list_len(app: &App, panel: Panel) -> usize {
-    lists::rows(app, panel, Theme { color: false }).len()
+    lists::rows(app, panel, Theme { color: false }, false).len()
 }
 
 pub fn render(app: &App, frame: &mut Frame) {
@@ -55,15 +138,16 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     let tall = area.height >= 40;
     let global_height = if tall { 6 } else { 5 };
-    let list_height = if tall {
-        (area.height * 2 / 5).max(10)
-    } else {
-        6
-    };
+    let arrangement = ListArrangement::of(area, tall);
+    let Shares {
+        regions: region_height,
+        lists: list_height,
+        grid_top,
+    } = share_rows(app, area.height - 2 - global_height, arrangement);
     let [header, global_area, regions, list_area, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(global_height),
-        Constraint::Min(11),
+        Constraint::Length(region_height),
         Constraint::Length(list_height),
         Constraint::Length(1),
     ])
@@ -90,19 +174,36 @@ pub fn render(app: &App, frame: &mut Frame) {
     );
     if let Some(run_view) = &app.run {
         run::panel(app, run_view, frame, list_area, theme);
-    } else if area.width >= WIDE_LISTS {
-        let columns = Layout::horizontal([
-            Constraint::Fill(3),
-            Constraint::Fill(3),
-            Constraint::Fill(2),
-            Constraint::Fill(2),
-        ])
-        .split(list_area);
-        for (panel, column) in Panel::LISTS.iter().zip(columns.iter()) {
-            lists::render(app, *panel, false, frame, *column, theme);
-        }
     } else {
-        lists::render(app, app.shown_list, true, frame, list_area, theme);
+        match arrangement {
+            ListArrangement::Grid => {
+                let [checks, alarms, executions, stacks] = Panel::LISTS;
+                let [upper, lower] =
+                    Layout::vertical([Constraint::Length(grid_top), Constraint::Fill(1)])
+                        .areas(list_area);
+                for (pair, row) in [((checks, alarms), upper), ((executions, stacks), lower)] {
+                    let [left, right] =
+                        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(row);
+                    lists::render(app, pair.0, false, frame, left, theme);
+                    lists::render(app, pair.1, false, frame, right, theme);
+                }
+            }
+            ListArrangement::Row => {
+                let columns = Layout::horizontal([
+                    Constraint::Fill(3),
+                    Constraint::Fill(3),
+                    Constraint::Fill(2),
+                    Constraint::Fill(2),
+                ])
+                .split(list_area);
+                for (panel, column) in Panel::LISTS.iter().zip(columns.iter()) {
+                    lists::render(app, *panel, false, frame, *column, theme);
+                }
+            }
+            ListArrangement::Tabbed => {
+                lists::render(app, app.shown_list, true, frame, list_area, theme);
+            }
+        }
     }
     render_footer(app, frame, footer, theme);
     match app.overlay {

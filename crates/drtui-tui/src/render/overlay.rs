@@ -259,10 +259,10 @@ pub fn detail(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         Panel::Primary => super::region::detail(app, Role::Primary),
         Panel::Secondary => super::region::detail(app, Role::Secondary),
         list => {
-            let rows = super::lists::rows(app, list, theme);
+            let rows = super::lists::rows(app, list, theme, true);
             let row = app.selected_row(list).unwrap_or(0);
-            match rows.into_iter().nth(row) {
-                Some(row) => row.detail,
+            match rows.into_iter().nth(row).and_then(|row| row.detail) {
+                Some(detail) => detail,
                 None => super::lists::Detail {
                     title: list.title().to_owned(),
                     facts: vec![("rows", "nothing to show".to_owned())],

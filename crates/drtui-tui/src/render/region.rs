@@ -12,7 +12,9 @@ use crate::theme::{Theme, Tone};
 use drtui_core::model::{AlarmState, RegionMetrics, Role, Source, thresholds};
 use drtui_core::text::sanitize;
 
-const LABEL_WIDTH: u16 = 14;
+const LABEL_WIDTH: u16 = 18;
+/// Health, Aurora, API, Lambda, DB, Alarms.
+const SUMMARY_LINES: u16 = 6;
 
 pub fn render(app: &App, role: Role, focused: bool, frame: &mut Frame, area: Rect, theme: Theme) {
     let snapshot = &app.snapshot;
@@ -69,6 +71,56 @@ pub fn render(app: &App, role: Role, focused: bool, frame: &mut Frame, area: Rec
         Layout::vertical([Constraint::Length(text_height), Constraint::Fill(1)]).areas(inner);
     frame.render_widget(Paragraph::new(lines), text_area);
     render_charts(app, role, frame, chart_area, theme);
+}
+
+/// What the region panels hold, in rows (the taller of the two): the layout gives the lists
+/// their rows first and the charts what is left, between one and two rows each.
+pub struct Needs {
+    text: u16,
+    charts: u16,
+    notes: u16,
+}
+
+impl Needs {
+    /// Rows with `chart_rows` rows per chart, borders included.
+    pub fn height(&self, chart_rows: u16) -> u16 {
+        2 + self.text + self.charts * chart_rows + self.notes
+    }
+}
+
+/// Counted, not drawn: the layout asks every frame.
+pub fn needs(app: &App) -> Needs {
+    Role::BOTH
+        .into_iter()
+        .map(|role| {
+            let errors = app
+                .snapshot
+                .errors()
+                .into_iter()
+                .filter(|(source, _)| source.role() == Some(role))
+                .count();
+            let (charts, notes) = match app
+                .snapshot
+                .region(role)
+                .metrics
+                .usable(app.now, app.pair.stale_after())
+            {
+                None => (0, 1),
+                Some(metrics) if charts_lag(metrics) => (3, 0),
+                Some(_) => (2, 1),
+            };
+            Needs {
+                text: SUMMARY_LINES + errors as u16,
+                charts,
+                notes,
+            }
+        })
+        .max_by_key(|needs| needs.height(2))
+        .unwrap_or(Needs {
+            text: 0,
+            charts: 0,
+            notes: 0,
+        })
 }
 
 fn label(text: &str, theme: Theme) -> Span<'static> {
@@ -207,20 +259,21 @@ fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
         None => status.push(unknown("stacks", theme)),
     }
 
-    [
+    let lines: [(&str, Spans); SUMMARY_LINES as usize] = [
         ("Health", health),
         ("Aurora", aurora),
         ("API", api),
         ("Lambda", lambda),
         ("DB", db),
         ("Alarms", status),
-    ]
-    .into_iter()
-    .map(|(name, mut spans)| {
-        spans.insert(0, label(name, theme));
-        Line::from(spans)
-    })
-    .collect()
+    ];
+    lines
+        .into_iter()
+        .map(|(name, mut spans)| {
+            spans.insert(0, label(name, theme));
+            Line::from(spans)
+        })
+        .collect()
 }
 
 type Spans = Vec<Span<'static>>;
@@ -342,6 +395,21 @@ struct Chart {
     data: Vec<Option<u64>>,
     /// Alarm threshold in the data's unit: bars are drawn relative to it.
     threshold: u64,
+    /// The scale's top in the figure's own unit (`1.00%`, `10s`), for the label.
+    unit: fn(u64) -> String,
+}
+
+/// Only a reader publishes replication lag: the writer's lag chart is a one-line note.
+fn charts_lag(metrics: &RegionMetrics) -> bool {
+    !metrics.history.replication_lag_ms.is_empty()
+}
+
+fn hundredths_pct(value: u64) -> String {
+    format!("{:.2}%", value as f64 / 100.0)
+}
+
+fn ms_lag(value: u64) -> String {
+    format::lag(value as f64)
 }
 
 fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
@@ -359,12 +427,8 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
             })
             .collect::<Vec<_>>()
     };
-    let lag = if history.replication_lag_ms.is_empty() {
-        Err(format!(
-            "{:<LABEL_WIDTH$} n/a: the writer has no replication lag",
-            "Lag",
-            LABEL_WIDTH = LABEL_WIDTH as usize
-        ))
+    let lag = if !charts_lag(metrics) {
+        Err("Lag n/a: the writer has no replication lag".to_owned())
     } else {
         Ok(Chart {
             label: format!(
@@ -375,6 +439,7 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
             ),
             data: scaled(&mut history.replication_lag_ms.iter().copied(), 1.0),
             threshold: app.pair.rpo_budget.as_millis() as u64,
+            unit: ms_lag,
         })
     };
     let five_xx = Ok(Chart {
@@ -384,6 +449,7 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
             100.0,
         ),
         threshold: (thresholds::API_5XX_RATE_PCT * 100.0) as u64,
+        unit: hundredths_pct,
     });
     let lambda = Ok(Chart {
         label: format!("λerr {}", format::pct(metrics.lambda_error_rate_pct)),
@@ -392,9 +458,10 @@ fn charts(app: &App, role: Role) -> Vec<Result<Chart, String>> {
             100.0,
         ),
         threshold: (thresholds::LAMBDA_ERROR_RATE_PCT * 100.0) as u64,
+        unit: hundredths_pct,
     });
     // The reader's lag is what a failover would lose: it comes first there.
-    if history.replication_lag_ms.is_empty() {
+    if !charts_lag(metrics) {
         vec![five_xx, lambda, lag]
     } else {
         vec![lag, five_xx, lambda]
@@ -407,7 +474,20 @@ fn render_charts(app: &App, role: Role, frame: &mut Frame, area: Rect, theme: Th
     }
     let charts = charts(app, role);
     let count = charts.len().min(area.height as usize);
-    let rows = Layout::vertical(vec![Constraint::Fill(1); count]).split(area);
+    // One row each, a second for as many charts as there is room (a note needs one): a taller
+    // band is mostly empty, and the lists want the rows.
+    let mut spare = area.height.saturating_sub(count as u16);
+    let mut constraints: Vec<Constraint> = charts
+        .iter()
+        .take(count)
+        .map(|chart| {
+            let second = u16::from(chart.is_ok() && spare > 0);
+            spare -= second;
+            Constraint::Length(1 + second)
+        })
+        .collect();
+    constraints.push(Constraint::Fill(1));
+    let rows = Layout::vertical(constraints).split(area);
     for (chart, row) in charts.into_iter().zip(rows.iter()) {
         match chart {
             Err(note) => frame.render_widget(Line::styled(note, theme.style(Tone::Muted)), *row),
@@ -415,14 +495,25 @@ fn render_charts(app: &App, role: Role, frame: &mut Frame, area: Rect, theme: Th
                 let [label_area, spark_area] =
                     Layout::horizontal([Constraint::Length(LABEL_WIDTH), Constraint::Fill(1)])
                         .areas(*row);
-                frame.render_widget(
-                    Line::styled(chart.label.clone(), theme.style(Tone::Muted)),
-                    label_area,
-                );
                 let width = spark_area.width as usize;
                 let start = chart.data.len().saturating_sub(width);
                 let visible = &chart.data[start..];
                 let peak = visible.iter().flatten().copied().max().unwrap_or(0);
+                let top = peak.max(chart.threshold);
+                // The scale is labelled: what a full bar means.
+                let scale = format!("▕█ {}", (chart.unit)(top));
+                let label = if row.height >= 2 {
+                    vec![
+                        Line::styled(chart.label.clone(), theme.style(Tone::Muted)),
+                        Line::styled(scale, theme.style(Tone::Muted)),
+                    ]
+                } else {
+                    vec![Line::styled(
+                        format!("{} /{}", chart.label, (chart.unit)(top)),
+                        theme.style(Tone::Muted),
+                    )]
+                };
+                frame.render_widget(Paragraph::new(label), label_area);
                 let tone = if peak > chart.threshold {
                     Tone::Bad
                 } else {
@@ -431,7 +522,7 @@ fn render_charts(app: &App, role: Role, frame: &mut Frame, area: Rect, theme: Th
                 frame.render_widget(
                     Sparkline::default()
                         .data(visible.iter().copied())
-                        .max(peak.max(chart.threshold))
+                        .max(top)
                         .style(theme.style(tone)),
                     spark_area,
                 );

@@ -175,35 +175,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     if let Some(run_view) = &app.run {
         run::panel(app, run_view, frame, list_area, theme);
     } else {
-        match arrangement {
-            ListArrangement::Grid => {
-                let [checks, alarms, executions, stacks] = Panel::LISTS;
-                let [upper, lower] =
-                    Layout::vertical([Constraint::Length(grid_top), Constraint::Fill(1)])
-                        .areas(list_area);
-                for (pair, row) in [((checks, alarms), upper), ((executions, stacks), lower)] {
-                    let [left, right] =
-                        Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(row);
-                    lists::render(app, pair.0, false, frame, left, theme);
-                    lists::render(app, pair.1, false, frame, right, theme);
-                }
-            }
-            ListArrangement::Row => {
-                let columns = Layout::horizontal([
-                    Constraint::Fill(3),
-                    Constraint::Fill(3),
-                    Constraint::Fill(2),
-                    Constraint::Fill(2),
-                ])
-                .split(list_area);
-                for (panel, column) in Panel::LISTS.iter().zip(columns.iter()) {
-                    lists::render(app, *panel, false, frame, *column, theme);
-                }
-            }
-            ListArrangement::Tabbed => {
-                lists::render(app, app.shown_list, true, frame, list_area, theme);
-            }
-        }
+        render_lists(app, arrangement, grid_top, frame, list_area, theme);
     }
     render_footer(app, frame, footer, theme);
     match app.overlay {
@@ -216,6 +188,46 @@ pub fn render(app: &App, frame: &mut Frame) {
     }
     if let Some(gate) = &app.gate {
         run::gate(app, gate, frame, area, theme);
+    }
+}
+
+/// The four lists in the arrangement the screen allows.
+fn render_lists(
+    app: &App,
+    arrangement: ListArrangement,
+    grid_top: u16,
+    frame: &mut Frame,
+    list_area: Rect,
+    theme: Theme,
+) {
+    match arrangement {
+        ListArrangement::Grid => {
+            let [checks, alarms, executions, stacks] = Panel::LISTS;
+            let [upper, lower] =
+                Layout::vertical([Constraint::Length(grid_top), Constraint::Fill(1)])
+                    .areas(list_area);
+            for (pair, row) in [((checks, alarms), upper), ((executions, stacks), lower)] {
+                let [left, right] =
+                    Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(row);
+                lists::render(app, pair.0, false, frame, left, theme);
+                lists::render(app, pair.1, false, frame, right, theme);
+            }
+        }
+        ListArrangement::Row => {
+            let columns = Layout::horizontal([
+                Constraint::Fill(3),
+                Constraint::Fill(3),
+                Constraint::Fill(2),
+                Constraint::Fill(2),
+            ])
+            .split(list_area);
+            for (panel, column) in Panel::LISTS.iter().zip(columns.iter()) {
+                lists::render(app, *panel, false, frame, *column, theme);
+            }
+        }
+        ListArrangement::Tabbed => {
+            lists::render(app, app.shown_list, true, frame, list_area, theme);
+        }
     }
 }
 

@@ -271,6 +271,33 @@ fn status_text_is_a_compact_table() {
     );
     assert!(text.contains("PASS secondary_cluster_available"), "{text}");
     assert!(!text.contains('\x1b'), "no escape codes when piped");
+    assert!(
+        !text.contains("FIRING ALARMS"),
+        "nothing fires when healthy:\n{text}"
+    );
+}
+
+/// In an outage the text says which alarms fire and why, and the failing checks come first
+/// with what they found: not only "2 ALARM".
+#[test]
+fn status_text_names_firing_alarms_with_their_reasons_and_failing_checks_first() {
+    let output = drtui(&["status", "--scenario", "primary-outage"]);
+    let text = stdout(&output);
+    let firing = text
+        .split("FIRING ALARMS\n")
+        .nth(1)
+        .expect("a FIRING ALARMS section");
+    assert!(
+        firing.contains("us-east-1 PaymentDR-demo-us-east-1-api-5xx-rate since "),
+        "{text}"
+    );
+    assert!(firing.contains("API 5XX rate"), "the reason:\n{text}");
+    let checks = text.split("CHECKS\n").nth(1).expect("CHECKS");
+    let first = checks.lines().next().unwrap_or_default();
+    assert!(
+        first.trim_start().starts_with("WARN") || first.trim_start().starts_with("FAIL"),
+        "failing checks first:\n{checks}"
+    );
 }
 
 #[test]

@@ -703,3 +703,25 @@ async fn enter_on_a_region_lists_its_lambda_functions() {
         assert!(text.contains(expected), "{expected:?} missing:\n{text}");
     }
 }
+
+/// A pair's configured colour paints its label (reversed and bold, so it is loud in any
+/// palette); without one the label is red.
+#[tokio::test]
+async fn the_environment_label_takes_the_pairs_colour() {
+    use ratatui::style::{Color, Modifier};
+    let mut app = app_with(&[]).await;
+    app.pair.environment = Some("staging".into());
+    let label_cell = |app: &App| {
+        let terminal = draw(app, 120, 40);
+        let buffer = terminal.backend().buffer().clone();
+        let x = (0..120)
+            .find(|x| buffer[(*x, 0)].symbol() == "■")
+            .expect("the label in the header");
+        buffer[(x, 0)].clone()
+    };
+    let default = label_cell(&app);
+    assert_eq!(default.fg, Color::Red);
+    assert!(default.modifier.contains(Modifier::REVERSED));
+    app.pair.color = Some(drtui_core::config::PairColor::Blue);
+    assert_eq!(label_cell(&app).fg, Color::Blue);
+}

@@ -109,6 +109,20 @@ pub struct RegionPair {
     pub lock_role: Role,
     /// Which estate this is, shown loud on every screen and in gate prompts ("production").
     pub environment: Option<String>,
+    /// The colour of that label (default red), so two estates differ at a glance.
+    pub color: Option<PairColor>,
+}
+
+/// A pair's colour in the header (with `NO_COLOR`, the label stays as text).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum PairColor {
+    Red,
+    Yellow,
+    Green,
+    Blue,
+    Magenta,
+    Cyan,
 }
 
 /// A data-plane way to move traffic that the secondary region controls: a custom metric in the
@@ -297,6 +311,7 @@ impl RegionPair {
             lock_table: None,
             lock_role: Role::Secondary,
             environment: None,
+            color: None,
         }
     }
 }
@@ -441,6 +456,8 @@ struct PairFile {
     lock_table: Option<String>,
     #[serde(default)]
     environment: Option<String>,
+    #[serde(default)]
+    color: Option<PairColor>,
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     lock_region: Option<Spanned<String>>,
@@ -590,6 +607,7 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             lock_table: pair.lock_table,
             lock_role,
             environment: pair.environment,
+            color: pair.color,
             approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
             primary,
             secondary,
@@ -693,6 +711,20 @@ us-east-2 = "secondary"
         assert_eq!(pair.poll_interval, Duration::from_secs(5));
         assert_eq!(pair.rpo_budget, Duration::from_secs(10));
         assert_eq!(pair.origin.to_string(), "drtui.toml:2");
+    }
+
+    #[test]
+    fn a_pair_may_name_its_colour_and_an_unknown_colour_points_at_it() {
+        let text = VALID.replace(
+            "poll_interval = \"5s\"",
+            "poll_interval = \"5s\"\nenvironment = \"staging\"\ncolor = \"cyan\"",
+        );
+        let pair = &parse(&text).unwrap()[0];
+        assert_eq!(pair.color, Some(PairColor::Cyan));
+        assert_eq!(pair.environment.as_deref(), Some("staging"));
+        let message = error_of(&text.replace("\"cyan\"", "\"teal\""));
+        assert!(message.starts_with("drtui.toml:11:9:"), "{message}");
+        assert!(message.contains("teal"), "{message}");
     }
 
     #[test]

@@ -58,6 +58,8 @@ pub struct AlarmReport {
     pub state: AlarmState,
     pub reason: String,
     pub since: Option<String>,
+    /// What it watches and when it fires (metric, comparison, threshold, periods).
+    pub rule: Option<String>,
 }
 
 #[derive(Debug, Serialize)]
@@ -169,6 +171,7 @@ pub fn build(
                         state: alarm.state.clone(),
                         reason: alarm.reason.clone(),
                         since: alarm.since.map(rfc3339),
+                        rule: alarm.rule.clone(),
                     })
                     .collect(),
                 metrics,
@@ -428,8 +431,70 @@ pub fn render_text(report: &StatusReport) -> String {
             (Some(_), None) => "no recent execution known".to_owned(),
         }
     );
+    // What is wrong, in full: the table above only counts it.
+    let firing: Vec<String> = report
+        .regions
+        .iter()
+        .flat_map(|region| {
+            region
+                .alarms
+                .iter()
+                .filter(|alarm| alarm.state == AlarmState::Alarm)
+                .map(move |alarm| {
+                    format!(
+                        "  {} {}{}\n      {}",
+                        region.region,
+                        sanitize(&alarm.name),
+                        alarm
+                            .since
+                            .as_ref()
+                            .map(|since| format!(" since {since}"))
+                            .unwrap_or_default(),
+                        sanitize(&alarm.reason)
+                    )
+                })
+        })
+        .collect();
+    if !firing.is_empty() {
+        let _ = writeln!(out, "\nFIRING ALARMS");
+        for alarm in firing {
+            let _ = writeln!(out, "{alarm}");
+        }
+    }
+    let unsettled: Vec<String> = report
+        .regions
+        .iter()
+        .flat_map(|region| {
+            region
+                .stacks
+                .iter()
+                .filter(|stack| !stack.is_settled())
+                .map(move |stack| {
+                    format!(
+                        "  {} {} {}{}",
+                        region.region,
+                        sanitize(&stack.name),
+                        sanitize(&stack.status),
+                        stack
+                            .reason
+                            .as_deref()
+                            .map(|reason| format!(": {}", sanitize(reason)))
+                            .unwrap_or_default()
+                    )
+                })
+        })
+        .collect();
+    if !unsettled.is_empty() {
+        let _ = writeln!(out, "\nSTACKS NOT COMPLETE");
+        for stack in unsettled {
+            let _ = writeln!(out, "{stack}");
+        }
+    }
     let _ = writeln!(out, "\nCHECKS");
-    for check in &readiness.checks {
+    // Failing first: the reason the verdict is what it is.
+    let mut checks: Vec<_> = readiness.checks.iter().collect();
+    checks.sort_by_key(|check| std::cmp::Reverse(check.status));
+    for check in checks {
         let _ = writeln!(
             out,
             "  {:<4} {:<28} {}",

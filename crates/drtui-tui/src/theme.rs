@@ -97,6 +97,24 @@ impl Theme {
         }
     }
 
+    /// The pair's environment label: its colour (red unless configured), reversed and bold;
+    /// without colour, reversed and bold alone.
+    pub fn environment(self, color: Option<drtui_core::config::PairColor>) -> Style {
+        use drtui_core::config::PairColor;
+        let loud = Style::new().add_modifier(Modifier::BOLD | Modifier::REVERSED);
+        if !self.color {
+            return loud;
+        }
+        loud.fg(match color.unwrap_or(PairColor::Red) {
+            PairColor::Red => Color::Red,
+            PairColor::Yellow => Color::Yellow,
+            PairColor::Green => Color::Green,
+            PairColor::Blue => Color::Blue,
+            PairColor::Magenta => Color::Magenta,
+            PairColor::Cyan => Color::Cyan,
+        })
+    }
+
     pub fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }

@@ -114,5 +114,13 @@ fn row(app: &App, selected: bool, theme: Theme) -> Line<'static> {
             age.trim_end_matches(" ago").to_owned(),
             theme.style(age_tone),
         ),
+        // Which estate, as loud as in its dashboard's header.
+        match &app.pair.environment {
+            Some(environment) => Span::styled(
+                format!("  ■ {}", sanitize(&environment.to_uppercase())),
+                theme.environment(app.pair.color),
+            ),
+            None => Span::raw(""),
+        },
     ])
 }

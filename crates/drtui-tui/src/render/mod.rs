@@ -255,9 +255,7 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
     if let Some(environment) = &app.pair.environment {
         spans.push(Span::styled(
             format!(" ■ {} ", sanitize(&environment.to_uppercase())),
-            theme
-                .style(Tone::Bad)
-                .add_modifier(ratatui::style::Modifier::REVERSED),
+            theme.environment(app.pair.color),
         ));
     }
     spans.push(Span::raw(format!(

@@ -51,6 +51,9 @@ d=$(median <<<"${times[drtui]}") b=$(median <<<"${times[boto3]}") c=$(median <<<
 echo "facts identical in all $rounds rounds: $(cat "$work/facts.drtui")"
 printf 'median of %s runs: drtui %.3f s · boto3 %.3f s (%.1fx) · aws CLI %.3f s (%.1fx)\n' \
   "$rounds" "$d" "$b" "$(echo "$b / $d" | bc -l)" "$c" "$(echo "$c / $d" | bc -l)"
+# The dashboard's first complete frame for the same pair, against `status` (PTY, 20 runs each).
+cargo bench --quiet --bench startup -- --config "$work/drtui.toml" --region-pair cmp >"$work/startup"
 l=$(sed -n 's/^lower_bound_s //p' "$work/bound")
 printf 'lower bound (slowest chain of calls, each timed alone): %.3f s; drtui is %.2fx of it\n' \
   "$l" "$(echo "$d / $l" | bc -l)"
+cat "$work/startup"

@@ -36,6 +36,12 @@ fn render(c: &mut Criterion) {
             60,
         ),
         ("render_80x24_healthy", vec![], 80, 24),
+        (
+            "render_80x24_primary_outage",
+            vec![Fault::PrimaryOutage],
+            80,
+            24,
+        ),
     ] {
         let (app, _) = polled(&scenario);
         let mut terminal = Terminal::new(TestBackend::new(width, height)).expect("terminal");

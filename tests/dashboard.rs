@@ -32,34 +32,96 @@ fn screen_text(terminal: &Terminal<TestBackend>) -> String {
     terminal.backend().to_string()
 }
 
-#[tokio::test]
-async fn healthy_80x24() {
-    insta::assert_snapshot!(draw(&app_with(&[]).await, 80, 24).backend());
+/// The states an incident passes through, each at the three sizes people run it at.
+async fn state(name: &str) -> App {
+    use drtui_core::ports::{ActBackend, Mutation};
+    match name {
+        "healthy" => app_with(&[]).await,
+        "primary_outage" => app_with(&[Fault::PrimaryOutage]).await,
+        "lag_spike" => app_with(&[Fault::LagSpike]).await,
+        "after_failover" => {
+            let estate = DemoEstate::new(42, &[]);
+            for mutation in [
+                Mutation::AuroraFailover {
+                    target: Role::Secondary,
+                    allow_data_loss: true,
+                },
+                Mutation::SetWeights {
+                    primary: 0,
+                    secondary: 100,
+                },
+            ] {
+                estate.backend.act(&mutation).await.expect("applied");
+            }
+            estate.clock.advance(std::time::Duration::from_secs(60));
+            estate.app().await
+        }
+        "unfinished_run" => {
+            let mut app = app_with(&[Fault::PrimaryOutage]).await;
+            drtui_tui::app::update(
+                &mut app,
+                drtui_tui::app::Msg::Unfinished(Some(drtui_core::phase::UnfinishedRun {
+                    run_id: "failover-20270115T080000Z-4242".into(),
+                    runbook: "failover".into(),
+                    state: "failed",
+                    step: Some("shift-traffic".into()),
+                    at: None,
+                    active: false,
+                })),
+            );
+            app
+        }
+        "production" => {
+            let mut app = app_with(&[]).await;
+            app.pair.environment = Some("production".into());
+            app
+        }
+        other => panic!("no state {other}"),
+    }
 }
 
 #[tokio::test]
-async fn healthy_200x60() {
-    insta::assert_snapshot!(draw(&app_with(&[]).await, 200, 60).backend());
+async fn every_state_at_every_size() {
+    for name in [
+        "healthy",
+        "primary_outage",
+        "lag_spike",
+        "after_failover",
+        "unfinished_run",
+        "production",
+    ] {
+        let app = state(name).await;
+        for (width, height) in [(80, 24), (120, 40), (200, 60)] {
+            insta::assert_snapshot!(
+                format!("{name}_{width}x{height}"),
+                draw(&app, width, height).backend()
+            );
+        }
+    }
 }
 
+/// Each detail view (Enter on a focused list, or on a region), at 120x40.
 #[tokio::test]
-async fn primary_outage_80x24() {
-    insta::assert_snapshot!(draw(&app_with(&[Fault::PrimaryOutage]).await, 80, 24).backend());
-}
-
-#[tokio::test]
-async fn primary_outage_200x60() {
-    insta::assert_snapshot!(draw(&app_with(&[Fault::PrimaryOutage]).await, 200, 60).backend());
-}
-
-#[tokio::test]
-async fn lag_spike_80x24() {
-    insta::assert_snapshot!(draw(&app_with(&[Fault::LagSpike]).await, 80, 24).backend());
-}
-
-#[tokio::test]
-async fn lag_spike_200x60() {
-    insta::assert_snapshot!(draw(&app_with(&[Fault::LagSpike]).await, 200, 60).backend());
+async fn every_detail_view() {
+    use ratatui::crossterm::event::KeyCode;
+    for (name, tabs, downs) in [
+        ("detail_region", 0, 0),
+        ("detail_check", 2, 1),
+        ("detail_alarm", 3, 0),
+        ("detail_execution", 4, 0),
+        ("detail_stack", 5, 2),
+    ] {
+        let mut app = app_with(&[Fault::PrimaryOutage]).await;
+        for _ in 0..tabs {
+            press(&mut app, KeyCode::Tab);
+        }
+        for _ in 0..downs {
+            press(&mut app, KeyCode::Down);
+        }
+        press(&mut app, KeyCode::Enter);
+        assert_eq!(app.overlay, Overlay::Detail);
+        insta::assert_snapshot!(name, draw(&app, 120, 40).backend());
+    }
 }
 
 #[tokio::test]
@@ -648,7 +710,6 @@ async fn enter_on_an_alarm_opens_its_detail_and_esc_closes_it() {
     ] {
         assert!(text.contains(expected), "{expected:?} missing:\n{text}");
     }
-    insta::assert_snapshot!(terminal.backend());
     press(&mut app, KeyCode::Esc);
     assert_eq!(app.overlay, Overlay::None);
 }

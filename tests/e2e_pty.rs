@@ -369,3 +369,85 @@ fn fleet_view_opens_a_pair_and_esc_returns() {
     });
     assert!(after.contains("EXIT=0"), "{after}");
 }
+
+/// The incident's second operator: a failover was stopped (SIGTERM) right after it promoted
+/// the secondary. The dashboard says so when it opens; an alarm's detail opens with Enter and
+/// closes with Esc; R resumes the run here and it completes, proven against live state.
+#[test]
+fn a_stopped_run_is_announced_an_alarm_detail_opens_and_r_resumes_the_run() {
+    use std::io::BufRead;
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let state = std::env::temp_dir().join(format!("drtui-e2e-resume-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let mut run = std::process::Command::new(binary)
+        .args([
+            "run",
+            "failover",
+            "--approve-all",
+            "--scenario",
+            "primary-outage",
+        ])
+        .env("DRTUI_STATE_DIR", &state)
+        .env("DRTUI_DEMO_SPEED", "10")
+        .env_remove("DRTUI_CONFIG")
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("run");
+    let stdout = run.stdout.take().expect("stdout");
+    let mut promoted = false;
+    for line in std::io::BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        if line.contains("✔ promote-secondary") {
+            promoted = true;
+            break;
+        }
+    }
+    assert!(promoted, "the run promoted the secondary");
+    let killed = std::process::Command::new("kill")
+        .args(["-TERM", &run.id().to_string()])
+        .status()
+        .expect("kill");
+    assert!(killed.success());
+    assert_eq!(run.wait().expect("exit").code(), Some(143));
+
+    let state_text = state.display().to_string();
+    let mut session = Session::start_with(
+        &format!("'{binary}' --scenario primary-outage; echo END-OF-SESSION"),
+        &[
+            ("DRTUI_STATE_DIR", state_text.as_str()),
+            ("DRTUI_DEMO_SPEED", "10"),
+        ],
+    );
+    session.wait_for("the stopped run's banner", |screen| {
+        screen.contains("STOPPED RUN (R resumes") && screen.contains("failover-")
+    });
+    // Tab to the alarms, Enter: the first (most urgent) alarm in full; Esc closes it.
+    session.send(b"\t\t\t\r");
+    let detail = session.wait_for("an alarm's detail", |screen| {
+        screen.contains("alarm PaymentDR-demo-") && screen.contains("Esc closes")
+    });
+    assert!(detail.contains("rule"), "{detail}");
+    session.send(b"\x1b");
+    session.wait_for("the detail closed", |screen| !screen.contains("Esc closes"));
+    session.send(b"R");
+    let done = session.wait_for("the resumed run completed", |screen| {
+        screen.contains("completed: every step done")
+    });
+    assert!(done.contains("writer us-east-2"), "{done}");
+    session.send(b"q");
+    session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
+    let shown = std::process::Command::new(binary)
+        .args(["runs", "list"])
+        .env("DRTUI_STATE_DIR", &state)
+        .output()
+        .expect("runs list");
+    let listed = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.starts_with("failover-") && line.contains("completed")),
+        "one run, resumed to completion: {listed}"
+    );
+    let _ = std::fs::remove_dir_all(&state);
+}

@@ -2,7 +2,7 @@
 //! printing each journal record as it lands; `--skip` records an operator's skip first.
 
 use crate::output::{errln, outln};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
@@ -14,7 +14,6 @@ use drtui_core::runbook::spec::Runbook;
 use drtui_core::text::sanitize;
 use drtui_core::wire::wire_name;
 use drtui_engine::engine::{Approvals, Engine, Outcome};
-use drtui_engine::journal_file::Journal;
 use drtui_engine::playback::{self, Playback, PlaybackError, Resumable};
 
 use super::{UsageError, clock_for, open_backend, select_pair, state_dir, user};
@@ -38,7 +37,8 @@ pub async fn resume(
 ) -> Result<Exit> {
     let state = state_dir()?;
     if let (Some(step), Some(reason)) = (skip, reason) {
-        skip_step(&state, run_id, step, reason)?;
+        playback::skip_step(&state, run_id, step, reason, &user(), chrono::Utc::now())
+            .map_err(|error| UsageError(error.to_string()))?;
     }
     let resumable =
         playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
@@ -262,13 +262,8 @@ fn refuse_early(runbook: &Runbook, args: &PlaybackArgs, read_only: bool) -> Resu
 /// A resume goes on only with the runbook the run started with; it warns about a torn journal
 /// and a step that was in flight.
 fn check_resumable(resumable: &Resumable, hash: &str) -> Result<()> {
-    if resumable.runbook_hash != hash {
-        return Err(UsageError(format!(
-            "runbook `{}` changed since run {} started; resuming it could skip or repeat the wrong steps",
-            resumable.runbook, resumable.run_id
-        ))
-        .into());
-    }
+    playback::ensure_same_runbook(resumable, hash)
+        .map_err(|error| UsageError(error.to_string()))?;
     if resumable.truncated_tail {
         errln!(
             "drtui: the journal's last line was torn (a crash mid-write); it is cut off and kept in {}.torn before the run goes on",
@@ -280,38 +275,6 @@ fn check_resumable(resumable: &Resumable, hash: &str) -> Result<()> {
             "drtui: step `{step}` was in flight; it is re-checked against live state before it is retried"
         );
     }
-    Ok(())
-}
-
-/// Records an operator's decision to skip a step, with the reason, before the run resumes.
-fn skip_step(state: &Path, run_id: &str, step: &str, reason: &str) -> Result<()> {
-    let resumable =
-        playback::resumable(state, run_id).map_err(|error| UsageError(error.to_string()))?;
-    let (_, runbook) = catalog::find(&resumable.runbook)?;
-    if !runbook
-        .steps
-        .iter()
-        .any(|candidate| candidate.id.value == step)
-    {
-        return Err(UsageError(format!(
-            "runbook `{}` has no step `{step}`",
-            resumable.runbook
-        ))
-        .into());
-    }
-    if resumable.done.contains(step) {
-        return Err(UsageError(format!("step `{step}` already finished in run {run_id}")).into());
-    }
-    let mut journal = Journal::open(state, run_id)?;
-    journal.append(&Record {
-        at: chrono::Utc::now(),
-        run_id: run_id.to_owned(),
-        event: Event::StepFinished {
-            step: step.to_owned(),
-            outcome: StepOutcome::Skipped,
-            detail: format!("skipped by {}: {reason}", user()),
-        },
-    })?;
     Ok(())
 }
 

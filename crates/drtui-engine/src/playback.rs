@@ -67,6 +67,69 @@ pub fn resumable(state: &Path, run_id: &str) -> Result<Resumable, PlaybackError>
     })
 }
 
+/// A resume goes on only with the runbook the run started with: a changed one could skip or
+/// repeat the wrong steps.
+pub fn ensure_same_runbook(resumable: &Resumable, hash: &str) -> Result<(), PlaybackError> {
+    if resumable.runbook_hash == hash {
+        return Ok(());
+    }
+    Err(PlaybackError::Resume {
+        run_id: resumable.run_id.clone(),
+        reason: format!(
+            "runbook `{}` changed since the run started; resuming it could skip or repeat the wrong steps",
+            resumable.runbook
+        ),
+    })
+}
+
+/// Records an operator's decision to skip `step` of a stopped run, with who and why, before
+/// the run resumes (the CLI's `resume --skip`, the dashboard's skip prompt).
+pub fn skip_step(
+    state: &Path,
+    run_id: &str,
+    step: &str,
+    reason: &str,
+    operator: &str,
+    at: drtui_core::clock::Timestamp,
+) -> Result<(), PlaybackError> {
+    let refuse = |reason: String| PlaybackError::Resume {
+        run_id: drtui_core::text::sanitize(run_id).into_owned(),
+        reason,
+    };
+    if reason.trim().is_empty() {
+        return Err(refuse(
+            "a skip needs a reason (the incident review reads it)".to_owned(),
+        ));
+    }
+    let resumable = resumable(state, run_id)?;
+    let (_, runbook) = drtui_core::runbook::catalog::find(&resumable.runbook)
+        .map_err(|error| refuse(error.to_string()))?;
+    if !runbook
+        .steps
+        .iter()
+        .any(|candidate| candidate.id.value == step)
+    {
+        return Err(refuse(format!(
+            "runbook `{}` has no step `{step}`",
+            resumable.runbook
+        )));
+    }
+    if resumable.done.contains(step) {
+        return Err(refuse(format!("step `{step}` already finished")));
+    }
+    let mut journal = Journal::open(state, run_id)?;
+    journal.append(&Record {
+        at,
+        run_id: run_id.to_owned(),
+        event: Event::StepFinished {
+            step: step.to_owned(),
+            outcome: drtui_core::runbook::journal::StepOutcome::Skipped,
+            detail: format!("skipped by {operator}: {reason}"),
+        },
+    })?;
+    Ok(())
+}
+
 /// A new run id: runbook (made one safe path component), UTC time, and process id (unique per
 /// host and second).
 pub fn new_run_id(runbook: &str, clock: &dyn Clock) -> String {

@@ -96,16 +96,77 @@ impl RunSession {
     /// Starts the named runbook in the background; its journal records and gate questions come
     /// back as events, so the dashboard stays live beside the run.
     pub fn start(&self, name: &str) {
-        let fail = |message: String| {
-            let _ = self.events.send(SessionEvent::Ended(message));
+        let Some(state) = self.state_dir() else {
+            return;
         };
-        let Some(state) = self.config.state_dir.clone() else {
-            return fail("no state directory for the run journal: set DRTUI_STATE_DIR".to_owned());
+        match catalog::find_with_hash(name) {
+            Ok((_, runbook, hash)) => self.launch(runbook, hash, state, None),
+            Err(error) => self.fail(error.to_string()),
+        }
+    }
+
+    /// Continues a stopped run of this pair, as `drtui resume` does: finished steps stay done,
+    /// checks on the destination and stale approvals are asked again, a failed step is retried
+    /// (or, with `skip`, recorded as skipped by this operator with the reason first).
+    pub fn resume(&self, run_id: &str, skip: Option<(String, String)>) {
+        let Some(state) = self.state_dir() else {
+            return;
         };
-        let (runbook, hash) = match catalog::find_with_hash(name) {
-            Ok((_, runbook, hash)) => (runbook, hash),
-            Err(error) => return fail(error.to_string()),
-        };
+        let prepared = (|| {
+            if let Some((step, reason)) = &skip {
+                crate::playback::skip_step(
+                    &state,
+                    run_id,
+                    step,
+                    reason,
+                    &self.config.operator,
+                    self.config.clock.now(),
+                )?;
+            }
+            let resumable = crate::playback::resumable(&state, run_id)?;
+            if resumable.pair != self.config.pair.name {
+                return Err(crate::playback::PlaybackError::Resume {
+                    run_id: run_id.to_owned(),
+                    reason: format!("it ran on pair `{}`", resumable.pair),
+                });
+            }
+            let (_, runbook, hash) =
+                catalog::find_with_hash(&resumable.runbook).map_err(|error| {
+                    crate::playback::PlaybackError::Resume {
+                        run_id: run_id.to_owned(),
+                        reason: error.to_string(),
+                    }
+                })?;
+            crate::playback::ensure_same_runbook(&resumable, &hash)?;
+            Ok((runbook, hash, resumable))
+        })();
+        match prepared {
+            Ok((runbook, hash, resumable)) => self.launch(runbook, hash, state, Some(resumable)),
+            Err(error) => self.fail(error.to_string()),
+        }
+    }
+
+    fn fail(&self, message: String) {
+        let _ = self.events.send(SessionEvent::Ended(message));
+    }
+
+    fn state_dir(&self) -> Option<PathBuf> {
+        let state = self.config.state_dir.clone();
+        if state.is_none() {
+            self.fail("no state directory for the run journal: set DRTUI_STATE_DIR".to_owned());
+        }
+        state
+    }
+
+    /// Plays `runbook` (from its start, or on from `resume`) in the background. A resumed run's
+    /// earlier records are sent first, so the run view shows where it stood.
+    fn launch(
+        &self,
+        runbook: drtui_core::runbook::spec::Runbook,
+        hash: String,
+        state: PathBuf,
+        resume: Option<crate::playback::Resumable>,
+    ) {
         let steps = runbook
             .steps
             .iter()
@@ -119,6 +180,14 @@ impl RunSession {
             runbook: runbook.name.value.clone(),
             steps,
         });
+        if let Some(resume) = &resume
+            && let Ok(path) = crate::journal_file::journal_path(&state, &resume.run_id)
+            && let Ok(replay) = crate::journal_file::read(&path)
+        {
+            for record in replay.records {
+                let _ = self.events.send(SessionEvent::Record(Box::new(record)));
+            }
+        }
         self.pause.store(false, Ordering::SeqCst);
         let config = Arc::clone(&self.config);
         let events = self.events.clone();
@@ -146,7 +215,7 @@ impl RunSession {
             let mut forward = |record: &Record| {
                 let _ = records.send(SessionEvent::Record(Box::new(record.clone())));
             };
-            if let Err(error) = player.play(None, &mut forward).await {
+            if let Err(error) = player.play(resume.as_ref(), &mut forward).await {
                 let _ = events.send(SessionEvent::Ended(error.to_string()));
             }
         });

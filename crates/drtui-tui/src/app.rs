@@ -173,6 +173,8 @@ pub struct App {
     pub phase_since: Option<(Phase, Timestamp)>,
     /// The terminal's size, when known: a gate is approved only where it can be read.
     pub screen: Option<(u16, u16)>,
+    /// The reason being typed for skipping the stopped run's step, while the prompt is open.
+    pub skip_reason: Option<String>,
 }
 
 /// What happened.
@@ -213,6 +215,11 @@ pub enum Cmd {
     SetFault(Fault, bool),
     ClearFaults,
     StartRun(String),
+    /// Continue a stopped run, skipping `(step, reason)` first when given.
+    ResumeRun {
+        run_id: String,
+        skip: Option<(String, String)>,
+    },
     PauseRun,
     /// The person's answer to the pending gate.
     AnswerGate(bool),
@@ -250,6 +257,7 @@ impl App {
             settled: Settled::default(),
             phase_since: None,
             screen: None,
+            skip_reason: None,
         }
     }
 
@@ -257,13 +265,26 @@ impl App {
         Availability {
             read_only: self.read_only,
             demo: self.faults.is_some(),
+            stopped_run: self.stopped_run().is_some(),
         }
+    }
+
+    /// The pair's stopped run this dashboard may continue: nobody else runs it and no run of
+    /// this dashboard is in progress.
+    pub fn stopped_run(&self) -> Option<&UnfinishedRun> {
+        let running_here = self.run.as_ref().is_some_and(|run| run.outcome.is_none());
+        self.unfinished
+            .as_ref()
+            .filter(|unfinished| !unfinished.active && !running_here)
     }
 
     /// The key contexts active right now, most specific first.
     pub fn contexts(&self) -> Vec<Context> {
         if self.gate.is_some() {
             return vec![Context::Global, Context::Gate];
+        }
+        if self.skip_reason.is_some() {
+            return vec![Context::Global, Context::Prompt];
         }
         match self.overlay {
             Overlay::None => vec![Context::Global, Context::Dashboard],
@@ -399,6 +420,19 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
         Msg::Key(event) => match keys::lookup(&event, &app.contexts(), app.availability()) {
             Some(action) => perform(app, action),
             None => {
+                // In the reason prompt, what is typed is the reason.
+                if let Some(reason) = app.skip_reason.as_mut() {
+                    match event.code {
+                        crossterm::event::KeyCode::Char(c) if reason.chars().count() < 200 => {
+                            reason.push(c)
+                        }
+                        crossterm::event::KeyCode::Backspace => {
+                            reason.pop();
+                        }
+                        _ => {}
+                    }
+                    return Vec::new();
+                }
                 // At a gate, what is typed is the answer.
                 if let Some(gate) = app.gate.as_mut() {
                     match event.code {
@@ -481,7 +515,44 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             }
         }
         Action::ToggleHelp => app.overlay = Overlay::Help,
-        Action::Close => app.overlay = Overlay::None,
+        Action::Close => {
+            app.overlay = Overlay::None;
+            app.skip_reason = None;
+        }
+        Action::ResumeRun => {
+            if let Some(stopped) = app.stopped_run() {
+                let run_id = stopped.run_id.clone();
+                app.flash(format!(
+                    "Resuming {run_id}: finished steps stay done, checks on the destination run again"
+                ));
+                return vec![Cmd::ResumeRun { run_id, skip: None }];
+            }
+        }
+        Action::SkipStep => match app.stopped_run().map(|stopped| stopped.step.clone()) {
+            Some(Some(_)) => app.skip_reason = Some(String::new()),
+            Some(None) => app.flash("The stopped run is not at a step; R resumes it"),
+            None => {}
+        },
+        Action::PromptSubmit => {
+            let reason = app.skip_reason.take().unwrap_or_default();
+            let stopped = app
+                .stopped_run()
+                .and_then(|stopped| Some((stopped.run_id.clone(), stopped.step.clone()?)));
+            match stopped {
+                _ if reason.trim().is_empty() => {
+                    app.skip_reason = Some(reason);
+                    app.flash("Type why the step is skipped (the journal keeps it), then Enter");
+                }
+                Some((run_id, step)) => {
+                    app.flash(format!("Skipping {step} and resuming {run_id}"));
+                    return vec![Cmd::ResumeRun {
+                        run_id,
+                        skip: Some((step, reason.trim().to_owned())),
+                    }];
+                }
+                None => app.flash("No stopped run to skip a step of"),
+            }
+        }
         Action::FocusNext | Action::FocusPrev => {
             app.focus = app.focus.step(action == Action::FocusNext);
             if app.focus.is_list() {
@@ -677,6 +748,67 @@ mod tests {
             vec![Cmd::SetFault(Fault::LagSpike, false)]
         );
         assert_eq!(key(&mut app, KeyCode::Char('c')), vec![Cmd::ClearFaults]);
+    }
+
+    fn stopped(app: &mut App, active: bool) {
+        app.unfinished = Some(UnfinishedRun {
+            run_id: "failover-1".into(),
+            runbook: "failover".into(),
+            state: "failed",
+            step: Some("shift-traffic".into()),
+            at: None,
+            active,
+        });
+    }
+
+    #[test]
+    fn a_stopped_run_resumes_with_r_and_skips_a_step_only_with_a_reason() {
+        let mut app = app();
+        assert!(
+            key(&mut app, KeyCode::Char('R')).is_empty(),
+            "nothing to resume"
+        );
+        stopped(&mut app, false);
+        assert_eq!(
+            key(&mut app, KeyCode::Char('R')),
+            vec![Cmd::ResumeRun {
+                run_id: "failover-1".into(),
+                skip: None
+            }]
+        );
+        key(&mut app, KeyCode::Char('S'));
+        assert_eq!(app.skip_reason.as_deref(), Some(""));
+        assert!(
+            key(&mut app, KeyCode::Enter).is_empty(),
+            "an empty reason is refused"
+        );
+        for c in "route53 down".chars() {
+            key(&mut app, KeyCode::Char(c));
+        }
+        assert_eq!(
+            key(&mut app, KeyCode::Enter),
+            vec![Cmd::ResumeRun {
+                run_id: "failover-1".into(),
+                skip: Some(("shift-traffic".into(), "route53 down".into()))
+            }]
+        );
+        assert_eq!(app.skip_reason, None);
+        // Esc cancels the prompt without a command.
+        key(&mut app, KeyCode::Char('S'));
+        assert!(key(&mut app, KeyCode::Esc).is_empty());
+        assert_eq!(app.skip_reason, None);
+    }
+
+    #[test]
+    fn a_run_another_process_holds_or_read_only_cannot_be_resumed_here() {
+        let mut app = app();
+        stopped(&mut app, true);
+        assert!(key(&mut app, KeyCode::Char('R')).is_empty());
+        stopped(&mut app, false);
+        app.read_only = true;
+        assert!(key(&mut app, KeyCode::Char('R')).is_empty());
+        assert!(key(&mut app, KeyCode::Char('S')).is_empty());
+        assert_eq!(app.skip_reason, None);
     }
 
     #[test]

@@ -23,6 +23,12 @@ pub enum Action {
     ClearFaults,
     /// The focused list's selected row (or the focused region) in full.
     OpenDetail,
+    /// Continue the pair's stopped run (a failed step is retried after the fresh checks).
+    ResumeRun,
+    /// Skip the step the stopped run is at, with a typed reason, and continue it.
+    SkipStep,
+    /// Submit what was typed in a prompt.
+    PromptSubmit,
 }
 
 /// Where an action applies.
@@ -35,6 +41,8 @@ pub enum Context {
     RunbookMenu,
     /// A gate prompt: typing goes into the answer.
     Gate,
+    /// A typed answer other than a gate's (the reason for a skip).
+    Prompt,
     Overlay,
 }
 
@@ -46,6 +54,7 @@ impl Context {
             Context::FaultMenu => "Fault menu (demo)",
             Context::RunbookMenu => "Runbook picker",
             Context::Gate => "Gate prompt (type the pair name to approve)",
+            Context::Prompt => "Reason prompt (type why, Enter to confirm)",
             Context::Overlay => "Help and menus",
         }
     }
@@ -84,6 +93,8 @@ pub struct KeyAction {
     pub dangerous: bool,
     /// Shown only on the simulator.
     pub demo_only: bool,
+    /// Shown only when the pair has a stopped run this dashboard can continue.
+    pub needs_stopped_run: bool,
     /// Shown in the footer, not only in help.
     pub in_footer: bool,
 }
@@ -104,6 +115,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "quit",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -115,6 +127,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "help",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -126,6 +139,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "focus",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -143,6 +157,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "focus back",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: false,
     },
     KeyAction {
@@ -154,6 +169,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "faults",
         dangerous: false,
         demo_only: true,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -165,6 +181,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "runbooks",
         dangerous: true,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -176,6 +193,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "debug",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -187,6 +205,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "pause",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -198,6 +217,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "details",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -209,6 +229,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "up",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: false,
     },
     KeyAction {
@@ -220,7 +241,56 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "down",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: false,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[key('R')],
+        label: "R",
+        action: Action::ResumeRun,
+        description: "resume the pair's stopped run here: finished steps stay done, a failed step is retried after the fresh checks",
+        hint: "resume run",
+        dangerous: true,
+        demo_only: false,
+        needs_stopped_run: true,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[key('S')],
+        label: "S",
+        action: Action::SkipStep,
+        description: "skip the step the stopped run is at (you type why; the journal keeps it), then resume",
+        hint: "skip step",
+        dangerous: true,
+        demo_only: false,
+        needs_stopped_run: true,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Prompt,
+        keys: &[special(KeyCode::Enter)],
+        label: "Enter",
+        action: Action::PromptSubmit,
+        description: "confirm the reason and go on",
+        hint: "confirm",
+        dangerous: true,
+        demo_only: false,
+        needs_stopped_run: false,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Prompt,
+        keys: &[special(KeyCode::Esc)],
+        label: "Esc",
+        action: Action::Close,
+        description: "cancel",
+        hint: "cancel",
+        dangerous: false,
+        demo_only: false,
+        needs_stopped_run: false,
+        in_footer: true,
     },
     KeyAction {
         context: Context::FaultMenu,
@@ -231,6 +301,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "up",
         dangerous: false,
         demo_only: true,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -242,6 +313,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "down",
         dangerous: false,
         demo_only: true,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -253,6 +325,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "toggle",
         dangerous: false,
         demo_only: true,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -264,6 +337,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "clear all",
         dangerous: false,
         demo_only: true,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -275,6 +349,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "up",
         dangerous: true,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -286,6 +361,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "down",
         dangerous: true,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -297,6 +373,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "start",
         dangerous: true,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -308,6 +385,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "approve",
         dangerous: true,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -319,6 +397,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "scroll",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: false,
     },
     KeyAction {
@@ -330,6 +409,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "scroll",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: false,
     },
     KeyAction {
@@ -341,6 +421,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "abort",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
     KeyAction {
@@ -352,6 +433,7 @@ pub const ACTIONS: &[KeyAction] = &[
         hint: "close",
         dangerous: false,
         demo_only: false,
+        needs_stopped_run: false,
         in_footer: true,
     },
 ];
@@ -361,13 +443,16 @@ pub const ACTIONS: &[KeyAction] = &[
 pub struct Availability {
     pub read_only: bool,
     pub demo: bool,
+    /// The pair has a stopped run nobody else is running, and none runs here.
+    pub stopped_run: bool,
 }
 
 impl KeyAction {
     pub fn available(&self, availability: Availability) -> bool {
         let hidden_as_dangerous = self.dangerous && availability.read_only;
         let hidden_as_demo_only = self.demo_only && !availability.demo;
-        !(hidden_as_dangerous || hidden_as_demo_only)
+        let nothing_to_resume = self.needs_stopped_run && !availability.stopped_run;
+        !(hidden_as_dangerous || hidden_as_demo_only || nothing_to_resume)
     }
 
     fn matches(&self, event: &KeyEvent) -> bool {
@@ -413,6 +498,7 @@ mod tests {
     const FULL: Availability = Availability {
         read_only: false,
         demo: true,
+        stopped_run: false,
     };
 
     fn press(code: KeyCode) -> KeyEvent {
@@ -455,6 +541,7 @@ mod tests {
         let read_only = Availability {
             read_only: true,
             demo: true,
+            stopped_run: false,
         };
         assert_eq!(
             lookup(&press(KeyCode::Char('r')), &dashboard, FULL),
@@ -468,6 +555,7 @@ mod tests {
         let aws = Availability {
             read_only: false,
             demo: false,
+            stopped_run: false,
         };
         assert_eq!(lookup(&press(KeyCode::Char('f')), &dashboard, aws), None);
     }

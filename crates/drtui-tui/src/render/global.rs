@@ -35,10 +35,40 @@ pub fn render(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         verdict_line(app, theme),
         estate_line(app, theme),
     ];
-    if inner.height >= 4 {
+    if let Some(banner) = stopped_run_line(app, theme) {
+        lines.push(banner);
+    }
+    if inner.height as usize > lines.len() {
         lines.push(reason_line(app, theme));
     }
     frame.render_widget(Paragraph::new(lines), inner);
+}
+
+/// A run that changed the estate and stopped: said when the dashboard opens, with the keys that
+/// continue it here.
+fn stopped_run_line(app: &App, theme: Theme) -> Option<Line<'static>> {
+    let stopped = app.stopped_run()?;
+    let at = stopped
+        .step
+        .as_deref()
+        .map(|step| format!(" at {}", sanitize(step)))
+        .unwrap_or_default();
+    // The keys first: at 80 columns the run id may be cut, the way to act must not be.
+    let keys = if app.read_only {
+        "(read-only: resume it elsewhere)"
+    } else if stopped.step.is_some() {
+        "(R resumes, retrying a failed step · S skips the step)"
+    } else {
+        "(R resumes)"
+    };
+    Some(Line::styled(
+        format!(
+            "▲ STOPPED RUN {keys} {} {}{at}",
+            sanitize(&stopped.run_id),
+            stopped.state
+        ),
+        theme.style(Tone::Warn),
+    ))
 }
 
 /// The strip that names the phase and says what to do about it, in one line.

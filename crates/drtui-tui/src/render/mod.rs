@@ -137,7 +137,8 @@ pub fn render(app: &App, frame: &mut Frame) {
         return;
     }
     let tall = area.height >= 40;
-    let global_height = if tall { 6 } else { 5 };
+    // A stopped run gets its own line in the readiness panel, at any size.
+    let global_height = if tall { 6 } else { 5 } + u16::from(app.stopped_run().is_some());
     let arrangement = ListArrangement::of(area, tall);
     let Shares {
         regions: region_height,
@@ -185,6 +186,9 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::Debug => overlay::debug(app, frame, area, theme),
         Overlay::Runbooks { selected } => overlay::runbooks(app, selected, frame, area, theme),
         Overlay::Detail => overlay::detail(app, frame, area, theme),
+    }
+    if let Some(reason) = &app.skip_reason {
+        overlay::skip_prompt(app, reason, frame, area, theme);
     }
     if let Some(gate) = &app.gate {
         run::gate(app, gate, frame, area, theme);

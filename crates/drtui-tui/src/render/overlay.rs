@@ -11,6 +11,7 @@ use crate::keys::{self, Context};
 use crate::theme::{Theme, Tone};
 use drtui_core::fault::Fault;
 use drtui_core::model::Role;
+use drtui_core::text::sanitize;
 
 fn centered(area: Rect, width: u16, height: u16) -> Rect {
     let [row] = Layout::vertical([Constraint::Length(height.min(area.height))])
@@ -297,4 +298,35 @@ pub fn detail(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         lines,
         theme,
     );
+}
+
+/// The reason prompt for skipping the stopped run's step.
+pub fn skip_prompt(app: &App, reason: &str, frame: &mut Frame, area: Rect, theme: Theme) {
+    let Some(stopped) = app.stopped_run() else {
+        return;
+    };
+    let step = stopped.step.as_deref().unwrap_or("?");
+    let lines = vec![
+        Line::raw(format!(
+            "Skip step `{}` of run {} and resume it?",
+            sanitize(step),
+            sanitize(&stopped.run_id)
+        )),
+        Line::styled(
+            "The step is recorded as skipped by you, with your reason, for the incident review.",
+            theme.style(Tone::Muted),
+        ),
+        Line::raw(""),
+        Line::from(vec![
+            Span::raw("Why: "),
+            Span::styled(format!("{}▏", sanitize(reason)), theme.selected()),
+        ]),
+        Line::raw(""),
+        Line::styled(
+            "Enter skips and resumes · Esc cancels",
+            theme.style(Tone::Muted),
+        ),
+    ];
+    let width = area.width.saturating_sub(8).min(100);
+    popup(frame, area, width, " Skip a step ", lines, theme);
 }

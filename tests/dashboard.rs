@@ -786,3 +786,47 @@ async fn the_environment_label_takes_the_pairs_colour() {
     app.pair.color = Some(drtui_core::config::PairColor::Blue);
     assert_eq!(label_cell(&app).fg, Color::Blue);
 }
+
+/// An alarm that flips while the dashboard is open is one line in the events view (e), with
+/// the old and new state; the first sight of a source is not an event.
+#[tokio::test]
+async fn an_alarm_transition_shows_in_the_events_view() {
+    use drtui_core::model::{AlarmState, Source, SourceData, SourceUpdate};
+    use drtui_tui::app::{Msg, update};
+    let mut app = app_with(&[]).await;
+    assert!(app.timeline.is_empty(), "{:?}", app.timeline);
+    let mut alarms = app
+        .snapshot
+        .region(Role::Primary)
+        .alarms
+        .value
+        .clone()
+        .expect("alarms");
+    let firing = alarms
+        .iter_mut()
+        .find(|alarm| alarm.name.ends_with("api-5xx-rate"))
+        .expect("the 5XX alarm");
+    firing.state = AlarmState::Alarm;
+    firing.reason = "Threshold Crossed: 5XX 3.1 %".into();
+    let now = app.now;
+    update(
+        &mut app,
+        Msg::Update(Box::new(SourceUpdate {
+            source: Source::Alarms(Role::Primary),
+            at: now,
+            result: Ok(SourceData::Alarms(alarms)),
+        })),
+    );
+    assert_eq!(app.timeline.len(), 1);
+    assert_eq!(
+        app.timeline_unsaved.len(),
+        1,
+        "the runtime writes it to the state dir"
+    );
+    press(&mut app, ratatui::crossterm::event::KeyCode::Char('e'));
+    let text = screen_text(&draw(&app, 120, 40));
+    assert!(
+        text.contains("alarm    us-east-1 PaymentDR-demo-us-east-1-api-5xx-rate: OK → ALARM"),
+        "{text}"
+    );
+}

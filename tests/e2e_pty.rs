@@ -449,5 +449,22 @@ fn a_stopped_run_is_announced_an_alarm_detail_opens_and_r_resumes_the_run() {
             .any(|line| line.starts_with("failover-") && line.contains("completed")),
         "one run, resumed to completion: {listed}"
     );
+    // The incident review: the run's steps and what the dashboard saw the estate do.
+    let run_id = listed
+        .lines()
+        .find(|line| line.starts_with("failover-"))
+        .and_then(|line| line.split_whitespace().next())
+        .expect("the run");
+    let review = std::process::Command::new(binary)
+        .args(["runs", "show", run_id, "--markdown"])
+        .env("DRTUI_STATE_DIR", &state)
+        .output()
+        .expect("runs show");
+    let review = String::from_utf8_lossy(&review.stdout);
+    assert!(review.contains("## What the estate did"), "{review}");
+    assert!(
+        review.contains("| run | ") && review.contains("postconditions ok"),
+        "the resumed steps, as the dashboard saw them:\n{review}"
+    );
     let _ = std::fs::remove_dir_all(&state);
 }

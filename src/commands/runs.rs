@@ -12,6 +12,52 @@ use super::{DEMO_ACTION_LOG, UsageError, state_dir};
 use crate::cli::RunsCommand;
 use crate::exit::Exit;
 
+/// What the estate did around the run (alarms, writer, weights, health, phase), as the
+/// dashboards watching the pair recorded it: from 15 minutes before the run to 5 after.
+fn estate_changes(
+    state: &std::path::Path,
+    records: &[drtui_core::runbook::journal::Record],
+    markdown: bool,
+) -> String {
+    use std::fmt::Write as _;
+    let summary = RunSummary::of(records);
+    let (Some(header), Some(last)) = (summary.header.as_ref(), records.last()) else {
+        return String::new();
+    };
+    let from = header.at - chrono::Duration::minutes(15);
+    let to = last.at + chrono::Duration::minutes(5);
+    let changes = drtui_engine::changes_file::between(state, &header.pair, from, to);
+    let mut out = String::new();
+    let title = "What the estate did (timeline of the dashboards watching the pair, 15 min before to 5 min after)";
+    if markdown {
+        let _ = writeln!(out, "\n## {title}\n");
+        if changes.is_empty() {
+            let _ = writeln!(
+                out,
+                "No dashboard recorded a change of pair `{}` in that window.",
+                sanitize(&header.pair)
+            );
+        } else {
+            let _ = writeln!(out, "| time (UTC) | what | change |\n|---|---|---|");
+            for change in &changes {
+                let _ = writeln!(
+                    out,
+                    "| {} | {} | {} |",
+                    change.at.format("%H:%M:%S"),
+                    change.kind.as_str(),
+                    sanitize(&change.what).replace('|', "\\|")
+                );
+            }
+        }
+    } else if !changes.is_empty() {
+        let _ = writeln!(out, "\n{title}:");
+        for change in &changes {
+            let _ = writeln!(out, "  {}", drtui_core::changes::line(change));
+        }
+    }
+    out
+}
+
 pub fn run(command: &RunsCommand) -> Result<Exit> {
     let state = state_dir()?;
     match command {
@@ -53,6 +99,7 @@ pub fn run(command: &RunsCommand) -> Result<Exit> {
                 ))
             })?;
             out!("{}", timeline::render(&replay.records, *markdown));
+            out!("{}", estate_changes(&state, &replay.records, *markdown));
             if replay.truncated_tail.is_some() {
                 errln!(
                     "drtui: the journal's last line was torn (a crash mid-write) and is not shown"

@@ -3,6 +3,7 @@
 //!
 //! No tokio, ratatui, crossterm or AWS SDK here: the compiler keeps the rules apart from I/O.
 
+pub mod changes;
 pub mod clock;
 pub mod config;
 pub mod cost;

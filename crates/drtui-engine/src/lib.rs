@@ -1,6 +1,7 @@
 //! drtui's engine: the async half. Pollers feed snapshots; the runbook engine and playback run
 //! steps against the ports, with the per-pair lock and the journal files on disk.
 
+pub mod changes_file;
 pub mod clock;
 pub mod engine;
 pub mod journal_file;

@@ -8,6 +8,7 @@ use std::collections::BTreeSet;
 use crossterm::event::{KeyEvent, KeyEventKind};
 
 use super::keys::{self, Action, Availability, Context};
+use drtui_core::changes::{self, Change, ChangeKind};
 use drtui_core::clock::Timestamp;
 use drtui_core::config::RegionPair;
 use drtui_core::fault::Fault;
@@ -80,6 +81,7 @@ pub enum Overlay {
         selected: usize,
     },
     Debug,
+    Timeline,
     Runbooks {
         selected: usize,
     },
@@ -175,7 +177,14 @@ pub struct App {
     pub screen: Option<(u16, u16)>,
     /// The reason being typed for skipping the stopped run's step, while the prompt is open.
     pub skip_reason: Option<String>,
+    /// What changed since the dashboard opened, oldest first (the newest `TIMELINE_LEN`).
+    pub timeline: std::collections::VecDeque<Change>,
+    /// Changes the runtime has not yet written to the pair's timeline file.
+    pub timeline_unsaved: Vec<Change>,
 }
+
+/// How many changes the dashboard keeps in memory (the file keeps them all).
+pub const TIMELINE_LEN: usize = 500;
 
 /// What happened.
 #[derive(Clone, Debug)]
@@ -258,6 +267,8 @@ impl App {
             phase_since: None,
             screen: None,
             skip_reason: None,
+            timeline: std::collections::VecDeque::new(),
+            timeline_unsaved: Vec::new(),
         }
     }
 
@@ -290,7 +301,9 @@ impl App {
             Overlay::None => vec![Context::Global, Context::Dashboard],
             Overlay::Help => vec![Context::Global, Context::Overlay],
             Overlay::Faults { .. } => vec![Context::Global, Context::FaultMenu, Context::Overlay],
-            Overlay::Debug | Overlay::Detail => vec![Context::Global, Context::Overlay],
+            Overlay::Debug | Overlay::Detail | Overlay::Timeline => {
+                vec![Context::Global, Context::Overlay]
+            }
             Overlay::Runbooks { .. } => {
                 vec![Context::Global, Context::RunbookMenu, Context::Overlay]
             }
@@ -337,6 +350,14 @@ impl App {
         // The first phase seen is where the estate was, not a change.
         if self.readiness.phase != before && before != Phase::Unknown {
             self.phase_since = Some((self.readiness.phase, self.now));
+            self.record(
+                ChangeKind::Phase,
+                format!(
+                    "phase {} → {}",
+                    before.as_str(),
+                    self.readiness.phase.as_str()
+                ),
+            );
         }
     }
 
@@ -364,6 +385,26 @@ impl App {
             .map(|index| self.selected[index])
     }
 
+    /// Adds a change to the timeline (and to what the runtime still has to write).
+    fn record(&mut self, kind: ChangeKind, what: String) {
+        self.remember(vec![Change {
+            at: self.now,
+            pair: self.pair.name.clone(),
+            kind,
+            what,
+        }]);
+    }
+
+    fn remember(&mut self, changes: Vec<Change>) {
+        for change in changes {
+            if self.timeline.len() >= TIMELINE_LEN {
+                self.timeline.pop_front();
+            }
+            self.timeline.push_back(change.clone());
+            self.timeline_unsaved.push(change);
+        }
+    }
+
     fn flash(&mut self, message: impl Into<String>) {
         self.flash = Some((message.into(), self.now));
     }
@@ -378,6 +419,8 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Update(update) => {
             app.now = app.now.max(update.at);
+            let changes = changes::of_update(&app.snapshot, &update);
+            app.remember(changes);
             app.snapshot.apply(*update);
             app.reassess();
             Vec::new()
@@ -483,6 +526,34 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
 /// Folds one journal record into the run view, through the run's `RunSummary`.
 fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
     use drtui_core::runbook::journal::Event;
+    if app.run.is_none() {
+        return;
+    }
+    let step = match &record.event {
+        Event::StepFinished {
+            step,
+            outcome,
+            detail,
+        } => Some(format!(
+            "{}: {step} {} ({detail})",
+            record.run_id,
+            drtui_core::wire::wire_name(outcome)
+        )),
+        Event::RunFinished { outcome, detail } => Some(format!(
+            "{}: run {} ({detail})",
+            record.run_id,
+            drtui_core::wire::wire_name(outcome)
+        )),
+        _ => None,
+    };
+    if let Some(what) = step {
+        app.remember(vec![Change {
+            at: record.at,
+            pair: app.pair.name.clone(),
+            kind: ChangeKind::Run,
+            what,
+        }]);
+    }
     let Some(run) = app.run.as_mut() else { return };
     run.summary.apply(record);
     if let Event::RunFinished { outcome, detail } = &record.event {
@@ -561,6 +632,7 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
         }
         Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
         Action::ToggleDebug => app.overlay = Overlay::Debug,
+        Action::OpenTimeline => app.overlay = Overlay::Timeline,
         Action::OpenRunbooks => {
             if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
                 app.flash("A run is in progress; it must end (or be aborted at a gate) first.");

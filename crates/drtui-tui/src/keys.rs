@@ -29,6 +29,8 @@ pub enum Action {
     SkipStep,
     /// Submit what was typed in a prompt.
     PromptSubmit,
+    /// What changed since the dashboard opened.
+    OpenTimeline,
 }
 
 /// Where an action applies.
@@ -191,6 +193,18 @@ pub const ACTIONS: &[KeyAction] = &[
         action: Action::ToggleDebug,
         description: "debug: API calls per poll and every source's age",
         hint: "debug",
+        dangerous: false,
+        demo_only: false,
+        needs_stopped_run: false,
+        in_footer: true,
+    },
+    KeyAction {
+        context: Context::Dashboard,
+        keys: &[key('e')],
+        label: "e",
+        action: Action::OpenTimeline,
+        description: "events: what changed and when (alarms, writer, FailoverState, weights, health, phase, run steps); `runs show --markdown` includes them",
+        hint: "events",
         dangerous: false,
         demo_only: false,
         needs_stopped_run: false,

@@ -161,6 +161,20 @@ impl PairView {
         }
         let commands = app::update(&mut self.app, Msg::Tick(now));
         self.perform(commands);
+        self.save_timeline();
+    }
+
+    /// Writes what changed since the last save to the pair's timeline file (once a second).
+    fn save_timeline(&mut self) {
+        if self.app.timeline_unsaved.is_empty() {
+            return;
+        }
+        let changes = std::mem::take(&mut self.app.timeline_unsaved);
+        if let Some(state) = &self.journal_dir
+            && let Err(error) = drtui_engine::changes_file::append(state, &changes)
+        {
+            tracing::warn!(%error, "cannot write the timeline");
+        }
     }
 
     /// Carries out what `update` asked for.
@@ -312,6 +326,9 @@ pub async fn run_fleet(dashboards: Vec<Dashboard>) -> color_eyre::Result<()> {
         if views.iter().any(|view| view.app.should_quit) {
             break;
         }
+    }
+    for view in &mut views {
+        view.save_timeline();
     }
     Ok(())
 }

@@ -186,6 +186,7 @@ pub fn render(app: &App, frame: &mut Frame) {
         Overlay::Debug => overlay::debug(app, frame, area, theme),
         Overlay::Runbooks { selected } => overlay::runbooks(app, selected, frame, area, theme),
         Overlay::Detail => overlay::detail(app, frame, area, theme),
+        Overlay::Timeline => overlay::timeline(app, frame, area, theme),
     }
     if let Some(reason) = &app.skip_reason {
         overlay::skip_prompt(app, reason, frame, area, theme);

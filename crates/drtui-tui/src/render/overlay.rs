@@ -330,3 +330,44 @@ pub fn skip_prompt(app: &App, reason: &str, frame: &mut Frame, area: Rect, theme
     let width = area.width.saturating_sub(8).min(100);
     popup(frame, area, width, " Skip a step ", lines, theme);
 }
+
+/// What changed since the dashboard opened, newest first, as many as fit.
+pub fn timeline(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
+    let room = usize::from(area.height.saturating_sub(6)).max(1);
+    let mut lines: Vec<Line> = if app.timeline.is_empty() {
+        vec![Line::styled(
+            "Nothing changed yet since the dashboard opened.",
+            theme.style(Tone::Muted),
+        )]
+    } else {
+        app.timeline
+            .iter()
+            .rev()
+            .take(room)
+            .map(|change| {
+                let tone = match change.kind {
+                    drtui_core::changes::ChangeKind::Alarm
+                    | drtui_core::changes::ChangeKind::Health => Tone::Warn,
+                    drtui_core::changes::ChangeKind::Run => Tone::Accent,
+                    _ => Tone::Plain,
+                };
+                Line::styled(drtui_core::changes::line(change), theme.style(tone))
+            })
+            .collect()
+    };
+    let hidden = app.timeline.len().saturating_sub(room);
+    lines.push(Line::raw(""));
+    lines.push(Line::styled(
+        format!(
+            "{}kept in the state dir; `drtui runs show RUN --markdown` includes a run's window · Esc closes",
+            if hidden > 0 {
+                format!("{hidden} older not shown; ")
+            } else {
+                String::new()
+            }
+        ),
+        theme.style(Tone::Muted),
+    ));
+    let width = area.width.saturating_sub(4).min(150);
+    popup(frame, area, width, " Events, newest first ", lines, theme);
+}

@@ -46,9 +46,14 @@ impl Exit {
 
     /// The "Exit codes:" block under `--help`.
     pub fn help() -> String {
+        Self::help_for(&Exit::ALL)
+    }
+
+    /// The block for a command that can end only with `codes`.
+    pub fn help_for(codes: &[Exit]) -> String {
         let mut text = String::from("Exit codes:");
-        for code in Exit::ALL {
-            text.push_str(&format!("\n  {}  {}", code as u8, code.meaning()));
+        for code in codes {
+            text.push_str(&format!("\n  {}  {}", *code as u8, code.meaning()));
         }
         text
     }

@@ -3,6 +3,7 @@
 
 mod cli;
 mod commands;
+mod complete;
 mod exit;
 mod logging;
 mod output;
@@ -20,6 +21,8 @@ use commands::UsageError;
 use exit::Exit;
 
 fn main() -> ExitCode {
+    // When the shell asks for completions (COMPLETE=bash drtui ...), answer and exit.
+    clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
     if let Err(error) = color_eyre::install() {
         errln!("drtui: cannot install error reporting: {error}");
     }
@@ -71,7 +74,7 @@ fn is_usage(report: &color_eyre::Report) -> bool {
 
 /// One arm per command.
 async fn dispatch(cli: Cli) -> Result<Exit> {
-    let global = &cli.global;
+    let global = &cli.resolve()?;
     logging::init(global)?;
     match &cli.command {
         Some(Command::Completions { shell }) => commands::completions::run(*shell),
@@ -81,22 +84,24 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             primary,
             secondary,
             write,
+            ..
         }) => commands::discover::run(global, stack_prefix, [primary, secondary], *write).await,
         Some(Command::Runbook { command }) => commands::runbook::run(command),
-        Some(Command::Run { runbook, playback }) => {
-            commands::run::start(global, runbook, playback).await
-        }
+        Some(Command::Run {
+            runbook, playback, ..
+        }) => commands::run::start(global, runbook, playback).await,
         Some(Command::Resume {
             run_id,
             playback,
             skip,
             reason,
+            ..
         }) => {
             commands::run::resume(global, run_id, playback, skip.as_deref(), reason.as_deref())
                 .await
         }
         Some(Command::Runs { command }) => commands::runs::run(command),
-        Some(Command::Lock { command }) => commands::lock::run(global, command).await,
+        Some(Command::Lock { command, .. }) => commands::lock::run(global, command).await,
         Some(Command::Config {
             command: cli::ConfigCommand::Schema,
         }) => {
@@ -106,8 +111,8 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             ));
             Ok(Exit::Ok)
         }
-        Some(Command::Plan { runbook }) => commands::plan::run(global, runbook),
-        Some(Command::Status { format, watch }) => {
+        Some(Command::Plan { runbook, .. }) => commands::plan::run(global, runbook),
+        Some(Command::Status { format, watch, .. }) => {
             commands::status::run(global, *format, *watch).await
         }
         None => commands::dashboard::run(global).await,

@@ -400,20 +400,102 @@ fn bad_flags_exit_2_and_help_documents_exit_codes() {
         stdout(&version).trim(),
         format!("drtui {}", env!("CARGO_PKG_VERSION"))
     );
-    for command in ["status", "pairs", "completions"] {
-        assert_eq!(
-            drtui(&[command, "--help"]).status.code(),
-            Some(0),
-            "{command} --help"
+    // Every command's help lists the exit codes it can end with, and only those.
+    for (command, codes, not) in [
+        (
+            &["status"][..],
+            &["0  ok", "3  data incomplete"][..],
+            "4  a runbook",
+        ),
+        (
+            &["run"][..],
+            &["4  a runbook stopped", "5  another run", "143  stopped"][..],
+            "3  data",
+        ),
+        (&["resume"][..], &["4  a runbook stopped"][..], "3  data"),
+        (
+            &["pairs"][..],
+            &["0  ok", "2  bad usage"][..],
+            "4  a runbook",
+        ),
+        (&["runs", "show"][..], &["2  bad usage"][..], "5  another"),
+        (&["completions"][..], &["0  ok"][..], "3  data"),
+    ] {
+        let help = drtui(&[command, &["--help"]].concat());
+        assert_eq!(help.status.code(), Some(0), "{command:?} --help");
+        let text = stdout(&help);
+        for code in codes {
+            assert!(
+                text.contains(code),
+                "{command:?}: {code:?} missing:\n{text}"
+            );
+        }
+        assert!(
+            !text.contains(not),
+            "{command:?} cannot end with {not:?}:\n{text}"
         );
     }
 }
 
+/// Completion is dynamic: the shell hook calls drtui back, which offers the configured pair
+/// names and the runbook catalogue, not only flags.
 #[test]
-fn completions_are_generated() {
+fn completions_offer_pairs_from_the_config_and_runbooks_from_the_catalogue() {
     let output = drtui(&["completions", "bash"]);
     assert_eq!(output.status.code(), Some(0));
-    assert!(stdout(&output).contains("_drtui()"), "{}", stdout(&output));
+    assert!(
+        stdout(&output).contains("COMPLETE=\"bash\""),
+        "{}",
+        stdout(&output)
+    );
+    let dir = tempfile::tempdir().expect("temp dir");
+    let path = write_config(dir.path(), VALID_CONFIG);
+    let complete = |words: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_drtui"))
+            .args(["--", "drtui"])
+            .args(words)
+            .env("COMPLETE", "fish")
+            .env("DRTUI_CONFIG", &path)
+            .output()
+            .expect("complete");
+        String::from_utf8_lossy(&output.stdout).into_owned()
+    };
+    let pairs = complete(&["status", "--region-pair", "p"]);
+    assert!(
+        pairs.lines().any(|line| line.starts_with("prod\t")),
+        "{pairs}"
+    );
+    let runbooks = complete(&["run", "fail"]);
+    assert!(
+        runbooks.lines().any(|line| line.starts_with("failover\t")),
+        "{runbooks}"
+    );
+    assert!(
+        runbooks.lines().any(|line| line.starts_with("failback\t")),
+        "{runbooks}"
+    );
+}
+
+/// A flag given where it means nothing is an error, not silently ignored.
+#[test]
+fn a_flag_where_it_means_nothing_exits_2() {
+    let output = drtui(&["--scenario", "lag-spike", "runs", "list"]);
+    assert_eq!(output.status.code(), Some(2));
+    assert!(
+        stderr(&output).contains("--scenario / --seed means nothing to `drtui runs`"),
+        "{}",
+        stderr(&output)
+    );
+    assert_eq!(
+        drtui(&["runs", "list", "--region-pair", "prod"])
+            .status
+            .code(),
+        Some(2)
+    );
+    assert_eq!(
+        drtui(&["completions", "bash", "--seed", "1"]).status.code(),
+        Some(2)
+    );
 }
 
 #[test]

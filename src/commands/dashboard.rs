@@ -16,7 +16,7 @@ pub async fn run(global: &GlobalArgs) -> Result<Exit> {
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
         return Err(UsageError(format!(
             "the dashboard needs an interactive terminal; for scripts use `drtui status --region-pair {}`",
-            global.region_pair.join(" --region-pair ")
+            global.pair_names().join(" --region-pair ")
         ))
         .into());
     }

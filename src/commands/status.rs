@@ -82,8 +82,8 @@ pub fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>>
         }
     } else {
         global
-            .region_pair
-            .iter()
+            .pair_names()
+            .into_iter()
             .map(|name| catalog.get(name).cloned())
             .collect::<Result<_, _>>()?
     };

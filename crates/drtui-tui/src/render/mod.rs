@@ -40,10 +40,15 @@ pub const MIN_WIDTH: u16 = 80;
 pub const MIN_HEIGHT: u16 = 24;
 /// From this width the four lists stand side by side.
 const WIDE_LISTS: u16 = 160;
+/// From this width checks and alarms take a full row each, when the height allows.
+const FULL_WIDTH_LISTS: u16 = 180;
 
 /// How the four lists share their area.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 enum ListArrangement {
+    /// Very wide and tall enough: checks, then alarms, each the full width (their rows are
+    /// long), over executions | stacks.
+    Stacked,
     /// Wide and tall: checks | alarms over executions | stacks, each half the width.
     Grid,
     /// Wide: the four side by side.
@@ -69,7 +74,7 @@ fn rows_of(app: &App, panel: Panel) -> u16 {
 /// Rows for the region panels and for the lists: the lists get the rows they need first, the
 /// charts what is left (two rows each at most, one at least); during a run, its panel takes
 /// every row the regions do not need.
-fn share_rows(app: &App, available: u16, arrangement: ListArrangement) -> Shares {
+fn share_rows(app: &App, available: u16, area: Rect, mut arrangement: ListArrangement) -> Shares {
     const MIN_LIST: u16 = 6;
     if app.run.is_some() {
         let regions = region::needs(app)
@@ -78,16 +83,28 @@ fn share_rows(app: &App, available: u16, arrangement: ListArrangement) -> Shares
         return Shares {
             regions,
             lists: available - regions,
-            grid_top: 0,
+            tops: [0, 0],
+            arrangement,
         };
     }
-    let mut grid_top = 0;
+    let needs = region::needs(app);
+    let regions_min = needs.height(1);
+    let mut tops = [0, 0];
     let lists_need = match arrangement {
-        ListArrangement::Grid => {
+        ListArrangement::Grid | ListArrangement::Stacked => {
             let [checks, alarms, executions, stacks] =
                 Panel::LISTS.map(|panel| rows_of(app, panel));
-            grid_top = checks.max(alarms) + 2;
-            grid_top + executions.max(stacks) + 2
+            let bottom = executions.max(stacks) + 2;
+            let stacked = checks + alarms + 4 + bottom;
+            if area.width >= FULL_WIDTH_LISTS && regions_min + stacked <= available {
+                arrangement = ListArrangement::Stacked;
+                tops = [checks + 2, alarms + 2];
+                stacked
+            } else {
+                arrangement = ListArrangement::Grid;
+                tops = [checks.max(alarms) + 2, 0];
+                tops[0] + bottom
+            }
         }
         ListArrangement::Row => {
             Panel::LISTS
@@ -99,8 +116,6 @@ fn share_rows(app: &App, available: u16, arrangement: ListArrangement) -> Shares
         }
         ListArrangement::Tabbed => rows_of(app, app.shown_list) + 2,
     };
-    let needs = region::needs(app);
-    let regions_min = needs.height(1);
     let regions_comfortable = needs.height(2);
     let regions = if available >= regions_comfortable + lists_need {
         regions_comfortable
@@ -113,15 +128,18 @@ fn share_rows(app: &App, available: u16, arrangement: ListArrangement) -> Shares
     Shares {
         regions,
         lists: available - regions,
-        grid_top,
+        tops,
+        arrangement,
     }
 }
 
-/// Rows for the region panels, the lists, and (in the grid) the lists' upper row.
+/// Rows for the region panels and the lists, how the lists stand, and the heights of the
+/// upper rows of the grid (one) or the stack (two).
 struct Shares {
     regions: u16,
     lists: u16,
-    grid_top: u16,
+    tops: [u16; 2],
+    arrangement: ListArrangement,
 }
 
 /// How many rows a list has now (what ↑/↓ move over).
@@ -143,8 +161,9 @@ pub fn render(app: &App, frame: &mut Frame) {
     let Shares {
         regions: region_height,
         lists: list_height,
-        grid_top,
-    } = share_rows(app, area.height - 2 - global_height, arrangement);
+        tops,
+        arrangement,
+    } = share_rows(app, area.height - 2 - global_height, area, arrangement);
     let [header, global_area, regions, list_area, footer] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(global_height),
@@ -176,7 +195,7 @@ pub fn render(app: &App, frame: &mut Frame) {
     if let Some(run_view) = &app.run {
         run::panel(app, run_view, frame, list_area, theme);
     } else {
-        render_lists(app, arrangement, grid_top, frame, list_area, theme);
+        render_lists(app, arrangement, tops, frame, list_area, theme);
     }
     render_footer(app, frame, footer, theme);
     match app.overlay {
@@ -200,23 +219,36 @@ pub fn render(app: &App, frame: &mut Frame) {
 fn render_lists(
     app: &App,
     arrangement: ListArrangement,
-    grid_top: u16,
+    tops: [u16; 2],
     frame: &mut Frame,
     list_area: Rect,
     theme: Theme,
 ) {
+    let [checks, alarms, executions, stacks] = Panel::LISTS;
+    let side_by_side = |frame: &mut Frame, left_panel, right_panel, row: Rect| {
+        let [left, right] =
+            Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(row);
+        lists::render(app, left_panel, false, frame, left, theme);
+        lists::render(app, right_panel, false, frame, right, theme);
+    };
     match arrangement {
+        ListArrangement::Stacked => {
+            let [first, second, rest] = Layout::vertical([
+                Constraint::Length(tops[0]),
+                Constraint::Length(tops[1]),
+                Constraint::Fill(1),
+            ])
+            .areas(list_area);
+            lists::render(app, checks, false, frame, first, theme);
+            lists::render(app, alarms, false, frame, second, theme);
+            side_by_side(frame, executions, stacks, rest);
+        }
         ListArrangement::Grid => {
-            let [checks, alarms, executions, stacks] = Panel::LISTS;
             let [upper, lower] =
-                Layout::vertical([Constraint::Length(grid_top), Constraint::Fill(1)])
+                Layout::vertical([Constraint::Length(tops[0]), Constraint::Fill(1)])
                     .areas(list_area);
-            for (pair, row) in [((checks, alarms), upper), ((executions, stacks), lower)] {
-                let [left, right] =
-                    Layout::horizontal([Constraint::Fill(1), Constraint::Fill(1)]).areas(row);
-                lists::render(app, pair.0, false, frame, left, theme);
-                lists::render(app, pair.1, false, frame, right, theme);
-            }
+            side_by_side(frame, checks, alarms, upper);
+            side_by_side(frame, executions, stacks, lower);
         }
         ListArrangement::Row => {
             let columns = Layout::horizontal([

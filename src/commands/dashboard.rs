@@ -43,7 +43,23 @@ async fn dashboard_of(
 ) -> Result<drtui_tui::Dashboard> {
     let clock = clock_for(&pair);
     let opened = open_backend(&pair, global, &clock, pool).await?;
-    let operator = opened.operator().await;
+    // The caller is asked in the background: the first frame does not wait for STS.
+    let operator = drtui_engine::session::Operator::new(if opened.faults.is_some() {
+        opened.operator().await
+    } else {
+        "unknown AWS caller".to_owned()
+    });
+    if opened.faults.is_none() {
+        let status = std::sync::Arc::clone(&opened.status);
+        let learnt = operator.clone();
+        tokio::spawn(async move {
+            if let Ok(drtui_core::model::SourceData::Identity(arn)) =
+                status.fetch(drtui_core::model::Source::Identity).await
+            {
+                learnt.set(arn);
+            }
+        });
+    }
     let Opened {
         status,
         act,

@@ -136,7 +136,18 @@ pub fn spawn_pollers(
     // A faster clock (the demo at game-day speed) polls as often in its own time.
     let speed = clock.speed().max(1.0);
     let timeout = timeout.div_f64(speed);
+    // Sources that ride on others (health checks learnt from the metrics call) wait for the
+    // others' first round, as `poll_once` does: asked at once, they would find nothing to
+    // ride on and make a call of their own, a round trip before the first complete frame.
+    let leaders = Source::all()
+        .into_iter()
+        .filter(|source| !source.rides_on_others())
+        .count();
+    let (first_round, first_round_done) = tokio::sync::watch::channel(0_usize);
+    let first_round = Arc::new(first_round);
     for source in Source::all() {
+        let first_round = Arc::clone(&first_round);
+        let mut first_round_done = first_round_done.clone();
         let backend = Arc::clone(&backend);
         let clock = Arc::clone(&clock);
         let updates = updates.clone();
@@ -153,6 +164,13 @@ pub fn spawn_pollers(
                 tokio::time::interval_at(tokio::time::Instant::now() + first_aligned, interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
             let mut first = true;
+            if source.rides_on_others() {
+                let _ = tokio::time::timeout(
+                    timeout,
+                    first_round_done.wait_for(|done| *done >= leaders),
+                )
+                .await;
+            }
             loop {
                 if !first {
                     tokio::select! {
@@ -160,11 +178,14 @@ pub fn spawn_pollers(
                         _ = ticker.tick() => {}
                     }
                 }
-                first = false;
                 let update = tokio::select! {
                     _ = cancel.cancelled() => break,
                     update = fetch_one(backend.as_ref(), clock.as_ref(), source, timeout) => update,
                 };
+                if first && !source.rides_on_others() {
+                    first_round.send_modify(|done| *done += 1);
+                }
+                first = false;
                 if updates.send(update).await.is_err() {
                     break;
                 }
@@ -176,6 +197,83 @@ pub fn spawn_pollers(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use drtui_core::model::{CallCounts, SourceData};
+    use drtui_core::ports::{BackendError, BoxFuture};
+    use std::sync::Mutex;
+
+    /// Answers every source after 50 ms (health checks at once), noting when each was asked.
+    struct Recording {
+        asked: Mutex<Vec<(Source, tokio::time::Instant)>>,
+    }
+
+    impl StatusBackend for Recording {
+        fn fetch(&self, source: Source) -> BoxFuture<'_, Result<SourceData, BackendError>> {
+            self.asked
+                .lock()
+                .expect("asked")
+                .push((source, tokio::time::Instant::now()));
+            Box::pin(async move {
+                if !source.rides_on_others() {
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Ok(SourceData::Identity("x".into()))
+            })
+        }
+
+        fn describe(&self) -> String {
+            "recording".into()
+        }
+
+        fn call_counts(&self) -> CallCounts {
+            CallCounts::new()
+        }
+    }
+
+    /// The dashboard's pollers ask for the health checks only once the first round of the
+    /// sources they ride on has answered (else they would find nothing to ride on and make a
+    /// call of their own before the first complete frame).
+    #[tokio::test(start_paused = true)]
+    async fn riding_sources_wait_for_the_first_round() {
+        let backend = Arc::new(Recording {
+            asked: Mutex::new(Vec::new()),
+        });
+        let (updates, mut received) = mpsc::channel(64);
+        let cancel = CancellationToken::new();
+        let started = tokio::time::Instant::now();
+        spawn_pollers(
+            Arc::clone(&backend) as Arc<dyn StatusBackend>,
+            Arc::new(drtui_core::clock::ManualClock::new(
+                chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+            )),
+            Cadence {
+                poll: Duration::from_secs(5),
+                metrics: Duration::from_secs(60),
+            },
+            Duration::from_secs(3),
+            updates,
+            cancel.clone(),
+        );
+        for _ in 0..Source::all().len() {
+            received.recv().await.expect("an update");
+        }
+        cancel.cancel();
+        let asked = backend.asked.lock().expect("asked").clone();
+        let health = asked
+            .iter()
+            .find(|(source, _)| source.rides_on_others())
+            .expect("health checks asked");
+        assert!(
+            health.1 - started >= Duration::from_millis(50),
+            "asked before the first round answered: {asked:?}"
+        );
+        assert!(
+            asked
+                .iter()
+                .filter(|(source, _)| !source.rides_on_others())
+                .all(|(_, at)| *at == started),
+            "the others at once"
+        );
+    }
 
     #[test]
     fn metrics_wait_for_the_next_boundary_and_the_datapoint_to_settle() {

@@ -40,13 +40,40 @@ pub enum SessionEvent {
     Ended(String),
 }
 
+/// Who is at the keyboard, as the journal records it. The dashboard opens before the AWS
+/// caller is known (asking STS would delay the first frame by a round trip); it is filled in
+/// a moment later, long before anyone can approve a gate.
+#[derive(Clone, Debug)]
+pub struct Operator(Arc<Mutex<String>>);
+
+impl Operator {
+    pub fn new(name: impl Into<String>) -> Self {
+        Self(Arc::new(Mutex::new(name.into())))
+    }
+
+    pub fn get(&self) -> String {
+        self.0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub fn set(&self, name: impl Into<String>) {
+        *self
+            .0
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = name.into();
+    }
+}
+
 /// Everything a run needs from the outside world.
 pub struct SessionConfig {
     pub pair: RegionPair,
     pub status: Arc<dyn StatusBackend>,
     pub act: Arc<dyn ActBackend>,
     pub clock: Arc<dyn Clock>,
-    pub operator: String,
+    /// Who approvals and skips are recorded as; may be learnt after the session starts.
+    pub operator: Operator,
     pub read_only: bool,
     /// Where journals and locks live; runs are refused without one.
     pub state_dir: Option<PathBuf>,
@@ -119,7 +146,7 @@ impl RunSession {
                     run_id,
                     step,
                     reason,
-                    &self.config.operator,
+                    &self.config.operator.get(),
                     self.config.clock.now(),
                 )?;
             }
@@ -201,7 +228,7 @@ impl RunSession {
                     status: config.status.as_ref(),
                     act: config.act.as_ref(),
                     clock: config.clock.as_ref(),
-                    operator: config.operator.clone(),
+                    operator: config.operator.get(),
                     approvals: Approvals::default(),
                     read_only: config.read_only,
                     gatekeeper: Some(gatekeeper),

@@ -37,7 +37,7 @@ pub struct Dashboard {
     /// Where run journals and locks live; runbooks are unavailable without one.
     pub state_dir: Option<std::path::PathBuf>,
     /// Who approvals are recorded as.
-    pub operator: String,
+    pub operator: drtui_engine::session::Operator,
     /// The pair's cross-machine run lock, when it has a `lock_table`.
     pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
     pub read_only: bool,

@@ -2,6 +2,7 @@
 //! regions. This crate is the only one that links the AWS SDK.
 
 pub mod act;
+pub mod catalogue;
 pub mod clients;
 pub mod discover;
 pub mod lock;

@@ -498,6 +498,35 @@ async fn after_a_failover_the_strip_says_failed_over_and_offers_failback() {
     assert!(text.contains("next: failback"), "{text}");
     let wide = screen_text(&draw(&app, 200, 60));
     assert!(wide.contains("lags"), "{wide}");
+    // CloudFormation calls the database stacks drifted now: expected, and said so, in the
+    // Stacks list and in status (text and JSON), and for no other stack.
+    assert!(
+        wide.contains("Database-primary-demo UPDATE_COMPLETE · drifted by a failover (expected)"),
+        "{wide}"
+    );
+    assert!(
+        !wide.contains("Vpc-primary-demo UPDATE_COMPLETE · drifted"),
+        "{wide}"
+    );
+    let report = drtui_core::report::build(
+        &app.pair,
+        &app.snapshot,
+        &app.readiness,
+        app.now,
+        Default::default(),
+    );
+    let text = drtui_core::report::render_text(&report);
+    assert!(
+        text.contains("9/9 complete, database drifted by failover (expected)"),
+        "{text}"
+    );
+    let json = serde_json::to_value(&report).expect("json");
+    assert!(
+        json["regions"][0]["database_stacks_drift"]
+            .as_str()
+            .is_some_and(|why| why.contains("the writer is in us-east-2")),
+        "{json}"
+    );
 }
 
 /// Under a throttled control plane half the control-plane calls fail: the last values stay in

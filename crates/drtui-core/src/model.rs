@@ -335,6 +335,12 @@ pub struct StackStatus {
 }
 
 impl StackStatus {
+    /// A stack of the Aurora global database (the reference names them `…-Database-…`): the one
+    /// a failover drifts.
+    pub fn is_database(&self) -> bool {
+        self.name.to_ascii_lowercase().contains("database")
+    }
+
     /// The one rule for "this stack is as deployed": a `*_COMPLETE` status that is not a
     /// rollback. `UPDATE_ROLLBACK_COMPLETE` is stable but means the last change failed, so it is
     /// not OK anywhere (panel, status, Stacks list, runbook checks).
@@ -636,6 +642,19 @@ impl Snapshot {
         Role::BOTH
             .into_iter()
             .find(|role| self.region(*role).region == writer)
+    }
+
+    /// After a switchover or failover CloudFormation reports the database stacks as drifted
+    /// (their template puts the writer in the configured primary): expected, and said so rather
+    /// than alarming anyone. `None` while the writer is where the templates put it, or unseen.
+    pub fn failover_drift(&self, now: Timestamp, max_age: Duration) -> Option<String> {
+        (self.writer_role(now, max_age)? == Role::Secondary).then(|| {
+            format!(
+                "drifted by a failover (expected): the writer is in {}, the templates put it in {}; do not update these stacks until a failback",
+                self.region(Role::Secondary).region,
+                self.region(Role::Primary).region
+            )
+        })
     }
 
     /// The latest fetch that failed because the credentials did (missing, expired, rejected),

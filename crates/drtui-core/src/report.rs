@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::config::RegionPair;
-use crate::model::{AlarmState, Execution, Role, Snapshot};
+use crate::model::{AlarmState, Execution, Role, Snapshot, StackStatus};
 use crate::readiness::{Readiness, format_ms};
 use crate::text::sanitize;
 
@@ -39,6 +39,8 @@ pub struct RegionReport {
     pub alarms: Vec<AlarmReport>,
     pub metrics: Option<crate::model::RegionMetrics>,
     pub stacks: Vec<crate::model::StackStatus>,
+    /// Set after a failover: the database stacks' drift is expected (and why).
+    pub database_stacks_drift: Option<String>,
     pub errors: Vec<ErrorReport>,
     /// Seconds since each source of this region last answered (`null`: never).
     pub data_age_s: BTreeMap<&'static str, Option<f64>>,
@@ -180,6 +182,12 @@ pub fn build(
                     .usable(now, max_age)
                     .cloned()
                     .unwrap_or_default(),
+                database_stacks_drift: region
+                    .stacks
+                    .usable(now, max_age)
+                    .is_some_and(|stacks| stacks.iter().any(StackStatus::is_database))
+                    .then(|| snapshot.failover_drift(now, max_age))
+                    .flatten(),
                 errors,
                 data_age_s,
             }
@@ -384,7 +392,12 @@ pub fn render_text(report: &StatusReport) -> String {
             .iter()
             .filter(|stack| stack.is_settled())
             .count();
-        format!("{complete}/{total} complete")
+        let drift = if region.database_stacks_drift.is_some() {
+            ", database drifted by failover (expected)"
+        } else {
+            ""
+        };
+        format!("{complete}/{total} complete{drift}")
     });
     let weights = report
         .dns

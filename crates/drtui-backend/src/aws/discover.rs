@@ -100,6 +100,32 @@ pub fn pair_section(name: &str, regions: [&str; 2], outputs: [&Outputs; 2]) -> S
             toml_string(arn)
         );
     }
+    if let Some((from, table)) = find(&all, |key| key.contains("locktable")).first() {
+        let _ = writeln!(
+            out,
+            "lock_table = {}  # from output {from}",
+            toml_string(table)
+        );
+    }
+    // The data-plane lever: its alarm (in the secondary), and the metric it watches.
+    let lever = |part: &str| {
+        find(&all, |key| {
+            key.contains("trafficlever") && key.contains(part)
+        })
+        .first()
+        .map(|(_, value)| (*value).to_owned())
+    };
+    if let (Some(alarm), Some(namespace), Some(metric)) =
+        (lever("alarm"), lever("namespace"), lever("metric"))
+    {
+        let _ = writeln!(
+            out,
+            "traffic_lever = {{ alarm = {}, namespace = {}, metric = {} }}  # from the monitoring stack's outputs",
+            toml_string(&alarm),
+            toml_string(&namespace),
+            toml_string(&metric)
+        );
+    }
     let per_region = |out: &mut String, table: &str, pattern: &dyn Fn(&str) -> bool| {
         let _ = writeln!(out, "\n[pairs.{name}.{table}]");
         for (region, outputs) in regions.iter().zip(outputs) {
@@ -215,10 +241,26 @@ mod tests {
                 &[("AlarmPrefix", "PaymentDR-prod")],
             ),
         ]);
-        let secondary = outputs(&[(
-            "TapStackprod-Database-secondary",
-            &[("DbClusterIdentifier", "payment-secondary-prod")],
-        )]);
+        let secondary = outputs(&[
+            (
+                "TapStackprod-Database-secondary",
+                &[
+                    ("DbClusterIdentifier", "payment-secondary-prod"),
+                    ("LockTable", "drtui-locks-prod"),
+                ],
+            ),
+            (
+                "TapStackprod-Monitoring-secondary",
+                &[
+                    (
+                        "TrafficLeverAlarmName",
+                        "PaymentDR-prod-primary-traffic-off",
+                    ),
+                    ("TrafficLeverNamespace", "PaymentDR/Failover"),
+                    ("TrafficLeverMetric", "PrimaryTrafficOff"),
+                ],
+            ),
+        ]);
         let text = pair_section("prod", ["us-east-1", "us-east-2"], [&primary, &secondary]);
         let pairs = drtui_core::config::parse_pairs(&text, std::path::Path::new("discovered.toml"))
             .expect(&text);
@@ -235,8 +277,15 @@ mod tests {
         );
         assert_eq!(
             pair.stacks_in(Role::Secondary),
-            ["TapStackprod-Database-secondary"]
+            [
+                "TapStackprod-Database-secondary",
+                "TapStackprod-Monitoring-secondary"
+            ]
         );
+        assert_eq!(pair.lock_table.as_deref(), Some("drtui-locks-prod"));
+        let lever = pair.traffic_lever.as_ref().expect("the lever from outputs");
+        assert_eq!(lever.alarm, "PaymentDR-prod-primary-traffic-off");
+        assert_eq!(lever.metric, "PrimaryTrafficOff");
         assert!(
             text.contains("api_names]\nus-east-1 = \"\"  # not found"),
             "{text}"

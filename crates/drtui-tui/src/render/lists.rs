@@ -411,7 +411,9 @@ fn stacks(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
         .map(|(_, stack)| stack.name.as_str())
         .collect();
     let shared = format::shared_prefix(&names).to_owned();
+    let drift = app.snapshot.failover_drift(app.now, app.pair.stale_after());
     rows.extend(entries.into_iter().map(|(region, stack)| {
+        let drifted = drift.as_deref().filter(|_| stack.is_database());
         let healthy = stack.is_settled();
         let tone = if healthy { Tone::Good } else { Tone::Warn };
         let detail = detailed.then(|| Detail {
@@ -419,6 +421,10 @@ fn stacks(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
             facts: vec![
                 ("status", sanitize(&stack.status).into_owned()),
                 ("region", region.clone()),
+                (
+                    "drift",
+                    drifted.map_or_else(|| "none expected".to_owned(), str::to_owned),
+                ),
                 (
                     "reason",
                     stack.reason.as_deref().map_or_else(
@@ -437,6 +443,14 @@ fn stacks(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
             )),
             Span::styled(
                 sanitize(&stack.status).into_owned(),
+                theme.style(Tone::Muted),
+            ),
+            Span::styled(
+                if drifted.is_some() {
+                    " · drifted by a failover (expected)"
+                } else {
+                    ""
+                },
                 theme.style(Tone::Muted),
             ),
         ]);

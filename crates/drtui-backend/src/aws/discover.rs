@@ -203,8 +203,8 @@ mod tests {
             .collect()
     }
 
-    #[test]
-    fn section_from_outputs_parses_as_a_valid_pair() {
+    /// Both regions' outputs as the reference stacks carry them.
+    fn reference_outputs() -> (Outputs, Outputs) {
         let primary = outputs(&[
             (
                 "TapStackprod-Database-primary",
@@ -261,6 +261,12 @@ mod tests {
                 ],
             ),
         ]);
+        (primary, secondary)
+    }
+
+    #[test]
+    fn section_from_outputs_parses_as_a_valid_pair() {
+        let (primary, secondary) = reference_outputs();
         let text = pair_section("prod", ["us-east-1", "us-east-2"], [&primary, &secondary]);
         let pairs = drtui_core::config::parse_pairs(&text, std::path::Path::new("discovered.toml"))
             .expect(&text);

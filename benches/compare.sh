@@ -8,12 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rounds="${1:-10}"
-python="${DRTUI_PYTHON:-$PWD/.venv/bin/python}"
 command -v aws >/dev/null || { echo "compare.sh: the aws CLI is missing (pip install awscli)"; exit 2; }
-cargo build --release --quiet --bin drtui
-drtui="${CARGO_TARGET_DIR:-target}/release/drtui"
-work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 source benches/peers/estate.sh
 start_moto
 seed cmp

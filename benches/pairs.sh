@@ -10,11 +10,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 pairs="${1:-10}" rounds="${2:-10}"
-python="${DRTUI_PYTHON:-$PWD/.venv/bin/python}"
-cargo build --release --quiet --bin drtui
-drtui="${CARGO_TARGET_DIR:-target}/release/drtui"
-work="$(mktemp -d)"
-trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 source benches/peers/estate.sh
 start_moto
 names=()

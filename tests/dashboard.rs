@@ -476,22 +476,7 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
 /// primary's lag.
 #[tokio::test]
 async fn after_a_failover_the_strip_says_failed_over_and_offers_failback() {
-    use drtui_core::ports::{ActBackend, Mutation};
-    let estate = DemoEstate::new(42, &[]);
-    for mutation in [
-        Mutation::AuroraFailover {
-            target: drtui_core::model::Role::Secondary,
-            allow_data_loss: true,
-        },
-        Mutation::SetWeights {
-            primary: 0,
-            secondary: 100,
-        },
-    ] {
-        estate.backend.act(&mutation).await.expect("applied");
-    }
-    estate.clock.advance(std::time::Duration::from_secs(60));
-    let app = estate.app().await;
+    let app = state("after_failover").await;
     let text = screen_text(&draw(&app, 80, 24));
     assert!(text.contains("FAILED OVER"), "{text}");
     assert!(text.contains("failback ready"), "{text}");

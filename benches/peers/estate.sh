@@ -1,5 +1,12 @@
-# Shared by benches/compare.sh and benches/pairs.sh (source it): the emulator, the latency
-# proxy in front of it, seeded estates and their pair configs. Expects $work and $python.
+# Shared by benches/compare.sh and benches/pairs.sh (source it from the repository root): the
+# release build, a work dir cleaned up on exit, the emulator, the latency proxy in front of it,
+# seeded estates and their pair configs.
+
+python="${DRTUI_PYTHON:-$PWD/.venv/bin/python}"
+cargo build --release --quiet --bin drtui
+drtui="${CARGO_TARGET_DIR:-target}/release/drtui"
+work="$(mktemp -d)"
+trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 
 # start_moto: starts the emulator; sets $moto to its URL.
 start_moto() {

@@ -155,18 +155,7 @@ fn weight_changes(
     if before.weights == dns.weights {
         return Vec::new();
     }
-    let show = |weights: &std::collections::BTreeMap<String, Option<u64>>| {
-        weights
-            .iter()
-            .map(|(region, weight)| {
-                format!(
-                    "{region} {}",
-                    weight.map_or_else(|| "?".to_owned(), |weight| weight.to_string())
-                )
-            })
-            .collect::<Vec<_>>()
-            .join(" / ")
-    };
+    let show = |weights| crate::model::DnsWeights::text(weights, " / ");
     vec![(
         ChangeKind::Weights,
         format!("weights {} → {}", show(&before.weights), show(&dns.weights)),

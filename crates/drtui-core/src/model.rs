@@ -361,6 +361,22 @@ pub struct DnsWeights {
     pub weights: BTreeMap<String, Option<u64>>,
 }
 
+impl DnsWeights {
+    /// `us-east-1 100<sep>us-east-2 0` (`unknown` for a weight not read).
+    pub fn text(weights: &BTreeMap<String, Option<u64>>, separator: &str) -> String {
+        weights
+            .iter()
+            .map(|(region, weight)| {
+                format!(
+                    "{region} {}",
+                    weight.map_or_else(|| "unknown".to_owned(), |weight| weight.to_string())
+                )
+            })
+            .collect::<Vec<_>>()
+            .join(separator)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Execution {
     pub name: String,

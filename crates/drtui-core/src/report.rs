@@ -250,6 +250,17 @@ fn pct(value: Option<f64>) -> String {
     value.map_or_else(|| "unknown".to_owned(), |value| format!("{value:.2} %"))
 }
 
+/// A titled block of lines, or nothing when there are none.
+fn section(out: &mut String, title: &str, lines: &[String]) {
+    if lines.is_empty() {
+        return;
+    }
+    let _ = writeln!(out, "\n{title}");
+    for line in lines {
+        let _ = writeln!(out, "{line}");
+    }
+}
+
 /// The compact human table of `drtui status --format text`.
 #[allow(
     clippy::too_many_lines,
@@ -399,18 +410,7 @@ pub fn render_text(report: &StatusReport) -> String {
         };
         format!("{complete}/{total} complete{drift}")
     });
-    let weights = report
-        .dns
-        .weights
-        .iter()
-        .map(|(region, weight)| {
-            format!(
-                "{region} {}",
-                weight.map_or_else(|| "unknown".to_owned(), |w| w.to_string())
-            )
-        })
-        .collect::<Vec<_>>()
-        .join(", ");
+    let weights = crate::model::DnsWeights::text(&report.dns.weights, ", ");
     let _ = writeln!(
         out,
         "\nDNS {}: {}",
@@ -468,12 +468,7 @@ pub fn render_text(report: &StatusReport) -> String {
                 })
         })
         .collect();
-    if !firing.is_empty() {
-        let _ = writeln!(out, "\nFIRING ALARMS");
-        for alarm in firing {
-            let _ = writeln!(out, "{alarm}");
-        }
-    }
+    section(&mut out, "FIRING ALARMS", &firing);
     let unsettled: Vec<String> = report
         .regions
         .iter()
@@ -497,12 +492,7 @@ pub fn render_text(report: &StatusReport) -> String {
                 })
         })
         .collect();
-    if !unsettled.is_empty() {
-        let _ = writeln!(out, "\nSTACKS NOT COMPLETE");
-        for stack in unsettled {
-            let _ = writeln!(out, "{stack}");
-        }
-    }
+    section(&mut out, "STACKS NOT COMPLETE", &unsettled);
     let _ = writeln!(out, "\nCHECKS");
     // Failing first: the reason the verdict is what it is.
     let mut checks: Vec<_> = readiness.checks.iter().collect();
@@ -530,11 +520,6 @@ pub fn render_text(report: &StatusReport) -> String {
             })
         })
         .collect();
-    if !errors.is_empty() {
-        let _ = writeln!(out, "\nERRORS");
-        for error in errors {
-            let _ = writeln!(out, "{error}");
-        }
-    }
+    section(&mut out, "ERRORS", &errors);
     out
 }

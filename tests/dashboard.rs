@@ -34,26 +34,13 @@ fn screen_text(terminal: &Terminal<TestBackend>) -> String {
 
 /// The states an incident passes through, each at the three sizes people run it at.
 async fn state(name: &str) -> App {
-    use drtui_core::ports::{ActBackend, Mutation};
     match name {
         "healthy" => app_with(&[]).await,
         "primary_outage" => app_with(&[Fault::PrimaryOutage]).await,
         "lag_spike" => app_with(&[Fault::LagSpike]).await,
         "after_failover" => {
             let estate = DemoEstate::new(42, &[]);
-            for mutation in [
-                Mutation::AuroraFailover {
-                    target: Role::Secondary,
-                    allow_data_loss: true,
-                },
-                Mutation::SetWeights {
-                    primary: 0,
-                    secondary: 100,
-                },
-            ] {
-                estate.backend.act(&mutation).await.expect("applied");
-            }
-            estate.clock.advance(std::time::Duration::from_secs(60));
+            estate.fail_over_by_hand().await;
             estate.app().await
         }
         "unfinished_run" => {

@@ -783,24 +783,6 @@ async fn resume_is_a_fresh_decision_checks_again_and_asks_again_after_a_failure(
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
 }
 
-/// Puts the demo estate in the failed-over state (writer and traffic in us-east-2), as a
-/// failover would leave it, so `failback` has something to do.
-async fn fail_over_by_hand(estate: &DemoEstate) {
-    for mutation in [
-        Mutation::AuroraFailover {
-            target: Role::Secondary,
-            allow_data_loss: true,
-        },
-        Mutation::SetWeights {
-            primary: 0,
-            secondary: 100,
-        },
-    ] {
-        estate.backend.act(&mutation).await.expect("applied");
-    }
-    estate.clock.advance(Duration::from_secs(60));
-}
-
 /// The promise every built-in makes: `completed` only when, against live state, the writer
 /// is in the destination, all traffic reaches it, and it is healthy. Every runbook under every
 /// demo fault: whatever the outcome, a completed run's postconditions hold.
@@ -820,7 +802,7 @@ async fn completed_implies_the_postconditions_for_every_runbook_under_every_faul
             let mut estate = DemoEstate::new(42, &[]);
             estate.pair.call_timeout = Duration::from_millis(100);
             if name == "failback" {
-                fail_over_by_hand(&estate).await;
+                estate.fail_over_by_hand().await;
             }
             if let Some(fault) = fault {
                 estate.backend.set_fault(*fault, true);

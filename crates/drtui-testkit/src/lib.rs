@@ -27,6 +27,27 @@ pub struct DemoEstate {
 }
 
 impl DemoEstate {
+    /// Puts the estate in the failed-over state (writer and traffic in us-east-2), as a
+    /// failover would leave it, and lets a minute pass.
+    pub async fn fail_over_by_hand(&self) {
+        use drtui_core::ports::{ActBackend, Mutation};
+        for mutation in [
+            Mutation::AuroraFailover {
+                target: drtui_core::model::Role::Secondary,
+                allow_data_loss: true,
+            },
+            Mutation::SetWeights {
+                primary: 0,
+                secondary: 100,
+            },
+        ] {
+            if let Err(error) = self.backend.act(&mutation).await {
+                panic!("the simulator refused {mutation:?}: {error}");
+            }
+        }
+        self.clock.advance(Duration::from_secs(60));
+    }
+
     pub fn new(seed: u64, scenario: &[Fault]) -> Self {
         let pair = RegionPair::demo();
         let clock = Arc::new(ManualClock::new(start()));

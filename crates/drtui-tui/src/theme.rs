@@ -115,6 +115,15 @@ impl Theme {
         })
     }
 
+    /// A menu row's marker and style: `›` and reversed when selected.
+    pub fn row(self, selected: bool) -> (&'static str, Style) {
+        if selected {
+            ("›", self.selected())
+        } else {
+            (" ", self.style(Tone::Plain))
+        }
+    }
+
     pub fn selected(self) -> Style {
         Style::new().add_modifier(Modifier::REVERSED)
     }

@@ -86,12 +86,7 @@ fn row(app: &App, selected: bool, theme: Theme) -> Line<'static> {
         .map(|alarms| firing_alarms(alarms).len())
         .sum();
     let (age, age_tone) = super::age::badge(app, &Source::all());
-    let marker = if selected { "›" } else { " " };
-    let base = if selected {
-        theme.selected()
-    } else {
-        theme.style(Tone::Plain)
-    };
+    let (marker, base) = theme.row(selected);
     Line::from(vec![
         Span::styled(
             format!(

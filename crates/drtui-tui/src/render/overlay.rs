@@ -95,12 +95,7 @@ pub fn faults(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme: 
         .enumerate()
         .map(|(index, fault)| {
             let on = active.contains(fault);
-            let marker = if index == selected { "›" } else { " " };
-            let style = if index == selected {
-                theme.selected()
-            } else {
-                theme.style(Tone::Plain)
-            };
+            let (marker, style) = theme.row(index == selected);
             Line::from(vec![
                 Span::styled(
                     format!(

@@ -214,6 +214,27 @@ fn no_color_draws_without_any_colour_but_keeps_every_symbol() {
     }
 }
 
+/// `drtui ARGS` against the state dir `state`: its standard output.
+fn drtui_in(state: &std::path::Path, args: &[&str]) -> String {
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_drtui"))
+        .args(args)
+        .env("DRTUI_STATE_DIR", state)
+        .output()
+        .expect("drtui runs");
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// The id of the run of `runbook` that `runs list` shows as completed.
+fn completed_run(state: &std::path::Path, runbook: &str) -> String {
+    let listed = drtui_in(state, &["runs", "list"]);
+    listed
+        .lines()
+        .find(|line| line.starts_with(&format!("{runbook}-")) && line.contains("completed"))
+        .and_then(|line| line.split_whitespace().next())
+        .unwrap_or_else(|| panic!("no completed {runbook} run:\n{listed}"))
+        .to_owned()
+}
+
 #[test]
 fn a_runbook_runs_from_the_dashboard_and_each_gate_needs_the_pair_name() {
     let binary = env!("CARGO_BIN_EXE_drtui");
@@ -255,18 +276,7 @@ fn a_runbook_runs_from_the_dashboard_and_each_gate_needs_the_pair_name() {
     assert!(done.contains("writer us-east-2"), "{done}");
     session.send(b"q");
     session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
-    let listed = std::process::Command::new(binary)
-        .args(["runs", "list"])
-        .env("DRTUI_STATE_DIR", &state)
-        .output()
-        .expect("runs list");
-    let listed = String::from_utf8_lossy(&listed.stdout);
-    assert!(
-        listed
-            .lines()
-            .any(|line| line.starts_with("switchover-") && line.contains("completed")),
-        "{listed}"
-    );
+    completed_run(&state, "switchover");
     let _ = std::fs::remove_dir_all(&state);
 }
 
@@ -437,30 +447,10 @@ fn a_stopped_run_is_announced_an_alarm_detail_opens_and_r_resumes_the_run() {
     assert!(done.contains("writer us-east-2"), "{done}");
     session.send(b"q");
     session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
-    let shown = std::process::Command::new(binary)
-        .args(["runs", "list"])
-        .env("DRTUI_STATE_DIR", &state)
-        .output()
-        .expect("runs list");
-    let listed = String::from_utf8_lossy(&shown.stdout);
-    assert!(
-        listed
-            .lines()
-            .any(|line| line.starts_with("failover-") && line.contains("completed")),
-        "one run, resumed to completion: {listed}"
-    );
-    // The incident review: the run's steps and what the dashboard saw the estate do.
-    let run_id = listed
-        .lines()
-        .find(|line| line.starts_with("failover-"))
-        .and_then(|line| line.split_whitespace().next())
-        .expect("the run");
-    let review = std::process::Command::new(binary)
-        .args(["runs", "show", run_id, "--markdown"])
-        .env("DRTUI_STATE_DIR", &state)
-        .output()
-        .expect("runs show");
-    let review = String::from_utf8_lossy(&review.stdout);
+    // One run, resumed to completion; the incident review shows its steps and what the
+    // dashboard saw the estate do.
+    let run_id = completed_run(&state, "failover");
+    let review = drtui_in(&state, &["runs", "show", &run_id, "--markdown"]);
     assert!(review.contains("## What the estate did"), "{review}");
     assert!(
         review.contains("| run | ") && review.contains("postconditions ok"),

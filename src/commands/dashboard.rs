@@ -43,22 +43,15 @@ async fn dashboard_of(
 ) -> Result<drtui_tui::Dashboard> {
     let clock = clock_for(&pair);
     let opened = open_backend(&pair, global, &clock, pool).await?;
-    // The caller is asked in the background: the first frame does not wait for STS.
-    let operator = drtui_engine::session::Operator::new(if opened.faults.is_some() {
-        opened.operator().await
+    // On AWS the caller is asked in the background: the first frame does not wait for STS.
+    let operator = drtui_engine::session::Operator::new(super::UNKNOWN_CALLER);
+    let asking = opened.clone();
+    let learnt = operator.clone();
+    let learn = async move { learnt.set(asking.operator().await) };
+    if opened.faults.is_some() {
+        learn.await;
     } else {
-        "unknown AWS caller".to_owned()
-    });
-    if opened.faults.is_none() {
-        let status = std::sync::Arc::clone(&opened.status);
-        let learnt = operator.clone();
-        tokio::spawn(async move {
-            if let Ok(drtui_core::model::SourceData::Identity(arn)) =
-                status.fetch(drtui_core::model::Source::Identity).await
-            {
-                learnt.set(arn);
-            }
-        });
+        tokio::spawn(learn);
     }
     let Opened {
         status,

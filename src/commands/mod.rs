@@ -56,6 +56,7 @@ pub fn scenario_only_on_demo(global: &GlobalArgs, pairs: &[RegionPair]) -> Resul
 
 /// An open backend: the read side, the act side (the refusing one under `--read-only`), and
 /// fault control when the backend is the simulator.
+#[derive(Clone)]
 pub struct Opened {
     pub status: Arc<dyn StatusBackend>,
     pub act: Arc<dyn ActBackend>,
@@ -63,6 +64,9 @@ pub struct Opened {
     /// The pair's cross-machine run lock (its `lock_table`), on AWS.
     pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
 }
+
+/// The operator as recorded when STS does not say who the caller is.
+pub const UNKNOWN_CALLER: &str = "unknown AWS caller";
 
 impl Opened {
     /// Who approvals are recorded as: `user@host` on the simulator, the STS caller on AWS
@@ -73,7 +77,7 @@ impl Opened {
         }
         match self.status.fetch(Source::Identity).await {
             Ok(SourceData::Identity(arn)) => arn,
-            _ => "unknown AWS caller".to_owned(),
+            _ => UNKNOWN_CALLER.to_owned(),
         }
     }
 }

@@ -351,6 +351,7 @@ impl App {
         if self.readiness.phase != before && before != Phase::Unknown {
             self.phase_since = Some((self.readiness.phase, self.now));
             self.record(
+                self.now,
                 ChangeKind::Phase,
                 format!(
                     "phase {} → {}",
@@ -385,10 +386,10 @@ impl App {
             .map(|index| self.selected[index])
     }
 
-    /// Adds a change to the timeline (and to what the runtime still has to write).
-    fn record(&mut self, kind: ChangeKind, what: String) {
+    /// Adds a change seen at `at` to the timeline (and to what the runtime still has to write).
+    fn record(&mut self, at: Timestamp, kind: ChangeKind, what: String) {
         self.remember(vec![Change {
-            at: self.now,
+            at,
             pair: self.pair.name.clone(),
             kind,
             what,
@@ -526,8 +527,12 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
 /// Folds one journal record into the run view, through the run's `RunSummary`.
 fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
     use drtui_core::runbook::journal::Event;
-    if app.run.is_none() {
-        return;
+    let Some(run) = app.run.as_mut() else { return };
+    run.summary.apply(record);
+    if let Event::RunFinished { outcome, detail } = &record.event {
+        run.outcome =
+            Some(format!("{}: {detail}", drtui_core::wire::wire_name(outcome)).to_lowercase());
+        app.gate = None;
     }
     let step = match &record.event {
         Event::StepFinished {
@@ -547,19 +552,7 @@ fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
         _ => None,
     };
     if let Some(what) = step {
-        app.remember(vec![Change {
-            at: record.at,
-            pair: app.pair.name.clone(),
-            kind: ChangeKind::Run,
-            what,
-        }]);
-    }
-    let Some(run) = app.run.as_mut() else { return };
-    run.summary.apply(record);
-    if let Event::RunFinished { outcome, detail } = &record.event {
-        run.outcome =
-            Some(format!("{}: {detail}", drtui_core::wire::wire_name(outcome)).to_lowercase());
-        app.gate = None;
+        app.record(record.at, ChangeKind::Run, what);
     }
 }
 

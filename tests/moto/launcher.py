@@ -23,6 +23,7 @@ import threading
 
 import botocore.session
 import cbor2
+from moto.cloudformation.models import CloudFormationBackend, Event
 from moto.core.responses import ActionResult
 from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoRequestHandler, create_backend_app
 from moto.rds.exceptions import DBClusterNotFoundError, InvalidDBClusterStateFault, RDSClientError
@@ -88,6 +89,44 @@ def failover_global_cluster(self):
 
 RDSResponse.switchover_global_cluster = switchover_global_cluster
 RDSResponse.failover_global_cluster = failover_global_cluster
+
+
+_execute_change_set = CloudFormationBackend.execute_change_set
+
+
+def execute_change_set(self, change_set_name, stack_name=None):
+    """moto applies a change set's resources but keeps the stack's outputs and exports from
+    before (none, for a new stack) and records stack-level events only. As on AWS: outputs and
+    exports follow the applied template, and each changed resource gets its own events."""
+    change_set = self.describe_change_set(change_set_name)
+    stack = self.stacks[change_set.stack_id]
+    # A stack made by a CREATE change set does not see the region's exports (Fn::ImportValue).
+    stack.cross_stack_resources = self.exports
+    stack.resource_map.cross_stack_resources = self.exports
+    _execute_change_set(self, change_set_name, stack_name)
+    finished = stack.events.pop()
+    for change in change_set.changes:
+        action = {"Add": "CREATE", "Modify": "UPDATE", "Remove": "DELETE"}.get(change.action, "UPDATE")
+        for state in ("IN_PROGRESS", "COMPLETE"):
+            stack.events.append(Event(
+                stack_id=stack.stack_id,
+                stack_name=stack.name,
+                logical_resource_id=change.logical_resource_id,
+                physical_resource_id=change.logical_resource_id,
+                resource_type=change.resource_type,
+                resource_status=f"{action}_{state}",
+                resource_status_reason=None,
+                resource_properties=None,
+            ))
+    stack.events.append(finished)
+    stack.template_dict = change_set.template_dict
+    stack.parameters = change_set.parameters
+    stack.output_map = stack._create_output_map()
+    for export in stack.exports:
+        self.exports[export.name] = export
+
+
+CloudFormationBackend.execute_change_set = execute_change_set
 
 
 MODELS = {}

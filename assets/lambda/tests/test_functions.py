@@ -38,6 +38,17 @@ class PaymentValidation(unittest.TestCase):
         self.assertEqual(status, 400)
         self.assertEqual(len(body["errors"]), 4, body)
 
+    def test_health_answers_from_the_function_with_its_region_role(self):
+        result = validation.handler({"httpMethod": "GET", "path": "/prod/health"}, None)
+        self.assertEqual(result["statusCode"], 200)
+        self.assertEqual(json.loads(result["body"])["status"], "ok")
+
+    def test_every_source_fits_a_cloudformation_parameter(self):
+        # The provision runbook passes each source as inline code through a parameter.
+        for name in ("payment_validation", "transaction_processing", "notification"):
+            size = len((HERE / name / "index.py").read_bytes())
+            self.assertLessEqual(size, 4096, f"{name}/index.py is {size} bytes")
+
     def test_garbage_is_a_400_not_a_crash(self):
         for garbage in ["", "not json", "[1, 2]", "null"]:
             status, body = self.call(garbage)

@@ -305,6 +305,7 @@ fn progress_line(record: &Record) -> String {
             };
             format!("{at}   {symbol} {step}: {}", sanitize(detail))
         }
+        Event::StepProgress { step, detail } => format!("{at}     {step} │ {}", sanitize(detail)),
         Event::Approved { step, by, how, .. } => {
             format!("{at}   ✔ {step} approved by {by} ({how})")
         }

@@ -109,6 +109,9 @@ pub struct RegionPair {
     pub lock_role: Role,
     /// Which estate this is, shown loud on every screen and in gate prompts ("production").
     pub environment: Option<String>,
+    /// The suffix of every name in the estate's templates (`EnvironmentSuffix`, e.g. "prod"):
+    /// what `provision` passes to them.
+    pub environment_suffix: Option<String>,
     /// The colour of that label (default red), so two estates differ at a glance.
     pub color: Option<PairColor>,
 }
@@ -311,6 +314,7 @@ impl RegionPair {
             lock_table: None,
             lock_role: Role::Secondary,
             environment: None,
+            environment_suffix: Some("demo".to_owned()),
             color: None,
         }
     }
@@ -456,6 +460,8 @@ struct PairFile {
     lock_table: Option<String>,
     #[serde(default)]
     environment: Option<String>,
+    #[serde(default)]
+    environment_suffix: Option<String>,
     #[serde(default)]
     color: Option<PairColor>,
     #[serde(default)]
@@ -607,6 +613,7 @@ pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigErr
             lock_table: pair.lock_table,
             lock_role,
             environment: pair.environment,
+            environment_suffix: pair.environment_suffix,
             color: pair.color,
             approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
             primary,

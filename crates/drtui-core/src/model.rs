@@ -335,6 +335,14 @@ pub struct StackStatus {
 }
 
 impl StackStatus {
+    /// The status drtui gives a configured stack the region does not have.
+    pub const NOT_FOUND: &'static str = "NOT_FOUND";
+
+    /// Whether the stack is there at all (configured but never created, or deleted, is not).
+    pub fn exists(&self) -> bool {
+        self.status != Self::NOT_FOUND && self.status != "DELETE_COMPLETE"
+    }
+
     /// A stack of the Aurora global database (the reference names them `…-Database-…`): the one
     /// a failover drifts.
     pub fn is_database(&self) -> bool {

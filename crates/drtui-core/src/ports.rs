@@ -112,6 +112,12 @@ pub enum Mutation {
         role: crate::model::Role,
         stack: String,
         template: String,
+        /// Template parameters; `${file:..}` and `${output:..}` are resolved by the backend.
+        #[serde(default)]
+        parameters: std::collections::BTreeMap<String, String>,
+        /// Named from run and step, so a retry or resume finds the change set it made.
+        #[serde(default)]
+        change_set: String,
     },
     AlarmActions {
         role: crate::model::Role,
@@ -132,7 +138,7 @@ impl Mutation {
             Mutation::AuroraSwitchover { .. } => "rds:SwitchoverGlobalCluster",
             Mutation::AuroraFailover { .. } => "rds:FailoverGlobalCluster",
             Mutation::StartExecution { .. } => "states:StartExecution",
-            Mutation::DeployStack { .. } => "cloudformation:CreateStack/UpdateStack",
+            Mutation::DeployStack { .. } => "cloudformation:ExecuteChangeSet",
             Mutation::AlarmActions { enabled: true, .. } => "cloudwatch:EnableAlarmActions",
             Mutation::AlarmActions { enabled: false, .. } => "cloudwatch:DisableAlarmActions",
             Mutation::DataPlaneLever { .. } => "cloudwatch:PutMetricData",
@@ -148,9 +154,78 @@ pub struct ActOutcome {
     pub detail: String,
 }
 
+/// One resource a change set would touch.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ResourceChange {
+    /// `Add`, `Modify`, `Remove` (CloudFormation's words).
+    pub action: String,
+    pub logical_id: String,
+    pub resource_type: String,
+    /// `True`, `False` or `Conditional` for a Modify; empty otherwise.
+    #[serde(default)]
+    pub replacement: String,
+}
+
+impl ResourceChange {
+    /// Whether the change destroys something: a removal or a replacement (a new physical
+    /// resource; the old one and its data go).
+    pub fn destroys(&self) -> bool {
+        self.action == "Remove" || matches!(self.replacement.as_str(), "True" | "Conditional")
+    }
+
+    /// One line for gates, plans and the journal: `Modify Cluster (AWS::RDS::DBCluster), REPLACES`.
+    pub fn line(&self) -> String {
+        let mut line = format!(
+            "{} {} ({})",
+            self.action, self.logical_id, self.resource_type
+        );
+        match self.replacement.as_str() {
+            "True" => line.push_str(", REPLACES it"),
+            "Conditional" => line.push_str(", may REPLACE it"),
+            _ => {}
+        }
+        line
+    }
+}
+
+/// What a deployment would do, before anything is executed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct ChangePreview {
+    /// False when the stack does not exist yet (the change set creates it).
+    pub exists: bool,
+    pub changes: Vec<ResourceChange>,
+}
+
+impl ChangePreview {
+    pub fn destroys(&self) -> bool {
+        self.changes.iter().any(ResourceChange::destroys)
+    }
+}
+
+/// Where an action reports what it sees while it works (stack events), one line at a time.
+pub type Report = std::sync::Arc<dyn Fn(String) + Send + Sync>;
+
 /// The act side of a backend: the only way a runbook changes the estate.
 pub trait ActBackend: Send + Sync {
     fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>>;
+
+    /// What the mutation would change, for those that can say before acting (a stack's change
+    /// set); `None` for the others.
+    fn preview(
+        &self,
+        _mutation: &Mutation,
+    ) -> BoxFuture<'_, Result<Option<ChangePreview>, BackendError>> {
+        Box::pin(async { Ok(None) })
+    }
+
+    /// `act`, reporting progress (stack events) through `report` as it goes.
+    fn act_reporting(
+        &self,
+        mutation: &Mutation,
+        _report: Report,
+    ) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
+        self.act(mutation)
+    }
 }
 
 /// Refuses every mutation: `--read-only` enforced where actions are performed, not only in

@@ -9,8 +9,9 @@ use crate::journal_file::Journal;
 use drtui_core::clock::{Clock, elapsed};
 use drtui_core::config::RegionPair;
 use drtui_core::model::Snapshot;
-use drtui_core::ports::{ActBackend, StatusBackend};
+use drtui_core::ports::{ActBackend, ChangePreview, Mutation, ResourceChange, StatusBackend};
 use drtui_core::readiness::{self, Readiness};
+use drtui_core::runbook::deploy;
 use drtui_core::runbook::evaluate::{self, Observation};
 use drtui_core::runbook::gate::GateQuestion;
 use drtui_core::runbook::journal::{Event, Record, RunOutcomeKind, StepOutcome};
@@ -98,6 +99,43 @@ struct Memory(std::sync::Mutex<Option<Snapshot>>);
 
 /// What `wait` returns when the run is paused while it waits.
 const INTERRUPTED: &str = "\u{0}interrupted";
+
+/// A change set's changes in one journal line.
+fn changes_line(preview: &ChangePreview) -> String {
+    let verb = if preview.exists { "update" } else { "create" };
+    if preview.changes.is_empty() {
+        return format!("change set ({verb}): no changes");
+    }
+    let lines: Vec<String> = preview.changes.iter().map(ResourceChange::line).collect();
+    format!(
+        "change set ({verb}), {} change{}: {}",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" },
+        lines.join("; ")
+    )
+}
+
+/// The gate before a change set that replaces or deletes: every change, destructive first.
+fn destroys_question(
+    pair: &RegionPair,
+    step: &Step,
+    preview: &ChangePreview,
+    readiness: &Readiness,
+) -> GateQuestion {
+    let mut changes: Vec<&ResourceChange> = preview.changes.iter().collect();
+    changes.sort_by_key(|change| !change.destroys());
+    GateQuestion {
+        step: step.id.value.clone(),
+        title: step.title.clone(),
+        prompt: format!(
+            "This change set replaces or deletes resources in {}. A replaced resource is a new one: the old one and its data go. Approve only if that is what you mean.",
+            pair.region(drtui_core::runbook::deploy::side(step))
+        ),
+        data_at_risk_ms: readiness.data_at_risk_ms,
+        loses_data_next: false,
+        next: changes.iter().map(|change| change.line()).collect(),
+    }
+}
 
 /// The journal's name for the final check of a run's promises.
 pub const POSTCONDITIONS: &str = "postconditions";
@@ -395,7 +433,7 @@ impl Engine<'_> {
     ) -> std::io::Result<Result<(), Outcome>> {
         let id = step.id.value.clone();
         let kind = wire_name(&step.kind.value);
-        let mutation = evaluate::mutation(step, run_id);
+        let mutation = evaluate::mutation(step, self.pair, run_id);
         let inputs = mutation
             .as_ref()
             .map(|m| serde_json::to_value(m).unwrap_or_default())
@@ -525,29 +563,37 @@ impl Engine<'_> {
                 }
             }
             StepKind::Action => match mutation {
-                None => Err("the step does not say what to change".to_owned()),
+                None => Err(match deploy::mutation(step, self.pair, run_id) {
+                    Err(why) if step.stack.is_some() => why,
+                    _ => "the step does not say what to change".to_owned(),
+                }),
                 Some(_) if self.read_only => {
                     Err("--read-only refuses every mutating step".to_owned())
                 }
-                Some(mutation) => {
-                    let timeout = self.duration(
-                        step.timeout.as_ref().map(|t| t.value.as_str()),
-                        DEFAULT_ACTION_TIMEOUT,
-                    );
-                    match tokio::time::timeout(timeout, self.act.act(&mutation)).await {
-                        Ok(Ok(outcome)) => Ok(if outcome.changed {
-                            outcome.detail
-                        } else {
-                            format!("nothing to do: {}", outcome.detail)
-                        }),
-                        Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
-                        Err(_) => Err(format!(
-                            "{} did not finish within {}",
-                            mutation.call(),
-                            humantime::format_duration(timeout)
-                        )),
-                    }
-                }
+                Some(mutation) => match deploy::refusal(
+                    step,
+                    self.pair,
+                    &snapshot,
+                    self.clock.now(),
+                    self.pair.stale_after(),
+                ) {
+                    Some(why) => Err(why),
+                    None => match self
+                        .act_step(journal, run_id, step, &mutation, &readiness, on_record)
+                        .await?
+                    {
+                        Some(result) => result,
+                        None => {
+                            self.record(
+                                journal,
+                                run_id,
+                                Event::GateBlocked { step: id.clone() },
+                                on_record,
+                            )?;
+                            return Ok(Err(Outcome::Blocked { step: id }));
+                        }
+                    },
+                },
             },
         };
         match result {
@@ -569,7 +615,7 @@ impl Engine<'_> {
 
     /// Asks the person at the TUI, if there is one; `Some(how)` when they approved.
     async fn ask(&self, step: &Step, readiness: &Readiness) -> Option<String> {
-        let gatekeeper = self.gatekeeper.as_ref()?;
+        self.gatekeeper.as_ref()?;
         let index = self
             .runbook
             .steps
@@ -589,8 +635,7 @@ impl Engine<'_> {
                     .chain(planned.calls.into_iter().map(|call| format!("  {call}")))
             })
             .collect();
-        let (reply, answer) = tokio::sync::oneshot::channel();
-        let question = GateQuestion {
+        self.ask_question(GateQuestion {
             step: step.id.value.clone(),
             title: step.title.clone(),
             prompt: step
@@ -601,7 +646,14 @@ impl Engine<'_> {
             data_at_risk_ms: readiness.data_at_risk_ms,
             loses_data_next,
             next,
-        };
+        })
+        .await
+    }
+
+    /// Puts a question to the person at the TUI, if there is one.
+    async fn ask_question(&self, question: GateQuestion) -> Option<String> {
+        let gatekeeper = self.gatekeeper.as_ref()?;
+        let (reply, answer) = tokio::sync::oneshot::channel();
         gatekeeper
             .send(GateRequest { question, reply })
             .await
@@ -610,6 +662,95 @@ impl Engine<'_> {
             Ok(true) => Some(format!("typed `{}` in the TUI", self.pair.name)),
             _ => None,
         }
+    }
+
+    /// One action: its preview first where the backend has one (a change set), an approval
+    /// when that would replace or delete anything, then the action with what it reports
+    /// journalled as it comes. `None` when the approval was not given (the step blocks).
+    async fn act_step(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        step: &Step,
+        mutation: &Mutation,
+        readiness: &Readiness,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Option<Result<String, String>>> {
+        let id = step.id.value.clone();
+        let timeout = self.duration(
+            step.timeout.as_ref().map(|t| t.value.as_str()),
+            DEFAULT_ACTION_TIMEOUT,
+        );
+        let progress = |detail: String| Event::StepProgress {
+            step: id.clone(),
+            detail,
+        };
+        let preview = match tokio::time::timeout(timeout, self.act.preview(mutation)).await {
+            Ok(Ok(preview)) => preview,
+            Ok(Err(error)) => return Ok(Some(Err(format!("preview of {}: {error}", mutation.call())))),
+            Err(_) => return Ok(Some(Err(format!("the preview of {} did not finish within {}", mutation.call(), humantime::format_duration(timeout))))),
+        };
+        if let Some(preview) = &preview {
+            self.record(journal, run_id, progress(changes_line(preview)), on_record)?;
+            if preview.exists && preview.changes.is_empty() {
+                return Ok(Some(Ok(
+                    "nothing to do: the stack already matches its template and parameters (empty change set)"
+                        .to_owned(),
+                )));
+            }
+            if preview.destroys() {
+                let how = if self.approvals.allows(&id) {
+                    Some(if self.approvals.all {
+                        "--approve-all".to_owned()
+                    } else {
+                        format!("--approve {id}")
+                    })
+                } else {
+                    self.ask_question(destroys_question(self.pair, step, preview, readiness))
+                        .await
+                };
+                let Some(how) = how else { return Ok(None) };
+                self.record(
+                    journal,
+                    run_id,
+                    Event::Approved {
+                        step: id.clone(),
+                        by: self.operator.clone(),
+                        how,
+                        data_at_risk_ms: readiness.data_at_risk_ms,
+                    },
+                    on_record,
+                )?;
+            }
+        }
+        let (sender, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let report: drtui_core::ports::Report = std::sync::Arc::new(move |line| {
+            let _ = sender.send(line);
+        });
+        let act = tokio::time::timeout(timeout, self.act.act_reporting(mutation, report));
+        tokio::pin!(act);
+        let result = loop {
+            tokio::select! {
+                Some(line) = lines.recv() => self.record(journal, run_id, progress(line), on_record)?,
+                result = &mut act => break result,
+            }
+        };
+        while let Ok(line) = lines.try_recv() {
+            self.record(journal, run_id, progress(line), on_record)?;
+        }
+        Ok(Some(match result {
+            Ok(Ok(outcome)) => Ok(if outcome.changed {
+                outcome.detail
+            } else {
+                format!("nothing to do: {}", outcome.detail)
+            }),
+            Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
+            Err(_) => Err(format!(
+                "{} did not finish within {}",
+                mutation.call(),
+                humantime::format_duration(timeout)
+            )),
+        }))
     }
 
     async fn wait(&self, step: &Step, memory: &Memory) -> Result<String, String> {

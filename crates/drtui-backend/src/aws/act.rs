@@ -4,8 +4,11 @@
 use std::time::Duration;
 
 use super::{AwsBackend, arn_region};
-use drtui_core::model::{Role, Source, SourceData, StackStatus};
-use drtui_core::ports::{ActBackend, ActOutcome, BackendError, BoxFuture, Mutation};
+use drtui_core::model::{Role, Source, SourceData};
+use super::deploy::Deployment;
+use drtui_core::ports::{
+    ActBackend, ActOutcome, BackendError, BoxFuture, ChangePreview, Mutation, Report,
+};
 
 /// How often a started change is re-read while waiting for it to finish.
 const CHANGE_POLL: Duration = Duration::from_secs(2);
@@ -325,115 +328,6 @@ impl AwsBackend {
         ))
     }
 
-    /// Creates or updates a stack from a template in assets/, then waits for it to settle,
-    /// logging each new stack event as it appears.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "create or update, then follow the stack events until it settles, in order"
-    )]
-    async fn deploy_stack(
-        &self,
-        role: Role,
-        stack: &str,
-        template: &str,
-    ) -> Result<ActOutcome, BackendError> {
-        let body = crate::assets::template(template).map_err(BackendError::Refused)?;
-        let client = &self.region_clients(role).cloudformation;
-        self.calls.record("cloudformation", "DescribeStacks");
-        let exists = match client.describe_stacks().stack_name(stack).send().await {
-            Ok(output) => output
-                .stacks()
-                .first()
-                .and_then(|found| found.stack_status())
-                .is_some_and(|status| status.as_str() != "DELETE_COMPLETE"),
-            Err(error)
-                if error.as_service_error().map(|e| {
-                    e.meta()
-                        .message()
-                        .unwrap_or_default()
-                        .contains("does not exist")
-                }) == Some(true) =>
-            {
-                false
-            }
-            Err(error) => return Err(self.error(role, error)),
-        };
-        if exists {
-            self.calls.record("cloudformation", "UpdateStack");
-            if let Err(error) = client
-                .update_stack()
-                .stack_name(stack)
-                .template_body(&body)
-                .send()
-                .await
-            {
-                let message =
-                    aws_smithy_types::error::metadata::ProvideErrorMetadata::message(&error)
-                        .unwrap_or_default()
-                        .to_owned();
-                if message.contains("No updates are to be performed") {
-                    return unchanged(format!("stack {stack} already matches assets/{template}"));
-                }
-                return Err(self.error(role, error));
-            }
-        } else {
-            self.calls.record("cloudformation", "CreateStack");
-            client
-                .create_stack()
-                .stack_name(stack)
-                .template_body(&body)
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?;
-        }
-        let mut seen = std::collections::BTreeSet::new();
-        loop {
-            self.calls.record("cloudformation", "DescribeStackEvents");
-            if let Ok(events) = client
-                .describe_stack_events()
-                .stack_name(stack)
-                .send()
-                .await
-            {
-                for event in events.stack_events().iter().rev() {
-                    if seen.insert(event.event_id().unwrap_or_default().to_owned()) {
-                        tracing::info!(
-                            stack,
-                            resource = event.logical_resource_id().unwrap_or_default(),
-                            status = event
-                                .resource_status()
-                                .map(|status| status.as_str())
-                                .unwrap_or_default(),
-                            reason = event.resource_status_reason().unwrap_or_default(),
-                            "stack event"
-                        );
-                    }
-                }
-            }
-            self.calls.record("cloudformation", "DescribeStacks");
-            let status = client
-                .describe_stacks()
-                .stack_name(stack)
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?
-                .stacks()
-                .first()
-                .and_then(|found| found.stack_status())
-                .map(|status| status.as_str().to_owned())
-                .unwrap_or_default();
-            if status.ends_with("_IN_PROGRESS") {
-                tokio::time::sleep(CHANGE_POLL).await;
-            } else if StackStatus::settled(&status) {
-                return changed(format!("stack {stack} {status} ({} events)", seen.len()));
-            } else {
-                return Err(BackendError::Refused(format!(
-                    "stack {stack} ended {status}"
-                )));
-            }
-        }
-    }
-
     async fn fetch_alarms(&self, role: Role) -> Result<SourceData, BackendError> {
         drtui_core::ports::StatusBackend::fetch(self, Source::Alarms(role)).await
     }
@@ -455,12 +349,68 @@ impl ActBackend for AwsBackend {
                 Mutation::StartExecution { name } => self.start_execution(&name).await,
                 Mutation::AlarmActions { role, enabled } => self.alarm_actions(role, enabled).await,
                 Mutation::DataPlaneLever { engaged } => self.data_plane_lever(engaged).await,
-                Mutation::DeployStack {
-                    role,
-                    stack,
-                    template,
-                } => self.deploy_stack(role, &stack, &template).await,
+                Mutation::DeployStack { .. } => {
+                    let report: Report = std::sync::Arc::new(|_| {});
+                    self.deploy(&mutation, &report).await
+                }
             }
         })
+    }
+
+    fn preview(
+        &self,
+        mutation: &Mutation,
+    ) -> BoxFuture<'_, Result<Option<ChangePreview>, BackendError>> {
+        let mutation = mutation.clone();
+        Box::pin(async move {
+            match deployment(&mutation) {
+                Some(deployment) => self.preview_stack(&deployment).await.map(Some),
+                None => Ok(None),
+            }
+        })
+    }
+
+    fn act_reporting(
+        &self,
+        mutation: &Mutation,
+        report: Report,
+    ) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
+        let mutation = mutation.clone();
+        Box::pin(async move {
+            if deployment(&mutation).is_some() {
+                self.deploy(&mutation, &report).await
+            } else {
+                self.act(&mutation).await
+            }
+        })
+    }
+}
+
+/// The deployment a mutation names, if it is one.
+fn deployment(mutation: &Mutation) -> Option<Deployment<'_>> {
+    match mutation {
+        Mutation::DeployStack {
+            role,
+            stack,
+            template,
+            parameters,
+            change_set,
+        } => Some(Deployment {
+            role: *role,
+            stack,
+            template,
+            parameters,
+            change_set,
+        }),
+        _ => None,
+    }
+}
+
+impl AwsBackend {
+    async fn deploy(&self, mutation: &Mutation, report: &Report) -> Result<ActOutcome, BackendError> {
+        match deployment(mutation) {
+            Some(deployment) => self.deploy_stack(&deployment, report).await,
+            None => Err(BackendError::Refused("not a deployment".to_owned())),
+        }
     }
 }

@@ -4,6 +4,7 @@
 pub mod act;
 pub mod catalogue;
 pub mod clients;
+pub mod deploy;
 pub mod discover;
 pub mod lock;
 pub mod metrics;
@@ -413,7 +414,7 @@ impl AwsBackend {
                 .map(|name| {
                     found.get(name).cloned().unwrap_or_else(|| StackStatus {
                         name: name.clone(),
-                        status: "NOT_FOUND".to_owned(),
+                        status: StackStatus::NOT_FOUND.to_owned(),
                         reason: Some("no stack of this name in the region".to_owned()),
                     })
                 })

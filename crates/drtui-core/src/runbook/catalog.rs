@@ -7,7 +7,7 @@ use super::spec::Runbook;
 use super::validate::{self, RunbookError};
 
 /// The built-in runbooks for the reference estate.
-pub const BUILT_IN: [(&str, &str); 4] = [
+pub const BUILT_IN: [(&str, &str); 5] = [
     (
         "switchover",
         include_str!("../../../../runbooks/switchover.yaml"),
@@ -21,6 +21,10 @@ pub const BUILT_IN: [(&str, &str); 4] = [
         include_str!("../../../../runbooks/failback.yaml"),
     ),
     ("drill", include_str!("../../../../runbooks/drill.yaml")),
+    (
+        "provision",
+        include_str!("../../../../runbooks/provision.yaml"),
+    ),
 ];
 
 /// Where a runbook was found.

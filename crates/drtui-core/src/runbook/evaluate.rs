@@ -61,6 +61,7 @@ pub fn evaluate(check: CheckName, step: &Step, seen: &Observation) -> Verdict {
         CheckName::StateMachinePresent => state_machine_present(seen),
         CheckName::WriterIn => writer_in(side(step), seen),
         CheckName::NoFailoverInProgress => no_failover_in_progress(seen),
+        CheckName::EstateReady => estate_ready(seen),
         CheckName::LagBelow => lag_below(step, seen),
         CheckName::HealthCheckHealthy => health_check_healthy(side(step), seen),
         CheckName::AlarmsQuiet => alarms_quiet(step, seen),
@@ -210,6 +211,25 @@ fn writer_in(role: Role, seen: &Observation) -> Verdict {
         Some(writer) => verdict(writer == region, format!("writer is in {writer}")),
         None => Err("writer unknown".to_owned()),
     }
+}
+
+/// Every check of the verdict passes; otherwise the ones that do not, with why.
+fn estate_ready(seen: &Observation) -> Verdict {
+    let failing: Vec<String> = seen
+        .readiness
+        .checks
+        .iter()
+        .filter(|check| check.status != CheckStatus::Pass)
+        .map(|check| format!("{} {}: {}", check.id, check.status.as_str(), check.detail))
+        .collect();
+    verdict(
+        failing.is_empty(),
+        if failing.is_empty() {
+            format!("every readiness check passes ({})", seen.readiness.checks.len())
+        } else {
+            failing.join("; ")
+        },
+    )
 }
 
 fn no_failover_in_progress(seen: &Observation) -> Verdict {
@@ -374,7 +394,7 @@ fn weights_equal(step: &Step, seen: &Observation) -> Verdict {
 }
 
 /// The mutation an action step asks for; `None` when the step does not say what to change.
-pub fn mutation(step: &Step, run_id: &str) -> Option<Mutation> {
+pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Option<Mutation> {
     let action = step.action.as_ref()?.value;
     Some(match action {
         ActionName::SetWeights => {
@@ -398,11 +418,7 @@ pub fn mutation(step: &Step, run_id: &str) -> Option<Mutation> {
                 .take(80)
                 .collect(),
         },
-        ActionName::DeployStack => Mutation::DeployStack {
-            role: step.region.unwrap_or(Role::Primary),
-            stack: step.stack.clone()?,
-            template: step.template.clone()?,
-        },
+        ActionName::DeployStack => super::deploy::mutation(step, pair, run_id).ok()?,
         ActionName::AlarmActions => Mutation::AlarmActions {
             role: step.region?,
             enabled: step.enabled?,

@@ -28,6 +28,11 @@ pub enum Event {
         outcome: StepOutcome,
         detail: String,
     },
+    /// What an action saw while it worked: a change set's changes, a stack event.
+    StepProgress {
+        step: String,
+        detail: String,
+    },
     Approved {
         step: String,
         by: String,
@@ -268,6 +273,10 @@ impl RunSummary {
             Event::Approved { step, .. } => {
                 self.end_gate_wait(record.at);
                 self.approvals.insert(step.clone(), record.at);
+            }
+            // The running step shows what it saw last (a stack event); its finish replaces it.
+            Event::StepProgress { step, detail } => {
+                detail.clone_into(&mut self.progress_mut(step).detail);
             }
             Event::LockBroken { .. } => {}
             Event::Resumed { .. } => {

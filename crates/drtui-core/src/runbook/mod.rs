@@ -2,6 +2,7 @@
 //! (`catalog`) and the plan of API calls a run would make (`plan`).
 
 pub mod catalog;
+pub mod deploy;
 pub mod evaluate;
 pub mod gate;
 pub mod journal;

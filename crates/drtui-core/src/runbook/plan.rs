@@ -3,6 +3,7 @@
 
 use std::fmt::Write as _;
 
+use crate::ports::Mutation;
 use super::spec::{ActionName, Mode, Runbook, Step, StepKind};
 use crate::config::RegionPair;
 use crate::model::Role;
@@ -139,11 +140,31 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
                 needs_region = arn.split(':').nth(3).map(str::to_owned);
             }
             ActionName::DeployStack => {
-                let stack = step.stack.clone().unwrap_or_default();
+                let role = super::deploy::side(step);
+                let region = pair.region(role).to_owned();
                 let template = step.template.clone().unwrap_or_default();
-                let region = pair.region(step.region.unwrap_or(Role::Primary)).to_owned();
-                calls.push(format!("cloudformation:CreateStack|UpdateStack (in {region}) StackName={stack} TemplateBody=assets/{template}"));
-                calls.push(format!("cloudformation:DescribeStackEvents (in {region}) StackName={stack} until *_COMPLETE"));
+                match super::deploy::mutation(step, pair, "<run id>") {
+                    Ok(Mutation::DeployStack {
+                        stack,
+                        parameters,
+                        change_set,
+                        ..
+                    }) => {
+                        let parameters: Vec<String> = parameters
+                            .iter()
+                            .map(|(key, value)| format!("{key}={value}"))
+                            .collect();
+                        calls.push(format!(
+                            "cloudformation:CreateChangeSet (in {region}) StackName={stack} TemplateBody=assets/{template} ChangeSetName={change_set} Parameters=[{}]",
+                            parameters.join(", ")
+                        ));
+                        calls.push(format!("cloudformation:DescribeChangeSet (in {region}) until computed: an empty change set ends the step (nothing to do)"));
+                        calls.push(format!("cloudformation:ExecuteChangeSet (in {region}) StackName={stack}, then DescribeStackEvents until *_COMPLETE"));
+                        notes.push("STOPS when the change set replaces or deletes a resource: the approver sees each change, or playback passes --approve with this step's id".to_owned());
+                    }
+                    Ok(_) => {}
+                    Err(why) => notes.push(format!("this step fails: {why}")),
+                }
                 needs_region = Some(region);
             }
             ActionName::AlarmActions => {

@@ -73,6 +73,8 @@ pub enum CheckName {
     StateMachinePresent,
     /// No switchover or failover is in progress on the global cluster.
     NoFailoverInProgress,
+    /// Every readiness check of the verdict passes (what `provision` ends with).
+    EstateReady,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
@@ -86,7 +88,9 @@ pub enum ActionName {
     AuroraFailover,
     /// Step Functions `StartExecution` of the failover state machine, named from run and step.
     StartExecution,
-    /// CloudFormation create/update of `stack` from `template` in `assets/`, then wait.
+    /// CloudFormation change set for the pair's `stack` (its name in `region` from the pair's
+    /// `stacks`) from `template` in `assets/`, with `parameters`; replacements and deletions
+    /// wait for an approval; then executed and followed event by event.
     DeployStack,
     /// CloudWatch enable/disable alarm actions of the pair's alarms in `region`.
     AlarmActions,
@@ -175,9 +179,14 @@ pub struct Step {
     pub target: Option<Role>,
     /// aurora_failover: permit losing the replication lag's worth of writes.
     pub allow_data_loss: Option<bool>,
-    /// deploy_stack: template file under assets/, and the stack name.
+    /// deploy_stack: template file under assets/, and which of the pair's stacks in `region`
+    /// it deploys: the one whose name has this word (`Vpc` finds `PaymentDR-Vpc-primary-prod`).
     pub template: Option<String>,
     pub stack: Option<String>,
+    /// deploy_stack: the template's parameters. Values may use `${environment_suffix}`,
+    /// `${region:primary}`, `${file:lambda/NAME/index.py}` (a file under assets/) and
+    /// `${output:STACK:ROLE:KEY}` (an output of the pair's STACK in ROLE, read when deployed).
+    pub parameters: Option<BTreeMap<String, String>>,
     /// alarm_actions: enable (true) or disable (false).
     pub enabled: Option<bool>,
     /// manual: what the operator must do.
@@ -231,11 +240,16 @@ impl Runbook {
         self.steps.iter().any(Step::mutates)
     }
 
-    /// The ids `--approve` accepts: gates and manual steps.
+    /// The ids `--approve` accepts: gates, manual steps, and stack deployments (whose change
+    /// set may replace or delete resources).
     pub fn approvable_ids(&self) -> Vec<&str> {
         self.steps
             .iter()
-            .filter(|step| matches!(step.kind.value, StepKind::Gate | StepKind::Manual))
+            .filter(|step| {
+                matches!(step.kind.value, StepKind::Gate | StepKind::Manual)
+                    || step.action.as_ref().map(|action| action.value)
+                        == Some(ActionName::DeployStack)
+            })
             .map(|step| step.id.value.as_str())
             .collect()
     }

@@ -1,0 +1,371 @@
+//! Stacks by change set: a preview that says what would be added, modified, replaced or
+//! removed before anything runs; the execution followed event by event; a failure named by the
+//! resource that failed, with the rollback that followed.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::time::Duration;
+
+use aws_sdk_cloudformation::types::{
+    Capability, ChangeSetStatus, ChangeSetType, ExecutionStatus, Parameter, StackEvent,
+};
+use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
+
+use super::AwsBackend;
+use drtui_core::model::{Role, StackStatus};
+use drtui_core::ports::{ActOutcome, BackendError, ChangePreview, Report, ResourceChange};
+
+/// How often a change set or a stack is re-read while CloudFormation works.
+const POLL: Duration = Duration::from_secs(2);
+
+/// What one deployment names: the stack, its template, its parameters, its change set.
+pub struct Deployment<'a> {
+    pub role: Role,
+    pub stack: &'a str,
+    pub template: &'a str,
+    pub parameters: &'a BTreeMap<String, String>,
+    pub change_set: &'a str,
+}
+
+/// CloudFormation's way of saying a change set is empty.
+fn no_changes(reason: &str) -> bool {
+    reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
+}
+
+/// One stack event as a line: `Cluster AWS::RDS::DBCluster CREATE_FAILED: reason`.
+fn event_line(event: &StackEvent) -> String {
+    let mut line = format!(
+        "{} {} {}",
+        event.logical_resource_id().unwrap_or_default(),
+        event.resource_type().unwrap_or_default(),
+        event
+            .resource_status()
+            .map(|status| status.as_str())
+            .unwrap_or_default()
+    );
+    if let Some(reason) = event.resource_status_reason().filter(|r| !r.is_empty()) {
+        line.push_str(": ");
+        line.push_str(reason);
+    }
+    line
+}
+
+impl AwsBackend {
+    /// The stack's status, `None` when it does not exist.
+    async fn stack_status(&self, role: Role, stack: &str) -> Result<Option<String>, BackendError> {
+        let client = &self.region_clients(role).cloudformation;
+        self.calls.record("cloudformation", "DescribeStacks");
+        match client.describe_stacks().stack_name(stack).send().await {
+            Ok(output) => Ok(output
+                .stacks()
+                .first()
+                .and_then(|found| found.stack_status())
+                .map(|status| status.as_str().to_owned())
+                .filter(|status| status != "DELETE_COMPLETE")),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .and_then(|e| e.message())
+                    .is_some_and(|m| m.contains("does not exist")) =>
+            {
+                Ok(None)
+            }
+            Err(error) => Err(self.error(role, error)),
+        }
+    }
+
+    /// The template parameters with `${file:..}` read from assets and `${output:ROLE:STACK:KEY}`
+    /// read from the live stack.
+    async fn resolve_parameters(
+        &self,
+        parameters: &BTreeMap<String, String>,
+    ) -> Result<Vec<Parameter>, BackendError> {
+        let mut resolved = Vec::with_capacity(parameters.len());
+        for (key, value) in parameters {
+            let value = if let Some(path) = value
+                .strip_prefix("${file:")
+                .and_then(|rest| rest.strip_suffix('}'))
+            {
+                crate::assets::file(path).map_err(BackendError::Refused)?
+            } else if let Some(reference) = value
+                .strip_prefix("${output:")
+                .and_then(|rest| rest.strip_suffix('}'))
+            {
+                self.stack_output(reference).await?
+            } else {
+                value.clone()
+            };
+            resolved.push(
+                Parameter::builder()
+                    .parameter_key(key)
+                    .parameter_value(value)
+                    .build(),
+            );
+        }
+        Ok(resolved)
+    }
+
+    /// `ROLE:STACK:KEY` -> that output's value.
+    async fn stack_output(&self, reference: &str) -> Result<String, BackendError> {
+        let parts: Vec<&str> = reference.splitn(3, ':').collect();
+        let [side, stack, key] = parts.as_slice() else {
+            return Err(BackendError::Refused(format!("bad output reference {reference}")));
+        };
+        let role = if *side == "secondary" {
+            Role::Secondary
+        } else {
+            Role::Primary
+        };
+        self.calls.record("cloudformation", "DescribeStacks");
+        let output = self
+            .region_clients(role)
+            .cloudformation
+            .describe_stacks()
+            .stack_name(*stack)
+            .send()
+            .await
+            .map_err(|error| self.error(role, error))?;
+        output
+            .stacks()
+            .first()
+            .and_then(|found| {
+                found
+                    .outputs()
+                    .iter()
+                    .find(|output| output.output_key() == Some(*key))
+                    .and_then(|output| output.output_value())
+            })
+            .map(str::to_owned)
+            .ok_or_else(|| {
+                BackendError::Refused(format!(
+                    "stack {stack} in {} has no output {key} (deploy it first)",
+                    self.pair.region(role)
+                ))
+            })
+    }
+
+    /// Makes the change set afresh (a stale one of the same name is deleted first) and waits
+    /// until CloudFormation has computed it.
+    pub(super) async fn preview_stack(
+        &self,
+        deployment: &Deployment<'_>,
+    ) -> Result<ChangePreview, BackendError> {
+        let Deployment {
+            role,
+            stack,
+            template,
+            parameters,
+            change_set,
+        } = *deployment;
+        let body = crate::assets::template(template).map_err(BackendError::Refused)?;
+        let parameters = self.resolve_parameters(parameters).await?;
+        let status = self.stack_status(role, stack).await?;
+        // A stack left in REVIEW_IN_PROGRESS was never created: it takes a CREATE change set.
+        let exists = status.as_deref().is_some_and(|s| s != "REVIEW_IN_PROGRESS");
+        let client = &self.region_clients(role).cloudformation;
+        if status.is_some() {
+            self.calls.record("cloudformation", "DeleteChangeSet");
+            let _ = client
+                .delete_change_set()
+                .stack_name(stack)
+                .change_set_name(change_set)
+                .send()
+                .await;
+        }
+        self.calls.record("cloudformation", "CreateChangeSet");
+        client
+            .create_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .change_set_type(if exists {
+                ChangeSetType::Update
+            } else {
+                ChangeSetType::Create
+            })
+            .template_body(body)
+            .set_parameters(Some(parameters))
+            .capabilities(Capability::CapabilityIam)
+            .capabilities(Capability::CapabilityNamedIam)
+            .description("drtui provision")
+            .send()
+            .await
+            .map_err(|error| self.error(role, error))?;
+        let mut changes = Vec::new();
+        let mut next_token: Option<String> = None;
+        loop {
+            self.calls.record("cloudformation", "DescribeChangeSet");
+            let described = client
+                .describe_change_set()
+                .stack_name(stack)
+                .change_set_name(change_set)
+                .set_next_token(next_token.clone())
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?;
+            match described.status() {
+                Some(ChangeSetStatus::CreateComplete) => {}
+                Some(ChangeSetStatus::Failed) => {
+                    let reason = described.status_reason().unwrap_or_default();
+                    if no_changes(reason) {
+                        self.calls.record("cloudformation", "DeleteChangeSet");
+                        let _ = client
+                            .delete_change_set()
+                            .stack_name(stack)
+                            .change_set_name(change_set)
+                            .send()
+                            .await;
+                        return Ok(ChangePreview {
+                            exists,
+                            changes: Vec::new(),
+                        });
+                    }
+                    return Err(BackendError::Refused(format!(
+                        "change set for {stack} failed: {reason}"
+                    )));
+                }
+                _ => {
+                    tokio::time::sleep(POLL).await;
+                    continue;
+                }
+            }
+            changes.extend(described.changes().iter().filter_map(|change| {
+                let resource = change.resource_change()?;
+                Some(ResourceChange {
+                    action: resource.action()?.as_str().to_owned(),
+                    logical_id: resource.logical_resource_id()?.to_owned(),
+                    resource_type: resource.resource_type().unwrap_or_default().to_owned(),
+                    replacement: resource
+                        .replacement()
+                        .map(|r| r.as_str().to_owned())
+                        .unwrap_or_default(),
+                })
+            }));
+            next_token = described.next_token().map(str::to_owned);
+            if next_token.is_none() {
+                return Ok(ChangePreview { exists, changes });
+            }
+        }
+    }
+
+    /// Executes the change set the preview made (making it again if it is gone, as after a
+    /// resume), then follows the stack until it settles, reporting each new event.
+    pub(super) async fn deploy_stack(
+        &self,
+        deployment: &Deployment<'_>,
+        report: &Report,
+    ) -> Result<ActOutcome, BackendError> {
+        let Deployment {
+            role,
+            stack,
+            change_set,
+            ..
+        } = *deployment;
+        let client = &self.region_clients(role).cloudformation;
+        self.calls.record("cloudformation", "DescribeChangeSet");
+        let execution = match client
+            .describe_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await
+        {
+            Ok(described) => described.execution_status().cloned(),
+            Err(_) => None,
+        };
+        if execution.is_none() && self.preview_stack(deployment).await?.changes.is_empty() {
+            return Ok(ActOutcome {
+                changed: false,
+                detail: format!("stack {stack} already matches its template (empty change set)"),
+            });
+        }
+        let before = self.event_ids(role, stack).await;
+        if !matches!(
+            execution,
+            Some(ExecutionStatus::ExecuteInProgress | ExecutionStatus::ExecuteComplete)
+        ) {
+            self.calls.record("cloudformation", "ExecuteChangeSet");
+            client
+                .execute_change_set()
+                .stack_name(stack)
+                .change_set_name(change_set)
+                .send()
+                .await
+                .map_err(|error| self.error(role, error))?;
+        }
+        self.follow(role, stack, before, report).await
+    }
+
+    async fn event_ids(&self, role: Role, stack: &str) -> BTreeSet<String> {
+        self.calls.record("cloudformation", "DescribeStackEvents");
+        self.region_clients(role)
+            .cloudformation
+            .describe_stack_events()
+            .stack_name(stack)
+            .send()
+            .await
+            .map(|events| {
+                events
+                    .stack_events()
+                    .iter()
+                    .filter_map(|event| event.event_id().map(str::to_owned))
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// Reports each new stack event until the stack settles; a failure names the first resource
+    /// that failed and what the rollback did.
+    async fn follow(
+        &self,
+        role: Role,
+        stack: &str,
+        mut seen: BTreeSet<String>,
+        report: &Report,
+    ) -> Result<ActOutcome, BackendError> {
+        let client = &self.region_clients(role).cloudformation;
+        let mut first_failure: Option<String> = None;
+        let mut rollback: Vec<String> = Vec::new();
+        let mut count = 0usize;
+        loop {
+            self.calls.record("cloudformation", "DescribeStackEvents");
+            if let Ok(events) = client.describe_stack_events().stack_name(stack).send().await {
+                for event in events.stack_events().iter().rev() {
+                    if !seen.insert(event.event_id().unwrap_or_default().to_owned()) {
+                        continue;
+                    }
+                    count += 1;
+                    let line = event_line(event);
+                    let status = event
+                        .resource_status()
+                        .map(|status| status.as_str())
+                        .unwrap_or_default();
+                    if status.ends_with("_FAILED") && first_failure.is_none() {
+                        first_failure = Some(line.clone());
+                    }
+                    if status.contains("ROLLBACK") || (first_failure.is_some() && status.starts_with("DELETE")) {
+                        rollback.push(line.clone());
+                    }
+                    report(line);
+                }
+            }
+            let status = self.stack_status(role, stack).await?.unwrap_or_default();
+            if status.ends_with("_IN_PROGRESS") {
+                tokio::time::sleep(POLL).await;
+            } else if StackStatus::settled(&status) {
+                return Ok(ActOutcome {
+                    changed: true,
+                    detail: format!("stack {stack} {status} ({count} events)"),
+                });
+            } else {
+                return Err(BackendError::Refused(format!(
+                    "stack {stack} ended {status}; failed: {}; rolled back: {}",
+                    first_failure.unwrap_or_else(|| "no resource event said why".to_owned()),
+                    if rollback.is_empty() {
+                        "nothing".to_owned()
+                    } else {
+                        rollback.len().to_string() + " events, last " + rollback.last().map_or("", String::as_str)
+                    }
+                )));
+            }
+        }
+    }
+}

@@ -1,0 +1,256 @@
+//! The pure half of `deploy_stack`: which of the pair's stacks a step deploys, its template
+//! parameters with the pair's values filled in, the change set's name, and when a deployment
+//! must be refused before any change set is made.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use super::spec::Step;
+use crate::clock::Timestamp;
+use crate::config::RegionPair;
+use crate::model::{Role, Snapshot};
+use crate::ports::Mutation;
+
+/// The pair's stack in `role` that `concern` names: the one whose name has it as a word
+/// between hyphens (`Vpc` finds `TapStackprod-Vpc-primary` and `PaymentDR-Vpc-primary-demo`).
+pub fn stack_name(pair: &RegionPair, role: Role, concern: &str) -> Result<String, String> {
+    let wanted = concern.to_ascii_lowercase();
+    let stacks = pair.stacks_in(role);
+    let found: Vec<&String> = stacks
+        .iter()
+        .filter(|name| {
+            name.split('-')
+                .any(|word| word.to_ascii_lowercase() == wanted)
+        })
+        .collect();
+    match found.as_slice() {
+        [one] => Ok((*one).clone()),
+        [] => Err(format!(
+            "pair `{}` lists no {concern} stack in {} (add its name to [pairs.{}.stacks]; listed: {})",
+            pair.name,
+            pair.region(role),
+            pair.name,
+            if stacks.is_empty() {
+                "none".to_owned()
+            } else {
+                stacks.join(", ")
+            }
+        )),
+        many => Err(format!(
+            "more than one {concern} stack in {}: {}",
+            pair.region(role),
+            many.iter()
+                .map(|name| name.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )),
+    }
+}
+
+/// The side a deploy step is about: `region`, the primary by default.
+pub fn side(step: &Step) -> Role {
+    step.region.unwrap_or(Role::Primary)
+}
+
+/// The step's parameters with `${environment_suffix}`, `${region:ROLE}` and the stack of
+/// `${output:STACK:ROLE:KEY}` filled in from the pair. What only the backend can know (a file's
+/// text, an output's value) stays a placeholder: `${file:..}`, `${output:ROLE:NAME:KEY}`.
+pub fn parameters(step: &Step, pair: &RegionPair) -> Result<BTreeMap<String, String>, String> {
+    let mut resolved = BTreeMap::new();
+    for (key, value) in step.parameters.iter().flatten() {
+        resolved.insert(key.clone(), fill(value, pair).map_err(|why| format!("{key}: {why}"))?);
+    }
+    Ok(resolved)
+}
+
+fn fill(value: &str, pair: &RegionPair) -> Result<String, String> {
+    let mut out = String::new();
+    let mut rest = value;
+    while let Some(start) = rest.find("${") {
+        out.push_str(&rest[..start]);
+        let Some(end) = rest[start..].find('}') else {
+            return Err(format!("`{value}` has an unclosed ${{"));
+        };
+        let name = &rest[start + 2..start + end];
+        out.push_str(&placeholder(name, pair)?);
+        rest = &rest[start + end + 1..];
+    }
+    out.push_str(rest);
+    Ok(out)
+}
+
+fn role(word: &str) -> Result<Role, String> {
+    match word {
+        "primary" => Ok(Role::Primary),
+        "secondary" => Ok(Role::Secondary),
+        other => Err(format!("`{other}` is neither primary nor secondary")),
+    }
+}
+
+fn placeholder(name: &str, pair: &RegionPair) -> Result<String, String> {
+    let parts: Vec<&str> = name.split(':').collect();
+    match parts.as_slice() {
+        ["environment_suffix"] => pair.environment_suffix.clone().ok_or_else(|| {
+            format!(
+                "pair `{}` has no environment_suffix (the suffix of every name in the estate, e.g. \"prod\")",
+                pair.name
+            )
+        }),
+        ["region", side] => Ok(pair.region(role(side)?).to_owned()),
+        ["record_name"] => Ok(pair.record_name.clone()),
+        // The zone the record lives in: the record name without its first label.
+        ["record_domain"] => pair
+            .record_name
+            .split_once('.')
+            .map(|(_, domain)| domain.to_owned())
+            .ok_or_else(|| format!("record_name `{}` has no domain", pair.record_name)),
+        ["file", path] => Ok(format!("${{file:{path}}}")),
+        ["output", stack, side, key] => {
+            let side = role(side)?;
+            let name = stack_name(pair, side, stack)?;
+            Ok(format!("${{output:{}:{name}:{key}}}", crate::wire::wire_name(&side)))
+        }
+        _ => Err(format!(
+            "unknown placeholder ${{{name}}} (known: environment_suffix, region:ROLE, record_name, record_domain, file:PATH, output:STACK:ROLE:KEY)"
+        )),
+    }
+}
+
+/// A change set name CloudFormation accepts (letters, digits, hyphens; a letter first; at
+/// most 128), fixed by run and step so a retry or resume finds the one it made.
+pub fn change_set_name(run_id: &str, step_id: &str) -> String {
+    let raw = format!("drtui-{run_id}-{step_id}");
+    raw.chars()
+        .map(|c| if c.is_ascii_alphanumeric() { c } else { '-' })
+        .take(128)
+        .collect()
+}
+
+/// The mutation a deploy step asks for, or why it cannot be built from the pair.
+pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Result<Mutation, String> {
+    let concern = step.stack.as_deref().ok_or("no stack named")?;
+    let template = step.template.clone().ok_or("no template named")?;
+    let role = side(step);
+    Ok(Mutation::DeployStack {
+        role,
+        stack: stack_name(pair, role, concern)?,
+        template,
+        parameters: parameters(step, pair)?,
+        change_set: change_set_name(run_id, &step.id.value),
+    })
+}
+
+/// Why updating this stack now would do harm, if it would: a database stack that exists while
+/// the writer is in the secondary (after a failover). Its template puts the writer in the
+/// primary, and updating the global cluster from it can detach a member or move the writer
+/// back in the middle of an incident.
+pub fn refusal(
+    step: &Step,
+    pair: &RegionPair,
+    snapshot: &Snapshot,
+    now: Timestamp,
+    max_age: Duration,
+) -> Option<String> {
+    let Ok(Mutation::DeployStack { role, stack, .. }) = mutation(step, pair, "") else {
+        return None;
+    };
+    let exists = snapshot
+        .region(role)
+        .stacks
+        .value
+        .as_ref()
+        .is_some_and(|stacks| stacks.iter().any(|found| found.name == stack && found.exists()));
+    let database = stack.to_ascii_lowercase().contains("database")
+        || step.template.as_deref().is_some_and(|t| t.contains("database"));
+    if !(exists && database) {
+        return None;
+    }
+    let drift = snapshot.failover_drift(now, max_age)?;
+    Some(format!(
+        "refusing to update {stack}: {drift}. Its template would move the writer back to {} or detach a member. Fail back first (`drtui run failback --region-pair {}`), or provision after the estate serves from {} again",
+        pair.primary, pair.name, pair.primary
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn pair() -> RegionPair {
+        let mut pair = RegionPair::demo();
+        pair.environment_suffix = Some("demo".to_owned());
+        pair
+    }
+
+    fn step(yaml: &str) -> Step {
+        let text = format!(
+            "name: t\ndescription: t\nsteps:\n  - id: s\n    title: s\n    kind: action\n    action: deploy_stack\n{yaml}"
+        );
+        crate::runbook::validate::load(&text, "t.yaml")
+            .expect("valid")
+            .steps
+            .remove(0)
+    }
+
+    #[test]
+    fn the_concern_finds_the_pairs_stack_in_that_region() {
+        let pair = pair();
+        assert_eq!(
+            stack_name(&pair, Role::Secondary, "Database").as_deref(),
+            Ok("PaymentDR-Database-secondary-demo")
+        );
+        assert_eq!(
+            stack_name(&pair, Role::Primary, "Route53").as_deref(),
+            Ok("PaymentDR-Route53-demo")
+        );
+        let missing = stack_name(&pair, Role::Secondary, "Route53").unwrap_err();
+        assert!(missing.contains("lists no Route53 stack in us-east-2"), "{missing}");
+    }
+
+    #[test]
+    fn placeholders_take_the_pairs_values_and_leave_the_backends_to_it() {
+        let step = step(
+            "    region: secondary\n    stack: Lambda\n    template: cfn/lambda.yaml\n    parameters:\n      EnvironmentSuffix: ${environment_suffix}\n      Code: ${file:lambda/notification/index.py}\n      Host: ${output:Api:primary:ApiHost}\n      Where: x-${region:secondary}\n",
+        );
+        let Ok(Mutation::DeployStack {
+            stack,
+            parameters,
+            change_set,
+            ..
+        }) = mutation(&step, &pair(), "run-1")
+        else {
+            panic!("a deploy mutation")
+        };
+        assert_eq!(stack, "PaymentDR-Lambda-secondary-demo");
+        assert_eq!(parameters["EnvironmentSuffix"], "demo");
+        assert_eq!(parameters["Code"], "${file:lambda/notification/index.py}");
+        assert_eq!(
+            parameters["Host"],
+            "${output:primary:PaymentDR-Api-primary-demo:ApiHost}"
+        );
+        assert_eq!(parameters["Where"], "x-us-east-2");
+        assert_eq!(change_set, "drtui-run-1-s");
+    }
+
+    #[test]
+    fn a_pair_without_a_suffix_or_an_unknown_placeholder_is_named() {
+        let mut bare = pair();
+        bare.environment_suffix = None;
+        let step1 = step(
+            "    stack: Vpc\n    template: cfn/network.yaml\n    parameters:\n      EnvironmentSuffix: ${environment_suffix}\n",
+        );
+        let why = mutation(&step1, &bare, "r").unwrap_err();
+        assert!(why.contains("EnvironmentSuffix: pair `demo` has no environment_suffix"), "{why}");
+        let step2 = step(
+            "    stack: Vpc\n    template: cfn/network.yaml\n    parameters:\n      X: ${nope}\n",
+        );
+        assert!(mutation(&step2, &pair(), "r").unwrap_err().contains("unknown placeholder ${nope}"));
+    }
+
+    #[test]
+    fn change_set_names_are_what_cloudformation_accepts() {
+        let name = change_set_name("failover-20261125T101010Z-ab12", "primary_network");
+        assert_eq!(name, "drtui-failover-20261125T101010Z-ab12-primary-network");
+        assert!(change_set_name(&"x".repeat(300), "s").len() <= 128);
+    }
+}

@@ -1122,3 +1122,165 @@ fn failover_signalled_when(
         .status();
     (run_id, child.wait_with_output().expect("wait"))
 }
+
+/// The stack events a run journalled for `step`.
+fn progress_of(records: &[journal::Record], step: &str) -> Vec<String> {
+    records
+        .iter()
+        .filter_map(|record| match &record.event {
+            Event::StepProgress { step: id, detail } if id == step => Some(detail.clone()),
+            _ => None,
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn provision_on_demo_deploys_what_changed_with_its_events_and_a_second_run_changes_nothing() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    let first = play(
+        &estate,
+        "provision",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(first.outcome, Outcome::Completed, "{:#?}", first.records);
+    // The demo's API stacks predate /health through the function: that change set, its
+    // events in order, the stack's own completion last.
+    let api = progress_of(&first.records, "primary-api");
+    assert_eq!(
+        api,
+        [
+            "change set (update), 1 change: Modify HealthMethod (AWS::ApiGateway::Method)",
+            "HealthMethod AWS::ApiGateway::Method UPDATE_IN_PROGRESS",
+            "HealthMethod AWS::ApiGateway::Method UPDATE_COMPLETE",
+            "PaymentDR-Api-primary-demo AWS::CloudFormation::Stack UPDATE_COMPLETE",
+        ]
+    );
+    assert_eq!(
+        progress_of(&first.records, "primary-network"),
+        ["change set (update): no changes"]
+    );
+    assert!(finished_ok(&first.records).contains(&"readiness".to_owned()));
+    let second = play(
+        &estate,
+        "provision",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(second.outcome, Outcome::Completed);
+    let changed: Vec<String> = second
+        .records
+        .iter()
+        .filter_map(|record| match &record.event {
+            Event::StepFinished { step, detail, .. }
+                if detail.contains("_COMPLETE") && !detail.contains("stacks complete") =>
+            {
+                Some(format!("{step}: {detail}"))
+            }
+            _ => None,
+        })
+        .collect();
+    assert!(changed.is_empty(), "a re-run deployed again: {changed:?}");
+}
+
+#[tokio::test]
+async fn provision_refuses_to_update_the_database_stacks_after_a_failover() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    estate.fail_over_by_hand().await;
+    estate.clock.advance(Duration::from_secs(10));
+    let played = play(
+        &estate,
+        "provision",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    let Outcome::Failed { step, reason } = &played.outcome else {
+        panic!("provision went on after a failover: {:?}", played.outcome);
+    };
+    assert_eq!(step, "primary-database");
+    assert!(
+        reason.contains("refusing to update PaymentDR-Database-primary-demo")
+            && reason.contains("drtui run failback"),
+        "{reason}"
+    );
+    assert!(
+        progress_of(&played.records, "primary-database").is_empty(),
+        "no change set was made"
+    );
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
+}
+
+#[tokio::test]
+async fn a_change_set_that_deletes_waits_for_its_own_approval() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    // The primary's database stack deployed with the secondary's parameters: the global cluster
+    // and the instances' definitions go, the lock table comes.
+    let runbook = tempfile::NamedTempFile::with_suffix(".yaml").expect("file");
+    std::fs::write(
+        runbook.path(),
+        "name: swap\ndescription: t\nsteps:\n  - id: go\n    title: go\n    kind: gate\n    prompt: go\n  - id: swap\n    title: Swap\n    kind: action\n    action: deploy_stack\n    region: primary\n    stack: Database\n    template: cfn/database.yaml\n    parameters:\n      EnvironmentSuffix: demo\n      RegionRole: secondary\n",
+    )
+    .expect("write");
+    let path = runbook.path().display().to_string();
+    let only_the_gate = Approvals {
+        all: false,
+        ids: BTreeSet::from(["go".to_owned()]),
+    };
+    let blocked = play(
+        &estate,
+        &path,
+        only_the_gate,
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(
+        blocked.outcome,
+        Outcome::Blocked {
+            step: "swap".to_owned()
+        }
+    );
+    let preview = progress_of(&blocked.records, "swap");
+    assert!(
+        preview[0].contains("Remove GlobalCluster (AWS::RDS::GlobalCluster)")
+            && preview[0].contains("Add RunLockTable"),
+        "{preview:?}"
+    );
+    assert_eq!(preview.len(), 1, "nothing executed: {preview:?}");
+    let approved = Approvals {
+        all: false,
+        ids: BTreeSet::from(["go".to_owned(), "swap".to_owned()]),
+    };
+    let done = play(
+        &estate,
+        &path,
+        approved,
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(done.outcome, Outcome::Completed, "{:#?}", done.records);
+    assert!(done.records.iter().any(|record| matches!(
+        &record.event,
+        Event::Approved { step, how, .. } if step == "swap" && how == "--approve swap"
+    )));
+    assert!(
+        progress_of(&done.records, "swap")
+            .iter()
+            .any(|line| line == "GlobalCluster AWS::RDS::GlobalCluster DELETE_COMPLETE")
+    );
+}

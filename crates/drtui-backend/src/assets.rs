@@ -4,16 +4,43 @@
 
 /// The embedded files, by path under assets/.
 pub const FILES: [(&str, &str); 13] = [
-    ("drill-marker.yaml", include_str!("../../../assets/drill-marker.yaml")),
-    ("cfn/network.yaml", include_str!("../../../assets/cfn/network.yaml")),
-    ("cfn/database.yaml", include_str!("../../../assets/cfn/database.yaml")),
-    ("cfn/lambda.yaml", include_str!("../../../assets/cfn/lambda.yaml")),
+    (
+        "drill-marker.yaml",
+        include_str!("../../../assets/drill-marker.yaml"),
+    ),
+    (
+        "cfn/network.yaml",
+        include_str!("../../../assets/cfn/network.yaml"),
+    ),
+    (
+        "cfn/database.yaml",
+        include_str!("../../../assets/cfn/database.yaml"),
+    ),
+    (
+        "cfn/lambda.yaml",
+        include_str!("../../../assets/cfn/lambda.yaml"),
+    ),
     ("cfn/api.yaml", include_str!("../../../assets/cfn/api.yaml")),
-    ("cfn/storage.yaml", include_str!("../../../assets/cfn/storage.yaml")),
-    ("cfn/monitoring.yaml", include_str!("../../../assets/cfn/monitoring.yaml")),
-    ("cfn/parameters.yaml", include_str!("../../../assets/cfn/parameters.yaml")),
-    ("cfn/route53.yaml", include_str!("../../../assets/cfn/route53.yaml")),
-    ("cfn/failover.yaml", include_str!("../../../assets/cfn/failover.yaml")),
+    (
+        "cfn/storage.yaml",
+        include_str!("../../../assets/cfn/storage.yaml"),
+    ),
+    (
+        "cfn/monitoring.yaml",
+        include_str!("../../../assets/cfn/monitoring.yaml"),
+    ),
+    (
+        "cfn/parameters.yaml",
+        include_str!("../../../assets/cfn/parameters.yaml"),
+    ),
+    (
+        "cfn/route53.yaml",
+        include_str!("../../../assets/cfn/route53.yaml"),
+    ),
+    (
+        "cfn/failover.yaml",
+        include_str!("../../../assets/cfn/failover.yaml"),
+    ),
     (
         "lambda/payment_validation/index.py",
         include_str!("../../../assets/lambda/payment_validation/index.py"),
@@ -37,7 +64,8 @@ pub fn file(name: &str) -> Result<String, String> {
         return Err(format!("`{name}` must be a path under assets/"));
     }
     let path = std::path::Path::new("assets").join(name);
-    std::fs::read_to_string(&path).map_err(|error| format!("cannot read {}: {error}", path.display()))
+    std::fs::read_to_string(&path)
+        .map_err(|error| format!("cannot read {}: {error}", path.display()))
 }
 
 /// A template's text (see [`file`]).

@@ -687,8 +687,19 @@ impl Engine<'_> {
         };
         let preview = match tokio::time::timeout(timeout, self.act.preview(mutation)).await {
             Ok(Ok(preview)) => preview,
-            Ok(Err(error)) => return Ok(Some(Err(format!("preview of {}: {error}", mutation.call())))),
-            Err(_) => return Ok(Some(Err(format!("the preview of {} did not finish within {}", mutation.call(), humantime::format_duration(timeout))))),
+            Ok(Err(error)) => {
+                return Ok(Some(Err(format!(
+                    "preview of {}: {error}",
+                    mutation.call()
+                ))));
+            }
+            Err(_) => {
+                return Ok(Some(Err(format!(
+                    "the preview of {} did not finish within {}",
+                    mutation.call(),
+                    humantime::format_duration(timeout)
+                ))));
+            }
         };
         if let Some(preview) = &preview {
             self.record(journal, run_id, progress(changes_line(preview)), on_record)?;

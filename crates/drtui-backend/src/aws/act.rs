@@ -3,9 +3,9 @@
 
 use std::time::Duration;
 
+use super::deploy::Deployment;
 use super::{AwsBackend, arn_region};
 use drtui_core::model::{Role, Source, SourceData};
-use super::deploy::Deployment;
 use drtui_core::ports::{
     ActBackend, ActOutcome, BackendError, BoxFuture, ChangePreview, Mutation, Report,
 };
@@ -407,7 +407,11 @@ fn deployment(mutation: &Mutation) -> Option<Deployment<'_>> {
 }
 
 impl AwsBackend {
-    async fn deploy(&self, mutation: &Mutation, report: &Report) -> Result<ActOutcome, BackendError> {
+    async fn deploy(
+        &self,
+        mutation: &Mutation,
+        report: &Report,
+    ) -> Result<ActOutcome, BackendError> {
         match deployment(mutation) {
             Some(deployment) => self.deploy_stack(&deployment, report).await,
             None => Err(BackendError::Refused("not a deployment".to_owned())),

@@ -108,7 +108,9 @@ impl AwsBackend {
     async fn stack_output(&self, reference: &str) -> Result<String, BackendError> {
         let parts: Vec<&str> = reference.splitn(3, ':').collect();
         let [side, stack, key] = parts.as_slice() else {
-            return Err(BackendError::Refused(format!("bad output reference {reference}")));
+            return Err(BackendError::Refused(format!(
+                "bad output reference {reference}"
+            )));
         };
         let role = if *side == "secondary" {
             Role::Secondary
@@ -327,7 +329,12 @@ impl AwsBackend {
         let mut count = 0usize;
         loop {
             self.calls.record("cloudformation", "DescribeStackEvents");
-            if let Ok(events) = client.describe_stack_events().stack_name(stack).send().await {
+            if let Ok(events) = client
+                .describe_stack_events()
+                .stack_name(stack)
+                .send()
+                .await
+            {
                 for event in events.stack_events().iter().rev() {
                     if !seen.insert(event.event_id().unwrap_or_default().to_owned()) {
                         continue;
@@ -341,7 +348,9 @@ impl AwsBackend {
                     if status.ends_with("_FAILED") && first_failure.is_none() {
                         first_failure = Some(line.clone());
                     }
-                    if status.contains("ROLLBACK") || (first_failure.is_some() && status.starts_with("DELETE")) {
+                    if status.contains("ROLLBACK")
+                        || (first_failure.is_some() && status.starts_with("DELETE"))
+                    {
                         rollback.push(line.clone());
                     }
                     report(line);
@@ -362,7 +371,9 @@ impl AwsBackend {
                     if rollback.is_empty() {
                         "nothing".to_owned()
                     } else {
-                        rollback.len().to_string() + " events, last " + rollback.last().map_or("", String::as_str)
+                        rollback.len().to_string()
+                            + " events, last "
+                            + rollback.last().map_or("", String::as_str)
                     }
                 )));
             }

@@ -228,6 +228,11 @@ pub struct Simulation {
     alarm_actions: [bool; 2],
     /// Stacks being updated, and when they finish.
     stack_updates: BTreeMap<String, Timestamp>,
+    /// What drtui deployed into each stack (a stack absent here holds what the demo started
+    /// with: see `stacks::as_first_found`).
+    deployed: BTreeMap<String, super::stacks::Resources>,
+    /// Each stack's resource events from its latest deployment, not yet reported.
+    stack_events: BTreeMap<String, Vec<String>>,
     /// Writes lost to failovers that allowed data loss, in ms of replication lag.
     pub data_lost_ms: f64,
     lever: Lever,
@@ -295,6 +300,8 @@ impl Simulation {
             transition: None,
             alarm_actions: [true, true],
             stack_updates: BTreeMap::new(),
+            deployed: BTreeMap::new(),
+            stack_events: BTreeMap::new(),
             data_lost_ms: 0.0,
             lever: Lever {
                 engaged: false,
@@ -493,6 +500,56 @@ impl Simulation {
         self.complete_control_plane_work();
     }
 
+    /// The change set a deployment would make, and the resources the stack would then hold;
+    /// `None` for a mutation that is not a deployment.
+    pub fn change_set(
+        &self,
+        mutation: &drtui_core::ports::Mutation,
+    ) -> Result<Option<(drtui_core::ports::ChangePreview, super::stacks::Resources)>, String> {
+        let drtui_core::ports::Mutation::DeployStack {
+            role,
+            stack,
+            template,
+            parameters,
+            ..
+        } = mutation
+        else {
+            return Ok(None);
+        };
+        let text = crate::assets::template(template)?;
+        let requested = super::stacks::declared(&text, *role, parameters);
+        let deployed = match self.deployed.get(stack) {
+            Some(held) => Some(held.clone()),
+            // What the demo started with: the template as its own region and environment
+            // would have it, whatever this deployment asks for.
+            None => self.pair.stacks_in(*role).contains(stack).then(|| {
+                let mut own = parameters.clone();
+                if let Some(value) = own.get_mut("RegionRole") {
+                    *value = drtui_core::wire::wire_name(role);
+                }
+                if let (Some(value), Some(suffix)) = (
+                    own.get_mut("EnvironmentSuffix"),
+                    self.pair.environment_suffix.as_ref(),
+                ) {
+                    value.clone_from(suffix);
+                }
+                super::stacks::as_first_found(stack, &super::stacks::declared(&text, *role, &own))
+            }),
+        };
+        Ok(Some((
+            super::stacks::change_set(deployed.as_ref(), &requested),
+            requested,
+        )))
+    }
+
+    /// The resource events of the stack's latest deployment not yet reported.
+    pub fn take_stack_events(&mut self, stack: &str, at_most: usize) -> Vec<String> {
+        let Some(events) = self.stack_events.get_mut(stack) else {
+            return Vec::new();
+        };
+        events.drain(..at_most.min(events.len())).collect()
+    }
+
     pub fn stack_updating(&self, stack: &str) -> bool {
         self.stack_updates.contains_key(stack)
     }
@@ -609,11 +666,31 @@ impl Simulation {
                 changed(format!("execution {name} started"))
             }
             Mutation::DeployStack { stack, .. } => {
+                let Some((preview, requested)) = self.change_set(mutation)? else {
+                    return Err("not a deployment".to_owned());
+                };
+                if preview.changes.is_empty() {
+                    return unchanged(format!(
+                        "stack {stack} already matches its template (empty change set)"
+                    ));
+                }
+                self.stack_events
+                    .insert(stack.clone(), super::stacks::events(&preview));
+                self.deployed.insert(stack.clone(), requested);
                 self.stack_updates.insert(
                     stack.clone(),
                     self.now + ChronoDuration::seconds(STACK_UPDATE_S),
                 );
-                changed(format!("stack {stack} updating"))
+                changed(format!(
+                    "{} {} change{}",
+                    if preview.exists {
+                        "updating:"
+                    } else {
+                        "creating:"
+                    },
+                    preview.changes.len(),
+                    if preview.changes.len() == 1 { "" } else { "s" }
+                ))
             }
             Mutation::DataPlaneLever { engaged } => {
                 if self.pair.traffic_lever.is_none() {

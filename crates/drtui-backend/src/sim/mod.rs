@@ -2,6 +2,7 @@
 //! Same seed, same estate; faults from `--scenario` or the fault menu change it from now on.
 
 mod estate;
+mod stacks;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -17,8 +18,8 @@ use drtui_core::clock::Clock;
 use drtui_core::config::RegionPair;
 use drtui_core::model::{Role, Source, SourceData};
 use drtui_core::ports::{
-    ActBackend, ActOutcome, BackendError, BoxFuture, CallCounter, Mutation, ROUTE53_CONTROL_REGION,
-    StatusBackend,
+    ActBackend, ActOutcome, BackendError, BoxFuture, CallCounter, ChangePreview, Mutation,
+    ROUTE53_CONTROL_REGION, Report, StatusBackend,
 };
 
 /// Who the simulator says drtui acts as: no AWS identity is involved.
@@ -166,6 +167,32 @@ fn append_record(path: &std::path::Path, record: &ActionRecord) -> std::io::Resu
 
 impl ActBackend for SimBackend {
     fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
+        self.act_reporting(mutation, std::sync::Arc::new(|_| {}))
+    }
+
+    fn preview(
+        &self,
+        mutation: &Mutation,
+    ) -> BoxFuture<'_, Result<Option<ChangePreview>, BackendError>> {
+        let preview = {
+            let mut sim = self.lock();
+            sim.advance_to(self.clock.now());
+            sim.change_set(mutation)
+                .map(|found| found.map(|(preview, _)| preview))
+                .map_err(BackendError::Refused)
+        };
+        Box::pin(async move { preview })
+    }
+
+    #[allow(
+        clippy::too_many_lines,
+        reason = "apply with its record, then wait like the AWS backend for what takes time (execution, stack), in order"
+    )]
+    fn act_reporting(
+        &self,
+        mutation: &Mutation,
+        report: Report,
+    ) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
         let result = {
             let mut sim = self.lock();
             sim.advance_to(self.clock.now());
@@ -231,21 +258,51 @@ impl ActBackend for SimBackend {
                 }
                 outcome.detail = format!("{}; SUCCEEDED", outcome.detail);
             }
-            // DeployStack waits for the stack to settle, as the AWS backend does.
-            if let Some(stack) = stack {
-                while {
-                    let mut sim = self.lock();
-                    sim.advance_to(self.clock.now());
-                    sim.stack_updating(&stack)
-                } {
+            // DeployStack waits for the stack to settle, reporting its resource events as they
+            // happen, as the AWS backend does.
+            if let Some(stack) = stack.filter(|_| outcome.changed) {
+                let created = outcome.detail.starts_with("creating");
+                loop {
+                    let (updating, events) = {
+                        let mut sim = self.lock();
+                        sim.advance_to(self.clock.now());
+                        let updating = sim.stack_updating(&stack);
+                        let batch = if updating {
+                            STACK_EVENTS_PER_S
+                        } else {
+                            usize::MAX
+                        };
+                        (updating, sim.take_stack_events(&stack, batch))
+                    };
+                    for event in events {
+                        report(event);
+                    }
+                    if !updating {
+                        break;
+                    }
                     self.clock.sleep(Duration::from_secs(1)).await;
                 }
-                outcome.detail = format!("stack {stack} UPDATE_COMPLETE");
+                let status = if created {
+                    "CREATE_COMPLETE"
+                } else {
+                    "UPDATE_COMPLETE"
+                };
+                report(format!("{stack} AWS::CloudFormation::Stack {status}"));
+                let changes = outcome
+                    .detail
+                    .split(": ")
+                    .nth(1)
+                    .unwrap_or_default()
+                    .to_owned();
+                outcome.detail = format!("stack {stack} {status}: {changes}");
             }
             Ok(outcome)
         })
     }
 }
+
+/// How many resource events a deploying demo stack writes per (simulated) second.
+const STACK_EVENTS_PER_S: usize = 3;
 
 /// The region whose control plane a mutation needs.
 fn control_plane_of(pair: &RegionPair, mutation: &Mutation) -> Option<Role> {

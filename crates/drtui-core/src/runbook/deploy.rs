@@ -58,7 +58,10 @@ pub fn side(step: &Step) -> Role {
 pub fn parameters(step: &Step, pair: &RegionPair) -> Result<BTreeMap<String, String>, String> {
     let mut resolved = BTreeMap::new();
     for (key, value) in step.parameters.iter().flatten() {
-        resolved.insert(key.clone(), fill(value, pair).map_err(|why| format!("{key}: {why}"))?);
+        resolved.insert(
+            key.clone(),
+            fill(value, pair).map_err(|why| format!("{key}: {why}"))?,
+        );
     }
     Ok(resolved)
 }
@@ -159,9 +162,16 @@ pub fn refusal(
         .stacks
         .value
         .as_ref()
-        .is_some_and(|stacks| stacks.iter().any(|found| found.name == stack && found.exists()));
+        .is_some_and(|stacks| {
+            stacks
+                .iter()
+                .any(|found| found.name == stack && found.exists())
+        });
     let database = stack.to_ascii_lowercase().contains("database")
-        || step.template.as_deref().is_some_and(|t| t.contains("database"));
+        || step
+            .template
+            .as_deref()
+            .is_some_and(|t| t.contains("database"));
     if !(exists && database) {
         return None;
     }
@@ -204,7 +214,10 @@ mod tests {
             Ok("PaymentDR-Route53-demo")
         );
         let missing = stack_name(&pair, Role::Secondary, "Route53").unwrap_err();
-        assert!(missing.contains("lists no Route53 stack in us-east-2"), "{missing}");
+        assert!(
+            missing.contains("lists no Route53 stack in us-east-2"),
+            "{missing}"
+        );
     }
 
     #[test]
@@ -240,11 +253,18 @@ mod tests {
             "    stack: Vpc\n    template: cfn/network.yaml\n    parameters:\n      EnvironmentSuffix: ${environment_suffix}\n",
         );
         let why = mutation(&step1, &bare, "r").unwrap_err();
-        assert!(why.contains("EnvironmentSuffix: pair `demo` has no environment_suffix"), "{why}");
+        assert!(
+            why.contains("EnvironmentSuffix: pair `demo` has no environment_suffix"),
+            "{why}"
+        );
         let step2 = step(
             "    stack: Vpc\n    template: cfn/network.yaml\n    parameters:\n      X: ${nope}\n",
         );
-        assert!(mutation(&step2, &pair(), "r").unwrap_err().contains("unknown placeholder ${nope}"));
+        assert!(
+            mutation(&step2, &pair(), "r")
+                .unwrap_err()
+                .contains("unknown placeholder ${nope}")
+        );
     }
 
     #[test]

@@ -225,7 +225,10 @@ fn estate_ready(seen: &Observation) -> Verdict {
     verdict(
         failing.is_empty(),
         if failing.is_empty() {
-            format!("every readiness check passes ({})", seen.readiness.checks.len())
+            format!(
+                "every readiness check passes ({})",
+                seen.readiness.checks.len()
+            )
         } else {
             failing.join("; ")
         },

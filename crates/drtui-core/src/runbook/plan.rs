@@ -3,10 +3,10 @@
 
 use std::fmt::Write as _;
 
-use crate::ports::Mutation;
 use super::spec::{ActionName, Mode, Runbook, Step, StepKind};
 use crate::config::RegionPair;
 use crate::model::Role;
+use crate::ports::Mutation;
 use crate::ports::ROUTE53_CONTROL_REGION;
 use crate::wire::wire_name;
 

@@ -1,7 +1,12 @@
 """Seed a moto server with a small copy of the reference payment estate, for drtui's tests.
 
-Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary] [healthy-primary]. Prints a JSON object with the generated ids (hosted
-zone, health checks, state machine ARN) so the test can write drtui's config.
+Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary] [healthy-primary] [provisioned]. Prints
+a JSON object with the generated ids (hosted zone, health checks, state machine ARN) so the test
+can write drtui's config.
+
+`provisioned`: the estate's stacks were deployed from assets/cfn (`drtui run provision`); seed
+only what moto's CloudFormation skips (AWS::RDS::DBCluster, AWS::CloudWatch::Alarm) and the
+figures, and read the zone and health checks from the Route 53 stack's outputs.
 """
 
 import datetime
@@ -9,12 +14,14 @@ import json
 import sys
 
 import boto3
+from botocore.exceptions import ClientError
 
 ENDPOINT, SUFFIX = sys.argv[1], sys.argv[2]
 OPTIONS = set(sys.argv[3:])
 HEALTHY_SECONDARY = "healthy-secondary" in OPTIONS
 # By default the primary serves 2 % 5XX (its alarm firing): impaired. This makes it clean.
 HEALTHY_PRIMARY = "healthy-primary" in OPTIONS
+PROVISIONED = "provisioned" in OPTIONS
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 ROLES = {PRIMARY: "primary", SECONDARY: "secondary"}
 FUNCTIONS = ["payment-validation", "transaction-processing", "notification"]
@@ -45,10 +52,20 @@ def function_name(function, region):
 out = {}
 
 # Aurora global database: the first member to join is the writer.
+def already_there(call, **kwargs):
+    """Creates unless a stack already did (moto models some of these in CloudFormation)."""
+    try:
+        call(**kwargs)
+    except ClientError as error:
+        if "AlreadyExists" not in error.response["Error"]["Code"]:
+            raise
+
+
 rds = client("rds", PRIMARY)
-rds.create_global_cluster(GlobalClusterIdentifier=f"payment-global-{SUFFIX}", Engine="aurora-postgresql")
+already_there(rds.create_global_cluster, GlobalClusterIdentifier=f"payment-global-{SUFFIX}", Engine="aurora-postgresql")
 for region in (PRIMARY, SECONDARY):
-    client("rds", region).create_db_cluster(
+    already_there(
+        client("rds", region).create_db_cluster,
         DBClusterIdentifier=cluster_id(region),
         Engine="aurora-postgresql",
         MasterUsername="payments",
@@ -57,47 +74,56 @@ for region in (PRIMARY, SECONDARY):
     )
 
 # Route 53: zone, HTTPS health checks on each API, weighted records 100/0.
-route53 = client("route53", PRIMARY)
-zone = route53.create_hosted_zone(Name=f"payments-{SUFFIX}.example.com", CallerReference=f"zone-{SUFFIX}")
-zone_id = zone["HostedZone"]["Id"].split("/")[-1]
-out["hosted_zone_id"] = zone_id
-record = f"api.payments-{SUFFIX}.example.com"
-out["record_name"] = record
-health = {}
-for region in (PRIMARY, SECONDARY):
-    check = route53.create_health_check(
-        CallerReference=f"hc-{region}-{SUFFIX}",
-        HealthCheckConfig={
-            "Type": "HTTPS",
-            "FullyQualifiedDomainName": f"{api_name(region)}.execute-api.{region}.amazonaws.com",
-            "ResourcePath": "/prod/health",
-            "Port": 443,
-            "RequestInterval": 30,
-            "FailureThreshold": 3,
+if PROVISIONED:
+    stack = client("cloudformation", PRIMARY).describe_stacks(StackName=f"PaymentDR-Route53-{SUFFIX}")["Stacks"][0]
+    outputs = {o["OutputKey"]: o["OutputValue"] for o in stack["Outputs"]}
+    out["hosted_zone_id"] = outputs["HostedZoneId"]
+    out["record_name"] = outputs["RecordName"]
+    health = {PRIMARY: outputs["PrimaryHealthCheckId"], SECONDARY: outputs["SecondaryHealthCheckId"]}
+    out["health_checks"] = health
+else:
+    route53 = client("route53", PRIMARY)
+    zone = route53.create_hosted_zone(Name=f"payments-{SUFFIX}.example.com", CallerReference=f"zone-{SUFFIX}")
+    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    out["hosted_zone_id"] = zone_id
+    record = f"api.payments-{SUFFIX}.example.com"
+    out["record_name"] = record
+    health = {}
+    for region in (PRIMARY, SECONDARY):
+        check = route53.create_health_check(
+            CallerReference=f"hc-{region}-{SUFFIX}",
+            HealthCheckConfig={
+                "Type": "HTTPS",
+                "FullyQualifiedDomainName": f"{api_name(region)}.execute-api.{region}.amazonaws.com",
+                "ResourcePath": "/prod/health",
+                "Port": 443,
+                "RequestInterval": 30,
+                "FailureThreshold": 3,
+            },
+        )
+        health[region] = check["HealthCheck"]["Id"]
+    out["health_checks"] = health
+    route53.change_resource_record_sets(
+        HostedZoneId=zone_id,
+        ChangeBatch={
+            "Changes": [
+                {
+                    "Action": "CREATE",
+                    "ResourceRecordSet": {
+                        "Name": record,
+                        "Type": "CNAME",
+                        "SetIdentifier": ROLES[region],
+                        "Weight": weight,
+                        "TTL": 60,
+                        "HealthCheckId": health[region],
+                        "ResourceRecords": [{"Value": f"{api_name(region)}.execute-api.{region}.amazonaws.com"}],
+                    },
+                }
+                for region, weight in ((PRIMARY, 100), (SECONDARY, 0))
+            ]
         },
     )
-    health[region] = check["HealthCheck"]["Id"]
-out["health_checks"] = health
-route53.change_resource_record_sets(
-    HostedZoneId=zone_id,
-    ChangeBatch={
-        "Changes": [
-            {
-                "Action": "CREATE",
-                "ResourceRecordSet": {
-                    "Name": record,
-                    "Type": "CNAME",
-                    "SetIdentifier": ROLES[region],
-                    "Weight": weight,
-                    "TTL": 60,
-                    "HealthCheckId": health[region],
-                    "ResourceRecords": [{"Value": f"{api_name(region)}.execute-api.{region}.amazonaws.com"}],
-                },
-            }
-            for region, weight in ((PRIMARY, 100), (SECONDARY, 0))
-        ]
-    },
-)
+
 
 # CloudWatch: one minute of figures, two minutes ago, in each region.
 at = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0) - datetime.timedelta(minutes=2)
@@ -161,6 +187,17 @@ for region, status, percent in ((PRIMARY, 1.0, 100.0), (SECONDARY, *secondary_he
             {"MetricName": "HealthCheckPercentageHealthy", "Dimensions": dimension, "Timestamp": at, "Value": percent},
         ],
     )
+
+if PROVISIONED:
+    # The traffic lever's alarm (in the secondary's monitoring stack, skipped by moto), quiet.
+    lever = f"PaymentDR-{SUFFIX}-primary-traffic-off"
+    client("cloudwatch", SECONDARY).put_metric_alarm(
+        AlarmName=lever, MetricName="PrimaryTrafficOff", Namespace="PaymentDR/Failover", Statistic="Maximum",
+        Period=10, EvaluationPeriods=1, Threshold=0.5, ComparisonOperator="GreaterThanThreshold",
+    )
+    client("cloudwatch", SECONDARY).set_alarm_state(AlarmName=lever, StateValue="OK", StateReason="seeded quiet")
+    print(json.dumps(out))
+    sys.exit(0)
 
 # Step Functions: the failover state machine with one execution.
 sfn = client("stepfunctions", PRIMARY)

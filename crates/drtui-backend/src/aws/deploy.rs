@@ -174,7 +174,7 @@ impl AwsBackend {
                 .await;
         }
         self.calls.record("cloudformation", "CreateChangeSet");
-        client
+        let created = client
             .create_change_set()
             .stack_name(stack)
             .change_set_name(change_set)
@@ -189,8 +189,18 @@ impl AwsBackend {
             .capabilities(Capability::CapabilityNamedIam)
             .description("drtui provision")
             .send()
-            .await
-            .map_err(|error| self.error(role, error))?;
+            .await;
+        // AWS says "no changes" through the change set's status; some emulators refuse the
+        // create instead. Either way the stack already matches.
+        if let Err(error) = created {
+            if error.message().is_some_and(no_changes) {
+                return Ok(ChangePreview {
+                    exists,
+                    changes: Vec::new(),
+                });
+            }
+            return Err(self.error(role, error));
+        }
         let mut changes = Vec::new();
         let mut next_token: Option<String> = None;
         loop {

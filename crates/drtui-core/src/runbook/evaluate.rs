@@ -733,26 +733,26 @@ steps:
     fn actions_ask_for_exactly_one_mutation_named_from_run_and_step() {
         let runbook = runbook("graceful");
         assert_eq!(
-            mutation(step(&runbook, "promote"), "run-1"),
+            mutation(step(&runbook, "promote"), &RegionPair::demo(), "run-1"),
             Some(Mutation::AuroraFailover {
                 target: Role::Secondary,
                 allow_data_loss: true,
             })
         );
         assert_eq!(
-            mutation(step(&runbook, "shift"), "run-1"),
+            mutation(step(&runbook, "shift"), &RegionPair::demo(), "run-1"),
             Some(Mutation::SetWeights {
                 primary: 0,
                 secondary: 100,
             })
         );
         assert_eq!(
-            mutation(step(&runbook, "execution"), "run-1"),
+            mutation(step(&runbook, "execution"), &RegionPair::demo(), "run-1"),
             Some(Mutation::StartExecution {
                 name: "run-1-execution".into(),
             })
         );
-        assert_eq!(mutation(step(&runbook, "approve"), "run-1"), None);
+        assert_eq!(mutation(step(&runbook, "approve"), &RegionPair::demo(), "run-1"), None);
     }
 
     #[test]

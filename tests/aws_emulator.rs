@@ -665,7 +665,10 @@ fn deploy_stack_creates_the_stack_from_assets_and_waits_for_it() {
         .block_on(backend.preview(&mutation))
         .expect("previewed")
         .expect("a deployment has a preview");
-    assert!(!preview.exists && !preview.changes.is_empty(), "{preview:?}");
+    assert!(
+        !preview.exists && !preview.changes.is_empty(),
+        "{preview:?}"
+    );
     let outcome = runtime.block_on(backend.act(&mutation)).expect("deployed");
     assert!(outcome.changed, "{outcome:?}");
     assert!(outcome.detail.contains("CREATE_COMPLETE"), "{outcome:?}");
@@ -939,10 +942,18 @@ fn status_of_all_pairs_is_an_array_of_the_per_pair_objects() {
 /// is a placeholder until `discover` writes the real pair).
 fn unprovisioned_pair(suffix: &str, url: &str) -> String {
     let stacks = |role: &str| {
-        ["Vpc", "Database", "Lambda", "Api", "Storage", "Monitoring", "Parameters"]
-            .iter()
-            .map(|kind| format!("\"PaymentDR-{kind}-{role}-{suffix}\""))
-            .collect::<Vec<_>>()
+        [
+            "Vpc",
+            "Database",
+            "Lambda",
+            "Api",
+            "Storage",
+            "Monitoring",
+            "Parameters",
+        ]
+        .iter()
+        .map(|kind| format!("\"PaymentDR-{kind}-{role}-{suffix}\""))
+        .collect::<Vec<_>>()
     };
     let mut primary = stacks("primary");
     primary.push(format!("\"PaymentDR-Route53-{suffix}\""));
@@ -1032,11 +1043,17 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
         assert!(text.contains(&name), "{name} missing:\n{text}");
     }
     // Each change set lists what it adds, streamed as the run goes.
-    assert!(text.contains("primary-network │ change set (create)"), "{text}");
+    assert!(
+        text.contains("primary-network │ change set (create)"),
+        "{text}"
+    );
     assert!(text.contains("Vpc AWS::EC2::VPC CREATE_COMPLETE"), "{text}");
     // What moto skipped: planned in the change sets, absent from the emulator.
     for skipped in MOTO_SKIPS {
-        assert!(text.contains(&format!("({skipped})")), "{skipped} not planned:\n{text}");
+        assert!(
+            text.contains(&format!("({skipped})")),
+            "{skipped} not planned:\n{text}"
+        );
     }
     moto.boto(
         "ids = [c['DBClusterIdentifier'] for c in client('rds', 'us-east-1').describe_db_clusters()['DBClusters']]\n\
@@ -1052,9 +1069,15 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
     let again = String::from_utf8_lossy(&second.stdout).into_owned();
     assert_eq!(second.status.code(), Some(0), "{again}");
     assert_eq!(again.matches("nothing to do").count(), 16, "{again}");
-    assert!(!again.contains("ExecuteChangeSet") && !again.contains("_IN_PROGRESS"), "{again}");
+    assert!(
+        !again.contains("ExecuteChangeSet") && !again.contains("_IN_PROGRESS"),
+        "{again}"
+    );
 
-    moto.seed_with("prov", &["provisioned", "healthy-primary", "healthy-secondary"]);
+    moto.seed_with(
+        "prov",
+        &["provisioned", "healthy-primary", "healthy-secondary"],
+    );
     let written = drtui(&[
         "discover",
         "--region-pair",
@@ -1074,7 +1097,10 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
         String::from_utf8_lossy(&written.stderr)
     );
     let section = std::fs::read_to_string(&config).expect("config");
-    assert!(section.contains("lock_table = \"drtui-locks-prov\""), "{section}");
+    assert!(
+        section.contains("lock_table = \"drtui-locks-prov\""),
+        "{section}"
+    );
     let output = drtui(&[
         "status",
         "--config",
@@ -1091,13 +1117,20 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
     assert_eq!(report["complete"], true, "{report:#}");
     assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
     for region in 0..2 {
-        let stacks = report["regions"][region]["stacks"].as_array().expect("stacks");
+        let stacks = report["regions"][region]["stacks"]
+            .as_array()
+            .expect("stacks");
         assert!(!stacks.is_empty(), "{report:#}");
         assert!(
-            stacks.iter().all(|stack| stack["status"] == "CREATE_COMPLETE"),
+            stacks
+                .iter()
+                .all(|stack| stack["status"] == "CREATE_COMPLETE"),
             "{report:#}"
         );
-        assert_eq!(report["regions"][region]["health_checks"][0]["healthy"], true, "{report:#}");
+        assert_eq!(
+            report["regions"][region]["health_checks"][0]["healthy"], true,
+            "{report:#}"
+        );
     }
     drop(dir);
 }

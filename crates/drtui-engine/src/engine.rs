@@ -100,6 +100,16 @@ struct Memory(std::sync::Mutex<Option<Snapshot>>);
 /// What `wait` returns when the run is paused while it waits.
 const INTERRUPTED: &str = "\u{0}interrupted";
 
+/// What an action's preview decided.
+enum Approval {
+    /// Go on and act.
+    Proceed,
+    /// The step ends here (nothing to do, or the preview failed).
+    Done(Result<String, String>),
+    /// A destructive change was not approved: the step blocks.
+    Refused,
+}
+
 /// A change set's changes in one journal line.
 fn changes_line(preview: &ChangePreview) -> String {
     let verb = if preview.exists { "update" } else { "create" };
@@ -685,54 +695,15 @@ impl Engine<'_> {
             step: id.clone(),
             detail,
         };
-        let preview = match tokio::time::timeout(timeout, self.act.preview(mutation)).await {
-            Ok(Ok(preview)) => preview,
-            Ok(Err(error)) => {
-                return Ok(Some(Err(format!(
-                    "preview of {}: {error}",
-                    mutation.call()
-                ))));
-            }
-            Err(_) => {
-                return Ok(Some(Err(format!(
-                    "the preview of {} did not finish within {}",
-                    mutation.call(),
-                    humantime::format_duration(timeout)
-                ))));
-            }
-        };
-        if let Some(preview) = &preview {
-            self.record(journal, run_id, progress(changes_line(preview)), on_record)?;
-            if preview.exists && preview.changes.is_empty() {
-                return Ok(Some(Ok(
-                    "nothing to do: the stack already matches its template and parameters (empty change set)"
-                        .to_owned(),
-                )));
-            }
-            if preview.destroys() {
-                let how = if self.approvals.allows(&id) {
-                    Some(if self.approvals.all {
-                        "--approve-all".to_owned()
-                    } else {
-                        format!("--approve {id}")
-                    })
-                } else {
-                    self.ask_question(destroys_question(self.pair, step, preview, readiness))
-                        .await
-                };
-                let Some(how) = how else { return Ok(None) };
-                self.record(
-                    journal,
-                    run_id,
-                    Event::Approved {
-                        step: id.clone(),
-                        by: self.operator.clone(),
-                        how,
-                        data_at_risk_ms: readiness.data_at_risk_ms,
-                    },
-                    on_record,
-                )?;
-            }
+        match self
+            .approve_changes(
+                journal, run_id, step, mutation, timeout, readiness, on_record,
+            )
+            .await?
+        {
+            Approval::Proceed => {}
+            Approval::Done(result) => return Ok(Some(result)),
+            Approval::Refused => return Ok(None),
         }
         let (sender, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
         let report: drtui_core::ports::Report = std::sync::Arc::new(move |line| {
@@ -762,6 +733,81 @@ impl Engine<'_> {
                 humantime::format_duration(timeout)
             )),
         }))
+    }
+
+    /// The preview of an action that has one (a change set), journalled; an empty one ends the
+    /// step, a destructive one needs its own approval.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the journal, run, step and its observation, as every step helper takes them"
+    )]
+    async fn approve_changes(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        step: &Step,
+        mutation: &Mutation,
+        timeout: Duration,
+        readiness: &Readiness,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Approval> {
+        let id = step.id.value.clone();
+        let progress = |detail: String| Event::StepProgress {
+            step: id.clone(),
+            detail,
+        };
+        let preview = match tokio::time::timeout(timeout, self.act.preview(mutation)).await {
+            Ok(Ok(preview)) => preview,
+            Ok(Err(error)) => {
+                return Ok(Approval::Done(Err(format!(
+                    "preview of {}: {error}",
+                    mutation.call()
+                ))));
+            }
+            Err(_) => {
+                return Ok(Approval::Done(Err(format!(
+                    "the preview of {} did not finish within {}",
+                    mutation.call(),
+                    humantime::format_duration(timeout)
+                ))));
+            }
+        };
+        if let Some(preview) = &preview {
+            self.record(journal, run_id, progress(changes_line(preview)), on_record)?;
+            if preview.exists && preview.changes.is_empty() {
+                return Ok(Approval::Done(Ok(
+                    "nothing to do: the stack already matches its template and parameters (empty change set)"
+                        .to_owned(),
+                )));
+            }
+            if preview.destroys() {
+                let how = if self.approvals.allows(&id) {
+                    Some(if self.approvals.all {
+                        "--approve-all".to_owned()
+                    } else {
+                        format!("--approve {id}")
+                    })
+                } else {
+                    self.ask_question(destroys_question(self.pair, step, preview, readiness))
+                        .await
+                };
+                let Some(how) = how else {
+                    return Ok(Approval::Refused);
+                };
+                self.record(
+                    journal,
+                    run_id,
+                    Event::Approved {
+                        step: id.clone(),
+                        by: self.operator.clone(),
+                        how,
+                        data_at_risk_ms: readiness.data_at_risk_ms,
+                    },
+                    on_record,
+                )?;
+            }
+        }
+        Ok(Approval::Proceed)
     }
 
     async fn wait(&self, step: &Step, memory: &Memory) -> Result<String, String> {

@@ -201,6 +201,19 @@ impl AwsBackend {
             }
             return Err(self.error(role, error));
         }
+        self.read_change_set(role, stack, change_set, exists).await
+    }
+
+    /// Waits until CloudFormation has computed the change set, then reads all its changes; an
+    /// empty one is deleted and reported as no changes.
+    async fn read_change_set(
+        &self,
+        role: Role,
+        stack: &str,
+        change_set: &str,
+        exists: bool,
+    ) -> Result<ChangePreview, BackendError> {
+        let client = &self.region_clients(role).cloudformation;
         let mut changes = Vec::new();
         let mut next_token: Option<String> = None;
         loop {

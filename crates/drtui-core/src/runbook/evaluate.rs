@@ -752,7 +752,10 @@ steps:
                 name: "run-1-execution".into(),
             })
         );
-        assert_eq!(mutation(step(&runbook, "approve"), &RegionPair::demo(), "run-1"), None);
+        assert_eq!(
+            mutation(step(&runbook, "approve"), &RegionPair::demo(), "run-1"),
+            None
+        );
     }
 
     #[test]

@@ -194,12 +194,12 @@ mod tests {
 
     fn step(yaml: &str) -> Step {
         let text = format!(
-            "name: t\ndescription: t\nsteps:\n  - id: s\n    title: s\n    kind: action\n    action: deploy_stack\n{yaml}"
+            "name: t\ndescription: t\nsteps:\n  - id: g\n    title: g\n    kind: gate\n    prompt: g\n  - id: s\n    title: s\n    kind: action\n    action: deploy_stack\n{yaml}"
         );
         crate::runbook::validate::load(&text, "t.yaml")
             .expect("valid")
             .steps
-            .remove(0)
+            .remove(1)
     }
 
     #[test]

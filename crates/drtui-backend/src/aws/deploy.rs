@@ -368,13 +368,11 @@ impl AwsBackend {
                         .resource_status()
                         .map(|status| status.as_str())
                         .unwrap_or_default();
-                    if status.ends_with("_FAILED") && first_failure.is_none() {
-                        first_failure = Some(line.clone());
-                    }
-                    if status.contains("ROLLBACK")
-                        || (first_failure.is_some() && status.starts_with("DELETE"))
-                    {
+                    // Everything after the first failure is CloudFormation undoing the change.
+                    if first_failure.is_some() {
                         rollback.push(line.clone());
+                    } else if status.ends_with("_FAILED") {
+                        first_failure = Some(line.clone());
                     }
                     report(line);
                 }

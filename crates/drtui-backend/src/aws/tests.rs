@@ -30,6 +30,7 @@ use drtui_core::clock::ManualClock;
 /// Rules per client; a client without rules fails every call.
 #[derive(Default)]
 struct Rules<'a> {
+    cloudformation: Vec<&'a Rule>,
     cloudwatch: Vec<&'a Rule>,
     rds: Vec<&'a Rule>,
     route53: Vec<&'a Rule>,
@@ -49,7 +50,7 @@ fn backend(rules: &Rules) -> AwsBackend {
         cloudformation: mock_client!(
             aws_sdk_cloudformation,
             RuleMode::MatchAny,
-            Vec::<&Rule>::new()
+            rules.cloudformation.clone()
         ),
         sfn: mock_client!(aws_sdk_sfn, RuleMode::MatchAny, rules.sfn.clone()),
         // Never called here (the lock has its emulator tests); an unmocked client will do.
@@ -478,5 +479,146 @@ async fn expired_credentials_are_named_as_such_not_as_an_outage() {
     assert!(
         drtui_core::ports::is_credentials_failure(&message) && message.contains("ExpiredToken"),
         "{message}"
+    );
+}
+
+#[tokio::test]
+async fn a_failed_stack_names_the_resource_that_failed_and_the_rollback() {
+    use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
+    use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::operation::execute_change_set::ExecuteChangeSetOutput;
+    use aws_sdk_cloudformation::types::{
+        ExecutionStatus, ResourceStatus, Stack, StackEvent, StackStatus as CfnStatus,
+    };
+    let event = |id: &str, resource: &str, kind: &str, status: &str, reason: Option<&str>| {
+        StackEvent::builder()
+            .event_id(id)
+            .stack_id("s")
+            .stack_name("PaymentDR-Database-primary-demo")
+            .logical_resource_id(resource)
+            .resource_type(kind)
+            .resource_status(ResourceStatus::from(status))
+            .set_resource_status_reason(reason.map(str::to_owned))
+            .timestamp(aws_smithy_types::DateTime::from_secs(1_800_000_000))
+            .build()
+    };
+    let change_set = mock!(aws_sdk_cloudformation::Client::describe_change_set).then_output(|| {
+        DescribeChangeSetOutput::builder()
+            .execution_status(ExecutionStatus::Available)
+            .build()
+    });
+    let execute = mock!(aws_sdk_cloudformation::Client::execute_change_set)
+        .then_output(|| ExecuteChangeSetOutput::builder().build());
+    // Newest first, as CloudFormation lists them: before the execution, one old event; after,
+    // the failure and the rollback.
+    let events = mock!(aws_sdk_cloudformation::Client::describe_stack_events)
+        .sequence()
+        .output(move || {
+            DescribeStackEventsOutput::builder()
+                .stack_events(event(
+                    "0",
+                    "Old",
+                    "AWS::CloudFormation::Stack",
+                    "CREATE_COMPLETE",
+                    None,
+                ))
+                .build()
+        })
+        .output(move || {
+            DescribeStackEventsOutput::builder()
+                .stack_events(event(
+                    "5",
+                    "PaymentDR-Database-primary-demo",
+                    "AWS::CloudFormation::Stack",
+                    "UPDATE_ROLLBACK_COMPLETE",
+                    None,
+                ))
+                .stack_events(event(
+                    "4",
+                    "Instance1",
+                    "AWS::RDS::DBInstance",
+                    "UPDATE_COMPLETE",
+                    None,
+                ))
+                .stack_events(event(
+                    "3",
+                    "PaymentDR-Database-primary-demo",
+                    "AWS::CloudFormation::Stack",
+                    "UPDATE_ROLLBACK_IN_PROGRESS",
+                    Some("The following resource(s) failed to update: [Cluster]."),
+                ))
+                .stack_events(event(
+                    "2",
+                    "Cluster",
+                    "AWS::RDS::DBCluster",
+                    "UPDATE_FAILED",
+                    Some("Cannot upgrade aurora-postgresql from 16.4 to 15.8"),
+                ))
+                .stack_events(event(
+                    "1",
+                    "Cluster",
+                    "AWS::RDS::DBCluster",
+                    "UPDATE_IN_PROGRESS",
+                    None,
+                ))
+                .stack_events(event(
+                    "0",
+                    "Old",
+                    "AWS::CloudFormation::Stack",
+                    "CREATE_COMPLETE",
+                    None,
+                ))
+                .build()
+        })
+        .build();
+    let stacks = mock!(aws_sdk_cloudformation::Client::describe_stacks).then_output(|| {
+        DescribeStacksOutput::builder()
+            .stacks(
+                Stack::builder()
+                    .stack_name("PaymentDR-Database-primary-demo")
+                    .stack_status(CfnStatus::UpdateRollbackComplete)
+                    .creation_time(aws_smithy_types::DateTime::from_secs(1_800_000_000))
+                    .build(),
+            )
+            .build()
+    });
+    let backend = backend(&Rules {
+        cloudformation: vec![&change_set, &execute, &events, &stacks],
+        ..Rules::default()
+    });
+    let reported = Arc::new(std::sync::Mutex::new(Vec::new()));
+    let sink = Arc::clone(&reported);
+    let report: drtui_core::ports::Report = Arc::new(move |line| {
+        sink.lock().expect("lines").push(line);
+    });
+    let mutation = drtui_core::ports::Mutation::DeployStack {
+        role: Role::Primary,
+        stack: "PaymentDR-Database-primary-demo".to_owned(),
+        template: "cfn/database.yaml".to_owned(),
+        parameters: BTreeMap::new(),
+        change_set: "drtui-run-primary-database".to_owned(),
+    };
+    let error = drtui_core::ports::ActBackend::act_reporting(&backend, &mutation, report)
+        .await
+        .expect_err("the stack failed");
+    let message = error.to_string();
+    assert!(
+        message.contains("ended UPDATE_ROLLBACK_COMPLETE")
+            && message.contains(
+                "failed: Cluster AWS::RDS::DBCluster UPDATE_FAILED: Cannot upgrade aurora-postgresql from 16.4 to 15.8"
+            )
+            && message.contains("rolled back: 3 events"),
+        "{message}"
+    );
+    let lines = reported.lock().expect("lines").clone();
+    assert_eq!(
+        lines.len(),
+        5,
+        "only the new events, oldest first: {lines:?}"
+    );
+    assert!(
+        lines[0].starts_with("Cluster AWS::RDS::DBCluster UPDATE_IN_PROGRESS"),
+        "{lines:?}"
     );
 }

@@ -483,6 +483,10 @@ async fn expired_credentials_are_named_as_such_not_as_an_outage() {
 }
 
 #[tokio::test]
+#[allow(
+    clippy::too_many_lines,
+    reason = "the stack's whole event history is the fixture"
+)]
 async fn a_failed_stack_names_the_resource_that_failed_and_the_rollback() {
     use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
     use aws_sdk_cloudformation::operation::describe_stack_events::DescribeStackEventsOutput;

@@ -532,26 +532,16 @@ impl Engine<'_> {
                 other => other,
             },
             StepKind::Gate | StepKind::Manual => {
-                let how = if self.approvals.allows(&id) {
-                    Some(if self.approvals.all {
-                        "--approve-all".to_owned()
-                    } else {
-                        format!("--approve {id}")
-                    })
-                } else {
-                    self.ask(step, &readiness).await
+                let how = match self.preapproved(&id) {
+                    Some(how) => Some(how),
+                    None => self.ask(step, &readiness).await,
                 };
                 match how {
                     Some(how) => {
                         self.record(
                             journal,
                             run_id,
-                            Event::Approved {
-                                step: id.clone(),
-                                by: self.operator.clone(),
-                                how,
-                                data_at_risk_ms: readiness.data_at_risk_ms,
-                            },
+                            self.approved(&id, how, &readiness),
                             on_record,
                         )?;
                         Ok(match readiness.data_at_risk_ms {
@@ -620,6 +610,27 @@ impl Engine<'_> {
                 )?;
                 Ok(Err(failed(reason)))
             }
+        }
+    }
+
+    /// How a step was approved before the run started (`--approve`, `--approve-all`), if it was.
+    fn preapproved(&self, step: &str) -> Option<String> {
+        self.approvals.allows(step).then(|| {
+            if self.approvals.all {
+                "--approve-all".to_owned()
+            } else {
+                format!("--approve {step}")
+            }
+        })
+    }
+
+    /// The journal record of an approval, with the data at risk when it was given.
+    fn approved(&self, step: &str, how: String, readiness: &Readiness) -> Event {
+        Event::Approved {
+            step: step.to_owned(),
+            by: self.operator.clone(),
+            how,
+            data_at_risk_ms: readiness.data_at_risk_ms,
         }
     }
 
@@ -781,15 +792,12 @@ impl Engine<'_> {
                 )));
             }
             if preview.destroys() {
-                let how = if self.approvals.allows(&id) {
-                    Some(if self.approvals.all {
-                        "--approve-all".to_owned()
-                    } else {
-                        format!("--approve {id}")
-                    })
-                } else {
-                    self.ask_question(destroys_question(self.pair, step, preview, readiness))
-                        .await
+                let how = match self.preapproved(&id) {
+                    Some(how) => Some(how),
+                    None => {
+                        self.ask_question(destroys_question(self.pair, step, preview, readiness))
+                            .await
+                    }
                 };
                 let Some(how) = how else {
                     return Ok(Approval::Refused);
@@ -797,12 +805,7 @@ impl Engine<'_> {
                 self.record(
                     journal,
                     run_id,
-                    Event::Approved {
-                        step: id.clone(),
-                        by: self.operator.clone(),
-                        how,
-                        data_at_risk_ms: readiness.data_at_risk_ms,
-                    },
+                    self.approved(&id, how, readiness),
                     on_record,
                 )?;
             }

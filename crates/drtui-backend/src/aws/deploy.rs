@@ -73,6 +73,19 @@ impl AwsBackend {
         }
     }
 
+    /// Removes a change set of this name, if there is one (a stale one, or an empty one).
+    async fn delete_change_set(&self, role: Role, stack: &str, change_set: &str) {
+        self.calls.record("cloudformation", "DeleteChangeSet");
+        let _ = self
+            .region_clients(role)
+            .cloudformation
+            .delete_change_set()
+            .stack_name(stack)
+            .change_set_name(change_set)
+            .send()
+            .await;
+    }
+
     /// The template parameters with `${file:..}` read from assets and `${output:ROLE:STACK:KEY}`
     /// read from the live stack.
     async fn resolve_parameters(
@@ -165,13 +178,7 @@ impl AwsBackend {
         let exists = status.as_deref().is_some_and(|s| s != "REVIEW_IN_PROGRESS");
         let client = &self.region_clients(role).cloudformation;
         if status.is_some() {
-            self.calls.record("cloudformation", "DeleteChangeSet");
-            let _ = client
-                .delete_change_set()
-                .stack_name(stack)
-                .change_set_name(change_set)
-                .send()
-                .await;
+            self.delete_change_set(role, stack, change_set).await;
         }
         self.calls.record("cloudformation", "CreateChangeSet");
         let created = client
@@ -231,13 +238,7 @@ impl AwsBackend {
                 Some(ChangeSetStatus::Failed) => {
                     let reason = described.status_reason().unwrap_or_default();
                     if no_changes(reason) {
-                        self.calls.record("cloudformation", "DeleteChangeSet");
-                        let _ = client
-                            .delete_change_set()
-                            .stack_name(stack)
-                            .change_set_name(change_set)
-                            .send()
-                            .await;
+                        self.delete_change_set(role, stack, change_set).await;
                         return Ok(ChangePreview {
                             exists,
                             changes: Vec::new(),

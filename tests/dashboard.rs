@@ -54,6 +54,25 @@ async fn state(name: &str) -> App {
                     step: Some("shift-traffic".into()),
                     at: None,
                     active: false,
+                    moves: true,
+                })),
+            );
+            app
+        }
+        // Another operator provisions: the estate is steady (nothing moves), but nothing else
+        // should start until that run ends.
+        "provision_elsewhere" => {
+            let mut app = app_with(&[]).await;
+            drtui_tui::app::update(
+                &mut app,
+                drtui_tui::app::Msg::Unfinished(Some(drtui_core::phase::UnfinishedRun {
+                    run_id: "provision-20270115T080000Z-4242".into(),
+                    runbook: "provision".into(),
+                    state: "in_flight",
+                    step: Some("primary-api".into()),
+                    at: None,
+                    active: true,
+                    moves: false,
                 })),
             );
             app
@@ -75,6 +94,7 @@ async fn every_state_at_every_size() {
         "lag_spike",
         "after_failover",
         "unfinished_run",
+        "provision_elsewhere",
         "production",
     ] {
         let app = state(name).await;

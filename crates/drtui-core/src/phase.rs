@@ -82,6 +82,9 @@ pub struct UnfinishedRun {
     pub at: Option<Timestamp>,
     /// Its lock is held by a live process: another operator is running it now.
     pub active: bool,
+    /// It started an action that moves the writer or the traffic (a `provision` run does not):
+    /// only such a run makes the estate "moving".
+    pub moves: bool,
 }
 
 impl UnfinishedRun {
@@ -116,7 +119,21 @@ impl UnfinishedRun {
             step,
             at: summary.last_at,
             active,
+            moves: summary.moved,
         })
+    }
+
+    /// "run ID (RUNBOOK) in progress at STEP", for the verdict while it runs.
+    pub fn in_progress(&self) -> String {
+        format!(
+            "run {} ({}) in progress{}",
+            self.run_id,
+            self.runbook,
+            self.step
+                .as_ref()
+                .map(|step| format!(" at {step}"))
+                .unwrap_or_default()
+        )
     }
 
     /// The command that continues it.
@@ -332,16 +349,9 @@ fn moving(
             state.to_region.as_deref().unwrap_or("?"),
         ));
     }
-    let run = unfinished.filter(|run| run.active)?;
-    Some(format!(
-        "run {} ({}) in progress{}",
-        run.run_id,
-        run.runbook,
-        run.step
-            .as_ref()
-            .map(|step| format!(" at {step}"))
-            .unwrap_or_default()
-    ))
+    unfinished
+        .filter(|run| run.active && run.moves)
+        .map(UnfinishedRun::in_progress)
 }
 
 /// The estate's phase from the global cluster, the traffic side and the newest unfinished run.
@@ -505,6 +515,7 @@ mod tests {
             step: Some("shift-traffic".into()),
             at: Some(t(0)),
             active,
+            moves: true,
         }
     }
 
@@ -630,6 +641,16 @@ mod tests {
                 |_| {},
                 Some(run(true)),
                 (Moving, NotReady, Wait),
+            ),
+            row(
+                "a provision run in progress moves nothing: steady, but wait for it",
+                |_| {},
+                Some(UnfinishedRun {
+                    runbook: "provision".into(),
+                    moves: false,
+                    ..run(true)
+                }),
+                (Steady, Ready, Wait),
             ),
             row(
                 "failed over, old primary healthy and caught up",

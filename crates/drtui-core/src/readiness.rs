@@ -368,6 +368,19 @@ fn recommend(
     if let Some(resume) = resume(snapshot, estate) {
         return resume;
     }
+    // A run that changes stacks but moves nothing (provision) leaves the phase as it is, but
+    // nothing else should start while it holds the pair.
+    if let Some(run) = estate
+        .unfinished_run
+        .as_ref()
+        .filter(|run| run.active && !run.moves && estate.phase != Phase::Moving)
+    {
+        return Recommendation::new(
+            Next::Wait,
+            None,
+            format!("{}: wait for it to finish", run.in_progress()),
+        );
+    }
     let failing: Vec<String> = checks
         .iter()
         .filter(|check| check.status == CheckStatus::Fail)

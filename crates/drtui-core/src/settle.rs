@@ -3,7 +3,8 @@
 //! the dashboard), so one throttled or lost poll never flips the screen. A change for the
 //! worse that rests on missing data (a source with no usable value, an unknown phase) must
 //! hold three times as long: that is the absence of evidence, not evidence. A change between
-//! known phases (the writer moved, a run started) is a fact, not noise, and shows at once.
+//! known phases (the writer moved, a run started), or a run starting or ending that moves
+//! nothing (provision), is a fact, not noise, and shows at once.
 
 use std::time::Duration;
 
@@ -81,7 +82,12 @@ impl Settled {
         };
         let shown_key = Key::of(shown);
         let known_phases = key.phase != Phase::Unknown && shown_key.phase != Phase::Unknown;
-        if key == shown_key || (key.phase != shown_key.phase && known_phases) {
+        // A run starting or ending (the next step turns to or from "wait") is read from the
+        // pair's lock and journal, not from a poll: a fact too, even when the phase stays.
+        let run_started_or_ended = (key.next == Next::Wait) != (shown_key.next == Next::Wait);
+        if key == shown_key
+            || (known_phases && (key.phase != shown_key.phase || run_started_or_ended))
+        {
             self.candidate = None;
             self.shown = Some(fresh.clone());
             return fresh;
@@ -174,5 +180,34 @@ mod tests {
         let shown = settled.settle(assess(&moved, t(1), &policy), t(2), hold);
         assert_eq!(shown.phase, Phase::Moving);
         assert_eq!(shown.recommendation.next, Next::Wait);
+    }
+
+    #[test]
+    fn a_provision_run_starting_and_ending_shows_at_once() {
+        let policy = RegionPair::demo().policy();
+        let mut settled = Settled::default();
+        let hold = Duration::from_secs(5);
+        settled.settle(assess(&healthy(), t(1), &policy), t(1), hold);
+        let provisioning = crate::phase::UnfinishedRun {
+            run_id: "provision-1".into(),
+            runbook: "provision".into(),
+            state: "in_flight",
+            step: Some("primary-api".into()),
+            at: None,
+            active: true,
+            moves: false,
+        };
+        let during = crate::readiness::assess_with(&healthy(), t(2), &policy, Some(&provisioning));
+        let shown = settled.settle(during, t(2), hold);
+        assert_eq!(shown.phase, Phase::Steady, "provisioning moves nothing");
+        assert_eq!(shown.recommendation.next, Next::Wait);
+        assert!(
+            shown
+                .recommendation
+                .reason
+                .contains("run provision-1 (provision) in progress at primary-api")
+        );
+        let after = settled.settle(assess(&healthy(), t(3), &policy), t(3), hold);
+        assert_eq!(after.recommendation.next, Next::Switchover);
     }
 }

@@ -823,6 +823,7 @@ mod tests {
             step: Some("shift-traffic".into()),
             at: None,
             active,
+            moves: true,
         });
     }
 

@@ -81,6 +81,15 @@ pub struct Record {
     pub event: Event,
 }
 
+/// Whether an action's recorded inputs move the writer or the traffic. Inputs without a
+/// mutation (older journals) count as moving: the cautious reading.
+fn moves_writer_or_traffic(inputs: &serde_json::Value) -> bool {
+    inputs
+        .get("mutation")
+        .and_then(serde_json::Value::as_str)
+        .is_none_or(|mutation| !matches!(mutation, "deploy_stack" | "alarm_actions"))
+}
+
 /// What was read back, and whether the last line was torn.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct Replay {
@@ -191,6 +200,9 @@ pub struct RunSummary {
     pub last_at: Option<Timestamp>,
     /// Whether an action step ever started: the run may have changed the estate.
     pub acted: bool,
+    /// Whether an action that moves the writer or the traffic ever started (a deployment or
+    /// an alarm-actions change does not): the run may have left the estate mid-move.
+    pub moved: bool,
     /// When each gate or manual step was last approved.
     pub approvals: std::collections::BTreeMap<String, Timestamp>,
     /// The last failed step or run.
@@ -235,9 +247,10 @@ impl RunSummary {
                     mode: mode.clone(),
                 });
             }
-            Event::StepStarted { step, kind, .. } => {
+            Event::StepStarted { step, kind, inputs } => {
                 self.started.push((step.clone(), record.at, kind.clone()));
                 self.acted |= kind == "action";
+                self.moved |= kind == "action" && moves_writer_or_traffic(inputs);
                 self.gate_started = (kind == "gate" || kind == "manual").then_some(record.at);
                 let progress = self.progress_mut(step);
                 progress.state = StepState::Running;
@@ -491,5 +504,26 @@ mod tests {
                 .contains("approve-promote"),
             "older than the window"
         );
+    }
+
+    #[test]
+    fn only_an_action_that_moves_writer_or_traffic_makes_a_run_a_move() {
+        let started = |inputs: serde_json::Value| {
+            record(
+                0,
+                Event::StepStarted {
+                    step: "s".into(),
+                    kind: "action".into(),
+                    inputs,
+                },
+            )
+        };
+        let deploy = RunSummary::of(&[started(serde_json::json!({"mutation": "deploy_stack"}))]);
+        assert!(deploy.acted && !deploy.moved);
+        let weights = RunSummary::of(&[started(serde_json::json!({"mutation": "set_weights"}))]);
+        assert!(weights.acted && weights.moved);
+        // A journal from before inputs were recorded: read as a move, the cautious way.
+        let old = RunSummary::of(&[started(serde_json::Value::Null)]);
+        assert!(old.moved);
     }
 }

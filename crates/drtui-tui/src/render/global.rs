@@ -114,7 +114,8 @@ fn verdict_line(app: &App, theme: Theme) -> Line<'static> {
             "next: move traffic to {}",
             readiness.estate.writer.as_deref().unwrap_or("the writer")
         ),
-        Next::Wait => "next: wait for the move".to_owned(),
+        Next::Wait if readiness.phase == Phase::Moving => "next: wait for the move".to_owned(),
+        Next::Wait => "next: wait for the run".to_owned(),
         next => format!("next: {} (r)", next.as_str()),
     };
     let recommendation = match &readiness.settling {

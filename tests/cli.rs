@@ -679,3 +679,15 @@ fn config_schema_describes_every_pair_key() {
     }
     assert_eq!(pair["additionalProperties"], false);
 }
+
+#[test]
+fn scenario_help_names_every_fault_the_simulator_has() {
+    let help = stdout(&drtui(&["status", "--help"]));
+    let flat = help.split_whitespace().collect::<Vec<_>>().join(" ");
+    for fault in drtui_core::fault::Fault::ALL {
+        assert!(
+            flat.contains(fault.name()),
+            "--scenario help lacks {fault}:\n{help}"
+        );
+    }
+}

@@ -1284,3 +1284,63 @@ async fn a_change_set_that_deletes_waits_for_its_own_approval() {
             .any(|line| line == "GlobalCluster AWS::RDS::GlobalCluster DELETE_COMPLETE")
     );
 }
+
+#[tokio::test]
+async fn a_failing_stack_stops_provision_naming_the_resource_and_the_rollback() {
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[Fault::StackUpdateFails]);
+    let played = play(
+        &estate,
+        "provision",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    let Outcome::Failed { step, reason } = &played.outcome else {
+        panic!("a failed stack did not stop the run: {:?}", played.outcome);
+    };
+    assert_eq!(step, "primary-api", "the first stack with a change");
+    assert!(
+        reason.contains("stack PaymentDR-Api-primary-demo ended UPDATE_ROLLBACK_COMPLETE")
+            && reason.contains("failed: HealthMethod AWS::ApiGateway::Method UPDATE_FAILED")
+            && reason.contains("rolled back: 3 events"),
+        "{reason}"
+    );
+    let events = progress_of(&played.records, "primary-api");
+    assert_eq!(
+        events.last().map(String::as_str),
+        Some("PaymentDR-Api-primary-demo AWS::CloudFormation::Stack UPDATE_ROLLBACK_COMPLETE"),
+        "{events:?}"
+    );
+    // The dashboard sees the rolled-back stack as not settled, with CloudFormation's reason.
+    let Ok(SourceData::Stacks(stacks)) =
+        drtui_core::ports::StatusBackend::fetch(&estate.backend, Source::Stacks(Role::Primary))
+            .await
+    else {
+        panic!("stacks")
+    };
+    let api = stacks
+        .iter()
+        .find(|stack| stack.name == "PaymentDR-Api-primary-demo")
+        .expect("api stack");
+    assert_eq!(api.status, "UPDATE_ROLLBACK_COMPLETE");
+    assert!(!api.is_settled());
+    assert_eq!(
+        api.reason.as_deref(),
+        Some("The following resource(s) failed to update: [HealthMethod].")
+    );
+    // The fault gone, provisioning again deploys the change and completes.
+    estate.backend.set_fault(Fault::StackUpdateFails, false);
+    let again = play(
+        &estate,
+        "provision",
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(again.outcome, Outcome::Completed, "{:#?}", again.records);
+}

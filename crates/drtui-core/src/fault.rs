@@ -21,10 +21,12 @@ pub enum Fault {
     ThrottledControlPlane,
     /// Every call to the region's APIs hangs and never answers.
     HungRegion(Role),
+    /// A stack deployment fails on its first changed resource and rolls back.
+    StackUpdateFails,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 7] = [
+    pub const ALL: [Fault; 8] = [
         Fault::PrimaryOutage,
         Fault::LagSpike,
         Fault::Api5xxBurst,
@@ -32,6 +34,7 @@ impl Fault {
         Fault::ThrottledControlPlane,
         Fault::HungRegion(Role::Primary),
         Fault::HungRegion(Role::Secondary),
+        Fault::StackUpdateFails,
     ];
 
     /// The name used by `--scenario` and in the fault menu.
@@ -44,6 +47,7 @@ impl Fault {
             Fault::ThrottledControlPlane => "throttled-control-plane",
             Fault::HungRegion(Role::Primary) => "hung-primary",
             Fault::HungRegion(Role::Secondary) => "hung-secondary",
+            Fault::StackUpdateFails => "stack-update-fails",
         }
     }
 
@@ -63,6 +67,9 @@ impl Fault {
             Fault::HungRegion(Role::Primary) => "primary region hung: its API calls never answer",
             Fault::HungRegion(Role::Secondary) => {
                 "secondary region hung: its API calls never answer"
+            }
+            Fault::StackUpdateFails => {
+                "stack deployments fail on their first changed resource and roll back"
             }
         }
     }

@@ -202,6 +202,24 @@ impl ChangePreview {
     }
 }
 
+/// How a deployment that did not settle is reported, by every backend: the stack's end state,
+/// the first resource that failed (event line with its reason) and what the rollback did.
+pub fn stack_failure(
+    stack: &str,
+    status: &str,
+    first_failure: Option<&str>,
+    rollback: &[String],
+) -> String {
+    format!(
+        "stack {stack} ended {status}; failed: {}; rolled back: {}",
+        first_failure.unwrap_or("no resource event said why"),
+        match rollback.last() {
+            Some(last) => format!("{} events, last {last}", rollback.len()),
+            None => "nothing".to_owned(),
+        }
+    )
+}
+
 /// Where an action reports what it sees while it works (stack events), one line at a time.
 pub type Report = std::sync::Arc<dyn Fn(String) + Send + Sync>;
 

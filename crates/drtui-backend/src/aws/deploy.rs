@@ -387,16 +387,11 @@ impl AwsBackend {
                     detail: format!("stack {stack} {status} ({count} events)"),
                 });
             } else {
-                return Err(BackendError::Refused(format!(
-                    "stack {stack} ended {status}; failed: {}; rolled back: {}",
-                    first_failure.unwrap_or_else(|| "no resource event said why".to_owned()),
-                    if rollback.is_empty() {
-                        "nothing".to_owned()
-                    } else {
-                        rollback.len().to_string()
-                            + " events, last "
-                            + rollback.last().map_or("", String::as_str)
-                    }
+                return Err(BackendError::Refused(drtui_core::ports::stack_failure(
+                    stack,
+                    &status,
+                    first_failure.as_deref(),
+                    &rollback,
                 )));
             }
         }

@@ -233,6 +233,8 @@ pub struct Simulation {
     deployed: BTreeMap<String, super::stacks::Resources>,
     /// Each stack's resource events from its latest deployment, not yet reported.
     stack_events: BTreeMap<String, Vec<String>>,
+    /// Stacks whose latest deployment failed and rolled back, until one succeeds.
+    failed_deploys: BTreeMap<String, super::stacks::Failed>,
     /// Writes lost to failovers that allowed data loss, in ms of replication lag.
     pub data_lost_ms: f64,
     lever: Lever,
@@ -302,6 +304,7 @@ impl Simulation {
             stack_updates: BTreeMap::new(),
             deployed: BTreeMap::new(),
             stack_events: BTreeMap::new(),
+            failed_deploys: BTreeMap::new(),
             data_lost_ms: 0.0,
             lever: Lever {
                 engaged: false,
@@ -542,6 +545,11 @@ impl Simulation {
         )))
     }
 
+    /// How the stack's latest deployment failed, if it did.
+    pub fn failed_deploy(&self, stack: &str) -> Option<&super::stacks::Failed> {
+        self.failed_deploys.get(stack)
+    }
+
     /// The resource events of the stack's latest deployment not yet reported.
     pub fn take_stack_events(&mut self, stack: &str, at_most: usize) -> Vec<String> {
         let Some(events) = self.stack_events.get_mut(stack) else {
@@ -674,9 +682,20 @@ impl Simulation {
                         "stack {stack} already matches its template (empty change set)"
                     ));
                 }
-                self.stack_events
-                    .insert(stack.clone(), super::stacks::events(&preview));
-                self.deployed.insert(stack.clone(), requested);
+                let failing = self
+                    .has(Fault::StackUpdateFails)
+                    .then(|| super::stacks::failing(stack, &preview))
+                    .flatten();
+                if let Some((events, failed)) = failing {
+                    // Rolled back: the stack keeps what it held.
+                    self.stack_events.insert(stack.clone(), events);
+                    self.failed_deploys.insert(stack.clone(), failed);
+                } else {
+                    self.stack_events
+                        .insert(stack.clone(), super::stacks::events(&preview));
+                    self.failed_deploys.remove(stack);
+                    self.deployed.insert(stack.clone(), requested);
+                }
                 self.stack_updates.insert(
                     stack.clone(),
                     self.now + ChronoDuration::seconds(STACK_UPDATE_S),
@@ -905,15 +924,19 @@ impl Simulation {
             .map(|name| StackStatus {
                 name: name.clone(),
                 status: if self.stack_updates.contains_key(name) {
-                    "UPDATE_IN_PROGRESS"
+                    "UPDATE_IN_PROGRESS".to_owned()
+                } else if let Some(failed) = self.failed_deploys.get(name) {
+                    failed.status.clone()
                 } else {
-                    "UPDATE_COMPLETE"
-                }
-                .to_owned(),
-                reason: self
-                    .stack_updates
-                    .contains_key(name)
-                    .then(|| "User Initiated".to_owned()),
+                    "UPDATE_COMPLETE".to_owned()
+                },
+                reason: if self.stack_updates.contains_key(name) {
+                    Some("User Initiated".to_owned())
+                } else {
+                    self.failed_deploys
+                        .get(name)
+                        .map(|failed| failed.reason.clone())
+                },
             })
             .collect()
     }

@@ -282,6 +282,15 @@ impl ActBackend for SimBackend {
                     }
                     self.clock.sleep(Duration::from_secs(1)).await;
                 }
+                let failed = self.lock().failed_deploy(&stack).cloned();
+                if let Some(failed) = failed {
+                    return Err(BackendError::Refused(drtui_core::ports::stack_failure(
+                        &stack,
+                        &failed.status,
+                        Some(&failed.failure),
+                        &failed.rollback,
+                    )));
+                }
                 let status = if created {
                     "CREATE_COMPLETE"
                 } else {

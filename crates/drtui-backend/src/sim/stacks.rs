@@ -161,6 +161,71 @@ pub fn events(preview: &ChangePreview) -> Vec<String> {
         .collect()
 }
 
+/// A deployment that failed: the stack's end state and what its events said.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Failed {
+    /// `UPDATE_ROLLBACK_COMPLETE` (or `ROLLBACK_COMPLETE` for a stack that was being created).
+    pub status: String,
+    /// CloudFormation's stack-level reason: which resources failed.
+    pub reason: String,
+    /// The failing resource's event line, with its reason.
+    pub failure: String,
+    /// The events of the rollback, in order.
+    pub rollback: Vec<String>,
+}
+
+/// The events of a deployment that fails on its first change and rolls back, and how it ends.
+pub fn failing(stack: &str, preview: &ChangePreview) -> Option<(Vec<String>, Failed)> {
+    let first = preview.changes.first()?;
+    let (verb, stack_verb) = match (first.action.as_str(), preview.exists) {
+        ("Add", _) => ("CREATE", if preview.exists { "UPDATE" } else { "CREATE" }),
+        ("Remove", _) => ("DELETE", "UPDATE"),
+        _ => ("UPDATE", "UPDATE"),
+    };
+    let failure = format!(
+        "{} {} {verb}_FAILED: Resource handler returned message: \"Simulated failure (fault stack-update-fails)\"",
+        first.logical_id, first.resource_type
+    );
+    let reason = format!(
+        "The following resource(s) failed to {}: [{}].",
+        verb.to_ascii_lowercase(),
+        first.logical_id
+    );
+    let (rolling, rolled) = if preview.exists {
+        ("UPDATE_ROLLBACK_IN_PROGRESS", "UPDATE_ROLLBACK_COMPLETE")
+    } else {
+        ("ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE")
+    };
+    let undo = if stack_verb == "CREATE" {
+        "DELETE"
+    } else {
+        "UPDATE"
+    };
+    let rollback = vec![
+        format!("{stack} AWS::CloudFormation::Stack {rolling}: {reason}"),
+        format!(
+            "{} {} {undo}_COMPLETE",
+            first.logical_id, first.resource_type
+        ),
+        format!("{stack} AWS::CloudFormation::Stack {rolled}"),
+    ];
+    let mut events = vec![format!(
+        "{} {} {verb}_IN_PROGRESS",
+        first.logical_id, first.resource_type
+    )];
+    events.push(failure.clone());
+    events.extend(rollback.iter().cloned());
+    Some((
+        events,
+        Failed {
+            status: rolled.to_owned(),
+            reason,
+            failure,
+            rollback,
+        },
+    ))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1221,6 +1221,10 @@ async fn provision_refuses_to_update_the_database_stacks_after_a_failover() {
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
 }
 
+/// The primary's database stack deployed with the secondary's parameters: a change set that
+/// removes the global cluster.
+const SWAP_DATABASE: &str = "name: swap\ndescription: t\nsteps:\n  - id: go\n    title: go\n    kind: gate\n    prompt: go\n  - id: swap\n    title: Swap\n    kind: action\n    action: deploy_stack\n    region: primary\n    stack: Database\n    template: cfn/database.yaml\n    parameters:\n      EnvironmentSuffix: demo\n      RegionRole: secondary\n";
+
 #[tokio::test]
 async fn a_change_set_that_deletes_waits_for_its_own_approval() {
     let state = tempfile::tempdir().expect("state");
@@ -1228,11 +1232,7 @@ async fn a_change_set_that_deletes_waits_for_its_own_approval() {
     // The primary's database stack deployed with the secondary's parameters: the global cluster
     // and the instances' definitions go, the lock table comes.
     let runbook = tempfile::NamedTempFile::with_suffix(".yaml").expect("file");
-    std::fs::write(
-        runbook.path(),
-        "name: swap\ndescription: t\nsteps:\n  - id: go\n    title: go\n    kind: gate\n    prompt: go\n  - id: swap\n    title: Swap\n    kind: action\n    action: deploy_stack\n    region: primary\n    stack: Database\n    template: cfn/database.yaml\n    parameters:\n      EnvironmentSuffix: demo\n      RegionRole: secondary\n",
-    )
-    .expect("write");
+    std::fs::write(runbook.path(), SWAP_DATABASE).expect("write");
     let path = runbook.path().display().to_string();
     let only_the_gate = Approvals {
         all: false,
@@ -1343,4 +1343,55 @@ async fn a_failing_stack_stops_provision_naming_the_resource_and_the_rollback() 
     )
     .await;
     assert_eq!(again.outcome, Outcome::Completed, "{:#?}", again.records);
+}
+
+/// An unfinished run: playback stops at the destructive change set (exit 4, nothing executed),
+/// and `resume --approve` with that step's id makes the change set again and executes it.
+#[test]
+fn a_run_stopped_at_a_deleting_change_set_resumes_with_its_approval() {
+    let state = tempfile::tempdir().expect("state");
+    let runbook = state.path().join("swap.yaml");
+    std::fs::write(&runbook, SWAP_DATABASE).expect("write");
+    let path = runbook.display().to_string();
+    let stopped = drtui(state.path(), &["run", &path, "--approve", "go"])
+        .output()
+        .expect("run");
+    let text = String::from_utf8_lossy(&stopped.stdout).into_owned();
+    assert_eq!(stopped.status.code(), Some(4), "{text}");
+    assert!(
+        text.contains("swap │ change set (update)") && text.contains("Remove GlobalCluster"),
+        "{text}"
+    );
+    assert!(text.contains("⏸ swap waits for approval"), "{text}");
+    assert!(
+        read_action_log(&state.path().join("demo-actions.jsonl")).is_empty(),
+        "nothing executed"
+    );
+    let run_id = text
+        .split_whitespace()
+        .find(|word| word.starts_with("swap-"))
+        .expect("run id")
+        .to_owned();
+    let resumed = drtui(state.path(), &["resume", &run_id, "--approve", "swap"])
+        .output()
+        .expect("resume");
+    let after = String::from_utf8_lossy(&resumed.stdout).into_owned();
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{after}{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(
+        after.contains("✔ swap approved by") && after.contains("(--approve swap)"),
+        "{after}"
+    );
+    assert!(
+        after.contains("GlobalCluster AWS::RDS::GlobalCluster DELETE_COMPLETE"),
+        "{after}"
+    );
+    assert_eq!(
+        read_action_log(&state.path().join("demo-actions.jsonl")).len(),
+        1
+    );
 }

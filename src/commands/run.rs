@@ -44,7 +44,7 @@ pub async fn resume(
         playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
     let catalog = config::load_catalog(global.config.as_deref())?;
     let pair = catalog.get(&resumable.pair)?.clone();
-    let name = resumable.runbook.clone();
+    let name = resumable.runbook_ref().to_owned();
     play(global, &name, pair, Some(resumable), args, state).await
 }
 

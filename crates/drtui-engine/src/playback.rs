@@ -29,6 +29,8 @@ pub struct Resumable {
     pub runbook: String,
     pub runbook_hash: String,
     pub pair: String,
+    /// The runbook's file when the run named it by path.
+    pub source: Option<String>,
     /// Steps that finished (ok or skipped): never run again.
     pub done: BTreeSet<String>,
     /// A step that started and never finished: re-checked against live state and retried.
@@ -36,6 +38,14 @@ pub struct Resumable {
     pub truncated_tail: bool,
     /// The whole journal folded: approvals, failures, times.
     pub summary: RunSummary,
+}
+
+impl Resumable {
+    /// Where to find the run's runbook again: its file when the run named one by path, else
+    /// its name (a built-in or the user's).
+    pub fn runbook_ref(&self) -> &str {
+        self.source.as_deref().unwrap_or(&self.runbook)
+    }
 }
 
 /// Reads what a run had done before it stopped.
@@ -60,6 +70,7 @@ pub fn resumable(state: &Path, run_id: &str) -> Result<Resumable, PlaybackError>
         runbook: header.runbook.clone(),
         runbook_hash: header.runbook_hash.clone(),
         pair: header.pair.clone(),
+        source: header.source.clone(),
         in_flight: summary.in_flight().map(str::to_owned),
         done: summary.done.clone(),
         truncated_tail: replay.truncated_tail.is_some(),
@@ -241,6 +252,12 @@ impl Playback<'_> {
                 pair: self.engine.pair.name.clone(),
                 operator: self.engine.operator.clone(),
                 mode: drtui_core::wire::wire_name(&self.engine.runbook.mode),
+                source: self
+                    .engine
+                    .runbook
+                    .source
+                    .as_ref()
+                    .map(|path| path.display().to_string()),
             },
         };
         journal.record(

@@ -158,7 +158,7 @@ impl RunSession {
                 });
             }
             let (_, runbook, hash) =
-                catalog::find_with_hash(&resumable.runbook).map_err(|error| {
+                catalog::find_with_hash(resumable.runbook_ref()).map_err(|error| {
                     crate::playback::PlaybackError::Resume {
                         run_id: run_id.to_owned(),
                         reason: error.to_string(),

@@ -134,7 +134,8 @@ pub fn find_with_hash(name_or_path: &str) -> Result<(Origin, Runbook, String), C
     let path = Path::new(name_or_path);
     if path.extension().is_some() && path.exists() {
         let text = read_text(path)?;
-        let runbook = validate::load(&text, &path.display().to_string())?;
+        let mut runbook = validate::load(&text, &path.display().to_string())?;
+        runbook.source = Some(std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf()));
         return Ok((
             Origin::File(path.to_path_buf()),
             runbook,

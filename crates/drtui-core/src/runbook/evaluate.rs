@@ -70,10 +70,12 @@ pub fn evaluate(check: CheckName, step: &Step, seen: &Observation) -> Verdict {
     }
 }
 
-/// The check steps before the runbook's first gate that fail now, as "step: why": what the
-/// picker marks, so a runbook that would refuse is known before it is started.
+/// The check steps before the runbook's first gate that fail now, and the deployments that
+/// would be refused now (anywhere in the runbook), as "step: why": what the picker marks, so
+/// a runbook that would refuse is known before it is started.
 pub fn failing_preconditions(seen: &Observation) -> Vec<String> {
-    seen.runbook
+    let checks = seen
+        .runbook
         .steps
         .iter()
         .take_while(|step| step.kind.value != super::spec::StepKind::Gate)
@@ -83,8 +85,22 @@ pub fn failing_preconditions(seen: &Observation) -> Vec<String> {
             evaluate(check, step, seen)
                 .err()
                 .map(|why| format!("{}: {why}", step.id.value))
-        })
-        .collect()
+        });
+    let deployments = seen
+        .runbook
+        .steps
+        .iter()
+        .filter(|step| step.action.as_ref().map(|a| a.value) == Some(ActionName::DeployStack))
+        .filter_map(|step| {
+            let why = match super::deploy::mutation(step, seen.pair, "") {
+                Err(why) => why,
+                Ok(_) => {
+                    super::deploy::refusal(step, seen.pair, seen.snapshot, seen.now, max_age(seen))?
+                }
+            };
+            Some(format!("{}: {why}", step.id.value))
+        });
+    checks.chain(deployments).collect()
 }
 
 /// The side a check step is about: `region`, the secondary by default.
@@ -772,5 +788,52 @@ steps:
         );
         assert_eq!(duration(&runbook, Some("${nope}"), fallback), fallback);
         assert_eq!(duration(&runbook, None, fallback), fallback);
+    }
+
+    #[test]
+    fn the_picker_knows_provision_would_refuse_the_database_after_a_failover() {
+        let (_, runbook) = crate::runbook::catalog::find("provision").expect("built in");
+        let pair = RegionPair::demo();
+        let mut snapshot = healthy();
+        for role in Role::BOTH {
+            set(
+                &mut snapshot,
+                Source::Stacks(role),
+                Ok(SourceData::Stacks(
+                    pair.stacks_in(role)
+                        .iter()
+                        .map(|name| StackStatus {
+                            name: name.clone(),
+                            status: "UPDATE_COMPLETE".into(),
+                            reason: None,
+                        })
+                        .collect(),
+                )),
+            );
+        }
+        let judge = |snapshot: &Snapshot| {
+            let readiness = readiness::assess(snapshot, t(1), &pair.policy());
+            failing_preconditions(&Observation {
+                pair: &pair,
+                runbook: &runbook,
+                snapshot,
+                readiness: &readiness,
+                now: t(1),
+            })
+        };
+        assert!(judge(&snapshot).is_empty(), "{:?}", judge(&snapshot));
+        set(
+            &mut snapshot,
+            Source::GlobalCluster,
+            Ok(SourceData::GlobalCluster(global("us-east-2", None))),
+        );
+        let refused = judge(&snapshot);
+        assert_eq!(refused.len(), 2, "both database stacks: {refused:?}");
+        assert!(
+            refused[0].starts_with(
+                "primary-database: refusing to update PaymentDR-Database-primary-demo"
+            ),
+            "{refused:?}"
+        );
     }
 }

@@ -16,6 +16,9 @@ pub enum Event {
         pair: String,
         operator: String,
         mode: String,
+        /// The runbook's file, when it was named by path (`resume` reads it from there).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
     },
     StepStarted {
         step: String,
@@ -136,6 +139,8 @@ pub struct RunHeader {
     pub pair: String,
     pub operator: String,
     pub mode: String,
+    /// The runbook's file, when it was named by path.
+    pub source: Option<String>,
 }
 
 /// One step finish (or a gate left waiting), in journal order; a retried step has one per try.
@@ -237,6 +242,7 @@ impl RunSummary {
                 pair,
                 operator,
                 mode,
+                source,
             } => {
                 self.header.get_or_insert_with(|| RunHeader {
                     at: record.at,
@@ -245,6 +251,7 @@ impl RunSummary {
                     pair: pair.clone(),
                     operator: operator.clone(),
                     mode: mode.clone(),
+                    source: source.clone(),
                 });
             }
             Event::StepStarted { step, kind, inputs } => {
@@ -442,6 +449,7 @@ mod tests {
                     pair: "demo".into(),
                     operator: "me".into(),
                     mode: "ungraceful".into(),
+                    source: None,
                 },
             ),
             started(0, "approve-promote", "gate"),

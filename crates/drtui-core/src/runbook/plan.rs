@@ -49,9 +49,13 @@ pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
         notes.push(format!("skipped when {} holds", wire_name(&unless.value)));
     }
     match step.kind.value {
-        StepKind::Check => notes.push(
-            "reads the live snapshot; a failure stops the run before anything changes".to_owned(),
-        ),
+        StepKind::Check => notes.push(match &step.on_failure {
+            Some(super::spec::OnFailure::Continue) => {
+                "reads the live snapshot; a failure is recorded and the run goes on".to_owned()
+            }
+            _ => "reads the live snapshot; a failure stops the run before anything changes"
+                .to_owned(),
+        }),
         StepKind::Wait => notes.push(format!(
             "re-reads the live snapshot every {} for at most {}",
             step.interval

@@ -205,6 +205,11 @@ pub struct Runbook {
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
     pub steps: Vec<Step>,
+    /// The file it was loaded from when named by path (not a built-in or the user's
+    /// directory): recorded in the journal so `resume` finds it again by path.
+    #[serde(skip)]
+    #[schemars(skip)]
+    pub source: Option<std::path::PathBuf>,
 }
 
 impl Step {

@@ -31,6 +31,7 @@ pub fn render(records: &[Record], markdown: bool) -> String {
         pair,
         operator,
         mode,
+        ..
     }) = &summary.header
     {
         let run_id = &summary.run_id;

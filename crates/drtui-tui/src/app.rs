@@ -530,8 +530,11 @@ fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
     let Some(run) = app.run.as_mut() else { return };
     run.summary.apply(record);
     if let Event::RunFinished { outcome, detail } = &record.event {
-        run.outcome =
-            Some(format!("{}: {detail}", drtui_core::wire::wire_name(outcome)).to_lowercase());
+        // The detail as recorded: stack, resource and status names keep their case.
+        run.outcome = Some(format!(
+            "{}: {detail}",
+            drtui_core::wire::wire_name(outcome)
+        ));
         app.gate = None;
     }
     let step = match &record.event {
@@ -883,5 +886,29 @@ mod tests {
         app.faults = None;
         key(&mut app, KeyCode::Char('f'));
         assert_eq!(app.overlay, Overlay::None);
+    }
+
+    #[test]
+    fn a_failed_runs_outcome_keeps_the_names_it_quotes() {
+        use drtui_core::runbook::journal::{Event, Record, RunOutcomeKind};
+        let mut app = app();
+        update(&mut app, Msg::RunStarted("provision".into(), Vec::new()));
+        update(
+            &mut app,
+            Msg::RunRecord(Box::new(Record {
+                at: chrono::DateTime::UNIX_EPOCH,
+                run_id: "provision-1".into(),
+                event: Event::RunFinished {
+                    outcome: RunOutcomeKind::Failed,
+                    detail: "primary-api: stack PaymentDR-Api-primary-demo ended UPDATE_ROLLBACK_COMPLETE".into(),
+                },
+            })),
+        );
+        assert_eq!(
+            app.run.and_then(|run| run.outcome).as_deref(),
+            Some(
+                "failed: primary-api: stack PaymentDR-Api-primary-demo ended UPDATE_ROLLBACK_COMPLETE"
+            )
+        );
     }
 }

@@ -77,6 +77,13 @@ async fn state(name: &str) -> App {
             );
             app
         }
+        // A provision run that failed on a stack: the failure's resource and rollback wrap
+        // under the step.
+        "provision_failed" => {
+            let mut app = app_with(&[Fault::StackUpdateFails]).await;
+            feed_failed_provision(&mut app);
+            app
+        }
         "production" => {
             let mut app = app_with(&[]).await;
             app.pair.environment = Some("production".into());
@@ -84,6 +91,77 @@ async fn state(name: &str) -> App {
         }
         other => panic!("no state {other}"),
     }
+}
+
+/// The journal of a provision run that failed at its API stack, fed to the run view.
+fn feed_failed_provision(app: &mut drtui_tui::app::App) {
+    use drtui_core::runbook::journal::{Event, Record, RunOutcomeKind, StepOutcome};
+    use drtui_tui::app::{Msg, update};
+    let steps = [
+        "approve-provision",
+        "primary-network",
+        "primary-api",
+        "primary-monitoring",
+    ];
+    update(
+        app,
+        Msg::RunStarted(
+            "provision".into(),
+            steps
+                .iter()
+                .map(|id| drtui_engine::session::StepSummary {
+                    id: (*id).into(),
+                    title: (*id).into(),
+                    kind: if *id == "approve-provision" {
+                        "gate"
+                    } else {
+                        "action"
+                    }
+                    .into(),
+                })
+                .collect(),
+        ),
+    );
+    let at = app.now;
+    let mut record = |event: Event| {
+        update(
+            app,
+            Msg::RunRecord(Box::new(Record {
+                at,
+                run_id: "provision-20270115T080000Z-4242".into(),
+                event,
+            })),
+        );
+    };
+    let finished = |step: &str, outcome: StepOutcome, detail: &str| Event::StepFinished {
+        step: step.into(),
+        outcome,
+        detail: detail.into(),
+    };
+    let started = |step: &str, kind: &str| Event::StepStarted {
+        step: step.into(),
+        kind: kind.into(),
+        inputs: serde_json::Value::Null,
+    };
+    record(started("approve-provision", "gate"));
+    record(finished(
+        "approve-provision",
+        StepOutcome::Ok,
+        "approved; data at risk 175 ms",
+    ));
+    record(started("primary-network", "action"));
+    record(finished(
+        "primary-network",
+        StepOutcome::Ok,
+        "nothing to do: the stack already matches its template and parameters (empty change set)",
+    ));
+    record(started("primary-api", "action"));
+    let failure = "cloudformation:ExecuteChangeSet: stack PaymentDR-Api-primary-demo ended UPDATE_ROLLBACK_COMPLETE; failed: HealthMethod AWS::ApiGateway::Method UPDATE_FAILED: Resource handler returned message: \"Simulated failure (fault stack-update-fails)\"; rolled back: 3 events, last PaymentDR-Api-primary-demo AWS::CloudFormation::Stack UPDATE_ROLLBACK_COMPLETE";
+    record(finished("primary-api", StepOutcome::Failed, failure));
+    record(Event::RunFinished {
+        outcome: RunOutcomeKind::Failed,
+        detail: format!("primary-api: {failure}"),
+    });
 }
 
 #[tokio::test]
@@ -95,6 +173,7 @@ async fn every_state_at_every_size() {
         "after_failover",
         "unfinished_run",
         "provision_elsewhere",
+        "provision_failed",
         "production",
     ] {
         let app = state(name).await;

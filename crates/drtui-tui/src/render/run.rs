@@ -48,7 +48,17 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
         .rposition(|step| run.state(&step.id) != StepState::Pending)
         .unwrap_or(0);
     let rows = inner.height as usize;
-    let first = current.saturating_sub(rows.saturating_sub(2));
+    // Room below the current step: one row, or a failure's rows.
+    let below = if run
+        .steps
+        .get(current)
+        .is_some_and(|step| run.state(&step.id) == StepState::Failed)
+    {
+        FAILURE_ROWS
+    } else {
+        2
+    };
+    let first = current.saturating_sub(rows.saturating_sub(below));
     let lines: Vec<Line> = run
         .steps
         .iter()
@@ -72,11 +82,21 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
                 duration,
                 sanitize(detail)
             );
-            Line::styled(truncate(&text, width), theme.style(tone))
+            // A failure's reason (the resource that failed, the rollback) is what the operator
+            // needs next: it wraps onto a few more rows; every other step keeps to one.
+            let rows_for_it = if run.state(&step.id) == StepState::Failed {
+                FAILURE_ROWS
+            } else {
+                1
+            };
+            Line::styled(truncate(&text, width * rows_for_it), theme.style(tone))
         })
         .collect();
-    frame.render_widget(Paragraph::new(lines), inner);
+    frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
 }
+
+/// Rows a failed step's reason may take in the run panel.
+const FAILURE_ROWS: usize = 4;
 
 /// The gate prompt. Whatever the terminal size, it shows the gate's title, the data at risk
 /// now and the typed-name prompt; the calls it lets run get the rows that are left, and scroll

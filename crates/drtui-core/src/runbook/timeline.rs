@@ -49,7 +49,11 @@ pub fn render(records: &[Record], markdown: bool) -> String {
                 "- outcome: {}",
                 outcome.clone().unwrap_or_else(|| "unfinished".to_owned())
             );
-            let _ = writeln!(out, "- active time (RTO): {active}");
+            let _ = writeln!(
+                out,
+                "- active time{}: {active}",
+                rto_label(&summary, " (RTO)")
+            );
             let _ = writeln!(out, "- waiting at gates: {gates}");
             let _ = writeln!(out, "- idle between a stop and a resume: {idle}");
             let _ = writeln!(out, "- wall clock: {total}\n");
@@ -65,9 +69,10 @@ pub fn render(records: &[Record], markdown: bool) -> String {
             );
             let _ = writeln!(
                 out,
-                "started {} · {}\nactive {active} (the RTO) · at gates {gates} · idle {idle} · wall clock {total}\n",
+                "started {} · {}\nactive {active}{} · at gates {gates} · idle {idle} · wall clock {total}\n",
                 at.to_rfc3339(),
-                outcome.clone().unwrap_or_else(|| "unfinished".to_owned())
+                outcome.clone().unwrap_or_else(|| "unfinished".to_owned()),
+                rto_label(&summary, " (the RTO)")
             );
         }
     }
@@ -119,4 +124,48 @@ pub fn render(records: &[Record], markdown: bool) -> String {
         }
     }
     out
+}
+
+/// The active time is the RTO only for a run that moved the writer or the traffic (not for a
+/// `provision` run, say).
+fn rto_label(summary: &RunSummary, label: &'static str) -> &'static str {
+    if summary.moved { label } else { "" }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runbook::journal::Event;
+
+    fn run(mutation: &str) -> Vec<Record> {
+        let at = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("valid");
+        let record = |event| Record {
+            at,
+            run_id: "r".into(),
+            event,
+        };
+        vec![
+            record(Event::RunStarted {
+                runbook: "x".into(),
+                runbook_hash: "h".into(),
+                pair: "demo".into(),
+                operator: "me".into(),
+                mode: "graceful".into(),
+                source: None,
+            }),
+            record(Event::StepStarted {
+                step: "s".into(),
+                kind: "action".into(),
+                inputs: serde_json::json!({ "mutation": mutation }),
+            }),
+        ]
+    }
+
+    #[test]
+    fn active_time_is_called_the_rto_only_for_a_run_that_moved_something() {
+        assert!(render(&run("aurora_failover"), false).contains("(the RTO)"));
+        assert!(render(&run("aurora_failover"), true).contains("active time (RTO)"));
+        assert!(!render(&run("deploy_stack"), false).contains("RTO"));
+        assert!(!render(&run("deploy_stack"), true).contains("RTO"));
+    }
 }

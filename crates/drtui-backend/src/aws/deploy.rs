@@ -73,6 +73,25 @@ impl AwsBackend {
         }
     }
 
+    /// The stack's status once CloudFormation is done with it: a resumed run finds the stack
+    /// still updating from the execution it started before it stopped, and no change set can
+    /// be made until that ends. `None` when the stack does not exist.
+    async fn settled_status(
+        &self,
+        role: Role,
+        stack: &str,
+    ) -> Result<Option<String>, BackendError> {
+        loop {
+            let status = self.stack_status(role, stack).await?;
+            match status.as_deref() {
+                Some(busy) if busy.ends_with("_IN_PROGRESS") && busy != "REVIEW_IN_PROGRESS" => {
+                    tokio::time::sleep(POLL).await;
+                }
+                _ => return Ok(status),
+            }
+        }
+    }
+
     /// Removes a change set of this name, if there is one (a stale one, or an empty one).
     async fn delete_change_set(&self, role: Role, stack: &str, change_set: &str) {
         self.calls.record("cloudformation", "DeleteChangeSet");
@@ -173,7 +192,7 @@ impl AwsBackend {
         } = *deployment;
         let body = crate::assets::template(template).map_err(BackendError::Refused)?;
         let parameters = self.resolve_parameters(parameters).await?;
-        let status = self.stack_status(role, stack).await?;
+        let status = self.settled_status(role, stack).await?;
         // A stack left in REVIEW_IN_PROGRESS was never created: it takes a CREATE change set.
         let exists = status.as_deref().is_some_and(|s| s != "REVIEW_IN_PROGRESS");
         let client = &self.region_clients(role).cloudformation;

@@ -626,3 +626,63 @@ async fn a_failed_stack_names_the_resource_that_failed_and_the_rollback() {
         "{lines:?}"
     );
 }
+
+/// A resumed run finds its stack still updating from the execution it started before it
+/// stopped: the preview waits for that to end, then sees the change already made.
+#[tokio::test(start_paused = true)]
+async fn a_resumed_deployment_waits_for_the_stack_it_left_updating() {
+    use aws_sdk_cloudformation::operation::create_change_set::CreateChangeSetOutput;
+    use aws_sdk_cloudformation::operation::delete_change_set::DeleteChangeSetOutput;
+    use aws_sdk_cloudformation::operation::describe_change_set::DescribeChangeSetOutput;
+    use aws_sdk_cloudformation::operation::describe_stacks::DescribeStacksOutput;
+    use aws_sdk_cloudformation::types::{ChangeSetStatus, Stack, StackStatus as CfnStatus};
+    let stack = |status: CfnStatus| {
+        DescribeStacksOutput::builder()
+            .stacks(
+                Stack::builder()
+                    .stack_name("PaymentDR-Vpc-primary-demo")
+                    .stack_status(status)
+                    .creation_time(aws_smithy_types::DateTime::from_secs(1_800_000_000))
+                    .build(),
+            )
+            .build()
+    };
+    let stacks = mock!(aws_sdk_cloudformation::Client::describe_stacks)
+        .sequence()
+        .output(move || stack(CfnStatus::UpdateInProgress))
+        .times(2)
+        .output(move || stack(CfnStatus::UpdateComplete))
+        .build();
+    let delete = mock!(aws_sdk_cloudformation::Client::delete_change_set)
+        .then_output(|| DeleteChangeSetOutput::builder().build());
+    let create = mock!(aws_sdk_cloudformation::Client::create_change_set)
+        .then_output(|| CreateChangeSetOutput::builder().build());
+    let empty = mock!(aws_sdk_cloudformation::Client::describe_change_set).then_output(|| {
+        DescribeChangeSetOutput::builder()
+            .status(ChangeSetStatus::Failed)
+            .status_reason("The submitted information didn't contain changes. Submit different information to create a change set.")
+            .build()
+    });
+    let backend = backend(&Rules {
+        cloudformation: vec![&stacks, &delete, &create, &empty],
+        ..Rules::default()
+    });
+    let mutation = drtui_core::ports::Mutation::DeployStack {
+        role: Role::Primary,
+        stack: "PaymentDR-Vpc-primary-demo".to_owned(),
+        template: "cfn/network.yaml".to_owned(),
+        parameters: BTreeMap::new(),
+        change_set: "drtui-run-primary-network".to_owned(),
+    };
+    let preview = drtui_core::ports::ActBackend::preview(&backend, &mutation)
+        .await
+        .expect("previewed")
+        .expect("a deployment");
+    assert!(preview.exists && preview.changes.is_empty(), "{preview:?}");
+    assert_eq!(stacks.num_calls(), 3, "read until the stack settled");
+    assert_eq!(
+        create.num_calls(),
+        1,
+        "one change set, made after it settled"
+    );
+}

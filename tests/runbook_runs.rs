@@ -1395,3 +1395,65 @@ fn a_run_stopped_at_a_deleting_change_set_resumes_with_its_approval() {
         1
     );
 }
+
+/// A crash mid-deployment: `kill -9` while the primary's API stack updates; `resume` finds the
+/// change already made (an empty change set) and finishes, each stack deployed exactly once.
+#[test]
+fn kill_9_mid_provision_then_resume_deploys_each_stack_exactly_once() {
+    let state = tempfile::tempdir().expect("state");
+    let mut child = drtui(
+        state.path(),
+        &["run", "provision", "--approve-all", "--format", "json"],
+    )
+    .stdout(Stdio::piped())
+    .spawn()
+    .expect("run");
+    let stdout = child.stdout.take().expect("stdout");
+    let mut run_id = None;
+    let deadline = Instant::now() + Duration::from_secs(60);
+    for line in BufReader::new(stdout).lines() {
+        let line = line.expect("line");
+        let record: journal::Record =
+            serde_json::from_str(&line).expect("a journal record per line");
+        run_id = Some(record.run_id.clone());
+        if matches!(&record.event, Event::StepProgress { step, detail }
+            if step == "primary-api" && detail.contains("UPDATE_IN_PROGRESS"))
+        {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the run never deployed primary-api"
+        );
+    }
+    child.kill().expect("kill -9");
+    let _ = child.wait();
+    let run_id = run_id.expect("a run id");
+    let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+        .output()
+        .expect("resume");
+    let text = String::from_utf8_lossy(&resumed.stdout).into_owned();
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{text}\n{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    assert!(
+        text.contains("✔ primary-api: nothing to do"),
+        "the in-flight deployment was not repeated:\n{text}"
+    );
+    let deployed: Vec<String> = read_action_log(&state.path().join("demo-actions.jsonl"))
+        .iter()
+        .filter(|record| record.changed)
+        .filter_map(|record| match &record.mutation {
+            Mutation::DeployStack { stack, .. } => Some(stack.clone()),
+            _ => None,
+        })
+        .collect();
+    assert_eq!(
+        deployed,
+        ["PaymentDR-Api-primary-demo", "PaymentDR-Api-secondary-demo"],
+        "each changed stack deployed once"
+    );
+}

@@ -1097,10 +1097,22 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
         String::from_utf8_lossy(&written.stderr)
     );
     let section = std::fs::read_to_string(&config).expect("config");
-    assert!(
-        section.contains("lock_table = \"drtui-locks-prov\""),
-        "{section}"
-    );
+    // Every id the pair needs, from stack outputs alone.
+    for expected in [
+        "global_cluster = \"payment-global-prov\"",
+        "record_name = \"api.payments-prov.example.com\"",
+        "alarm_prefix = \"PaymentDR-prov\"",
+        "stateMachine:PaymentDR-failover-prov",
+        "lock_table = \"drtui-locks-prov\"",
+        "PaymentDR-prov-primary-traffic-off",
+        "us-east-1 = \"payment-primary-prov\"",
+        "us-east-2 = \"payment-api-secondary-prov\"",
+        "\"payment-validation-primary-prov\"",
+        "\"notification-secondary-prov\"",
+        "\"PaymentDR-Database-secondary-prov\"",
+    ] {
+        assert!(section.contains(expected), "{expected} missing:\n{section}");
+    }
     let output = drtui(&[
         "status",
         "--config",

@@ -234,8 +234,13 @@ pub enum Command {
         #[arg(long, default_value = "us-east-2")]
         secondary: String,
         /// Append the section to the config file instead of printing it.
-        #[arg(long)]
+        #[arg(long, conflicts_with = "update")]
         write: bool,
+        /// Write the ids found into the pair that already exists in the config file (after
+        /// `drtui run provision`), keeping its other settings; reads with the pair's own
+        /// regions, endpoint and profile unless flags say otherwise.
+        #[arg(long)]
+        update: bool,
     },
     /// Runbooks: validate files, list what is available, print the JSON Schema.
     #[command(after_help = Exit::help_for(&[Exit::Ok, Exit::Failure, Exit::Usage]))]

@@ -84,8 +84,18 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             primary,
             secondary,
             write,
+            update,
             ..
-        }) => commands::discover::run(global, stack_prefix, [primary, secondary], *write).await,
+        }) => {
+            let target = if *update {
+                commands::discover::Target::Update
+            } else if *write {
+                commands::discover::Target::Append
+            } else {
+                commands::discover::Target::Print
+            };
+            commands::discover::run(global, stack_prefix, [primary, secondary], target).await
+        }
         Some(Command::Runbook { command }) => commands::runbook::run(command),
         Some(Command::Run {
             runbook, playback, ..

@@ -1078,25 +1078,30 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
         "prov",
         &["provisioned", "healthy-primary", "healthy-secondary"],
     );
-    let written = drtui(&[
+    // The pair written before provisioning takes the ids the stacks made, in place.
+    let updated = drtui(&[
         "discover",
         "--region-pair",
-        "found",
+        "prov",
         "--stack-prefix",
         "PaymentDR-",
-        "--endpoint-url",
-        &moto.url,
         "--config",
         &config,
-        "--write",
+        "--update",
     ]);
-    assert_eq!(
-        written.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&written.stderr)
+    let said = String::from_utf8_lossy(&updated.stderr).into_owned();
+    assert_eq!(updated.status.code(), Some(0), "{said}");
+    assert!(
+        said.contains("updated pair `prov`") && said.contains("hosted_zone_id"),
+        "{said}"
     );
     let section = std::fs::read_to_string(&config).expect("config");
+    assert!(
+        !section.contains("ZNOTPROVISIONEDYET")
+            && section.contains("environment_suffix = \"prov\"")
+            && section.contains("poll_interval = \"1s\""),
+        "placeholders replaced, the pair's own settings kept:\n{section}"
+    );
     // Every id the pair needs, from stack outputs alone.
     for expected in [
         "global_cluster = \"payment-global-prov\"",
@@ -1107,6 +1112,7 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
         "PaymentDR-prov-primary-traffic-off",
         "us-east-1 = \"payment-primary-prov\"",
         "us-east-2 = \"payment-api-secondary-prov\"",
+        "[pairs.prov.health_checks]",
         "\"payment-validation-primary-prov\"",
         "\"notification-secondary-prov\"",
         "\"PaymentDR-Database-secondary-prov\"",
@@ -1118,9 +1124,7 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
         "--config",
         &config,
         "--region-pair",
-        "found",
-        "--endpoint-url",
-        &moto.url,
+        "prov",
         "--format",
         "json",
     ]);

@@ -691,3 +691,37 @@ fn scenario_help_names_every_fault_the_simulator_has() {
         );
     }
 }
+
+#[test]
+fn discover_update_needs_the_pair_and_excludes_write() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config = write_config(
+        dir.path(),
+        &std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/drtui.example.toml"))
+            .expect("example"),
+    );
+    let both = drtui(&[
+        "discover",
+        "--region-pair",
+        "prod",
+        "--stack-prefix",
+        "TapStackprod",
+        "--config",
+        &config,
+        "--write",
+        "--update",
+    ]);
+    assert_eq!(both.status.code(), Some(2), "{}", stderr(&both));
+    let missing = drtui(&[
+        "discover",
+        "--region-pair",
+        "staging",
+        "--stack-prefix",
+        "TapStackstaging",
+        "--config",
+        &config,
+        "--update",
+    ]);
+    assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
+    assert!(stderr(&missing).contains("staging"), "{}", stderr(&missing));
+}

@@ -1,5 +1,5 @@
-//! `drtui discover`: reads stack outputs in both regions and prints (or appends) the pair's
-//! config section.
+//! `drtui discover`: reads stack outputs in both regions and prints the pair's config section,
+//! appends it as a new pair, or writes the ids it found into an existing pair.
 
 use crate::output::{errln, out};
 use std::io::Write as _;
@@ -16,13 +16,22 @@ use super::{UsageError, overrides};
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
+/// What to do with the section found.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Target {
+    Print,
+    /// A new pair at the end of the config file.
+    Append,
+    /// The ids found written into the existing pair.
+    Update,
+}
+
 pub async fn run(
     global: &GlobalArgs,
     prefix: &str,
     regions: [&String; 2],
-    write: bool,
+    target: Target,
 ) -> Result<Exit> {
-    let [primary, secondary] = regions;
     let name = global.pair_name()?;
     if name == config::DEMO_PAIR {
         return Err(UsageError(format!(
@@ -31,7 +40,16 @@ pub async fn run(
         ))
         .into());
     }
-    let skeleton = RegionPair::skeleton(name, primary, secondary);
+    // Updating reads with the pair's own regions, endpoint and profile.
+    let skeleton = if target == Target::Update {
+        config::load_catalog(Some(&config_path(global)?))?
+            .get(name)
+            .map_err(|error| UsageError(error.to_string()))?
+            .clone()
+    } else {
+        RegionPair::skeleton(name, regions[0], regions[1])
+    };
+    let (primary, secondary) = (skeleton.primary.clone(), skeleton.secondary.clone());
     let clock: Arc<dyn Clock> = Arc::new(SystemClock);
     let pool = ClientPool::default();
     let clients = Clients::load(&skeleton, &overrides(global), &pool).await;
@@ -52,29 +70,70 @@ pub async fn run(
     }
     let section = discover::pair_section(
         name,
-        [primary, secondary],
+        [&primary, &secondary],
         [&primary_outputs, &secondary_outputs],
     );
-    if write {
-        append_section(global, name, &section)?;
-    } else {
-        out!("{section}");
+    match target {
+        Target::Print => out!("{section}"),
+        Target::Append => append_section(global, name, &section)?,
+        Target::Update => update_section(global, name, &section)?,
     }
     Ok(Exit::Ok)
 }
 
-/// Appends a new pair's section to the config file, refusing to redefine a pair.
-fn append_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> {
-    let path = global
+/// The config file `--config` names, else the default one.
+fn config_path(global: &GlobalArgs) -> Result<std::path::PathBuf> {
+    Ok(global
         .config
         .clone()
         .or_else(config::default_config_path)
         .ok_or_else(|| {
             UsageError("no config directory on this platform: pass --config FILE".to_owned())
-        })?;
+        })?)
+}
+
+/// Writes the ids found into the existing pair: the new text is checked as a config before it
+/// replaces the file (written beside it, then renamed), so a failure leaves the file as it was.
+fn update_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> {
+    let path = config_path(global)?;
+    let text = std::fs::read_to_string(&path)
+        .wrap_err_with(|| format!("cannot read {}", path.display()))?;
+    let (updated, changed) = drtui_core::pair_update::update_pair(&text, name, section)
+        .map_err(|why| UsageError(format!("{}: {why}", path.display())))?;
+    if changed.is_empty() {
+        errln!(
+            "pair `{name}` in {} already holds what the stacks say",
+            path.display()
+        );
+        return Ok(());
+    }
+    let staged = path.with_extension("toml.drtui-new");
+    let _ = std::fs::remove_file(&staged);
+    let mut file = drtui_core::files::private_new(&staged)
+        .wrap_err_with(|| format!("cannot write {}", staged.display()))?;
+    file.write_all(updated.as_bytes())
+        .and_then(|()| file.sync_all())
+        .wrap_err_with(|| format!("cannot write {}", staged.display()))?;
+    if let Err(error) = config::load_catalog(Some(&staged)) {
+        let _ = std::fs::remove_file(&staged);
+        return Err(error.into());
+    }
+    std::fs::rename(&staged, &path)
+        .wrap_err_with(|| format!("cannot replace {}", path.display()))?;
+    errln!(
+        "updated pair `{name}` in {}: {}",
+        path.display(),
+        changed.join(", ")
+    );
+    Ok(())
+}
+
+/// Appends a new pair's section to the config file, refusing to redefine a pair.
+fn append_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> {
+    let path = config_path(global)?;
     if path.exists() && config::load_catalog(Some(&path))?.get(name).is_ok() {
         return Err(UsageError(format!(
-            "pair `{name}` already exists in {}",
+            "pair `{name}` already exists in {}: `--update` writes the ids found into it",
             path.display()
         ))
         .into());

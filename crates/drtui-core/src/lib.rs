@@ -11,6 +11,7 @@ pub mod fault;
 pub mod files;
 pub mod limits;
 pub mod model;
+pub mod pair_update;
 pub mod phase;
 pub mod ports;
 pub mod readiness;

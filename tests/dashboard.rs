@@ -417,6 +417,7 @@ async fn runbook_view_and_gate_prompt() {
                 "Fail the Aurora global database over to the secondary, allowing data loss".into(),
                 "  rds:FailoverGlobalCluster (in us-east-2) GlobalClusterIdentifier=payment-global-demo AllowDataLoss=true".into(),
             ],
+            next_are_changes: false,
             },
             input: "de".into(),
             confirm_abort: false,
@@ -514,6 +515,7 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
         data_at_risk_ms,
         loses_data_next: true,
         next,
+        next_are_changes: false,
     });
     prompt.input = "dem".into();
     update(&mut app, Msg::GateAsked(prompt.clone()));
@@ -695,6 +697,7 @@ async fn a_gate_is_never_approved_unseen() {
         data_at_risk_ms: Some(150.0),
         loses_data_next: true,
         next: Vec::new(),
+        next_are_changes: false,
     });
     prompt.input = "demo".into();
     update(&mut app, Msg::GateAsked(prompt));
@@ -763,6 +766,7 @@ async fn the_environment_label_is_on_every_screen_and_every_gate() {
             data_at_risk_ms: Some(100.0),
             loses_data_next: true,
             next: Vec::new(),
+            next_are_changes: false,
         })),
     );
     let gate = screen_text(&draw(&app, 80, 24));
@@ -927,6 +931,39 @@ async fn an_alarm_transition_shows_in_the_events_view() {
     let text = screen_text(&draw(&app, 120, 40));
     assert!(
         text.contains("alarm    us-east-1 PaymentDR-demo-us-east-1-api-5xx-rate: OK → ALARM"),
+        "{text}"
+    );
+}
+
+/// The gate before a change set that deletes: its changes, removals first, under their own
+/// heading, and the typed-name prompt, at 80x24.
+#[tokio::test]
+async fn a_deleting_change_set_gate_lists_its_changes() {
+    use drtui_core::runbook::gate::GateQuestion;
+    use drtui_tui::app::{GatePrompt, Msg, update};
+    let mut app = app_with(&[]).await;
+    update(
+        &mut app,
+        Msg::GateAsked(GatePrompt::new(GateQuestion {
+            step: "primary-database".into(),
+            title: "Database in the primary".into(),
+            prompt: "This change set replaces or deletes resources in us-east-1.".into(),
+            data_at_risk_ms: Some(200.0),
+            loses_data_next: false,
+            next: vec![
+                "Remove GlobalCluster (AWS::RDS::GlobalCluster)".into(),
+                "Modify Cluster (AWS::RDS::DBCluster), REPLACES it".into(),
+                "Add RunLockTable (AWS::DynamoDB::Table)".into(),
+            ],
+            next_are_changes: true,
+        })),
+    );
+    let text = screen_text(&draw(&app, 80, 24));
+    assert!(
+        text.contains("Approving executes this change set:")
+            && text.contains("Remove GlobalCluster (AWS::RDS::GlobalCluster)")
+            && text.contains("REPLACES it")
+            && text.contains("Type `demo` and Enter to approve"),
         "{text}"
     );
 }

@@ -144,6 +144,7 @@ fn destroys_question(
         data_at_risk_ms: readiness.data_at_risk_ms,
         loses_data_next: false,
         next: changes.iter().map(|change| change.line()).collect(),
+        next_are_changes: true,
     }
 }
 
@@ -667,6 +668,7 @@ impl Engine<'_> {
             data_at_risk_ms: readiness.data_at_risk_ms,
             loses_data_next,
             next,
+            next_are_changes: false,
         })
         .await
     }

@@ -11,4 +11,6 @@ pub struct GateQuestion {
     pub loses_data_next: bool,
     /// What approving lets happen, up to the next gate: step titles and their exact calls.
     pub next: Vec<String>,
+    /// `next` lists a change set's changes (what the stack would become), not steps and calls.
+    pub next_are_changes: bool,
 }

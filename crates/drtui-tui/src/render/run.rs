@@ -197,15 +197,20 @@ fn calls_window(
     }
     let shown = (room - 1).min(next.len());
     let first = gate.scroll.min(next.len() - shown);
+    let what = if gate.question.next_are_changes {
+        "Approving executes this change set"
+    } else {
+        "Approving lets these run"
+    };
     let heading = if shown < next.len() {
         format!(
-            "Approving lets these run ({}-{} of {}, ↑/↓ scroll):",
+            "{what} ({}-{} of {}, ↑/↓ scroll):",
             first + 1,
             first + shown,
             next.len()
         )
     } else {
-        "Approving lets these run:".to_owned()
+        format!("{what}:")
     };
     std::iter::once(Line::styled(heading, theme.style(Tone::Accent)))
         .chain(

@@ -369,12 +369,12 @@ fn drtui(state: &std::path::Path, args: &[&str]) -> Command {
     command
 }
 
-#[test]
-fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
-    let state = tempfile::tempdir().expect("state");
+/// Starts `drtui run RUNBOOK --approve-all` and kills it (SIGKILL) as soon as it journals an
+/// event `at` matches; returns the run id.
+fn kill_9_at(state: &std::path::Path, runbook: &str, at: impl Fn(&Event) -> bool) -> String {
     let mut child = drtui(
-        state.path(),
-        &["run", "failover", "--approve-all", "--format", "json"],
+        state,
+        &["run", runbook, "--approve-all", "--format", "json"],
     )
     .stdout(Stdio::piped())
     .spawn()
@@ -382,23 +382,33 @@ fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
     let stdout = child.stdout.take().expect("stdout");
     let mut run_id = None;
     let deadline = Instant::now() + Duration::from_secs(60);
-    // Kill it while it waits for the writer to move, right after the promote was issued.
     for line in BufReader::new(stdout).lines() {
         let line = line.expect("line");
         let record: journal::Record =
             serde_json::from_str(&line).expect("a journal record per line");
         run_id = Some(record.run_id.clone());
-        if matches!(&record.event, Event::StepStarted { step, .. } if step == "wait-writer") {
+        if at(&record.event) {
             break;
         }
         assert!(
             Instant::now() < deadline,
-            "the run never reached wait-writer"
+            "{runbook} never reached the point to kill it"
         );
     }
     child.kill().expect("kill -9");
     let _ = child.wait();
-    let run_id = run_id.expect("a run id");
+    run_id.expect("a run id")
+}
+
+#[test]
+fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
+    let state = tempfile::tempdir().expect("state");
+    // Kill it while it waits for the writer to move, right after the promote was issued.
+    let run_id = kill_9_at(
+        state.path(),
+        "failover",
+        |event| matches!(event, Event::StepStarted { step, .. } if step == "wait-writer"),
+    );
     let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
         .output()
         .expect("resume");
@@ -1401,34 +1411,10 @@ fn a_run_stopped_at_a_deleting_change_set_resumes_with_its_approval() {
 #[test]
 fn kill_9_mid_provision_then_resume_deploys_each_stack_exactly_once() {
     let state = tempfile::tempdir().expect("state");
-    let mut child = drtui(
-        state.path(),
-        &["run", "provision", "--approve-all", "--format", "json"],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .expect("run");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut run_id = None;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        let record: journal::Record =
-            serde_json::from_str(&line).expect("a journal record per line");
-        run_id = Some(record.run_id.clone());
-        if matches!(&record.event, Event::StepProgress { step, detail }
+    let run_id = kill_9_at(state.path(), "provision", |event| {
+        matches!(event, Event::StepProgress { step, detail }
             if step == "primary-api" && detail.contains("UPDATE_IN_PROGRESS"))
-        {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the run never deployed primary-api"
-        );
-    }
-    child.kill().expect("kill -9");
-    let _ = child.wait();
-    let run_id = run_id.expect("a run id");
+    });
     let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
         .output()
         .expect("resume");

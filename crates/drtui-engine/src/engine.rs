@@ -552,15 +552,7 @@ impl Engine<'_> {
                             None => "approved; data at risk unknown".to_owned(),
                         })
                     }
-                    None => {
-                        self.record(
-                            journal,
-                            run_id,
-                            Event::GateBlocked { step: id.clone() },
-                            on_record,
-                        )?;
-                        return Ok(Err(Outcome::Blocked { step: id }));
-                    }
+                    None => return self.block(journal, run_id, id, on_record),
                 }
             }
             StepKind::Action => match mutation {
@@ -584,15 +576,7 @@ impl Engine<'_> {
                         .await?
                     {
                         Some(result) => result,
-                        None => {
-                            self.record(
-                                journal,
-                                run_id,
-                                Event::GateBlocked { step: id.clone() },
-                                on_record,
-                            )?;
-                            return Ok(Err(Outcome::Blocked { step: id }));
-                        }
+                        None => return self.block(journal, run_id, id, on_record),
                     },
                 },
             },
@@ -612,6 +596,23 @@ impl Engine<'_> {
                 Ok(Err(failed(reason)))
             }
         }
+    }
+
+    /// The step waits for an approval nobody gave: journalled, and the run stops there.
+    fn block(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        step: String,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Result<(), Outcome>> {
+        self.record(
+            journal,
+            run_id,
+            Event::GateBlocked { step: step.clone() },
+            on_record,
+        )?;
+        Ok(Err(Outcome::Blocked { step }))
     }
 
     /// How a step was approved before the run started (`--approve`, `--approve-all`), if it was.

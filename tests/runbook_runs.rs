@@ -1443,3 +1443,74 @@ fn kill_9_mid_provision_then_resume_deploys_each_stack_exactly_once() {
         "each changed stack deployed once"
     );
 }
+
+/// `provision` promises its stacks: under every fault it either completes with every stack of
+/// both regions settled, or stops at a step; a hung region's deployment times out instead of
+/// waiting forever.
+#[tokio::test]
+async fn provision_completes_only_with_every_stack_settled_under_every_fault() {
+    let mut table = Vec::new();
+    for fault in std::iter::once(None).chain(Fault::ALL.into_iter().map(Some)) {
+        let state = tempfile::tempdir().expect("state");
+        let mut estate = DemoEstate::new(42, &[]);
+        estate.pair.call_timeout = Duration::from_millis(100);
+        if let Some(fault) = fault {
+            estate.backend.set_fault(fault, true);
+            estate.clock.advance(Duration::from_secs(60));
+        }
+        let played = play(
+            &estate,
+            "provision",
+            all(),
+            false,
+            &estate.backend,
+            state.path(),
+        )
+        .await;
+        let label = fault.map_or("no fault", Fault::name);
+        table.push(format!("{label}: {:?}", played.outcome));
+        if played.outcome != Outcome::Completed {
+            continue;
+        }
+        // Five polls a second apart, folded: a throttled read keeps its last value.
+        let mut snapshot = estate.pair.empty_snapshot();
+        for _ in 0..5 {
+            for update in estate.poll().await {
+                snapshot.apply(update);
+            }
+            estate.clock.advance(Duration::from_secs(1));
+        }
+        for role in Role::BOTH {
+            let stacks = snapshot
+                .region(role)
+                .stacks
+                .value
+                .clone()
+                .unwrap_or_else(|| panic!("{label}: stacks of {role:?} never read"));
+            assert!(
+                stacks
+                    .iter()
+                    .all(drtui_core::model::StackStatus::is_settled),
+                "{label} completed with {stacks:?}"
+            );
+        }
+    }
+    eprintln!("{}", table.join("\n"));
+    let outcome = |name: &str| {
+        table
+            .iter()
+            .find(|line| line.starts_with(&format!("{name}:")))
+            .cloned()
+            .unwrap_or_default()
+    };
+    assert!(outcome("no fault").ends_with("Completed"), "{table:#?}");
+    assert!(
+        outcome("hung-primary").contains("primary-network")
+            && outcome("hung-primary").contains("timed out"),
+        "{table:#?}"
+    );
+    assert!(
+        outcome("stack-update-fails").contains("primary-api"),
+        "{table:#?}"
+    );
+}

@@ -144,6 +144,14 @@ impl Mutation {
             Mutation::DataPlaneLever { .. } => "cloudwatch:PutMetricData",
         }
     }
+
+    /// The API call that previews it, for those that have a preview (a change set).
+    pub fn preview_call(&self) -> &'static str {
+        match self {
+            Mutation::DeployStack { .. } => "cloudformation:CreateChangeSet",
+            other => other.call(),
+        }
+    }
 }
 
 /// What an applied mutation did.

@@ -774,14 +774,14 @@ impl Engine<'_> {
             Ok(Ok(preview)) => preview,
             Ok(Err(error)) => {
                 return Ok(Approval::Done(Err(format!(
-                    "preview of {}: {error}",
-                    mutation.call()
+                    "{}: {error}",
+                    mutation.preview_call()
                 ))));
             }
             Err(_) => {
                 return Ok(Approval::Done(Err(format!(
-                    "the preview of {} did not finish within {}",
-                    mutation.call(),
+                    "{} did not finish within {}",
+                    mutation.preview_call(),
                     humantime::format_duration(timeout)
                 ))));
             }

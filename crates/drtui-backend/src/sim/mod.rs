@@ -177,9 +177,16 @@ impl ActBackend for SimBackend {
         let preview = {
             let mut sim = self.lock();
             sim.advance_to(self.clock.now());
-            sim.change_set(mutation)
-                .map(|found| found.map(|(preview, _)| preview))
-                .map_err(BackendError::Refused)
+            // A hung region's CloudFormation answers nothing: one call timeout, as in `act`.
+            let hung = control_plane_of(sim.pair(), mutation)
+                .filter(|role| sim.has(Fault::HungRegion(*role)));
+            if hung.is_some() {
+                Err(BackendError::Timeout(sim.pair().call_timeout))
+            } else {
+                sim.change_set(mutation)
+                    .map(|found| found.map(|(preview, _)| preview))
+                    .map_err(BackendError::Refused)
+            }
         };
         Box::pin(async move { preview })
     }

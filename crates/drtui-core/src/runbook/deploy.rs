@@ -67,6 +67,14 @@ pub fn parameters(step: &Step, pair: &RegionPair) -> Result<BTreeMap<String, Str
 }
 
 fn fill(value: &str, pair: &RegionPair) -> Result<String, String> {
+    substitute(value, |name| placeholder(name, pair))
+}
+
+/// `value` with each `${NAME}` replaced by what `resolve` says of NAME.
+fn substitute(
+    value: &str,
+    mut resolve: impl FnMut(&str) -> Result<String, String>,
+) -> Result<String, String> {
     let mut out = String::new();
     let mut rest = value;
     while let Some(start) = rest.find("${") {
@@ -74,12 +82,38 @@ fn fill(value: &str, pair: &RegionPair) -> Result<String, String> {
         let Some(end) = rest[start..].find('}') else {
             return Err(format!("`{value}` has an unclosed ${{"));
         };
-        let name = &rest[start + 2..start + end];
-        out.push_str(&placeholder(name, pair)?);
+        out.push_str(&resolve(&rest[start + 2..start + end])?);
         rest = &rest[start + end + 1..];
     }
     out.push_str(rest);
     Ok(out)
+}
+
+/// Whether a parameter value's placeholders are well formed, whatever the pair: known names,
+/// `primary`/`secondary` roles, files under assets/. What `runbook validate` checks.
+pub fn check_placeholders(value: &str) -> Result<(), String> {
+    substitute(value, |name| {
+        let parts: Vec<&str> = name.split(':').collect();
+        match parts.as_slice() {
+            ["environment_suffix" | "record_name" | "record_domain"] => Ok(String::new()),
+            ["region", side] => role(side).map(|_| String::new()),
+            ["file", path] if path.is_empty() || path.contains("..") || path.starts_with('/') => {
+                Err(format!("`{path}` must be a path under assets/"))
+            }
+            ["file", _] => Ok(String::new()),
+            ["output", stack, side, key] if !stack.is_empty() && !key.is_empty() => {
+                role(side).map(|_| String::new())
+            }
+            _ => Err(unknown_placeholder(name)),
+        }
+    })
+    .map(|_| ())
+}
+
+fn unknown_placeholder(name: &str) -> String {
+    format!(
+        "unknown placeholder ${{{name}}} (known: environment_suffix, region:ROLE, record_name, record_domain, file:PATH, output:STACK:ROLE:KEY)"
+    )
 }
 
 fn role(word: &str) -> Result<Role, String> {
@@ -113,9 +147,7 @@ fn placeholder(name: &str, pair: &RegionPair) -> Result<String, String> {
             let name = stack_name(pair, side, stack)?;
             Ok(format!("${{output:{}:{name}:{key}}}", crate::wire::wire_name(&side)))
         }
-        _ => Err(format!(
-            "unknown placeholder ${{{name}}} (known: environment_suffix, region:ROLE, record_name, record_domain, file:PATH, output:STACK:ROLE:KEY)"
-        )),
+        _ => Err(unknown_placeholder(name)),
     }
 }
 
@@ -265,6 +297,32 @@ mod tests {
                 .unwrap_err()
                 .contains("unknown placeholder ${nope}")
         );
+    }
+
+    #[test]
+    fn placeholders_are_checked_without_a_pair() {
+        for good in [
+            "plain",
+            "${environment_suffix}",
+            "x-${region:secondary}-y",
+            "${file:lambda/notification/index.py}",
+            "${output:Api:primary:ApiHost}",
+        ] {
+            assert_eq!(check_placeholders(good), Ok(()), "{good}");
+        }
+        for (bad, why) in [
+            ("${nope}", "unknown placeholder ${nope}"),
+            (
+                "${region:tertiary}",
+                "`tertiary` is neither primary nor secondary",
+            ),
+            ("${file:../../etc/passwd}", "must be a path under assets/"),
+            ("${output:Api:primary}", "unknown placeholder"),
+            ("${environment_suffix", "unclosed"),
+        ] {
+            let said = check_placeholders(bad).expect_err(bad);
+            assert!(said.contains(why), "{bad}: {said}");
+        }
     }
 
     #[test]

@@ -279,6 +279,14 @@ fn check_fields(_runbook: &Runbook, step: &Step, problems: &mut Vec<Diagnostic>)
                     ActionName::DeployStack => {
                         need(step.template.is_some(), "template", "deploy_stack");
                         need(step.stack.is_some(), "stack", "deploy_stack");
+                        for (key, value) in step.parameters.iter().flatten() {
+                            if let Err(why) = super::deploy::check_placeholders(value) {
+                                problems.push(at(
+                                    &step.id,
+                                    format!("step `{id}`: parameter {key}: {why}"),
+                                ));
+                            }
+                        }
                     }
                     ActionName::AlarmActions => {
                         need(step.region.is_some(), "region", "alarm_actions");

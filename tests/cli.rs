@@ -725,24 +725,3 @@ fn discover_update_needs_the_pair_and_excludes_write() {
     assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
     assert!(stderr(&missing).contains("staging"), "{}", stderr(&missing));
 }
-
-#[test]
-fn a_bad_deploy_parameter_is_named_with_its_step_line_and_column() {
-    let dir = tempfile::tempdir().expect("dir");
-    let path = dir.path().join("deploy.yaml");
-    std::fs::write(
-        &path,
-        "name: deploy\ndescription: d\nsteps:\n  - id: go\n    title: go\n    kind: gate\n    prompt: go\n  - id: net\n    title: net\n    kind: action\n    action: deploy_stack\n    stack: Vpc\n    template: cfn/network.yaml\n    parameters:\n      Code: ${file:../../etc/passwd}\n",
-    )
-    .expect("runbook");
-    let output = drtui(&["runbook", "validate", path.to_str().expect("utf8")]);
-    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
-    let said = stderr(&output);
-    assert!(
-        said.contains("deploy.yaml:8:9")
-            && said.contains(
-                "step `net`: parameter Code: `../../etc/passwd` must be a path under assets/"
-            ),
-        "{said}"
-    );
-}

@@ -60,7 +60,7 @@ fn every_broken_runbook_is_rejected_with_its_position() {
 #[test]
 fn built_in_runbooks_validate_and_list() {
     let root = env!("CARGO_MANIFEST_DIR");
-    let files: Vec<String> = ["switchover", "failover", "failback", "drill"]
+    let files: Vec<String> = ["switchover", "failover", "failback", "drill", "provision"]
         .iter()
         .map(|name| format!("{root}/runbooks/{name}.yaml"))
         .collect();
@@ -74,7 +74,7 @@ fn built_in_runbooks_validate_and_list() {
         String::from_utf8_lossy(&output.stderr)
     );
     let list = String::from_utf8_lossy(&drtui(&["runbook", "list"]).stdout).into_owned();
-    for name in ["switchover", "failover", "failback", "drill"] {
+    for name in ["switchover", "failover", "failback", "drill", "provision"] {
         assert!(
             list.lines()
                 .any(|line| line.starts_with(name) && line.contains("built-in")),

@@ -311,6 +311,14 @@ fn check_fields(_runbook: &Runbook, step: &Step, problems: &mut Vec<Diagnostic>)
             ),
         ));
     }
+    if step.parameters.is_some()
+        && step.action.as_ref().map(|action| action.value) != Some(ActionName::DeployStack)
+    {
+        problems.push(at(
+            &step.id,
+            format!("step `{id}`: `parameters` belong to deploy_stack steps"),
+        ));
+    }
     if let Some(weights) = &step.weights
         && u16::from(weights.primary) + u16::from(weights.secondary) == 0
     {

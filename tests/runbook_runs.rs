@@ -12,7 +12,7 @@
 use std::collections::BTreeSet;
 use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use drtui_backend::sim::{Fault, FaultControl, read_action_log};
 use drtui_core::model::{Role, Source, SourceData};
@@ -372,32 +372,9 @@ fn drtui(state: &std::path::Path, args: &[&str]) -> Command {
 /// Starts `drtui run RUNBOOK --approve-all` and kills it (SIGKILL) as soon as it journals an
 /// event `at` matches; returns the run id.
 fn kill_9_at(state: &std::path::Path, runbook: &str, at: impl Fn(&Event) -> bool) -> String {
-    let mut child = drtui(
-        state,
-        &["run", runbook, "--approve-all", "--format", "json"],
-    )
-    .stdout(Stdio::piped())
-    .spawn()
-    .expect("run");
-    let stdout = child.stdout.take().expect("stdout");
-    let mut run_id = None;
-    let deadline = Instant::now() + Duration::from_secs(60);
-    for line in BufReader::new(stdout).lines() {
-        let line = line.expect("line");
-        let record: journal::Record =
-            serde_json::from_str(&line).expect("a journal record per line");
-        run_id = Some(record.run_id.clone());
-        if at(&record.event) {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "{runbook} never reached the point to kill it"
-        );
-    }
-    child.kill().expect("kill -9");
-    let _ = child.wait();
-    run_id.expect("a run id")
+    run_signalled_when(state, runbook, "KILL", |record, _| at(&record.event))
+        .0
+        .expect("a run id")
 }
 
 #[test]
@@ -917,8 +894,9 @@ fn simultaneous_starts_on_one_machine_let_exactly_one_act() {
 fn a_signal_stops_the_run_at_a_safe_point_and_resume_finishes_it() {
     for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
         let state = tempfile::tempdir().expect("state");
-        let (run_id, output) = failover_signalled_when(
+        let (run_id, output) = run_signalled_when(
             state.path(),
+            "failover",
             signal,
             |record, _| matches!(&record.event, Event::StepStarted { step, .. } if step == "wait-writer"),
         );
@@ -1010,7 +988,7 @@ fn a_kill_or_term_at_every_step_of_failover_then_resume_acts_exactly_once() {
 
 fn kill_at_step_then_resume(step: usize, signal: &str) -> Result<(), String> {
     let state = tempfile::tempdir().expect("state");
-    let (run_id, _) = failover_signalled_when(state.path(), signal, |record, started| {
+    let (run_id, _) = run_signalled_when(state.path(), "failover", signal, |record, started| {
         matches!(record.event, Event::StepStarted { .. }) && started == step
     });
     let run_id = run_id.ok_or("no run id")?;
@@ -1100,14 +1078,15 @@ fn a_closed_stdout_never_stops_a_run() {
 /// Starts `drtui run failover --approve-all --format json`, reads its journal records until
 /// `stop(record, steps started before it)` holds, sends `signal` (`KILL`, `TERM`, …) and waits.
 /// Returns the run id and the process's output.
-fn failover_signalled_when(
+fn run_signalled_when(
     state: &std::path::Path,
+    runbook: &str,
     signal: &str,
     stop: impl Fn(&journal::Record, usize) -> bool,
 ) -> (Option<String>, std::process::Output) {
     let mut child = drtui(
         state,
-        &["run", "failover", "--approve-all", "--format", "json"],
+        &["run", runbook, "--approve-all", "--format", "json"],
     )
     .stdout(Stdio::piped())
     .stderr(Stdio::piped())
@@ -1512,5 +1491,98 @@ async fn provision_completes_only_with_every_stack_settled_under_every_fault() {
     assert!(
         outcome("stack-update-fails").contains("primary-api"),
         "{table:#?}"
+    );
+}
+
+/// A pause (the `p` key, or SIGTERM/SIGINT in playback) while a stack updates stops following it
+/// at once: CloudFormation carries on, and the resume finds the change made.
+#[tokio::test]
+async fn a_pause_during_a_deployment_stops_following_it_and_resume_finds_it_done() {
+    use std::sync::Arc;
+    use std::sync::atomic::{AtomicBool, Ordering};
+    let state = tempfile::tempdir().expect("state");
+    let estate = DemoEstate::new(42, &[]);
+    let (_, runbook, hash) = catalog::find_with_hash("provision").expect("runbook");
+    let pause = Arc::new(AtomicBool::new(false));
+    let mut player = playback(
+        &estate,
+        &runbook,
+        hash,
+        all(),
+        false,
+        &estate.backend,
+        state.path(),
+    );
+    player.engine.pause = Some(Arc::clone(&pause));
+    let flag = Arc::clone(&pause);
+    let mut records = Vec::new();
+    let (run_id, outcome) = player
+        .play(None, &mut |record: &journal::Record| {
+            if matches!(&record.event, Event::StepProgress { step, detail }
+                if step == "primary-api" && detail.contains("UPDATE_IN_PROGRESS"))
+            {
+                flag.store(true, Ordering::SeqCst);
+            }
+            records.push(record.clone());
+        })
+        .await
+        .expect("played");
+    assert_eq!(
+        outcome,
+        Outcome::Paused {
+            step: "primary-api".to_owned()
+        }
+    );
+    assert!(
+        progress_of(&records, "primary-api")
+            .last()
+            .is_some_and(|line| line.starts_with("stopped following the stack")),
+        "{records:#?}"
+    );
+    let resumable = playback::resumable(state.path(), &run_id).expect("journal");
+    assert_eq!(resumable.in_flight.as_deref(), Some("primary-api"));
+    pause.store(false, Ordering::SeqCst);
+    let mut resumed_records = Vec::new();
+    let (_, resumed) = player
+        .play(Some(&resumable), &mut |record: &journal::Record| {
+            resumed_records.push(record.clone());
+        })
+        .await
+        .expect("resumed");
+    assert_eq!(resumed, Outcome::Completed, "{resumed_records:#?}");
+    assert_eq!(
+        progress_of(&resumed_records, "primary-api"),
+        ["change set (update): no changes"],
+        "the change made before the pause is not made again"
+    );
+}
+
+/// SIGTERM while a stack updates: the run stops following it at once (exit 143, the step left
+/// in flight, the lock released) instead of waiting out the stack; resume finishes it.
+#[test]
+fn sigterm_during_a_deployment_stops_following_it_and_resume_finishes() {
+    let state = tempfile::tempdir().expect("state");
+    let (run_id, output) = run_signalled_when(state.path(), "provision", "TERM", |record, _| {
+        matches!(&record.event, Event::StepProgress { step, detail }
+            if step == "primary-api" && detail.contains("UPDATE_IN_PROGRESS"))
+    });
+    let run_id = run_id.expect("run id");
+    assert_eq!(
+        output.status.code(),
+        Some(143),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let resumable = playback::resumable(state.path(), &run_id).expect("journal");
+    assert_eq!(resumable.in_flight.as_deref(), Some("primary-api"));
+    assert!(!state.path().join("locks/demo.lock").exists());
+    let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+        .output()
+        .expect("resume");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
     );
 }

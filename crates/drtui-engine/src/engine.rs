@@ -100,6 +100,18 @@ struct Memory(std::sync::Mutex<Option<Snapshot>>);
 /// What `wait` returns when the run is paused while it waits.
 const INTERRUPTED: &str = "\u{0}interrupted";
 
+/// How often a deployment being followed checks whether the run was paused.
+const PAUSE_POLL: Duration = Duration::from_millis(200);
+
+/// How an action step ended.
+enum ActEnd {
+    Done(Result<String, String>),
+    /// A destructive change set was not approved.
+    Blocked,
+    /// Paused while following a deployment.
+    Paused,
+}
+
 /// What an action's preview decided.
 enum Approval {
     /// Go on and act.
@@ -519,16 +531,7 @@ impl Engine<'_> {
                 // Stopped mid-wait: nothing was changed, so the step is left in flight and
                 // `resume` waits again.
                 Err(reason) if reason == INTERRUPTED => {
-                    self.record(
-                        journal,
-                        run_id,
-                        Event::RunFinished {
-                            outcome: RunOutcomeKind::Blocked,
-                            detail: format!("paused by {} during {id}", self.operator),
-                        },
-                        on_record,
-                    )?;
-                    return Ok(Err(Outcome::Paused { step: id }));
+                    return self.paused_during(journal, run_id, id, on_record);
                 }
                 other => other,
             },
@@ -575,8 +578,11 @@ impl Engine<'_> {
                         .act_step(journal, run_id, step, &mutation, &readiness, on_record)
                         .await?
                     {
-                        Some(result) => result,
-                        None => return self.block(journal, run_id, id, on_record),
+                        ActEnd::Done(result) => result,
+                        ActEnd::Blocked => return self.block(journal, run_id, id, on_record),
+                        ActEnd::Paused => {
+                            return self.paused_during(journal, run_id, id, on_record);
+                        }
                     },
                 },
             },
@@ -596,6 +602,27 @@ impl Engine<'_> {
                 Ok(Err(failed(reason)))
             }
         }
+    }
+
+    /// Stopped by the operator (or a signal) while the step waited: the step stays in flight,
+    /// so `resume` re-checks it against live state.
+    fn paused_during(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        step: String,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Result<(), Outcome>> {
+        self.record(
+            journal,
+            run_id,
+            Event::RunFinished {
+                outcome: RunOutcomeKind::Blocked,
+                detail: format!("paused by {} during {step}", self.operator),
+            },
+            on_record,
+        )?;
+        Ok(Err(Outcome::Paused { step }))
     }
 
     /// The step waits for an approval nobody gave: journalled, and the run stops there.
@@ -699,7 +726,7 @@ impl Engine<'_> {
         mutation: &Mutation,
         readiness: &Readiness,
         on_record: &mut (dyn FnMut(&Record) + Send),
-    ) -> std::io::Result<Option<Result<String, String>>> {
+    ) -> std::io::Result<ActEnd> {
         let id = step.id.value.clone();
         let timeout = self.duration(
             step.timeout.as_ref().map(|t| t.value.as_str()),
@@ -716,8 +743,8 @@ impl Engine<'_> {
             .await?
         {
             Approval::Proceed => {}
-            Approval::Done(result) => return Ok(Some(result)),
-            Approval::Refused => return Ok(None),
+            Approval::Done(result) => return Ok(ActEnd::Done(result)),
+            Approval::Refused => return Ok(ActEnd::Blocked),
         }
         let (sender, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
         let report: drtui_core::ports::Report = std::sync::Arc::new(move |line| {
@@ -725,16 +752,37 @@ impl Engine<'_> {
         });
         let act = tokio::time::timeout(timeout, self.act.act_reporting(mutation, report));
         tokio::pin!(act);
+        // Following a stack is only waiting (CloudFormation carries on alone, and a resume
+        // re-reads it), so a pause or a signal stops it there rather than after the stack.
+        let interruptible = matches!(mutation, Mutation::DeployStack { .. });
         let result = loop {
             tokio::select! {
+                // What the action reported comes first, so a pause is seen between its events.
+                biased;
                 Some(line) = lines.recv() => self.record(journal, run_id, progress(line), on_record)?,
-                result = &mut act => break result,
+                result = &mut act => break Some(result),
+                () = tokio::time::sleep(PAUSE_POLL), if interruptible => {}
+            }
+            if interruptible && self.paused() {
+                break None;
             }
         };
         while let Ok(line) = lines.try_recv() {
             self.record(journal, run_id, progress(line), on_record)?;
         }
-        Ok(Some(match result {
+        let Some(result) = result else {
+            self.record(
+                journal,
+                run_id,
+                progress(
+                    "stopped following the stack: CloudFormation carries on; `drtui resume` waits for it to settle"
+                        .to_owned(),
+                ),
+                on_record,
+            )?;
+            return Ok(ActEnd::Paused);
+        };
+        Ok(ActEnd::Done(match result {
             Ok(Ok(outcome)) => Ok(if outcome.changed {
                 outcome.detail
             } else {

@@ -287,6 +287,9 @@ impl ActBackend for SimBackend {
                     if !updating {
                         break;
                     }
+                    // A simulated second may pass at once (a fast clock): let the caller see
+                    // the events written so far before the next.
+                    tokio::task::yield_now().await;
                     self.clock.sleep(Duration::from_secs(1)).await;
                 }
                 let failed = self.lock().failed_deploy(&stack).cloned();

@@ -31,6 +31,22 @@ fn no_changes(reason: &str) -> bool {
     reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
 }
 
+/// Why no change set can be made for a stack in `status`, with what to do instead.
+fn stuck(stack: &str, status: &str) -> Option<String> {
+    match status {
+        "ROLLBACK_COMPLETE" | "ROLLBACK_FAILED" => Some(format!(
+            "stack {stack} is {status}: its creation failed and CloudFormation cannot update it; delete it (aws cloudformation delete-stack --stack-name {stack}) and provision again"
+        )),
+        "UPDATE_ROLLBACK_FAILED" => Some(format!(
+            "stack {stack} is UPDATE_ROLLBACK_FAILED: finish its rollback first (aws cloudformation continue-update-rollback --stack-name {stack}), then provision again"
+        )),
+        "DELETE_FAILED" => Some(format!(
+            "stack {stack} is DELETE_FAILED: finish deleting it (or keep it and fix what blocked the delete) before provisioning"
+        )),
+        _ => None,
+    }
+}
+
 /// One stack event as a line: `Cluster AWS::RDS::DBCluster CREATE_FAILED: reason`.
 fn event_line(event: &StackEvent) -> String {
     let mut line = format!(
@@ -193,6 +209,9 @@ impl AwsBackend {
         let body = crate::assets::template(template).map_err(BackendError::Refused)?;
         let parameters = self.resolve_parameters(parameters).await?;
         let status = self.settled_status(role, stack).await?;
+        if let Some(why) = status.as_deref().and_then(|status| stuck(stack, status)) {
+            return Err(BackendError::Refused(why));
+        }
         // A stack left in REVIEW_IN_PROGRESS was never created: it takes a CREATE change set.
         let exists = status.as_deref().is_some_and(|s| s != "REVIEW_IN_PROGRESS");
         let client = &self.region_clients(role).cloudformation;
@@ -414,5 +433,29 @@ impl AwsBackend {
                 )));
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_stack_cloudformation_cannot_update_is_refused_with_what_to_do() {
+        let failed = stuck("PaymentDR-Vpc-primary-prod", "ROLLBACK_COMPLETE").expect("refused");
+        assert!(
+            failed.contains("delete-stack --stack-name PaymentDR-Vpc-primary-prod"),
+            "{failed}"
+        );
+        assert!(
+            stuck("s", "UPDATE_ROLLBACK_FAILED")
+                .is_some_and(|why| why.contains("continue-update-rollback"))
+        );
+        assert_eq!(
+            stuck("s", "UPDATE_ROLLBACK_COMPLETE"),
+            None,
+            "an update that rolled back can be retried"
+        );
+        assert_eq!(stuck("s", "CREATE_COMPLETE"), None);
     }
 }

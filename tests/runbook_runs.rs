@@ -628,26 +628,28 @@ async fn graceful_switchover_does_not_paper_over_an_unreachable_control_plane() 
     assert!(matches!(outcome, Outcome::Failed { .. }), "{outcome:?}");
 }
 
+/// A run of `runbook` with every gate approved and a pause flag the test sets.
+fn pausable<'a>(
+    estate: &'a DemoEstate,
+    runbook: &'a drtui_core::runbook::spec::Runbook,
+    hash: String,
+    state: &std::path::Path,
+) -> (Playback<'a>, std::sync::Arc<std::sync::atomic::AtomicBool>) {
+    let pause = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let mut player = playback(estate, runbook, hash, all(), false, &estate.backend, state);
+    player.engine.pause = Some(std::sync::Arc::clone(&pause));
+    (player, pause)
+}
+
 #[tokio::test]
 async fn a_paused_run_stops_before_its_next_step_and_resumes_where_it_stopped() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[]);
     let (_, runbook, hash) = catalog::find_with_hash("switchover").expect("runbook");
-    let pause = Arc::new(AtomicBool::new(false));
-    let mut player = playback(
-        &estate,
-        &runbook,
-        hash,
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    );
-    player.engine.pause = Some(Arc::clone(&pause));
+    let (player, pause) = pausable(&estate, &runbook, hash, state.path());
     // Pause as soon as the switchover has been issued.
-    let flag = Arc::clone(&pause);
+    let flag = std::sync::Arc::clone(&pause);
     let mut on_record = move |record: &journal::Record| {
         if matches!(&record.event, Event::StepFinished { step, .. } if step == "switchover-writer")
         {
@@ -1498,23 +1500,12 @@ async fn provision_completes_only_with_every_stack_settled_under_every_fault() {
 /// at once: CloudFormation carries on, and the resume finds the change made.
 #[tokio::test]
 async fn a_pause_during_a_deployment_stops_following_it_and_resume_finds_it_done() {
-    use std::sync::Arc;
-    use std::sync::atomic::{AtomicBool, Ordering};
+    use std::sync::atomic::Ordering;
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[]);
     let (_, runbook, hash) = catalog::find_with_hash("provision").expect("runbook");
-    let pause = Arc::new(AtomicBool::new(false));
-    let mut player = playback(
-        &estate,
-        &runbook,
-        hash,
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    );
-    player.engine.pause = Some(Arc::clone(&pause));
-    let flag = Arc::clone(&pause);
+    let (player, pause) = pausable(&estate, &runbook, hash, state.path());
+    let flag = std::sync::Arc::clone(&pause);
     let mut records = Vec::new();
     let (run_id, outcome) = player
         .play(None, &mut |record: &journal::Record| {

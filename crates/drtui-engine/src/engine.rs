@@ -613,16 +613,11 @@ impl Engine<'_> {
         step: String,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Result<(), Outcome>> {
-        self.record(
-            journal,
-            run_id,
-            Event::RunFinished {
-                outcome: RunOutcomeKind::Blocked,
-                detail: format!("paused by {} during {step}", self.operator),
-            },
-            on_record,
-        )?;
-        Ok(Err(Outcome::Paused { step }))
+        let event = Event::RunFinished {
+            outcome: RunOutcomeKind::Blocked,
+            detail: format!("paused by {} during {step}", self.operator),
+        };
+        self.stop_at(journal, run_id, event, Outcome::Paused { step }, on_record)
     }
 
     /// The step waits for an approval nobody gave: journalled, and the run stops there.
@@ -633,13 +628,21 @@ impl Engine<'_> {
         step: String,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Result<(), Outcome>> {
-        self.record(
-            journal,
-            run_id,
-            Event::GateBlocked { step: step.clone() },
-            on_record,
-        )?;
-        Ok(Err(Outcome::Blocked { step }))
+        let event = Event::GateBlocked { step: step.clone() };
+        self.stop_at(journal, run_id, event, Outcome::Blocked { step }, on_record)
+    }
+
+    /// Journals why the run stops at a step, then stops it there.
+    fn stop_at(
+        &self,
+        journal: &mut Journal,
+        run_id: &str,
+        event: Event,
+        outcome: Outcome,
+        on_record: &mut (dyn FnMut(&Record) + Send),
+    ) -> std::io::Result<Result<(), Outcome>> {
+        self.record(journal, run_id, event, on_record)?;
+        Ok(Err(outcome))
     }
 
     /// How a step was approved before the run started (`--approve`, `--approve-all`), if it was.

@@ -13,6 +13,7 @@ use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
 use super::AwsBackend;
 use drtui_core::model::{Role, StackStatus};
 use drtui_core::ports::{ActOutcome, BackendError, ChangePreview, Report, ResourceChange};
+use drtui_core::runbook::deploy::{placeholder_names, substitute};
 
 /// How often a change set or a stack is re-read while CloudFormation works.
 const POLL: Duration = Duration::from_secs(2);
@@ -129,19 +130,18 @@ impl AwsBackend {
     ) -> Result<Vec<Parameter>, BackendError> {
         let mut resolved = Vec::with_capacity(parameters.len());
         for (key, value) in parameters {
-            let value = if let Some(path) = value
-                .strip_prefix("${file:")
-                .and_then(|rest| rest.strip_suffix('}'))
-            {
-                crate::assets::file(path).map_err(BackendError::Refused)?
-            } else if let Some(reference) = value
-                .strip_prefix("${output:")
-                .and_then(|rest| rest.strip_suffix('}'))
-            {
-                self.stack_output(reference).await?
-            } else {
-                value.clone()
-            };
+            let mut known = BTreeMap::new();
+            for name in placeholder_names(value) {
+                let found = self.placeholder(&name).await?;
+                known.insert(name, found);
+            }
+            let value = substitute(value, |name| {
+                known
+                    .get(name)
+                    .cloned()
+                    .ok_or_else(|| format!("unresolved placeholder ${{{name}}}"))
+            })
+            .map_err(|why| BackendError::Refused(format!("parameter {key}: {why}")))?;
             resolved.push(
                 Parameter::builder()
                     .parameter_key(key)
@@ -150,6 +150,19 @@ impl AwsBackend {
             );
         }
         Ok(resolved)
+    }
+
+    /// What the backend alone can fill in: a file under assets/, a deployed stack's output.
+    async fn placeholder(&self, name: &str) -> Result<String, BackendError> {
+        if let Some(path) = name.strip_prefix("file:") {
+            crate::assets::file(path).map_err(BackendError::Refused)
+        } else if let Some(reference) = name.strip_prefix("output:") {
+            self.stack_output(reference).await
+        } else {
+            Err(BackendError::Refused(format!(
+                "unresolved placeholder ${{{name}}}"
+            )))
+        }
     }
 
     /// `ROLE:STACK:KEY` -> that output's value.

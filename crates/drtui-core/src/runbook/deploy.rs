@@ -70,8 +70,18 @@ fn fill(value: &str, pair: &RegionPair) -> Result<String, String> {
     substitute(value, |name| placeholder(name, pair))
 }
 
+/// The `${NAME}` placeholders of `value`, in order.
+pub fn placeholder_names(value: &str) -> Vec<String> {
+    let mut names = Vec::new();
+    let _ = substitute(value, |name| {
+        names.push(name.to_owned());
+        Ok(String::new())
+    });
+    names
+}
+
 /// `value` with each `${NAME}` replaced by what `resolve` says of NAME.
-fn substitute(
+pub fn substitute(
     value: &str,
     mut resolve: impl FnMut(&str) -> Result<String, String>,
 ) -> Result<String, String> {
@@ -317,6 +327,28 @@ mod tests {
             let said = check_placeholders(bad).expect_err(bad);
             assert!(said.contains(why), "{bad}: {said}");
         }
+    }
+
+    #[test]
+    fn placeholders_inside_text_are_found_and_filled_in_place() {
+        let value =
+            "https://${output:primary:PaymentDR-Api-primary-demo:ApiHost}/v1?f=${file:x.txt}";
+        assert_eq!(
+            placeholder_names(value),
+            [
+                "output:primary:PaymentDR-Api-primary-demo:ApiHost",
+                "file:x.txt"
+            ]
+        );
+        let filled = substitute(value, |name| {
+            Ok(if name.starts_with("output:") {
+                "h.example"
+            } else {
+                "F"
+            }
+            .to_owned())
+        });
+        assert_eq!(filled.as_deref(), Ok("https://h.example/v1?f=F"));
     }
 
     #[test]

@@ -458,3 +458,61 @@ fn a_stopped_run_is_announced_an_alarm_detail_opens_and_r_resumes_the_run() {
     );
     let _ = std::fs::remove_dir_all(&state);
 }
+
+/// Provisioning from the dashboard in a real terminal: the picker's `provision`, its gate, a
+/// stack that fails and rolls back with the failing resource on screen; the fault cleared from
+/// the fault menu, `R` resumes the stopped run and it completes.
+#[test]
+fn provision_fails_on_a_stack_shows_why_and_resumes_from_the_dashboard() {
+    let binary = env!("CARGO_BIN_EXE_drtui");
+    let state = std::env::temp_dir().join(format!("drtui-e2e-provision-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&state);
+    let state_text = state.display().to_string();
+    let mut session = Session::start_with(
+        &format!("'{binary}' --scenario stack-update-fails; echo END-OF-SESSION"),
+        &[
+            ("DRTUI_STATE_DIR", state_text.as_str()),
+            ("DRTUI_DEMO_SPEED", "20"),
+        ],
+    );
+    session.wait_for("dashboard", |screen| {
+        screen.contains("us-east-2 · secondary")
+    });
+    session.send(b"r");
+    session.wait_for("runbook picker", |screen| screen.contains("provision"));
+    session.send(b"\x1b[B\x1b[B\x1b[B\x1b[B\r");
+    session.wait_for("opening gate", |screen| {
+        screen.contains("Gate: approve-provision")
+    });
+    session.send(b"demo\r");
+    let failed = session.wait_for("the failed stack", |screen| {
+        screen.contains("UPDATE_FAILED") && screen.contains("STOPPED RUN")
+    });
+    assert!(
+        failed.contains("primary-api") && failed.contains("HealthMethod"),
+        "{failed}"
+    );
+    // The cause fixed (the fault turned off), R resumes the stopped run.
+    session.send(b"f");
+    session.wait_for("fault menu", |screen| screen.contains("Inject faults"));
+    session.send(b"\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\x1b[B\r");
+    session.wait_for("fault cleared", |screen| {
+        screen.contains("[ ] stack-update-fails")
+    });
+    session.send(b"\x1b");
+    session.wait_for("fault menu closed", |screen| {
+        !screen.contains("Inject faults")
+    });
+    session.send(b"R");
+    // Approvals given before a failure are asked again: resuming is a fresh decision.
+    session.wait_for("the gate again", |screen| {
+        screen.contains("Gate: approve-provision")
+    });
+    session.send(b"demo\r");
+    session.wait_for("resumed run completed", |screen| {
+        screen.contains("completed: every step done")
+    });
+    session.send(b"q");
+    session.wait_for("exit", |screen| screen.contains("END-OF-SESSION"));
+    let _ = std::fs::remove_dir_all(&state);
+}

@@ -725,3 +725,34 @@ fn discover_update_needs_the_pair_and_excludes_write() {
     assert_eq!(missing.status.code(), Some(2), "{}", stderr(&missing));
     assert!(stderr(&missing).contains("staging"), "{}", stderr(&missing));
 }
+
+/// A deployment the pair cannot name is refused before the first gate, with exit 2 and the
+/// config key to fix; nothing is asked of AWS.
+#[test]
+fn provision_on_a_pair_without_environment_suffix_is_refused_before_anything_runs() {
+    let dir = tempfile::tempdir().expect("dir");
+    let example =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/drtui.example.toml"))
+            .expect("example");
+    let text: String = example
+        .lines()
+        .filter(|line| !line.starts_with("environment_suffix"))
+        .map(|line| format!("{line}\n"))
+        .collect();
+    let config = write_config(dir.path(), &text);
+    let output = drtui(&[
+        "run",
+        "provision",
+        "--config",
+        &config,
+        "--region-pair",
+        "prod",
+        "--approve-all",
+    ]);
+    assert_eq!(output.status.code(), Some(2), "{}", stderr(&output));
+    assert!(
+        stderr(&output).contains("runbook `provision` cannot run on pair `prod`: step `primary-network`: EnvironmentSuffix: pair `prod` has no environment_suffix"),
+        "{}",
+        stderr(&output)
+    );
+}

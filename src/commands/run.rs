@@ -58,7 +58,7 @@ async fn play(
     state: PathBuf,
 ) -> Result<Exit> {
     let (_, runbook, hash) = catalog::find_with_hash(name)?;
-    refuse_early(&runbook, args, global.read_only)?;
+    refuse_early(&runbook, &pair, args, global.read_only)?;
     if let Some(resumable) = &resumable {
         check_resumable(resumable, &hash)?;
     }
@@ -224,7 +224,12 @@ fn signal_name(number: u8) -> &'static str {
 /// What can be refused before anything runs or is journalled: an `--approve` id the runbook
 /// does not have (a typo would otherwise approve nothing and be accepted silently), and a
 /// mutating runbook under `--read-only` (it could only fail at its first action).
-fn refuse_early(runbook: &Runbook, args: &PlaybackArgs, read_only: bool) -> Result<()> {
+fn refuse_early(
+    runbook: &Runbook,
+    pair: &RegionPair,
+    args: &PlaybackArgs,
+    read_only: bool,
+) -> Result<()> {
     let known = runbook.approvable_ids();
     let unknown: Vec<&str> = args
         .approve
@@ -238,6 +243,30 @@ fn refuse_early(runbook: &Runbook, args: &PlaybackArgs, read_only: bool) -> Resu
             unknown.join(", "),
             runbook.name.value,
             known.join(", ")
+        ))
+        .into());
+    }
+    // A deployment the pair cannot name (no such stack, no environment_suffix) would fail
+    // after the gate, having asked for nothing: say so now, naming the config to fix.
+    let unbuildable: Vec<String> = runbook
+        .steps
+        .iter()
+        .filter(|step| step.stack.is_some())
+        .filter_map(|step| {
+            drtui_core::runbook::deploy::mutation(step, pair, "")
+                .err()
+                .map(|why| format!("step `{}`: {why}", step.id.value))
+        })
+        .collect();
+    if let Some(first) = unbuildable.first() {
+        return Err(UsageError(format!(
+            "runbook `{}` cannot run on pair `{}`: {first}{}",
+            runbook.name.value,
+            pair.name,
+            match unbuildable.len() {
+                1 => String::new(),
+                n => format!(" (and {} more steps)", n - 1),
+            }
         ))
         .into());
     }

@@ -248,15 +248,8 @@ fn refuse_early(
     }
     // A deployment the pair cannot name (no such stack, no environment_suffix) would fail
     // after the gate, having asked for nothing: say so now, naming the config to fix.
-    let unbuildable: Vec<String> = runbook
-        .steps
-        .iter()
-        .filter(|step| step.stack.is_some())
-        .filter_map(|step| {
-            drtui_core::runbook::deploy::mutation(step, pair, "")
-                .err()
-                .map(|why| format!("step `{}`: {why}", step.id.value))
-        })
+    let unbuildable: Vec<String> = drtui_core::runbook::deploy::unbuildable(runbook, pair)
+        .map(|(step, why)| format!("step `{step}`: {why}"))
         .collect();
     if let Some(first) = unbuildable.first() {
         return Err(UsageError(format!(

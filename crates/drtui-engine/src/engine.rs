@@ -112,16 +112,6 @@ enum ActEnd {
     Paused,
 }
 
-/// What an action's preview decided.
-enum Approval {
-    /// Go on and act.
-    Proceed,
-    /// The step ends here (nothing to do, or the preview failed).
-    Done(Result<String, String>),
-    /// A destructive change was not approved: the step blocks.
-    Refused,
-}
-
 /// A change set's changes in one journal line.
 fn changes_line(preview: &ChangePreview) -> String {
     let verb = if preview.exists { "update" } else { "create" };
@@ -151,7 +141,7 @@ fn destroys_question(
         title: step.title.clone(),
         prompt: format!(
             "This change set replaces or deletes resources in {}. A replaced resource is a new one: the old one and its data go. Approve only if that is what you mean.",
-            pair.region(drtui_core::runbook::deploy::side(step))
+            pair.region(deploy::side(step))
         ),
         data_at_risk_ms: readiness.data_at_risk_ms,
         loses_data_next: false,
@@ -459,6 +449,7 @@ impl Engine<'_> {
         let mutation = evaluate::mutation(step, self.pair, run_id);
         let inputs = mutation
             .as_ref()
+            .ok()
             .map(|m| serde_json::to_value(m).unwrap_or_default())
             .unwrap_or_default();
         self.record(
@@ -559,14 +550,11 @@ impl Engine<'_> {
                 }
             }
             StepKind::Action => match mutation {
-                None => Err(match deploy::mutation(step, self.pair, run_id) {
-                    Err(why) if step.stack.is_some() => why,
-                    _ => "the step does not say what to change".to_owned(),
-                }),
-                Some(_) if self.read_only => {
+                Err(why) => Err(why),
+                Ok(_) if self.read_only => {
                     Err("--read-only refuses every mutating step".to_owned())
                 }
-                Some(mutation) => match deploy::refusal(
+                Ok(mutation) => match deploy::refusal(
                     step,
                     self.pair,
                     &snapshot,
@@ -720,7 +708,7 @@ impl Engine<'_> {
 
     /// One action: its preview first where the backend has one (a change set), an approval
     /// when that would replace or delete anything, then the action with what it reports
-    /// journalled as it comes. `None` when the approval was not given (the step blocks).
+    /// journalled as it comes.
     async fn act_step(
         &self,
         journal: &mut Journal,
@@ -739,15 +727,13 @@ impl Engine<'_> {
             step: id.clone(),
             detail,
         };
-        match self
+        if let Some(end) = self
             .approve_changes(
                 journal, run_id, step, mutation, timeout, readiness, on_record,
             )
             .await?
         {
-            Approval::Proceed => {}
-            Approval::Done(result) => return Ok(ActEnd::Done(result)),
-            Approval::Refused => return Ok(ActEnd::Blocked),
+            return Ok(end);
         }
         let (sender, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
         let report: drtui_core::ports::Report = std::sync::Arc::new(move |line| {
@@ -801,7 +787,7 @@ impl Engine<'_> {
     }
 
     /// The preview of an action that has one (a change set), journalled; an empty one ends the
-    /// step, a destructive one needs its own approval.
+    /// step, a destructive one needs its own approval. `None`: go on and act.
     #[allow(
         clippy::too_many_arguments,
         reason = "the journal, run, step and its observation, as every step helper takes them"
@@ -815,7 +801,7 @@ impl Engine<'_> {
         timeout: Duration,
         readiness: &Readiness,
         on_record: &mut (dyn FnMut(&Record) + Send),
-    ) -> std::io::Result<Approval> {
+    ) -> std::io::Result<Option<ActEnd>> {
         let id = step.id.value.clone();
         let progress = |detail: String| Event::StepProgress {
             step: id.clone(),
@@ -824,26 +810,26 @@ impl Engine<'_> {
         let preview = match tokio::time::timeout(timeout, self.act.preview(mutation)).await {
             Ok(Ok(preview)) => preview,
             Ok(Err(error)) => {
-                return Ok(Approval::Done(Err(format!(
+                return Ok(Some(ActEnd::Done(Err(format!(
                     "{}: {error}",
                     mutation.preview_call()
-                ))));
+                )))));
             }
             Err(_) => {
-                return Ok(Approval::Done(Err(format!(
+                return Ok(Some(ActEnd::Done(Err(format!(
                     "{} did not finish within {}",
                     mutation.preview_call(),
                     humantime::format_duration(timeout)
-                ))));
+                )))));
             }
         };
         if let Some(preview) = &preview {
             self.record(journal, run_id, progress(changes_line(preview)), on_record)?;
             if preview.exists && preview.changes.is_empty() {
-                return Ok(Approval::Done(Ok(
+                return Ok(Some(ActEnd::Done(Ok(
                     "nothing to do: the stack already matches its template and parameters (empty change set)"
                         .to_owned(),
-                )));
+                ))));
             }
             if preview.destroys() {
                 let how = match self.preapproved(&id) {
@@ -854,7 +840,7 @@ impl Engine<'_> {
                     }
                 };
                 let Some(how) = how else {
-                    return Ok(Approval::Refused);
+                    return Ok(Some(ActEnd::Blocked));
                 };
                 self.record(
                     journal,
@@ -864,7 +850,7 @@ impl Engine<'_> {
                 )?;
             }
         }
-        Ok(Approval::Proceed)
+        Ok(None)
     }
 
     async fn wait(&self, step: &Step, memory: &Memory) -> Result<String, String> {

@@ -185,6 +185,24 @@ pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Result<Mutation
     })
 }
 
+/// The deploy steps of `runbook` the pair cannot name (no such stack, no environment_suffix,
+/// ...), as (step id, why): known before anything runs.
+pub fn unbuildable<'a>(
+    runbook: &'a super::spec::Runbook,
+    pair: &'a RegionPair,
+) -> impl Iterator<Item = (&'a str, String)> + 'a {
+    deploy_steps(runbook).filter_map(move |step| {
+        mutation(step, pair, "")
+            .err()
+            .map(|why| (step.id.value.as_str(), why))
+    })
+}
+
+/// The runbook's `deploy_stack` steps.
+pub fn deploy_steps(runbook: &super::spec::Runbook) -> impl Iterator<Item = &Step> {
+    runbook.steps.iter().filter(|step| step.deploys())
+}
+
 /// Why updating this stack now would do harm, if it would: a database stack that exists while
 /// the writer is in the secondary (after a failover). Its template puts the writer in the
 /// primary, and updating the global cluster from it can detach a member or move the writer

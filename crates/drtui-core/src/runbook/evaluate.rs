@@ -86,21 +86,13 @@ pub fn failing_preconditions(seen: &Observation) -> Vec<String> {
                 .err()
                 .map(|why| format!("{}: {why}", step.id.value))
         });
-    let deployments = seen
-        .runbook
-        .steps
-        .iter()
-        .filter(|step| step.action.as_ref().map(|a| a.value) == Some(ActionName::DeployStack))
-        .filter_map(|step| {
-            let why = match super::deploy::mutation(step, seen.pair, "") {
-                Err(why) => why,
-                Ok(_) => {
-                    super::deploy::refusal(step, seen.pair, seen.snapshot, seen.now, max_age(seen))?
-                }
-            };
-            Some(format!("{}: {why}", step.id.value))
-        });
-    checks.chain(deployments).collect()
+    let unbuildable = super::deploy::unbuildable(seen.runbook, seen.pair)
+        .map(|(step, why)| format!("{step}: {why}"));
+    let refused = super::deploy::deploy_steps(seen.runbook).filter_map(|step| {
+        super::deploy::refusal(step, seen.pair, seen.snapshot, seen.now, max_age(seen))
+            .map(|why| format!("{}: {why}", step.id.value))
+    });
+    checks.chain(unbuildable).chain(refused).collect()
 }
 
 /// The side a check step is about: `region`, the secondary by default.
@@ -412,8 +404,17 @@ fn weights_equal(step: &Step, seen: &Observation) -> Verdict {
     }
 }
 
-/// The mutation an action step asks for; `None` when the step does not say what to change.
-pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Option<Mutation> {
+/// The mutation an action step asks for, or why there is none: the step does not say what
+/// to change, or (a deployment) the pair cannot name it.
+pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Result<Mutation, String> {
+    if step.deploys() {
+        return super::deploy::mutation(step, pair, run_id);
+    }
+    named_mutation(step, run_id).ok_or_else(|| "the step does not say what to change".to_owned())
+}
+
+/// Every mutation but a deployment: built from the step's own fields.
+fn named_mutation(step: &Step, run_id: &str) -> Option<Mutation> {
     let action = step.action.as_ref()?.value;
     Some(match action {
         ActionName::SetWeights => {
@@ -437,7 +438,7 @@ pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Option<Mutation
                 .take(80)
                 .collect(),
         },
-        ActionName::DeployStack => super::deploy::mutation(step, pair, run_id).ok()?,
+        ActionName::DeployStack => return None,
         ActionName::AlarmActions => Mutation::AlarmActions {
             role: step.region?,
             enabled: step.enabled?,
@@ -750,27 +751,27 @@ steps:
         let runbook = runbook("graceful");
         assert_eq!(
             mutation(step(&runbook, "promote"), &RegionPair::demo(), "run-1"),
-            Some(Mutation::AuroraFailover {
+            Ok(Mutation::AuroraFailover {
                 target: Role::Secondary,
                 allow_data_loss: true,
             })
         );
         assert_eq!(
             mutation(step(&runbook, "shift"), &RegionPair::demo(), "run-1"),
-            Some(Mutation::SetWeights {
+            Ok(Mutation::SetWeights {
                 primary: 0,
                 secondary: 100,
             })
         );
         assert_eq!(
             mutation(step(&runbook, "execution"), &RegionPair::demo(), "run-1"),
-            Some(Mutation::StartExecution {
+            Ok(Mutation::StartExecution {
                 name: "run-1-execution".into(),
             })
         );
         assert_eq!(
             mutation(step(&runbook, "approve"), &RegionPair::demo(), "run-1"),
-            None
+            Err("the step does not say what to change".to_owned())
         );
     }
 

@@ -218,6 +218,11 @@ impl Step {
         self.kind.value == StepKind::Action
     }
 
+    /// Whether this step deploys a stack (`deploy_stack`).
+    pub fn deploys(&self) -> bool {
+        self.action.as_ref().map(|action| action.value) == Some(ActionName::DeployStack)
+    }
+
     /// Whether this step can lose data (an unplanned promote that allows it).
     pub fn loses_data(&self) -> bool {
         self.action.as_ref().map(|action| action.value) == Some(ActionName::AuroraFailover)
@@ -251,9 +256,7 @@ impl Runbook {
         self.steps
             .iter()
             .filter(|step| {
-                matches!(step.kind.value, StepKind::Gate | StepKind::Manual)
-                    || step.action.as_ref().map(|action| action.value)
-                        == Some(ActionName::DeployStack)
+                matches!(step.kind.value, StepKind::Gate | StepKind::Manual) || step.deploys()
             })
             .map(|step| step.id.value.as_str())
             .collect()

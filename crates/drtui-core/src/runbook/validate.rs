@@ -311,9 +311,7 @@ fn check_fields(_runbook: &Runbook, step: &Step, problems: &mut Vec<Diagnostic>)
             ),
         ));
     }
-    if step.parameters.is_some()
-        && step.action.as_ref().map(|action| action.value) != Some(ActionName::DeployStack)
-    {
+    if step.parameters.is_some() && !step.deploys() {
         problems.push(at(
             &step.id,
             format!("step `{id}`: `parameters` belong to deploy_stack steps"),

@@ -350,8 +350,8 @@ impl ActBackend for AwsBackend {
                 Mutation::AlarmActions { role, enabled } => self.alarm_actions(role, enabled).await,
                 Mutation::DataPlaneLever { engaged } => self.data_plane_lever(engaged).await,
                 Mutation::DeployStack { .. } => {
-                    let report: Report = std::sync::Arc::new(|_| {});
-                    self.deploy(&mutation, &report).await
+                    self.act_reporting(&mutation, std::sync::Arc::new(|_| {}))
+                        .await
                 }
             }
         })
@@ -377,10 +377,9 @@ impl ActBackend for AwsBackend {
     ) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
         let mutation = mutation.clone();
         Box::pin(async move {
-            if deployment(&mutation).is_some() {
-                self.deploy(&mutation, &report).await
-            } else {
-                self.act(&mutation).await
+            match deployment(&mutation) {
+                Some(deployment) => self.deploy_stack(&deployment, &report).await,
+                None => self.act(&mutation).await,
             }
         })
     }
@@ -403,18 +402,5 @@ fn deployment(mutation: &Mutation) -> Option<Deployment<'_>> {
             change_set,
         }),
         _ => None,
-    }
-}
-
-impl AwsBackend {
-    async fn deploy(
-        &self,
-        mutation: &Mutation,
-        report: &Report,
-    ) -> Result<ActOutcome, BackendError> {
-        match deployment(mutation) {
-            Some(deployment) => self.deploy_stack(&deployment, report).await,
-            None => Err(BackendError::Refused("not a deployment".to_owned())),
-        }
     }
 }

@@ -173,11 +173,7 @@ impl AwsBackend {
                 "bad output reference {reference}"
             )));
         };
-        let role = if *side == "secondary" {
-            Role::Secondary
-        } else {
-            Role::Primary
-        };
+        let role = drtui_core::runbook::deploy::role(side).map_err(BackendError::Refused)?;
         self.calls.record("cloudformation", "DescribeStacks");
         let output = self
             .region_clients(role)

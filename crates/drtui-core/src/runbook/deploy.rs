@@ -126,7 +126,8 @@ fn unknown_placeholder(name: &str) -> String {
     )
 }
 
-fn role(word: &str) -> Result<Role, String> {
+/// `primary` or `secondary`, as placeholders spell a side.
+pub fn role(word: &str) -> Result<Role, String> {
     match word {
         "primary" => Ok(Role::Primary),
         "secondary" => Ok(Role::Secondary),

@@ -213,6 +213,15 @@ const EXECUTION_S: i64 = 8;
 const STACK_UPDATE_S: i64 = 15;
 
 /// The whole simulated estate.
+/// A stack deployment under way in the demo.
+#[derive(Clone, Debug, PartialEq)]
+struct Deployment {
+    /// Its resource events not yet reported.
+    events: Vec<String>,
+    /// It creates the stack (rather than updating it).
+    creates: bool,
+}
+
 #[derive(Clone, Debug, PartialEq)]
 pub struct Simulation {
     pair: RegionPair,
@@ -231,8 +240,9 @@ pub struct Simulation {
     /// What drtui deployed into each stack (a stack absent here holds what the demo started
     /// with: see `stacks::as_first_found`).
     deployed: BTreeMap<String, super::stacks::Resources>,
-    /// Each stack's resource events from its latest deployment, not yet reported.
-    stack_events: BTreeMap<String, Vec<String>>,
+    /// Each stack's latest deployment: its resource events not yet reported, and whether it
+    /// creates the stack.
+    deployments: BTreeMap<String, Deployment>,
     /// Stacks whose latest deployment failed and rolled back, until one succeeds.
     failed_deploys: BTreeMap<String, super::stacks::Failed>,
     /// Writes lost to failovers that allowed data loss, in ms of replication lag.
@@ -303,7 +313,7 @@ impl Simulation {
             alarm_actions: [true, true],
             stack_updates: BTreeMap::new(),
             deployed: BTreeMap::new(),
-            stack_events: BTreeMap::new(),
+            deployments: BTreeMap::new(),
             failed_deploys: BTreeMap::new(),
             data_lost_ms: 0.0,
             lever: Lever {
@@ -552,10 +562,18 @@ impl Simulation {
 
     /// The resource events of the stack's latest deployment not yet reported.
     pub fn take_stack_events(&mut self, stack: &str, at_most: usize) -> Vec<String> {
-        let Some(events) = self.stack_events.get_mut(stack) else {
+        let Some(deployment) = self.deployments.get_mut(stack) else {
             return Vec::new();
         };
+        let events = &mut deployment.events;
         events.drain(..at_most.min(events.len())).collect()
+    }
+
+    /// Whether the stack's latest deployment creates it (rather than updating it).
+    pub fn deployment_creates(&self, stack: &str) -> bool {
+        self.deployments
+            .get(stack)
+            .is_some_and(|deployment| deployment.creates)
     }
 
     pub fn stack_updating(&self, stack: &str) -> bool {
@@ -686,27 +704,28 @@ impl Simulation {
                     .has(Fault::StackUpdateFails)
                     .then(|| super::stacks::failing(stack, &preview))
                     .flatten();
-                if let Some((events, failed)) = failing {
+                let events = if let Some((events, failed)) = failing {
                     // Rolled back: the stack keeps what it held.
-                    self.stack_events.insert(stack.clone(), events);
                     self.failed_deploys.insert(stack.clone(), failed);
+                    events
                 } else {
-                    self.stack_events
-                        .insert(stack.clone(), super::stacks::events(&preview));
                     self.failed_deploys.remove(stack);
                     self.deployed.insert(stack.clone(), requested);
-                }
+                    super::stacks::events(&preview)
+                };
+                self.deployments.insert(
+                    stack.clone(),
+                    Deployment {
+                        events,
+                        creates: !preview.exists,
+                    },
+                );
                 self.stack_updates.insert(
                     stack.clone(),
                     self.now + ChronoDuration::seconds(STACK_UPDATE_S),
                 );
                 changed(format!(
-                    "{} {} change{}",
-                    if preview.exists {
-                        "updating:"
-                    } else {
-                        "creating:"
-                    },
+                    "{} change{}",
                     preview.changes.len(),
                     if preview.changes.len() == 1 { "" } else { "s" }
                 ))

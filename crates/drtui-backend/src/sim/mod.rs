@@ -268,7 +268,7 @@ impl ActBackend for SimBackend {
             // DeployStack waits for the stack to settle, reporting its resource events as they
             // happen, as the AWS backend does.
             if let Some(stack) = stack.filter(|_| outcome.changed) {
-                let created = outcome.detail.starts_with("creating");
+                let created = self.lock().deployment_creates(&stack);
                 loop {
                     let (updating, events) = {
                         let mut sim = self.lock();
@@ -307,13 +307,7 @@ impl ActBackend for SimBackend {
                     "UPDATE_COMPLETE"
                 };
                 report(format!("{stack} AWS::CloudFormation::Stack {status}"));
-                let changes = outcome
-                    .detail
-                    .split(": ")
-                    .nth(1)
-                    .unwrap_or_default()
-                    .to_owned();
-                outcome.detail = format!("stack {stack} {status}: {changes}");
+                outcome.detail = format!("stack {stack} {status}: {}", outcome.detail);
             }
             Ok(outcome)
         })

@@ -140,17 +140,22 @@ fn change(action: &str, id: &str, declared: &Declared, replacement: &str) -> Res
     }
 }
 
+/// The event verb of a change set's action: `Add` creates, `Remove` deletes, `Modify` updates.
+fn verb(action: &str) -> &'static str {
+    match action {
+        "Add" => "CREATE",
+        "Remove" => "DELETE",
+        _ => "UPDATE",
+    }
+}
+
 /// The resource events a change set's execution writes, in order.
 pub fn events(preview: &ChangePreview) -> Vec<String> {
     preview
         .changes
         .iter()
         .flat_map(|change| {
-            let verb = match change.action.as_str() {
-                "Add" => "CREATE",
-                "Remove" => "DELETE",
-                _ => "UPDATE",
-            };
+            let verb = verb(&change.action);
             ["IN_PROGRESS", "COMPLETE"].map(|state| {
                 format!(
                     "{} {} {verb}_{state}",
@@ -177,11 +182,7 @@ pub struct Failed {
 /// The events of a deployment that fails on its first change and rolls back, and how it ends.
 pub fn failing(stack: &str, preview: &ChangePreview) -> Option<(Vec<String>, Failed)> {
     let first = preview.changes.first()?;
-    let (verb, stack_verb) = match (first.action.as_str(), preview.exists) {
-        ("Add", _) => ("CREATE", if preview.exists { "UPDATE" } else { "CREATE" }),
-        ("Remove", _) => ("DELETE", "UPDATE"),
-        _ => ("UPDATE", "UPDATE"),
-    };
+    let verb = verb(&first.action);
     let failure = format!(
         "{} {} {verb}_FAILED: Resource handler returned message: \"Simulated failure (fault stack-update-fails)\"",
         first.logical_id, first.resource_type
@@ -196,11 +197,8 @@ pub fn failing(stack: &str, preview: &ChangePreview) -> Option<(Vec<String>, Fai
     } else {
         ("ROLLBACK_IN_PROGRESS", "ROLLBACK_COMPLETE")
     };
-    let undo = if stack_verb == "CREATE" {
-        "DELETE"
-    } else {
-        "UPDATE"
-    };
+    // Rolling back a stack being created deletes what it made; an update is put back.
+    let undo = if preview.exists { "UPDATE" } else { "DELETE" };
     let rollback = vec![
         format!("{stack} AWS::CloudFormation::Stack {rolling}: {reason}"),
         format!(

@@ -218,22 +218,19 @@ pub fn refusal(
     let Ok(Mutation::DeployStack { role, stack, .. }) = mutation(step, pair, "") else {
         return None;
     };
-    let exists = snapshot
+    let found = snapshot
         .region(role)
         .stacks
         .value
-        .as_ref()
-        .is_some_and(|stacks| {
-            stacks
-                .iter()
-                .any(|found| found.name == stack && found.exists())
-        });
-    let database = stack.to_ascii_lowercase().contains("database")
+        .as_ref()?
+        .iter()
+        .find(|found| found.name == stack && found.exists())?;
+    let database = found.is_database()
         || step
             .template
             .as_deref()
             .is_some_and(|t| t.contains("database"));
-    if !(exists && database) {
+    if !database {
         return None;
     }
     let drift = snapshot.failover_drift(now, max_age)?;

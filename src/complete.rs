@@ -27,7 +27,7 @@ pub fn runbook_names() -> Vec<CompletionCandidate> {
         .into_iter()
         .filter_map(|(_, runbook)| runbook.ok())
         .map(|runbook| {
-            CompletionCandidate::new(runbook.name.value.clone())
+            CompletionCandidate::new(runbook.name.clone())
                 .help(Some(runbook.description.clone().into()))
         })
         .collect()

@@ -575,12 +575,7 @@ fn run_on_emulator(
     let planned: Vec<String> = drtui_core::runbook::plan::plan(&spec, &emulated.run.pair)
         .iter()
         .flat_map(|step| step.calls.iter())
-        .map(|call| {
-            call.split_whitespace()
-                .next()
-                .unwrap_or_default()
-                .replace("states:", "sfn:")
-        })
+        .map(|call| call.operation.to_string().replace("states:", "sfn:"))
         .filter(|call| MUTATING.contains(&call.as_str()))
         .collect();
     let (outcome, _, _) = play_on(&emulated, runbook, approve_all(), None);

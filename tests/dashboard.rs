@@ -497,7 +497,7 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
     let next: Vec<String> = runbook
         .steps
         .iter()
-        .skip_while(|step| step.id.value != "promote-secondary")
+        .skip_while(|step| step.id != "promote-secondary")
         .filter(|step| step.mutates())
         .flat_map(|step| {
             let planned = drtui_core::runbook::plan::planned(&estate.pair, step);

@@ -10,7 +10,7 @@
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
-use drtui_backend::aws::catalogue::{Access, CALLS};
+use drtui_core::calls::{Access, Operation};
 use drtui_core::model::Role;
 use serde_json::Value;
 
@@ -153,10 +153,10 @@ fn actions(policy: &str) -> BTreeSet<String> {
 #[test]
 fn iam_policies_allow_exactly_the_calls_drtui_makes() {
     let wanted = |accesses: &[Access]| -> BTreeSet<String> {
-        CALLS
+        Operation::ALL
             .iter()
-            .filter(|call| accesses.contains(&call.access))
-            .map(|call| call.iam_action())
+            .filter(|operation| accesses.contains(&operation.access()))
+            .map(|operation| operation.iam_action())
             .collect()
     };
     let readonly = actions("drtui-readonly.json");

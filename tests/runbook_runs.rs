@@ -32,7 +32,7 @@ struct Played {
 /// The run of `runbook` on the demo estate, not yet started.
 fn playback<'a>(
     estate: &'a DemoEstate,
-    runbook: &'a drtui_core::runbook::spec::Runbook,
+    runbook: &'a drtui_core::runbook::step::Runbook,
     hash: String,
     approvals: Approvals,
     read_only: bool,
@@ -631,7 +631,7 @@ async fn graceful_switchover_does_not_paper_over_an_unreachable_control_plane() 
 /// A run of `runbook` with every gate approved and a pause flag the test sets.
 fn pausable<'a>(
     estate: &'a DemoEstate,
-    runbook: &'a drtui_core::runbook::spec::Runbook,
+    runbook: &'a drtui_core::runbook::step::Runbook,
     hash: String,
     state: &std::path::Path,
 ) -> (Playback<'a>, std::sync::Arc<std::sync::atomic::AtomicBool>) {

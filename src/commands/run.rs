@@ -10,7 +10,7 @@ use color_eyre::eyre::Result;
 use drtui_core::config::{self, RegionPair};
 use drtui_core::runbook::catalog;
 use drtui_core::runbook::journal::{Event, Record, StepOutcome};
-use drtui_core::runbook::spec::Runbook;
+use drtui_core::runbook::step::Runbook;
 use drtui_core::text::sanitize;
 use drtui_core::wire::wire_name;
 use drtui_engine::engine::{Approvals, Engine, Outcome};
@@ -241,7 +241,7 @@ fn refuse_early(
         return Err(UsageError(format!(
             "--approve {}: runbook `{}` has no such gate; its gates and manual steps are: {}",
             unknown.join(", "),
-            runbook.name.value,
+            runbook.name,
             known.join(", ")
         ))
         .into());
@@ -254,7 +254,7 @@ fn refuse_early(
     if let Some(first) = unbuildable.first() {
         return Err(UsageError(format!(
             "runbook `{}` cannot run on pair `{}`: {first}{}",
-            runbook.name.value,
+            runbook.name,
             pair.name,
             match unbuildable.len() {
                 1 => String::new(),
@@ -268,13 +268,13 @@ fn refuse_early(
             .steps
             .iter()
             .filter(|step| step.mutates())
-            .map(|step| step.id.value.as_str())
+            .map(|step| step.id.as_str())
             .collect();
         return Err(UsageError(format!(
             "--read-only refuses runbook `{}`: it changes the estate ({}); `drtui plan {}` shows what it would do",
-            runbook.name.value,
+            runbook.name,
             actions.join(", "),
-            runbook.name.value
+            runbook.name
         ))
         .into());
     }

@@ -19,7 +19,7 @@ pub fn run(command: &RunbookCommand) -> Result<Exit> {
                     Ok(runbook) => outln!(
                         "{}: ok ({}, {} steps)",
                         file.display(),
-                        runbook.name.value,
+                        runbook.name,
                         runbook.steps.len()
                     ),
                     Err(error) => {
@@ -41,7 +41,7 @@ pub fn run(command: &RunbookCommand) -> Result<Exit> {
                 match runbook {
                     Ok(runbook) => outln!(
                         "{:<14} {:<11} {:<10} {}",
-                        sanitize(&runbook.name.value),
+                        sanitize(&runbook.name),
                         wire_name(&runbook.mode),
                         origin,
                         sanitize(&runbook.description)

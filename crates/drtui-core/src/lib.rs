@@ -3,6 +3,7 @@
 //!
 //! No tokio, ratatui, crossterm or AWS SDK here: the compiler keeps the rules apart from I/O.
 
+pub mod calls;
 pub mod changes;
 pub mod clock;
 pub mod config;
@@ -11,6 +12,7 @@ pub mod fault;
 pub mod files;
 pub mod limits;
 pub mod model;
+pub mod mutation;
 pub mod pair_update;
 pub mod phase;
 pub mod ports;

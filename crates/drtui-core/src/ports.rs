@@ -87,72 +87,7 @@ pub trait StatusBackend: Send + Sync {
     fn call_counts(&self) -> CallCounts;
 }
 
-/// A change to the estate, as a runbook action asks for it. Every backend applies these
-/// idempotently against live state: asking for what is already true changes nothing, so a
-/// retried or resumed step can never repeat a promote.
-#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
-#[serde(tag = "mutation", rename_all = "snake_case")]
-pub enum Mutation {
-    SetWeights {
-        primary: u8,
-        secondary: u8,
-    },
-    AuroraSwitchover {
-        target: crate::model::Role,
-    },
-    AuroraFailover {
-        target: crate::model::Role,
-        allow_data_loss: bool,
-    },
-    /// The execution name is derived from run and step ids, so a retry finds the first one.
-    StartExecution {
-        name: String,
-    },
-    DeployStack {
-        role: crate::model::Role,
-        stack: String,
-        template: String,
-        /// Template parameters; `${file:..}` and `${output:..}` are resolved by the backend.
-        #[serde(default)]
-        parameters: std::collections::BTreeMap<String, String>,
-        /// Named from run and step, so a retry or resume finds the change set it made.
-        #[serde(default)]
-        change_set: String,
-    },
-    AlarmActions {
-        role: crate::model::Role,
-        enabled: bool,
-    },
-    /// The data-plane traffic lever (see `config::TrafficLever`): `PutMetricData` in the
-    /// secondary, 1 to withdraw the primary's DNS record, 0 to give it back.
-    DataPlaneLever {
-        engaged: bool,
-    },
-}
-
-impl Mutation {
-    /// The API call this stands for, for journals and refusals.
-    pub fn call(&self) -> &'static str {
-        match self {
-            Mutation::SetWeights { .. } => "route53:ChangeResourceRecordSets",
-            Mutation::AuroraSwitchover { .. } => "rds:SwitchoverGlobalCluster",
-            Mutation::AuroraFailover { .. } => "rds:FailoverGlobalCluster",
-            Mutation::StartExecution { .. } => "states:StartExecution",
-            Mutation::DeployStack { .. } => "cloudformation:ExecuteChangeSet",
-            Mutation::AlarmActions { enabled: true, .. } => "cloudwatch:EnableAlarmActions",
-            Mutation::AlarmActions { enabled: false, .. } => "cloudwatch:DisableAlarmActions",
-            Mutation::DataPlaneLever { .. } => "cloudwatch:PutMetricData",
-        }
-    }
-
-    /// The API call that previews it, for those that have a preview (a change set).
-    pub fn preview_call(&self) -> &'static str {
-        match self {
-            Mutation::DeployStack { .. } => "cloudformation:CreateChangeSet",
-            other => other.call(),
-        }
-    }
-}
+pub use crate::mutation::Mutation;
 
 /// What an applied mutation did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
@@ -277,15 +212,15 @@ pub struct CallCounter {
 }
 
 impl CallCounter {
-    pub fn record(&self, service: &str, operation: &str) {
+    pub fn record(&self, operation: crate::calls::Operation) {
         let mut counts = self
             .counts
             .lock()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         *counts
-            .entry(service.to_owned())
+            .entry(operation.service().sdk_name().to_owned())
             .or_default()
-            .entry(operation.to_owned())
+            .entry(operation.name().to_owned())
             .or_default() += 1;
     }
 

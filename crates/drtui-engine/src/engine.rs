@@ -15,7 +15,7 @@ use drtui_core::runbook::deploy;
 use drtui_core::runbook::evaluate::{self, Observation};
 use drtui_core::runbook::gate::GateQuestion;
 use drtui_core::runbook::journal::{Event, Record, RunOutcomeKind, StepOutcome};
-use drtui_core::runbook::spec::{CheckName, OnFailure, Runbook, Step, StepKind};
+use drtui_core::runbook::step::{Body, Check, OnFailure, Runbook, Step};
 use drtui_core::wire::wire_name;
 
 /// Which gates and manual steps may pass without a person at the keyboard.
@@ -71,8 +71,6 @@ pub struct Engine<'a> {
     pub pause: Option<std::sync::Arc<std::sync::atomic::AtomicBool>>,
 }
 
-const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
-
 /// Rounds, a second apart, in which an observation reads again what is still throttled.
 const THROTTLED_ROUNDS: usize = 3;
 
@@ -97,8 +95,15 @@ fn credentials_failure(snapshot: &Snapshot) -> Option<String> {
 #[derive(Default)]
 struct Memory(std::sync::Mutex<Option<Snapshot>>);
 
-/// What `wait` returns when the run is paused while it waits.
-const INTERRUPTED: &str = "\u{0}interrupted";
+/// How a wait step ended.
+enum Waited {
+    /// The check held (what it saw, and after how long).
+    Held(String),
+    /// It did not hold in time, or the observation was blind.
+    Failed(String),
+    /// The run was paused while it waited.
+    Paused,
+}
 
 /// How often a deployment being followed checks whether the run was paused.
 const PAUSE_POLL: Duration = Duration::from_millis(200);
@@ -131,17 +136,18 @@ fn changes_line(preview: &ChangePreview) -> String {
 fn destroys_question(
     pair: &RegionPair,
     step: &Step,
+    mutation: &Mutation,
     preview: &ChangePreview,
     readiness: &Readiness,
 ) -> GateQuestion {
     let mut changes: Vec<&ResourceChange> = preview.changes.iter().collect();
     changes.sort_by_key(|change| !change.destroys());
     GateQuestion {
-        step: step.id.value.clone(),
+        step: step.id.clone(),
         title: step.title.clone(),
         prompt: format!(
             "This change set replaces or deletes resources in {}. A replaced resource is a new one: the old one and its data go. Approve only if that is what you mean.",
-            pair.region(deploy::side(step))
+            mutation.control_region(pair).unwrap_or(&pair.primary)
         ),
         data_at_risk_ms: readiness.data_at_risk_ms,
         loses_data_next: false,
@@ -154,11 +160,6 @@ fn destroys_question(
 pub const POSTCONDITIONS: &str = "postconditions";
 
 impl Engine<'_> {
-    /// A step's duration field, with `${parameter}` resolved.
-    fn duration(&self, value: Option<&str>, default: Duration) -> Duration {
-        evaluate::duration(self.runbook, value, default)
-    }
-
     /// Whether the operator (or a signal) asked the run to stop at its next safe point.
     fn paused(&self) -> bool {
         self.pause
@@ -166,11 +167,10 @@ impl Engine<'_> {
             .is_some_and(|pause| pause.load(std::sync::atomic::Ordering::SeqCst))
     }
 
-    /// A named check of `step` on one observation.
+    /// A check on one observation.
     fn evaluate(
         &self,
-        check: CheckName,
-        step: &Step,
+        check: &Check,
         snapshot: &Snapshot,
         readiness: &Readiness,
     ) -> Result<String, String> {
@@ -181,7 +181,7 @@ impl Engine<'_> {
             readiness,
             now: self.clock.now(),
         };
-        evaluate::evaluate(check, step, &seen)
+        evaluate::evaluate(check, &seen)
     }
 
     /// A fresh poll folded into what this run saw before: a source whose refresh fails (one
@@ -259,21 +259,10 @@ impl Engine<'_> {
         done: &BTreeSet<String>,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Outcome> {
-        let rollback_only: BTreeSet<&str> = self
-            .runbook
-            .steps
-            .iter()
-            .filter_map(|step| match &step.on_failure {
-                Some(OnFailure::Rollback(targets)) => {
-                    Some(targets.iter().map(|target| target.value.as_str()))
-                }
-                _ => None,
-            })
-            .flatten()
-            .collect();
+        let rollback_only = self.runbook.rollback_only();
         let memory = Memory::default();
         for step in &self.runbook.steps {
-            let id = step.id.value.as_str();
+            let id = step.id.as_str();
             if done.contains(id) || rollback_only.contains(id) {
                 continue;
             }
@@ -296,20 +285,14 @@ impl Engine<'_> {
                 .await?;
             match outcome {
                 Ok(()) => {}
-                Err(Outcome::Failed { .. })
-                    if matches!(step.on_failure, Some(OnFailure::Continue)) => {}
+                Err(Outcome::Failed { .. }) if step.on_failure == OnFailure::Continue => {}
                 Err(Outcome::Failed {
                     step: failed,
                     reason,
                 }) => {
-                    if let Some(OnFailure::Rollback(targets)) = &step.on_failure {
+                    if let OnFailure::Rollback(targets) = &step.on_failure {
                         for target in targets {
-                            if let Some(rollback) = self
-                                .runbook
-                                .steps
-                                .iter()
-                                .find(|candidate| candidate.id.value == target.value)
-                            {
+                            if let Some(rollback) = self.runbook.step(target) {
                                 let _ = self
                                     .run_step(journal, run_id, rollback, &memory, on_record)
                                     .await?;
@@ -444,8 +427,8 @@ impl Engine<'_> {
         memory: &Memory,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Result<(), Outcome>> {
-        let id = step.id.value.clone();
-        let kind = wire_name(&step.kind.value);
+        let id = step.id.clone();
+        let kind = wire_name(&step.kind());
         let mutation = evaluate::mutation(step, self.pair, run_id);
         let inputs = mutation
             .as_ref()
@@ -479,31 +462,30 @@ impl Engine<'_> {
             )?;
             return Ok(Err(Outcome::Failed { step: id, reason }));
         }
-        let condition =
-            |check: CheckName| self.evaluate(check, step, &snapshot, &readiness).is_ok();
+        let condition = |check: &Check| self.evaluate(check, &snapshot, &readiness).is_ok();
         if let Some(when) = &step.when
-            && !condition(when.value)
+            && !condition(when)
         {
             self.record(
                 journal,
                 run_id,
                 finish(
                     StepOutcome::Skipped,
-                    format!("{} does not hold", wire_name(&when.value)),
+                    format!("{} does not hold", wire_name(&when.name())),
                 ),
                 on_record,
             )?;
             return Ok(Ok(()));
         }
         if let Some(unless) = &step.unless
-            && condition(unless.value)
+            && condition(unless)
         {
             self.record(
                 journal,
                 run_id,
                 finish(
                     StepOutcome::Skipped,
-                    format!("{} holds", wire_name(&unless.value)),
+                    format!("{} holds", wire_name(&unless.name())),
                 ),
                 on_record,
             )?;
@@ -513,23 +495,23 @@ impl Engine<'_> {
             step: id.clone(),
             reason,
         };
-        let result: Result<String, String> = match step.kind.value {
-            StepKind::Check => match step.check.as_ref() {
-                Some(check) => self.evaluate(check.value, step, &snapshot, &readiness),
-                None => Err("no check named".to_owned()),
-            },
-            StepKind::Wait => match self.wait(step, memory).await {
+        let result: Result<String, String> = match &step.body {
+            Body::Check(check) => self.evaluate(check, &snapshot, &readiness),
+            Body::Wait {
+                check,
+                interval,
+                timeout,
+            } => match self.wait(check, *interval, *timeout, memory).await {
+                Waited::Held(detail) => Ok(detail),
+                Waited::Failed(reason) => Err(reason),
                 // Stopped mid-wait: nothing was changed, so the step is left in flight and
                 // `resume` waits again.
-                Err(reason) if reason == INTERRUPTED => {
-                    return self.paused_during(journal, run_id, id, on_record);
-                }
-                other => other,
+                Waited::Paused => return self.paused_during(journal, run_id, id, on_record),
             },
-            StepKind::Gate | StepKind::Manual => {
+            Body::Gate { .. } | Body::Manual { .. } => {
                 let how = match self.preapproved(&id) {
                     Some(how) => Some(how),
-                    None => self.ask(step, &readiness).await,
+                    None => self.ask(step, run_id, &readiness).await,
                 };
                 match how {
                     Some(how) => {
@@ -549,21 +531,25 @@ impl Engine<'_> {
                     None => return self.block(journal, run_id, id, on_record),
                 }
             }
-            StepKind::Action => match mutation {
+            Body::Action { timeout, .. } => match mutation {
                 Err(why) => Err(why),
                 Ok(_) if self.read_only => {
                     Err("--read-only refuses every mutating step".to_owned())
                 }
-                Ok(mutation) => match deploy::refusal(
-                    step,
-                    self.pair,
-                    &snapshot,
-                    self.clock.now(),
-                    self.pair.stale_after(),
-                ) {
+                Ok(mutation) => match step.deployment().and_then(|deployment| {
+                    deploy::refusal(
+                        deployment,
+                        self.pair,
+                        &snapshot,
+                        self.clock.now(),
+                        self.pair.stale_after(),
+                    )
+                }) {
                     Some(why) => Err(why),
                     None => match self
-                        .act_step(journal, run_id, step, &mutation, &readiness, on_record)
+                        .act_step(
+                            journal, run_id, step, &mutation, *timeout, &readiness, on_record,
+                        )
                         .await?
                     {
                         ActEnd::Done(result) => result,
@@ -655,35 +641,38 @@ impl Engine<'_> {
     }
 
     /// Asks the person at the TUI, if there is one; `Some(how)` when they approved.
-    async fn ask(&self, step: &Step, readiness: &Readiness) -> Option<String> {
+    async fn ask(&self, step: &Step, run_id: &str, readiness: &Readiness) -> Option<String> {
         self.gatekeeper.as_ref()?;
         let index = self
             .runbook
             .steps
             .iter()
-            .position(|candidate| candidate.id.value == step.id.value)?;
+            .position(|candidate| candidate.id == step.id)?;
         let until_next_gate: Vec<&Step> = self.runbook.steps[index + 1..]
             .iter()
-            .take_while(|next| next.kind.value != StepKind::Gate)
+            .take_while(|next| !matches!(next.body, Body::Gate { .. }))
             .collect();
         let loses_data_next = until_next_gate.iter().any(|step| step.loses_data());
+        // Exactly the calls the engine will make: the same mutations, bound to this run.
         let next = until_next_gate
             .iter()
-            .filter(|step| step.mutates())
-            .flat_map(|step| {
-                let planned = drtui_core::runbook::plan::planned(self.pair, step);
-                std::iter::once(step.title.clone())
-                    .chain(planned.calls.into_iter().map(|call| format!("  {call}")))
+            .filter_map(|step| {
+                let mutation = evaluate::mutation(step, self.pair, run_id).ok()?;
+                Some(
+                    std::iter::once(step.title.clone()).chain(
+                        mutation
+                            .calls(self.pair)
+                            .into_iter()
+                            .map(|call| format!("  {call}")),
+                    ),
+                )
             })
+            .flatten()
             .collect();
         self.ask_question(GateQuestion {
-            step: step.id.value.clone(),
+            step: step.id.clone(),
             title: step.title.clone(),
-            prompt: step
-                .prompt
-                .clone()
-                .or_else(|| step.instruction.clone())
-                .unwrap_or_default(),
+            prompt: step.question().unwrap_or_default().to_owned(),
             data_at_risk_ms: readiness.data_at_risk_ms,
             loses_data_next,
             next,
@@ -709,20 +698,21 @@ impl Engine<'_> {
     /// One action: its preview first where the backend has one (a change set), an approval
     /// when that would replace or delete anything, then the action with what it reports
     /// journalled as it comes.
+    #[allow(
+        clippy::too_many_arguments,
+        reason = "the journal, run, step and its observation, as every step helper takes them"
+    )]
     async fn act_step(
         &self,
         journal: &mut Journal,
         run_id: &str,
         step: &Step,
         mutation: &Mutation,
+        timeout: Duration,
         readiness: &Readiness,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<ActEnd> {
-        let id = step.id.value.clone();
-        let timeout = self.duration(
-            step.timeout.as_ref().map(|t| t.value.as_str()),
-            DEFAULT_ACTION_TIMEOUT,
-        );
+        let id = step.id.clone();
         let progress = |detail: String| Event::StepProgress {
             step: id.clone(),
             detail,
@@ -802,7 +792,7 @@ impl Engine<'_> {
         readiness: &Readiness,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> std::io::Result<Option<ActEnd>> {
-        let id = step.id.value.clone();
+        let id = step.id.clone();
         let progress = |detail: String| Event::StepProgress {
             step: id.clone(),
             detail,
@@ -835,8 +825,10 @@ impl Engine<'_> {
                 let how = match self.preapproved(&id) {
                     Some(how) => Some(how),
                     None => {
-                        self.ask_question(destroys_question(self.pair, step, preview, readiness))
-                            .await
+                        self.ask_question(destroys_question(
+                            self.pair, step, mutation, preview, readiness,
+                        ))
+                        .await
                     }
                 };
                 let Some(how) = how else {
@@ -853,29 +845,25 @@ impl Engine<'_> {
         Ok(None)
     }
 
-    async fn wait(&self, step: &Step, memory: &Memory) -> Result<String, String> {
-        let Some(check) = step.check.as_ref().map(|check| check.value) else {
-            return Err("no check named".to_owned());
-        };
-        let timeout = self.duration(
-            step.timeout.as_ref().map(|t| t.value.as_str()),
-            Duration::from_secs(300),
-        );
-        let interval = self
-            .duration(
-                step.interval.as_ref().map(|i| i.value.as_str()),
-                Duration::from_secs(10),
-            )
-            .min(self.pair.poll_interval);
+    /// Re-checks `check` every `interval` (at most the pair's poll interval) until it holds,
+    /// `timeout` passes, or the run is paused.
+    async fn wait(
+        &self,
+        check: &Check,
+        interval: Duration,
+        timeout: Duration,
+        memory: &Memory,
+    ) -> Waited {
+        let interval = interval.min(self.pair.poll_interval);
         let began = self.clock.now();
         loop {
             let (snapshot, readiness) = self.observe(memory).await;
             if let Some(reason) = credentials_failure(&snapshot) {
-                return Err(reason);
+                return Waited::Failed(reason);
             }
-            let last = match self.evaluate(check, step, &snapshot, &readiness) {
+            let last = match self.evaluate(check, &snapshot, &readiness) {
                 Ok(detail) => {
-                    return Ok(format!(
+                    return Waited::Held(format!(
                         "{detail} after {:.1} s",
                         elapsed(began, self.clock.now()).as_secs_f64()
                     ));
@@ -883,13 +871,13 @@ impl Engine<'_> {
                 Err(reason) => reason,
             };
             if elapsed(began, self.clock.now()) >= timeout {
-                return Err(format!(
+                return Waited::Failed(format!(
                     "still not true after {}: {last}",
                     humantime::format_duration(timeout)
                 ));
             }
             if self.paused() {
-                return Err(INTERRUPTED.to_owned());
+                return Waited::Paused;
             }
             self.clock.sleep(interval).await;
         }

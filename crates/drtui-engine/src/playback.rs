@@ -9,6 +9,7 @@ use crate::journal_file::{self as journal, Journal};
 use crate::lock::{self, LockError};
 use drtui_core::clock::Clock;
 use drtui_core::runbook::journal::{Event, Record, RunSummary, StepState};
+use drtui_core::runbook::step::Body;
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaybackError {
@@ -115,11 +116,7 @@ pub fn skip_step(
     let resumable = resumable(state, run_id)?;
     let (_, runbook) = drtui_core::runbook::catalog::find(&resumable.runbook)
         .map_err(|error| refuse(error.to_string()))?;
-    if !runbook
-        .steps
-        .iter()
-        .any(|candidate| candidate.id.value == step)
-    {
+    if runbook.step(step).is_none() {
         return Err(refuse(format!(
             "runbook `{}` has no step `{step}`",
             resumable.runbook
@@ -176,19 +173,19 @@ impl Playback<'_> {
                 .is_some_and(|progress| progress.state == StepState::Ok)
         };
         let rechecked = self.engine.runbook.steps.iter().filter(|step| {
-            step.kind.value == drtui_core::runbook::spec::StepKind::Check
-                && passed(&step.id.value)
-                && step.check.as_ref().is_some_and(|check| {
-                    check.value.rechecked_on_resume()
-                        && (step.region.is_none() || step.region == destination)
-                })
+            let Body::Check(check) = &step.body else {
+                return false;
+            };
+            passed(&step.id)
+                && check.name().rechecked_on_resume()
+                && (check.side().is_none() || check.side() == destination)
         });
         let stale = resume
             .summary
             .stale_approvals(self.engine.clock.now(), self.engine.pair.approval_window);
         let mut done = resume.done.clone();
         for step in rechecked {
-            done.remove(&step.id.value);
+            done.remove(&step.id);
         }
         done.retain(|step| !stale.contains(step));
         done
@@ -202,7 +199,7 @@ impl Playback<'_> {
     ) -> Result<(String, Outcome), PlaybackError> {
         let run_id = match resume {
             Some(resume) => resume.run_id.clone(),
-            None => new_run_id(&self.engine.runbook.name.value, self.engine.clock),
+            None => new_run_id(&self.engine.runbook.name, self.engine.clock),
         };
         let locking = self.engine.runbook.mutates() && !self.engine.read_only;
         let holder = lock::this_process(
@@ -247,7 +244,7 @@ impl Playback<'_> {
                 by: self.engine.operator.clone(),
             },
             None => Event::RunStarted {
-                runbook: self.engine.runbook.name.value.clone(),
+                runbook: self.engine.runbook.name.clone(),
                 runbook_hash: self.runbook_hash.clone(),
                 pair: self.engine.pair.name.clone(),
                 operator: self.engine.operator.clone(),

@@ -189,7 +189,7 @@ impl RunSession {
     /// earlier records are sent first, so the run view shows where it stood.
     fn launch(
         &self,
-        runbook: drtui_core::runbook::spec::Runbook,
+        runbook: drtui_core::runbook::step::Runbook,
         hash: String,
         state: PathBuf,
         resume: Option<crate::playback::Resumable>,
@@ -198,13 +198,13 @@ impl RunSession {
             .steps
             .iter()
             .map(|step| StepSummary {
-                id: step.id.value.clone(),
+                id: step.id.clone(),
                 title: step.title.clone(),
-                kind: drtui_core::wire::wire_name(&step.kind.value),
+                kind: drtui_core::wire::wire_name(&step.kind()),
             })
             .collect();
         let _ = self.events.send(SessionEvent::Started {
-            runbook: runbook.name.value.clone(),
+            runbook: runbook.name.clone(),
             steps,
         });
         if let Some(resume) = &resume

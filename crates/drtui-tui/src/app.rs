@@ -162,7 +162,7 @@ pub struct App {
     /// Cumulative API call counts sampled once a second, oldest first (about a minute).
     pub calls: std::collections::VecDeque<(Timestamp, CallCounts)>,
     /// Runbooks the picker offers.
-    pub runbooks: Vec<drtui_core::runbook::spec::Runbook>,
+    pub runbooks: Vec<drtui_core::runbook::step::Runbook>,
     pub run: Option<RunView>,
     pub gate: Option<GatePrompt>,
     /// `q` during a run asks once before leaving it.
@@ -365,7 +365,7 @@ impl App {
     /// What would stop `runbook` before its first gate if it started now.
     pub fn failing_preconditions(
         &self,
-        runbook: &drtui_core::runbook::spec::Runbook,
+        runbook: &drtui_core::runbook::step::Runbook,
     ) -> Vec<String> {
         drtui_core::runbook::evaluate::failing_preconditions(
             &drtui_core::runbook::evaluate::Observation {
@@ -643,7 +643,7 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
                 let selected = app
                     .runbooks
                     .iter()
-                    .position(|runbook| Some(runbook.name.value.as_str()) == recommended)
+                    .position(|runbook| Some(runbook.name.as_str()) == recommended)
                     .unwrap_or(0);
                 app.overlay = Overlay::Runbooks { selected };
             }
@@ -659,7 +659,7 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             if let Overlay::Runbooks { selected } = app.overlay
                 && let Some(runbook) = app.runbooks.get(selected)
             {
-                let name = runbook.name.value.clone();
+                let name = runbook.name.clone();
                 app.overlay = Overlay::None;
                 app.flash(format!(
                     "Starting {name}: it stops at every gate for you to type `{}`",

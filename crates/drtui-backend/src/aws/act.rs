@@ -35,7 +35,8 @@ impl AwsBackend {
     async fn set_weights(&self, primary: u8, secondary: u8) -> Result<ActOutcome, BackendError> {
         use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
         let route53_role = self.route53_role();
-        self.calls.record("route53", "ListResourceRecordSets");
+        self.calls
+            .record(drtui_core::calls::Operation::ListResourceRecordSets);
         let output = self
             .clients
             .route53
@@ -84,7 +85,8 @@ impl AwsBackend {
             return unchanged(format!("weights already {primary}/{secondary}"));
         }
         // Both records in one change batch: traffic never goes nowhere in between.
-        self.calls.record("route53", "ChangeResourceRecordSets");
+        self.calls
+            .record(drtui_core::calls::Operation::ChangeResourceRecordSets);
         let batch = ChangeBatch::builder()
             .set_changes(Some(changes))
             .comment(format!("drtui: weights {primary}/{secondary}"))
@@ -105,7 +107,7 @@ impl AwsBackend {
             .filter(|info| info.status() != &ChangeStatus::Insync)
         {
             tokio::time::sleep(CHANGE_POLL).await;
-            self.calls.record("route53", "GetChange");
+            self.calls.record(drtui_core::calls::Operation::GetChange);
             info = self
                 .clients
                 .route53
@@ -157,7 +159,8 @@ impl AwsBackend {
         let client = &self.region_clients(target).rds;
         match failover {
             None => {
-                self.calls.record("rds", "SwitchoverGlobalCluster");
+                self.calls
+                    .record(drtui_core::calls::Operation::SwitchoverGlobalCluster);
                 client
                     .switchover_global_cluster()
                     .global_cluster_identifier(&self.pair.global_cluster)
@@ -168,7 +171,8 @@ impl AwsBackend {
                 changed(format!("switching over to {arn}"))
             }
             Some(allow_data_loss) => {
-                self.calls.record("rds", "FailoverGlobalCluster");
+                self.calls
+                    .record(drtui_core::calls::Operation::FailoverGlobalCluster);
                 client
                     .failover_global_cluster()
                     .global_cluster_identifier(&self.pair.global_cluster)
@@ -195,7 +199,8 @@ impl AwsBackend {
             .and_then(|region| self.role_of(region))
             .unwrap_or(Role::Primary);
         let client = &self.region_clients(role).sfn;
-        self.calls.record("sfn", "StartExecution");
+        self.calls
+            .record(drtui_core::calls::Operation::StartExecution);
         let started = client
             .start_execution()
             .state_machine_arn(&arn)
@@ -216,7 +221,8 @@ impl AwsBackend {
             Err(error) => return Err(self.error(role, error)),
         };
         loop {
-            self.calls.record("sfn", "DescribeExecution");
+            self.calls
+                .record(drtui_core::calls::Operation::DescribeExecution);
             let status = client
                 .describe_execution()
                 .execution_arn(&execution_arn)
@@ -255,7 +261,8 @@ impl AwsBackend {
         }
         let client = &self.region_clients(role).cloudwatch;
         if enabled {
-            self.calls.record("cloudwatch", "EnableAlarmActions");
+            self.calls
+                .record(drtui_core::calls::Operation::EnableAlarmActions);
             client
                 .enable_alarm_actions()
                 .set_alarm_names(Some(names.clone()))
@@ -263,7 +270,8 @@ impl AwsBackend {
                 .await
                 .map_err(|error| self.error(role, error))?;
         } else {
-            self.calls.record("cloudwatch", "DisableAlarmActions");
+            self.calls
+                .record(drtui_core::calls::Operation::DisableAlarmActions);
             client
                 .disable_alarm_actions()
                 .set_alarm_names(Some(names.clone()))
@@ -309,7 +317,8 @@ impl AwsBackend {
             .value(if engaged { 1.0 } else { 0.0 })
             .storage_resolution(1)
             .build();
-        self.calls.record("cloudwatch", "PutMetricData");
+        self.calls
+            .record(drtui_core::calls::Operation::PutMetricData);
         self.region_clients(role)
             .cloudwatch
             .put_metric_data()

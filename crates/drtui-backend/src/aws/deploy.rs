@@ -70,7 +70,8 @@ impl AwsBackend {
     /// The stack's status, `None` when it does not exist.
     async fn stack_status(&self, role: Role, stack: &str) -> Result<Option<String>, BackendError> {
         let client = &self.region_clients(role).cloudformation;
-        self.calls.record("cloudformation", "DescribeStacks");
+        self.calls
+            .record(drtui_core::calls::Operation::DescribeStacks);
         match client.describe_stacks().stack_name(stack).send().await {
             Ok(output) => Ok(output
                 .stacks()
@@ -111,7 +112,8 @@ impl AwsBackend {
 
     /// Removes a change set of this name, if there is one (a stale one, or an empty one).
     async fn delete_change_set(&self, role: Role, stack: &str, change_set: &str) {
-        self.calls.record("cloudformation", "DeleteChangeSet");
+        self.calls
+            .record(drtui_core::calls::Operation::DeleteChangeSet);
         let _ = self
             .region_clients(role)
             .cloudformation
@@ -174,7 +176,8 @@ impl AwsBackend {
             )));
         };
         let role = drtui_core::runbook::deploy::role(side).map_err(BackendError::Refused)?;
-        self.calls.record("cloudformation", "DescribeStacks");
+        self.calls
+            .record(drtui_core::calls::Operation::DescribeStacks);
         let output = self
             .region_clients(role)
             .cloudformation
@@ -227,7 +230,8 @@ impl AwsBackend {
         if status.is_some() {
             self.delete_change_set(role, stack, change_set).await;
         }
-        self.calls.record("cloudformation", "CreateChangeSet");
+        self.calls
+            .record(drtui_core::calls::Operation::CreateChangeSet);
         let created = client
             .create_change_set()
             .stack_name(stack)
@@ -271,7 +275,8 @@ impl AwsBackend {
         let mut changes = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
-            self.calls.record("cloudformation", "DescribeChangeSet");
+            self.calls
+                .record(drtui_core::calls::Operation::DescribeChangeSet);
             let described = client
                 .describe_change_set()
                 .stack_name(stack)
@@ -333,7 +338,8 @@ impl AwsBackend {
             ..
         } = *deployment;
         let client = &self.region_clients(role).cloudformation;
-        self.calls.record("cloudformation", "DescribeChangeSet");
+        self.calls
+            .record(drtui_core::calls::Operation::DescribeChangeSet);
         let execution = match client
             .describe_change_set()
             .stack_name(stack)
@@ -355,7 +361,8 @@ impl AwsBackend {
             execution,
             Some(ExecutionStatus::ExecuteInProgress | ExecutionStatus::ExecuteComplete)
         ) {
-            self.calls.record("cloudformation", "ExecuteChangeSet");
+            self.calls
+                .record(drtui_core::calls::Operation::ExecuteChangeSet);
             client
                 .execute_change_set()
                 .stack_name(stack)
@@ -368,7 +375,8 @@ impl AwsBackend {
     }
 
     async fn event_ids(&self, role: Role, stack: &str) -> BTreeSet<String> {
-        self.calls.record("cloudformation", "DescribeStackEvents");
+        self.calls
+            .record(drtui_core::calls::Operation::DescribeStackEvents);
         self.region_clients(role)
             .cloudformation
             .describe_stack_events()
@@ -399,7 +407,8 @@ impl AwsBackend {
         let mut rollback: Vec<String> = Vec::new();
         let mut count = 0usize;
         loop {
-            self.calls.record("cloudformation", "DescribeStackEvents");
+            self.calls
+                .record(drtui_core::calls::Operation::DescribeStackEvents);
             if let Ok(events) = client
                 .describe_stack_events()
                 .stack_name(stack)

@@ -2,7 +2,6 @@
 //! regions. This crate is the only one that links the AWS SDK.
 
 pub mod act;
-pub mod catalogue;
 pub mod clients;
 pub mod deploy;
 pub mod discover;
@@ -224,7 +223,8 @@ impl AwsBackend {
 
     async fn aurora(&self, role: Role) -> Result<SourceData, BackendError> {
         let cluster_id = self.pair.cluster(role);
-        self.calls.record("rds", "DescribeDBClusters");
+        self.calls
+            .record(drtui_core::calls::Operation::DescribeDbClusters);
         let output = self
             .region_clients(role)
             .rds
@@ -298,7 +298,8 @@ impl AwsBackend {
                         .build(),
                 );
             }
-            self.calls.record("cloudwatch", "GetMetricData");
+            self.calls
+                .record(drtui_core::calls::Operation::GetMetricData);
             let output = request
                 .send()
                 .await
@@ -329,7 +330,8 @@ impl AwsBackend {
         let mut alarms = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
-            self.calls.record("cloudwatch", "DescribeAlarms");
+            self.calls
+                .record(drtui_core::calls::Operation::DescribeAlarms);
             let output = self
                 .region_clients(role)
                 .cloudwatch
@@ -370,7 +372,8 @@ impl AwsBackend {
         let mut stacks = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
-            self.calls.record("cloudformation", "DescribeStacks");
+            self.calls
+                .record(drtui_core::calls::Operation::DescribeStacks);
             let page = self
                 .region_clients(role)
                 .cloudformation
@@ -425,7 +428,8 @@ impl AwsBackend {
     async fn global_cluster(&self) -> Result<SourceData, BackendError> {
         // Asked of the secondary: the side that must answer during a primary outage.
         let role = Role::Secondary;
-        self.calls.record("rds", "DescribeGlobalClusters");
+        self.calls
+            .record(drtui_core::calls::Operation::DescribeGlobalClusters);
         let output = self
             .region_clients(role)
             .rds
@@ -508,7 +512,8 @@ impl AwsBackend {
         let mut start: (Option<String>, Option<RrType>, Option<String>) =
             (Some(self.pair.record_name.clone()), None, None);
         'pages: loop {
-            self.calls.record("route53", "ListResourceRecordSets");
+            self.calls
+                .record(drtui_core::calls::Operation::ListResourceRecordSets);
             let output = self
                 .clients
                 .route53
@@ -577,7 +582,8 @@ impl AwsBackend {
         let route53_role = self.route53_role();
         let mut checks = Vec::new();
         for (region, id) in self.health_check_ids() {
-            self.calls.record("route53", "GetHealthCheckStatus");
+            self.calls
+                .record(drtui_core::calls::Operation::GetHealthCheckStatus);
             let output = self
                 .clients
                 .route53
@@ -618,7 +624,8 @@ impl AwsBackend {
         let role = arn_region(&arn)
             .and_then(|region| self.role_of(region))
             .unwrap_or(Role::Primary);
-        self.calls.record("sfn", "ListExecutions");
+        self.calls
+            .record(drtui_core::calls::Operation::ListExecutions);
         let result = self
             .region_clients(role)
             .sfn
@@ -663,7 +670,8 @@ impl AwsBackend {
             .clients
             .identity
             .get_or_try_init(|| async {
-                self.calls.record("sts", "GetCallerIdentity");
+                self.calls
+                    .record(drtui_core::calls::Operation::GetCallerIdentity);
                 let output = self
                     .clients
                     .sts

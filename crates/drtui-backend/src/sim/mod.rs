@@ -14,6 +14,7 @@ use rand_chacha::ChaCha8Rng;
 pub use drtui_core::fault::{Fault, FaultControl, UnknownFault};
 pub use estate::{CHECKERS, FAILURE_THRESHOLD, LAMBDA_FUNCTIONS, Simulation};
 
+use drtui_core::calls::Operation;
 use drtui_core::clock::Clock;
 use drtui_core::config::RegionPair;
 use drtui_core::model::{Role, Source, SourceData};
@@ -216,6 +217,10 @@ impl ActBackend for SimBackend {
             // it undoes it and refuses, so a resume never believes in an action that is lost.
             let before = sim.clone();
             let outcome = sim.apply(mutation);
+            // The call that changes the estate is made only when something changes, as on AWS.
+            if outcome.as_ref().is_ok_and(|done| done.changed) {
+                self.calls.record(mutation.call());
+            }
             if let (Ok(done), Some(path)) = (&outcome, &self.action_log) {
                 let record = ActionRecord {
                     at,
@@ -356,15 +361,15 @@ fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
 
 /// The AWS call a source stands for, so the simulator's call counts read like the real ones.
 /// Health checks ride in the us-east-1 `GetMetricData` call and cost nothing of their own.
-fn nominal_call(source: Source) -> Option<(&'static str, &'static str)> {
+fn nominal_call(source: Source) -> Option<Operation> {
     match source {
-        Source::Aurora(_) => Some(("rds", "DescribeDBClusters")),
-        Source::Metrics(_) => Some(("cloudwatch", "GetMetricData")),
-        Source::Alarms(_) => Some(("cloudwatch", "DescribeAlarms")),
-        Source::Stacks(_) => Some(("cloudformation", "DescribeStacks")),
-        Source::GlobalCluster => Some(("rds", "DescribeGlobalClusters")),
-        Source::Dns => Some(("route53", "ListResourceRecordSets")),
-        Source::StateMachine => Some(("sfn", "ListExecutions")),
+        Source::Aurora(_) => Some(Operation::DescribeDbClusters),
+        Source::Metrics(_) => Some(Operation::GetMetricData),
+        Source::Alarms(_) => Some(Operation::DescribeAlarms),
+        Source::Stacks(_) => Some(Operation::DescribeStacks),
+        Source::GlobalCluster => Some(Operation::DescribeGlobalClusters),
+        Source::Dns => Some(Operation::ListResourceRecordSets),
+        Source::StateMachine => Some(Operation::ListExecutions),
         Source::HealthChecks | Source::Identity => None,
     }
 }
@@ -408,8 +413,8 @@ impl StatusBackend for SimBackend {
                 Source::StateMachine => SourceData::StateMachine(sim.state_machine()),
                 Source::Identity => SourceData::Identity(SIMULATED_IDENTITY.to_owned()),
             };
-            if let Some((service, operation)) = nominal_call(source) {
-                self.calls.record(service, operation);
+            if let Some(operation) = nominal_call(source) {
+                self.calls.record(operation);
             }
             (data, hung, throttled, latency)
         };

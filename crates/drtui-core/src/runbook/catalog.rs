@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use super::spec::Runbook;
+use super::step::Runbook;
 use super::validate::{self, RunbookError};
 
 /// The built-in runbooks for the reference estate.
@@ -145,18 +145,18 @@ pub fn find_with_hash(name_or_path: &str) -> Result<(Origin, Runbook, String), C
     let mut known = Vec::new();
     for (name, text) in BUILT_IN {
         let runbook = validate::load(text, &format!("runbooks/{name}.yaml"))?;
-        if runbook.name.value == name_or_path {
+        if runbook.name == name_or_path {
             return Ok((Origin::BuiltIn, runbook, fingerprint(text)));
         }
-        known.push(runbook.name.value.clone());
+        known.push(runbook.name.clone());
     }
     for path in user_files() {
         let text = read_text(&path)?;
         let runbook = validate::load(&text, &path.display().to_string())?;
-        if runbook.name.value == name_or_path {
+        if runbook.name == name_or_path {
             return Ok((Origin::File(path), runbook, fingerprint(&text)));
         }
-        known.push(runbook.name.value.clone());
+        known.push(runbook.name.clone());
     }
     Err(CatalogError::Unknown {
         name: name_or_path.to_owned(),

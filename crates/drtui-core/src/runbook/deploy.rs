@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use super::spec::Step;
+use super::step::{Deploy, Runbook};
 use crate::clock::Timestamp;
 use crate::config::RegionPair;
 use crate::model::{Role, Snapshot};
@@ -47,17 +47,12 @@ pub fn stack_name(pair: &RegionPair, role: Role, concern: &str) -> Result<String
     }
 }
 
-/// The side a deploy step is about: `region`, the primary by default.
-pub fn side(step: &Step) -> Role {
-    step.region.unwrap_or(Role::Primary)
-}
-
 /// The step's parameters with `${environment_suffix}`, `${region:ROLE}` and the stack of
 /// `${output:STACK:ROLE:KEY}` filled in from the pair. What only the backend can know (a file's
 /// text, an output's value) stays a placeholder: `${file:..}`, `${output:ROLE:NAME:KEY}`.
-pub fn parameters(step: &Step, pair: &RegionPair) -> Result<BTreeMap<String, String>, String> {
+pub fn parameters(deploy: &Deploy, pair: &RegionPair) -> Result<BTreeMap<String, String>, String> {
     let mut resolved = BTreeMap::new();
-    for (key, value) in step.parameters.iter().flatten() {
+    for (key, value) in &deploy.parameters {
         resolved.insert(
             key.clone(),
             fill(value, pair).map_err(|why| format!("{key}: {why}"))?,
@@ -172,36 +167,33 @@ pub fn change_set_name(run_id: &str, step_id: &str) -> String {
         .collect()
 }
 
-/// The mutation a deploy step asks for, or why it cannot be built from the pair.
-pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Result<Mutation, String> {
-    let concern = step.stack.as_deref().ok_or("no stack named")?;
-    let template = step.template.clone().ok_or("no template named")?;
-    let role = side(step);
+/// The mutation of deploy step `step_id`, or why it cannot be built from the pair.
+pub fn mutation(
+    deploy: &Deploy,
+    step_id: &str,
+    pair: &RegionPair,
+    run_id: &str,
+) -> Result<Mutation, String> {
     Ok(Mutation::DeployStack {
-        role,
-        stack: stack_name(pair, role, concern)?,
-        template,
-        parameters: parameters(step, pair)?,
-        change_set: change_set_name(run_id, &step.id.value),
+        role: deploy.role,
+        stack: stack_name(pair, deploy.role, &deploy.stack)?,
+        template: deploy.template.clone(),
+        parameters: parameters(deploy, pair)?,
+        change_set: change_set_name(run_id, step_id),
     })
 }
 
 /// The deploy steps of `runbook` the pair cannot name (no such stack, no environment_suffix,
 /// ...), as (step id, why): known before anything runs.
 pub fn unbuildable<'a>(
-    runbook: &'a super::spec::Runbook,
+    runbook: &'a Runbook,
     pair: &'a RegionPair,
 ) -> impl Iterator<Item = (&'a str, String)> + 'a {
-    deploy_steps(runbook).filter_map(move |step| {
-        mutation(step, pair, "")
+    runbook.deploy_steps().filter_map(move |(step, deploy)| {
+        mutation(deploy, &step.id, pair, "")
             .err()
-            .map(|why| (step.id.value.as_str(), why))
+            .map(|why| (step.id.as_str(), why))
     })
-}
-
-/// The runbook's `deploy_stack` steps.
-pub fn deploy_steps(runbook: &super::spec::Runbook) -> impl Iterator<Item = &Step> {
-    runbook.steps.iter().filter(|step| step.deploys())
 }
 
 /// Why updating this stack now would do harm, if it would: a database stack that exists while
@@ -209,15 +201,14 @@ pub fn deploy_steps(runbook: &super::spec::Runbook) -> impl Iterator<Item = &Ste
 /// primary, and updating the global cluster from it can detach a member or move the writer
 /// back in the middle of an incident.
 pub fn refusal(
-    step: &Step,
+    deploy: &Deploy,
     pair: &RegionPair,
     snapshot: &Snapshot,
     now: Timestamp,
     max_age: Duration,
 ) -> Option<String> {
-    let Ok(Mutation::DeployStack { role, stack, .. }) = mutation(step, pair, "") else {
-        return None;
-    };
+    let role = deploy.role;
+    let stack = stack_name(pair, role, &deploy.stack).ok()?;
     let found = snapshot
         .region(role)
         .stacks
@@ -225,11 +216,7 @@ pub fn refusal(
         .as_ref()?
         .iter()
         .find(|found| found.name == stack && found.exists())?;
-    let database = found.is_database()
-        || step
-            .template
-            .as_deref()
-            .is_some_and(|t| t.contains("database"));
+    let database = found.is_database() || deploy.template.contains("database");
     if !database {
         return None;
     }
@@ -250,14 +237,13 @@ mod tests {
         pair
     }
 
-    fn step(yaml: &str) -> Step {
+    /// The deployment of a one-step runbook whose step `s` has these fields.
+    fn step(yaml: &str) -> Deploy {
         let text = format!(
             "name: t\ndescription: t\nsteps:\n  - id: g\n    title: g\n    kind: gate\n    prompt: g\n  - id: s\n    title: s\n    kind: action\n    action: deploy_stack\n{yaml}"
         );
-        crate::runbook::validate::load(&text, "t.yaml")
-            .expect("valid")
-            .steps
-            .remove(1)
+        let runbook = crate::runbook::validate::load(&text, "t.yaml").expect("valid");
+        runbook.steps[1].deployment().expect("a deployment").clone()
     }
 
     #[test]
@@ -288,7 +274,7 @@ mod tests {
             parameters,
             change_set,
             ..
-        }) = mutation(&step, &pair(), "run-1")
+        }) = mutation(&step, "s", &pair(), "run-1")
         else {
             panic!("a deploy mutation")
         };
@@ -310,7 +296,7 @@ mod tests {
         let step1 = step(
             "    stack: Vpc\n    template: cfn/network.yaml\n    parameters:\n      EnvironmentSuffix: ${environment_suffix}\n",
         );
-        let why = mutation(&step1, &bare, "r").unwrap_err();
+        let why = mutation(&step1, "s", &bare, "r").unwrap_err();
         assert!(
             why.contains("EnvironmentSuffix: pair `demo` has no environment_suffix"),
             "{why}"

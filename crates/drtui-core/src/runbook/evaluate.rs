@@ -3,7 +3,8 @@
 
 use std::time::Duration;
 
-use super::spec::{ActionName, CheckName, Mode, Runbook, Step, Weights};
+use super::spec::{Mode, Weights};
+use super::step::{Action, Body, Check, Runbook, Step};
 use crate::clock::Timestamp;
 use crate::config::RegionPair;
 use crate::model::{Role, Snapshot, firing_alarms, thresholds};
@@ -28,45 +29,26 @@ fn verdict(ok: bool, detail: String) -> Verdict {
     if ok { Ok(detail) } else { Err(detail) }
 }
 
-/// A `${parameter}` resolved to its default, or the literal duration; `default` when absent
-/// or unparsable.
-pub fn duration(runbook: &Runbook, value: Option<&str>, default: Duration) -> Duration {
-    let Some(value) = value else { return default };
-    let literal = match value
-        .strip_prefix("${")
-        .and_then(|rest| rest.strip_suffix('}'))
-    {
-        Some(name) => runbook
-            .parameters
-            .get(name)
-            .and_then(|parameter| parameter.default.as_ref())
-            .map(|default| default.value.as_str())
-            .unwrap_or_default(),
-        None => value,
-    };
-    crate::limits::duration(literal, crate::limits::MAX_RUNBOOK_DURATION).unwrap_or(default)
-}
-
-/// Evaluates a named check of `step` on the observation.
-pub fn evaluate(check: CheckName, step: &Step, seen: &Observation) -> Verdict {
-    match check {
-        CheckName::SecondaryClusterAvailable => cluster_available(Role::Secondary, seen),
-        CheckName::ClusterAvailable => cluster_available(side(step), seen),
-        CheckName::DataFresh => verdict_check(seen.readiness, CheckId::DataFresh),
-        CheckName::PrimaryHealthy => region_serving(Role::Primary, seen),
-        CheckName::RegionServing => region_serving(side(step), seen),
-        CheckName::EngineVersionsMatch => engine_versions_match(seen),
-        CheckName::TrafficIn => traffic_in(side(step), seen),
-        CheckName::ServingFrom => serving_from(side(step), seen),
-        CheckName::StateMachinePresent => state_machine_present(seen),
-        CheckName::WriterIn => writer_in(side(step), seen),
-        CheckName::NoFailoverInProgress => no_failover_in_progress(seen),
-        CheckName::EstateReady => estate_ready(seen),
-        CheckName::LagBelow => lag_below(step, seen),
-        CheckName::HealthCheckHealthy => health_check_healthy(side(step), seen),
-        CheckName::AlarmsQuiet => alarms_quiet(step, seen),
-        CheckName::StacksComplete => stacks_complete(step, seen),
-        CheckName::WeightsEqual => weights_equal(step, seen),
+/// Evaluates a check on the observation.
+pub fn evaluate(check: &Check, seen: &Observation) -> Verdict {
+    match *check {
+        Check::SecondaryClusterAvailable => cluster_available(Role::Secondary, seen),
+        Check::ClusterAvailable(role) => cluster_available(role, seen),
+        Check::DataFresh => verdict_check(seen.readiness, CheckId::DataFresh),
+        Check::PrimaryHealthy => region_serving(Role::Primary, seen),
+        Check::RegionServing(role) => region_serving(role, seen),
+        Check::EngineVersionsMatch => engine_versions_match(seen),
+        Check::TrafficIn(role) => traffic_in(role, seen),
+        Check::ServingFrom(role) => serving_from(role, seen),
+        Check::StateMachinePresent => state_machine_present(seen),
+        Check::WriterIn(role) => writer_in(role, seen),
+        Check::NoFailoverInProgress => no_failover_in_progress(seen),
+        Check::EstateReady => estate_ready(seen),
+        Check::LagBelow(max) => lag_below(max, seen),
+        Check::HealthCheckHealthy(role) => health_check_healthy(role, seen),
+        Check::AlarmsQuiet(role) => alarms_quiet(role, seen),
+        Check::StacksComplete(role) => stacks_complete(role, seen),
+        Check::WeightsEqual(weights) => weights_equal(weights, seen),
     }
 }
 
@@ -78,26 +60,20 @@ pub fn failing_preconditions(seen: &Observation) -> Vec<String> {
         .runbook
         .steps
         .iter()
-        .take_while(|step| step.kind.value != super::spec::StepKind::Gate)
-        .filter(|step| step.kind.value == super::spec::StepKind::Check)
-        .filter_map(|step| {
-            let check = step.check.as_ref()?.value;
-            evaluate(check, step, seen)
+        .take_while(|step| !matches!(step.body, Body::Gate { .. }))
+        .filter_map(|step| match &step.body {
+            Body::Check(check) => evaluate(check, seen)
                 .err()
-                .map(|why| format!("{}: {why}", step.id.value))
+                .map(|why| format!("{}: {why}", step.id)),
+            _ => None,
         });
     let unbuildable = super::deploy::unbuildable(seen.runbook, seen.pair)
         .map(|(step, why)| format!("{step}: {why}"));
-    let refused = super::deploy::deploy_steps(seen.runbook).filter_map(|step| {
-        super::deploy::refusal(step, seen.pair, seen.snapshot, seen.now, max_age(seen))
-            .map(|why| format!("{}: {why}", step.id.value))
+    let refused = seen.runbook.deploy_steps().filter_map(|(step, deploy)| {
+        super::deploy::refusal(deploy, seen.pair, seen.snapshot, seen.now, max_age(seen))
+            .map(|why| format!("{}: {why}", step.id))
     });
     checks.chain(unbuildable).chain(refused).collect()
-}
-
-/// The side a check step is about: `region`, the secondary by default.
-fn side(step: &Step) -> Role {
-    step.region.unwrap_or(Role::Secondary)
 }
 
 fn max_age(seen: &Observation) -> Duration {
@@ -253,12 +229,7 @@ fn no_failover_in_progress(seen: &Observation) -> Verdict {
     }
 }
 
-fn lag_below(step: &Step, seen: &Observation) -> Verdict {
-    let max = duration(
-        seen.runbook,
-        step.max.as_ref().map(|max| max.value.as_str()),
-        Duration::ZERO,
-    );
+fn lag_below(max: Duration, seen: &Observation) -> Verdict {
     match seen.readiness.data_at_risk_ms {
         Some(lag) => verdict(
             lag <= max.as_secs_f64() * 1000.0,
@@ -326,10 +297,10 @@ fn api_health_instead(role: Role, seen: &Observation) -> Verdict {
     }
 }
 
-fn alarms_quiet(step: &Step, seen: &Observation) -> Verdict {
+fn alarms_quiet(role: Role, seen: &Observation) -> Verdict {
     match seen
         .snapshot
-        .region(side(step))
+        .region(role)
         .alarms
         .usable(seen.now, max_age(seen))
     {
@@ -356,10 +327,10 @@ fn alarms_quiet(step: &Step, seen: &Observation) -> Verdict {
     }
 }
 
-fn stacks_complete(step: &Step, seen: &Observation) -> Verdict {
+fn stacks_complete(role: Role, seen: &Observation) -> Verdict {
     match seen
         .snapshot
-        .region(side(step))
+        .region(role)
         .stacks
         .usable(seen.now, max_age(seen))
     {
@@ -382,11 +353,7 @@ fn stacks_complete(step: &Step, seen: &Observation) -> Verdict {
     }
 }
 
-fn weights_equal(step: &Step, seen: &Observation) -> Verdict {
-    let wanted = step.weights.unwrap_or(Weights {
-        primary: 100,
-        secondary: 0,
-    });
+fn weights_equal(wanted: Weights, seen: &Observation) -> Verdict {
     match seen.snapshot.dns.usable(seen.now, max_age(seen)) {
         Some(dns) => {
             let weight = |role: Role| dns.weights.get(seen.pair.region(role)).copied().flatten();
@@ -404,48 +371,35 @@ fn weights_equal(step: &Step, seen: &Observation) -> Verdict {
     }
 }
 
-/// The mutation an action step asks for, or why there is none: the step does not say what
-/// to change, or (a deployment) the pair cannot name it.
+/// The mutation an action step asks for, bound to the pair and the run, or why there is none:
+/// the step changes nothing, or (a deployment) the pair cannot name what it deploys.
 pub fn mutation(step: &Step, pair: &RegionPair, run_id: &str) -> Result<Mutation, String> {
-    if step.deploys() {
-        return super::deploy::mutation(step, pair, run_id);
-    }
-    named_mutation(step, run_id).ok_or_else(|| "the step does not say what to change".to_owned())
-}
-
-/// Every mutation but a deployment: built from the step's own fields.
-fn named_mutation(step: &Step, run_id: &str) -> Option<Mutation> {
-    let action = step.action.as_ref()?.value;
-    Some(match action {
-        ActionName::SetWeights => {
-            let weights = step.weights?;
-            Mutation::SetWeights {
-                primary: weights.primary,
-                secondary: weights.secondary,
-            }
-        }
-        ActionName::AuroraSwitchover => Mutation::AuroraSwitchover {
-            target: step.target?,
+    let action = step
+        .action()
+        .ok_or_else(|| "the step does not say what to change".to_owned())?;
+    Ok(match action {
+        Action::SetWeights(weights) => Mutation::SetWeights {
+            primary: weights.primary,
+            secondary: weights.secondary,
         },
-        ActionName::AuroraFailover => Mutation::AuroraFailover {
-            target: step.target?,
-            allow_data_loss: step.allow_data_loss.unwrap_or(false),
+        Action::AuroraSwitchover { target } => Mutation::AuroraSwitchover { target: *target },
+        Action::AuroraFailover {
+            target,
+            allow_data_loss,
+        } => Mutation::AuroraFailover {
+            target: *target,
+            allow_data_loss: *allow_data_loss,
         },
         // Deterministic: a retry or resume asks for the same execution, never a second one.
-        ActionName::StartExecution => Mutation::StartExecution {
-            name: format!("{run_id}-{}", step.id.value)
-                .chars()
-                .take(80)
-                .collect(),
+        Action::StartExecution => Mutation::StartExecution {
+            name: format!("{run_id}-{}", step.id).chars().take(80).collect(),
         },
-        ActionName::DeployStack => return None,
-        ActionName::AlarmActions => Mutation::AlarmActions {
-            role: step.region?,
-            enabled: step.enabled?,
+        Action::DeployStack(deploy) => super::deploy::mutation(deploy, &step.id, pair, run_id)?,
+        Action::AlarmActions { role, enabled } => Mutation::AlarmActions {
+            role: *role,
+            enabled: *enabled,
         },
-        ActionName::DataPlaneLever => Mutation::DataPlaneLever {
-            engaged: step.enabled?,
-        },
+        Action::DataPlaneLever { engaged } => Mutation::DataPlaneLever { engaged: *engaged },
     })
 }
 
@@ -533,11 +487,7 @@ steps:
     }
 
     fn step<'a>(runbook: &'a Runbook, id: &str) -> &'a Step {
-        runbook
-            .steps
-            .iter()
-            .find(|step| step.id.value == id)
-            .expect("step")
+        runbook.step(id).expect("step")
     }
 
     /// Evaluates step `id`'s check on `snapshot` one second after it was taken.
@@ -545,11 +495,11 @@ steps:
         let pair = RegionPair::demo();
         let now = t(1);
         let readiness = readiness::assess(snapshot, now, &pair.policy());
-        let step = step(runbook, id);
-        let check = step.check.as_ref().expect("a check step").value;
+        let Body::Check(check) = &step(runbook, id).body else {
+            panic!("a check step")
+        };
         evaluate(
             check,
-            step,
             &Observation {
                 pair: &pair,
                 runbook,
@@ -776,19 +726,12 @@ steps:
     }
 
     #[test]
-    fn parameters_resolve_to_their_defaults_and_bad_values_fall_back() {
+    fn parameters_resolve_to_their_defaults_when_validated() {
         let runbook = runbook("graceful");
-        let fallback = Duration::from_secs(9);
         assert_eq!(
-            duration(&runbook, Some("${budget}"), fallback),
-            Duration::from_secs(2)
+            step(&runbook, "lag").body,
+            Body::Check(Check::LagBelow(Duration::from_secs(2)))
         );
-        assert_eq!(
-            duration(&runbook, Some("90s"), fallback),
-            Duration::from_secs(90)
-        );
-        assert_eq!(duration(&runbook, Some("${nope}"), fallback), fallback);
-        assert_eq!(duration(&runbook, None, fallback), fallback);
     }
 
     #[test]

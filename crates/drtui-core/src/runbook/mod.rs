@@ -8,5 +8,7 @@ pub mod gate;
 pub mod journal;
 pub mod plan;
 pub mod spec;
+pub mod step;
 pub mod timeline;
+mod typing;
 pub mod validate;

@@ -3,11 +3,10 @@
 
 use std::fmt::Write as _;
 
-use super::spec::{ActionName, Mode, Runbook, Step, StepKind};
+use super::spec::{Mode, StepKind};
+use super::step::{Action, Body, OnFailure, Runbook, Step};
+use crate::calls::{Call, Operation};
 use crate::config::RegionPair;
-use crate::model::Role;
-use crate::ports::Mutation;
-use crate::ports::ROUTE53_CONTROL_REGION;
 use crate::wire::wire_name;
 
 /// One step as it would run against the pair.
@@ -16,212 +15,102 @@ pub struct PlannedStep {
     pub id: String,
     pub title: String,
     pub kind: StepKind,
-    /// The API calls, with parameters, in order.
-    pub calls: Vec<String>,
+    /// The API calls, with parameters, in order: exactly those of the mutation the engine
+    /// builds from the step.
+    pub calls: Vec<Call>,
     /// Conditions, stops and warnings an operator should read before starting.
     pub notes: Vec<String>,
     /// The region whose control plane the step needs, when it needs one.
     pub needs_region: Option<String>,
 }
 
-/// The ARN of a cluster; the account is only known once STS answers, at run time.
-fn cluster_arn(pair: &RegionPair, role: Role) -> String {
-    format!(
-        "arn:aws:rds:{}:<account>:cluster:{}",
-        pair.region(role),
-        pair.cluster(role)
-    )
-}
+/// What the run id is before there is a run: the plan names executions and change sets with it.
+pub const PLANNED_RUN_ID: &str = "<run id>";
 
 /// One step as it would run against the pair.
-#[allow(
-    clippy::too_many_lines,
-    reason = "one arm per action with its exact calls, read as a table"
-)]
 pub fn planned(pair: &RegionPair, step: &Step) -> PlannedStep {
-    let mut calls = Vec::new();
     let mut notes = Vec::new();
-    let mut needs_region = None;
     if let Some(when) = &step.when {
-        notes.push(format!("runs only when {} holds", wire_name(&when.value)));
+        notes.push(format!("runs only when {} holds", wire_name(&when.name())));
     }
     if let Some(unless) = &step.unless {
-        notes.push(format!("skipped when {} holds", wire_name(&unless.value)));
+        notes.push(format!("skipped when {} holds", wire_name(&unless.name())));
     }
-    match step.kind.value {
-        StepKind::Check => notes.push(match &step.on_failure {
-            Some(super::spec::OnFailure::Continue) => {
+    notes.extend(kind_note(pair, step));
+    let (calls, needs_region) = match step.action() {
+        Some(action) => match super::evaluate::mutation(step, pair, PLANNED_RUN_ID) {
+            Ok(mutation) => {
+                notes.extend(action_notes(pair, action));
+                (
+                    mutation.calls(pair),
+                    mutation.control_region(pair).map(str::to_owned),
+                )
+            }
+            Err(why) => {
+                notes.push(format!("this step fails: {why}"));
+                (Vec::new(), None)
+            }
+        },
+        None => (Vec::new(), None),
+    };
+    PlannedStep {
+        id: step.id.clone(),
+        title: step.title.clone(),
+        kind: step.kind(),
+        calls,
+        notes,
+        needs_region,
+    }
+}
+
+/// What the step's kind means for the run: reads, waits, stops for a person.
+fn kind_note(pair: &RegionPair, step: &Step) -> Option<String> {
+    match &step.body {
+        Body::Check(_) => Some(match step.on_failure {
+            OnFailure::Continue => {
                 "reads the live snapshot; a failure is recorded and the run goes on".to_owned()
             }
             _ => "reads the live snapshot; a failure stops the run before anything changes"
                 .to_owned(),
         }),
-        StepKind::Wait => notes.push(format!(
+        Body::Wait {
+            interval, timeout, ..
+        } => Some(format!(
             "re-reads the live snapshot every {} for at most {}",
-            step.interval
-                .as_ref()
-                .map_or("10s", |interval| interval.value.as_str()),
-            step.timeout
-                .as_ref()
-                .map_or("?", |timeout| timeout.value.as_str())
+            humantime::format_duration(*interval),
+            humantime::format_duration(*timeout)
         )),
-        StepKind::Gate => notes.push(format!(
+        Body::Gate { .. } => Some(format!(
             "STOPS: the approver types `{}` in the TUI, or playback passes --approve {}",
-            pair.name, step.id.value
+            pair.name, step.id
         )),
-        StepKind::Manual => notes.push(format!(
+        Body::Manual { .. } => Some(format!(
             "STOPS: the operator confirms, or playback passes --approve {}",
-            step.id.value
+            step.id
         )),
-        StepKind::Action => {}
+        Body::Action { .. } => None,
     }
-    if let Some(action) = &step.action {
-        match action.value {
-            ActionName::SetWeights => {
-                let weights = step.weights.unwrap_or(super::spec::Weights {
-                    primary: 0,
-                    secondary: 0,
-                });
-                let set = |side: Role| {
-                    pair.set_identifiers
-                        .get(pair.region(side))
-                        .cloned()
-                        .unwrap_or_default()
-                };
-                calls.push(format!(
-                    "route53:ChangeResourceRecordSets HostedZoneId={} Changes=[UPSERT {} SetIdentifier={} Weight={}, UPSERT {} SetIdentifier={} Weight={}]",
-                    pair.hosted_zone_id,
-                    pair.record_name,
-                    set(Role::Primary),
-                    weights.primary,
-                    pair.record_name,
-                    set(Role::Secondary),
-                    weights.secondary
-                ));
-                calls.push("route53:GetChange Id=<change id> until Status=INSYNC".to_owned());
-                needs_region = Some(ROUTE53_CONTROL_REGION.to_owned());
+}
+
+/// What an operator must know of an action before approving it.
+fn action_notes(pair: &RegionPair, action: &Action) -> Vec<String> {
+    match action {
+        Action::AuroraFailover {
+            allow_data_loss: true,
+            ..
+        } => vec!["DATA LOSS: writes not yet replicated are lost; the gate before it shows the replication lag".to_owned()],
+        Action::DeployStack(_) => vec!["STOPS when the change set replaces or deletes a resource: the approver sees each change, or playback passes --approve with this step's id".to_owned()],
+        Action::DataPlaneLever { engaged } => vec![match (&pair.traffic_lever, engaged) {
+            (None, _) => "no traffic_lever configured for this pair: this step fails".to_owned(),
+            (Some(_), true) => format!(
+                "DATA PLANE: the alarm fails the calculated health check on {}'s record; Route 53 answers with {} without its control plane",
+                pair.primary, pair.secondary
+            ),
+            (Some(_), false) => {
+                format!("DATA PLANE: {}'s record becomes eligible again", pair.primary)
             }
-            ActionName::AuroraSwitchover | ActionName::AuroraFailover => {
-                let target = step.target.unwrap_or(Role::Secondary);
-                let region = pair.region(target).to_owned();
-                let (operation, extra) = if action.value == ActionName::AuroraSwitchover {
-                    ("SwitchoverGlobalCluster", String::new())
-                } else {
-                    (
-                        "FailoverGlobalCluster",
-                        format!(" AllowDataLoss={}", step.allow_data_loss.unwrap_or(false)),
-                    )
-                };
-                calls.push(format!(
-                    "rds:{operation} (in {region}) GlobalClusterIdentifier={} TargetDbClusterIdentifier={}{extra}",
-                    pair.global_cluster,
-                    cluster_arn(pair, target)
-                ));
-                calls.push(format!(
-                    "rds:DescribeGlobalClusters (in {region}) until the writer is {}",
-                    pair.cluster(target)
-                ));
-                if step.loses_data() {
-                    notes.push("DATA LOSS: writes not yet replicated are lost; the gate before it shows the replication lag".to_owned());
-                }
-                // A switchover needs both regions' control planes; a failover only the target's.
-                needs_region = Some(if action.value == ActionName::AuroraSwitchover {
-                    pair.region(target.other()).to_owned()
-                } else {
-                    region
-                });
-            }
-            ActionName::StartExecution => {
-                let arn = pair
-                    .state_machine
-                    .clone()
-                    .unwrap_or_else(|| "<no state machine configured>".to_owned());
-                calls.push(format!(
-                    "states:StartExecution stateMachineArn={arn} name=<run id>-{}",
-                    step.id.value
-                ));
-                calls.push("states:DescribeExecution until it ends (the same name on a retry never starts a second execution)".to_owned());
-                needs_region = arn.split(':').nth(3).map(str::to_owned);
-            }
-            ActionName::DeployStack => {
-                let role = super::deploy::side(step);
-                let region = pair.region(role).to_owned();
-                let template = step.template.clone().unwrap_or_default();
-                match super::deploy::mutation(step, pair, "<run id>") {
-                    Ok(Mutation::DeployStack {
-                        stack,
-                        parameters,
-                        change_set,
-                        ..
-                    }) => {
-                        let parameters: Vec<String> = parameters
-                            .iter()
-                            .map(|(key, value)| format!("{key}={value}"))
-                            .collect();
-                        calls.push(format!(
-                            "cloudformation:CreateChangeSet (in {region}) StackName={stack} TemplateBody=assets/{template} ChangeSetName={change_set} Parameters=[{}]",
-                            parameters.join(", ")
-                        ));
-                        calls.push(format!("cloudformation:DescribeChangeSet (in {region}) until computed: an empty change set ends the step (nothing to do)"));
-                        calls.push(format!("cloudformation:ExecuteChangeSet (in {region}) StackName={stack}, then DescribeStackEvents until *_COMPLETE"));
-                        notes.push("STOPS when the change set replaces or deletes a resource: the approver sees each change, or playback passes --approve with this step's id".to_owned());
-                    }
-                    Ok(_) => {}
-                    Err(why) => notes.push(format!("this step fails: {why}")),
-                }
-                needs_region = Some(region);
-            }
-            ActionName::AlarmActions => {
-                let region = pair.region(step.region.unwrap_or(Role::Primary)).to_owned();
-                let operation = if step.enabled == Some(false) {
-                    "DisableAlarmActions"
-                } else {
-                    "EnableAlarmActions"
-                };
-                calls.push(format!(
-                    "cloudwatch:{operation} (in {region}) AlarmNames=<alarms named {}*>",
-                    pair.alarm_prefix
-                ));
-                needs_region = Some(region);
-            }
-            ActionName::DataPlaneLever => {
-                let region = pair.region(Role::Secondary).to_owned();
-                let engaged = step.enabled != Some(false);
-                match &pair.traffic_lever {
-                    Some(lever) => {
-                        calls.push(format!(
-                            "cloudwatch:PutMetricData (in {region}) Namespace={} MetricName={} Dimensions=[Pair={}] Value={}",
-                            lever.namespace,
-                            lever.metric,
-                            pair.name,
-                            u8::from(engaged)
-                        ));
-                        calls.push(format!(
-                            "cloudwatch:DescribeAlarms (in {region}) AlarmNames=[{}] until {}",
-                            lever.alarm,
-                            if engaged { "ALARM" } else { "OK" }
-                        ));
-                        notes.push(if engaged {
-                            format!("DATA PLANE: the alarm fails the calculated health check on {}'s record; Route 53 answers with {region} without its control plane", pair.primary)
-                        } else {
-                            format!("DATA PLANE: {}'s record becomes eligible again", pair.primary)
-                        });
-                    }
-                    None => notes.push(
-                        "no traffic_lever configured for this pair: this step fails".to_owned(),
-                    ),
-                }
-                needs_region = Some(region);
-            }
-        }
-    }
-    PlannedStep {
-        id: step.id.value.clone(),
-        title: step.title.clone(),
-        kind: step.kind.value,
-        calls,
-        notes,
-        needs_region,
+        }],
+        _ => Vec::new(),
     }
 }
 
@@ -246,7 +135,7 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
     let _ = writeln!(
         out,
         "Plan: {} on {} ({} -> {}), {} mode\n{}\nStops for a person at: {}\n",
-        runbook.name.value,
+        runbook.name,
         pair.name,
         pair.primary,
         pair.secondary,
@@ -282,7 +171,7 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
             let fallback = if step
                 .calls
                 .first()
-                .is_some_and(|call| call.starts_with("route53:ChangeResourceRecordSets"))
+                .is_some_and(|call| call.operation == Operation::ChangeResourceRecordSets)
             {
                 "if it does not answer, this step fails and the data-plane lever step moves the traffic instead"
             } else {

@@ -1,6 +1,6 @@
 //! The runbook file format: YAML, parsed with positions so every error can name its line and
-//! column. Steps are one flat record with a `kind`; which fields a kind needs is checked by
-//! `validate`, which can then point at the step.
+//! column. Steps are one flat record with a `kind`; `validate` checks which fields a kind needs,
+//! pointing at the step, and turns the file into the typed [`super::step::Runbook`] that runs.
 
 use std::collections::BTreeMap;
 
@@ -108,7 +108,8 @@ pub struct Weights {
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
-pub enum OnFailure {
+#[schemars(rename = "OnFailure")]
+pub enum OnFailureSpec {
     Stop,
     /// Record the failure and go on: a later step covers for this one (e.g. the direct
     /// weights step when the state machine fails). The run's postconditions still decide.
@@ -141,7 +142,8 @@ pub struct Parameter {
 /// descriptions); `drtui runbook validate` reports a field a kind needs but lacks.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Step {
+#[schemars(rename = "Step")]
+pub struct StepSpec {
     #[schemars(with = "String")]
     pub id: Spanned<String>,
     pub title: String,
@@ -156,7 +158,7 @@ pub struct Step {
     /// Humantime duration ("30s", "5m"): the step fails when it takes longer.
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
-    pub on_failure: Option<OnFailure>,
+    pub on_failure: Option<OnFailureSpec>,
     /// check / wait: the named check.
     #[schemars(with = "Option<CheckName>")]
     pub check: Option<Spanned<CheckName>>,
@@ -196,7 +198,8 @@ pub struct Step {
 /// A runbook file.
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
-pub struct Runbook {
+#[schemars(rename = "Runbook")]
+pub struct RunbookFile {
     #[schemars(with = "String")]
     pub name: Spanned<String>,
     pub description: String,
@@ -204,62 +207,13 @@ pub struct Runbook {
     pub mode: Mode,
     #[serde(default)]
     pub parameters: BTreeMap<String, Parameter>,
-    pub steps: Vec<Step>,
-    /// The file it was loaded from when named by path (not a built-in or the user's
-    /// directory): recorded in the journal so `resume` finds it again by path.
-    #[serde(skip)]
-    #[schemars(skip)]
-    pub source: Option<std::path::PathBuf>,
+    pub steps: Vec<StepSpec>,
 }
 
-impl Step {
-    /// Whether running this step changes the estate.
-    pub fn mutates(&self) -> bool {
-        self.kind.value == StepKind::Action
-    }
-
+impl StepSpec {
     /// Whether this step deploys a stack (`deploy_stack`).
-    pub fn deploys(&self) -> bool {
+    pub(crate) fn deploys(&self) -> bool {
         self.action.as_ref().map(|action| action.value) == Some(ActionName::DeployStack)
-    }
-
-    /// Whether this step can lose data (an unplanned promote that allows it).
-    pub fn loses_data(&self) -> bool {
-        self.action.as_ref().map(|action| action.value) == Some(ActionName::AuroraFailover)
-            && self.allow_data_loss == Some(true)
-    }
-}
-
-impl Runbook {
-    /// The side the writer ends up in: the target of the last writer move, if any.
-    pub fn destination(&self) -> Option<Role> {
-        self.steps
-            .iter()
-            .rev()
-            .filter(|step| {
-                matches!(
-                    step.action.as_ref().map(|action| action.value),
-                    Some(ActionName::AuroraSwitchover | ActionName::AuroraFailover)
-                )
-            })
-            .find_map(|step| step.target)
-    }
-
-    /// Whether any step changes the estate.
-    pub fn mutates(&self) -> bool {
-        self.steps.iter().any(Step::mutates)
-    }
-
-    /// The ids `--approve` accepts: gates, manual steps, and stack deployments (whose change
-    /// set may replace or delete resources).
-    pub fn approvable_ids(&self) -> Vec<&str> {
-        self.steps
-            .iter()
-            .filter(|step| {
-                matches!(step.kind.value, StepKind::Gate | StepKind::Manual) || step.deploys()
-            })
-            .map(|step| step.id.value.as_str())
-            .collect()
     }
 }
 
@@ -282,5 +236,5 @@ impl CheckName {
 
 /// The JSON Schema of the format, for editors.
 pub fn schema() -> serde_json::Value {
-    serde_json::to_value(schemars::schema_for!(Runbook)).unwrap_or_default()
+    serde_json::to_value(schemars::schema_for!(RunbookFile)).unwrap_or_default()
 }

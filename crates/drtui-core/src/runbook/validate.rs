@@ -7,7 +7,8 @@ use std::fmt;
 
 use serde_saphyr::Spanned;
 
-use super::spec::{ActionName, CheckName, ParamType, Runbook, Step, StepKind};
+use super::spec::{ActionName, OnFailureSpec, ParamType, RunbookFile, StepKind, StepSpec};
+use super::step::{Runbook, Step};
 
 /// One problem at one place.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -40,17 +41,18 @@ impl fmt::Display for RunbookError {
     }
 }
 
-fn at<T>(spanned: &Spanned<T>, message: impl Into<String>) -> Diagnostic {
-    Diagnostic {
-        line: spanned.referenced.line(),
-        column: spanned.referenced.column(),
-        message: message.into(),
-    }
+/// Parses and validates a runbook file's text into the runbook that runs.
+pub fn load(text: &str, file: &str) -> Result<Runbook, RunbookError> {
+    let parsed = parse(text, file)?;
+    typed(&parsed).map_err(|diagnostics| RunbookError {
+        file: file.to_owned(),
+        diagnostics,
+    })
 }
 
-/// Parses and validates a runbook file's text.
-pub fn load(text: &str, file: &str) -> Result<Runbook, RunbookError> {
-    let runbook: Runbook = serde_saphyr::from_str(text).map_err(|error| {
+/// The file as YAML, or where and why it is not a runbook file.
+fn parse(text: &str, file: &str) -> Result<RunbookFile, RunbookError> {
+    serde_saphyr::from_str(text).map_err(|error| {
         let location = error.location();
         let rendered = error.without_snippet().to_string();
         // "error: line 3 column 5: unknown variant ..." -> "unknown variant ..."
@@ -78,47 +80,62 @@ pub fn load(text: &str, file: &str) -> Result<Runbook, RunbookError> {
                 message,
             }],
         }
-    })?;
-    let diagnostics = validate(&runbook);
-    if diagnostics.is_empty() {
-        Ok(runbook)
-    } else {
-        Err(RunbookError {
-            file: file.to_owned(),
-            diagnostics,
-        })
-    }
+    })
 }
 
-/// Everything wrong with a parsed runbook, in file order.
-#[allow(
-    clippy::too_many_lines,
-    reason = "one pass over the runbook: every rule reports with its position, in file order"
-)]
-pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
+/// The typed runbook, or everything wrong with the file, in file order: each step becomes
+/// exactly what its kind needs, or says what it lacks.
+pub fn typed(file: &RunbookFile) -> Result<Runbook, Vec<Diagnostic>> {
+    let mut problems = runbook_rules(file);
+    let steps: Vec<Option<Step>> = file
+        .steps
+        .iter()
+        .map(|step| super::typing::step(file, step, &mut problems))
+        .collect();
+    if !problems.is_empty() {
+        problems.sort_by_key(|problem| (problem.line, problem.column));
+        return Err(problems);
+    }
+    Ok(Runbook {
+        name: file.name.value.clone(),
+        description: file.description.clone(),
+        mode: file.mode,
+        steps: steps.into_iter().flatten().collect(),
+        source: None,
+    })
+}
+
+/// The rules about the runbook as a whole: a name, steps, parameter defaults, unique ids,
+/// rollbacks that name steps, a gate before every change.
+fn runbook_rules(file: &RunbookFile) -> Vec<Diagnostic> {
     let mut problems = Vec::new();
-    if runbook.name.value.trim().is_empty() {
-        problems.push(at(&runbook.name, "the runbook needs a name"));
+    if file.name.value.trim().is_empty() {
+        problems.push(at(&file.name, "the runbook needs a name"));
     }
-    if runbook.steps.is_empty() {
-        problems.push(at(&runbook.name, "the runbook has no steps"));
+    if file.steps.is_empty() {
+        problems.push(at(&file.name, "the runbook has no steps"));
     }
-    for (name, parameter) in &runbook.parameters {
+    for (name, parameter) in &file.parameters {
         if let Some(default) = &parameter.default
             && let Err(why) = check_value(parameter.kind, &default.value)
         {
             problems.push(at(default, format!("default of parameter `{name}`: {why}")));
         }
     }
-    let ids: BTreeSet<&str> = runbook
+    id_rules(file, &mut problems);
+    gate_rules(file, &mut problems);
+    problems
+}
+
+/// Ids: unique, lowercase words; a rollback names another step.
+fn id_rules(file: &RunbookFile, problems: &mut Vec<Diagnostic>) {
+    let ids: BTreeSet<&str> = file
         .steps
         .iter()
         .map(|step| step.id.value.as_str())
         .collect();
     let mut seen = BTreeSet::new();
-    let mut last_gate: Option<usize> = None;
-    let mut last_mutation: Option<usize> = None;
-    for (index, step) in runbook.steps.iter().enumerate() {
+    for step in &file.steps {
         let id = step.id.value.as_str();
         if !seen.insert(id) {
             problems.push(at(&step.id, format!("duplicate step id `{id}`")));
@@ -133,18 +150,7 @@ pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
                 format!("step id `{id}` must be lowercase letters, digits and dashes"),
             ));
         }
-        check_fields(runbook, step, &mut problems);
-        for field in [&step.timeout, &step.interval].into_iter().flatten() {
-            if let Err(why) = check_duration_or_reference(runbook, &field.value) {
-                problems.push(at(field, why));
-            }
-        }
-        if let Some(max) = &step.max
-            && let Err(why) = check_duration_or_reference(runbook, &max.value)
-        {
-            problems.push(at(max, why));
-        }
-        if let Some(super::spec::OnFailure::Rollback(targets)) = &step.on_failure {
+        if let Some(OnFailureSpec::Rollback(targets)) = &step.on_failure {
             for target in targets {
                 if !ids.contains(target.value.as_str()) {
                     problems.push(at(
@@ -156,6 +162,16 @@ pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
                 }
             }
         }
+    }
+}
+
+/// Nothing changes the estate without a gate before it, and a step that may lose data has a
+/// gate of its own after the previous action.
+fn gate_rules(file: &RunbookFile, problems: &mut Vec<Diagnostic>) {
+    let mut last_gate: Option<usize> = None;
+    let mut last_mutation: Option<usize> = None;
+    for (index, step) in file.steps.iter().enumerate() {
+        let id = step.id.value.as_str();
         match step.kind.value {
             StepKind::Gate => last_gate = Some(index),
             StepKind::Action => {
@@ -164,7 +180,7 @@ pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
                         &step.id,
                         format!("step `{id}` changes the estate but no gate comes before it"),
                     ));
-                } else if step.loses_data()
+                } else if loses_data(step)
                     && last_mutation.is_some_and(|mutation| Some(mutation) > last_gate)
                 {
                     problems.push(at(
@@ -177,27 +193,39 @@ pub fn validate(runbook: &Runbook) -> Vec<Diagnostic> {
             _ => {}
         }
     }
-    problems.sort_by_key(|problem| (problem.line, problem.column));
-    problems
 }
 
-/// `${name}` must name a declared parameter; anything else must be a humantime duration.
-fn check_duration_or_reference(runbook: &Runbook, value: &str) -> Result<(), String> {
+/// An unplanned promote that allows losing data, as the file says it.
+fn loses_data(step: &StepSpec) -> bool {
+    step.action.as_ref().map(|action| action.value) == Some(ActionName::AuroraFailover)
+        && step.allow_data_loss == Some(true)
+}
+
+/// A duration field: `${name}` resolves to a declared duration parameter's default; anything
+/// else must be a humantime duration.
+pub(crate) fn duration(file: &RunbookFile, value: &str) -> Result<std::time::Duration, String> {
+    let limit = crate::limits::MAX_RUNBOOK_DURATION;
     if let Some(name) = value
         .strip_prefix("${")
         .and_then(|rest| rest.strip_suffix('}'))
     {
-        return match runbook.parameters.get(name) {
-            Some(parameter) if parameter.kind == ParamType::Duration => Ok(()),
-            Some(_) => Err(format!("parameter `{name}` is not a duration")),
+        return match file.parameters.get(name) {
+            Some(parameter) if parameter.kind != ParamType::Duration => {
+                Err(format!("parameter `{name}` is not a duration"))
+            }
+            Some(parameter) => match &parameter.default {
+                Some(default) => crate::limits::duration(&default.value, limit)
+                    .map_err(|_| format!("parameter `{name}` has no valid default")),
+                None => Err(format!(
+                    "parameter `{name}` has no default (drtui takes no parameter values: give it one)"
+                )),
+            },
             None => Err(format!(
                 "unknown parameter `{name}` (declare it under `parameters`)"
             )),
         };
     }
-    crate::limits::duration(value, crate::limits::MAX_RUNBOOK_DURATION)
-        .map(|_| ())
-        .map_err(|message| format!("{message}, or \"${{param}}\""))
+    crate::limits::duration(value, limit).map_err(|message| format!("{message}, or \"${{param}}\""))
 }
 
 fn check_value(kind: ParamType, value: &str) -> Result<(), String> {
@@ -216,113 +244,11 @@ fn check_value(kind: ParamType, value: &str) -> Result<(), String> {
     }
 }
 
-/// The fields each kind needs, and the fields that only belong to actions.
-#[allow(
-    clippy::too_many_lines,
-    reason = "one rule per step kind and field, each with its position"
-)]
-fn check_fields(_runbook: &Runbook, step: &Step, problems: &mut Vec<Diagnostic>) {
-    let id = &step.id.value;
-    let kind = step.kind.value;
-    let mut need = |present: bool, field: &str, why: &str| {
-        if !present {
-            problems.push(at(
-                &step.kind,
-                format!("step `{id}`: {why} needs `{field}`"),
-            ));
-        }
-    };
-    match kind {
-        StepKind::Check | StepKind::Wait => {
-            need(
-                step.check.is_some(),
-                "check",
-                &format!("a {} step", wire_name(&kind)),
-            );
-            if kind == StepKind::Wait {
-                need(step.timeout.is_some(), "timeout", "a wait step");
-            }
-            if let Some(check) = &step.check {
-                match check.value {
-                    CheckName::WriterIn
-                    | CheckName::HealthCheckHealthy
-                    | CheckName::AlarmsQuiet
-                    | CheckName::StacksComplete
-                    | CheckName::ClusterAvailable
-                    | CheckName::RegionServing
-                    | CheckName::TrafficIn
-                    | CheckName::ServingFrom => need(
-                        step.region.is_some(),
-                        "region",
-                        &format!("check {}", wire_name(&check.value)),
-                    ),
-                    CheckName::LagBelow => need(step.max.is_some(), "max", "check lag_below"),
-                    CheckName::WeightsEqual => {
-                        need(step.weights.is_some(), "weights", "check weights_equal")
-                    }
-                    _ => {}
-                }
-            }
-        }
-        StepKind::Gate => need(step.prompt.is_some(), "prompt", "a gate step"),
-        StepKind::Manual => need(step.instruction.is_some(), "instruction", "a manual step"),
-        StepKind::Action => {
-            need(step.action.is_some(), "action", "an action step");
-            if let Some(action) = &step.action {
-                match action.value {
-                    ActionName::SetWeights => {
-                        need(step.weights.is_some(), "weights", "set_weights")
-                    }
-                    ActionName::AuroraSwitchover | ActionName::AuroraFailover => {
-                        need(step.target.is_some(), "target", "an Aurora promote")
-                    }
-                    ActionName::DeployStack => {
-                        need(step.template.is_some(), "template", "deploy_stack");
-                        need(step.stack.is_some(), "stack", "deploy_stack");
-                        for (key, value) in step.parameters.iter().flatten() {
-                            if let Err(why) = super::deploy::check_placeholders(value) {
-                                problems.push(at(
-                                    &step.id,
-                                    format!("step `{id}`: parameter {key}: {why}"),
-                                ));
-                            }
-                        }
-                    }
-                    ActionName::AlarmActions => {
-                        need(step.region.is_some(), "region", "alarm_actions");
-                        need(step.enabled.is_some(), "enabled", "alarm_actions");
-                    }
-                    ActionName::DataPlaneLever => {
-                        need(step.enabled.is_some(), "enabled", "data_plane_lever");
-                    }
-                    ActionName::StartExecution => {}
-                }
-            }
-        }
-    }
-    if kind != StepKind::Action
-        && let Some(action) = &step.action
-    {
-        problems.push(at(
-            action,
-            format!(
-                "step `{id}`: `action` belongs to action steps, not {} steps",
-                wire_name(&kind)
-            ),
-        ));
-    }
-    if step.parameters.is_some() && !step.deploys() {
-        problems.push(at(
-            &step.id,
-            format!("step `{id}`: `parameters` belong to deploy_stack steps"),
-        ));
-    }
-    if let Some(weights) = &step.weights
-        && u16::from(weights.primary) + u16::from(weights.secondary) == 0
-    {
-        problems.push(at(
-            &step.id,
-            format!("step `{id}`: weights 0/0 would send traffic nowhere"),
-        ));
+/// A diagnostic at a field's position.
+pub(crate) fn at<T>(spanned: &Spanned<T>, message: impl Into<String>) -> Diagnostic {
+    Diagnostic {
+        line: spanned.referenced.line(),
+        column: spanned.referenced.column(),
+        message: message.into(),
     }
 }

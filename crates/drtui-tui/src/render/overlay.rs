@@ -206,7 +206,7 @@ pub fn runbooks(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme
         .map(|runbook| runbook.as_str());
     let mut lines: Vec<Line> = Vec::new();
     for (index, runbook) in app.runbooks.iter().enumerate() {
-        let name = runbook.name.value.as_str();
+        let name = runbook.name.as_str();
         let style = if index == selected {
             theme.selected()
         } else {

@@ -35,7 +35,7 @@ fn every_broken_runbook_is_rejected_with_its_position() {
         .map(|entry| entry.path())
         .collect();
     files.sort();
-    assert!(files.len() >= 9, "the corpus shrank: {files:?}");
+    assert!(files.len() >= 15, "the corpus shrank: {files:?}");
     for file in files {
         let text = std::fs::read_to_string(&file).expect("read");
         let expected = text
@@ -53,6 +53,16 @@ fn every_broken_runbook_is_rejected_with_its_position() {
             stderr.starts_with(&format!("{path}:{position}:"))
                 && stderr.contains(message.trim_start_matches(": ")),
             "{path}: expected {expected:?}, got {stderr:?}"
+        );
+        // `plan` cannot be reached with it: the same diagnostic, no plan printed.
+        let plan = drtui(&["plan", &path]);
+        assert_eq!(plan.status.code(), Some(2), "plan {path}");
+        assert!(plan.stdout.is_empty(), "plan {path} printed a plan");
+        let stderr = String::from_utf8_lossy(&plan.stderr);
+        assert!(
+            stderr.contains(&format!("{path}:{position}:"))
+                && stderr.contains(message.trim_start_matches(": ")),
+            "plan {path}: expected {expected:?}, got {stderr:?}"
         );
     }
 }

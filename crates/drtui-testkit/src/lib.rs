@@ -1,6 +1,8 @@
 //! drtui's test kit (a dev-dependency only): a deterministic `demo` estate on a hand-driven
 //! clock, shared by tests, snapshot tests and benchmarks so they all observe the simulator alike.
 
+pub mod runs;
+
 use std::sync::Arc;
 use std::time::Duration;
 

@@ -267,3 +267,101 @@ fn misplaced_fields(step: &StepSpec, needs: &mut Needs) {
         );
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::runbook::spec::Weights;
+    use crate::runbook::validate::load;
+
+    const HEAD: &str = "name: t\ndescription: t\nparameters:\n  budget:\n    type: duration\n    default: 2s\n    description: d\n  bare:\n    type: duration\n    description: d\nsteps:\n";
+
+    fn typed(steps: &str) -> Result<Vec<Step>, String> {
+        load(&format!("{HEAD}{steps}"), "t.yaml")
+            .map(|runbook| runbook.steps)
+            .map_err(|error| error.to_string())
+    }
+
+    #[test]
+    fn durations_take_the_literal_the_parameters_default_or_the_formats_default() {
+        let steps = typed(
+            "  - id: w\n    title: w\n    kind: wait\n    check: lag_below\n    max: ${budget}\n    timeout: 90s\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            steps[0].body,
+            Body::Wait {
+                check: Check::LagBelow(Duration::from_secs(2)),
+                interval: DEFAULT_WAIT_INTERVAL,
+                timeout: Duration::from_secs(90),
+            }
+        );
+        let gate = "  - id: g\n    title: g\n    kind: gate\n    prompt: go\n";
+        let steps = typed(&format!(
+            "{gate}  - id: a\n    title: a\n    kind: action\n    action: set_weights\n    weights: {{ primary: 0, secondary: 100 }}\n"
+        ))
+        .expect("valid");
+        assert_eq!(
+            steps[1].body,
+            Body::Action {
+                action: Action::SetWeights(Weights {
+                    primary: 0,
+                    secondary: 100
+                }),
+                timeout: DEFAULT_ACTION_TIMEOUT,
+            }
+        );
+    }
+
+    #[test]
+    fn a_value_that_would_fall_back_is_refused_instead() {
+        for (steps, why) in [
+            (
+                "  - id: w\n    title: w\n    kind: wait\n    check: data_fresh\n    timeout: ${nope}\n",
+                "unknown parameter `nope`",
+            ),
+            (
+                "  - id: w\n    title: w\n    kind: wait\n    check: data_fresh\n    timeout: ${bare}\n",
+                "parameter `bare` has no default",
+            ),
+            (
+                "  - id: w\n    title: w\n    kind: wait\n    check: data_fresh\n",
+                "a wait step needs `timeout`",
+            ),
+            (
+                "  - id: c\n    title: c\n    kind: check\n    check: weights_equal\n",
+                "check weights_equal needs `weights`",
+            ),
+            (
+                "  - id: c\n    title: c\n    kind: check\n    check: lag_below\n",
+                "check lag_below needs `max`",
+            ),
+            (
+                "  - id: g\n    title: g\n    kind: gate\n    prompt: go\n    unless: alarms_quiet\n",
+                "unless: check alarms_quiet needs `region`",
+            ),
+        ] {
+            let said = typed(steps).expect_err(why);
+            assert!(said.contains(why), "{why}: {said}");
+        }
+    }
+
+    #[test]
+    fn a_condition_takes_its_fields_from_the_step() {
+        let steps = typed(
+            "  - id: g\n    title: g\n    kind: gate\n    prompt: go\n  - id: a\n    title: a\n    kind: action\n    action: data_plane_lever\n    enabled: true\n    unless: weights_equal\n    weights: { primary: 0, secondary: 100 }\n",
+        )
+        .expect("valid");
+        assert_eq!(
+            steps[1].unless,
+            Some(Check::WeightsEqual(Weights {
+                primary: 0,
+                secondary: 100
+            }))
+        );
+        assert_eq!(
+            steps[1].action(),
+            Some(&Action::DataPlaneLever { engaged: true })
+        );
+    }
+}

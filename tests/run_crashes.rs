@@ -1,0 +1,478 @@
+//! The `drtui` binary running runbooks through what an incident does to a process: `kill -9`
+//! and signals mid-run followed by `resume` (each action exactly once), two operators at once,
+//! a refused gate, a failed step retried or skipped, a state dir or stdout that fails.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
+use std::io::{BufRead, BufReader};
+use std::process::Stdio;
+
+use drtui_backend::sim::read_action_log;
+use drtui_core::ports::Mutation;
+use drtui_core::runbook::journal::{self, Event};
+
+#[path = "support/run_binary.rs"]
+mod run_binary;
+use run_binary::{drtui, kill_9_at, run_signalled_when};
+
+#[test]
+fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
+    let state = tempfile::tempdir().expect("state");
+    let holder =
+        |run: &str| drtui_engine::lock::this_process(run, &format!("{run}@host"), "now".to_owned());
+    let first = drtui_engine::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
+    let refused =
+        drtui_engine::lock::acquire(state.path(), "demo", holder("bob")).expect_err("refused");
+    assert!(
+        refused
+            .to_string()
+            .contains("locked by run alice of alice@host"),
+        "{refused}"
+    );
+    drop(first);
+    assert!(
+        drtui_engine::lock::acquire(state.path(), "demo", holder("bob")).is_ok(),
+        "released on drop"
+    );
+}
+
+#[test]
+fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
+    let state = tempfile::tempdir().expect("state");
+    // Kill it while it waits for the writer to move, right after the promote was issued.
+    let run_id = kill_9_at(
+        state.path(),
+        "failover",
+        |event| matches!(event, Event::StepStarted { step, .. } if step == "wait-writer"),
+    );
+    let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+        .output()
+        .expect("resume");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&resumed.stdout),
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
+    let performed = |kind: &str| {
+        actions
+            .iter()
+            .filter(|record| {
+                record.changed
+                    && serde_json::to_value(&record.mutation).expect("json")["mutation"] == kind
+            })
+            .count()
+    };
+    assert_eq!(performed("aurora_failover"), 1, "{actions:#?}");
+    assert_eq!(performed("start_execution"), 1, "{actions:#?}");
+    let listed = String::from_utf8_lossy(
+        &drtui(state.path(), &["runs", "list"])
+            .output()
+            .expect("list")
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        listed
+            .lines()
+            .any(|line| line.starts_with(&run_id) && line.contains("completed")),
+        "{listed}"
+    );
+    let shown = drtui(state.path(), &["runs", "show", &run_id, "--markdown"])
+        .output()
+        .expect("show");
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("| promote-secondary | action | ok |") && text.contains("active time (RTO)"),
+        "{text}"
+    );
+}
+
+#[test]
+fn gate_refusal_in_playback_exits_4_and_says_how_to_continue() {
+    let state = tempfile::tempdir().expect("state");
+    let output = drtui(state.path(), &["run", "failover", "--approve", "announce"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(4));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--approve confirm-primary-serving")
+            && stderr.contains("drtui resume failover-"),
+        "{stderr}"
+    );
+    assert!(
+        read_action_log(&state.path().join("demo-actions.jsonl")).is_empty(),
+        "nothing changed"
+    );
+}
+
+#[test]
+fn a_failed_step_is_retried_on_resume_or_skipped_with_a_recorded_reason() {
+    let state = tempfile::tempdir().expect("state");
+    let failed = drtui(
+        state.path(),
+        &[
+            "run",
+            "failover",
+            "--approve-all",
+            "--scenario",
+            "secondary-degraded",
+        ],
+    )
+    .output()
+    .expect("run");
+    assert_eq!(
+        failed.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&failed.stderr)
+    );
+    let listed = String::from_utf8_lossy(
+        &drtui(state.path(), &["runs", "list"])
+            .output()
+            .expect("list")
+            .stdout,
+    )
+    .into_owned();
+    let run_id = listed
+        .lines()
+        .nth(1)
+        .and_then(|line| line.split_whitespace().next())
+        .expect("a run")
+        .to_owned();
+    // Retrying while the cause persists fails the same way.
+    let retried = drtui(
+        state.path(),
+        &[
+            "resume",
+            &run_id,
+            "--approve-all",
+            "--scenario",
+            "secondary-degraded",
+        ],
+    )
+    .output()
+    .expect("resume");
+    assert_eq!(retried.status.code(), Some(1));
+    let skip = drtui(
+        state.path(),
+        &[
+            "resume",
+            &run_id,
+            "--approve-all",
+            "--skip",
+            "secondary-healthy",
+        ],
+    )
+    .output()
+    .expect("resume");
+    assert_eq!(skip.status.code(), Some(2), "--skip needs --reason");
+    let skipped = drtui(
+        state.path(),
+        &[
+            "resume",
+            &run_id,
+            "--approve-all",
+            "--skip",
+            "secondary-healthy",
+            "--reason",
+            "checked the endpoint by hand",
+        ],
+    )
+    .output()
+    .expect("resume");
+    assert_eq!(
+        skipped.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&skipped.stderr)
+    );
+    let shown = String::from_utf8_lossy(
+        &drtui(state.path(), &["runs", "show", &run_id])
+            .output()
+            .expect("show")
+            .stdout,
+    )
+    .into_owned();
+    assert!(
+        shown.contains("skipped") && shown.contains("checked the endpoint by hand"),
+        "{shown}"
+    );
+}
+
+#[test]
+fn a_typo_in_approve_and_read_only_are_refused_before_anything_runs() {
+    let state = tempfile::tempdir().expect("state");
+    let output = drtui(state.path(), &["run", "failover", "--approve", "anounce"])
+        .output()
+        .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--approve anounce")
+            && stderr.contains("announce, confirm-primary-serving, approve-promote"),
+        "{stderr}"
+    );
+    let output = drtui(
+        state.path(),
+        &["--read-only", "run", "switchover", "--approve-all"],
+    )
+    .output()
+    .expect("run");
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("--read-only refuses runbook `switchover`")
+            && stderr.contains("switchover-writer"),
+        "{stderr}"
+    );
+    assert!(
+        drtui_engine::journal_file::list(state.path()).is_empty(),
+        "nothing journalled: {:?}",
+        drtui_engine::journal_file::list(state.path())
+    );
+}
+
+/// Eight operators start the same failover at the same instant on one machine: exactly one
+/// acts, every other is refused by name with exit 5, and the demo estate saw one promote.
+#[test]
+fn simultaneous_starts_on_one_machine_let_exactly_one_act() {
+    let state = tempfile::tempdir().expect("state");
+    let children: Vec<_> = (0..8)
+        .map(|_| {
+            drtui(
+                state.path(),
+                &[
+                    "run",
+                    "failover",
+                    "--scenario",
+                    "primary-outage",
+                    "--approve-all",
+                ],
+            )
+            .stdout(Stdio::null())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("spawn")
+        })
+        .collect();
+    let outputs: Vec<_> = children
+        .into_iter()
+        .map(|child| child.wait_with_output().expect("wait"))
+        .collect();
+    let codes: Vec<Option<i32>> = outputs.iter().map(|output| output.status.code()).collect();
+    assert_eq!(
+        codes.iter().filter(|code| **code == Some(0)).count(),
+        1,
+        "{codes:?}"
+    );
+    for output in outputs
+        .iter()
+        .filter(|output| output.status.code() != Some(0))
+    {
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(output.status.code(), Some(5), "{stderr}");
+        assert!(stderr.contains("is locked by run failover-"), "{stderr}");
+    }
+    let promotes = read_action_log(&state.path().join("demo-actions.jsonl"))
+        .iter()
+        .filter(|record| matches!(record.mutation, Mutation::AuroraFailover { .. }))
+        .count();
+    assert_eq!(promotes, 1);
+}
+
+/// SIGTERM, SIGINT or SIGHUP while a failover waits for the writer: the run stops at the next
+/// safe point, releases the lock, says how to resume, exits 128 + the signal; the resume then
+/// finishes with each action done exactly once.
+#[test]
+fn a_signal_stops_the_run_at_a_safe_point_and_resume_finishes_it() {
+    for (signal, code) in [("TERM", 143), ("INT", 130), ("HUP", 129)] {
+        let state = tempfile::tempdir().expect("state");
+        let (run_id, output) = run_signalled_when(
+            state.path(),
+            "failover",
+            signal,
+            |record, _| matches!(&record.event, Event::StepStarted { step, .. } if step == "wait-writer"),
+        );
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        let run_id = run_id.expect("run id");
+        assert_eq!(output.status.code(), Some(code), "SIG{signal}: {stderr}");
+        assert!(
+            stderr.contains("stopped the run at a safe point")
+                && stderr.contains(&format!("drtui resume {run_id}")),
+            "SIG{signal}: {stderr}"
+        );
+        assert!(
+            !state.path().join("locks/demo.lock").exists(),
+            "SIG{signal}: the lock is released"
+        );
+        let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+            .output()
+            .expect("resume");
+        assert_eq!(
+            resumed.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&resumed.stderr)
+        );
+        let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
+        let promotes = actions
+            .iter()
+            .filter(|record| {
+                matches!(record.mutation, Mutation::AuroraFailover { .. }) && record.changed
+            })
+            .count();
+        assert_eq!(promotes, 1, "SIG{signal}");
+    }
+}
+
+/// The demo world cannot write down an action (here its log is a directory; a full disk does
+/// the same): the action is undone and refused, the run stops failed with exit 1, and nothing
+/// claims the writer moved.
+#[test]
+fn an_action_that_cannot_be_recorded_is_not_taken() {
+    let state = tempfile::tempdir().expect("state");
+    std::fs::create_dir_all(state.path().join("demo-actions.jsonl")).expect("block the log");
+    let output = drtui(
+        state.path(),
+        &[
+            "run",
+            "failover",
+            "--scenario",
+            "primary-outage",
+            "--approve-all",
+        ],
+    )
+    .output()
+    .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains("failed at `promote-secondary`")
+            && stderr.contains("cannot record the demo action"),
+        "{stderr}"
+    );
+    let status = drtui(state.path(), &["status", "--format", "json"])
+        .output()
+        .expect("status");
+    let report: serde_json::Value = serde_json::from_slice(&status.stdout).expect("json");
+    assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
+}
+
+/// SIGKILL and SIGTERM at every step of a failover (13 steps, the final postcondition check
+/// included), each followed by `resume`: the run completes and the promote and the state
+/// machine execution each happened exactly once.
+#[test]
+fn a_kill_or_term_at_every_step_of_failover_then_resume_acts_exactly_once() {
+    let trials: Vec<(usize, &str)> = (0..13)
+        .flat_map(|step| [(step, "KILL"), (step, "TERM")])
+        .collect();
+    let failures: Vec<String> = std::thread::scope(|scope| {
+        let handles: Vec<_> = trials
+            .iter()
+            .map(|&(step, signal)| scope.spawn(move || kill_at_step_then_resume(step, signal)))
+            .collect();
+        handles
+            .into_iter()
+            .filter_map(|handle| handle.join().expect("trial").err())
+            .collect()
+    });
+    assert!(failures.is_empty(), "{failures:#?}");
+}
+
+fn kill_at_step_then_resume(step: usize, signal: &str) -> Result<(), String> {
+    let state = tempfile::tempdir().expect("state");
+    let (run_id, _) = run_signalled_when(state.path(), "failover", signal, |record, started| {
+        matches!(record.event, Event::StepStarted { .. }) && started == step
+    });
+    let run_id = run_id.ok_or("no run id")?;
+    let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
+        .output()
+        .expect("resume");
+    let label = format!("SIG{signal} at step {step}");
+    if resumed.status.code() != Some(0) {
+        return Err(format!(
+            "{label}: resume exit {:?}: {}",
+            resumed.status.code(),
+            String::from_utf8_lossy(&resumed.stderr)
+        ));
+    }
+    let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
+    let changed = |wanted: fn(&Mutation) -> bool| {
+        actions
+            .iter()
+            .filter(|record| record.changed && wanted(&record.mutation))
+            .count()
+    };
+    let promotes = changed(|mutation| matches!(mutation, Mutation::AuroraFailover { .. }));
+    let executions = changed(|mutation| matches!(mutation, Mutation::StartExecution { .. }));
+    if (promotes, executions) != (1, 1) {
+        return Err(format!(
+            "{label}: {promotes} promotes and {executions} executions"
+        ));
+    }
+    Ok(())
+}
+
+/// A state directory that cannot be written is an I/O failure (exit 1, saying which path),
+/// never "another run holds the lock" (exit 5); nothing is done to the estate.
+#[test]
+fn an_unwritable_state_dir_is_an_io_error_not_a_lock_refusal() {
+    let dir = tempfile::tempdir().expect("dir");
+    let not_a_dir = dir.path().join("state");
+    std::fs::write(&not_a_dir, "a file where the state dir should be").expect("file");
+    let output = drtui(&not_a_dir, &["run", "switchover", "--approve-all"])
+        .output()
+        .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("cannot write the lock"), "{stderr}");
+    assert!(!stderr.contains("is locked by"), "{stderr}");
+}
+
+/// `drtui run … --format json | head -1`: the reader goes away after one line; the run goes
+/// on to its end and its journal says so (no panic, no half-done run).
+#[test]
+fn a_closed_stdout_never_stops_a_run() {
+    let state = tempfile::tempdir().expect("state");
+    let mut child = drtui(
+        state.path(),
+        &["run", "switchover", "--approve-all", "--format", "json"],
+    )
+    .stdout(Stdio::piped())
+    .stderr(Stdio::piped())
+    .spawn()
+    .expect("run");
+    let mut first = String::new();
+    BufReader::new(child.stdout.take().expect("stdout"))
+        .read_line(&mut first)
+        .expect("one line");
+    // The reader is dropped here: stdout is closed.
+    let output = child.wait_with_output().expect("wait");
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let record: journal::Record = serde_json::from_str(&first).expect("a record");
+    let replay = drtui_engine::journal_file::read(
+        &drtui_engine::journal_file::journal_path(state.path(), &record.run_id).expect("path"),
+    )
+    .expect("journal");
+    assert!(replay.records.iter().any(|record| matches!(
+        &record.event,
+        Event::RunFinished {
+            outcome: journal::RunOutcomeKind::Completed,
+            ..
+        }
+    )));
+}

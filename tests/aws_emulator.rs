@@ -696,7 +696,7 @@ fn switchover_with_an_impaired_primary_stops_before_its_first_gate() {
     let emulated = emulated("rsi", &["healthy-secondary"], false);
     let (outcome, _, records) = play_on(&emulated, "switchover", approve_all(), None);
     match &outcome {
-        drtui_engine::engine::Outcome::Failed { step, reason } => {
+        drtui_engine::engine::Outcome::Failed { step, reason, .. } => {
             assert_eq!(step, "primary-serving");
             assert!(
                 reason.contains("API 5XX 2.0 %") && reason.contains("use failover"),

@@ -108,7 +108,7 @@ async fn provision_refuses_to_update_the_database_stacks_after_a_failover() {
         state.path(),
     )
     .await;
-    let Outcome::Failed { step, reason } = &played.outcome else {
+    let Outcome::Failed { step, reason, .. } = &played.outcome else {
         panic!("provision went on after a failover: {:?}", played.outcome);
     };
     assert_eq!(step, "primary-database");
@@ -201,7 +201,7 @@ async fn a_failing_stack_stops_provision_naming_the_resource_and_the_rollback() 
         state.path(),
     )
     .await;
-    let Outcome::Failed { step, reason } = &played.outcome else {
+    let Outcome::Failed { step, reason, .. } = &played.outcome else {
         panic!("a failed stack did not stop the run: {:?}", played.outcome);
     };
     assert_eq!(step, "primary-api", "the first stack with a change");

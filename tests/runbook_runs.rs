@@ -132,7 +132,7 @@ async fn a_fault_mid_run_stops_the_switchover_at_the_step_that_needs_the_primary
     )
     .await;
     match &played.outcome {
-        Outcome::Failed { step, reason } => {
+        Outcome::Failed { step, reason, .. } => {
             assert_eq!(step, "switchover-writer", "{reason}");
             assert!(reason.contains("use failover"), "{reason}");
         }

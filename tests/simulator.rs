@@ -203,9 +203,9 @@ async fn throttled_control_plane_fails_some_control_calls_but_never_metrics() {
         let (snapshot, _) = estate.observe().await;
         for (source, error) in snapshot.errors() {
             assert!(
-                error.message.starts_with("ThrottlingException"),
+                error.message().starts_with("ThrottlingException"),
                 "{}",
-                error.message
+                error.message()
             );
             assert!(
                 !matches!(source, Source::Metrics(_) | Source::Alarms(_)),
@@ -240,9 +240,9 @@ async fn hung_region_costs_one_timeout_and_leaves_the_other_region_intact() {
     ] {
         let error = snapshot.meta(source).error.expect("timed out");
         assert!(
-            error.message.starts_with("timed out after"),
+            error.message().starts_with("timed out after"),
             "{source:?}: {}",
-            error.message
+            error.message()
         );
     }
     for source in [

@@ -13,7 +13,7 @@ use drtui_core::runbook::journal::{Event, Record, StepOutcome};
 use drtui_core::runbook::step::Runbook;
 use drtui_core::text::sanitize;
 use drtui_core::wire::wire_name;
-use drtui_engine::engine::{Approvals, Engine, Outcome};
+use drtui_engine::engine::{Approvals, Engine, FailureKind, Outcome};
 use drtui_engine::playback::{self, Playback, PlaybackError, Resumable};
 
 use super::{UsageError, clock_for, open_backend, select_pair, state_dir, user};
@@ -150,15 +150,20 @@ fn report(played: Result<(String, Outcome), PlaybackError>, signal: u8) -> Resul
             errln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
             Ok(Exit::Gate)
         }
-        Ok((run_id, Outcome::Failed { step, reason }))
-            if drtui_core::ports::is_credentials_failure(&reason) =>
-        {
+        Ok((
+            run_id,
+            Outcome::Failed {
+                step,
+                reason,
+                kind: FailureKind::Credentials,
+            },
+        )) => {
             errln!(
                 "drtui: run {run_id} stopped at `{step}` because the AWS credentials failed: {reason}\nLog in again, then continue with: drtui resume {run_id}"
             );
             Ok(Exit::Usage)
         }
-        Ok((run_id, Outcome::Failed { step, reason })) => {
+        Ok((run_id, Outcome::Failed { step, reason, .. })) => {
             errln!("drtui: run {run_id} failed at `{step}`: {reason}");
             Ok(Exit::Failure)
         }

@@ -276,7 +276,7 @@ mod tests {
         let failed = SourceUpdate {
             source: Source::Dns,
             at: at(30),
-            result: Err("throttled".into()),
+            result: Err(crate::ports::BackendError::Refused("throttled".into())),
         };
         assert!(of_update(&snapshot, &failed).is_empty());
     }

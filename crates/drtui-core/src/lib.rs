@@ -3,6 +3,7 @@
 //!
 //! No tokio, ratatui, crossterm or AWS SDK here: the compiler keeps the rules apart from I/O.
 
+pub mod arn;
 pub mod calls;
 pub mod changes;
 pub mod clock;

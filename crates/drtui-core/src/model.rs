@@ -64,11 +64,19 @@ impl Role {
     }
 }
 
-/// The latest failed attempt to fetch a value.
+/// The latest failed attempt to fetch a value, with its kind (a timeout, the credentials, the
+/// service's own error).
 #[derive(Clone, Debug, PartialEq)]
 pub struct FetchFailure {
-    pub message: String,
+    pub error: crate::ports::BackendError,
     pub at: Timestamp,
+}
+
+impl FetchFailure {
+    /// What it says on screen and in reports.
+    pub fn message(&self) -> String {
+        self.error.to_string()
+    }
 }
 
 /// How much a value can be trusted right now.
@@ -109,14 +117,14 @@ impl<T> Default for Observed<T> {
 impl<T> Observed<T> {
     /// Records one fetch attempt: a success replaces the value and clears the error, a failure
     /// keeps the last good value (now ageing) and remembers why.
-    pub fn record(&mut self, result: Result<T, String>, at: Timestamp) {
+    pub fn record(&mut self, result: Result<T, crate::ports::BackendError>, at: Timestamp) {
         match result {
             Ok(value) => {
                 self.value = Some(value);
                 self.observed_at = Some(at);
                 self.error = None;
             }
-            Err(message) => self.error = Some(FetchFailure { message, at }),
+            Err(error) => self.error = Some(FetchFailure { error, at }),
         }
     }
 
@@ -520,7 +528,7 @@ pub enum SourceData {
 pub struct SourceUpdate {
     pub source: Source,
     pub at: Timestamp,
-    pub result: Result<SourceData, String>,
+    pub result: Result<SourceData, crate::ports::BackendError>,
 }
 
 /// Everything known about one region.
@@ -589,7 +597,9 @@ impl Snapshot {
                 $slot.record(
                     result.and_then(|data| match data {
                         $variant(value) => Ok(value),
-                        other => Err(format!("internal: unexpected payload {other:?}")),
+                        other => Err(crate::ports::BackendError::Refused(format!(
+                            "internal: unexpected payload {other:?}"
+                        ))),
                     }),
                     at,
                 )
@@ -687,7 +697,7 @@ impl Snapshot {
         self.errors()
             .into_iter()
             .map(|(_, failure)| failure)
-            .find(|failure| crate::ports::is_credentials_failure(&failure.message))
+            .find(|failure| failure.error.is_credentials())
     }
 
     /// Whether the region's cluster is the global writer, when the global cluster is known.

@@ -141,10 +141,9 @@ impl Mutation {
             // A switchover needs both regions' control planes; a failover only the target's.
             Mutation::AuroraSwitchover { target } => Some(pair.region(target.other())),
             Mutation::AuroraFailover { target, .. } => Some(pair.region(*target)),
-            Mutation::StartExecution { .. } => pair
-                .state_machine
-                .as_deref()
-                .and_then(|arn| arn.split(':').nth(3)),
+            Mutation::StartExecution { .. } => {
+                pair.state_machine.as_deref().and_then(crate::arn::region)
+            }
             Mutation::DeployStack { role, .. } | Mutation::AlarmActions { role, .. } => {
                 Some(pair.region(*role))
             }

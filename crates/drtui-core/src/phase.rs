@@ -105,7 +105,7 @@ impl UnfinishedRun {
                 .lines
                 .iter()
                 .rev()
-                .find(|line| line.outcome != "ok" && line.outcome != "skipped")
+                .find(|line| !line.outcome.passed())
                 .map(|line| line.step.clone())
         });
         Some(Self {
@@ -227,10 +227,10 @@ pub fn region_condition(
             .map_or_else(
                 || "no health check or API figure yet".to_owned(),
                 |error| {
-                    if crate::ports::is_credentials_failure(&error.message) {
-                        format!("not the region's fault: {}", error.message)
+                    if error.error.is_credentials() {
+                        format!("not the region's fault: {}", error.message())
                     } else {
-                        format!("its data cannot be fetched: {}", error.message)
+                        format!("its data cannot be fetched: {}", error.message())
                     }
                 },
             );
@@ -382,7 +382,7 @@ pub fn phase(
         return report(
             Phase::Unknown,
             match &snapshot.global_cluster.error {
-                Some(error) => format!("writer unknown: {}", error.message),
+                Some(error) => format!("writer unknown: {}", error.message()),
                 None => "writer unknown".to_owned(),
             },
         );

@@ -24,16 +24,8 @@ pub enum BackendError {
     #[error("{0}")]
     Refused(String),
     /// The credentials are missing, expired or rejected: not the region's fault.
-    #[error("{CREDENTIALS_PREFIX}{0}")]
+    #[error("AWS credentials: {0}")]
     Credentials(String),
-}
-
-/// How a credentials failure starts once it is a message (on screen, in the journal).
-pub const CREDENTIALS_PREFIX: &str = "AWS credentials: ";
-
-/// Whether a fetch or step failure (as recorded) was the credentials', not the estate's.
-pub fn is_credentials_failure(message: &str) -> bool {
-    message.contains(CREDENTIALS_PREFIX)
 }
 
 /// AWS error codes that mean the caller's credentials are expired or not accepted.
@@ -57,6 +49,11 @@ impl BackendError {
     /// (a hung region) or a refusal.
     pub fn is_throttling(&self) -> bool {
         matches!(self, BackendError::Service { code, .. } if is_throttling_code(code))
+    }
+
+    /// The credentials failed, not the estate: nothing was learned about the region.
+    pub fn is_credentials(&self) -> bool {
+        matches!(self, BackendError::Credentials(_))
     }
 }
 

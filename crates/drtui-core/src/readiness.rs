@@ -763,7 +763,7 @@ fn failover_state_machine(snapshot: &Snapshot, now: Timestamp, policy: &Policy) 
         Some(Some(machine)) => check(
             ID,
             CheckStatus::Pass,
-            format!("{} present", short_arn(&machine.arn)),
+            format!("{} present", crate::arn::resource(&machine.arn)),
         ),
         Some(None) => check(
             ID,
@@ -852,12 +852,8 @@ fn data_fresh(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
 
 fn error_suffix(error: Option<&crate::model::FetchFailure>) -> String {
     error
-        .map(|error| format!(": {}", error.message))
+        .map(|error| format!(": {}", error.message()))
         .unwrap_or_default()
-}
-
-fn short_arn(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
 }
 
 /// Milliseconds as a human figure: "850 ms", "12.4 s", "3 min 5 s".
@@ -1036,7 +1032,8 @@ pub(crate) mod tests {
         snapshot.apply(SourceUpdate {
             source,
             at: t(0),
-            result: result.map_err(str::to_owned),
+            result: result
+                .map_err(|message| crate::ports::BackendError::Refused(message.to_owned())),
         });
     }
 

@@ -130,7 +130,7 @@ pub fn build(
                 })
                 .map(|(source, error)| ErrorReport {
                     source: source.name(),
-                    message: error.message.clone(),
+                    message: error.message(),
                     at: rfc3339(error.at),
                 })
                 .collect();

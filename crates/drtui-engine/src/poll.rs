@@ -52,7 +52,7 @@ pub async fn fetch_one(
     SourceUpdate {
         source,
         at: clock.now(),
-        result: result.map_err(|error| error.to_string()),
+        result,
     }
 }
 

@@ -3,8 +3,9 @@
 
 use std::time::Duration;
 
+use super::AwsBackend;
 use super::deploy::Deployment;
-use super::{AwsBackend, arn_region};
+use drtui_core::arn::region as arn_region;
 use drtui_core::model::{Role, Source, SourceData};
 use drtui_core::ports::{
     ActBackend, ActOutcome, BackendError, BoxFuture, ChangePreview, Mutation, Report,

@@ -63,15 +63,7 @@ pub fn timestamp(at: &aws_smithy_types::DateTime) -> Option<Timestamp> {
     chrono::DateTime::from_timestamp(at.secs(), at.subsec_nanos())
 }
 
-/// The region named in an ARN (`arn:aws:service:REGION:account:...`).
-pub fn arn_region(arn: &str) -> Option<&str> {
-    arn.split(':').nth(3).filter(|region| !region.is_empty())
-}
-
-/// The resource id at the end of an ARN (`...:cluster:payment-primary-prod`).
-fn arn_resource(arn: &str) -> &str {
-    arn.rsplit(':').next().unwrap_or(arn)
-}
+use drtui_core::arn::{region as arn_region, resource as arn_resource};
 
 /// An alarm's rule in one line: `NAMESPACE METRIC STAT > THRESHOLD for M of N periods of P s`,
 /// or the metric-math expression it evaluates.
@@ -121,6 +113,22 @@ fn alarm_rule(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> String {
     format!("{watched} {comparison} {threshold} for {datapoints} of {periods} periods{period}")
 }
 
+/// Whether a credentials provider's failure is somewhere in the error's chain of causes (none
+/// could be loaded, or the provider refused): the SDK never got as far as asking AWS.
+fn caused_by_credentials(error: &(dyn std::error::Error + 'static)) -> bool {
+    let mut cause = Some(error);
+    while let Some(error) = cause {
+        if error
+            .downcast_ref::<aws_credential_types::provider::error::CredentialsError>()
+            .is_some()
+        {
+            return true;
+        }
+        cause = error.source();
+    }
+    false
+}
+
 /// Route 53 names end with a dot and may differ in case.
 fn same_dns_name(a: &str, b: &str) -> bool {
     a.trim_end_matches('.')
@@ -155,7 +163,7 @@ impl AwsBackend {
     fn error<E, R>(&self, role: Role, error: SdkError<E, R>) -> BackendError
     where
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
-        R: std::fmt::Debug,
+        R: std::fmt::Debug + Send + Sync + 'static,
     {
         if let Some(code) = error.code()
             && drtui_core::ports::is_credentials_code(code)
@@ -165,10 +173,7 @@ impl AwsBackend {
                 error.message().unwrap_or("rejected")
             ));
         }
-        let context = DisplayErrorContext(&error).to_string();
-        if !matches!(error, SdkError::ServiceError(_))
-            && context.to_ascii_lowercase().contains("credentials")
-        {
+        if caused_by_credentials(&error) {
             return BackendError::Credentials(
                 "none could be loaded; log in (e.g. `aws sso login`), then resume".to_owned(),
             );

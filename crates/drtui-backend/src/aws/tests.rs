@@ -457,6 +457,46 @@ async fn health_status_fallback_counts_checkers_and_is_rate_limited() {
     assert_eq!(status.num_calls(), 2);
 }
 
+/// A credentials provider that has nothing to give, as with no profile and no SSO session.
+#[derive(Debug)]
+struct NoCredentials;
+
+impl aws_credential_types::provider::ProvideCredentials for NoCredentials {
+    fn provide_credentials<'a>(
+        &'a self,
+    ) -> aws_credential_types::provider::future::ProvideCredentials<'a>
+    where
+        Self: 'a,
+    {
+        aws_credential_types::provider::future::ProvideCredentials::ready(Err(
+            aws_credential_types::provider::error::CredentialsError::not_loaded(
+                "no profile and no SSO session",
+            ),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn credentials_that_cannot_be_loaded_are_named_as_such_before_any_call() {
+    let mut backend = backend(&Rules::default());
+    backend.clients.regions[Role::Primary.index()].rds = aws_sdk_rds::Client::from_conf(
+        aws_sdk_rds::Config::builder()
+            .behavior_version(aws_sdk_rds::config::BehaviorVersion::latest())
+            .region(aws_sdk_rds::config::Region::new("us-east-1"))
+            .endpoint_url("http://127.0.0.1:9")
+            .credentials_provider(NoCredentials)
+            .build(),
+    );
+    let error = fetch(&backend, Source::Aurora(Role::Primary))
+        .await
+        .expect_err("no credentials");
+    assert!(matches!(error, BackendError::Credentials(_)), "{error:?}");
+    assert!(
+        error.to_string().contains("none could be loaded"),
+        "{error}"
+    );
+}
+
 #[tokio::test]
 async fn expired_credentials_are_named_as_such_not_as_an_outage() {
     let expired = mock!(aws_sdk_rds::Client::describe_db_clusters).then_error(|| {
@@ -477,7 +517,7 @@ async fn expired_credentials_are_named_as_such_not_as_an_outage() {
     assert!(matches!(error, BackendError::Credentials(_)), "{error:?}");
     let message = error.to_string();
     assert!(
-        drtui_core::ports::is_credentials_failure(&message) && message.contains("ExpiredToken"),
+        message.starts_with("AWS credentials: ") && message.contains("ExpiredToken"),
         "{message}"
     );
 }

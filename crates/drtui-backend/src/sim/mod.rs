@@ -353,7 +353,7 @@ fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
         Source::StateMachine => pair
             .state_machine
             .as_deref()
-            .and_then(|arn| arn.split(':').nth(3))
+            .and_then(drtui_core::arn::region)
             .and_then(role_of),
         Source::Identity => Some(Role::Primary),
     }

@@ -148,11 +148,37 @@ pub struct RunHeader {
 pub struct StepLine {
     pub step: String,
     pub kind: String,
-    /// `ok`, `skipped`, `failed`, or `waiting for approval`.
-    pub outcome: String,
+    pub outcome: LineOutcome,
     pub started: Option<Timestamp>,
     pub finished: Option<Timestamp>,
     pub detail: String,
+}
+
+/// How a step line ended: finished, or a gate left waiting.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LineOutcome {
+    Finished(StepOutcome),
+    WaitingForApproval,
+}
+
+impl LineOutcome {
+    /// Whether the step is behind the run (done or skipped), not where it stopped.
+    pub fn passed(self) -> bool {
+        matches!(
+            self,
+            LineOutcome::Finished(StepOutcome::Ok | StepOutcome::Skipped)
+        )
+    }
+}
+
+/// `ok`, `skipped`, `failed`, or `waiting for approval`, as timelines print it.
+impl std::fmt::Display for LineOutcome {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            LineOutcome::Finished(outcome) => f.write_str(&crate::wire::wire_name(outcome)),
+            LineOutcome::WaitingForApproval => f.write_str("waiting for approval"),
+        }
+    }
 }
 
 impl StepLine {
@@ -273,7 +299,7 @@ impl RunSummary {
                 self.lines.push(StepLine {
                     step: step.clone(),
                     kind: "gate".to_owned(),
-                    outcome: "waiting for approval".to_owned(),
+                    outcome: LineOutcome::WaitingForApproval,
                     started: None,
                     finished: None,
                     detail: String::new(),
@@ -328,7 +354,7 @@ impl RunSummary {
         self.lines.push(StepLine {
             step: step.to_owned(),
             kind: start.map(|(_, _, kind)| kind.clone()).unwrap_or_default(),
-            outcome: crate::wire::wire_name(&outcome),
+            outcome: LineOutcome::Finished(outcome),
             started: start.map(|(_, at, _)| *at),
             finished: Some(at),
             detail: detail.to_owned(),

@@ -184,7 +184,7 @@ fn dns_spans(app: &App, theme: Theme) -> Vec<Span<'static>> {
             |age| format!("as of {} ago", format::age(age)),
         );
         let why = match &snapshot.dns.error {
-            Some(failure) if drtui_core::ports::is_credentials_failure(&failure.message) => {
+            Some(failure) if failure.error.is_credentials() => {
                 "AWS credentials rejected".to_owned()
             }
             _ => format!("Route 53 control plane {ROUTE53_CONTROL_REGION} not answering"),

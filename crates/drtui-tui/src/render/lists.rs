@@ -183,7 +183,7 @@ fn unknown_row(
     detailed: bool,
 ) -> Row {
     let reason = error
-        .map(|error| format!(": {}", sanitize(&error.message)))
+        .map(|error| format!(": {}", sanitize(&error.message())))
         .unwrap_or_default();
     Row {
         line: Line::styled(
@@ -199,7 +199,7 @@ fn unknown_row(
                         "no answer yet, or the last one is older than the staleness limit"
                             .to_owned()
                     },
-                    |error| sanitize(&error.message).into_owned(),
+                    |error| sanitize(&error.message()).into_owned(),
                 ),
             )],
         }),

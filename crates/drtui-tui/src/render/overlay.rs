@@ -183,7 +183,7 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         );
         let error = meta
             .error
-            .map(|error| format!("  ✖ {}", drtui_core::text::sanitize(&error.message)))
+            .map(|error| format!("  ✖ {}", drtui_core::text::sanitize(&error.message())))
             .unwrap_or_default();
         lines.push(Line::from(vec![
             Span::styled(

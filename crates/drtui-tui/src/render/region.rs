@@ -355,7 +355,7 @@ fn error_lines(app: &App, role: Role, width: usize, theme: Theme) -> Vec<Line<'s
                     &format!(
                         "✖ {}: {} ({ago} ago)",
                         source.name(),
-                        sanitize(&error.message)
+                        sanitize(&error.message())
                     ),
                     width,
                 ),

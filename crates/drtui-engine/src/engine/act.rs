@@ -1,0 +1,147 @@
+//! An action step: its preview first where the backend has one (a change set), an approval
+//! when that would replace or delete anything, then the action, with what it reports
+//! journalled as it comes.
+
+use std::time::Duration;
+
+use drtui_core::ports::{ChangePreview, Mutation, ResourceChange};
+use drtui_core::readiness::Readiness;
+use drtui_core::runbook::journal::Event;
+use drtui_core::runbook::step::Step;
+
+use super::{Engine, Log};
+
+/// How often a deployment being followed checks whether the run was paused.
+const PAUSE_POLL: Duration = Duration::from_millis(200);
+
+/// How an action step ended.
+pub(super) enum ActEnd {
+    Done(Result<String, String>),
+    /// A destructive change set was not approved.
+    Blocked,
+    /// Paused while following a deployment.
+    Paused,
+}
+
+/// A change set's changes in one journal line.
+fn changes_line(preview: &ChangePreview) -> String {
+    let verb = if preview.exists { "update" } else { "create" };
+    if preview.changes.is_empty() {
+        return format!("change set ({verb}): no changes");
+    }
+    let lines: Vec<String> = preview.changes.iter().map(ResourceChange::line).collect();
+    format!(
+        "change set ({verb}), {} change{}: {}",
+        lines.len(),
+        if lines.len() == 1 { "" } else { "s" },
+        lines.join("; ")
+    )
+}
+
+fn progress(step: &Step, detail: String) -> Event {
+    Event::StepProgress {
+        step: step.id.clone(),
+        detail,
+    }
+}
+
+/// What a call that did not answer in time says.
+fn too_slow(call: impl std::fmt::Display, timeout: Duration) -> String {
+    format!(
+        "{call} did not finish within {}",
+        humantime::format_duration(timeout)
+    )
+}
+
+impl Engine<'_> {
+    /// One action within `timeout`, after its preview and any approval that needs.
+    pub(super) async fn act_step(
+        &self,
+        log: &mut Log<'_>,
+        step: &Step,
+        mutation: &Mutation,
+        timeout: Duration,
+        readiness: &Readiness,
+    ) -> std::io::Result<ActEnd> {
+        if let Some(end) = self
+            .approve_changes(log, step, mutation, timeout, readiness)
+            .await?
+        {
+            return Ok(end);
+        }
+        let (sender, mut lines) = tokio::sync::mpsc::unbounded_channel::<String>();
+        let report: drtui_core::ports::Report = std::sync::Arc::new(move |line| {
+            let _ = sender.send(line);
+        });
+        let act = tokio::time::timeout(timeout, self.act.act_reporting(mutation, report));
+        tokio::pin!(act);
+        // Following a stack is only waiting (CloudFormation carries on alone, and a resume
+        // re-reads it), so a pause or a signal stops it there rather than after the stack.
+        let interruptible = matches!(mutation, Mutation::DeployStack { .. });
+        let result = loop {
+            tokio::select! {
+                // What the action reported comes first, so a pause is seen between its events.
+                biased;
+                Some(line) = lines.recv() => self.record(log, progress(step, line))?,
+                result = &mut act => break Some(result),
+                () = tokio::time::sleep(PAUSE_POLL), if interruptible => {}
+            }
+            if interruptible && self.paused() {
+                break None;
+            }
+        };
+        while let Ok(line) = lines.try_recv() {
+            self.record(log, progress(step, line))?;
+        }
+        let Some(result) = result else {
+            let detail = "stopped following the stack: CloudFormation carries on; `drtui resume` waits for it to settle";
+            self.record(log, progress(step, detail.to_owned()))?;
+            return Ok(ActEnd::Paused);
+        };
+        Ok(ActEnd::Done(match result {
+            Ok(Ok(outcome)) if outcome.changed => Ok(outcome.detail),
+            Ok(Ok(outcome)) => Ok(format!("nothing to do: {}", outcome.detail)),
+            Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
+            Err(_) => Err(too_slow(mutation.call(), timeout)),
+        }))
+    }
+
+    /// The preview of an action that has one (a change set), journalled; an empty one ends the
+    /// step, a destructive one needs its own approval. `None`: go on and act.
+    async fn approve_changes(
+        &self,
+        log: &mut Log<'_>,
+        step: &Step,
+        mutation: &Mutation,
+        timeout: Duration,
+        readiness: &Readiness,
+    ) -> std::io::Result<Option<ActEnd>> {
+        let preview = match tokio::time::timeout(timeout, self.act.preview(mutation)).await {
+            Ok(Ok(Some(preview))) => preview,
+            Ok(Ok(None)) => return Ok(None),
+            Ok(Err(error)) => {
+                let reason = format!("{}: {error}", mutation.preview_call());
+                return Ok(Some(ActEnd::Done(Err(reason))));
+            }
+            Err(_) => {
+                let reason = too_slow(mutation.preview_call(), timeout);
+                return Ok(Some(ActEnd::Done(Err(reason))));
+            }
+        };
+        self.record(log, progress(step, changes_line(&preview)))?;
+        if preview.exists && preview.changes.is_empty() {
+            return Ok(Some(ActEnd::Done(Ok(
+                "nothing to do: the stack already matches its template and parameters (empty change set)"
+                    .to_owned(),
+            ))));
+        }
+        if preview.destroys() {
+            let question = || self.destroys_question(step, mutation, &preview, readiness);
+            let Some(how) = self.approval(&step.id, question).await else {
+                return Ok(Some(ActEnd::Blocked));
+            };
+            self.record(log, self.approved(&step.id, how, readiness))?;
+        }
+        Ok(None)
+    }
+}

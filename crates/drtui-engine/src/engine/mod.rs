@@ -8,6 +8,8 @@ mod observe;
 mod step;
 mod wait;
 
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeSet;
 

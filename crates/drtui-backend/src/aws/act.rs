@@ -1,6 +1,7 @@
 //! The act side on AWS: each mutation first reads live state and does nothing when it already
 //! holds, so a retried or resumed step never repeats a promote or starts a second execution.
 
+use drtui_core::calls::Operation;
 use std::time::Duration;
 
 use super::AwsBackend;
@@ -29,46 +30,23 @@ fn changed(detail: String) -> Result<ActOutcome, BackendError> {
 }
 
 impl AwsBackend {
-    #[allow(
-        clippy::too_many_lines,
-        reason = "read, compare, one change batch, wait for INSYNC: the idempotent weights change in order"
-    )]
+    /// Both weighted records set in one change batch (traffic never goes nowhere in between),
+    /// then followed until INSYNC; nothing when they already hold.
     async fn set_weights(&self, primary: u8, secondary: u8) -> Result<ActOutcome, BackendError> {
-        use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch, ChangeStatus};
-        let route53_role = self.route53_role();
-        self.calls
-            .record(drtui_core::calls::Operation::ListResourceRecordSets);
-        let output = self
-            .clients
-            .route53
-            .list_resource_record_sets()
-            .hosted_zone_id(&self.pair.hosted_zone_id)
-            .start_record_name(&self.pair.record_name)
-            .send()
-            .await
-            .map_err(|error| self.error(route53_role, error))?;
-        let wanted = [(Role::Primary, primary), (Role::Secondary, secondary)];
+        use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
+        let records = self.weighted_records().await?;
         let mut changes = Vec::new();
-        for (role, weight) in wanted {
-            let set = self
-                .pair
-                .set_identifiers
-                .get(self.pair.region(role))
-                .cloned()
-                .unwrap_or_default();
-            let record = output
-                .resource_record_sets()
-                .iter()
-                .find(|record| {
-                    super::same_dns_name(record.name(), &self.pair.record_name)
-                        && record.set_identifier() == Some(set.as_str())
-                })
-                .ok_or_else(|| {
-                    BackendError::Refused(format!(
-                        "no weighted record {} with set identifier {set}",
-                        self.pair.record_name
-                    ))
-                })?;
+        for (role, weight) in [(Role::Primary, primary), (Role::Secondary, secondary)] {
+            let record = self.record_of(&records, role).ok_or_else(|| {
+                BackendError::Refused(format!(
+                    "no weighted record {} with set identifier {}",
+                    self.pair.record_name,
+                    self.pair
+                        .set_identifiers
+                        .get(self.pair.region(role))
+                        .map_or("(none configured)", String::as_str)
+                ))
+            })?;
             if record.weight() == Some(i64::from(weight)) {
                 continue;
             }
@@ -85,42 +63,49 @@ impl AwsBackend {
         if changes.is_empty() {
             return unchanged(format!("weights already {primary}/{secondary}"));
         }
-        // Both records in one change batch: traffic never goes nowhere in between.
-        self.calls
-            .record(drtui_core::calls::Operation::ChangeResourceRecordSets);
         let batch = ChangeBatch::builder()
             .set_changes(Some(changes))
             .comment(format!("drtui: weights {primary}/{secondary}"))
             .build()
             .map_err(|error| BackendError::Refused(error.to_string()))?;
         let change = self
-            .clients
-            .route53
-            .change_resource_record_sets()
-            .hosted_zone_id(&self.pair.hosted_zone_id)
-            .change_batch(batch)
-            .send()
-            .await
-            .map_err(|error| self.error(route53_role, error))?;
-        let mut info = change.change_info().cloned();
+            .call(
+                Operation::ChangeResourceRecordSets,
+                self.route53_role(),
+                self.clients
+                    .route53
+                    .change_resource_record_sets()
+                    .hosted_zone_id(&self.pair.hosted_zone_id)
+                    .change_batch(batch)
+                    .send(),
+            )
+            .await?;
+        self.until_insync(change.change_info().cloned()).await?;
+        changed(format!("weights now {primary}/{secondary}; change INSYNC"))
+    }
+
+    /// Re-reads a Route 53 change until it is INSYNC.
+    async fn until_insync(
+        &self,
+        mut info: Option<aws_sdk_route53::types::ChangeInfo>,
+    ) -> Result<(), BackendError> {
+        use aws_sdk_route53::types::ChangeStatus;
         while let Some(current) = info
             .as_ref()
             .filter(|info| info.status() != &ChangeStatus::Insync)
         {
             tokio::time::sleep(CHANGE_POLL).await;
-            self.calls.record(drtui_core::calls::Operation::GetChange);
             info = self
-                .clients
-                .route53
-                .get_change()
-                .id(current.id())
-                .send()
-                .await
-                .map_err(|error| self.error(route53_role, error))?
+                .call(
+                    Operation::GetChange,
+                    self.route53_role(),
+                    self.clients.route53.get_change().id(current.id()).send(),
+                )
+                .await?
                 .change_info()
                 .cloned();
         }
-        changed(format!("weights now {primary}/{secondary}; change INSYNC"))
+        Ok(())
     }
 
     async fn move_writer(
@@ -160,28 +145,22 @@ impl AwsBackend {
         let client = &self.region_clients(target).rds;
         match failover {
             None => {
-                self.calls
-                    .record(drtui_core::calls::Operation::SwitchoverGlobalCluster);
-                client
+                let request = client
                     .switchover_global_cluster()
                     .global_cluster_identifier(&self.pair.global_cluster)
-                    .target_db_cluster_identifier(&arn)
-                    .send()
-                    .await
-                    .map_err(|error| self.error(target, error))?;
+                    .target_db_cluster_identifier(&arn);
+                self.call(Operation::SwitchoverGlobalCluster, target, request.send())
+                    .await?;
                 changed(format!("switching over to {arn}"))
             }
             Some(allow_data_loss) => {
-                self.calls
-                    .record(drtui_core::calls::Operation::FailoverGlobalCluster);
-                client
+                let request = client
                     .failover_global_cluster()
                     .global_cluster_identifier(&self.pair.global_cluster)
                     .target_db_cluster_identifier(&arn)
-                    .allow_data_loss(allow_data_loss)
-                    .send()
-                    .await
-                    .map_err(|error| self.error(target, error))?;
+                    .allow_data_loss(allow_data_loss);
+                self.call(Operation::FailoverGlobalCluster, target, request.send())
+                    .await?;
                 changed(format!(
                     "failing over to {arn} (AllowDataLoss={allow_data_loss})"
                 ))
@@ -200,14 +179,8 @@ impl AwsBackend {
             .and_then(|region| self.role_of(region))
             .unwrap_or(Role::Primary);
         let client = &self.region_clients(role).sfn;
-        self.calls
-            .record(drtui_core::calls::Operation::StartExecution);
-        let started = client
-            .start_execution()
-            .state_machine_arn(&arn)
-            .name(name)
-            .send()
-            .await;
+        let request = client.start_execution().state_machine_arn(&arn).name(name);
+        let started = self.sent(Operation::StartExecution, request.send()).await;
         let (execution_arn, fresh) = match started {
             Ok(output) => (output.execution_arn().to_owned(), true),
             Err(error)
@@ -222,14 +195,10 @@ impl AwsBackend {
             Err(error) => return Err(self.error(role, error)),
         };
         loop {
-            self.calls
-                .record(drtui_core::calls::Operation::DescribeExecution);
-            let status = client
-                .describe_execution()
-                .execution_arn(&execution_arn)
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?
+            let request = client.describe_execution().execution_arn(&execution_arn);
+            let status = self
+                .call(Operation::DescribeExecution, role, request.send())
+                .await?
                 .status()
                 .clone();
             match status {
@@ -262,23 +231,17 @@ impl AwsBackend {
         }
         let client = &self.region_clients(role).cloudwatch;
         if enabled {
-            self.calls
-                .record(drtui_core::calls::Operation::EnableAlarmActions);
-            client
+            let request = client
                 .enable_alarm_actions()
-                .set_alarm_names(Some(names.clone()))
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?;
+                .set_alarm_names(Some(names.clone()));
+            self.call(Operation::EnableAlarmActions, role, request.send())
+                .await?;
         } else {
-            self.calls
-                .record(drtui_core::calls::Operation::DisableAlarmActions);
-            client
+            let request = client
                 .disable_alarm_actions()
-                .set_alarm_names(Some(names.clone()))
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?;
+                .set_alarm_names(Some(names.clone()));
+            self.call(Operation::DisableAlarmActions, role, request.send())
+                .await?;
         }
         changed(format!(
             "alarm actions {} for {} alarms",
@@ -318,16 +281,17 @@ impl AwsBackend {
             .value(if engaged { 1.0 } else { 0.0 })
             .storage_resolution(1)
             .build();
-        self.calls
-            .record(drtui_core::calls::Operation::PutMetricData);
-        self.region_clients(role)
-            .cloudwatch
-            .put_metric_data()
-            .namespace(&lever.namespace)
-            .metric_data(datum)
-            .send()
-            .await
-            .map_err(|error| self.error(role, error))?;
+        self.call(
+            Operation::PutMetricData,
+            role,
+            self.region_clients(role)
+                .cloudwatch
+                .put_metric_data()
+                .namespace(&lever.namespace)
+                .metric_data(datum)
+                .send(),
+        )
+        .await?;
         changed(format!(
             "PutMetricData {}/{} = {} in {}; {} follows",
             lever.namespace,

@@ -2,6 +2,7 @@
 //! removed before anything runs; the execution followed event by event; a failure named by the
 //! resource that failed, with the rollback that followed.
 
+use drtui_core::calls::Operation;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
@@ -70,9 +71,8 @@ impl AwsBackend {
     /// The stack's status, `None` when it does not exist.
     async fn stack_status(&self, role: Role, stack: &str) -> Result<Option<String>, BackendError> {
         let client = &self.region_clients(role).cloudformation;
-        self.calls
-            .record(drtui_core::calls::Operation::DescribeStacks);
-        match client.describe_stacks().stack_name(stack).send().await {
+        let request = client.describe_stacks().stack_name(stack);
+        match self.sent(Operation::DescribeStacks, request.send()).await {
             Ok(output) => Ok(output
                 .stacks()
                 .first()
@@ -112,16 +112,13 @@ impl AwsBackend {
 
     /// Removes a change set of this name, if there is one (a stale one, or an empty one).
     async fn delete_change_set(&self, role: Role, stack: &str, change_set: &str) {
-        self.calls
-            .record(drtui_core::calls::Operation::DeleteChangeSet);
-        let _ = self
+        let request = self
             .region_clients(role)
             .cloudformation
             .delete_change_set()
             .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
-            .await;
+            .change_set_name(change_set);
+        let _ = self.sent(Operation::DeleteChangeSet, request.send()).await;
     }
 
     /// The template parameters with `${file:..}` read from assets and `${output:ROLE:STACK:KEY}`
@@ -176,16 +173,17 @@ impl AwsBackend {
             )));
         };
         let role = drtui_core::runbook::deploy::role(side).map_err(BackendError::Refused)?;
-        self.calls
-            .record(drtui_core::calls::Operation::DescribeStacks);
         let output = self
-            .region_clients(role)
-            .cloudformation
-            .describe_stacks()
-            .stack_name(*stack)
-            .send()
-            .await
-            .map_err(|error| self.error(role, error))?;
+            .call(
+                Operation::DescribeStacks,
+                role,
+                self.region_clients(role)
+                    .cloudformation
+                    .describe_stacks()
+                    .stack_name(*stack)
+                    .send(),
+            )
+            .await?;
         output
             .stacks()
             .first()
@@ -230,9 +228,7 @@ impl AwsBackend {
         if status.is_some() {
             self.delete_change_set(role, stack, change_set).await;
         }
-        self.calls
-            .record(drtui_core::calls::Operation::CreateChangeSet);
-        let created = client
+        let request = client
             .create_change_set()
             .stack_name(stack)
             .change_set_name(change_set)
@@ -245,9 +241,8 @@ impl AwsBackend {
             .set_parameters(Some(parameters))
             .capabilities(Capability::CapabilityIam)
             .capabilities(Capability::CapabilityNamedIam)
-            .description("drtui provision")
-            .send()
-            .await;
+            .description("drtui provision");
+        let created = self.sent(Operation::CreateChangeSet, request.send()).await;
         // AWS says "no changes" through the change set's status; some emulators refuse the
         // create instead. Either way the stack already matches.
         if let Err(error) = created {
@@ -275,16 +270,14 @@ impl AwsBackend {
         let mut changes = Vec::new();
         let mut next_token: Option<String> = None;
         loop {
-            self.calls
-                .record(drtui_core::calls::Operation::DescribeChangeSet);
-            let described = client
+            let request = client
                 .describe_change_set()
                 .stack_name(stack)
                 .change_set_name(change_set)
-                .set_next_token(next_token.clone())
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?;
+                .set_next_token(next_token.clone());
+            let described = self
+                .call(Operation::DescribeChangeSet, role, request.send())
+                .await?;
             match described.status() {
                 Some(ChangeSetStatus::CreateComplete) => {}
                 Some(ChangeSetStatus::Failed) => {
@@ -338,13 +331,12 @@ impl AwsBackend {
             ..
         } = *deployment;
         let client = &self.region_clients(role).cloudformation;
-        self.calls
-            .record(drtui_core::calls::Operation::DescribeChangeSet);
-        let execution = match client
+        let request = client
             .describe_change_set()
             .stack_name(stack)
-            .change_set_name(change_set)
-            .send()
+            .change_set_name(change_set);
+        let execution = match self
+            .sent(Operation::DescribeChangeSet, request.send())
             .await
         {
             Ok(described) => described.execution_status().cloned(),
@@ -361,27 +353,23 @@ impl AwsBackend {
             execution,
             Some(ExecutionStatus::ExecuteInProgress | ExecutionStatus::ExecuteComplete)
         ) {
-            self.calls
-                .record(drtui_core::calls::Operation::ExecuteChangeSet);
-            client
+            let request = client
                 .execute_change_set()
                 .stack_name(stack)
-                .change_set_name(change_set)
-                .send()
-                .await
-                .map_err(|error| self.error(role, error))?;
+                .change_set_name(change_set);
+            self.call(Operation::ExecuteChangeSet, role, request.send())
+                .await?;
         }
         self.follow(role, stack, before, report).await
     }
 
     async fn event_ids(&self, role: Role, stack: &str) -> BTreeSet<String> {
-        self.calls
-            .record(drtui_core::calls::Operation::DescribeStackEvents);
-        self.region_clients(role)
+        let request = self
+            .region_clients(role)
             .cloudformation
             .describe_stack_events()
-            .stack_name(stack)
-            .send()
+            .stack_name(stack);
+        self.sent(Operation::DescribeStackEvents, request.send())
             .await
             .map(|events| {
                 events
@@ -407,12 +395,9 @@ impl AwsBackend {
         let mut rollback: Vec<String> = Vec::new();
         let mut count = 0usize;
         loop {
-            self.calls
-                .record(drtui_core::calls::Operation::DescribeStackEvents);
-            if let Ok(events) = client
-                .describe_stack_events()
-                .stack_name(stack)
-                .send()
+            let request = client.describe_stack_events().stack_name(stack);
+            if let Ok(events) = self
+                .sent(Operation::DescribeStackEvents, request.send())
                 .await
             {
                 for event in events.stack_events().iter().rev() {

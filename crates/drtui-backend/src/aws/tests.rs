@@ -26,6 +26,7 @@ use aws_smithy_types::error::ErrorMetadata;
 use super::clients::{Clients, RegionClients};
 use super::*;
 use drtui_core::clock::ManualClock;
+use drtui_core::model::AlarmState;
 
 /// Rules per client; a client without rules fails every call.
 #[derive(Default)]

@@ -1,0 +1,344 @@
+//! The sources read from each region's APIs: the Aurora clusters and the global cluster,
+//! CloudWatch metrics and alarms, the stacks, the failover state machine, the caller.
+
+use std::collections::BTreeMap;
+
+use drtui_core::calls::Operation;
+
+use drtui_core::model::*;
+use drtui_core::ports::BackendError;
+
+use super::*;
+
+/// One metric of the pair as a `GetMetricData` query.
+fn metric_data_query(query: &metrics::Query) -> aws_sdk_cloudwatch::types::MetricDataQuery {
+    use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
+    let dimension = Dimension::builder()
+        .name(query.dimension.0)
+        .value(&query.dimension.1)
+        .build();
+    let metric = Metric::builder()
+        .namespace(query.namespace)
+        .metric_name(query.metric)
+        .dimensions(dimension)
+        .build();
+    let stat = MetricStat::builder()
+        .metric(metric)
+        .period(metrics::PERIOD_S)
+        .stat(query.stat)
+        .build();
+    MetricDataQuery::builder()
+        .id(&query.id)
+        .return_data(true)
+        .metric_stat(stat)
+        .build()
+}
+
+/// One CloudWatch alarm as the dashboard shows it.
+fn alarm(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> Alarm {
+    use aws_sdk_cloudwatch::types::StateValue;
+    let state = match alarm.state_value() {
+        Some(StateValue::Ok) => AlarmState::Ok,
+        Some(StateValue::Alarm) => AlarmState::Alarm,
+        _ => AlarmState::InsufficientData,
+    };
+    Alarm {
+        name: alarm.alarm_name().unwrap_or("(unnamed)").to_owned(),
+        state,
+        reason: alarm.state_reason().unwrap_or_default().to_owned(),
+        since: alarm.state_updated_timestamp().and_then(timestamp),
+        rule: Some(alarm_rule(alarm)),
+    }
+}
+
+impl AwsBackend {
+    pub(super) async fn aurora(&self, role: Role) -> Result<SourceData, BackendError> {
+        let cluster_id = self.pair.cluster(role);
+        let output = self
+            .call(
+                Operation::DescribeDbClusters,
+                role,
+                self.region_clients(role)
+                    .rds
+                    .describe_db_clusters()
+                    .db_cluster_identifier(cluster_id)
+                    .send(),
+            )
+            .await?;
+        let cluster = output
+            .db_clusters()
+            .first()
+            .ok_or_else(|| BackendError::Service {
+                code: "DBClusterNotFoundFault".to_owned(),
+                message: format!("no cluster {cluster_id} in {}", self.pair.region(role)),
+            })?;
+        Ok(SourceData::Aurora(AuroraCluster {
+            cluster_id: cluster
+                .db_cluster_identifier()
+                .unwrap_or(cluster_id)
+                .to_owned(),
+            status: cluster.status().unwrap_or("unknown").to_owned(),
+            endpoint: cluster.endpoint().map(str::to_owned),
+            reader_endpoint: cluster.reader_endpoint().map(str::to_owned),
+            engine_version: cluster.engine_version().map(str::to_owned),
+        }))
+    }
+
+    pub(super) async fn metrics(&self, role: Role) -> Result<SourceData, BackendError> {
+        let health_ids = self.health_check_ids();
+        let queries = metrics::queries(&self.pair, role, &health_ids);
+        let now = self.clock.now();
+        // Up to the start of the current period: the newest datapoint is a complete minute,
+        // fetched once (the metrics pollers wake just after each boundary).
+        let period = i64::from(metrics::PERIOD_S);
+        let end = now.timestamp() - now.timestamp().rem_euclid(period);
+        let start = end - metrics::WINDOW_S;
+        let data_queries: Vec<_> = queries.iter().map(metric_data_query).collect();
+        let pages = super::call::all_pages(|token| {
+            let request = self
+                .region_clients(role)
+                .cloudwatch
+                .get_metric_data()
+                .start_time(aws_smithy_types::DateTime::from_secs(start))
+                .end_time(aws_smithy_types::DateTime::from_secs(end))
+                .set_metric_data_queries(Some(data_queries.clone()))
+                .set_next_token(token);
+            async move {
+                let page = self
+                    .call(Operation::GetMetricData, role, request.send())
+                    .await?;
+                let results = page.metric_data_results().to_vec();
+                Ok((results, page.next_token().map(str::to_owned)))
+            }
+        })
+        .await?;
+        let mut results: BTreeMap<String, metrics::Series> = BTreeMap::new();
+        for result in pages {
+            let Some(id) = result.id() else { continue };
+            let series = results.entry(id.to_owned()).or_default();
+            for (at, value) in result.timestamps().iter().zip(result.values()) {
+                if let Some(at) = timestamp(at) {
+                    series.insert(at, *value);
+                }
+            }
+        }
+        let (region_metrics, health): (RegionMetrics, Vec<HealthCheck>) =
+            metrics::interpret(&self.pair, role, &queries, &results, &health_ids);
+        if health.iter().any(|check| check.healthy.is_some()) {
+            lock(&self.health).from_metrics = Some((now, health));
+        }
+        Ok(SourceData::Metrics(region_metrics))
+    }
+
+    pub(super) async fn alarms(&self, role: Role) -> Result<SourceData, BackendError> {
+        let alarms = super::call::all_pages(|token| async move {
+            let page = self
+                .call(
+                    Operation::DescribeAlarms,
+                    role,
+                    self.region_clients(role)
+                        .cloudwatch
+                        .describe_alarms()
+                        .alarm_name_prefix(&self.pair.alarm_prefix)
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            let alarms = page.metric_alarms().iter().map(alarm).collect();
+            Ok((alarms, page.next_token().map(str::to_owned)))
+        })
+        .await?;
+        Ok(SourceData::Alarms(alarms))
+    }
+
+    /// Every stack of the region (all pages of `DescribeStacks`).
+    pub(super) async fn all_stacks(
+        &self,
+        role: Role,
+    ) -> Result<Vec<aws_sdk_cloudformation::types::Stack>, BackendError> {
+        super::call::all_pages(|token| async move {
+            let page = self
+                .call(
+                    Operation::DescribeStacks,
+                    role,
+                    self.region_clients(role)
+                        .cloudformation
+                        .describe_stacks()
+                        .set_next_token(token)
+                        .send(),
+                )
+                .await?;
+            Ok((page.stacks().to_vec(), page.next_token().map(str::to_owned)))
+        })
+        .await
+    }
+
+    pub(super) async fn stacks(&self, role: Role) -> Result<SourceData, BackendError> {
+        let wanted = self.pair.stacks_in(role);
+        if wanted.is_empty() {
+            return Ok(SourceData::Stacks(Vec::new()));
+        }
+        let found: BTreeMap<String, StackStatus> = self
+            .all_stacks(role)
+            .await?
+            .iter()
+            .filter_map(|stack| {
+                let name = stack.stack_name()?.to_owned();
+                Some((
+                    name.clone(),
+                    StackStatus {
+                        name,
+                        status: stack.stack_status()?.as_str().to_owned(),
+                        reason: stack.stack_status_reason().map(str::to_owned),
+                    },
+                ))
+            })
+            .collect();
+        Ok(SourceData::Stacks(
+            wanted
+                .iter()
+                .map(|name| {
+                    found.get(name).cloned().unwrap_or_else(|| StackStatus {
+                        name: name.clone(),
+                        status: StackStatus::NOT_FOUND.to_owned(),
+                        reason: Some("no stack of this name in the region".to_owned()),
+                    })
+                })
+                .collect(),
+        ))
+    }
+
+    pub(super) async fn global_cluster(&self) -> Result<SourceData, BackendError> {
+        // Asked of the secondary: the side that must answer during a primary outage.
+        let role = Role::Secondary;
+        let output = self
+            .call(
+                Operation::DescribeGlobalClusters,
+                role,
+                self.region_clients(role)
+                    .rds
+                    .describe_global_clusters()
+                    .global_cluster_identifier(&self.pair.global_cluster)
+                    .send(),
+            )
+            .await?;
+        let global = output
+            .global_clusters()
+            .iter()
+            // Some implementations ignore the identifier filter: pick ours from the answer.
+            .find(|global| {
+                global
+                    .global_cluster_identifier()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(&self.pair.global_cluster))
+            })
+            .ok_or_else(|| BackendError::Service {
+                code: "GlobalClusterNotFoundFault".to_owned(),
+                message: format!("no global cluster {}", self.pair.global_cluster),
+            })?;
+        let members = global
+            .global_cluster_members()
+            .iter()
+            .filter_map(|member| {
+                let arn = member.db_cluster_arn()?;
+                Some(GlobalMember {
+                    arn: Some(arn.to_owned()),
+                    cluster_id: arn_resource(arn).to_owned(),
+                    region: arn_region(arn).unwrap_or("unknown").to_owned(),
+                    is_writer: member.is_writer().unwrap_or(false),
+                    synchronization_status: member
+                        .synchronization_status()
+                        .map(|status| status.as_str().to_owned()),
+                })
+            })
+            .collect();
+        let failover_state = global.failover_state().map(|state| FailoverState {
+            status: state
+                .status()
+                .map_or("unknown", |status| status.as_str())
+                .to_owned(),
+            from_region: state
+                .from_db_cluster_arn()
+                .and_then(arn_region)
+                .map(str::to_owned),
+            to_region: state
+                .to_db_cluster_arn()
+                .and_then(arn_region)
+                .map(str::to_owned),
+            from_db_cluster_arn: state.from_db_cluster_arn().map(str::to_owned),
+            to_db_cluster_arn: state.to_db_cluster_arn().map(str::to_owned),
+            is_data_loss_allowed: state.is_data_loss_allowed(),
+        });
+        Ok(SourceData::GlobalCluster(GlobalCluster {
+            id: global
+                .global_cluster_identifier()
+                .unwrap_or(&self.pair.global_cluster)
+                .to_owned(),
+            status: global.status().unwrap_or("unknown").to_owned(),
+            members,
+            failover_state,
+        }))
+    }
+
+    pub(super) async fn state_machine(&self) -> Result<SourceData, BackendError> {
+        let Some(arn) = self.pair.state_machine.clone() else {
+            return Ok(SourceData::StateMachine(None));
+        };
+        let role = arn_region(&arn)
+            .and_then(|region| self.role_of(region))
+            .unwrap_or(Role::Primary);
+        let request = self
+            .region_clients(role)
+            .sfn
+            .list_executions()
+            .state_machine_arn(&arn)
+            .max_results(RECENT_EXECUTIONS);
+        let result = self.sent(Operation::ListExecutions, request.send()).await;
+        let output = match result {
+            Ok(output) => output,
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_state_machine_does_not_exist()) =>
+            {
+                return Ok(SourceData::StateMachine(None));
+            }
+            Err(error) => return Err(self.error(role, error)),
+        };
+        let mut executions: Vec<Execution> = output
+            .executions()
+            .iter()
+            .filter_map(|execution| {
+                Some(Execution {
+                    name: execution.name().to_owned(),
+                    status: execution.status().as_str().to_owned(),
+                    started_at: timestamp(execution.start_date())?,
+                    stopped_at: execution.stop_date().and_then(timestamp),
+                })
+            })
+            .collect();
+        executions.sort_by_key(|execution| std::cmp::Reverse(execution.started_at));
+        Ok(SourceData::StateMachine(Some(StateMachineStatus {
+            arn,
+            executions,
+        })))
+    }
+
+    /// The caller, asked of STS once for every pair signing with the same credentials.
+    pub(super) async fn identity(&self) -> Result<SourceData, BackendError> {
+        let arn = self
+            .clients
+            .identity
+            .get_or_try_init(|| async {
+                let output = self
+                    .call(
+                        Operation::GetCallerIdentity,
+                        Role::Primary,
+                        self.clients.sts.get_caller_identity().send(),
+                    )
+                    .await?;
+                Ok::<_, BackendError>(output.arn().unwrap_or("unknown caller").to_owned())
+            })
+            .await?;
+        Ok(SourceData::Identity(arn.clone()))
+    }
+}

@@ -471,7 +471,7 @@ async fn a_rolled_back_stack_is_a_warning_everywhere() {
     let mut snapshot = app.snapshot.clone();
     snapshot.apply(rolled_back);
     let readiness = readiness::assess(&snapshot, app.now, &estate.pair.policy());
-    let status = report::render_text(&report::build(
+    let status = drtui::present::status_text::render_text(&report::build(
         &estate.pair,
         &snapshot,
         &readiness,
@@ -588,7 +588,7 @@ async fn after_a_failover_the_strip_says_failed_over_and_offers_failback() {
         app.now,
         Default::default(),
     );
-    let text = drtui_core::report::render_text(&report);
+    let text = drtui::present::status_text::render_text(&report);
     assert!(
         text.contains("9/9 complete, database drifted by failover (expected)"),
         "{text}"
@@ -831,7 +831,7 @@ async fn selection_moves_within_the_list_and_stays_in_view() {
     for _ in 0..40 {
         press(&mut app, KeyCode::Down);
     }
-    let rows = render::list_len(&app, drtui_tui::app::Panel::Stacks);
+    let rows = app.list_len(drtui_tui::app::Panel::Stacks);
     assert_eq!(
         app.selected_row(drtui_tui::app::Panel::Stacks),
         Some(rows - 1)

@@ -13,6 +13,9 @@ pub fn run(global: &GlobalArgs, name: &str) -> Result<Exit> {
     let pair = select_pair(global)?;
     let (_, runbook) = catalog::find(name)?;
     let steps = plan::plan(&runbook, &pair);
-    out!("{}", plan::render(&runbook, &pair, &steps));
+    out!(
+        "{}",
+        drtui::present::plan_text::render(&runbook, &pair, &steps)
+    );
     Ok(Exit::Ok)
 }

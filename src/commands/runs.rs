@@ -3,8 +3,8 @@
 
 use crate::output::{errln, out, outln};
 use color_eyre::eyre::{Result, eyre};
+use drtui::present::timeline;
 use drtui_core::runbook::journal::RunSummary;
-use drtui_core::runbook::timeline;
 use drtui_core::text::sanitize;
 use drtui_engine::journal_file;
 

@@ -165,7 +165,10 @@ fn print(reports: &[StatusReport], format: Format, watch: bool, many: bool) -> R
             output::json(&(text + "\n"));
         }
         Format::Text => {
-            let blocks: Vec<String> = reports.iter().map(report::render_text).collect();
+            let blocks: Vec<String> = reports
+                .iter()
+                .map(drtui::present::status_text::render_text)
+                .collect();
             output::text(&blocks.join("\n"));
         }
     }

@@ -12,7 +12,7 @@ use drtui_core::changes::{self, Change, ChangeKind};
 use drtui_core::clock::Timestamp;
 use drtui_core::config::RegionPair;
 use drtui_core::fault::Fault;
-use drtui_core::model::{CallCounts, Snapshot, SourceUpdate};
+use drtui_core::model::{CallCounts, RegionStatus, Role, Snapshot, SourceUpdate};
 use drtui_core::phase::{Phase, UnfinishedRun};
 use drtui_core::readiness::{self, Readiness};
 use drtui_core::settle::Settled;
@@ -290,6 +290,34 @@ impl App {
     }
 
     /// The key contexts active right now, most specific first.
+    /// How many rows a list has: what the selection moves over. Counted from the model, as
+    /// the list draws it: a region whose source cannot be trusted is one "unknown" row.
+    pub fn list_len(&self, panel: Panel) -> usize {
+        let max_age = self.pair.stale_after();
+        // Each region's entries, or its one "unknown" row.
+        let per_region = |entries: &dyn Fn(&RegionStatus) -> Option<usize>| {
+            Role::BOTH
+                .iter()
+                .map(|role| entries(self.snapshot.region(*role)).unwrap_or(1))
+                .sum::<usize>()
+        };
+        match panel {
+            Panel::Checks => self.readiness.checks.len(),
+            Panel::Alarms => {
+                per_region(&|region| region.alarms.usable(self.now, max_age).map(Vec::len))
+            }
+            // An empty list says so in one row.
+            Panel::Stacks => {
+                per_region(&|region| region.stacks.usable(self.now, max_age).map(Vec::len)).max(1)
+            }
+            Panel::Executions => match self.snapshot.state_machine.usable(self.now, max_age) {
+                Some(Some(machine)) => machine.executions.len().max(1),
+                _ => 1,
+            },
+            Panel::Primary | Panel::Secondary => 0,
+        }
+    }
+
     pub fn contexts(&self) -> Vec<Context> {
         if self.gate.is_some() {
             return vec![Context::Global, Context::Gate];
@@ -411,11 +439,12 @@ impl App {
     }
 }
 
+/// The smallest terminal the dashboard is drawn in (below it, a notice): a gate is never
+/// approved unseen.
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
 /// Applies one message; returns the commands the runtime must run.
-#[allow(
-    clippy::too_many_lines,
-    reason = "the Elm update: one arm per message, each short"
-)]
 pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Update(update) => {
@@ -424,75 +453,32 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             app.remember(changes);
             app.snapshot.apply(*update);
             app.reassess();
-            Vec::new()
         }
-        Msg::Tick(now) => {
-            app.now = now;
-            if app
-                .flash
-                .as_ref()
-                .is_some_and(|(_, at)| (now - *at).num_seconds() >= 5)
-            {
-                app.flash = None;
-            }
-            app.reassess();
-            Vec::new()
-        }
-        Msg::Resize(width, height) => {
-            app.screen = Some((width, height));
-            Vec::new()
-        }
+        Msg::Tick(now) => tick(app, now),
+        Msg::Resize(width, height) => app.screen = Some((width, height)),
         Msg::Unfinished(unfinished) => {
             if app.unfinished != unfinished {
                 app.unfinished = unfinished;
                 app.reassess();
             }
-            Vec::new()
         }
-        Msg::FaultsChanged(faults) => {
-            app.faults = Some(faults);
-            Vec::new()
-        }
+        Msg::FaultsChanged(faults) => app.faults = Some(faults),
         Msg::Calls(at, counts) => {
             if app.calls.len() >= 64 {
                 app.calls.pop_front();
             }
             app.calls.push_back((at, counts));
-            Vec::new()
         }
-        Msg::Key(event) if event.kind == KeyEventKind::Release => Vec::new(),
-        Msg::Key(event) => match keys::lookup(&event, &app.contexts(), app.availability()) {
-            Some(action) => perform(app, action),
-            None => {
-                // In the reason prompt, what is typed is the reason.
-                if let Some(reason) = app.skip_reason.as_mut() {
-                    match event.code {
-                        crossterm::event::KeyCode::Char(c) if reason.chars().count() < 200 => {
-                            reason.push(c)
-                        }
-                        crossterm::event::KeyCode::Backspace => {
-                            reason.pop();
-                        }
-                        _ => {}
-                    }
-                    return Vec::new();
+        Msg::Key(event) if event.kind == KeyEventKind::Release => {}
+        Msg::Key(event) => {
+            return match keys::lookup(&event, &app.contexts(), app.availability()) {
+                Some((context, action)) => perform(app, context, action),
+                None => {
+                    typed(app, event.code);
+                    Vec::new()
                 }
-                // At a gate, what is typed is the answer.
-                if let Some(gate) = app.gate.as_mut() {
-                    match event.code {
-                        crossterm::event::KeyCode::Char(c) if gate.input.chars().count() < 64 => {
-                            gate.input.push(c)
-                        }
-                        crossterm::event::KeyCode::Backspace => {
-                            gate.input.pop();
-                        }
-                        _ => {}
-                    }
-                    gate.confirm_abort = false;
-                }
-                Vec::new()
-            }
-        },
+            };
+        }
         Msg::RunStarted(runbook, steps) => {
             app.run = Some(RunView {
                 runbook,
@@ -500,16 +486,11 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
                 steps,
                 outcome: None,
             });
-            Vec::new()
         }
-        Msg::RunRecord(record) => {
-            apply_record(app, &record);
-            Vec::new()
-        }
+        Msg::RunRecord(record) => apply_record(app, &record),
         Msg::GateAsked(prompt) => {
             app.gate = Some(prompt);
             app.overlay = Overlay::None;
-            Vec::new()
         }
         Msg::RunEnded(message) => {
             if let Some(run) = app.run.as_mut()
@@ -519,8 +500,40 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
             }
             app.gate = None;
             app.flash(message);
-            Vec::new()
         }
+    }
+    Vec::new()
+}
+
+fn tick(app: &mut App, now: Timestamp) {
+    app.now = now;
+    if app
+        .flash
+        .as_ref()
+        .is_some_and(|(_, at)| (now - *at).num_seconds() >= 5)
+    {
+        app.flash = None;
+    }
+    app.reassess();
+}
+
+/// A key no action takes: in the reason prompt it is the reason, at a gate the answer.
+fn typed(app: &mut App, code: crossterm::event::KeyCode) {
+    use crossterm::event::KeyCode;
+    let (input, limit) = if let Some(reason) = app.skip_reason.as_mut() {
+        (reason, 200)
+    } else if let Some(gate) = app.gate.as_mut() {
+        gate.confirm_abort = false;
+        (&mut gate.input, 64)
+    } else {
+        return;
+    };
+    match code {
+        KeyCode::Char(c) if input.chars().count() < limit => input.push(c),
+        KeyCode::Backspace => {
+            input.pop();
+        }
+        _ => {}
     }
 }
 
@@ -559,47 +572,129 @@ fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
     }
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "one arm per action of the action table, each short"
-)]
-fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
+/// What an action does where its key was pressed.
+fn perform(app: &mut App, context: Context, action: Action) -> Vec<Cmd> {
+    match context {
+        Context::Gate => gate_key(app, action),
+        Context::Prompt => prompt_key(app, action),
+        Context::FaultMenu | Context::RunbookMenu => menu_key(app, action),
+        Context::Dashboard => dashboard_key(app, action),
+        Context::Global | Context::Overlay => {
+            match action {
+                Action::Quit => quit(app),
+                Action::ToggleHelp => app.overlay = Overlay::Help,
+                Action::Close => {
+                    app.overlay = Overlay::None;
+                    app.skip_reason = None;
+                }
+                _ => {}
+            }
+            Vec::new()
+        }
+    }
+}
+
+/// `q`: leaves, but asks again while a run is in progress.
+fn quit(app: &mut App) {
+    let running = app.run.as_ref().is_some_and(|run| run.outcome.is_none());
+    if running && !app.quit_armed {
+        app.quit_armed = true;
+        let id = app
+            .run
+            .as_ref()
+            .and_then(|run| run.run_id().map(str::to_owned))
+            .unwrap_or_default();
+        app.flash(format!(
+            "A run is in progress: q again leaves it; `drtui resume {id}` continues it"
+        ));
+    } else {
+        app.should_quit = true;
+    }
+}
+
+fn dashboard_key(app: &mut App, action: Action) -> Vec<Cmd> {
     match action {
-        Action::Quit => {
-            let running = app.run.as_ref().is_some_and(|run| run.outcome.is_none());
-            if running && !app.quit_armed {
-                app.quit_armed = true;
-                let id = app
-                    .run
-                    .as_ref()
-                    .and_then(|run| run.run_id().map(str::to_owned))
-                    .unwrap_or_default();
-                app.flash(format!(
-                    "A run is in progress: q again leaves it; `drtui resume {id}` continues it"
-                ));
-            } else {
-                app.should_quit = true;
-            }
-        }
+        Action::Quit => quit(app),
         Action::ToggleHelp => app.overlay = Overlay::Help,
-        Action::Close => {
-            app.overlay = Overlay::None;
-            app.skip_reason = None;
-        }
-        Action::ResumeRun => {
-            if let Some(stopped) = app.stopped_run() {
-                let run_id = stopped.run_id.clone();
-                app.flash(format!(
-                    "Resuming {run_id}: finished steps stay done, checks on the destination run again"
-                ));
-                return vec![Cmd::ResumeRun { run_id, skip: None }];
-            }
-        }
+        Action::ResumeRun => return resume(app),
         Action::SkipStep => match app.stopped_run().map(|stopped| stopped.step.clone()) {
             Some(Some(_)) => app.skip_reason = Some(String::new()),
             Some(None) => app.flash("The stopped run is not at a step; R resumes it"),
             None => {}
         },
+        Action::FocusNext | Action::FocusPrev => {
+            app.focus = app.focus.step(action == Action::FocusNext);
+            if app.focus.is_list() {
+                app.shown_list = app.focus;
+            }
+        }
+        Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
+        Action::ToggleDebug => app.overlay = Overlay::Debug,
+        Action::OpenTimeline => app.overlay = Overlay::Timeline,
+        Action::OpenRunbooks => open_runbooks(app),
+        Action::PauseRun => {
+            if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
+                app.flash("Pausing before the next step…");
+                return vec![Cmd::PauseRun];
+            }
+            app.flash("No run in progress to pause.");
+        }
+        Action::OpenDetail => app.overlay = Overlay::Detail,
+        Action::Up | Action::Down => {
+            if let Some(index) = Panel::LISTS.iter().position(|list| *list == app.focus) {
+                let last = app.list_len(app.focus).saturating_sub(1);
+                let row = &mut app.selected[index];
+                *row = if action == Action::Down {
+                    (*row + 1).min(last)
+                } else {
+                    row.saturating_sub(1).min(last)
+                };
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// `R`: resumes the stopped run where it stopped.
+fn resume(app: &mut App) -> Vec<Cmd> {
+    let Some(stopped) = app.stopped_run() else {
+        return Vec::new();
+    };
+    let run_id = stopped.run_id.clone();
+    app.flash(format!(
+        "Resuming {run_id}: finished steps stay done, checks on the destination run again"
+    ));
+    vec![Cmd::ResumeRun { run_id, skip: None }]
+}
+
+/// `r`: the runbook picker, on the runbook the verdict recommends.
+fn open_runbooks(app: &mut App) {
+    if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
+        app.flash("A run is in progress; it must end (or be aborted at a gate) first.");
+    } else if app.runbooks.is_empty() {
+        app.flash("No runbook is available.");
+    } else {
+        let recommended = app
+            .readiness
+            .recommended_runbook
+            .map(|runbook| runbook.as_str());
+        let selected = app
+            .runbooks
+            .iter()
+            .position(|runbook| Some(runbook.name.as_str()) == recommended)
+            .unwrap_or(0);
+        app.overlay = Overlay::Runbooks { selected };
+    }
+}
+
+/// The reason prompt of a skip: Enter skips the step with the reason and resumes.
+fn prompt_key(app: &mut App, action: Action) -> Vec<Cmd> {
+    match action {
+        Action::Close => {
+            app.overlay = Overlay::None;
+            app.skip_reason = None;
+        }
         Action::PromptSubmit => {
             let reason = app.skip_reason.take().unwrap_or_default();
             let stopped = app
@@ -620,107 +715,14 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
                 None => app.flash("No stopped run to skip a step of"),
             }
         }
-        Action::FocusNext | Action::FocusPrev => {
-            app.focus = app.focus.step(action == Action::FocusNext);
-            if app.focus.is_list() {
-                app.shown_list = app.focus;
-            }
-        }
-        Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
-        Action::ToggleDebug => app.overlay = Overlay::Debug,
-        Action::OpenTimeline => app.overlay = Overlay::Timeline,
-        Action::OpenRunbooks => {
-            if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
-                app.flash("A run is in progress; it must end (or be aborted at a gate) first.");
-            } else if app.runbooks.is_empty() {
-                app.flash("No runbook is available.");
-            } else {
-                // Start on the runbook the verdict recommends.
-                let recommended = app
-                    .readiness
-                    .recommended_runbook
-                    .map(|runbook| runbook.as_str());
-                let selected = app
-                    .runbooks
-                    .iter()
-                    .position(|runbook| Some(runbook.name.as_str()) == recommended)
-                    .unwrap_or(0);
-                app.overlay = Overlay::Runbooks { selected };
-            }
-        }
-        Action::PauseRun => {
-            if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {
-                app.flash("Pausing before the next step…");
-                return vec![Cmd::PauseRun];
-            }
-            app.flash("No run in progress to pause.");
-        }
-        Action::StartRunbook => {
-            if let Overlay::Runbooks { selected } = app.overlay
-                && let Some(runbook) = app.runbooks.get(selected)
-            {
-                let name = runbook.name.clone();
-                app.overlay = Overlay::None;
-                app.flash(format!(
-                    "Starting {name}: it stops at every gate for you to type `{}`",
-                    app.pair.name
-                ));
-                return vec![Cmd::StartRun(name)];
-            }
-        }
-        Action::GateSubmit => {
-            let readable = app.screen.is_none_or(|(width, height)| {
-                width >= crate::render::MIN_WIDTH && height >= crate::render::MIN_HEIGHT
-            });
-            if app.gate.is_some() && !readable {
-                // Typing blind never approves: the gate, its data at risk and its prompt
-                // must be on screen.
-                app.flash("Enlarge the terminal to read the gate before approving it");
-                return Vec::new();
-            }
-            if let Some(gate) = &app.gate {
-                if gate.input.trim() == app.pair.name {
-                    app.gate = None;
-                    return vec![Cmd::AnswerGate(true)];
-                }
-                let expected = app.pair.name.clone();
-                app.flash(format!(
-                    "To approve, type the pair name `{expected}` exactly, then Enter"
-                ));
-            }
-        }
-        Action::GateCancel => {
-            if let Some(gate) = app.gate.as_mut() {
-                if gate.confirm_abort {
-                    app.gate = None;
-                    app.flash("Run aborted at the gate; `drtui resume` continues it later");
-                    return vec![Cmd::AnswerGate(false)];
-                }
-                gate.confirm_abort = true;
-            }
-        }
-        Action::Up | Action::Down if app.gate.is_some() => {
-            if let Some(gate) = app.gate.as_mut() {
-                let last = gate.question.next.len().saturating_sub(1);
-                gate.scroll = if action == Action::Down {
-                    (gate.scroll + 1).min(last)
-                } else {
-                    gate.scroll.saturating_sub(1)
-                };
-            }
-        }
-        Action::Up | Action::Down if app.overlay == Overlay::None => {
-            if let Some(index) = Panel::LISTS.iter().position(|list| *list == app.focus) {
-                let last = crate::render::list_len(app, app.focus).saturating_sub(1);
-                let row = &mut app.selected[index];
-                *row = if action == Action::Down {
-                    (*row + 1).min(last)
-                } else {
-                    row.saturating_sub(1).min(last)
-                };
-            }
-        }
-        Action::OpenDetail => app.overlay = Overlay::Detail,
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The fault menu and the runbook picker: move, toggle a fault, start a runbook.
+fn menu_key(app: &mut App, action: Action) -> Vec<Cmd> {
+    match action {
         Action::Up | Action::Down => {
             let len = match app.overlay {
                 Overlay::Faults { .. } => Fault::ALL.len(),
@@ -740,10 +742,8 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             if let (Overlay::Faults { selected }, Some(active)) = (app.overlay, &app.faults) {
                 let fault = Fault::ALL[selected % Fault::ALL.len()];
                 let on = !active.contains(&fault);
-                app.flash(format!(
-                    "{} fault {fault}",
-                    if on { "Injected" } else { "Cleared" }
-                ));
+                let verb = if on { "Injected" } else { "Cleared" };
+                app.flash(format!("{verb} fault {fault}"));
                 return vec![Cmd::SetFault(fault, on)];
             }
         }
@@ -751,6 +751,63 @@ fn perform(app: &mut App, action: Action) -> Vec<Cmd> {
             app.flash("Cleared every fault");
             return vec![Cmd::ClearFaults];
         }
+        Action::StartRunbook => {
+            if let Overlay::Runbooks { selected } = app.overlay
+                && let Some(runbook) = app.runbooks.get(selected)
+            {
+                let name = runbook.name.clone();
+                app.overlay = Overlay::None;
+                app.flash(format!(
+                    "Starting {name}: it stops at every gate for you to type `{}`",
+                    app.pair.name
+                ));
+                return vec![Cmd::StartRun(name)];
+            }
+        }
+        _ => {}
+    }
+    Vec::new()
+}
+
+/// The gate prompt: Enter approves with the pair name typed, Esc twice aborts, ↑↓ scroll.
+fn gate_key(app: &mut App, action: Action) -> Vec<Cmd> {
+    let readable = app
+        .screen
+        .is_none_or(|(width, height)| width >= MIN_WIDTH && height >= MIN_HEIGHT);
+    let Some(gate) = app.gate.as_mut() else {
+        return Vec::new();
+    };
+    match action {
+        // Typing blind never approves: the gate, its data at risk and its prompt must be on
+        // screen.
+        Action::GateSubmit if !readable => {
+            app.flash("Enlarge the terminal to read the gate before approving it");
+        }
+        Action::GateSubmit if gate.input.trim() == app.pair.name => {
+            app.gate = None;
+            return vec![Cmd::AnswerGate(true)];
+        }
+        Action::GateSubmit => {
+            let expected = app.pair.name.clone();
+            app.flash(format!(
+                "To approve, type the pair name `{expected}` exactly, then Enter"
+            ));
+        }
+        Action::GateCancel if gate.confirm_abort => {
+            app.gate = None;
+            app.flash("Run aborted at the gate; `drtui resume` continues it later");
+            return vec![Cmd::AnswerGate(false)];
+        }
+        Action::GateCancel => gate.confirm_abort = true,
+        Action::Up | Action::Down => {
+            let last = gate.question.next.len().saturating_sub(1);
+            gate.scroll = if action == Action::Down {
+                (gate.scroll + 1).min(last)
+            } else {
+                gate.scroll.saturating_sub(1)
+            };
+        }
+        _ => {}
     }
     Vec::new()
 }

@@ -480,18 +480,19 @@ impl KeyAction {
     }
 }
 
-/// The action a key triggers in the given contexts (searched in order), if any.
+/// The action a key triggers in the given contexts (searched in order), with the context it
+/// was found in, if any: an update acts on what the key meant where it was pressed.
 pub fn lookup(
     event: &KeyEvent,
     contexts: &[Context],
     availability: Availability,
-) -> Option<Action> {
+) -> Option<(Context, Action)> {
     contexts.iter().find_map(|context| {
         ACTIONS
             .iter()
             .filter(|entry| entry.context == *context && entry.available(availability))
             .find(|entry| entry.matches(event))
-            .map(|entry| entry.action)
+            .map(|entry| (entry.context, entry.action))
     })
 }
 
@@ -524,7 +525,7 @@ mod tests {
         let dashboard = [Context::Global, Context::Dashboard];
         assert_eq!(
             lookup(&press(KeyCode::Char('q')), &dashboard, FULL),
-            Some(Action::Quit)
+            Some((Context::Global, Action::Quit))
         );
         assert_eq!(
             lookup(
@@ -532,7 +533,7 @@ mod tests {
                 &dashboard,
                 FULL
             ),
-            Some(Action::Quit)
+            Some((Context::Global, Action::Quit))
         );
         assert_eq!(
             lookup(
@@ -540,13 +541,26 @@ mod tests {
                 &dashboard,
                 FULL
             ),
-            Some(Action::ToggleHelp)
+            Some((Context::Dashboard, Action::ToggleHelp))
         );
         assert_eq!(
             lookup(&press(KeyCode::Tab), &dashboard, FULL),
-            Some(Action::FocusNext)
+            Some((Context::Dashboard, Action::FocusNext))
         );
         assert_eq!(lookup(&press(KeyCode::Char('x')), &dashboard, FULL), None);
+        // The same key means what its context says: ↓ at a gate scrolls the gate.
+        assert_eq!(
+            lookup(
+                &press(KeyCode::Down),
+                &[Context::Global, Context::Gate],
+                FULL
+            ),
+            Some((Context::Gate, Action::Down))
+        );
+        assert_eq!(
+            lookup(&press(KeyCode::Down), &dashboard, FULL),
+            Some((Context::Dashboard, Action::Down))
+        );
     }
 
     #[test]
@@ -559,7 +573,7 @@ mod tests {
         };
         assert_eq!(
             lookup(&press(KeyCode::Char('r')), &dashboard, FULL),
-            Some(Action::OpenRunbooks)
+            Some((Context::Dashboard, Action::OpenRunbooks))
         );
         assert_eq!(
             lookup(&press(KeyCode::Char('r')), &dashboard, read_only),

@@ -9,6 +9,5 @@ pub mod journal;
 pub mod plan;
 pub mod spec;
 pub mod step;
-pub mod timeline;
 mod typing;
 pub mod validate;

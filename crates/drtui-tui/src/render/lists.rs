@@ -474,3 +474,108 @@ fn stacks(app: &App, theme: Theme, detailed: bool) -> Vec<Row> {
     }
     rows
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use drtui_core::config::RegionPair;
+    use drtui_core::model::{
+        Alarm, Execution, SourceData, SourceUpdate, StackStatus, StateMachineStatus,
+    };
+
+    fn app_seeing(updates: Vec<(Source, SourceData)>) -> App {
+        let pair = RegionPair::demo();
+        let now = chrono::DateTime::UNIX_EPOCH;
+        let mut app = App::new(pair.clone(), "test".into(), pair.empty_snapshot(), now);
+        for (source, data) in updates {
+            crate::app::update(
+                &mut app,
+                crate::app::Msg::Update(Box::new(SourceUpdate {
+                    source,
+                    at: now,
+                    result: Ok(data),
+                })),
+            );
+        }
+        app
+    }
+
+    fn alarm(name: &str, state: AlarmState) -> Alarm {
+        Alarm {
+            name: name.to_owned(),
+            state,
+            reason: String::new(),
+            since: None,
+            rule: None,
+        }
+    }
+
+    /// What the selection moves over (counted from the model) is what the list draws, in every
+    /// state a list can be in: unknown, empty, one region known, both full.
+    #[test]
+    fn the_models_row_count_is_the_drawn_row_count() {
+        let stack = |name: &str| StackStatus {
+            name: name.to_owned(),
+            status: "UPDATE_COMPLETE".to_owned(),
+            reason: None,
+        };
+        let execution = |name: &str| Execution {
+            name: name.to_owned(),
+            status: "SUCCEEDED".to_owned(),
+            started_at: chrono::DateTime::UNIX_EPOCH,
+            stopped_at: None,
+        };
+        let states = [
+            Vec::new(),
+            vec![
+                (
+                    Source::Alarms(Role::Primary),
+                    SourceData::Alarms(vec![
+                        alarm("a", AlarmState::Alarm),
+                        alarm("b", AlarmState::Ok),
+                    ]),
+                ),
+                (
+                    Source::Stacks(Role::Secondary),
+                    SourceData::Stacks(Vec::new()),
+                ),
+                (Source::StateMachine, SourceData::StateMachine(None)),
+            ],
+            vec![
+                (
+                    Source::Alarms(Role::Primary),
+                    SourceData::Alarms(vec![alarm("a", AlarmState::Ok)]),
+                ),
+                (
+                    Source::Alarms(Role::Secondary),
+                    SourceData::Alarms(Vec::new()),
+                ),
+                (
+                    Source::Stacks(Role::Primary),
+                    SourceData::Stacks(vec![stack("x"), stack("y")]),
+                ),
+                (
+                    Source::Stacks(Role::Secondary),
+                    SourceData::Stacks(vec![stack("z")]),
+                ),
+                (
+                    Source::StateMachine,
+                    SourceData::StateMachine(Some(StateMachineStatus {
+                        arn: "arn:aws:states:us-east-1:0:stateMachine:m".to_owned(),
+                        executions: vec![execution("e1"), execution("e2"), execution("e3")],
+                    })),
+                ),
+            ],
+        ];
+        for updates in states {
+            let app = app_seeing(updates);
+            for panel in Panel::LISTS {
+                assert_eq!(
+                    app.list_len(panel),
+                    rows(&app, panel, Theme { color: false }, false).len(),
+                    "{panel:?}"
+                );
+            }
+        }
+    }
+}

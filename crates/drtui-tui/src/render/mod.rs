@@ -36,8 +36,7 @@ use drtui_core::model::Role;
 use drtui_core::text::sanitize;
 
 /// The smallest terminal the dashboard draws on.
-pub const MIN_WIDTH: u16 = 80;
-pub const MIN_HEIGHT: u16 = 24;
+pub use crate::app::{MIN_HEIGHT, MIN_WIDTH};
 /// From this width the four lists stand side by side.
 const WIDE_LISTS: u16 = 160;
 /// From this width checks and alarms take a full row each, when the height allows.
@@ -68,7 +67,7 @@ impl ListArrangement {
 }
 
 fn rows_of(app: &App, panel: Panel) -> u16 {
-    u16::try_from(list_len(app, panel)).unwrap_or(u16::MAX)
+    u16::try_from(app.list_len(panel)).unwrap_or(u16::MAX)
 }
 
 /// Rows for the region panels and for the lists: the lists get the rows they need first, the
@@ -140,11 +139,6 @@ struct Shares {
     lists: u16,
     tops: [u16; 2],
     arrangement: ListArrangement,
-}
-
-/// How many rows a list has now (what ↑/↓ move over).
-pub fn list_len(app: &App, panel: Panel) -> usize {
-    lists::rows(app, panel, Theme { color: false }, false).len()
 }
 
 pub fn render(app: &App, frame: &mut Frame) {

@@ -469,158 +469,208 @@ struct PairFile {
     lock_region: Option<Spanned<String>>,
 }
 
-/// Parses the `[pairs.*]` tables of a config file.
-#[allow(
-    clippy::too_many_lines,
-    reason = "one pass over the TOML pair table: each field checked where it is read, with its position"
-)]
-pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigError> {
-    let invalid = |span: Range<usize>, message: String| {
-        let (line, column) = line_column(text, span.start);
+/// The config file being read: where its errors point.
+struct ConfigText<'a> {
+    text: &'a str,
+    path: &'a Path,
+}
+
+impl ConfigText<'_> {
+    /// An error at a byte span of the file, with its line and column.
+    fn invalid(&self, span: Range<usize>, message: String) -> ConfigError {
+        let (line, column) = line_column(self.text, span.start);
         ConfigError::Invalid {
-            path: path.to_path_buf(),
+            path: self.path.to_path_buf(),
             line,
             column,
             message,
         }
-    };
+    }
+
+    /// A humantime duration field, or its default when absent.
+    fn duration(
+        &self,
+        field: &Option<Spanned<String>>,
+        default: Duration,
+        max: Duration,
+    ) -> Result<Duration, ConfigError> {
+        match field {
+            None => Ok(default),
+            Some(value) => crate::limits::duration(value.get_ref(), max)
+                .map_err(|message| self.invalid(value.span(), message)),
+        }
+    }
+}
+
+/// Parses the `[pairs.*]` tables of a config file.
+pub fn parse_pairs(text: &str, path: &Path) -> Result<Vec<RegionPair>, ConfigError> {
+    let source = ConfigText { text, path };
     let file: ConfigFile = toml::from_str(text).map_err(|error| {
-        invalid(
+        source.invalid(
             error.span().unwrap_or(0..0),
             with_suggestion(error.message().trim_end()),
         )
     })?;
-    let mut pairs = Vec::with_capacity(file.pairs.len());
-    for (name, pair) in file.pairs {
-        let name_span = name.span();
-        let name = name.into_inner();
-        if name == DEMO_PAIR {
-            return Err(invalid(
-                name_span,
-                format!("the pair name `{DEMO_PAIR}` is reserved for the built-in simulator"),
-            ));
-        }
-        let line = line_column(text, name_span.start).0;
-        let pair = pair.into_inner();
-        let primary = pair.primary.get_ref().clone();
-        let secondary = pair.secondary.get_ref().clone();
-        for field in [&pair.primary, &pair.secondary] {
-            if !looks_like_region(field.get_ref()) {
-                return Err(invalid(
-                    field.span(),
-                    format!(
-                        "`{}` is not an AWS region name (expected e.g. us-east-1)",
-                        field.get_ref()
-                    ),
-                ));
-            }
-        }
-        if primary == secondary {
-            return Err(invalid(
-                pair.secondary.span(),
-                "secondary must be a different region from primary".to_owned(),
-            ));
-        }
-        for (key, map) in [
-            ("clusters", &pair.clusters),
-            ("set_identifiers", &pair.set_identifiers),
-        ] {
-            for region in [&primary, &secondary] {
-                if !map.get_ref().contains_key(region) {
-                    return Err(invalid(
-                        map.span(),
-                        format!("`{key}` has no entry for region {region} (pair `{name}`)"),
-                    ));
-                }
-            }
-        }
-        if let Some(endpoint) = &pair.endpoint_url {
-            for url in endpoint.get_ref().urls() {
-                if !(url.starts_with("http://") || url.starts_with("https://")) {
-                    return Err(invalid(
-                        endpoint.span(),
-                        format!("endpoint_url `{url}` must start with http:// or https://"),
-                    ));
-                }
-            }
-            if let EndpointUrl::PerRegion(urls) = endpoint.get_ref()
-                && let Some(region) = urls
-                    .keys()
-                    .find(|region| **region != primary && **region != secondary)
-            {
-                return Err(invalid(
-                    endpoint.span(),
-                    format!("endpoint_url names region {region}, which is not in pair `{name}`"),
-                ));
-            }
-        }
-        if let Some(attempts) = &pair.max_attempts
-            && !(1..=10).contains(attempts.get_ref())
-        {
-            return Err(invalid(
-                attempts.span(),
-                "max_attempts must be between 1 and 10".to_owned(),
-            ));
-        }
-        let duration =
-            |field: &Option<Spanned<String>>, default: Duration, max: Duration| match field {
-                None => Ok(default),
-                Some(value) => crate::limits::duration(value.get_ref(), max)
-                    .map_err(|message| invalid(value.span(), message)),
-            };
-        use crate::limits::{MAX_POLICY_DURATION as POLICY, MAX_POLL_DURATION as POLL};
-        let lock_role = match &pair.lock_region {
-            None => Role::Secondary,
-            Some(region) if *region.get_ref() == primary => Role::Primary,
-            Some(region) if *region.get_ref() == secondary => Role::Secondary,
-            Some(region) => {
-                return Err(invalid(
-                    region.span(),
-                    format!(
-                        "lock_region `{}` is not one of the pair's regions ({primary}, {secondary})",
-                        region.get_ref()
-                    ),
-                ));
-            }
-        };
-        pairs.push(RegionPair {
-            name,
-            origin: PairOrigin::File {
-                path: path.to_path_buf(),
-                line,
-            },
-            backend: BackendKind::Aws,
-            profile: pair.profile,
-            endpoint_url: pair.endpoint_url.map(Spanned::into_inner),
-            global_cluster: pair.global_cluster,
-            clusters: pair.clusters.into_inner(),
-            hosted_zone_id: pair.hosted_zone_id,
-            record_name: pair.record_name,
-            set_identifiers: pair.set_identifiers.into_inner(),
-            health_checks: pair.health_checks,
-            state_machine: pair.state_machine,
-            alarm_prefix: pair.alarm_prefix,
-            stacks: pair.stacks,
-            api_names: pair.api_names,
-            lambda_functions: pair.lambda_functions,
-            poll_interval: duration(&pair.poll_interval, Duration::from_secs(5), POLL)?,
-            metrics_interval: duration(&pair.metrics_interval, Duration::from_secs(60), POLL)?,
-            rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10), POLICY)?,
-            call_timeout: duration(&pair.call_timeout, Duration::from_secs(3), POLL)?,
-            connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2), POLL)?,
-            max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),
-            traffic_lever: pair.traffic_lever,
-            lock_table: pair.lock_table,
-            lock_role,
-            environment: pair.environment,
-            environment_suffix: pair.environment_suffix,
-            color: pair.color,
-            approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
-            primary,
-            secondary,
-        });
+    file.pairs
+        .into_iter()
+        .map(|(name, pair)| region_pair(&source, name, pair.into_inner()))
+        .collect()
+}
+
+/// One `[pairs.NAME]` table, each field checked where it is read, with its position.
+fn region_pair(
+    source: &ConfigText,
+    name: Spanned<String>,
+    pair: PairFile,
+) -> Result<RegionPair, ConfigError> {
+    let name_span = name.span();
+    let name = name.into_inner();
+    if name == DEMO_PAIR {
+        return Err(source.invalid(
+            name_span,
+            format!("the pair name `{DEMO_PAIR}` is reserved for the built-in simulator"),
+        ));
     }
-    Ok(pairs)
+    check_regions(source, &name, &pair)?;
+    let primary = pair.primary.get_ref().clone();
+    let secondary = pair.secondary.get_ref().clone();
+    if let Some(endpoint) = &pair.endpoint_url {
+        check_endpoint(source, &name, endpoint, [&primary, &secondary])?;
+    }
+    if let Some(attempts) = &pair.max_attempts
+        && !(1..=10).contains(attempts.get_ref())
+    {
+        return Err(source.invalid(
+            attempts.span(),
+            "max_attempts must be between 1 and 10".to_owned(),
+        ));
+    }
+    let lock_role = match &pair.lock_region {
+        None => Role::Secondary,
+        Some(region) if *region.get_ref() == primary => Role::Primary,
+        Some(region) if *region.get_ref() == secondary => Role::Secondary,
+        Some(region) => {
+            return Err(source.invalid(
+                region.span(),
+                format!(
+                    "lock_region `{}` is not one of the pair's regions ({primary}, {secondary})",
+                    region.get_ref()
+                ),
+            ));
+        }
+    };
+    let origin = PairOrigin::File {
+        path: source.path.to_path_buf(),
+        line: line_column(source.text, name_span.start).0,
+    };
+    build_pair(source, name, origin, lock_role, pair)
+}
+
+/// Both regions are region names, different, and every per-region table names both.
+fn check_regions(source: &ConfigText, name: &str, pair: &PairFile) -> Result<(), ConfigError> {
+    for field in [&pair.primary, &pair.secondary] {
+        if !looks_like_region(field.get_ref()) {
+            return Err(source.invalid(
+                field.span(),
+                format!(
+                    "`{}` is not an AWS region name (expected e.g. us-east-1)",
+                    field.get_ref()
+                ),
+            ));
+        }
+    }
+    let (primary, secondary) = (pair.primary.get_ref(), pair.secondary.get_ref());
+    if primary == secondary {
+        return Err(source.invalid(
+            pair.secondary.span(),
+            "secondary must be a different region from primary".to_owned(),
+        ));
+    }
+    for (key, map) in [
+        ("clusters", &pair.clusters),
+        ("set_identifiers", &pair.set_identifiers),
+    ] {
+        for region in [primary, secondary] {
+            if !map.get_ref().contains_key(region) {
+                return Err(source.invalid(
+                    map.span(),
+                    format!("`{key}` has no entry for region {region} (pair `{name}`)"),
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Every endpoint is a URL, for one of the pair's regions.
+fn check_endpoint(
+    source: &ConfigText,
+    name: &str,
+    endpoint: &Spanned<EndpointUrl>,
+    regions: [&String; 2],
+) -> Result<(), ConfigError> {
+    for url in endpoint.get_ref().urls() {
+        if !(url.starts_with("http://") || url.starts_with("https://")) {
+            return Err(source.invalid(
+                endpoint.span(),
+                format!("endpoint_url `{url}` must start with http:// or https://"),
+            ));
+        }
+    }
+    if let EndpointUrl::PerRegion(urls) = endpoint.get_ref()
+        && let Some(region) = urls.keys().find(|region| !regions.contains(region))
+    {
+        return Err(source.invalid(
+            endpoint.span(),
+            format!("endpoint_url names region {region}, which is not in pair `{name}`"),
+        ));
+    }
+    Ok(())
+}
+
+/// The checked table as a pair, durations read with their defaults.
+fn build_pair(
+    source: &ConfigText,
+    name: String,
+    origin: PairOrigin,
+    lock_role: Role,
+    pair: PairFile,
+) -> Result<RegionPair, ConfigError> {
+    use crate::limits::{MAX_POLICY_DURATION as POLICY, MAX_POLL_DURATION as POLL};
+    let duration = |field, default, max| source.duration(field, default, max);
+    Ok(RegionPair {
+        name,
+        origin,
+        backend: BackendKind::Aws,
+        profile: pair.profile,
+        endpoint_url: pair.endpoint_url.map(Spanned::into_inner),
+        global_cluster: pair.global_cluster,
+        clusters: pair.clusters.into_inner(),
+        hosted_zone_id: pair.hosted_zone_id,
+        record_name: pair.record_name,
+        set_identifiers: pair.set_identifiers.into_inner(),
+        health_checks: pair.health_checks,
+        state_machine: pair.state_machine,
+        alarm_prefix: pair.alarm_prefix,
+        stacks: pair.stacks,
+        api_names: pair.api_names,
+        lambda_functions: pair.lambda_functions,
+        poll_interval: duration(&pair.poll_interval, Duration::from_secs(5), POLL)?,
+        metrics_interval: duration(&pair.metrics_interval, Duration::from_secs(60), POLL)?,
+        rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10), POLICY)?,
+        call_timeout: duration(&pair.call_timeout, Duration::from_secs(3), POLL)?,
+        connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2), POLL)?,
+        max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),
+        traffic_lever: pair.traffic_lever,
+        lock_table: pair.lock_table,
+        lock_role,
+        environment: pair.environment,
+        environment_suffix: pair.environment_suffix,
+        color: pair.color,
+        approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
+        primary: pair.primary.into_inner(),
+        secondary: pair.secondary.into_inner(),
+    })
 }
 
 fn looks_like_region(name: &str) -> bool {

@@ -547,7 +547,7 @@ mod tests {
     /// Every state an incident passes through: fault x writer side x DNS side x FailoverState x
     /// an unfinished run, with the phase, verdict and next step each must give.
     #[test]
-    #[allow(
+    #[expect(
         clippy::too_many_lines,
         reason = "one row per state, read top to bottom"
     )]

@@ -1058,7 +1058,7 @@ pub(crate) mod tests {
     }
 
     #[test]
-    #[allow(
+    #[expect(
         clippy::too_many_lines,
         reason = "one table row per check and state, read top to bottom"
     )]

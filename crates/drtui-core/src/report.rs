@@ -102,10 +102,6 @@ fn rfc3339(at: Timestamp) -> String {
 }
 
 /// Builds the report. Only values recent enough to trust appear; the rest are `null`.
-#[allow(
-    clippy::too_many_lines,
-    reason = "one field per line of the status JSON contract"
-)]
 pub fn build(
     pair: &RegionPair,
     snapshot: &Snapshot,
@@ -114,84 +110,6 @@ pub fn build(
     api_calls: crate::model::CallCounts,
 ) -> StatusReport {
     let max_age = pair.stale_after();
-    let regions = Role::BOTH
-        .iter()
-        .map(|&role| {
-            let region = snapshot.region(role);
-            let metrics = region.metrics.usable(now, max_age).cloned();
-            let errors = snapshot
-                .errors()
-                .into_iter()
-                .filter(|(source, _)| match source.role() {
-                    Some(source_role) => source_role == role,
-                    // Global sources are reported under the region whose API answers for them.
-                    None => role == Role::Primary,
-                })
-                .map(|(source, error)| ErrorReport {
-                    source: source.name(),
-                    message: error.message(),
-                    at: rfc3339(error.at),
-                })
-                .collect();
-            let data_age_s = crate::model::Source::all()
-                .into_iter()
-                .filter(|source| source.role() == Some(role))
-                .map(|source| {
-                    let age = snapshot.meta(source).age(now).map(|age| age.as_secs_f64());
-                    (source.name(), age)
-                })
-                .collect();
-            RegionReport {
-                region: region.region.clone(),
-                configured_role: role,
-                aurora: AuroraReport {
-                    cluster_id: region.cluster_id.clone(),
-                    is_writer: snapshot.is_writer(role),
-                    status: region
-                        .aurora
-                        .usable(now, max_age)
-                        .map(|cluster| cluster.status.clone()),
-                    replication_lag_ms: metrics
-                        .as_ref()
-                        .and_then(|metrics| metrics.replication_lag_ms),
-                },
-                health_checks: match snapshot.health_checks.usable(now, max_age) {
-                    Some(_) => snapshot
-                        .health_checks_for(&region.region)
-                        .cloned()
-                        .collect(),
-                    None => Vec::new(),
-                },
-                alarms: region
-                    .alarms
-                    .usable(now, max_age)
-                    .into_iter()
-                    .flatten()
-                    .map(|alarm| AlarmReport {
-                        name: alarm.name.clone(),
-                        state: alarm.state.clone(),
-                        reason: alarm.reason.clone(),
-                        since: alarm.since.map(rfc3339),
-                        rule: alarm.rule.clone(),
-                    })
-                    .collect(),
-                metrics,
-                stacks: region
-                    .stacks
-                    .usable(now, max_age)
-                    .cloned()
-                    .unwrap_or_default(),
-                database_stacks_drift: region
-                    .stacks
-                    .usable(now, max_age)
-                    .is_some_and(|stacks| stacks.iter().any(StackStatus::is_database))
-                    .then(|| snapshot.failover_drift(now, max_age))
-                    .flatten(),
-                errors,
-                data_age_s,
-            }
-        })
-        .collect();
     let global = snapshot.global_cluster.usable(now, max_age);
     let dns = snapshot.dns.usable(now, max_age);
     let machine = snapshot
@@ -202,7 +120,10 @@ pub fn build(
         pair: snapshot.pair.clone(),
         taken_at: rfc3339(now),
         complete: snapshot.is_complete(now, max_age),
-        regions,
+        regions: Role::BOTH
+            .iter()
+            .map(|&role| region_report(pair, snapshot, role, now))
+            .collect(),
         global_cluster: GlobalClusterReport {
             id: pair.global_cluster.clone(),
             writer_region: global.and_then(|global| global.writer_region().map(str::to_owned)),
@@ -231,6 +152,87 @@ pub fn build(
         api_calls,
         cost: crate::cost::of(pair),
     }
+}
+
+/// One region's part of the report.
+fn region_report(
+    pair: &RegionPair,
+    snapshot: &Snapshot,
+    role: Role,
+    now: Timestamp,
+) -> RegionReport {
+    let max_age = pair.stale_after();
+    let region = snapshot.region(role);
+    let metrics = region.metrics.usable(now, max_age).cloned();
+    let stacks = region.stacks.usable(now, max_age);
+    RegionReport {
+        region: region.region.clone(),
+        configured_role: role,
+        aurora: AuroraReport {
+            cluster_id: region.cluster_id.clone(),
+            is_writer: snapshot.is_writer(role),
+            status: region
+                .aurora
+                .usable(now, max_age)
+                .map(|cluster| cluster.status.clone()),
+            replication_lag_ms: metrics
+                .as_ref()
+                .and_then(|metrics| metrics.replication_lag_ms),
+        },
+        health_checks: match snapshot.health_checks.usable(now, max_age) {
+            Some(_) => snapshot
+                .health_checks_for(&region.region)
+                .cloned()
+                .collect(),
+            None => Vec::new(),
+        },
+        alarms: region
+            .alarms
+            .usable(now, max_age)
+            .into_iter()
+            .flatten()
+            .map(|alarm| AlarmReport {
+                name: alarm.name.clone(),
+                state: alarm.state.clone(),
+                reason: alarm.reason.clone(),
+                since: alarm.since.map(rfc3339),
+                rule: alarm.rule.clone(),
+            })
+            .collect(),
+        metrics,
+        stacks: stacks.cloned().unwrap_or_default(),
+        database_stacks_drift: stacks
+            .is_some_and(|stacks| stacks.iter().any(StackStatus::is_database))
+            .then(|| snapshot.failover_drift(now, max_age))
+            .flatten(),
+        errors: region_errors(snapshot, role),
+        data_age_s: crate::model::Source::all()
+            .into_iter()
+            .filter(|source| source.role() == Some(role))
+            .map(|source| {
+                let age = snapshot.meta(source).age(now).map(|age| age.as_secs_f64());
+                (source.name(), age)
+            })
+            .collect(),
+    }
+}
+
+/// The failed fetches reported under a region: its own, and the global sources' under the
+/// primary.
+fn region_errors(snapshot: &Snapshot, role: Role) -> Vec<ErrorReport> {
+    snapshot
+        .errors()
+        .into_iter()
+        .filter(|(source, _)| match source.role() {
+            Some(source_role) => source_role == role,
+            None => role == Role::Primary,
+        })
+        .map(|(source, error)| ErrorReport {
+            source: source.name(),
+            message: error.message(),
+            at: rfc3339(error.at),
+        })
+        .collect()
 }
 
 fn execution_report(execution: &Execution) -> ExecutionReport {

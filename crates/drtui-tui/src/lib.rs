@@ -220,10 +220,64 @@ pub async fn run(dashboard: Dashboard) -> color_eyre::Result<()> {
 
 /// Runs the dashboard of several pairs: a fleet list (one line per pair), Enter opens a
 /// pair's dashboard, Esc returns. With one pair, its dashboard directly.
-#[allow(
-    clippy::too_many_lines,
-    reason = "the event loop: one select over keys, poll results, run events and ticks"
-)]
+/// Whether the event loop goes on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum Flow {
+    Go,
+    Quit,
+}
+
+fn apply_update(views: &mut [PairView], index: usize, update: drtui_core::model::SourceUpdate) {
+    if let Some(view) = views.get_mut(index) {
+        app::update(&mut view.app, Msg::Update(Box::new(update)));
+    }
+}
+
+/// A key or a resize from the terminal; the end of its event stream ends the loop.
+fn on_terminal_event(
+    views: &mut [PairView],
+    fleet: &mut FleetState,
+    event: Option<std::io::Result<Event>>,
+) -> color_eyre::Result<Flow> {
+    match event {
+        Some(Ok(Event::Key(key))) if key.kind != crossterm::event::KeyEventKind::Release => {
+            Ok(on_key(views, fleet, key))
+        }
+        Some(Ok(Event::Resize(width, height))) => {
+            for view in views.iter_mut() {
+                app::update(&mut view.app, Msg::Resize(width, height));
+            }
+            Ok(Flow::Go)
+        }
+        Some(Ok(_)) => Ok(Flow::Go),
+        Some(Err(error)) => Err(error.into()),
+        None => Ok(Flow::Quit),
+    }
+}
+
+/// A key goes to the open pair's dashboard (Esc back to the fleet list), or to the list.
+fn on_key(views: &mut [PairView], fleet: &mut FleetState, key: crossterm::event::KeyEvent) -> Flow {
+    let Some(index) = fleet.open else {
+        return if fleet_key(fleet, key.code, views.len()) {
+            Flow::Quit
+        } else {
+            Flow::Go
+        };
+    };
+    let view = &mut views[index];
+    let back = fleet.many
+        && key.code == crossterm::event::KeyCode::Esc
+        && view.app.overlay == app::Overlay::None
+        && view.app.gate.is_none();
+    if back {
+        fleet.open = None;
+    } else {
+        let commands = app::update(&mut view.app, Msg::Key(key));
+        view.perform(commands);
+    }
+    Flow::Go
+}
+
 pub async fn run_fleet(dashboards: Vec<Dashboard>) -> color_eyre::Result<()> {
     let mut terminal = ratatui::try_init()?;
     let _restore = RestoreOnDrop;
@@ -261,69 +315,34 @@ pub async fn run_fleet(dashboards: Vec<Dashboard>) -> color_eyre::Result<()> {
     }
     loop {
         draw(&mut terminal, &views, fleet)?;
-        tokio::select! {
-            event = events.next() => match event {
-                Some(Ok(Event::Key(key))) => {
-                    if key.kind == crossterm::event::KeyEventKind::Release {
-                        continue;
-                    }
-                    match fleet.open {
-                        Some(index) => {
-                            let view = &mut views[index];
-                            let back = fleet.many
-                                && key.code == crossterm::event::KeyCode::Esc
-                                && view.app.overlay == app::Overlay::None
-                                && view.app.gate.is_none();
-                            if back {
-                                fleet.open = None;
-                            } else {
-                                let commands = app::update(&mut view.app, Msg::Key(key));
-                                view.perform(commands);
-                            }
-                        }
-                        None => {
-                            if fleet_key(&mut fleet, key.code, views.len()) {
-                                break;
-                            }
-                        }
-                    }
-                }
-                Some(Ok(Event::Resize(width, height))) => {
-                    for view in &mut views {
-                        app::update(&mut view.app, Msg::Resize(width, height));
-                    }
-                }
-                Some(Ok(_)) => continue,
-                Some(Err(error)) => return Err(error.into()),
-                None => break,
-            },
+        let flow = tokio::select! {
+            event = events.next() => on_terminal_event(&mut views, &mut fleet, event)?,
             Some((index, update)) = updates.recv() => {
-                if let Some(view) = views.get_mut(index) {
-                    app::update(&mut view.app, Msg::Update(Box::new(update)));
-                }
+                apply_update(&mut views, index, update);
                 // Coalesce a burst of poll results into one frame.
                 while let Ok((index, update)) = updates.try_recv() {
-                    if let Some(view) = views.get_mut(index) {
-                        app::update(&mut view.app, Msg::Update(Box::new(update)));
-                    }
+                    apply_update(&mut views, index, update);
                 }
+                Flow::Go
             }
-            _ = terminate.recv() => break,
-            _ = hangup.recv() => break,
+            _ = terminate.recv() => Flow::Quit,
+            _ = hangup.recv() => Flow::Quit,
             Some((index, event)) = run_events.recv() => {
                 if let Some(view) = views.get_mut(index) {
                     let commands = app::update(&mut view.app, app::Msg::from(event));
                     view.perform(commands);
                 }
+                Flow::Go
             }
             _ = ticker.tick() => {
                 ticks += 1;
                 for view in &mut views {
                     view.tick(ticks);
                 }
+                Flow::Go
             }
-        }
-        if views.iter().any(|view| view.app.should_quit) {
+        };
+        if flow == Flow::Quit || views.iter().any(|view| view.app.should_quit) {
             break;
         }
     }

@@ -57,7 +57,7 @@ fn toml_string(value: &str) -> String {
 /// names the reference CDK app uses for its outputs (GlobalClusterIdentifier, HostedZoneId,
 /// HealthCheckId, StateMachineArn, ApiName, FunctionName, ...); what cannot be found is left
 /// empty with a comment, so `drtui pairs` points at it (line and column) until it is filled in.
-#[allow(
+#[expect(
     clippy::too_many_lines,
     reason = "the config section line by line, in the order the file shows it"
 )]

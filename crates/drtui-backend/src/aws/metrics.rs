@@ -48,7 +48,7 @@ pub struct Query {
 
 /// The queries of one region's call. `health_checks` (region -> id) are added to the call of
 /// the region that is us-east-1, where Route 53 publishes its metrics.
-#[allow(
+#[expect(
     clippy::too_many_lines,
     reason = "the one GetMetricData request: one query per metric, in a flat list"
 )]

@@ -524,7 +524,7 @@ async fn expired_credentials_are_named_as_such_not_as_an_outage() {
 }
 
 #[tokio::test]
-#[allow(
+#[expect(
     clippy::too_many_lines,
     reason = "the stack's whole event history is the fixture"
 )]

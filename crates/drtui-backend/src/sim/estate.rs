@@ -250,6 +250,23 @@ pub struct Simulation {
     lever: Lever,
 }
 
+/// What applying a mutation to the simulated estate says.
+type ActResult = Result<drtui_core::ports::ActOutcome, String>;
+
+fn unchanged(detail: String) -> ActResult {
+    Ok(drtui_core::ports::ActOutcome {
+        changed: false,
+        detail,
+    })
+}
+
+fn changed(detail: String) -> ActResult {
+    Ok(drtui_core::ports::ActOutcome {
+        changed: true,
+        detail,
+    })
+}
+
 impl Simulation {
     pub fn new(pair: &RegionPair, seed: u64, start: Timestamp) -> Self {
         let region = |role: Role| SimRegion {
@@ -588,27 +605,11 @@ impl Simulation {
     }
 
     /// Applies a runbook mutation, idempotently: what is already true changes nothing.
-    #[allow(
-        clippy::too_many_lines,
-        reason = "one arm per mutation, each applying it idempotently"
-    )]
     pub fn apply(
         &mut self,
         mutation: &drtui_core::ports::Mutation,
     ) -> Result<drtui_core::ports::ActOutcome, String> {
-        use drtui_core::ports::{ActOutcome, Mutation};
-        let unchanged = |detail: String| {
-            Ok(ActOutcome {
-                changed: false,
-                detail,
-            })
-        };
-        let changed = |detail: String| {
-            Ok(ActOutcome {
-                changed: true,
-                detail,
-            })
-        };
+        use drtui_core::ports::Mutation;
         match mutation {
             Mutation::SetWeights { primary, secondary } => {
                 let wanted = [u64::from(*primary), u64::from(*secondary)];
@@ -618,63 +619,11 @@ impl Simulation {
                 self.weights = wanted;
                 changed(format!("weights now {primary}/{secondary}; change INSYNC"))
             }
-            Mutation::AuroraSwitchover { target } | Mutation::AuroraFailover { target, .. } => {
-                let failover = matches!(mutation, Mutation::AuroraFailover { .. });
-                if let Some(transition) = &self.transition {
-                    return if transition.to == *target {
-                        unchanged(format!(
-                            "{} to {} already in progress",
-                            transition.status,
-                            self.pair.region(*target)
-                        ))
-                    } else {
-                        Err(format!(
-                            "InvalidGlobalClusterStateFault: {} already in progress",
-                            transition.status
-                        ))
-                    };
-                }
-                if self.writer == *target {
-                    return unchanged(format!(
-                        "{} is already the writer",
-                        self.pair.cluster(*target)
-                    ));
-                }
-                if !failover && self.has(Fault::PrimaryOutage) {
-                    return Err("InvalidGlobalClusterStateFault: a switchover needs the current writer to answer; use failover".to_owned());
-                }
-                let allow_data_loss = matches!(
-                    mutation,
-                    Mutation::AuroraFailover {
-                        allow_data_loss: true,
-                        ..
-                    }
-                );
-                if allow_data_loss {
-                    self.data_lost_ms += self.lag_ms;
-                }
-                let (status, seconds) = if failover {
-                    ("failing-over", FAILOVER_S)
-                } else {
-                    ("switching-over", SWITCHOVER_S)
-                };
-                self.transition = Some(Transition {
-                    status,
-                    from: self.writer,
-                    to: *target,
-                    allow_data_loss,
-                    completes_at: self.now + ChronoDuration::seconds(seconds),
-                });
-                changed(format!(
-                    "{status} to {} started{}",
-                    self.pair.cluster(*target),
-                    if allow_data_loss {
-                        format!("; {:.0} ms of writes at risk", self.lag_ms)
-                    } else {
-                        String::new()
-                    }
-                ))
-            }
+            Mutation::AuroraSwitchover { target } => self.move_writer(*target, None),
+            Mutation::AuroraFailover {
+                target,
+                allow_data_loss,
+            } => self.move_writer(*target, Some(*allow_data_loss)),
             Mutation::StartExecution { name } => {
                 if self
                     .executions
@@ -691,88 +640,141 @@ impl Simulation {
                 });
                 changed(format!("execution {name} started"))
             }
-            Mutation::DeployStack { stack, .. } => {
-                let Some((preview, requested)) = self.change_set(mutation)? else {
-                    return Err("not a deployment".to_owned());
-                };
-                if preview.changes.is_empty() {
-                    return unchanged(format!(
-                        "stack {stack} already matches its template (empty change set)"
-                    ));
-                }
-                let failing = self
-                    .has(Fault::StackUpdateFails)
-                    .then(|| super::stacks::failing(stack, &preview))
-                    .flatten();
-                let events = if let Some((events, failed)) = failing {
-                    // Rolled back: the stack keeps what it held.
-                    self.failed_deploys.insert(stack.clone(), failed);
-                    events
-                } else {
-                    self.failed_deploys.remove(stack);
-                    self.deployed.insert(stack.clone(), requested);
-                    super::stacks::events(&preview)
-                };
-                self.deployments.insert(
-                    stack.clone(),
-                    Deployment {
-                        events,
-                        creates: !preview.exists,
-                    },
-                );
-                self.stack_updates.insert(
-                    stack.clone(),
-                    self.now + ChronoDuration::seconds(STACK_UPDATE_S),
-                );
-                changed(format!(
-                    "{} change{}",
-                    preview.changes.len(),
-                    if preview.changes.len() == 1 { "" } else { "s" }
-                ))
-            }
-            Mutation::DataPlaneLever { engaged } => {
-                if self.pair.traffic_lever.is_none() {
-                    return if *engaged {
-                        Err(format!(
-                            "pair {} has no traffic_lever configured",
-                            self.pair.name
-                        ))
-                    } else {
-                        unchanged("no traffic_lever configured: nothing to release".to_owned())
-                    };
-                }
-                if self.lever.engaged == *engaged {
-                    return unchanged(format!(
-                        "lever already {}",
-                        if *engaged { "engaged" } else { "released" }
-                    ));
-                }
-                self.lever.engaged = *engaged;
-                self.lever.changed_at = self.now;
-                changed(format!(
-                    "PutMetricData {} = {} in {}; the alarm follows within {LEVER_ALARM_S} s",
-                    self.pair
-                        .traffic_lever
-                        .as_ref()
-                        .map_or("", |lever| lever.metric.as_str()),
-                    u8::from(*engaged),
-                    self.pair.secondary
-                ))
-            }
+            Mutation::DeployStack { stack, .. } => self.deploy(mutation, stack),
+            Mutation::DataPlaneLever { engaged } => self.pull_lever(*engaged),
             Mutation::AlarmActions { role, enabled } => {
+                let word = if *enabled { "enabled" } else { "disabled" };
                 if self.alarm_actions[role.index()] == *enabled {
-                    return unchanged(format!(
-                        "alarm actions already {}",
-                        if *enabled { "enabled" } else { "disabled" }
-                    ));
+                    return unchanged(format!("alarm actions already {word}"));
                 }
                 self.alarm_actions[role.index()] = *enabled;
-                changed(format!(
-                    "alarm actions {}",
-                    if *enabled { "enabled" } else { "disabled" }
-                ))
+                changed(format!("alarm actions {word}"))
             }
         }
+    }
+
+    /// A switchover (`failover` none) or failover to `target`: refused while another move is
+    /// under way, nothing when the target already writes.
+    fn move_writer(&mut self, target: Role, failover: Option<bool>) -> ActResult {
+        if let Some(transition) = &self.transition {
+            return if transition.to == target {
+                unchanged(format!(
+                    "{} to {} already in progress",
+                    transition.status,
+                    self.pair.region(target)
+                ))
+            } else {
+                Err(format!(
+                    "InvalidGlobalClusterStateFault: {} already in progress",
+                    transition.status
+                ))
+            };
+        }
+        if self.writer == target {
+            return unchanged(format!(
+                "{} is already the writer",
+                self.pair.cluster(target)
+            ));
+        }
+        if failover.is_none() && self.has(Fault::PrimaryOutage) {
+            return Err("InvalidGlobalClusterStateFault: a switchover needs the current writer to answer; use failover".to_owned());
+        }
+        let allow_data_loss = failover == Some(true);
+        if allow_data_loss {
+            self.data_lost_ms += self.lag_ms;
+        }
+        let (status, seconds) = if failover.is_some() {
+            ("failing-over", FAILOVER_S)
+        } else {
+            ("switching-over", SWITCHOVER_S)
+        };
+        self.transition = Some(Transition {
+            status,
+            from: self.writer,
+            to: target,
+            allow_data_loss,
+            completes_at: self.now + ChronoDuration::seconds(seconds),
+        });
+        let at_risk = if allow_data_loss {
+            format!("; {:.0} ms of writes at risk", self.lag_ms)
+        } else {
+            String::new()
+        };
+        changed(format!(
+            "{status} to {} started{at_risk}",
+            self.pair.cluster(target)
+        ))
+    }
+
+    /// A deployment: its change set, then the stack updating (or failing, under the fault).
+    fn deploy(&mut self, mutation: &drtui_core::ports::Mutation, stack: &str) -> ActResult {
+        let Some((preview, requested)) = self.change_set(mutation)? else {
+            return Err("not a deployment".to_owned());
+        };
+        if preview.changes.is_empty() {
+            return unchanged(format!(
+                "stack {stack} already matches its template (empty change set)"
+            ));
+        }
+        let failing = self
+            .has(Fault::StackUpdateFails)
+            .then(|| super::stacks::failing(stack, &preview))
+            .flatten();
+        let events = if let Some((events, failed)) = failing {
+            // Rolled back: the stack keeps what it held.
+            self.failed_deploys.insert(stack.to_owned(), failed);
+            events
+        } else {
+            self.failed_deploys.remove(stack);
+            self.deployed.insert(stack.to_owned(), requested);
+            super::stacks::events(&preview)
+        };
+        self.deployments.insert(
+            stack.to_owned(),
+            Deployment {
+                events,
+                creates: !preview.exists,
+            },
+        );
+        self.stack_updates.insert(
+            stack.to_owned(),
+            self.now + ChronoDuration::seconds(STACK_UPDATE_S),
+        );
+        let count = preview.changes.len();
+        changed(format!(
+            "{count} change{}",
+            if count == 1 { "" } else { "s" }
+        ))
+    }
+
+    /// The data-plane lever: its metric set, the alarm following a little later.
+    fn pull_lever(&mut self, engaged: bool) -> ActResult {
+        let Some(metric) = self
+            .pair
+            .traffic_lever
+            .as_ref()
+            .map(|lever| lever.metric.clone())
+        else {
+            return if engaged {
+                Err(format!(
+                    "pair {} has no traffic_lever configured",
+                    self.pair.name
+                ))
+            } else {
+                unchanged("no traffic_lever configured: nothing to release".to_owned())
+            };
+        };
+        if self.lever.engaged == engaged {
+            let word = if engaged { "engaged" } else { "released" };
+            return unchanged(format!("lever already {word}"));
+        }
+        self.lever.engaged = engaged;
+        self.lever.changed_at = self.now;
+        changed(format!(
+            "PutMetricData {metric} = {} in {}; the alarm follows within {LEVER_ALARM_S} s",
+            u8::from(engaged),
+            self.pair.secondary
+        ))
     }
 
     fn step_replication(&mut self) {

@@ -192,129 +192,136 @@ impl ActBackend for SimBackend {
         Box::pin(async move { preview })
     }
 
-    #[allow(
-        clippy::too_many_lines,
-        reason = "apply with its record, then wait like the AWS backend for what takes time (execution, stack), in order"
-    )]
+    /// Applies the mutation with its record, then waits like the AWS backend for what takes
+    /// time (an execution, a stack), reporting the stack's events as they happen.
     fn act_reporting(
         &self,
         mutation: &Mutation,
         report: Report,
     ) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
-        let result = {
-            let mut sim = self.lock();
-            sim.advance_to(self.clock.now());
-            let at = sim.now();
-            // A hung region's control plane answers nothing: one call timeout, nothing changes.
-            let control_plane = control_plane_of(sim.pair(), mutation);
-            if let Some(role) = control_plane.filter(|role| sim.has(Fault::HungRegion(*role))) {
-                let timeout = sim.pair().call_timeout;
-                drop(sim);
-                let _ = role;
-                return Box::pin(async move { Err(BackendError::Timeout(timeout)) });
-            }
-            // Nothing acts without a record: if the demo world cannot write down what it did,
-            // it undoes it and refuses, so a resume never believes in an action that is lost.
-            let before = sim.clone();
-            let outcome = sim.apply(mutation);
-            // The call that changes the estate is made only when something changes, as on AWS.
-            if outcome.as_ref().is_ok_and(|done| done.changed) {
-                self.calls.record(mutation.call());
-            }
-            if let (Ok(done), Some(path)) = (&outcome, &self.action_log) {
-                let record = ActionRecord {
-                    at,
-                    mutation: mutation.clone(),
-                    changed: done.changed,
-                    detail: done.detail.clone(),
-                };
-                if let Err(error) = append_record(path, &record) {
-                    *sim = before;
-                    let message = format!(
-                        "cannot record the demo action in {}: {error}; nothing was changed",
-                        path.display()
-                    );
-                    return Box::pin(async move { Err(BackendError::Refused(message)) });
-                }
-            }
-            outcome.map_err(BackendError::Refused)
-        };
-        let execution = match (mutation, &result) {
-            (Mutation::StartExecution { name }, Ok(_)) => Some(name.clone()),
-            _ => None,
-        };
-        let stack = match (mutation, &result) {
-            (Mutation::DeployStack { stack, .. }, Ok(_)) => Some(stack.clone()),
-            _ => None,
-        };
+        let result = self.apply_recorded(mutation);
+        let mutation = mutation.clone();
         Box::pin(async move {
             let mut outcome = result?;
-            // StartExecution waits for the execution to end, as the AWS backend does.
-            if let Some(name) = execution {
-                loop {
-                    let status = {
-                        let mut sim = self.lock();
-                        sim.advance_to(self.clock.now());
-                        sim.execution_status(&name)
-                    };
-                    match status.as_deref() {
-                        Some("RUNNING") => self.clock.sleep(Duration::from_secs(1)).await,
-                        Some("SUCCEEDED") => break,
-                        other => {
-                            return Err(BackendError::Refused(format!(
-                                "execution {name} ended {}",
-                                other.unwrap_or("missing")
-                            )));
-                        }
-                    }
+            match &mutation {
+                // StartExecution waits for the execution to end, as the AWS backend does.
+                Mutation::StartExecution { name } => {
+                    self.execution_ended(name).await?;
+                    outcome.detail = format!("{}; SUCCEEDED", outcome.detail);
                 }
-                outcome.detail = format!("{}; SUCCEEDED", outcome.detail);
-            }
-            // DeployStack waits for the stack to settle, reporting its resource events as they
-            // happen, as the AWS backend does.
-            if let Some(stack) = stack.filter(|_| outcome.changed) {
-                let created = self.lock().deployment_creates(&stack);
-                loop {
-                    let (updating, events) = {
-                        let mut sim = self.lock();
-                        sim.advance_to(self.clock.now());
-                        let updating = sim.stack_updating(&stack);
-                        let batch = if updating {
-                            STACK_EVENTS_PER_S
-                        } else {
-                            usize::MAX
-                        };
-                        (updating, sim.take_stack_events(&stack, batch))
-                    };
-                    for event in events {
-                        report(event);
-                    }
-                    if !updating {
-                        break;
-                    }
-                    // A simulated second may pass at once (a fast clock): let the caller see
-                    // the events written so far before the next.
-                    tokio::task::yield_now().await;
-                    self.clock.sleep(Duration::from_secs(1)).await;
+                Mutation::DeployStack { stack, .. } if outcome.changed => {
+                    let status = self.stack_settled(stack, &report).await?;
+                    report(format!("{stack} AWS::CloudFormation::Stack {status}"));
+                    outcome.detail = format!("stack {stack} {status}: {}", outcome.detail);
                 }
-                let failed = self.lock().failed_deploy(&stack).cloned();
-                if let Some(failed) = failed {
-                    return Err(BackendError::Refused(drtui_core::ports::stack_failure(
-                        &stack,
-                        &failed.status,
-                        Some(&failed.failure),
-                        &failed.rollback,
-                    )));
-                }
-                let status = if created {
-                    "CREATE_COMPLETE"
-                } else {
-                    "UPDATE_COMPLETE"
-                };
-                report(format!("{stack} AWS::CloudFormation::Stack {status}"));
-                outcome.detail = format!("stack {stack} {status}: {}", outcome.detail);
+                _ => {}
             }
             Ok(outcome)
+        })
+    }
+}
+
+impl SimBackend {
+    /// The mutation applied now, and recorded first when the demo keeps an action log: if the
+    /// demo world cannot write down what it did, it undoes it and refuses, so a resume never
+    /// believes in an action that is lost. A hung region's control plane answers nothing.
+    fn apply_recorded(&self, mutation: &Mutation) -> Result<ActOutcome, BackendError> {
+        let mut sim = self.lock();
+        sim.advance_to(self.clock.now());
+        let at = sim.now();
+        if control_plane_of(sim.pair(), mutation)
+            .is_some_and(|role| sim.has(Fault::HungRegion(role)))
+        {
+            return Err(BackendError::Timeout(sim.pair().call_timeout));
+        }
+        let before = sim.clone();
+        let outcome = sim.apply(mutation).map_err(BackendError::Refused)?;
+        // The call that changes the estate is made only when something changes, as on AWS.
+        if outcome.changed {
+            self.calls.record(mutation.call());
+        }
+        if let Some(path) = &self.action_log {
+            let record = ActionRecord {
+                at,
+                mutation: mutation.clone(),
+                changed: outcome.changed,
+                detail: outcome.detail.clone(),
+            };
+            if let Err(error) = append_record(path, &record) {
+                *sim = before;
+                return Err(BackendError::Refused(format!(
+                    "cannot record the demo action in {}: {error}; nothing was changed",
+                    path.display()
+                )));
+            }
+        }
+        Ok(outcome)
+    }
+
+    /// Waits (in simulated seconds) until the execution ends; anything but success fails.
+    async fn execution_ended(&self, name: &str) -> Result<(), BackendError> {
+        loop {
+            let status = {
+                let mut sim = self.lock();
+                sim.advance_to(self.clock.now());
+                sim.execution_status(name)
+            };
+            match status.as_deref() {
+                Some("RUNNING") => self.clock.sleep(Duration::from_secs(1)).await,
+                Some("SUCCEEDED") => return Ok(()),
+                other => {
+                    return Err(BackendError::Refused(format!(
+                        "execution {name} ended {}",
+                        other.unwrap_or("missing")
+                    )));
+                }
+            }
+        }
+    }
+
+    /// Follows a deploying stack, reporting its resource events as they happen, until it
+    /// settles; its final status, or how it failed.
+    async fn stack_settled(
+        &self,
+        stack: &str,
+        report: &Report,
+    ) -> Result<&'static str, BackendError> {
+        let created = self.lock().deployment_creates(stack);
+        loop {
+            let (updating, events) = {
+                let mut sim = self.lock();
+                sim.advance_to(self.clock.now());
+                let updating = sim.stack_updating(stack);
+                let batch = if updating {
+                    STACK_EVENTS_PER_S
+                } else {
+                    usize::MAX
+                };
+                (updating, sim.take_stack_events(stack, batch))
+            };
+            for event in events {
+                report(event);
+            }
+            if !updating {
+                break;
+            }
+            // A simulated second may pass at once (a fast clock): let the caller see the
+            // events written so far before the next.
+            tokio::task::yield_now().await;
+            self.clock.sleep(Duration::from_secs(1)).await;
+        }
+        if let Some(failed) = self.lock().failed_deploy(stack).cloned() {
+            return Err(BackendError::Refused(drtui_core::ports::stack_failure(
+                stack,
+                &failed.status,
+                Some(&failed.failure),
+                &failed.rollback,
+            )));
+        }
+        Ok(if created {
+            "CREATE_COMPLETE"
+        } else {
+            "UPDATE_COMPLETE"
         })
     }
 }

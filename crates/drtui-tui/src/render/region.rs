@@ -9,7 +9,7 @@ use ratatui::widgets::{Block, Paragraph, Sparkline};
 use crate::app::App;
 use crate::format::{self, truncate};
 use crate::theme::{Theme, Tone};
-use drtui_core::model::{AlarmState, RegionMetrics, Role, Source, thresholds};
+use drtui_core::model::{AlarmState, RegionMetrics, RegionStatus, Role, Source, thresholds};
 use drtui_core::text::sanitize;
 
 const LABEL_WIDTH: u16 = 18;
@@ -132,79 +132,10 @@ fn unknown(reason: &str, theme: Theme) -> Span<'static> {
     Span::styled(format!("? {reason}"), theme.style(Tone::Unknown))
 }
 
-#[allow(
-    clippy::too_many_lines,
-    reason = "one line per fact of the region panel, in screen order"
-)]
+/// One line per fact of the region panel, in screen order.
 fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
-    let snapshot = &app.snapshot;
-    let region = snapshot.region(role);
-    let max_age = app.pair.stale_after();
-    let now = app.now;
-
-    let health = if snapshot.health_checks.usable(now, max_age).is_some() {
-        let checks: Vec<_> = snapshot.health_checks_for(&region.region).collect();
-        if checks.is_empty() {
-            vec![unknown("no health check configured", theme)]
-        } else {
-            checks
-                .iter()
-                .map(|check| {
-                    let (tone, word) = match check.healthy {
-                        Some(true) => (Tone::Good, "healthy"),
-                        Some(false) => (Tone::Bad, "UNHEALTHY"),
-                        None => (Tone::Unknown, "unknown"),
-                    };
-                    let checkers = match (check.checkers_healthy, check.checkers_total) {
-                        (Some(up), Some(total)) => format!(" {up}/{total} checkers"),
-                        _ => String::new(),
-                    };
-                    Span::styled(
-                        format!("{} {word}{checkers} ", tone.symbol()),
-                        theme.style(tone),
-                    )
-                })
-                .collect()
-        }
-    } else {
-        vec![unknown("health unknown", theme)]
-    };
-
-    let aurora = match region.aurora.usable(now, max_age) {
-        Some(cluster) => {
-            let tone = if cluster.status == "available" {
-                Tone::Good
-            } else {
-                Tone::Bad
-            };
-            let mut spans = vec![Span::styled(
-                format!("{} {}", tone.symbol(), sanitize(&cluster.status)),
-                theme.style(tone),
-            )];
-            let lag = region
-                .metrics
-                .usable(now, max_age)
-                .and_then(|metrics| metrics.replication_lag_ms);
-            if let Some(lag) = lag {
-                let budget = app.pair.rpo_budget.as_secs_f64() * 1000.0;
-                let lag_tone = if lag > budget {
-                    Tone::Warn
-                } else {
-                    Tone::Plain
-                };
-                let symbol = if lag > budget { "▲ " } else { "" };
-                spans.push(Span::styled(
-                    format!(" · lag {symbol}{}", format::lag(lag)),
-                    theme.style(lag_tone),
-                ));
-            }
-            spans
-        }
-        None => vec![unknown("cluster status unknown", theme)],
-    };
-
-    let metrics = region.metrics.usable(now, max_age);
-    let (api, lambda, db) = match metrics {
+    let region = app.snapshot.region(role);
+    let (api, lambda, db) = match region.metrics.usable(app.now, app.pair.stale_after()) {
         Some(metrics) => metric_spans(metrics, theme),
         None => (
             vec![unknown("no metrics", theme)],
@@ -212,56 +143,12 @@ fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
             vec![unknown("no metrics", theme)],
         ),
     };
-
-    let mut status = match region.alarms.usable(now, max_age) {
-        Some(alarms) => {
-            let firing = alarms
-                .iter()
-                .filter(|alarm| alarm.state == AlarmState::Alarm)
-                .count();
-            let ok = alarms
-                .iter()
-                .filter(|alarm| alarm.state == AlarmState::Ok)
-                .count();
-            let no_data = alarms.len() - firing - ok;
-            let mut spans = Vec::new();
-            if firing > 0 {
-                spans.push(Span::styled(
-                    format!("✖ {firing} ALARM "),
-                    theme.style(Tone::Bad),
-                ));
-            }
-            spans.push(Span::styled(format!("✔ {ok} OK"), theme.style(Tone::Good)));
-            if no_data > 0 {
-                spans.push(Span::styled(
-                    format!(" ? {no_data} no data"),
-                    theme.style(Tone::Unknown),
-                ));
-            }
-            spans
-        }
-        None => vec![unknown("alarms unknown", theme)],
-    };
+    let mut status = alarm_spans(app, region, theme);
     status.push(Span::styled(" │ ", theme.style(Tone::Muted)));
-    match region.stacks.usable(now, max_age) {
-        Some(stacks) => {
-            let complete = stacks.iter().filter(|stack| stack.is_settled()).count();
-            let tone = if complete == stacks.len() {
-                Tone::Good
-            } else {
-                Tone::Warn
-            };
-            status.push(Span::styled(
-                format!("{} stacks {complete}/{}", tone.symbol(), stacks.len()),
-                theme.style(tone),
-            ));
-        }
-        None => status.push(unknown("stacks", theme)),
-    }
-
+    status.push(stacks_span(app, region, theme));
     let lines: [(&str, Spans); SUMMARY_LINES as usize] = [
-        ("Health", health),
-        ("Aurora", aurora),
+        ("Health", health_spans(app, region, theme)),
+        ("Aurora", aurora_spans(app, region, theme)),
         ("API", api),
         ("Lambda", lambda),
         ("DB", db),
@@ -274,6 +161,116 @@ fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
             Line::from(spans)
         })
         .collect()
+}
+
+/// Each health check probing the region: healthy or not, with its checkers.
+fn health_spans(app: &App, region: &RegionStatus, theme: Theme) -> Spans {
+    let snapshot = &app.snapshot;
+    if snapshot
+        .health_checks
+        .usable(app.now, app.pair.stale_after())
+        .is_none()
+    {
+        return vec![unknown("health unknown", theme)];
+    }
+    let checks: Vec<_> = snapshot.health_checks_for(&region.region).collect();
+    if checks.is_empty() {
+        return vec![unknown("no health check configured", theme)];
+    }
+    checks
+        .iter()
+        .map(|check| {
+            let (tone, word) = match check.healthy {
+                Some(true) => (Tone::Good, "healthy"),
+                Some(false) => (Tone::Bad, "UNHEALTHY"),
+                None => (Tone::Unknown, "unknown"),
+            };
+            let checkers = match (check.checkers_healthy, check.checkers_total) {
+                (Some(up), Some(total)) => format!(" {up}/{total} checkers"),
+                _ => String::new(),
+            };
+            Span::styled(
+                format!("{} {word}{checkers} ", tone.symbol()),
+                theme.style(tone),
+            )
+        })
+        .collect()
+}
+
+/// The cluster's status and, when known, its replication lag against the RPO budget.
+fn aurora_spans(app: &App, region: &RegionStatus, theme: Theme) -> Spans {
+    let max_age = app.pair.stale_after();
+    let Some(cluster) = region.aurora.usable(app.now, max_age) else {
+        return vec![unknown("cluster status unknown", theme)];
+    };
+    let tone = if cluster.status == "available" {
+        Tone::Good
+    } else {
+        Tone::Bad
+    };
+    let mut spans = vec![Span::styled(
+        format!("{} {}", tone.symbol(), sanitize(&cluster.status)),
+        theme.style(tone),
+    )];
+    let lag = region
+        .metrics
+        .usable(app.now, max_age)
+        .and_then(|metrics| metrics.replication_lag_ms);
+    if let Some(lag) = lag {
+        let over = lag > app.pair.rpo_budget.as_secs_f64() * 1000.0;
+        let (lag_tone, symbol) = if over {
+            (Tone::Warn, "▲ ")
+        } else {
+            (Tone::Plain, "")
+        };
+        spans.push(Span::styled(
+            format!(" · lag {symbol}{}", format::lag(lag)),
+            theme.style(lag_tone),
+        ));
+    }
+    spans
+}
+
+/// The region's alarms counted: firing, OK, without data.
+fn alarm_spans(app: &App, region: &RegionStatus, theme: Theme) -> Spans {
+    let Some(alarms) = region.alarms.usable(app.now, app.pair.stale_after()) else {
+        return vec![unknown("alarms unknown", theme)];
+    };
+    let count = |state: AlarmState| alarms.iter().filter(|alarm| alarm.state == state).count();
+    let (firing, ok) = (count(AlarmState::Alarm), count(AlarmState::Ok));
+    let no_data = alarms.len() - firing - ok;
+    let mut spans = Vec::new();
+    if firing > 0 {
+        spans.push(Span::styled(
+            format!("✖ {firing} ALARM "),
+            theme.style(Tone::Bad),
+        ));
+    }
+    spans.push(Span::styled(format!("✔ {ok} OK"), theme.style(Tone::Good)));
+    if no_data > 0 {
+        spans.push(Span::styled(
+            format!(" ? {no_data} no data"),
+            theme.style(Tone::Unknown),
+        ));
+    }
+    spans
+}
+
+/// How many of the region's stacks are settled.
+fn stacks_span(app: &App, region: &RegionStatus, theme: Theme) -> Span<'static> {
+    let Some(stacks) = region.stacks.usable(app.now, app.pair.stale_after()) else {
+        return unknown("stacks", theme);
+    };
+    let complete = stacks.iter().filter(|stack| stack.is_settled()).count();
+    let tone = if complete == stacks.len() {
+        Tone::Good
+    } else {
+        Tone::Warn
+    };
+    Span::styled(
+        format!("{} stacks {complete}/{}", tone.symbol(), stacks.len()),
+        theme.style(tone),
+    )
 }
 
 type Spans = Vec<Span<'static>>;

@@ -4,6 +4,8 @@
 
 #![allow(dead_code)]
 
+pub mod emulated;
+
 use std::io::{BufRead, BufReader};
 use std::path::PathBuf;
 use std::process::{Child, ChildStdin, Command, Stdio};

@@ -31,8 +31,8 @@ fn main() {
         std::process::exit(2);
     };
     let rounds: usize = rest.first().map_or(10, |n| n.parse().expect("ROUNDS"));
-    let catalog =
-        drtui_core::config::load_catalog(Some(std::path::Path::new(config))).expect("config");
+    let catalog = drtui_engine::config_file::load_catalog(Some(std::path::Path::new(config)))
+        .expect("config");
     let pair = catalog.get(pair_name).expect("pair").clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {

@@ -7,7 +7,7 @@ use clap_complete::CompletionCandidate;
 /// Pair names from the config file (`$DRTUI_CONFIG` or the platform default) and `demo`.
 pub fn pair_names() -> Vec<CompletionCandidate> {
     let explicit = std::env::var_os("DRTUI_CONFIG").map(std::path::PathBuf::from);
-    let Ok(catalog) = drtui_core::config::load_catalog(explicit.as_deref()) else {
+    let Ok(catalog) = drtui_engine::config_file::load_catalog(explicit.as_deref()) else {
         return vec![CompletionCandidate::new(drtui_core::config::DEMO_PAIR)];
     };
     catalog
@@ -23,7 +23,7 @@ pub fn pair_names() -> Vec<CompletionCandidate> {
 
 /// Built-in and user runbooks.
 pub fn runbook_names() -> Vec<CompletionCandidate> {
-    drtui_core::runbook::catalog::all()
+    drtui_engine::catalog::all()
         .into_iter()
         .filter_map(|(_, runbook)| runbook.ok())
         .map(|runbook| {
@@ -35,7 +35,7 @@ pub fn runbook_names() -> Vec<CompletionCandidate> {
 
 /// Runs in the state directory, newest first.
 pub fn run_ids() -> Vec<CompletionCandidate> {
-    let Some(state) = drtui_core::config::state_dir() else {
+    let Some(state) = drtui_engine::config_file::state_dir() else {
         return Vec::new();
     };
     drtui_engine::journal_file::list(&state)

@@ -17,7 +17,7 @@ pub fn init(global: &GlobalArgs) -> Result<()> {
     let Some(path) = &global.log_file else {
         return Ok(());
     };
-    let file = drtui_core::files::private_append(path)
+    let file = drtui_engine::files::private_append(path)
         .map_err(|error| UsageError(format!("cannot open log file {}: {error}", path.display())))?;
     let wanted = std::env::var("DRTUI_LOG").unwrap_or_else(|_| "info".to_owned());
     let filter = tracing_subscriber::EnvFilter::try_new(format!("{wanted},{CAPPED}"))

@@ -14,7 +14,7 @@ use std::process::ExitCode;
 use clap::Parser;
 use color_eyre::eyre::Result;
 use drtui_core::config::ConfigError;
-use drtui_core::runbook::catalog::CatalogError;
+use drtui_engine::catalog::CatalogError;
 
 use cli::{Cli, Command};
 use commands::UsageError;

@@ -481,7 +481,7 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
     use drtui_tui::app::{GatePrompt, Msg, update};
     let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
     let mut app = estate.app().await;
-    let (_, runbook) = drtui_core::runbook::catalog::find("failover").expect("built-in");
+    let (_, runbook) = drtui_engine::catalog::find("failover").expect("built-in");
     let next: Vec<String> = runbook
         .steps
         .iter()

@@ -38,7 +38,8 @@ fn emulated(suffix: &str, seed_options: &[&str], state_machine: bool) -> Emulate
         .join("\n");
     let (dir, config) = write_config(&text);
     let catalog_pairs =
-        drtui_core::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+        drtui_engine::config_file::load_catalog(Some(std::path::Path::new(&config)))
+            .expect("config");
     let pair = catalog_pairs.get(suffix).expect("pair").clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let overrides = Overrides {
@@ -76,8 +77,7 @@ fn play_on(
 ) {
     use drtui_engine::engine::Engine;
     use drtui_engine::playback::Playback;
-    let (_, runbook, hash) =
-        drtui_core::runbook::catalog::find_with_hash(runbook).expect("runbook");
+    let (_, runbook, hash) = drtui_engine::catalog::find_with_hash(runbook).expect("runbook");
     let run = &emulated.run;
     let player = Playback {
         engine: Engine {
@@ -139,7 +139,7 @@ fn run_on_emulator(
     InProcess,
 ) {
     let emulated = emulated(suffix, &["healthy-secondary", "healthy-primary"], false);
-    let (_, spec, _) = drtui_core::runbook::catalog::find_with_hash(runbook).expect("runbook");
+    let (_, spec, _) = drtui_engine::catalog::find_with_hash(runbook).expect("runbook");
     let planned: Vec<String> = drtui_core::runbook::plan::plan(&spec, &emulated.run.pair)
         .iter()
         .flat_map(|step| step.calls.iter())

@@ -90,8 +90,8 @@ fn cfn_lint_passes_every_template() {
 
 #[test]
 fn every_name_the_example_config_expects_is_in_the_templates() {
-    let catalog =
-        drtui_core::config::load_catalog(Some(&root().join("drtui.example.toml"))).expect("config");
+    let catalog = drtui_engine::config_file::load_catalog(Some(&root().join("drtui.example.toml")))
+        .expect("config");
     let pair = catalog.get("prod").expect("the example pair");
     for role in Role::BOTH {
         let region = pair.region(role);

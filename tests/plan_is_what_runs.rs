@@ -13,7 +13,8 @@ use std::collections::BTreeMap;
 use drtui_core::calls::Operation;
 use drtui_core::ports::{Mutation, StatusBackend};
 use drtui_core::runbook::journal::{Event, Record, StepOutcome};
-use drtui_core::runbook::{catalog, plan};
+use drtui_core::runbook::plan;
+use drtui_engine::catalog;
 use drtui_engine::engine::Outcome;
 use drtui_testkit::DemoEstate;
 use drtui_testkit::runs::{approve_all, play};
@@ -123,7 +124,7 @@ async fn plan_matches_the_run(name: &str) {
 
 #[tokio::test]
 async fn every_built_in_runbook_makes_exactly_the_calls_its_plan_lists() {
-    for (name, _) in catalog::BUILT_IN {
+    for (name, _) in drtui_core::runbook::builtin::BUILT_IN {
         plan_matches_the_run(name).await;
     }
 }

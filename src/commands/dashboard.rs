@@ -6,7 +6,7 @@ use std::io::IsTerminal;
 
 use color_eyre::eyre::Result;
 use drtui_backend::aws::ClientPool;
-use drtui_core::config::{self, RegionPair};
+use drtui_core::config::RegionPair;
 
 use super::{Opened, UsageError, clock_for, open_backend};
 use crate::cli::GlobalArgs;
@@ -65,7 +65,7 @@ async fn dashboard_of(
         faults,
         clock,
         act,
-        state_dir: config::state_dir(),
+        state_dir: drtui_engine::config_file::state_dir(),
         operator,
         remote_lock,
         read_only: global.read_only,

@@ -42,7 +42,7 @@ pub async fn run(
     }
     // Updating reads with the pair's own regions, endpoint and profile.
     let skeleton = if target == Target::Update {
-        config::load_catalog(Some(&config_path(global)?))?
+        drtui_engine::config_file::load_catalog(Some(&config_path(global)?))?
             .get(name)
             .map_err(|error| UsageError(error.to_string()))?
             .clone()
@@ -86,7 +86,7 @@ fn config_path(global: &GlobalArgs) -> Result<std::path::PathBuf> {
     Ok(global
         .config
         .clone()
-        .or_else(config::default_config_path)
+        .or_else(drtui_engine::config_file::default_config_path)
         .ok_or_else(|| {
             UsageError("no config directory on this platform: pass --config FILE".to_owned())
         })?)
@@ -109,12 +109,12 @@ fn update_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> 
     }
     let staged = path.with_extension("toml.drtui-new");
     let _ = std::fs::remove_file(&staged);
-    let mut file = drtui_core::files::private_new(&staged)
+    let mut file = drtui_engine::files::private_new(&staged)
         .wrap_err_with(|| format!("cannot write {}", staged.display()))?;
     file.write_all(updated.as_bytes())
         .and_then(|()| file.sync_all())
         .wrap_err_with(|| format!("cannot write {}", staged.display()))?;
-    if let Err(error) = config::load_catalog(Some(&staged)) {
+    if let Err(error) = drtui_engine::config_file::load_catalog(Some(&staged)) {
         let _ = std::fs::remove_file(&staged);
         return Err(error.into());
     }
@@ -131,17 +131,21 @@ fn update_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> 
 /// Appends a new pair's section to the config file, refusing to redefine a pair.
 fn append_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> {
     let path = config_path(global)?;
-    if path.exists() && config::load_catalog(Some(&path))?.get(name).is_ok() {
+    if path.exists()
+        && drtui_engine::config_file::load_catalog(Some(&path))?
+            .get(name)
+            .is_ok()
+    {
         return Err(UsageError(format!(
             "pair `{name}` already exists in {}: `--update` writes the ids found into it",
             path.display()
         ))
         .into());
     }
-    let mut file = drtui_core::files::private_append(&path)
+    let mut file = drtui_engine::files::private_append(&path)
         .wrap_err_with(|| format!("cannot open {}", path.display()))?;
     writeln!(file, "\n{section}").wrap_err_with(|| format!("cannot write {}", path.display()))?;
-    config::load_catalog(Some(&path))?;
+    drtui_engine::config_file::load_catalog(Some(&path))?;
     errln!("wrote pair `{name}` to {}", path.display());
     Ok(())
 }

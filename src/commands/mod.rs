@@ -36,7 +36,7 @@ pub const DEMO_ACTION_LOG: &str = "demo-actions.jsonl";
 
 /// The pair named by `--region-pair`, with `--scenario` allowed only on the demo.
 pub fn select_pair(global: &GlobalArgs) -> Result<RegionPair> {
-    let catalog = config::load_catalog(global.config.as_deref())?;
+    let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
     let pair = catalog.get(global.pair_name()?)?.clone();
     scenario_only_on_demo(global, std::slice::from_ref(&pair))?;
     Ok(pair)
@@ -103,7 +103,8 @@ pub async fn open_backend(
             let options = SimOptions {
                 seed: global.seed,
                 scenario: global.scenario.clone(),
-                action_log: config::state_dir().map(|dir| dir.join(DEMO_ACTION_LOG)),
+                action_log: drtui_engine::config_file::state_dir()
+                    .map(|dir| dir.join(DEMO_ACTION_LOG)),
                 ..SimOptions::default()
             };
             let sim = Arc::new(SimBackend::new(pair, Arc::clone(clock), &options));
@@ -161,7 +162,7 @@ pub fn clock_for(pair: &RegionPair) -> Arc<dyn Clock> {
 
 /// Where journals, locks and the demo action log live.
 pub fn state_dir() -> Result<std::path::PathBuf> {
-    config::state_dir().ok_or_else(|| {
+    drtui_engine::config_file::state_dir().ok_or_else(|| {
         UsageError("no state directory on this platform: set DRTUI_STATE_DIR".to_owned()).into()
     })
 }

@@ -3,14 +3,14 @@
 
 use crate::output::out;
 use color_eyre::eyre::Result;
-use drtui_core::config::{self, BackendKind, PairCatalog};
+use drtui_core::config::{BackendKind, PairCatalog};
 use drtui_core::text::sanitize;
 
 use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
 pub fn run(global: &GlobalArgs) -> Result<Exit> {
-    let catalog = config::load_catalog(global.config.as_deref())?;
+    let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
     out!("{}", table(&catalog));
     Ok(Exit::Ok)
 }
@@ -35,7 +35,7 @@ fn table(catalog: &PairCatalog) -> String {
         ));
     }
     if catalog.file.is_none() {
-        let default = config::default_config_path().map_or_else(
+        let default = drtui_engine::config_file::default_config_path().map_or_else(
             || "(no config dir on this platform)".to_owned(),
             |path| path.display().to_string(),
         );

@@ -3,7 +3,8 @@
 
 use crate::output::out;
 use color_eyre::eyre::Result;
-use drtui_core::runbook::{catalog, plan};
+use drtui_core::runbook::plan;
+use drtui_engine::catalog;
 
 use super::select_pair;
 use crate::cli::GlobalArgs;

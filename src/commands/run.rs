@@ -7,12 +7,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use color_eyre::eyre::Result;
-use drtui_core::config::{self, RegionPair};
-use drtui_core::runbook::catalog;
+use drtui_core::config::RegionPair;
 use drtui_core::runbook::journal::{Event, Record, StepOutcome};
 use drtui_core::runbook::step::Runbook;
 use drtui_core::text::sanitize;
 use drtui_core::wire::wire_name;
+use drtui_engine::catalog;
 use drtui_engine::engine::{Approvals, Engine, FailureKind, Outcome};
 use drtui_engine::playback::{self, Playback, PlaybackError, Resumable};
 
@@ -42,7 +42,7 @@ pub async fn resume(
     }
     let resumable =
         playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
-    let catalog = config::load_catalog(global.config.as_deref())?;
+    let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
     let pair = catalog.get(&resumable.pair)?.clone();
     let name = resumable.runbook_ref().to_owned();
     play(global, &name, pair, Some(resumable), args, state).await

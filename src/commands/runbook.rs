@@ -3,9 +3,10 @@
 
 use crate::output::{errln, outln};
 use color_eyre::eyre::Result;
-use drtui_core::runbook::{catalog, spec};
+use drtui_core::runbook::spec;
 use drtui_core::text::sanitize;
 use drtui_core::wire::wire_name;
+use drtui_engine::catalog;
 
 use crate::cli::RunbookCommand;
 use crate::exit::Exit;

@@ -8,7 +8,7 @@ use std::sync::Arc;
 
 use color_eyre::eyre::Result;
 use drtui_core::clock::Clock;
-use drtui_core::config::{self, RegionPair};
+use drtui_core::config::RegionPair;
 use drtui_core::model::{Snapshot, calls_between};
 use drtui_core::ports::StatusBackend;
 use drtui_core::report::StatusReport;
@@ -67,7 +67,7 @@ impl Watched {
 
 /// The pairs asked for: every configured one with `--all-pairs`, else each `--region-pair`.
 pub fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>> {
-    let catalog = config::load_catalog(global.config.as_deref())?;
+    let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
     let pairs: Vec<RegionPair> = if all_pairs {
         let configured: Vec<RegionPair> = catalog
             .pairs

@@ -77,8 +77,8 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
 #[cfg(test)]
 mod tests {
     use super::*;
-    use drtui_core::runbook::catalog;
     use drtui_core::runbook::plan::plan;
+    use drtui_engine::catalog;
 
     #[test]
     fn failover_plan_names_the_exact_calls_and_every_stop() {

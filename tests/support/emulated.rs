@@ -54,8 +54,8 @@ pub fn in_process(suffix: &str) -> InProcess {
         true,
         "3s",
     ));
-    let catalog =
-        drtui_core::config::load_catalog(Some(std::path::Path::new(&config))).expect("config");
+    let catalog = drtui_engine::config_file::load_catalog(Some(std::path::Path::new(&config)))
+        .expect("config");
     let pair = catalog.get(suffix).expect("pair").clone();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     let overrides = Overrides {

@@ -10,7 +10,6 @@ pub mod clock;
 pub mod config;
 pub mod cost;
 pub mod fault;
-pub mod files;
 pub mod limits;
 pub mod model;
 pub mod mutation;

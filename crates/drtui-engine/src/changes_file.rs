@@ -5,9 +5,9 @@
 use std::io::{Read, Seek, SeekFrom};
 use std::path::{Path, PathBuf};
 
+use crate::files;
 use drtui_core::changes::Change;
 use drtui_core::clock::Timestamp;
-use drtui_core::files;
 
 /// How much of a timeline file is read back (its newest part).
 const READ_LIMIT: u64 = 8 * 1024 * 1024;
@@ -15,7 +15,7 @@ const READ_LIMIT: u64 = 8 * 1024 * 1024;
 fn path(state: &Path, pair: &str) -> PathBuf {
     state
         .join("timeline")
-        .join(format!("{}.jsonl", files::safe_component(pair)))
+        .join(format!("{}.jsonl", drtui_core::text::safe_component(pair)))
 }
 
 /// Appends `changes` to their pair's timeline.

@@ -21,7 +21,7 @@ pub fn runs_dir(state: &Path) -> PathBuf {
 /// The journal file of `run_id`, always inside the state dir: a run id that is not one safe
 /// path component (`../x`, `a/b`) is refused.
 pub fn journal_path(state: &Path, run_id: &str) -> std::io::Result<PathBuf> {
-    if !drtui_core::files::is_safe_component(run_id) {
+    if !drtui_core::text::is_safe_component(run_id) {
         return Err(std::io::Error::new(
             std::io::ErrorKind::InvalidInput,
             format!(
@@ -40,7 +40,7 @@ impl Journal {
     pub fn open(state: &Path, run_id: &str) -> std::io::Result<Self> {
         let path = journal_path(state, run_id)?;
         repair_torn_tail(&path)?;
-        let file = drtui_core::files::private_append(&path)?;
+        let file = crate::files::private_append(&path)?;
         Ok(Self { path, file })
     }
 
@@ -58,7 +58,7 @@ impl Journal {
     /// Appends one record (line and newline in one write) and waits until it is on disk.
     pub fn append(&mut self, record: &Record) -> std::io::Result<()> {
         let line = journal::line(record).map_err(std::io::Error::other)?;
-        drtui_core::files::append_line(&mut self.file, &line)
+        crate::files::append_line(&mut self.file, &line)
     }
 }
 
@@ -85,8 +85,8 @@ pub fn repair_torn_tail(path: &Path) -> std::io::Result<Option<String>> {
         file.sync_all()?;
         return Ok(None);
     }
-    let mut aside = drtui_core::files::private_append(&path.with_extension("torn"))?;
-    drtui_core::files::append_line(&mut aside, &torn)?;
+    let mut aside = crate::files::private_append(&path.with_extension("torn"))?;
+    crate::files::append_line(&mut aside, &torn)?;
     let file = std::fs::OpenOptions::new().write(true).open(path)?;
     file.set_len(keep as u64)?;
     file.sync_all()?;

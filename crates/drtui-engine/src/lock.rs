@@ -92,7 +92,7 @@ fn alive(holder: &Holder) -> bool {
 fn lock_path(state: &Path, pair: &str) -> PathBuf {
     state
         .join("locks")
-        .join(format!("{}.lock", drtui_core::files::safe_component(pair)))
+        .join(format!("{}.lock", drtui_core::text::safe_component(pair)))
 }
 
 fn read_holder(path: &Path) -> Result<Holder, String> {
@@ -145,18 +145,18 @@ pub fn acquire(state: &Path, pair: &str, holder: Holder) -> Result<PairLock, Loc
         source,
     };
     let dir = path.parent().unwrap_or(state);
-    drtui_core::files::private_dir(dir).map_err(|source| io(dir, source))?;
+    crate::files::private_dir(dir).map_err(|source| io(dir, source))?;
     // The whole lock is written first, under a name nobody else uses.
     let temp = dir.join(format!(
         ".{}.{}.{}.tmp",
-        drtui_core::files::safe_component(pair),
+        drtui_core::text::safe_component(pair),
         holder.pid,
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |since| since.as_nanos())
     ));
     let text = serde_json::to_string(&holder).map_err(|error| io(&temp, error.into()))?;
-    let written = drtui_core::files::private_new(&temp).and_then(|mut file| {
+    let written = crate::files::private_new(&temp).and_then(|mut file| {
         std::io::Write::write_all(&mut file, text.as_bytes())?;
         file.sync_all()
     });
@@ -280,7 +280,7 @@ mod tests {
     fn a_dead_or_reused_pid_is_stale() {
         let dir = tempfile::tempdir().expect("dir");
         let path = lock_path(dir.path(), "demo");
-        drtui_core::files::private_dir(path.parent().expect("dir")).expect("dir");
+        crate::files::private_dir(path.parent().expect("dir")).expect("dir");
         let me = std::process::id();
         // Our own pid, but with another start time: the pid was reused.
         for stale in [
@@ -298,7 +298,7 @@ mod tests {
     fn an_unreadable_lock_is_refused_naming_the_file() {
         let dir = tempfile::tempdir().expect("dir");
         let path = lock_path(dir.path(), "demo");
-        drtui_core::files::private_dir(path.parent().expect("dir")).expect("dir");
+        crate::files::private_dir(path.parent().expect("dir")).expect("dir");
         std::fs::write(&path, "{not json").expect("write");
         let error = acquire(dir.path(), "demo", this_process("new", "me", "t".into()))
             .expect_err("refused");

@@ -114,8 +114,8 @@ pub fn skip_step(
         ));
     }
     let resumable = resumable(state, run_id)?;
-    let (_, runbook) = drtui_core::runbook::catalog::find(&resumable.runbook)
-        .map_err(|error| refuse(error.to_string()))?;
+    let (_, runbook) =
+        crate::catalog::find(&resumable.runbook).map_err(|error| refuse(error.to_string()))?;
     if runbook.step(step).is_none() {
         return Err(refuse(format!(
             "runbook `{}` has no step `{step}`",
@@ -143,7 +143,7 @@ pub fn skip_step(
 pub fn new_run_id(runbook: &str, clock: &dyn Clock) -> String {
     format!(
         "{}-{}-{}",
-        drtui_core::files::safe_component(runbook),
+        drtui_core::text::safe_component(runbook),
         clock.now().format("%Y%m%dT%H%M%SZ"),
         std::process::id()
     )

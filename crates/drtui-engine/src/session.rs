@@ -7,10 +7,10 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{mpsc, oneshot};
 
+use crate::catalog;
 use drtui_core::clock::Clock;
 use drtui_core::config::RegionPair;
 use drtui_core::ports::{ActBackend, StatusBackend};
-use drtui_core::runbook::catalog;
 use drtui_core::runbook::gate::GateQuestion;
 use drtui_core::runbook::journal::Record;
 

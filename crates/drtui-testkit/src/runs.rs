@@ -4,9 +4,9 @@ use std::collections::BTreeSet;
 
 use drtui_core::model::{Source, SourceData};
 use drtui_core::ports::{ActBackend, StatusBackend};
-use drtui_core::runbook::catalog;
 use drtui_core::runbook::journal::{Event, Record, StepOutcome};
 use drtui_core::runbook::step::Runbook;
+use drtui_engine::catalog;
 use drtui_engine::engine::{Approvals, Engine, Outcome};
 use drtui_engine::playback::Playback;
 

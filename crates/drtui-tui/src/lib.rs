@@ -109,7 +109,7 @@ impl PairView {
         app.read_only = read_only;
         app.color = color;
         if state_dir.is_some() {
-            app.runbooks = drtui_core::runbook::catalog::all()
+            app.runbooks = drtui_engine::catalog::all()
                 .into_iter()
                 .filter_map(|(_, runbook)| runbook.ok())
                 .collect();

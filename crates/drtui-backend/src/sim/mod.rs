@@ -160,10 +160,26 @@ pub fn read_action_log(path: &std::path::Path) -> Vec<ActionRecord> {
         .collect()
 }
 
+/// Appends one record as a line and waits until it is on disk (the file 0600, its directory
+/// 0700): the demo world's memory of what it did, written before it is believed.
 fn append_record(path: &std::path::Path, record: &ActionRecord) -> std::io::Result<()> {
-    let mut file = drtui_core::files::private_append(path)?;
-    let line = serde_json::to_string(record).map_err(std::io::Error::other)?;
-    drtui_core::files::append_line(&mut file, &line)
+    use std::io::Write as _;
+    use std::os::unix::fs::{DirBuilderExt as _, OpenOptionsExt as _};
+    if let Some(dir) = path.parent() {
+        std::fs::DirBuilder::new()
+            .recursive(true)
+            .mode(0o700)
+            .create(dir)?;
+    }
+    let mut line = serde_json::to_string(record).map_err(std::io::Error::other)?;
+    line.push('\n');
+    let mut file = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .mode(0o600)
+        .open(path)?;
+    file.write_all(line.as_bytes())?;
+    file.sync_all()
 }
 
 impl ActBackend for SimBackend {

@@ -736,7 +736,9 @@ steps:
 
     #[test]
     fn the_picker_knows_provision_would_refuse_the_database_after_a_failover() {
-        let (_, runbook) = crate::runbook::catalog::find("provision").expect("built in");
+        let runbook = crate::runbook::builtin::find("provision")
+            .expect("built in")
+            .expect("valid");
         let pair = RegionPair::demo();
         let mut snapshot = healthy();
         for role in Role::BOTH {

@@ -1,7 +1,7 @@
 //! Runbooks: the YAML format (`spec`), its validation (`validate`), the built-in catalogue
 //! (`catalog`) and the plan of API calls a run would make (`plan`).
 
-pub mod catalog;
+pub mod builtin;
 pub mod deploy;
 pub mod evaluate;
 pub mod gate;

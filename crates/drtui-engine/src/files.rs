@@ -108,48 +108,9 @@ pub fn read_input(path: &Path, limit: u64) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|_| InputError::NotText)
 }
 
-/// A name safe as one path component: letters, digits, `.`, `_`, `-`; anything else becomes
-/// `_`, a leading dot too, and it is cut at 64 characters. Never empty.
-pub fn safe_component(name: &str) -> String {
-    let mut safe: String = name
-        .chars()
-        .take(64)
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | '-') {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect();
-    if safe.starts_with('.') {
-        safe.replace_range(..1, "_");
-    }
-    if safe.is_empty() {
-        safe.push('_');
-    }
-    safe
-}
-
-/// Whether `id` is a run id drtui could have made: one safe path component.
-pub fn is_safe_component(id: &str) -> bool {
-    !id.is_empty() && id.len() <= 128 && safe_component(id) == id
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_never_leave_their_directory() {
-        assert_eq!(safe_component("../../../../tmp/x"), "_._.._.._.._tmp_x");
-        assert_eq!(safe_component(".hidden"), "_hidden");
-        assert_eq!(safe_component(""), "_");
-        assert_eq!(safe_component("failover"), "failover");
-        assert!(!is_safe_component("../x"));
-        assert!(!is_safe_component("a/b"));
-        assert!(is_safe_component("failover-20261125T134236Z-3937"));
-    }
 
     #[test]
     fn private_files_are_private_whatever_the_umask() {

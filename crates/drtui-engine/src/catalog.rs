@@ -1,31 +1,12 @@
 //! Where runbooks come from: the built-ins (embedded in the binary), the user's runbooks in
-//! the platform config dir (`~/.config/drtui/runbooks/*.yaml`), or a path.
+//! the platform config dir (`~/.config/drtui/runbooks/*.yaml`), or a path. The file system side
+//! of runbooks; the core validates what is read here.
 
 use std::path::{Path, PathBuf};
 
-use super::step::Runbook;
-use super::validate::{self, RunbookError};
-
-/// The built-in runbooks for the reference estate.
-pub const BUILT_IN: [(&str, &str); 5] = [
-    (
-        "switchover",
-        include_str!("../../../../runbooks/switchover.yaml"),
-    ),
-    (
-        "failover",
-        include_str!("../../../../runbooks/failover.yaml"),
-    ),
-    (
-        "failback",
-        include_str!("../../../../runbooks/failback.yaml"),
-    ),
-    ("drill", include_str!("../../../../runbooks/drill.yaml")),
-    (
-        "provision",
-        include_str!("../../../../runbooks/provision.yaml"),
-    ),
-];
+use drtui_core::runbook::builtin::{BUILT_IN, fingerprint};
+use drtui_core::runbook::step::Runbook;
+use drtui_core::runbook::validate::{self, RunbookError};
 
 /// Where a runbook was found.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -117,16 +98,6 @@ pub fn all() -> Vec<(Origin, Result<Runbook, CatalogError>)> {
 /// A runbook by name (built-in or user) or by path.
 pub fn find(name_or_path: &str) -> Result<(Origin, Runbook), CatalogError> {
     find_with_hash(name_or_path).map(|(origin, runbook, _)| (origin, runbook))
-}
-
-/// SHA-256 of a runbook's text, recorded in the journal so `resume` can refuse a runbook that
-/// changed under a run.
-pub fn fingerprint(text: &str) -> String {
-    use sha2::Digest as _;
-    sha2::Sha256::digest(text.as_bytes())
-        .iter()
-        .map(|byte| format!("{byte:02x}"))
-        .collect()
 }
 
 /// A runbook by name or path, with the fingerprint of its text.

@@ -32,7 +32,7 @@ impl Service {
     }
 
     /// The prefix of its IAM actions (`states`, not `sfn`).
-    pub fn iam_prefix(self) -> &'static str {
+    pub(crate) fn iam_prefix(self) -> &'static str {
         match self {
             Service::StepFunctions => "states",
             other => other.sdk_name(),
@@ -157,7 +157,7 @@ impl Call {
         }
     }
 
-    pub fn sent_to(mut self, region: &str) -> Self {
+    pub(crate) fn sent_to(mut self, region: &str) -> Self {
         self.region = Some(region.to_owned());
         self
     }

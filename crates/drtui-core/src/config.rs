@@ -144,7 +144,7 @@ pub struct TrafficLever {
 
 impl TrafficLever {
     /// The reference estate's lever for an environment suffix (the route53 template's names).
-    pub fn for_environment(alarm_prefix: &str) -> Self {
+    pub(crate) fn for_environment(alarm_prefix: &str) -> Self {
         Self {
             alarm: format!("{alarm_prefix}-primary-traffic-off"),
             namespace: "PaymentDR/Failover".to_owned(),
@@ -212,7 +212,7 @@ impl RegionPair {
     }
 
     /// How long a value of `source` stays fresh: three of its own refresh intervals.
-    pub fn stale_after_of(&self, source: crate::model::Source) -> Duration {
+    pub(crate) fn stale_after_of(&self, source: crate::model::Source) -> Duration {
         if source.follows_metrics() {
             self.stale_after().max(self.metrics_interval * 3)
         } else {
@@ -649,7 +649,7 @@ fn looks_like_region(name: &str) -> bool {
 }
 
 /// 1-based line and column (in characters) of a byte offset.
-pub fn line_column(text: &str, offset: usize) -> (usize, usize) {
+pub(crate) fn line_column(text: &str, offset: usize) -> (usize, usize) {
     let offset = offset.min(text.len());
     let before = text.get(..offset).unwrap_or(text);
     let line = before.matches('\n').count() + 1;

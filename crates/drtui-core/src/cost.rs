@@ -9,7 +9,7 @@ use crate::model::Role;
 use crate::ports::ROUTE53_CONTROL_REGION;
 
 /// CloudWatch's list price for `GetMetricData`: $0.01 per 1,000 metrics requested.
-pub const USD_PER_1000_METRICS: f64 = 0.01;
+pub(crate) const USD_PER_1000_METRICS: f64 = 0.01;
 
 /// The metrics one region's `GetMetricData` asks for: API Gateway Count/5XX/4XX/Latency,
 /// Lambda Invocations/Errors/Duration per function, RDS connections, CPU and the two lag

@@ -1,7 +1,20 @@
 //! drtui's core: the region pair, what was observed and what it means (readiness), runbooks
 //! and their journal, and the ports the engine and backends meet at. Pure and synchronous.
 //!
-//! No tokio, ratatui, crossterm or AWS SDK here: the compiler keeps the rules apart from I/O.
+//! No tokio, ratatui, crossterm or AWS SDK here, and no file system or environment: the
+//! compiler keeps the rules apart from I/O. Text for people is made where it is shown (the
+//! binary, the TUI); here values keep their kind.
+//!
+//! The public face, by purpose (what is not listed is `pub(crate)`):
+//! - the estate: [`config`] (the pair), [`model`] (what was observed, with its age and error),
+//!   [`changes`] (what moved between polls), [`fault`] (the simulator's faults);
+//! - what it means: [`readiness`] (checks, verdict, data at risk), [`phase`], [`settle`],
+//!   [`cost`], [`report`] (the status JSON contract);
+//! - runbooks: [`runbook`] (file format, validation into typed steps, plan, evaluation,
+//!   journal);
+//! - the seams: [`ports`] (backends, the typed [`ports::Mutation`] and [`ports::BackendError`]),
+//!   [`calls`] (every AWS operation, declared once), [`clock`];
+//! - small pure helpers: [`arn`], [`text`], [`wire`], [`pair_update`].
 
 pub mod arn;
 pub mod calls;
@@ -10,9 +23,9 @@ pub mod clock;
 pub mod config;
 pub mod cost;
 pub mod fault;
-pub mod limits;
+mod limits;
 pub mod model;
-pub mod mutation;
+mod mutation;
 pub mod pair_update;
 pub mod phase;
 pub mod ports;

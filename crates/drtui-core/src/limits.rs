@@ -4,11 +4,11 @@
 use std::time::Duration;
 
 /// The longest duration a runbook step may name (timeouts, waits, budgets).
-pub const MAX_RUNBOOK_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const MAX_RUNBOOK_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 /// The longest poll interval, call timeout or connect timeout a pair may set.
-pub const MAX_POLL_DURATION: Duration = Duration::from_secs(3600);
+pub(crate) const MAX_POLL_DURATION: Duration = Duration::from_secs(3600);
 /// The longest RPO budget or approval window a pair may set.
-pub const MAX_POLICY_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
+pub(crate) const MAX_POLICY_DURATION: Duration = Duration::from_secs(7 * 24 * 3600);
 
 /// A positive humantime duration of at most `max`, or why not.
 pub fn duration(value: &str, max: Duration) -> Result<Duration, String> {

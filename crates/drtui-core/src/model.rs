@@ -671,7 +671,7 @@ impl Snapshot {
     }
 
     /// The side of the global writer, when the global cluster is known within `max_age`.
-    pub fn writer_role(&self, now: Timestamp, max_age: Duration) -> Option<Role> {
+    pub(crate) fn writer_role(&self, now: Timestamp, max_age: Duration) -> Option<Role> {
         let writer = self.global_cluster.usable(now, max_age)?.writer_region()?;
         Role::BOTH
             .into_iter()

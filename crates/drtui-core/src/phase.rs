@@ -124,7 +124,7 @@ impl UnfinishedRun {
     }
 
     /// "run ID (RUNBOOK) in progress at STEP", for the verdict while it runs.
-    pub fn in_progress(&self) -> String {
+    pub(crate) fn in_progress(&self) -> String {
         format!(
             "run {} ({}) in progress{}",
             self.run_id,
@@ -137,7 +137,7 @@ impl UnfinishedRun {
     }
 
     /// The command that continues it.
-    pub fn resume_command(&self, pair: &str) -> String {
+    pub(crate) fn resume_command(&self, pair: &str) -> String {
         format!("drtui resume {} --region-pair {pair}", self.run_id)
     }
 }
@@ -168,7 +168,7 @@ pub struct PhaseInputs<'a> {
 
 /// A region's condition from health checks, API 5XX and Lambda error rates, its cluster, and
 /// whether any of it could be fetched.
-pub fn region_condition(
+pub(crate) fn region_condition(
     snapshot: &Snapshot,
     role: Role,
     now: Timestamp,
@@ -245,7 +245,11 @@ pub fn region_condition(
 }
 
 /// Whether the data-plane lever is engaged: `None` when there is none or its alarm is unknown.
-pub fn lever_engaged(snapshot: &Snapshot, now: Timestamp, inputs: &PhaseInputs) -> Option<bool> {
+pub(crate) fn lever_engaged(
+    snapshot: &Snapshot,
+    now: Timestamp,
+    inputs: &PhaseInputs,
+) -> Option<bool> {
     let name = inputs.lever_alarm?;
     let alarms = snapshot
         .region(Role::Secondary)
@@ -267,7 +271,7 @@ pub fn lever_engaged(snapshot: &Snapshot, now: Timestamp, inputs: &PhaseInputs) 
 /// engaged, the primary's record is unhealthy and Route 53's weighted routing answers with the
 /// zero-weight secondary (it considers zero-weight records once every non-zero one is
 /// unhealthy).
-pub fn traffic_side(
+pub(crate) fn traffic_side(
     snapshot: &Snapshot,
     now: Timestamp,
     inputs: &PhaseInputs,

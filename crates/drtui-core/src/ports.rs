@@ -58,7 +58,7 @@ impl BackendError {
 }
 
 /// AWS error codes that mean throttling, across the services drtui calls.
-pub fn is_throttling_code(code: &str) -> bool {
+pub(crate) fn is_throttling_code(code: &str) -> bool {
     matches!(
         code,
         "Throttling"

@@ -132,8 +132,6 @@ pub enum CheckId {
 }
 
 impl CheckId {
-    pub const SECONDARY_CLUSTER_AVAILABLE: CheckId = CheckId::ClusterAvailable(Role::Secondary);
-
     pub fn as_str(self) -> &'static str {
         use Role::{Primary, Secondary};
         match self {
@@ -254,7 +252,7 @@ pub struct Policy {
 }
 
 impl Policy {
-    pub fn phase_inputs(&self) -> PhaseInputs<'_> {
+    pub(crate) fn phase_inputs(&self) -> PhaseInputs<'_> {
         PhaseInputs {
             stale_after: self.stale_after,
             lever_alarm: self.lever_alarm.as_deref(),
@@ -542,14 +540,14 @@ fn check(id: CheckId, status: CheckStatus, detail: impl Into<String>) -> Check {
 }
 
 /// The side of the global writer, when known and fresh.
-pub fn writer_role(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Role> {
+pub(crate) fn writer_role(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Role> {
     snapshot.writer_role(now, policy.stale_after)
 }
 
 /// The lag the reader reports: whichever cluster is not the writer now (the secondary in
 /// steady state, the old primary after a failover). With the writer unknown, whichever region
 /// reports a lag.
-pub fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<f64> {
+pub(crate) fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<f64> {
     let lag_of = |role: Role| {
         snapshot
             .region(role)
@@ -566,7 +564,7 @@ pub fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Op
 }
 
 /// The cluster of `role` is available.
-pub fn cluster_available(
+pub(crate) fn cluster_available(
     snapshot: &Snapshot,
     role: Role,
     now: Timestamp,

@@ -13,9 +13,9 @@ use crate::phase::Phase;
 use crate::readiness::{CheckId, CheckStatus, Next, Readiness, Verdict};
 
 /// Assessments in a row that must agree before the shown verdict changes.
-pub const CONFIRMATIONS: u32 = 2;
+pub(crate) const CONFIRMATIONS: u32 = 2;
 /// How much longer a change for the worse must hold when it rests on missing data.
-pub const GAP_HOLD_FACTOR: u32 = 3;
+pub(crate) const GAP_HOLD_FACTOR: u32 = 3;
 
 /// The assessment lacks data: some source has no usable value, or the phase is unknown.
 fn rests_on_missing_data(readiness: &Readiness) -> bool {

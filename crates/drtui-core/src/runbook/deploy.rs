@@ -96,7 +96,7 @@ pub fn substitute(
 
 /// Whether a parameter value's placeholders are well formed, whatever the pair: known names,
 /// `primary`/`secondary` roles, files under assets/. What `runbook validate` checks.
-pub fn check_placeholders(value: &str) -> Result<(), String> {
+pub(crate) fn check_placeholders(value: &str) -> Result<(), String> {
     substitute(value, |name| {
         let parts: Vec<&str> = name.split(':').collect();
         match parts.as_slice() {

@@ -109,7 +109,7 @@ pub struct Weights {
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, JsonSchema)]
 #[serde(rename_all = "snake_case", deny_unknown_fields)]
 #[schemars(rename = "OnFailure")]
-pub enum OnFailureSpec {
+pub(crate) enum OnFailureSpec {
     Stop,
     /// Record the failure and go on: a later step covers for this one (e.g. the direct
     /// weights step when the state machine fails). The run's postconditions still decide.
@@ -143,7 +143,7 @@ pub struct Parameter {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Step")]
-pub struct StepSpec {
+pub(crate) struct StepSpec {
     #[schemars(with = "String")]
     pub id: Spanned<String>,
     pub title: String,
@@ -199,7 +199,7 @@ pub struct StepSpec {
 #[derive(Clone, Debug, PartialEq, Deserialize, JsonSchema)]
 #[serde(deny_unknown_fields)]
 #[schemars(rename = "Runbook")]
-pub struct RunbookFile {
+pub(crate) struct RunbookFile {
     #[schemars(with = "String")]
     pub name: Spanned<String>,
     pub description: String,

@@ -170,7 +170,7 @@ impl Action {
     }
 
     /// The side the writer moves to, for actions that move it.
-    pub fn writer_target(&self) -> Option<Role> {
+    pub(crate) fn writer_target(&self) -> Option<Role> {
         match self {
             Action::AuroraSwitchover { target } | Action::AuroraFailover { target, .. } => {
                 Some(*target)
@@ -234,7 +234,7 @@ impl Step {
     }
 
     /// Whether a person must approve it (a gate or a manual step).
-    pub fn stops_for_a_person(&self) -> bool {
+    pub(crate) fn stops_for_a_person(&self) -> bool {
         matches!(self.body, Body::Gate { .. } | Body::Manual { .. })
     }
 
@@ -278,7 +278,7 @@ impl Runbook {
     }
 
     /// The `deploy_stack` steps.
-    pub fn deploy_steps(&self) -> impl Iterator<Item = (&Step, &Deploy)> {
+    pub(crate) fn deploy_steps(&self) -> impl Iterator<Item = (&Step, &Deploy)> {
         self.steps
             .iter()
             .filter_map(|step| step.deployment().map(|deploy| (step, deploy)))

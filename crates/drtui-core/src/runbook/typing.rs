@@ -15,9 +15,9 @@ use crate::model::Role;
 use crate::wire::wire_name;
 
 /// How often a wait re-checks when the step does not say.
-pub const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(10);
+pub(crate) const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(10);
 /// How long an action may take when the step does not say.
-pub const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+pub(crate) const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
 
 /// Collects what a step lacks, each at the step's `kind`.
 struct Needs<'a> {

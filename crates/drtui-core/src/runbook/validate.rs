@@ -85,7 +85,7 @@ fn parse(text: &str, file: &str) -> Result<RunbookFile, RunbookError> {
 
 /// The typed runbook, or everything wrong with the file, in file order: each step becomes
 /// exactly what its kind needs, or says what it lacks.
-pub fn typed(file: &RunbookFile) -> Result<Runbook, Vec<Diagnostic>> {
+pub(crate) fn typed(file: &RunbookFile) -> Result<Runbook, Vec<Diagnostic>> {
     let mut problems = runbook_rules(file);
     let steps: Vec<Option<Step>> = file
         .steps

@@ -63,7 +63,8 @@ fn markdown_header(out: &mut String, summary: &RunSummary, header: &RunHeader) {
         gates,
         idle,
     } = times(summary);
-    let _ = writeln!(out, "## Run `{}`\n", summary.run_id);
+    let (active_label, run_id) = (rto_label(summary, " (RTO)"), &summary.run_id);
+    let _ = writeln!(out, "## Run `{run_id}`\n");
     let _ = writeln!(
         out,
         "- runbook: `{runbook}` ({mode}), sha256 `{}`",
@@ -72,11 +73,7 @@ fn markdown_header(out: &mut String, summary: &RunSummary, header: &RunHeader) {
     let _ = writeln!(out, "- pair: `{pair}`, operator: {operator}");
     let _ = writeln!(out, "- started: {}", at.to_rfc3339());
     let _ = writeln!(out, "- outcome: {outcome}");
-    let _ = writeln!(
-        out,
-        "- active time{}: {active}",
-        rto_label(summary, " (RTO)")
-    );
+    let _ = writeln!(out, "- active time{active_label}: {active}");
     let _ = writeln!(out, "- waiting at gates: {gates}");
     let _ = writeln!(out, "- idle between a stop and a resume: {idle}");
     let _ = writeln!(out, "- wall clock: {total}\n");
@@ -87,13 +84,7 @@ fn markdown_header(out: &mut String, summary: &RunSummary, header: &RunHeader) {
 }
 
 fn text_header(out: &mut String, summary: &RunSummary, header: &RunHeader) {
-    let Times {
-        outcome,
-        total,
-        active,
-        gates,
-        idle,
-    } = times(summary);
+    let times = times(summary);
     let _ = writeln!(
         out,
         "run {} · {} ({}) on {} by {}",
@@ -101,9 +92,14 @@ fn text_header(out: &mut String, summary: &RunSummary, header: &RunHeader) {
     );
     let _ = writeln!(
         out,
-        "started {} · {outcome}\nactive {active}{} · at gates {gates} · idle {idle} · wall clock {total}\n",
+        "started {} · {}\nactive {}{} · at gates {} · idle {} · wall clock {}\n",
         header.at.to_rfc3339(),
-        rto_label(summary, " (the RTO)")
+        times.outcome,
+        times.active,
+        rto_label(summary, " (the RTO)"),
+        times.gates,
+        times.idle,
+        times.total
     );
 }
 

@@ -28,7 +28,9 @@ pub struct Deployment<'a> {
     pub change_set: &'a str,
 }
 
-/// CloudFormation's way of saying a change set is empty.
+/// CloudFormation's way of saying a change set is empty. It has no error code or status of its
+/// own for this (a FAILED change set, or a ValidationError): its documented words are the only
+/// signal, and this is the one place that reads them.
 fn no_changes(reason: &str) -> bool {
     reason.contains("didn't contain changes") || reason.contains("No updates are to be performed")
 }
@@ -79,6 +81,8 @@ impl AwsBackend {
                 .and_then(|found| found.stack_status())
                 .map(|status| status.as_str().to_owned())
                 .filter(|status| status != "DELETE_COMPLETE")),
+            // A missing stack is a ValidationError like any other: its message is the only
+            // thing that says so.
             Err(error)
                 if error
                     .as_service_error()

@@ -229,6 +229,12 @@ fn a_hung_region_costs_one_timeout_and_status_exits_3() {
         report["dns"]["weights"]["us-east-1"], 100,
         "Route 53 (us-east-1) still answers"
     );
+    // The global cluster is asked of the primary too when the secondary does not answer.
+    assert_eq!(
+        report["global_cluster"]["writer_region"], "us-east-1",
+        "{:#}",
+        report["global_cluster"]
+    );
 }
 
 fn rds(url: &str, region: &str) -> aws_sdk_rds::Client {

@@ -220,6 +220,44 @@ async fn throttled_control_plane_fails_some_control_calls_but_never_metrics() {
     );
 }
 
+/// The writer is read from whichever region answers: a hung secondary costs the global
+/// cluster nothing (the primary is asked too), and it is unknown only when neither answers.
+#[tokio::test]
+async fn the_writer_is_known_while_either_region_answers() {
+    use drtui_core::ports::StatusBackend;
+    let count = |estate: &DemoEstate| estate.backend.call_counts()["rds"]["DescribeGlobalClusters"];
+    let estate = estate(42, &[Fault::HungRegion(Role::Secondary)]);
+    let (snapshot, _) = estate.observe().await;
+    let now = estate.clock.now();
+    let writer = snapshot
+        .global_cluster
+        .usable(now, estate.pair.stale_after())
+        .and_then(|global| global.writer_region());
+    assert_eq!(
+        writer,
+        Some("us-east-1"),
+        "{:?}",
+        snapshot.global_cluster.error
+    );
+    assert_eq!(
+        count(&estate),
+        2,
+        "asked of the secondary, then of the primary"
+    );
+    let healthy = self::estate(42, &[]);
+    let _ = healthy.observe().await;
+    assert_eq!(count(&healthy), 1, "one region answers: one call");
+    let both = self::estate(
+        42,
+        &[
+            Fault::HungRegion(Role::Secondary),
+            Fault::HungRegion(Role::Primary),
+        ],
+    );
+    let fetched = tokio::time::timeout(TIMEOUT, both.backend.fetch(Source::GlobalCluster)).await;
+    assert!(fetched.is_err(), "neither region answers: {fetched:?}");
+}
+
 #[tokio::test]
 async fn hung_region_costs_one_timeout_and_leaves_the_other_region_intact() {
     let estate = estate(42, &[Fault::HungRegion(Role::Primary)]);

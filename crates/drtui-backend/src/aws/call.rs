@@ -61,3 +61,95 @@ where
         }
     }
 }
+
+/// A request asked of `first`, and of `second` too once `first` has failed or not answered
+/// within `delay`: the first success wins; when both fail, `first`'s error (the side asked
+/// by choice) is the answer.
+pub(super) async fn hedged<T>(
+    first: impl Future<Output = Result<T, BackendError>>,
+    second: impl Future<Output = Result<T, BackendError>>,
+    delay: std::time::Duration,
+) -> Result<T, BackendError> {
+    tokio::pin!(first);
+    let first_failed = tokio::select! {
+        result = &mut first => match result {
+            Ok(answer) => return Ok(answer),
+            Err(error) => Some(error),
+        },
+        () = tokio::time::sleep(delay) => None,
+    };
+    tokio::pin!(second);
+    let Some(first_error) = first_failed else {
+        // Both asked: whichever answers well first.
+        let mut first_error = None;
+        let mut second_error = None;
+        loop {
+            tokio::select! {
+                result = &mut first, if first_error.is_none() => match result {
+                    Ok(answer) => return Ok(answer),
+                    Err(error) => first_error = Some(error),
+                },
+                result = &mut second, if second_error.is_none() => match result {
+                    Ok(answer) => return Ok(answer),
+                    Err(error) => second_error = Some(error),
+                },
+            }
+            if let (Some(error), Some(_)) = (&first_error, &second_error) {
+                return Err(error.clone());
+            }
+        }
+    };
+    second.await.map_err(|_| first_error)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::time::Duration;
+
+    fn refused(why: &str) -> BackendError {
+        BackendError::Refused(why.to_owned())
+    }
+
+    #[tokio::test(start_paused = true)]
+    async fn a_hedged_request_takes_the_first_good_answer_of_either_side() {
+        let delay = Duration::from_secs(1);
+        let never = || std::future::pending::<Result<&str, BackendError>>();
+        // The first side answers: the second is never asked.
+        let asked = std::sync::atomic::AtomicBool::new(false);
+        let second = async {
+            asked.store(true, std::sync::atomic::Ordering::SeqCst);
+            Ok("second")
+        };
+        assert_eq!(
+            hedged(async { Ok("first") }, second, delay).await,
+            Ok("first")
+        );
+        assert!(!asked.load(std::sync::atomic::Ordering::SeqCst));
+        // The first side hangs: the second answers once the delay has passed.
+        let began = tokio::time::Instant::now();
+        assert_eq!(
+            hedged(never(), async { Ok("second") }, delay).await,
+            Ok("second")
+        );
+        assert_eq!(began.elapsed(), delay);
+        // The first side fails: the second is asked at once.
+        let began = tokio::time::Instant::now();
+        let answer = hedged(
+            async { Err(refused("down")) },
+            async { Ok("second") },
+            delay,
+        )
+        .await;
+        assert_eq!((answer, began.elapsed()), (Ok("second"), Duration::ZERO));
+        // Both fail: the first side's error.
+        let slow_failure = async {
+            tokio::time::sleep(Duration::from_secs(2)).await;
+            Err::<&str, _>(refused("first"))
+        };
+        assert_eq!(
+            hedged(slow_failure, async { Err(refused("second")) }, delay).await,
+            Err(refused("first"))
+        );
+    }
+}

@@ -10,6 +10,11 @@ use drtui_core::ports::BackendError;
 
 use super::*;
 
+/// How long the first region may take before the second is asked as well.
+pub(super) fn hedge_delay(call_timeout: std::time::Duration) -> std::time::Duration {
+    call_timeout / 3
+}
+
 /// One metric of the pair as a `GetMetricData` query.
 fn metric_data_query(query: &metrics::Query) -> aws_sdk_cloudwatch::types::MetricDataQuery {
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
@@ -208,9 +213,20 @@ impl AwsBackend {
         ))
     }
 
+    /// The global cluster, asked of the secondary (the side that must answer during a primary
+    /// outage) and, when it has not answered well within a third of the call timeout, of the
+    /// primary too: the first complete answer wins, so one hung or failing region never leaves
+    /// the writer unknown while the other answers.
     pub(super) async fn global_cluster(&self) -> Result<SourceData, BackendError> {
-        // Asked of the secondary: the side that must answer during a primary outage.
-        let role = Role::Secondary;
+        super::call::hedged(
+            self.global_cluster_in(Role::Secondary),
+            self.global_cluster_in(Role::Primary),
+            hedge_delay(self.pair.call_timeout),
+        )
+        .await
+    }
+
+    async fn global_cluster_in(&self, role: Role) -> Result<SourceData, BackendError> {
         let output = self
             .call(
                 Operation::DescribeGlobalClusters,

@@ -370,7 +370,8 @@ fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
         | Source::Metrics(role)
         | Source::Alarms(role)
         | Source::Stacks(role) => Some(role),
-        // Asked of the secondary: the side that must answer during a primary outage.
+        // Asked of the secondary first, the side that must answer during a primary outage
+        // (`fetch` asks the primary too when it does not).
         Source::GlobalCluster => Some(Role::Secondary),
         Source::Dns | Source::HealthChecks => role_of(ROUTE53_CONTROL_REGION),
         Source::StateMachine => pair
@@ -407,7 +408,13 @@ impl StatusBackend for SimBackend {
             let mut sim = self.lock();
             sim.advance_to(self.clock.now());
             let role = answering_role(sim.pair(), source);
-            let hung = role.is_some_and(|role| sim.has(Fault::HungRegion(role)));
+            let mut hung = role.is_some_and(|role| sim.has(Fault::HungRegion(role)));
+            // The global cluster is asked of the primary too when the secondary does not
+            // answer, as on AWS: it is unknown only when neither region answers.
+            let hedged = source == Source::GlobalCluster && hung;
+            if hedged {
+                hung = sim.has(Fault::HungRegion(Role::Primary));
+            }
             // Per-call randomness is derived from the call, not drawn from the estate's
             // generator, so concurrent fetches in any order leave the estate identical.
             // The attempt count makes a retry within the same second draw anew.
@@ -436,8 +443,10 @@ impl StatusBackend for SimBackend {
                 Source::StateMachine => SourceData::StateMachine(sim.state_machine()),
                 Source::Identity => SourceData::Identity(SIMULATED_IDENTITY.to_owned()),
             };
-            if let Some(operation) = nominal_call(source) {
-                self.calls.record(operation);
+            for _ in 0..1 + usize::from(hedged) {
+                if let Some(operation) = nominal_call(source) {
+                    self.calls.record(operation);
+                }
             }
             (data, hung, throttled, latency)
         };

@@ -476,3 +476,70 @@ fn a_closed_stdout_never_stops_a_run() {
         }
     )));
 }
+
+/// `runs show` of a run killed mid-wait and resumed 30 s later: the 30 s are idle time, not the
+/// RTO (the run's journal, as a killed process leaves it, written by the engine's own journal).
+#[test]
+fn runs_show_counts_the_time_a_killed_run_was_dead_as_idle() {
+    let state = tempfile::tempdir().expect("state");
+    let run_id = "failover-20270115T080000Z-1";
+    let at = |secs: i64| chrono::DateTime::from_timestamp(1_800_000_000 + secs, 0).expect("a time");
+    let event = |secs: i64, event: Event| journal::Record {
+        at: at(secs),
+        run_id: run_id.to_owned(),
+        event,
+    };
+    let step = |secs: i64, id: &str, kind: &str| {
+        event(
+            secs,
+            Event::StepStarted {
+                step: id.to_owned(),
+                kind: kind.to_owned(),
+                inputs: serde_json::Value::Null,
+            },
+        )
+    };
+    let done = |secs: i64, id: &str| {
+        event(
+            secs,
+            Event::StepFinished {
+                step: id.to_owned(),
+                outcome: drtui_core::runbook::journal::StepOutcome::Ok,
+                detail: "ok".to_owned(),
+            },
+        )
+    };
+    let records = [
+        event(
+            0,
+            Event::RunStarted {
+                runbook: "failover".into(),
+                runbook_hash: "h".into(),
+                pair: "demo".into(),
+                operator: "me".into(),
+                mode: "ungraceful".into(),
+                source: None,
+            },
+        ),
+        step(0, "secondary-available", "check"),
+        done(4, "secondary-available"),
+        step(4, "wait-writer", "wait"),
+        // kill -9 here; resumed 30 s later.
+        event(34, Event::Resumed { by: "me".into() }),
+        step(34, "wait-writer", "wait"),
+        done(40, "wait-writer"),
+    ];
+    let mut journal =
+        drtui_engine::journal_file::Journal::open(state.path(), run_id).expect("journal");
+    for record in &records {
+        journal.append(record).expect("append");
+    }
+    let shown = drtui(state.path(), &["runs", "show", run_id])
+        .output()
+        .expect("show");
+    let text = String::from_utf8_lossy(&shown.stdout);
+    assert!(
+        text.contains("idle 30.0 s") && text.contains("active 10.0 s"),
+        "{text}"
+    );
+}

@@ -240,7 +240,7 @@ pub struct RunSummary {
     pub last_failure: Option<Timestamp>,
     /// Seconds spent waiting at gates (from the gate's start to its approval or block).
     pub gate_wait_s: f64,
-    /// Seconds between the run stopping and being resumed.
+    /// Seconds between the run stopping (or, killed, its last record) and being resumed.
     pub idle_s: f64,
     gate_started: Option<Timestamp>,
     stopped_at: Option<Timestamp>,
@@ -260,7 +260,7 @@ impl RunSummary {
     pub fn apply(&mut self, record: &Record) {
         self.run_id.clone_from(&record.run_id);
         self.first_at.get_or_insert(record.at);
-        self.last_at = Some(record.at);
+        let previous = self.last_at.replace(record.at);
         match &record.event {
             Event::RunStarted {
                 runbook,
@@ -325,8 +325,12 @@ impl RunSummary {
                 detail.clone_into(&mut self.progress_mut(step).detail);
             }
             Event::LockBroken { .. } => {}
+            // Idle until now since the run stopped, or, when it died without a word (kill -9, a
+            // crash), since its last record: the last sign that a process was running it.
             Event::Resumed { .. } => {
-                if let Some(stopped) = self.stopped_at.take() {
+                if let Some(stopped) = self.stopped_at.take().or(previous) {
+                    // A gate it died at waited only until then.
+                    self.end_gate_wait(stopped);
                     self.idle_s += crate::clock::elapsed(stopped, record.at).as_secs_f64();
                 }
                 self.finished = None;
@@ -502,6 +506,38 @@ mod tests {
             started(3_670, "promote-secondary", "action"),
             finished(3_690, "promote-secondary", StepOutcome::Ok),
         ]
+    }
+
+    /// A run killed mid-wait (no record says it stopped) and resumed 30 s later: the dead time
+    /// is idle, not the RTO, and the gate it was killed at waited only until its last record.
+    #[test]
+    fn the_time_a_killed_run_was_dead_is_idle() {
+        let killed = vec![
+            started(0, "promote", "action"),
+            finished(10, "promote", StepOutcome::Ok),
+            started(10, "approve-traffic", "gate"),
+            record(40, Event::Resumed { by: "me".into() }),
+            started(40, "approve-traffic", "gate"),
+            record(
+                45,
+                Event::Approved {
+                    step: "approve-traffic".into(),
+                    by: "me".into(),
+                    how: "typed".into(),
+                    data_at_risk_ms: None,
+                },
+            ),
+            finished(45, "approve-traffic", StepOutcome::Ok),
+            started(45, "wait-writer", "wait"),
+            record(200, Event::Resumed { by: "me".into() }),
+            started(200, "wait-writer", "wait"),
+            finished(205, "wait-writer", StepOutcome::Ok),
+        ];
+        let summary = RunSummary::of(&killed);
+        assert_eq!(summary.total_seconds(), Some(205.0));
+        assert_eq!(summary.idle_s, 30.0 + 155.0);
+        assert_eq!(summary.gate_wait_s, 5.0, "only the wait after the resume");
+        assert_eq!(summary.active_seconds(), Some(15.0));
     }
 
     #[test]

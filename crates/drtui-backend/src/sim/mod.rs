@@ -195,9 +195,7 @@ impl ActBackend for SimBackend {
             let mut sim = self.lock();
             sim.advance_to(self.clock.now());
             // A hung region's CloudFormation answers nothing: one call timeout, as in `act`.
-            let hung = control_plane_of(sim.pair(), mutation)
-                .filter(|role| sim.has(Fault::HungRegion(*role)));
-            if hung.is_some() {
+            if control_plane_hung(&sim, mutation) {
                 Err(BackendError::Timeout(sim.pair().call_timeout))
             } else {
                 sim.change_set(mutation)
@@ -245,9 +243,7 @@ impl SimBackend {
         let mut sim = self.lock();
         sim.advance_to(self.clock.now());
         let at = sim.now();
-        if control_plane_of(sim.pair(), mutation)
-            .is_some_and(|role| sim.has(Fault::HungRegion(role)))
-        {
+        if control_plane_hung(&sim, mutation) {
             return Err(BackendError::Timeout(sim.pair().call_timeout));
         }
         let before = sim.clone();
@@ -344,6 +340,11 @@ impl SimBackend {
 
 /// How many resource events a deploying demo stack writes per (simulated) second.
 const STACK_EVENTS_PER_S: usize = 3;
+
+/// Whether the control plane a mutation needs is in a hung region (it answers nothing).
+fn control_plane_hung(sim: &Simulation, mutation: &Mutation) -> bool {
+    control_plane_of(sim.pair(), mutation).is_some_and(|role| sim.has(Fault::HungRegion(role)))
+}
 
 /// The region whose control plane a mutation needs.
 fn control_plane_of(pair: &RegionPair, mutation: &Mutation) -> Option<Role> {

@@ -142,7 +142,7 @@ impl Engine<'_> {
             }
             if self.paused() {
                 let detail = format!("paused by {} before {id}", self.operator);
-                self.finished(&mut log, RunOutcomeKind::Blocked, detail)?;
+                self.run_finished(&mut log, RunOutcomeKind::Blocked, detail)?;
                 return Ok(Outcome::Paused {
                     step: id.to_owned(),
                 });
@@ -157,7 +157,7 @@ impl Engine<'_> {
             return self.fail(&mut log, POSTCONDITIONS, reason, FailureKind::Step);
         }
         let detail = "every step done; postconditions hold".to_owned();
-        self.finished(&mut log, RunOutcomeKind::Completed, detail)?;
+        self.run_finished(&mut log, RunOutcomeKind::Completed, detail)?;
         Ok(Outcome::Completed)
     }
 
@@ -190,13 +190,13 @@ impl Engine<'_> {
             paused @ Outcome::Paused { .. } => Ok(Some(paused)),
             blocked => {
                 let detail = format!("waiting for approval of {}", step.id);
-                self.finished(log, RunOutcomeKind::Blocked, detail)?;
+                self.run_finished(log, RunOutcomeKind::Blocked, detail)?;
                 Ok(Some(blocked))
             }
         }
     }
 
-    fn finished(
+    fn run_finished(
         &self,
         log: &mut Log,
         outcome: RunOutcomeKind,
@@ -213,7 +213,7 @@ impl Engine<'_> {
         reason: String,
         kind: FailureKind,
     ) -> std::io::Result<Outcome> {
-        self.finished(log, RunOutcomeKind::Failed, format!("{step}: {reason}"))?;
+        self.run_finished(log, RunOutcomeKind::Failed, format!("{step}: {reason}"))?;
         Ok(Outcome::Failed {
             step: step.to_owned(),
             reason,

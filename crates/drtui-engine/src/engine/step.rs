@@ -34,7 +34,7 @@ impl From<Result<String, String>> for StepEnd {
     }
 }
 
-fn finished(step: &Step, outcome: StepOutcome, detail: String) -> Event {
+fn step_finished(step: &Step, outcome: StepOutcome, detail: String) -> Event {
     Event::StepFinished {
         step: step.id.clone(),
         outcome,
@@ -70,7 +70,7 @@ impl Engine<'_> {
         let end = if let Some(reason) = credentials_failure(&snapshot) {
             StepEnd::Failed(reason, FailureKind::Credentials)
         } else if let Some(why) = self.skipped_because(step, &snapshot, &readiness) {
-            self.record(log, finished(step, StepOutcome::Skipped, why))?;
+            self.record(log, step_finished(step, StepOutcome::Skipped, why))?;
             return Ok(Ok(()));
         } else {
             self.perform(log, step, mutation, &snapshot, &readiness, memory)
@@ -196,11 +196,14 @@ impl Engine<'_> {
         let id = step.id.clone();
         match end {
             StepEnd::Done(detail) => {
-                self.record(log, finished(step, StepOutcome::Ok, detail))?;
+                self.record(log, step_finished(step, StepOutcome::Ok, detail))?;
                 Ok(Ok(()))
             }
             StepEnd::Failed(reason, kind) => {
-                self.record(log, finished(step, StepOutcome::Failed, reason.clone()))?;
+                self.record(
+                    log,
+                    step_finished(step, StepOutcome::Failed, reason.clone()),
+                )?;
                 Ok(Err(Outcome::Failed {
                     step: id,
                     reason,
@@ -213,11 +216,7 @@ impl Engine<'_> {
             }
             StepEnd::Paused => {
                 let detail = format!("paused by {} during {id}", self.operator);
-                let event = Event::RunFinished {
-                    outcome: RunOutcomeKind::Blocked,
-                    detail,
-                };
-                self.record(log, event)?;
+                self.run_finished(log, RunOutcomeKind::Blocked, detail)?;
                 Ok(Err(Outcome::Paused { step: id }))
             }
         }

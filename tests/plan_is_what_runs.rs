@@ -17,7 +17,7 @@ use drtui_core::runbook::plan;
 use drtui_engine::catalog;
 use drtui_engine::engine::Outcome;
 use drtui_testkit::DemoEstate;
-use drtui_testkit::runs::{approve_all, play};
+use drtui_testkit::runs::play_approved;
 
 /// The steps that changed the estate, in order, with the mutation each was started with.
 fn acted(records: &[Record]) -> Vec<(String, Mutation)> {
@@ -70,15 +70,7 @@ async fn plan_matches_the_run(name: &str) {
     let (_, runbook) = catalog::find(name).expect("built in");
     let planned = plan::plan(&runbook, &estate.pair);
     let state = tempfile::tempdir().expect("state dir");
-    let played = play(
-        &estate,
-        name,
-        approve_all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, name, state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{name}");
     let acted = acted(&played.records);
     assert!(!acted.is_empty(), "{name} changed nothing");

@@ -20,7 +20,7 @@ use drtui_engine::catalog;
 use drtui_engine::engine::{Approvals, Outcome};
 use drtui_engine::playback::{self};
 use drtui_testkit::DemoEstate;
-use drtui_testkit::runs::{approve_all as all, finished_ok, pausable, play, writer};
+use drtui_testkit::runs::{finished_ok, pausable, play, play_approved, writer};
 
 #[path = "support/run_binary.rs"]
 mod run_binary;
@@ -41,15 +41,7 @@ fn progress_of(records: &[journal::Record], step: &str) -> Vec<String> {
 async fn provision_on_demo_deploys_what_changed_with_its_events_and_a_second_run_changes_nothing() {
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[]);
-    let first = play(
-        &estate,
-        "provision",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let first = play_approved(&estate, "provision", state.path()).await;
     assert_eq!(first.outcome, Outcome::Completed, "{:#?}", first.records);
     // The demo's API stacks predate /health through the function: that change set, its
     // events in order, the stack's own completion last.
@@ -68,15 +60,7 @@ async fn provision_on_demo_deploys_what_changed_with_its_events_and_a_second_run
         ["change set (update): no changes"]
     );
     assert!(finished_ok(&first.records).contains(&"readiness".to_owned()));
-    let second = play(
-        &estate,
-        "provision",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let second = play_approved(&estate, "provision", state.path()).await;
     assert_eq!(second.outcome, Outcome::Completed);
     let changed: Vec<String> = second
         .records
@@ -99,15 +83,7 @@ async fn provision_refuses_to_update_the_database_stacks_after_a_failover() {
     let estate = DemoEstate::new(42, &[]);
     estate.fail_over_by_hand().await;
     estate.clock.advance(Duration::from_secs(10));
-    let played = play(
-        &estate,
-        "provision",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "provision", state.path()).await;
     let Outcome::Failed { step, reason, .. } = &played.outcome else {
         panic!("provision went on after a failover: {:?}", played.outcome);
     };
@@ -192,15 +168,7 @@ async fn a_change_set_that_deletes_waits_for_its_own_approval() {
 async fn a_failing_stack_stops_provision_naming_the_resource_and_the_rollback() {
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[Fault::StackUpdateFails]);
-    let played = play(
-        &estate,
-        "provision",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "provision", state.path()).await;
     let Outcome::Failed { step, reason, .. } = &played.outcome else {
         panic!("a failed stack did not stop the run: {:?}", played.outcome);
     };
@@ -236,15 +204,7 @@ async fn a_failing_stack_stops_provision_naming_the_resource_and_the_rollback() 
     );
     // The fault gone, provisioning again deploys the change and completes.
     estate.backend.set_fault(Fault::StackUpdateFails, false);
-    let again = play(
-        &estate,
-        "provision",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let again = play_approved(&estate, "provision", state.path()).await;
     assert_eq!(again.outcome, Outcome::Completed, "{:#?}", again.records);
 }
 
@@ -351,15 +311,7 @@ async fn provision_completes_only_with_every_stack_settled_under_every_fault() {
             estate.backend.set_fault(fault, true);
             estate.clock.advance(Duration::from_secs(60));
         }
-        let played = play(
-            &estate,
-            "provision",
-            all(),
-            false,
-            &estate.backend,
-            state.path(),
-        )
-        .await;
+        let played = play_approved(&estate, "provision", state.path()).await;
         let label = fault.map_or("no fault", Fault::name);
         table.push(format!("{label}: {:?}", played.outcome));
         if played.outcome != Outcome::Completed {

@@ -21,22 +21,14 @@ use drtui_engine::engine::{Approvals, Outcome};
 use drtui_engine::playback::{self};
 use drtui_testkit::DemoEstate;
 use drtui_testkit::runs::{
-    approve_all as all, finished_ok, pausable, play, playback, weights, writer,
+    approve_all as all, finished_ok, pausable, play, play_approved, playback, weights, writer,
 };
 
 #[tokio::test]
 async fn switchover_then_failback_end_to_end() {
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[]);
-    let played = play(
-        &estate,
-        "switchover",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "switchover", state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
     assert_eq!(weights(&estate).await, (Some(0), Some(100)));
@@ -46,15 +38,7 @@ async fn switchover_then_failback_end_to_end() {
     );
     // The old primary catches up, then failback returns everything.
     estate.clock.advance(Duration::from_secs(30));
-    let back = play(
-        &estate,
-        "failback",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let back = play_approved(&estate, "failback", state.path()).await;
     assert_eq!(back.outcome, Outcome::Completed, "{:#?}", back.records);
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
     assert_eq!(weights(&estate).await, (Some(100), Some(0)));
@@ -64,15 +48,7 @@ async fn switchover_then_failback_end_to_end() {
 async fn failover_during_a_primary_outage_records_the_data_at_risk() {
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
-    let played = play(
-        &estate,
-        "failover",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "failover", state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
     assert_eq!(
@@ -102,15 +78,7 @@ async fn failover_during_a_primary_outage_records_the_data_at_risk() {
 async fn drill_switches_over_and_back() {
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[]);
-    let played = play(
-        &estate,
-        "drill",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "drill", state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-1"));
     assert_eq!(weights(&estate).await, (Some(100), Some(0)));
@@ -122,15 +90,7 @@ async fn a_fault_mid_run_stops_the_switchover_at_the_step_that_needs_the_primary
     let estate = DemoEstate::new(42, &[]);
     // The primary goes down between the checks and the switchover.
     estate.backend.set_fault(Fault::PrimaryOutage, true);
-    let played = play(
-        &estate,
-        "switchover",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "switchover", state.path()).await;
     match &played.outcome {
         Outcome::Failed { step, reason, .. } => {
             assert_eq!(step, "switchover-writer", "{reason}");
@@ -149,15 +109,7 @@ async fn a_fault_mid_run_stops_the_switchover_at_the_step_that_needs_the_primary
 async fn a_degraded_secondary_fails_the_checks_before_anything_changes() {
     let state = tempfile::tempdir().expect("state");
     let estate = DemoEstate::new(42, &[Fault::SecondaryDegraded]);
-    let played = play(
-        &estate,
-        "failover",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "failover", state.path()).await;
     assert!(
         matches!(&played.outcome, Outcome::Failed { step, .. } if step == "secondary-healthy"),
         "{:?}",
@@ -253,15 +205,7 @@ async fn ungraceful_failover_with_the_primary_region_hung_uses_the_data_plane_fo
     );
     // Every snapshot waits out the hung region once: keep that short.
     estate.pair.call_timeout = Duration::from_millis(100);
-    let played = play(
-        &estate,
-        "failover",
-        all(),
-        false,
-        &estate.backend,
-        state.path(),
-    )
-    .await;
+    let played = play_approved(&estate, "failover", state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
     assert_eq!(
         writer(&estate).await.as_deref(),
@@ -451,7 +395,7 @@ async fn completed_implies_the_postconditions_for_every_runbook_under_every_faul
                 estate.backend.set_fault(*fault, true);
                 estate.clock.advance(Duration::from_secs(60));
             }
-            let played = play(&estate, name, all(), false, &estate.backend, state.path()).await;
+            let played = play_approved(&estate, name, state.path()).await;
             let label = format!("{name} under {}", fault.map_or("no fault", Fault::name));
             table.push(format!("{label}: {:?}", played.outcome));
             if played.outcome != Outcome::Completed {

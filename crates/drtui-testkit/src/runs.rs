@@ -100,6 +100,19 @@ pub async fn play(
     }
 }
 
+/// Plays a runbook with every gate approved against the demo estate itself: the common run.
+pub async fn play_approved(estate: &DemoEstate, runbook: &str, state: &std::path::Path) -> Played {
+    play(
+        estate,
+        runbook,
+        approve_all(),
+        false,
+        &estate.backend,
+        state,
+    )
+    .await
+}
+
 /// Every gate approved, as `--approve-all`.
 pub fn approve_all() -> Approvals {
     Approvals {

@@ -438,3 +438,73 @@ async fn completed_implies_the_postconditions_for_every_runbook_under_every_faul
     assert!(completed >= 4, "{}", table.join("\n"));
     assert!(completed < table.len(), "{}", table.join("\n"));
 }
+
+/// The lossless path when it exists: under every demo fault, 60 s in, whatever `status`
+/// recommends is run with every gate approved. A recommended switchover completes and loses
+/// nothing; a failover is recommended only when a switchover cannot succeed (and then the
+/// switchover itself refuses before its first gate).
+#[tokio::test]
+async fn the_recommended_runbook_completes_and_a_switchover_loses_nothing() {
+    use drtui_core::readiness::Next;
+    let mut table = Vec::new();
+    let scenarios = std::iter::once(None).chain(Fault::ALL.into_iter().map(Some));
+    for fault in scenarios {
+        let label = fault.map_or("no fault", Fault::name);
+        let mut estate = DemoEstate::new(42, &[]);
+        estate.pair.call_timeout = Duration::from_millis(100);
+        if let Some(fault) = fault {
+            estate.backend.set_fault(fault, true);
+        }
+        estate.clock.advance(Duration::from_secs(60));
+        let (_, readiness) = estate.observe().await;
+        let next = readiness.recommendation.next;
+        table.push(format!(
+            "{label}: {next:?} ({})",
+            readiness.recommendation.reason
+        ));
+        let Some(runbook) = next.runbook() else {
+            continue;
+        };
+        let state = tempfile::tempdir().expect("state");
+        let played = play_approved(&estate, runbook.as_str(), state.path()).await;
+        assert_eq!(
+            played.outcome,
+            Outcome::Completed,
+            "{label}: recommended {next:?} ({}), did not complete: {:#?}",
+            readiness.recommendation.reason,
+            played.records
+        );
+        let lost = estate.backend.state().data_lost_ms;
+        if next == Next::Switchover {
+            assert_eq!(lost, 0.0, "{label}: the switchover lost {lost} ms");
+        } else if next == Next::Failover {
+            // Only because a switchover could not succeed: it refuses before any gate.
+            let other = DemoEstate::new(42, &[]);
+            if let Some(fault) = fault {
+                other.backend.set_fault(fault, true);
+            }
+            other.clock.advance(Duration::from_secs(60));
+            let state = tempfile::tempdir().expect("state");
+            let switchover = play_approved(&other, "switchover", state.path()).await;
+            assert!(
+                matches!(&switchover.outcome, Outcome::Failed { step, .. } if step == "switchover-possible"),
+                "{label}: failover recommended but a switchover {:?}",
+                switchover.outcome
+            );
+        }
+    }
+    eprintln!("{}", table.join("\n"));
+    for (scenario, expected) in [
+        ("no fault", "Switchover"),
+        ("api-5xx-burst", "Switchover"),
+        ("primary-outage", "Failover"),
+    ] {
+        assert!(
+            table
+                .iter()
+                .any(|line| line.starts_with(&format!("{scenario}: {expected}"))),
+            "{}",
+            table.join("\n")
+        );
+    }
+}

@@ -33,5 +33,6 @@ pub mod readiness;
 pub mod report;
 pub mod runbook;
 pub mod settle;
+pub mod switchover;
 pub mod text;
 pub mod wire;

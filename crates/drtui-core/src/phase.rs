@@ -426,7 +426,9 @@ mod tests {
     use super::*;
     use crate::config::RegionPair;
     use crate::model::{Observed, RegionMetrics, Source, SourceData};
-    use crate::readiness::tests::{alarm, global, health, healthy, set, t, weights};
+    use crate::readiness::tests::{
+        alarm, global, health, healthy, set, stalled_replication, t, weights,
+    };
     use crate::readiness::{Next, Verdict, assess_with};
 
     fn writer(s: &mut Snapshot, region: &str, moving: Option<&str>) {
@@ -570,25 +572,44 @@ mod tests {
                 "outage onset: 5XX before the health checks notice",
                 |s| metrics(s, Role::Primary, None, 97.0, 60.0),
                 None,
-                (Steady, Ready, Failover),
+                (Steady, Ready, Switchover),
             ),
             row(
                 "primary health checks failing",
                 |s| health_of(s, false, true),
                 None,
-                (Steady, Ready, Failover),
+                (Steady, Ready, Switchover),
             ),
             row(
                 "primary Lambda errors above the alarm",
                 |s| metrics(s, Role::Primary, None, 0.1, 40.0),
                 None,
-                (Steady, Ready, Failover),
+                (Steady, Ready, Switchover),
             ),
             row(
                 "primary 5XX burst above 1 %",
                 |s| metrics(s, Role::Primary, None, 4.0, 0.5),
                 None,
+                (Steady, Ready, Switchover),
+            ),
+            row(
+                "primary outage: replication stalled (lag up 5 s in a 5 s period)",
+                |s| {
+                    health_of(s, false, true);
+                    stalled_replication(s);
+                },
+                None,
                 (Steady, Ready, Failover),
+            ),
+            row(
+                "primary outage: RDS in the primary does not answer",
+                |s| {
+                    health_of(s, false, true);
+                    set(s, Source::Aurora(Role::Primary), Err("timed out after 3s"));
+                    s.regions[0].aurora = Observed::default();
+                },
+                None,
+                (Steady, Degraded, Failover),
             ),
             row(
                 "hung primary: unseen is not failing",
@@ -600,7 +621,7 @@ mod tests {
                 "lag spike",
                 |s| metrics(s, Role::Secondary, Some(40_000.0), 0.1, 0.1),
                 None,
-                (Steady, Degraded, Switchover),
+                (Steady, Degraded, Next::None),
             ),
             row(
                 "secondary degraded",

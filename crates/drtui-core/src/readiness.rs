@@ -304,15 +304,7 @@ pub fn assess_with(
     if matches!(estate.phase, Phase::Moving | Phase::Split) {
         verdict = Verdict::NotReady;
     }
-    let recommendation = recommend(
-        snapshot,
-        policy,
-        &estate,
-        &regions,
-        &checks,
-        verdict,
-        data_at_risk_ms,
-    );
+    let recommendation = recommend(snapshot, policy, &estate, &regions, &checks, verdict, now);
     Readiness {
         verdict,
         data_at_risk_ms,
@@ -361,8 +353,9 @@ fn recommend(
     regions: &[RegionCondition],
     checks: &[Check],
     verdict: Verdict,
-    lag_ms: Option<f64>,
+    now: Timestamp,
 ) -> Recommendation {
+    let lag_ms = reader_lag_ms(snapshot, now, policy);
     if let Some(resume) = resume(snapshot, estate) {
         return resume;
     }
@@ -420,7 +413,7 @@ fn recommend(
                 failing.join("; ")
             ),
         ),
-        Phase::Steady => steady(&snapshot.pair, primary, lag_ms),
+        Phase::Steady => steady(snapshot, now, policy, primary, lag_ms),
         Phase::FailedOver => failed_over(snapshot, policy, primary, verdict, failing, lag_ms),
     }
 }
@@ -453,22 +446,48 @@ fn resume(snapshot: &Snapshot, estate: &PhaseReport) -> Option<Recommendation> {
     ))
 }
 
-/// Steady and ready: the primary's condition decides between switchover and failover, and
-/// silence decides nothing.
-fn steady(pair: &str, primary: &RegionCondition, lag_ms: Option<f64>) -> Recommendation {
+/// Steady and ready: the lossless move when the database estate allows it, whatever the API
+/// in the primary does; a failover when only it can move (the writer's side is down or
+/// stalled); and silence decides nothing.
+fn steady(
+    snapshot: &Snapshot,
+    now: Timestamp,
+    policy: &Policy,
+    primary: &RegionCondition,
+    lag_ms: Option<f64>,
+) -> Recommendation {
+    let pair = &snapshot.pair;
     let evidence = primary.evidence.join(", ");
-    match primary.condition {
-        Condition::Serving => Recommendation::run(
+    let loss = lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms);
+    let switchover = crate::switchover::assess(snapshot, Role::Primary, now, policy);
+    if switchover.possible() {
+        let why = match primary.condition {
+            Condition::Serving => format!("primary serves: {evidence}"),
+            _ => format!(
+                "primary {}: {evidence}; its database answers and replicates",
+                primary.condition.as_str()
+            ),
+        };
+        return Recommendation::run(
             Runbook::Switchover,
             pair,
-            format!("primary serves: a switchover loses nothing ({evidence})"),
-        ),
+            format!("a switchover loses nothing; a failover would lose up to {loss} ({why})"),
+        );
+    }
+    let blockers = switchover.blockers.join("; ");
+    match primary.condition {
         Condition::Impaired => Recommendation::run(
             Runbook::Failover,
             pair,
             format!(
-                "primary impaired ({evidence}): failover, losing {}",
-                lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms)
+                "primary impaired ({evidence}) and a switchover cannot succeed ({blockers}): failover, losing {loss}"
+            ),
+        ),
+        Condition::Serving => Recommendation::new(
+            Next::None,
+            None,
+            format!(
+                "primary serves ({evidence}); a switchover cannot succeed now ({blockers}): no move recommended"
             ),
         ),
         Condition::Unobservable => Recommendation::new(
@@ -668,7 +687,12 @@ fn replication_lag(lag_ms: Option<f64>, policy: &Policy) -> Check {
     }
 }
 
-fn health_checks(snapshot: &Snapshot, role: Role, now: Timestamp, policy: &Policy) -> Check {
+pub(crate) fn health_checks(
+    snapshot: &Snapshot,
+    role: Role,
+    now: Timestamp,
+    policy: &Policy,
+) -> Check {
     let id = CheckId::HealthChecks(role);
     if snapshot
         .health_checks
@@ -991,6 +1015,24 @@ pub(crate) mod tests {
         snapshot
     }
 
+    /// The secondary's lag climbs a second per second (8 s now, up 5 s in its last 5 s
+    /// period): the writer ships nothing, so only a failover can move.
+    pub(crate) fn stalled_replication(s: &mut Snapshot) {
+        set(
+            s,
+            Source::Metrics(Role::Secondary),
+            Ok(SourceData::Metrics(RegionMetrics {
+                replication_lag_ms: Some(8_000.0),
+                history: crate::model::MetricHistory {
+                    period_s: 5,
+                    replication_lag_ms: vec![Some(250.0), Some(3_000.0), Some(8_000.0)],
+                    ..crate::model::MetricHistory::default()
+                },
+                ..RegionMetrics::default()
+            })),
+        );
+    }
+
     pub(crate) fn global(writer: &str, failover: Option<&str>) -> GlobalCluster {
         GlobalCluster {
             id: "g".into(),
@@ -1151,7 +1193,7 @@ pub(crate) mod tests {
                 check: "replication_lag",
                 status: Warn,
                 verdict: Verdict::Degraded,
-                runbook: Some(Runbook::Switchover),
+                runbook: None,
             },
             Case {
                 name: "lag exactly at budget passes",
@@ -1181,7 +1223,7 @@ pub(crate) mod tests {
                 check: "replication_lag",
                 status: Warn,
                 verdict: Verdict::Degraded,
-                runbook: Some(Runbook::Switchover),
+                runbook: None,
             },
             Case {
                 name: "secondary health check failing",
@@ -1214,10 +1256,10 @@ pub(crate) mod tests {
                 check: "secondary_health_checks",
                 status: Warn,
                 verdict: Verdict::Degraded,
-                runbook: Some(Runbook::Switchover),
+                runbook: None,
             },
             Case {
-                name: "primary unhealthy recommends failover",
+                name: "primary unhealthy, its database fine: switchover loses nothing",
                 change: |s| {
                     set(
                         s,
@@ -1227,6 +1269,54 @@ pub(crate) mod tests {
                             health("us-east-2", true),
                         ])),
                     )
+                },
+                at: 1,
+                check: "secondary_health_checks",
+                status: Pass,
+                verdict: Verdict::Ready,
+                runbook: Some(Runbook::Switchover),
+            },
+            Case {
+                name: "primary unhealthy and replication stalled recommends failover",
+                change: |s| {
+                    set(
+                        s,
+                        Source::HealthChecks,
+                        Ok(SourceData::HealthChecks(vec![
+                            health("us-east-1", false),
+                            health("us-east-2", true),
+                        ])),
+                    );
+                    stalled_replication(s);
+                },
+                at: 1,
+                check: "secondary_health_checks",
+                status: Pass,
+                verdict: Verdict::Ready,
+                runbook: Some(Runbook::Failover),
+            },
+            Case {
+                name: "primary unhealthy, engine versions differ: only a failover can move",
+                change: |s| {
+                    set(
+                        s,
+                        Source::HealthChecks,
+                        Ok(SourceData::HealthChecks(vec![
+                            health("us-east-1", false),
+                            health("us-east-2", true),
+                        ])),
+                    );
+                    set(
+                        s,
+                        Source::Aurora(Role::Secondary),
+                        Ok(SourceData::Aurora(AuroraCluster {
+                            cluster_id: "s".into(),
+                            status: "available".into(),
+                            endpoint: None,
+                            reader_endpoint: None,
+                            engine_version: Some("16.6".into()),
+                        })),
+                    );
                 },
                 at: 1,
                 check: "secondary_health_checks",

@@ -140,6 +140,8 @@ mod tests {
                 health("us-east-2", true),
             ])),
         );
+        // Replication has stalled too: only a failover can move.
+        crate::readiness::tests::stalled_replication(&mut outage);
         let failing = assess(&outage, t(1), &policy);
         assert_eq!(failing.recommendation.next, Next::Failover);
         let hold = Duration::from_secs(5);

@@ -38,6 +38,7 @@ pub fn evaluate(check: &Check, seen: &Observation) -> Verdict {
         Check::PrimaryHealthy => region_serving(Role::Primary, seen),
         Check::RegionServing(role) => region_serving(role, seen),
         Check::EngineVersionsMatch => engine_versions_match(seen),
+        Check::SwitchoverPossible => switchover_possible(seen),
         Check::TrafficIn(role) => traffic_in(role, seen),
         Check::ServingFrom(role) => serving_from(role, seen),
         Check::StateMachinePresent => state_machine_present(seen),
@@ -93,7 +94,7 @@ fn cluster_available(role: Role, seen: &Observation) -> Verdict {
     verdict(check.status == CheckStatus::Pass, check.detail)
 }
 
-/// The region serves, from every signal; when it does not, says what to do instead.
+/// The region serves, from every signal.
 fn region_serving(role: Role, seen: &Observation) -> Verdict {
     let condition = phase::region_condition(seen.snapshot, role, seen.now, max_age(seen));
     let detail = format!(
@@ -102,36 +103,31 @@ fn region_serving(role: Role, seen: &Observation) -> Verdict {
         condition.condition.as_str(),
         condition.evidence.join(", ")
     );
-    match condition.condition {
-        Condition::Serving => Ok(detail),
-        _ if role == Role::Primary && seen.runbook.destination() == Some(Role::Secondary) => Err(
-            format!("{detail}; a switchover needs the primary: use failover"),
-        ),
-        _ => Err(detail),
-    }
+    verdict(condition.condition == Condition::Serving, detail)
 }
 
 fn engine_versions_match(seen: &Observation) -> Verdict {
-    let version = |role: Role| {
-        seen.snapshot
-            .region(role)
-            .aurora
-            .usable(seen.now, max_age(seen))
-            .map(|cluster| cluster.engine_version.clone())
-    };
-    match (version(Role::Primary), version(Role::Secondary)) {
-        (Some(Some(primary)), Some(Some(secondary))) => verdict(
-            primary == secondary,
-            if primary == secondary {
-                format!("both clusters run {primary}")
-            } else {
-                format!(
-                    "engine versions differ ({} {primary}, {} {secondary}): a switchover is refused; upgrade first or use failover",
-                    seen.pair.primary, seen.pair.secondary
-                )
-            },
-        ),
-        _ => Err("engine versions unknown".to_owned()),
+    crate::switchover::engine_versions_match(seen.snapshot, seen.now, &seen.pair.policy())
+}
+
+/// A managed switchover away from the side the runbook leaves (the primary when it names no
+/// destination) can succeed now: the same answer the recommendation gives.
+fn switchover_possible(seen: &Observation) -> Verdict {
+    let from = seen
+        .runbook
+        .destination()
+        .map_or(Role::Primary, Role::other);
+    let assessment = crate::switchover::assess(seen.snapshot, from, seen.now, &seen.pair.policy());
+    if assessment.possible() {
+        Ok(format!(
+            "a switchover can succeed: {}",
+            assessment.held.join("; ")
+        ))
+    } else {
+        Err(format!(
+            "a switchover cannot succeed: {}",
+            assessment.blockers.join("; ")
+        ))
     }
 }
 

@@ -48,6 +48,11 @@ pub enum CheckName {
     RegionServing,
     /// Both clusters run the same engine version (a switchover needs it).
     EngineVersionsMatch,
+    /// A managed switchover can succeed now: both clusters available and answering, one
+    /// engine version, the writer where the move starts with nothing moving it, replication
+    /// flowing within the RPO budget, the destination's health checks passing. The API in the
+    /// writer's region may be impaired: a switchover is about the database.
+    SwitchoverPossible,
     /// Route 53 sends all traffic to `region` (weights, health, the data-plane lever).
     TrafficIn,
     /// The postcondition of a move: the writer in `region`, all traffic reaching it, and it

@@ -158,6 +158,7 @@ fn check(
         CheckName::ClusterAvailable => Check::ClusterAvailable(region(needs)?),
         CheckName::RegionServing => Check::RegionServing(region(needs)?),
         CheckName::EngineVersionsMatch => Check::EngineVersionsMatch,
+        CheckName::SwitchoverPossible => Check::SwitchoverPossible,
         CheckName::TrafficIn => Check::TrafficIn(region(needs)?),
         CheckName::ServingFrom => Check::ServingFrom(region(needs)?),
         CheckName::WriterIn => Check::WriterIn(region(needs)?),

@@ -75,14 +75,29 @@ fn play_on(
     String,
     Vec<drtui_core::runbook::journal::Record>,
 ) {
+    let (_, runbook, hash) = drtui_engine::catalog::find_with_hash(runbook).expect("runbook");
+    play_runbook(emulated, &runbook, hash, approvals, resume)
+}
+
+/// Plays (or resumes) a typed runbook on the emulated estate.
+fn play_runbook(
+    emulated: &Emulated,
+    runbook: &drtui_core::runbook::step::Runbook,
+    hash: String,
+    approvals: drtui_engine::engine::Approvals,
+    resume: Option<&drtui_engine::playback::Resumable>,
+) -> (
+    drtui_engine::engine::Outcome,
+    String,
+    Vec<drtui_core::runbook::journal::Record>,
+) {
     use drtui_engine::engine::Engine;
     use drtui_engine::playback::Playback;
-    let (_, runbook, hash) = drtui_engine::catalog::find_with_hash(runbook).expect("runbook");
     let run = &emulated.run;
     let player = Playback {
         engine: Engine {
             pair: &run.pair,
-            runbook: &runbook,
+            runbook,
             status: &run.backend,
             act: &run.backend,
             clock: &SystemClock,
@@ -467,4 +482,48 @@ fn two_homes_share_one_lock_in_dynamodb() {
         "{}",
         String::from_utf8_lossy(&third.stderr)
     );
+}
+
+/// moto's executions never end (its tasks do not run): the state machine that hangs. The
+/// failover's state-machine step (its timeout cut to 3 s here) stops it with StopExecution,
+/// sets the weights itself, and completes with no execution of its own left RUNNING.
+#[test]
+fn a_hung_execution_is_stopped_and_the_weights_set_directly() {
+    use drtui_core::runbook::step::Body;
+    let emulated = emulated("rhung", &["healthy-secondary", "healthy-primary"], true);
+    let (_, mut runbook, hash) =
+        drtui_engine::catalog::find_with_hash("failover").expect("runbook");
+    for step in &mut runbook.steps {
+        if let (true, Body::Action { timeout, .. }) =
+            (step.id == "shift-traffic-sfn", &mut step.body)
+        {
+            *timeout = Duration::from_secs(3);
+        }
+    }
+    let (outcome, run_id, records) = play_runbook(&emulated, &runbook, hash, approve_all(), None);
+    assert_eq!(
+        outcome,
+        drtui_engine::engine::Outcome::Completed,
+        "{records:#?}"
+    );
+    let made = mutating_calls(&emulated.run.backend);
+    assert!(made.contains(&"sfn:StartExecution".to_owned()), "{made:?}");
+    let counts = emulated.run.backend.call_counts();
+    assert_eq!(counts["sfn"]["StopExecution"], 1, "{counts:?}");
+    let name = format!("{run_id}-shift-traffic-sfn");
+    let InProcess {
+        runtime, backend, ..
+    } = &emulated.run;
+    match runtime.block_on(backend.fetch(Source::StateMachine)) {
+        Ok(SourceData::StateMachine(Some(machine))) => {
+            let execution = machine
+                .executions
+                .iter()
+                .find(|execution| execution.name == name)
+                .expect("the run's execution");
+            assert_eq!(execution.status, "ABORTED", "{machine:?}");
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_writer_and_traffic_in_the_secondary(emulated.run);
 }

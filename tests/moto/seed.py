@@ -207,7 +207,10 @@ machine = sfn.create_state_machine(
     roleArn="arn:aws:iam::123456789012:role/failover",
 )
 out["state_machine"] = machine["stateMachineArn"]
-sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="gameday-seeded")
+# A past game day's execution, ended (moto's executions run until stopped: one left RUNNING
+# would be an execution that could still move traffic, which drtui refuses to start beside).
+seeded = sfn.start_execution(stateMachineArn=machine["stateMachineArn"], name="gameday-seeded")
+sfn.stop_execution(executionArn=seeded["executionArn"], cause="seeded: a past game day")
 
 # CloudFormation: one stack per region carrying the outputs `drtui discover` reads.
 for region in (PRIMARY, SECONDARY):

@@ -11,6 +11,14 @@ pub fn resource(arn: &str) -> &str {
     arn.rsplit(':').next().unwrap_or(arn)
 }
 
+/// The ARN of execution `name` of a state machine (`...:stateMachine:M` -> `...:execution:M:name`).
+pub fn execution(state_machine: &str, name: &str) -> String {
+    format!(
+        "{}:{name}",
+        state_machine.replacen(":stateMachine:", ":execution:", 1)
+    )
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -19,5 +27,9 @@ mod tests {
         assert_eq!(super::region(arn), Some("us-east-1"));
         assert_eq!(super::resource(arn), "PaymentDR-failover-demo");
         assert_eq!(super::region("arn:aws:route53:::hostedzone/Z1"), None);
+        assert_eq!(
+            super::execution(arn, "run-1-shift"),
+            "arn:aws:states:us-east-1:000000000000:execution:PaymentDR-failover-demo:run-1-shift"
+        );
     }
 }

@@ -108,6 +108,7 @@ operations! {
     SwitchoverGlobalCluster => Rds, "SwitchoverGlobalCluster", Act, true;
     StartExecution => StepFunctions, "StartExecution", Act, true;
     DescribeExecution => StepFunctions, "DescribeExecution", Act, false;
+    StopExecution => StepFunctions, "StopExecution", Act, true;
     PutMetricData => CloudWatch, "PutMetricData", Act, true;
     EnableAlarmActions => CloudWatch, "EnableAlarmActions", Act, true;
     DisableAlarmActions => CloudWatch, "DisableAlarmActions", Act, true;

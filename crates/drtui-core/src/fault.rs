@@ -23,10 +23,12 @@ pub enum Fault {
     HungRegion(Role),
     /// A stack deployment fails on its first changed resource and rolls back.
     StackUpdateFails,
+    /// State-machine executions start and never end (a task that never returns).
+    HungStateMachine,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 8] = [
+    pub const ALL: [Fault; 9] = [
         Fault::PrimaryOutage,
         Fault::LagSpike,
         Fault::Api5xxBurst,
@@ -35,6 +37,7 @@ impl Fault {
         Fault::HungRegion(Role::Primary),
         Fault::HungRegion(Role::Secondary),
         Fault::StackUpdateFails,
+        Fault::HungStateMachine,
     ];
 
     /// The name used by `--scenario` and in the fault menu.
@@ -48,6 +51,7 @@ impl Fault {
             Fault::HungRegion(Role::Primary) => "hung-primary",
             Fault::HungRegion(Role::Secondary) => "hung-secondary",
             Fault::StackUpdateFails => "stack-update-fails",
+            Fault::HungStateMachine => "hung-state-machine",
         }
     }
 
@@ -71,6 +75,7 @@ impl Fault {
             Fault::StackUpdateFails => {
                 "stack deployments fail on their first changed resource and roll back"
             }
+            Fault::HungStateMachine => "failover state-machine executions start and never end",
         }
     }
 }

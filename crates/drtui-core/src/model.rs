@@ -408,6 +408,30 @@ pub struct StateMachineStatus {
     pub executions: Vec<Execution>,
 }
 
+impl StateMachineStatus {
+    /// The executions still running: each could move traffic when it ends.
+    pub fn running(&self) -> impl Iterator<Item = &Execution> {
+        self.executions
+            .iter()
+            .filter(|execution| execution.status == "RUNNING")
+    }
+
+    /// "execution NAME RUNNING since HH:MM:SS, ...", when any runs.
+    pub fn running_text(&self) -> Option<String> {
+        let running: Vec<String> = self
+            .running()
+            .map(|execution| {
+                format!(
+                    "execution {} RUNNING since {}",
+                    execution.name,
+                    execution.started_at.format("%H:%M:%S")
+                )
+            })
+            .collect();
+        (!running.is_empty()).then(|| running.join(", "))
+    }
+}
+
 /// API calls made, by service then operation (e.g. `cloudwatch` -> `GetMetricData` -> 2).
 pub type CallCounts = BTreeMap<String, BTreeMap<String, u64>>;
 

@@ -65,6 +65,15 @@ impl Mutation {
         }
     }
 
+    /// The call that abandons it when it does not finish in time, for the mutations that would
+    /// otherwise go on alone: an execution left running could still move traffic later.
+    pub fn abandon_call(&self) -> Option<Operation> {
+        match self {
+            Mutation::StartExecution { .. } => Some(Operation::StopExecution),
+            _ => None,
+        }
+    }
+
     /// The call that previews it, for those that have a preview (a change set).
     pub fn preview_call(&self) -> Operation {
         match self {

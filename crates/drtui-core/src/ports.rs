@@ -176,6 +176,16 @@ pub trait ActBackend: Send + Sync {
         Box::pin(async { Ok(None) })
     }
 
+    /// Abandons a mutation that failed or did not finish in time and would otherwise go on
+    /// alone (an execution: `StopExecution`), returning what it found; `None` when there is
+    /// nothing to abandon.
+    fn abandon(
+        &self,
+        _mutation: &Mutation,
+    ) -> BoxFuture<'_, Result<Option<ActOutcome>, BackendError>> {
+        Box::pin(async { Ok(None) })
+    }
+
     /// `act`, reporting progress (stack events) through `report` as it goes.
     fn act_reporting(
         &self,

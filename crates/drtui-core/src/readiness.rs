@@ -480,14 +480,14 @@ fn steady(
             Runbook::Failover,
             pair,
             format!(
-                "primary impaired ({evidence}) and a switchover cannot succeed ({blockers}): failover, losing {loss}"
+                "failover, losing {loss}: a switchover cannot succeed ({blockers}); primary impaired ({evidence})"
             ),
         ),
         Condition::Serving => Recommendation::new(
             Next::None,
             None,
             format!(
-                "primary serves ({evidence}); a switchover cannot succeed now ({blockers}): no move recommended"
+                "no move recommended: a switchover cannot succeed now ({blockers}); primary serves ({evidence})"
             ),
         ),
         Condition::Unobservable => Recommendation::new(
@@ -782,11 +782,18 @@ fn failover_state_machine(snapshot: &Snapshot, now: Timestamp, policy: &Policy) 
         );
     }
     match snapshot.state_machine.usable(now, policy.stale_after) {
-        Some(Some(machine)) => check(
-            ID,
-            CheckStatus::Pass,
-            format!("{} present", crate::arn::resource(&machine.arn)),
-        ),
+        Some(Some(machine)) => match machine.running_text() {
+            Some(running) => check(
+                ID,
+                CheckStatus::Fail,
+                format!("{running}: an execution could still move traffic; stop it or wait for it"),
+            ),
+            None => check(
+                ID,
+                CheckStatus::Pass,
+                format!("{} present", crate::arn::resource(&machine.arn)),
+            ),
+        },
         Some(None) => check(
             ID,
             CheckStatus::Warn,

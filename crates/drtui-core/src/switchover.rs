@@ -78,6 +78,13 @@ fn no_move_under_way(
     if let Some(state) = &global.failover_state {
         return Err(format!("{} already in progress", state.status));
     }
+    if let Some(running) = snapshot
+        .state_machine
+        .usable(now, policy.stale_after)
+        .and_then(|machine| machine.as_ref()?.running_text())
+    {
+        return Err(format!("{running}: it could move traffic"));
+    }
     let home = &snapshot.region(from).region;
     match global.writer_region() {
         Some(writer) if writer == home => Ok(format!("writer in {writer}, nothing moving")),

@@ -6,7 +6,6 @@ use std::time::Duration;
 
 use super::AwsBackend;
 use super::deploy::Deployment;
-use drtui_core::arn::region as arn_region;
 use drtui_core::model::{Role, Source, SourceData};
 use drtui_core::ports::{
     ActBackend, ActOutcome, BackendError, BoxFuture, ChangePreview, Mutation, Report,
@@ -168,16 +167,40 @@ impl AwsBackend {
         }
     }
 
-    async fn start_execution(&self, name: &str) -> Result<ActOutcome, BackendError> {
-        use aws_sdk_sfn::types::ExecutionStatus;
+    /// The pair's state machine and the side whose Step Functions serves it.
+    fn state_machine_home(&self) -> Result<(String, Role), BackendError> {
         let arn = self
             .pair
             .state_machine
             .clone()
             .ok_or_else(|| BackendError::Refused("the pair has no state_machine".to_owned()))?;
-        let role = arn_region(&arn)
-            .and_then(|region| self.role_of(region))
-            .unwrap_or(Role::Primary);
+        let role = self.side_of_arn(&arn);
+        Ok((arn, role))
+    }
+
+    /// Stops the run's execution `name` (`StopExecution`) and reads back how it ended.
+    async fn stop_execution(&self, name: &str) -> Result<ActOutcome, BackendError> {
+        let (arn, role) = self.state_machine_home()?;
+        let execution_arn = drtui_core::arn::execution(&arn, name);
+        let client = &self.region_clients(role).sfn;
+        let request = client
+            .stop_execution()
+            .execution_arn(&execution_arn)
+            .cause("drtui: the step's timeout passed; the run sets the weights itself");
+        self.call(Operation::StopExecution, role, request.send())
+            .await?;
+        let request = client.describe_execution().execution_arn(&execution_arn);
+        let status = self
+            .call(Operation::DescribeExecution, role, request.send())
+            .await?
+            .status()
+            .clone();
+        changed(format!("execution {name} stopped: {}", status.as_str()))
+    }
+
+    async fn start_execution(&self, name: &str) -> Result<ActOutcome, BackendError> {
+        use aws_sdk_sfn::types::ExecutionStatus;
+        let (arn, role) = self.state_machine_home()?;
         let client = &self.region_clients(role).sfn;
         let request = client.start_execution().state_machine_arn(&arn).name(name);
         let started = self.sent(Operation::StartExecution, request.send()).await;
@@ -189,8 +212,7 @@ impl AwsBackend {
                     .is_some_and(|e| e.is_execution_already_exists()) =>
             {
                 // The name is derived from run and step: this is our own earlier start.
-                let execution = arn.replacen(":stateMachine:", ":execution:", 1);
-                (format!("{execution}:{name}"), false)
+                (drtui_core::arn::execution(&arn, name), false)
             }
             Err(error) => return Err(self.error(role, error)),
         };
@@ -308,6 +330,19 @@ impl AwsBackend {
 }
 
 impl ActBackend for AwsBackend {
+    fn abandon(
+        &self,
+        mutation: &Mutation,
+    ) -> BoxFuture<'_, Result<Option<ActOutcome>, BackendError>> {
+        let mutation = mutation.clone();
+        Box::pin(async move {
+            match mutation {
+                Mutation::StartExecution { name } => self.stop_execution(&name).await.map(Some),
+                _ => Ok(None),
+            }
+        })
+    }
+
     fn act(&self, mutation: &Mutation) -> BoxFuture<'_, Result<ActOutcome, BackendError>> {
         let mutation = mutation.clone();
         Box::pin(async move {

@@ -210,6 +210,14 @@ impl AwsBackend {
             .find(|role| self.pair.region(*role) == region)
     }
 
+    /// The side whose region an ARN names (the primary when it names neither): where its
+    /// service is asked.
+    fn side_of_arn(&self, arn: &str) -> Role {
+        arn_region(arn)
+            .and_then(|region| self.role_of(region))
+            .unwrap_or(Role::Primary)
+    }
+
     /// The side whose region hosts Route 53's control plane (errors are reported against it).
     fn route53_role(&self) -> Role {
         self.role_of(drtui_core::ports::ROUTE53_CONTROL_REGION)

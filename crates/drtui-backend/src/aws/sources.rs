@@ -299,9 +299,7 @@ impl AwsBackend {
         let Some(arn) = self.pair.state_machine.clone() else {
             return Ok(SourceData::StateMachine(None));
         };
-        let role = arn_region(&arn)
-            .and_then(|region| self.role_of(region))
-            .unwrap_or(Role::Primary);
+        let role = self.side_of_arn(&arn);
         let request = self
             .region_clients(role)
             .sfn

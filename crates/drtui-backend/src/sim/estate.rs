@@ -438,8 +438,10 @@ impl Simulation {
         }
         let now = self.now;
         let mut flip_weights = false;
+        let hung = self.has(Fault::HungStateMachine);
         for execution in &mut self.executions {
             if execution.status == "RUNNING"
+                && !hung
                 && now >= execution.started_at + ChronoDuration::seconds(EXECUTION_S)
             {
                 execution.status = "SUCCEEDED".to_owned();
@@ -595,6 +597,27 @@ impl Simulation {
 
     pub fn stack_updating(&self, stack: &str) -> bool {
         self.stack_updates.contains_key(stack)
+    }
+
+    /// Stops a running execution (`StopExecution`): it ends ABORTED and flips nothing. An
+    /// execution that already ended keeps its status.
+    pub fn stop_execution(&mut self, name: &str) -> Result<String, String> {
+        let now = self.now;
+        let execution = self
+            .executions
+            .iter_mut()
+            .find(|execution| execution.name == name)
+            .ok_or_else(|| format!("ExecutionDoesNotExist: {name}"))?;
+        if execution.status == "RUNNING" {
+            execution.status = "ABORTED".to_owned();
+            execution.stopped_at = Some(now);
+            Ok(format!("execution {name} stopped: ABORTED"))
+        } else {
+            Ok(format!(
+                "execution {name} had already ended {}",
+                execution.status
+            ))
+        }
     }
 
     pub fn execution_status(&self, name: &str) -> Option<String> {

@@ -206,6 +206,36 @@ impl ActBackend for SimBackend {
         Box::pin(async move { preview })
     }
 
+    /// Stops an execution the run started (the one mutation that would go on alone).
+    fn abandon(
+        &self,
+        mutation: &Mutation,
+    ) -> BoxFuture<'_, Result<Option<ActOutcome>, BackendError>> {
+        let result = match mutation {
+            Mutation::StartExecution { name } => {
+                let mut sim = self.lock();
+                sim.advance_to(self.clock.now());
+                if control_plane_hung(&sim, mutation) {
+                    Err(BackendError::Timeout(sim.pair().call_timeout))
+                } else {
+                    let stopped = sim.stop_execution(name).map_err(BackendError::Refused);
+                    if stopped.is_ok() {
+                        self.calls
+                            .record(drtui_core::calls::Operation::StopExecution);
+                    }
+                    stopped.map(|detail| {
+                        Some(ActOutcome {
+                            changed: true,
+                            detail,
+                        })
+                    })
+                }
+            }
+            _ => Ok(None),
+        };
+        Box::pin(async move { result })
+    }
+
     /// Applies the mutation with its record, then waits like the AWS backend for what takes
     /// time (an execution, a stack), reporting the stack's events as they happen.
     fn act_reporting(
@@ -236,6 +266,15 @@ impl ActBackend for SimBackend {
 }
 
 impl SimBackend {
+    /// Applies a mutation at once without waiting for what it starts: someone else acting
+    /// from the console (an execution started by hand, say).
+    ///
+    /// # Errors
+    /// When the simulated estate refuses it.
+    pub fn apply_by_hand(&self, mutation: &Mutation) -> Result<ActOutcome, BackendError> {
+        self.apply_recorded(mutation)
+    }
+
     /// The mutation applied now, and recorded first when the demo keeps an action log: if the
     /// demo world cannot write down what it did, it undoes it and refuses, so a resume never
     /// believes in an action that is lost. A hung region's control plane answers nothing.
@@ -279,7 +318,12 @@ impl SimBackend {
                 sim.execution_status(name)
             };
             match status.as_deref() {
-                Some("RUNNING") => self.clock.sleep(Duration::from_secs(1)).await,
+                Some("RUNNING") => {
+                    // A simulated second may pass at once (a fast clock): let the run see
+                    // its deadline between them.
+                    tokio::task::yield_now().await;
+                    self.clock.sleep(Duration::from_secs(1)).await;
+                }
                 Some("SUCCEEDED") => return Ok(()),
                 other => {
                     return Err(BackendError::Refused(format!(

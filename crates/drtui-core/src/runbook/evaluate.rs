@@ -172,6 +172,52 @@ pub fn serving_from(role: Role, seen: &Observation) -> Verdict {
     }
 }
 
+/// None of the executions the run started (by name) still runs: one left running could move
+/// traffic behind the operator's back. Unknown is not a pass.
+pub fn no_execution_left_running(started: &[String], seen: &Observation) -> Verdict {
+    if started.is_empty() {
+        return Ok("the run started no execution".to_owned());
+    }
+    let Some(machine) = seen.snapshot.state_machine.usable(seen.now, max_age(seen)) else {
+        return Err(format!(
+            "cannot confirm that execution {} ended: the state machine is unknown",
+            started.join(", ")
+        ));
+    };
+    let Some(machine) = machine else {
+        return Ok("no state machine: nothing can run".to_owned());
+    };
+    let running: Vec<&str> = machine
+        .executions
+        .iter()
+        .filter(|execution| execution.status == "RUNNING" && started.contains(&execution.name))
+        .map(|execution| execution.name.as_str())
+        .collect();
+    if running.is_empty() {
+        return Ok(format!("execution {} not running", started.join(", ")));
+    }
+    Err(format!(
+        "execution {} started by this run is still RUNNING and could move traffic later; stop it: {}",
+        running.join(", "),
+        running
+            .iter()
+            .map(|name| stop_command(&machine.arn, name))
+            .collect::<Vec<_>>()
+            .join("; ")
+    ))
+}
+
+/// The AWS CLI command that stops an execution of `state_machine`.
+pub fn stop_command(state_machine: &str, name: &str) -> String {
+    let region = crate::arn::region(state_machine)
+        .map(|region| format!(" --region {region}"))
+        .unwrap_or_default();
+    format!(
+        "aws stepfunctions stop-execution{region} --execution-arn {}",
+        crate::arn::execution(state_machine, name)
+    )
+}
+
 fn state_machine_present(seen: &Observation) -> Verdict {
     match seen.snapshot.state_machine.usable(seen.now, max_age(seen)) {
         Some(Some(machine)) => Ok(format!("{} present", machine.arn)),
@@ -215,13 +261,34 @@ fn estate_ready(seen: &Observation) -> Verdict {
     )
 }
 
+/// Nothing is moving the writer or the traffic: no FailoverState on the global cluster, and
+/// no execution of the failover state machine running (one could flip the weights when it
+/// ends). A state machine that cannot be read is named, not passed over.
 fn no_failover_in_progress(seen: &Observation) -> Verdict {
-    match seen.snapshot.global_cluster.usable(seen.now, max_age(seen)) {
-        Some(global) => match &global.failover_state {
-            Some(state) => Err(format!("{} in progress", state.status)),
-            None => Ok("no failover in progress".to_owned()),
+    let global = match seen.snapshot.global_cluster.usable(seen.now, max_age(seen)) {
+        Some(global) => global,
+        None => return Err("global cluster unknown".to_owned()),
+    };
+    if let Some(state) = &global.failover_state {
+        return Err(format!("{} in progress", state.status));
+    }
+    match seen.snapshot.state_machine.usable(seen.now, max_age(seen)) {
+        Some(Some(machine)) => match machine.running_text() {
+            Some(running) => Err(format!(
+                "{running}: it could still move traffic; stop it ({}) or wait for it",
+                machine
+                    .running()
+                    .map(|execution| stop_command(&machine.arn, &execution.name))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            None => Ok("no failover in progress, no execution running".to_owned()),
         },
-        None => Err("global cluster unknown".to_owned()),
+        Some(None) => Ok("no failover in progress".to_owned()),
+        None if seen.pair.state_machine.is_some() => {
+            Ok("no failover in progress (the state machine's executions are unknown)".to_owned())
+        }
+        None => Ok("no failover in progress".to_owned()),
     }
 }
 

@@ -97,6 +97,10 @@ fn action_notes(pair: &RegionPair, action: &Action) -> Vec<String> {
             allow_data_loss: true,
             ..
         } => vec!["DATA LOSS: writes not yet replicated are lost; the gate before it shows the replication lag".to_owned()],
+        Action::StartExecution => vec![format!(
+            "an execution that has not ended within the step's timeout is stopped ({}), so it cannot move traffic later; the run goes on to the next step",
+            crate::calls::Operation::StopExecution
+        )],
         Action::DeployStack(_) => vec!["STOPS when the change set replaces or deletes a resource: the approver sees each change, or playback passes --approve with this step's id".to_owned()],
         Action::DataPlaneLever { engaged } => vec![match (&pair.traffic_lever, engaged) {
             (None, _) => "no traffic_lever configured for this pair: this step fails".to_owned(),

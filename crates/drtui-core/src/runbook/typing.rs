@@ -1,7 +1,7 @@
 //! One step of a runbook file made into the typed [`Step`] that runs: each kind takes exactly
 //! the fields it needs, and a field it lacks is a diagnostic at the step, never a default
 //! invented later. The only defaults are the format's own, documented in the schema: a wait
-//! re-checks every 10 s, an action may take 15 min, a deployment is about the primary, a
+//! re-checks every 10 s, an action may take 15 min (a state-machine execution 2 min), a deployment is about the primary, a
 //! failover does not allow data loss unless it says so.
 
 use std::time::Duration;
@@ -18,6 +18,9 @@ use crate::wire::wire_name;
 pub(crate) const DEFAULT_WAIT_INTERVAL: Duration = Duration::from_secs(10);
 /// How long an action may take when the step does not say.
 pub(crate) const DEFAULT_ACTION_TIMEOUT: Duration = Duration::from_secs(15 * 60);
+/// How long a state-machine execution may take when the step does not say: the flip is
+/// seconds of work, and one left running could move traffic behind the operator's back.
+pub(crate) const DEFAULT_EXECUTION_TIMEOUT: Duration = Duration::from_secs(2 * 60);
 
 /// Collects what a step lacks, each at the step's `kind`.
 struct Needs<'a> {
@@ -133,10 +136,14 @@ fn body(step: &StepSpec, durations: &Durations, needs: &mut Needs) -> Option<Bod
                 "action",
                 "an action step",
             );
-            let action = action(name?, step, needs);
+            let action = action(name?, step, needs)?;
+            let default = match action {
+                Action::StartExecution => DEFAULT_EXECUTION_TIMEOUT,
+                _ => DEFAULT_ACTION_TIMEOUT,
+            };
             Some(Body::Action {
-                action: action?,
-                timeout: durations.timeout.ok()?.unwrap_or(DEFAULT_ACTION_TIMEOUT),
+                action,
+                timeout: durations.timeout.ok()?.unwrap_or(default),
             })
         }
     }

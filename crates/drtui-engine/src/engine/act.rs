@@ -4,6 +4,7 @@
 
 use std::time::Duration;
 
+use drtui_core::clock::elapsed;
 use drtui_core::ports::{ChangePreview, Mutation, ResourceChange};
 use drtui_core::readiness::Readiness;
 use drtui_core::runbook::journal::Event;
@@ -11,8 +12,15 @@ use drtui_core::runbook::step::Step;
 
 use super::{Engine, Log};
 
-/// How often a deployment being followed checks whether the run was paused.
+/// How often a running action checks its deadline and whether the run was paused.
 const PAUSE_POLL: Duration = Duration::from_millis(200);
+/// How long an action may run without a word before the journal says it still runs.
+const STILL_WAITING: Duration = Duration::from_secs(15);
+
+/// A duration to the second, for people.
+fn whole_seconds(duration: Duration) -> Duration {
+    Duration::from_secs(duration.as_secs())
+}
 
 /// How an action step ended.
 pub(super) enum ActEnd {
@@ -73,18 +81,38 @@ impl Engine<'_> {
         let report: drtui_core::ports::Report = std::sync::Arc::new(move |line| {
             let _ = sender.send(line);
         });
-        let act = tokio::time::timeout(timeout, self.act.act_reporting(mutation, report));
+        let act = self.act.act_reporting(mutation, report);
         tokio::pin!(act);
         // Following a stack is only waiting (CloudFormation carries on alone, and a resume
         // re-reads it), so a pause or a signal stops it there rather than after the stack.
         let interruptible = matches!(mutation, Mutation::DeployStack { .. });
+        // The deadline is on the run's clock (the demo's may run faster than the wall's).
+        let started = self.clock.now();
+        let mut last_word = started;
         let result = loop {
             tokio::select! {
                 // What the action reported comes first, so a pause is seen between its events.
                 biased;
-                Some(line) = lines.recv() => self.record(log, progress(step, line))?,
-                result = &mut act => break Some(result),
-                () = tokio::time::sleep(PAUSE_POLL), if interruptible => {}
+                Some(line) = lines.recv() => {
+                    last_word = self.clock.now();
+                    self.record(log, progress(step, line))?;
+                }
+                result = &mut act => break Some(Some(result)),
+                () = self.clock.sleep(PAUSE_POLL) => {}
+            }
+            let now = self.clock.now();
+            if elapsed(started, now) >= timeout {
+                break Some(None);
+            }
+            if elapsed(last_word, now) >= STILL_WAITING {
+                last_word = now;
+                let detail = format!(
+                    "{} running for {} of at most {}",
+                    mutation.call(),
+                    humantime::format_duration(whole_seconds(elapsed(started, now))),
+                    humantime::format_duration(timeout)
+                );
+                self.record(log, progress(step, detail))?;
             }
             if interruptible && self.paused() {
                 break None;
@@ -98,12 +126,45 @@ impl Engine<'_> {
             self.record(log, progress(step, detail.to_owned()))?;
             return Ok(ActEnd::Paused);
         };
-        Ok(ActEnd::Done(match result {
-            Ok(Ok(outcome)) if outcome.changed => Ok(outcome.detail),
-            Ok(Ok(outcome)) => Ok(format!("nothing to do: {}", outcome.detail)),
-            Ok(Err(error)) => Err(format!("{}: {error}", mutation.call())),
-            Err(_) => Err(too_slow(mutation.call(), timeout)),
-        }))
+        let failure = match result {
+            Some(Ok(outcome)) if outcome.changed => return Ok(ActEnd::Done(Ok(outcome.detail))),
+            Some(Ok(outcome)) => {
+                return Ok(ActEnd::Done(Ok(format!(
+                    "nothing to do: {}",
+                    outcome.detail
+                ))));
+            }
+            Some(Err(error)) => format!("{}: {error}", mutation.call()),
+            None => too_slow(mutation.call(), timeout),
+        };
+        let abandoned = self.abandon(log, step, mutation).await?;
+        Ok(ActEnd::Done(Err(format!("{failure}{abandoned}"))))
+    }
+
+    /// Abandons a failed or overdue mutation that would go on alone (an execution), so
+    /// nothing the run started is left to move traffic later; what happened, for the reason.
+    async fn abandon(
+        &self,
+        log: &mut Log<'_>,
+        step: &Step,
+        mutation: &Mutation,
+    ) -> std::io::Result<String> {
+        let Some(call) = mutation.abandon_call() else {
+            return Ok(String::new());
+        };
+        // Bounded by the backend's own call timeouts.
+        let detail = match self.act.abandon(mutation).await {
+            Ok(None) => return Ok(String::new()),
+            Ok(Some(outcome)) => format!("; {call}: {}", outcome.detail),
+            Err(error) => format!(
+                "; {call} FAILED: {error}: it may still run and move traffic: stop it by hand"
+            ),
+        };
+        self.record(
+            log,
+            progress(step, detail.trim_start_matches("; ").to_owned()),
+        )?;
+        Ok(detail)
     }
 
     /// The preview of an action that has one (a change set), journalled; an empty one ends the

@@ -222,15 +222,22 @@ impl Engine<'_> {
     }
 
     /// A run that moved the writer is done only when, against live state, the writer is in
-    /// the destination, all traffic reaches it and it is healthy. Journalled as a check step.
+    /// the destination, all traffic reaches it and it is healthy; and any run only when no
+    /// execution it started still runs. Journalled as a check step.
     async fn postconditions(
         &self,
         log: &mut Log<'_>,
         memory: &Memory,
     ) -> std::io::Result<Result<(), String>> {
-        let Some(destination) = self.runbook.destination() else {
+        let destination = self.runbook.destination();
+        let started: Vec<String> = memory
+            .executions
+            .lock()
+            .map(|started| started.iter().cloned().collect())
+            .unwrap_or_default();
+        if destination.is_none() && started.is_empty() {
             return Ok(Ok(()));
-        };
+        }
         self.record(
             log,
             Event::StepStarted {
@@ -247,12 +254,18 @@ impl Engine<'_> {
             readiness: &readiness,
             now: self.clock.now(),
         };
-        let result = evaluate::serving_from(destination, &seen).map_err(|wrong| {
-            format!(
+        let serving = destination.map(|role| evaluate::serving_from(role, &seen));
+        let executions = evaluate::no_execution_left_running(&started, &seen);
+        let result = match (serving, executions) {
+            (Some(Err(wrong)), _) => Err(format!(
                 "{wrong}. Fix what is listed (set the weights, engage the data-plane lever, or wait for the region to recover), then `drtui resume {}` checks again",
                 log.run_id
-            )
-        });
+            )),
+            (_, Err(running)) => Err(running),
+            (Some(Ok(held)), Ok(ended)) if !started.is_empty() => Ok(format!("{held}; {ended}")),
+            (Some(Ok(held)), Ok(_)) => Ok(held),
+            (None, Ok(ended)) => Ok(ended),
+        };
         let (outcome, detail) = match &result {
             Ok(detail) => (StepOutcome::Ok, detail.clone()),
             Err(reason) => (StepOutcome::Failed, reason.clone()),

@@ -13,9 +13,13 @@ use super::Engine;
 /// Rounds, a second apart, in which an observation reads again what is still throttled.
 const THROTTLED_ROUNDS: usize = 3;
 
-/// What a run has seen so far, refreshed by every observation.
+/// What a run has seen so far, refreshed by every observation, and the executions this
+/// process started (or found already started) for it.
 #[derive(Default)]
-pub(super) struct Memory(std::sync::Mutex<Option<Snapshot>>);
+pub(super) struct Memory {
+    seen: std::sync::Mutex<Option<Snapshot>>,
+    pub(super) executions: std::sync::Mutex<std::collections::BTreeSet<String>>,
+}
 
 /// The update failed because the service throttled it (after the fetch's own retries).
 fn is_throttled(update: &SourceUpdate) -> bool {
@@ -54,7 +58,7 @@ impl Engine<'_> {
     /// as on the dashboard, instead of turning a check to "unknown".
     pub(super) async fn observe(&self, memory: &Memory) -> (Snapshot, Readiness) {
         let mut snapshot = memory
-            .0
+            .seen
             .lock()
             .ok()
             .and_then(|seen| seen.clone())
@@ -88,7 +92,7 @@ impl Engine<'_> {
             }
         }
         let readiness = readiness::assess(&snapshot, self.clock.now(), &self.pair.policy());
-        if let Ok(mut seen) = memory.0.lock() {
+        if let Ok(mut seen) = memory.seen.lock() {
             *seen = Some(snapshot.clone());
         }
         (snapshot, readiness)

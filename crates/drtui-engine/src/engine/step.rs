@@ -128,6 +128,12 @@ impl Engine<'_> {
             Body::Action { timeout, .. } => match mutation {
                 Err(why) => StepEnd::Failed(why, FailureKind::Step),
                 Ok(mutation) => {
+                    // Remembered before it starts: the postconditions ask after it.
+                    if let Mutation::StartExecution { name } = &mutation
+                        && let Ok(mut started) = memory.executions.lock()
+                    {
+                        started.insert(name.clone());
+                    }
                     self.action(log, step, &mutation, *timeout, snapshot, readiness)
                         .await?
                 }

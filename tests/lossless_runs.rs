@@ -1,0 +1,223 @@
+//! Runbooks that take the lossless path when it exists and leave nothing behind, on the `demo`
+//! simulator: the recommended runbook under every fault, a hung state machine stopped and
+//! covered, and a foreign execution that refuses a move.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    clippy::too_many_lines,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
+use std::time::Duration;
+
+use drtui_backend::sim::{Fault, FaultControl};
+use drtui_core::ports::Mutation;
+use drtui_core::runbook::journal::{Event, StepOutcome};
+use drtui_engine::engine::Outcome;
+use drtui_testkit::DemoEstate;
+use drtui_testkit::runs::{play_approved, weights, writer};
+
+/// The lossless path when it exists: under every demo fault, 60 s in, whatever `status`
+/// recommends is run with every gate approved. A recommended switchover completes and loses
+/// nothing; a failover is recommended only when a switchover cannot succeed (and then the
+/// switchover itself refuses before its first gate).
+#[tokio::test]
+async fn the_recommended_runbook_completes_and_a_switchover_loses_nothing() {
+    use drtui_core::readiness::Next;
+    let mut table = Vec::new();
+    let scenarios = std::iter::once(None).chain(Fault::ALL.into_iter().map(Some));
+    for fault in scenarios {
+        let label = fault.map_or("no fault", Fault::name);
+        let estate = faulted(fault);
+        let (_, readiness) = estate.observe().await;
+        let next = readiness.recommendation.next;
+        table.push(format!(
+            "{label}: {next:?} ({})",
+            readiness.recommendation.reason
+        ));
+        let Some(runbook) = next.runbook() else {
+            continue;
+        };
+        let state = tempfile::tempdir().expect("state");
+        let played = play_approved(&estate, runbook.as_str(), state.path()).await;
+        assert_eq!(
+            played.outcome,
+            Outcome::Completed,
+            "{label}: recommended {next:?} ({}), did not complete: {:#?}",
+            readiness.recommendation.reason,
+            played.records
+        );
+        let lost = estate.backend.state().data_lost_ms;
+        if next == Next::Switchover {
+            assert_eq!(lost, 0.0, "{label}: the switchover lost {lost} ms");
+        } else if next == Next::Failover {
+            // Only because a switchover could not succeed: it refuses before any gate.
+            let other = faulted(fault);
+            let state = tempfile::tempdir().expect("state");
+            let switchover = play_approved(&other, "switchover", state.path()).await;
+            assert!(
+                matches!(&switchover.outcome, Outcome::Failed { step, .. } if step == "switchover-possible"),
+                "{label}: failover recommended but a switchover {:?}",
+                switchover.outcome
+            );
+        }
+    }
+    eprintln!("{}", table.join("\n"));
+    for (scenario, expected) in [
+        ("no fault", "Switchover"),
+        ("api-5xx-burst", "Switchover"),
+        ("primary-outage", "Failover"),
+    ] {
+        assert!(
+            table
+                .iter()
+                .any(|line| line.starts_with(&format!("{scenario}: {expected}"))),
+            "{}",
+            table.join("\n")
+        );
+    }
+}
+
+/// The demo estate with `fault` running for a minute.
+fn faulted(fault: Option<Fault>) -> DemoEstate {
+    let mut estate = DemoEstate::new(42, &[]);
+    estate.pair.call_timeout = Duration::from_millis(100);
+    if let Some(fault) = fault {
+        estate.backend.set_fault(fault, true);
+    }
+    estate.clock.advance(Duration::from_secs(60));
+    estate
+}
+
+/// Under `hung-state-machine` (executions start and never end) a failover promotes, runs the
+/// state machine for at most its 2 min, stops it with StopExecution, sets the weights itself,
+/// and completes: the traffic moved and no execution it started is left RUNNING.
+#[tokio::test]
+async fn a_hung_state_machine_is_stopped_and_the_weights_set_directly() {
+    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage, Fault::HungStateMachine]);
+    estate.clock.advance(Duration::from_secs(60));
+    let state = tempfile::tempdir().expect("state");
+    let start = drtui_core::clock::Clock::now(estate.clock.as_ref());
+    let played = play_approved(&estate, "failover", state.path()).await;
+    assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
+    assert_eq!(weights(&estate).await, (Some(0), Some(100)));
+    let name = format!("{}-shift-traffic-sfn", played.run_id);
+    assert_eq!(
+        estate.backend.state().execution_status(&name).as_deref(),
+        Some("ABORTED")
+    );
+    let failed = played
+        .records
+        .iter()
+        .find_map(|record| match &record.event {
+            Event::StepFinished {
+                step,
+                outcome: StepOutcome::Failed,
+                detail,
+            } if step == "shift-traffic-sfn" => Some(detail.clone()),
+            _ => None,
+        })
+        .expect("the state-machine step failed");
+    assert!(
+        failed.contains("did not finish within 2m")
+            && failed.contains("states:StopExecution: execution")
+            && failed.contains("ABORTED"),
+        "{failed}"
+    );
+    let still_running = played.records.iter().any(|record| {
+        matches!(&record.event, Event::StepProgress { step, detail }
+            if step == "shift-traffic-sfn" && detail.contains("running for"))
+    });
+    assert!(still_running, "the wait shows progress");
+    let postconditions = played
+        .records
+        .iter()
+        .find_map(|record| match &record.event {
+            Event::StepFinished { step, detail, .. } if step == "postconditions" => {
+                Some(detail.clone())
+            }
+            _ => None,
+        })
+        .expect("postconditions");
+    assert!(postconditions.contains("not running"), "{postconditions}");
+    let took =
+        drtui_core::clock::elapsed(start, drtui_core::clock::Clock::now(estate.clock.as_ref()));
+    assert!(
+        took < Duration::from_secs(6 * 60),
+        "within its timeouts: {took:?}"
+    );
+    eprintln!("{}", timeline(&played.records));
+}
+
+/// Each step with how long it took, for the closing note.
+fn timeline(records: &[drtui_core::runbook::journal::Record]) -> String {
+    let mut started = std::collections::BTreeMap::new();
+    let mut lines = Vec::new();
+    for record in records {
+        match &record.event {
+            Event::StepStarted { step, .. } => {
+                started.insert(step.clone(), record.at);
+            }
+            Event::StepFinished { step, outcome, .. } => {
+                let took = started
+                    .get(step)
+                    .map(|at| drtui_core::clock::elapsed(*at, record.at))
+                    .unwrap_or_default();
+                lines.push(format!("{step:<26} {outcome:?} {took:?}"));
+            }
+            _ => {}
+        }
+    }
+    lines.join("\n")
+}
+
+/// An execution someone else started, still running, could flip the weights when it ends:
+/// switchover and failback refuse to start, naming it and how to stop it.
+#[tokio::test]
+async fn a_foreign_running_execution_refuses_a_move() {
+    let estate = DemoEstate::new(42, &[Fault::HungStateMachine]);
+    estate
+        .backend
+        .apply_by_hand(&Mutation::StartExecution {
+            name: "console-started".into(),
+        })
+        .expect("started");
+    estate.clock.advance(Duration::from_secs(30));
+    let (_, readiness) = estate.observe().await;
+    let check = readiness
+        .check(drtui_core::readiness::CheckId::FailoverStateMachine)
+        .expect("check");
+    assert_eq!(check.status, drtui_core::readiness::CheckStatus::Fail);
+    assert!(
+        check.detail.contains("console-started RUNNING"),
+        "{}",
+        check.detail
+    );
+    assert_eq!(readiness.recommended_runbook, None);
+    for runbook in ["switchover", "failover"] {
+        let state = tempfile::tempdir().expect("state");
+        let played = play_approved(&estate, runbook, state.path()).await;
+        match &played.outcome {
+            Outcome::Failed { step, reason, .. } => {
+                assert_eq!(step, "no-failover-running", "{runbook}");
+                assert!(
+                    reason.contains("console-started")
+                        && reason.contains("aws stepfunctions stop-execution --region us-east-1 --execution-arn arn:aws:states:us-east-1:"),
+                    "{reason}"
+                );
+            }
+            other => panic!("{runbook}: {other:?}"),
+        }
+    }
+    // After a failover by hand, failback refuses too.
+    estate.fail_over_by_hand().await;
+    let state = tempfile::tempdir().expect("state");
+    let played = play_approved(&estate, "failback", state.path()).await;
+    assert!(
+        matches!(&played.outcome, Outcome::Failed { step, .. } if step == "no-failover-running"),
+        "{:?}",
+        played.outcome
+    );
+}

@@ -298,6 +298,11 @@ pub enum Command {
         /// Why the step is skipped (for the incident review).
         #[arg(long, value_name = "TEXT")]
         reason: Option<String>,
+        /// Go on as another runbook from where the run is: a switchover that failed or did not
+        /// finish continues as `failover` (its gates asked anew, the data loss with the live
+        /// figure).
+        #[arg(long = "as", value_name = "RUNBOOK", conflicts_with = "skip")]
+        as_runbook: Option<String>,
     },
     /// Past runs and their journals.
     #[command(after_help = Exit::help_for(&[Exit::Ok, Exit::Failure, Exit::Usage]))]

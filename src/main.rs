@@ -105,10 +105,14 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             playback,
             skip,
             reason,
+            as_runbook,
             ..
         }) => {
-            commands::run::resume(global, run_id, playback, skip.as_deref(), reason.as_deref())
-                .await
+            let how = commands::run::Resume {
+                skip: skip.as_deref().zip(reason.as_deref()),
+                as_runbook: as_runbook.as_deref(),
+            };
+            commands::run::resume(global, run_id, playback, how).await
         }
         Some(Command::Runs { command }) => commands::runs::run(command),
         Some(Command::Lock { command, .. }) => commands::lock::run(global, command).await,

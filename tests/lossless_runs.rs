@@ -18,6 +18,9 @@ use drtui_engine::engine::Outcome;
 use drtui_testkit::DemoEstate;
 use drtui_testkit::runs::{play_approved, weights, writer};
 
+#[path = "support/run_binary.rs"]
+mod run_binary;
+
 /// The lossless path when it exists: under every demo fault, 60 s in, whatever `status`
 /// recommends is run with every gate approved. A recommended switchover completes and loses
 /// nothing; a failover is recommended only when a switchover cannot succeed (and then the
@@ -219,5 +222,156 @@ async fn a_foreign_running_execution_refuses_a_move() {
         matches!(&played.outcome, Outcome::Failed { step, .. } if step == "no-failover-running"),
         "{:?}",
         played.outcome
+    );
+}
+
+/// A switchover whose writer stops answering after its approval fails at the switchover and
+/// goes on as a failover from where it is: one run, one journal, the failover's gates asked
+/// anew (the data loss with the live figure), the writer and the traffic in the secondary.
+#[tokio::test]
+async fn a_failed_switchover_goes_on_as_a_failover_in_the_same_run() {
+    use drtui_engine::engine::Approvals;
+    use drtui_engine::playback;
+    use drtui_testkit::runs::{approve_all, playback as player_for};
+    let estate = DemoEstate::new(42, &[]);
+    let state = tempfile::tempdir().expect("state");
+    let none = Approvals {
+        all: false,
+        ids: ["announce".to_owned()].into(),
+    };
+    let blocked = drtui_testkit::runs::play(
+        &estate,
+        "switchover",
+        none,
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(
+        blocked.outcome,
+        Outcome::Blocked {
+            step: "approve-switchover".into()
+        }
+    );
+    // The primary goes down while the approver reads the gate.
+    estate.backend.set_fault(Fault::PrimaryOutage, true);
+    let (_, switchover, hash) = drtui_engine::catalog::find_with_hash("switchover").expect("rb");
+    let resumable = playback::resumable(state.path(), &blocked.run_id).expect("resumable");
+    let player = player_for(
+        &estate,
+        &switchover,
+        hash,
+        approve_all(),
+        false,
+        &estate.backend,
+        state.path(),
+    );
+    let mut records = Vec::new();
+    let (_, outcome) = player
+        .play(Some(&resumable), &mut |record| records.push(record.clone()))
+        .await
+        .expect("played");
+    assert!(
+        matches!(&outcome, Outcome::Failed { step, reason, .. }
+            if step == "switchover-writer" && reason.contains("use failover")),
+        "{outcome:?}"
+    );
+    assert_eq!(
+        drtui_engine::catalog::escalation(&switchover),
+        Some("failover")
+    );
+    // Go on as a failover.
+    let (_, failover, hash) = drtui_engine::catalog::find_with_hash("failover").expect("rb");
+    let resumable = playback::resumable(state.path(), &blocked.run_id).expect("resumable");
+    let escalated =
+        playback::escalate(resumable, &switchover, &failover, hash.clone()).expect("escalated");
+    let player = player_for(
+        &estate,
+        &failover,
+        hash,
+        approve_all(),
+        false,
+        &estate.backend,
+        state.path(),
+    );
+    let mut records = Vec::new();
+    let (run_id, outcome) = player
+        .play(Some(&escalated), &mut |record| records.push(record.clone()))
+        .await
+        .expect("played");
+    assert_eq!(run_id, blocked.run_id, "the same run goes on");
+    assert_eq!(outcome, Outcome::Completed, "{records:#?}");
+    assert!(matches!(
+        &records[0].event,
+        Event::Escalated { from, runbook, .. } if from == "switchover" && runbook == "failover"
+    ));
+    let promote_approved = records.iter().find_map(|record| match &record.event {
+        Event::Approved {
+            step,
+            data_at_risk_ms,
+            ..
+        } if step == "approve-promote" => Some(*data_at_risk_ms),
+        _ => None,
+    });
+    assert!(
+        matches!(promote_approved, Some(Some(lag)) if lag > 0.0),
+        "the data-loss gate was asked anew with the live figure: {promote_approved:?}"
+    );
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
+    assert_eq!(weights(&estate).await, (Some(0), Some(100)));
+    // The journal now reads as a failover run: a later resume finds the failover.
+    let summary = playback::resumable(state.path(), &run_id).expect("resumable");
+    assert_eq!(summary.runbook, "failover");
+    // A completed run cannot be escalated, nor a failover into itself.
+    let (_, switchover_again, _) = drtui_engine::catalog::find_with_hash("switchover").expect("rb");
+    let error = playback::escalate(summary, &switchover_again, &failover, String::new())
+        .expect_err("completed");
+    assert!(error.to_string().contains("completed"), "{error}");
+}
+
+/// The same from the command line: a switchover under a primary outage fails and prints the
+/// command that goes on as a failover; that command, as printed (with the approvals a
+/// playback needs), completes the same run.
+#[test]
+fn the_printed_escalation_command_goes_on_as_a_failover() {
+    let state = tempfile::tempdir().expect("state");
+    let output = run_binary::drtui(
+        state.path(),
+        &[
+            "run",
+            "switchover",
+            "--approve-all",
+            "--scenario",
+            "primary-outage",
+        ],
+    )
+    .output()
+    .expect("run");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    let command = stderr
+        .lines()
+        .find_map(|line| {
+            line.split(": drtui ")
+                .nth(1)
+                .filter(|rest| rest.contains("--as failover"))
+        })
+        .unwrap_or_else(|| panic!("no escalation command in {stderr}"));
+    let mut args: Vec<&str> = command.split_whitespace().collect();
+    args.extend(["--approve-all", "--scenario", "primary-outage"]);
+    let output = run_binary::drtui(state.path(), &args)
+        .output()
+        .expect("resume");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(
+        stdout.contains("goes on as failover (was switchover)") && stdout.contains("completed"),
+        "{stdout}"
     );
 }

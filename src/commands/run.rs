@@ -27,23 +27,36 @@ pub async fn start(global: &GlobalArgs, name: &str, args: &PlaybackArgs) -> Resu
     play(global, name, pair, None, args, state_dir()?).await
 }
 
-/// `drtui resume RUN_ID [--skip STEP --reason TEXT]`.
+/// How `drtui resume` goes on besides retrying: skipping a step first, or as another runbook.
+pub struct Resume<'a> {
+    /// `--skip STEP --reason TEXT`.
+    pub skip: Option<(&'a str, &'a str)>,
+    /// `--as RUNBOOK`.
+    pub as_runbook: Option<&'a str>,
+}
+
+/// `drtui resume RUN_ID [--skip STEP --reason TEXT | --as RUNBOOK]`.
 pub async fn resume(
     global: &GlobalArgs,
     run_id: &str,
     args: &PlaybackArgs,
-    skip: Option<&str>,
-    reason: Option<&str>,
+    how: Resume<'_>,
 ) -> Result<Exit> {
     let state = state_dir()?;
-    if let (Some(step), Some(reason)) = (skip, reason) {
+    if let Some((step, reason)) = how.skip {
         playback::skip_step(&state, run_id, step, reason, &user(), chrono::Utc::now())
             .map_err(|error| UsageError(error.to_string()))?;
     }
-    let resumable =
+    let mut resumable =
         playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
     let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
     let pair = catalog.get(&resumable.pair)?.clone();
+    if let Some(to) = how.as_runbook {
+        let (_, from) = catalog::find(resumable.runbook_ref())?;
+        let (_, to, hash) = catalog::find_with_hash(to)?;
+        resumable = playback::escalate(resumable, &from, &to, hash)
+            .map_err(|error| UsageError(error.to_string()))?;
+    }
     let name = resumable.runbook_ref().to_owned();
     play(global, &name, pair, Some(resumable), args, state).await
 }
@@ -105,7 +118,11 @@ async fn play(
     };
     let played = player.play(resumable.as_ref(), &mut print).await;
     watcher.abort();
-    report(played, signalled.load(Ordering::SeqCst))
+    report(
+        played,
+        signalled.load(Ordering::SeqCst),
+        catalog::escalation(&runbook),
+    )
 }
 
 /// What a resume will do again, said before it does it.
@@ -125,8 +142,13 @@ fn announce_fresh_decision(player: &Playback, resumable: &Resumable, pair: &Regi
     }
 }
 
-/// How a run ended, said on stderr, as an exit code.
-fn report(played: Result<(String, Outcome), PlaybackError>, signal: u8) -> Result<Exit> {
+/// How a run ended, said on stderr, as an exit code; a failed run that can go on as another
+/// runbook (`escalation`) says how.
+fn report(
+    played: Result<(String, Outcome), PlaybackError>,
+    signal: u8,
+    escalation: Option<&str>,
+) -> Result<Exit> {
     match played {
         Ok((run_id, Outcome::Paused { step })) if signal != 0 => {
             errln!(
@@ -165,6 +187,11 @@ fn report(played: Result<(String, Outcome), PlaybackError>, signal: u8) -> Resul
         }
         Ok((run_id, Outcome::Failed { step, reason, .. })) => {
             errln!("drtui: run {run_id} failed at `{step}`: {reason}");
+            if let Some(to) = escalation {
+                errln!(
+                    "Retry with: drtui resume {run_id}\nOr go on as a {to} from where it is (it asks again before promoting, with the data at risk then): drtui resume {run_id} --as {to}"
+                );
+            }
             Ok(Exit::Failure)
         }
         Err(PlaybackError::Lock(error @ drtui_engine::lock::LockError::Io { .. })) => {
@@ -319,6 +346,12 @@ fn progress_line(record: &Record) -> String {
             record.run_id
         ),
         Event::Resumed { by } => format!("{at} ▶ resumed {} by {by}", record.run_id),
+        Event::Escalated {
+            by, from, runbook, ..
+        } => format!(
+            "{at} ▶ {} goes on as {runbook} (was {from}), by {by}",
+            record.run_id
+        ),
         Event::StepStarted { step, kind, .. } => format!("{at}   · {step} ({kind})"),
         Event::StepFinished {
             step,

@@ -132,7 +132,8 @@ fn steps(out: &mut String, summary: &RunSummary, markdown: bool) {
     }
 }
 
-/// Every approval with the data at risk when it was given, and every broken lock.
+/// Every approval with the data at risk when it was given, every broken lock and every
+/// escalation to another runbook.
 fn approvals_and_breaks(out: &mut String, records: &[Record], markdown: bool) {
     let bullet = if markdown { "- " } else { "  " };
     for record in records {
@@ -140,6 +141,14 @@ fn approvals_and_breaks(out: &mut String, records: &[Record], markdown: bool) {
         match &record.event {
             Event::LockBroken { by, reason } => {
                 let _ = writeln!(out, "{bullet}lock broken by {by} at {at}: {reason}");
+            }
+            Event::Escalated {
+                by, from, runbook, ..
+            } => {
+                let _ = writeln!(
+                    out,
+                    "{bullet}escalated from {from} to {runbook} by {by} at {at}"
+                );
             }
             Event::Approved {
                 step,

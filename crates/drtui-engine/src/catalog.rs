@@ -134,3 +134,12 @@ pub fn find_with_hash(name_or_path: &str) -> Result<(Origin, Runbook, String), C
         known,
     })
 }
+
+/// What a stopped run of `runbook` can go on as without starting over: `failover`, for a
+/// runbook that switches the writer over to where a failover takes it (a switchover that
+/// failed or hung). `None` for the others.
+pub fn escalation(runbook: &Runbook) -> Option<&'static str> {
+    const FAILOVER: &str = "failover";
+    let (_, failover) = find(FAILOVER).ok()?;
+    runbook.can_go_on_as(&failover).then_some(FAILOVER)
+}

@@ -9,7 +9,7 @@ use crate::journal_file::{self as journal, Journal};
 use crate::lock::{self, LockError};
 use drtui_core::clock::Clock;
 use drtui_core::runbook::journal::{Event, Record, RunSummary, StepState};
-use drtui_core::runbook::step::Body;
+use drtui_core::runbook::step::{Body, Runbook};
 
 #[derive(Debug, thiserror::Error)]
 pub enum PlaybackError {
@@ -39,6 +39,8 @@ pub struct Resumable {
     pub truncated_tail: bool,
     /// The whole journal folded: approvals, failures, times.
     pub summary: RunSummary,
+    /// Set when the run goes on as another runbook (see [`escalate`]): the one it was.
+    pub escalated_from: Option<String>,
 }
 
 impl Resumable {
@@ -76,7 +78,62 @@ pub fn resumable(state: &Path, run_id: &str) -> Result<Resumable, PlaybackError>
         done: summary.done.clone(),
         truncated_tail: replay.truncated_tail.is_some(),
         summary,
+        escalated_from: None,
     })
+}
+
+/// The run, to go on as runbook `to` (hash `hash`) from where it is: a switchover that failed
+/// or did not finish, continued as a failover, as AWS's Region switch lets a graceful run
+/// become ungraceful. Every step of `to` runs against live state (what is already true is
+/// "nothing to do") and its gates are asked anew, the data loss with the live figure.
+/// Refused for a completed run, and unless `to` takes the writer where the run was taking it.
+pub fn escalate(
+    mut resumable: Resumable,
+    from: &Runbook,
+    to: &Runbook,
+    hash: String,
+) -> Result<Resumable, PlaybackError> {
+    let refuse = |reason: String| PlaybackError::Resume {
+        run_id: resumable.run_id.clone(),
+        reason,
+    };
+    if from.name == to.name {
+        return Err(refuse(format!(
+            "the run is already a {} run: resume it without --as",
+            to.name
+        )));
+    }
+    if matches!(
+        resumable.summary.finished,
+        Some((drtui_core::runbook::journal::RunOutcomeKind::Completed, _))
+    ) {
+        return Err(refuse(
+            "the run completed: there is nothing to escalate".to_owned(),
+        ));
+    }
+    if !from.can_go_on_as(to) {
+        let side = |runbook: &Runbook| {
+            runbook
+                .destination()
+                .map_or("nowhere", drtui_core::model::Role::as_str)
+        };
+        return Err(refuse(format!(
+            "{} cannot go on as {}: only a run that switches the writer over can, as a runbook that takes it to the same side ({} takes it to {}, {} to {})",
+            from.name,
+            to.name,
+            from.name,
+            side(from),
+            to.name,
+            side(to)
+        )));
+    }
+    resumable.escalated_from = Some(resumable.runbook.clone());
+    resumable.runbook.clone_from(&to.name);
+    resumable.runbook_hash = hash;
+    resumable.source = to.source.as_ref().map(|path| path.display().to_string());
+    resumable.done.clear();
+    resumable.in_flight = None;
+    Ok(resumable)
 }
 
 /// A resume goes on only with the runbook the run started with: a changed one could skip or
@@ -239,22 +296,33 @@ impl Playback<'_> {
     ) -> Result<Outcome, PlaybackError> {
         let run_id = run_id.to_owned();
         let mut journal = Journal::open(&self.state, &run_id)?;
+        let runbook = self.engine.runbook;
+        let source = runbook
+            .source
+            .as_ref()
+            .map(|path| path.display().to_string());
         let event = match resume {
+            Some(Resumable {
+                escalated_from: Some(from),
+                ..
+            }) => Event::Escalated {
+                by: self.engine.operator.clone(),
+                from: from.clone(),
+                runbook: runbook.name.clone(),
+                runbook_hash: self.runbook_hash.clone(),
+                mode: drtui_core::wire::wire_name(&runbook.mode),
+                source,
+            },
             Some(_) => Event::Resumed {
                 by: self.engine.operator.clone(),
             },
             None => Event::RunStarted {
-                runbook: self.engine.runbook.name.clone(),
+                runbook: runbook.name.clone(),
                 runbook_hash: self.runbook_hash.clone(),
                 pair: self.engine.pair.name.clone(),
                 operator: self.engine.operator.clone(),
-                mode: drtui_core::wire::wire_name(&self.engine.runbook.mode),
-                source: self
-                    .engine
-                    .runbook
-                    .source
-                    .as_ref()
-                    .map(|path| path.display().to_string()),
+                mode: drtui_core::wire::wire_name(&runbook.mode),
+                source,
             },
         };
         journal.record(

@@ -81,6 +81,17 @@ pub struct SessionConfig {
     pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
 }
 
+/// How a stopped run goes on.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Resume {
+    /// From where it stopped; a failed step is retried after the fresh checks.
+    Retry,
+    /// Skipping the step it stopped at first, with the operator's reason.
+    Skip { step: String, reason: String },
+    /// As another runbook from where it is (a switchover continued as a failover).
+    As(String),
+}
+
 /// The UI's handle on its runs.
 pub struct RunSession {
     config: Arc<SessionConfig>,
@@ -135,12 +146,12 @@ impl RunSession {
     /// Continues a stopped run of this pair, as `drtui resume` does: finished steps stay done,
     /// checks on the destination and stale approvals are asked again, a failed step is retried
     /// (or, with `skip`, recorded as skipped by this operator with the reason first).
-    pub fn resume(&self, run_id: &str, skip: Option<(String, String)>) {
+    pub fn resume(&self, run_id: &str, how: Resume) {
         let Some(state) = self.state_dir() else {
             return;
         };
         let prepared = (|| {
-            if let Some((step, reason)) = &skip {
+            if let Resume::Skip { step, reason } = &how {
                 crate::playback::skip_step(
                     &state,
                     run_id,
@@ -157,14 +168,22 @@ impl RunSession {
                     reason: format!("it ran on pair `{}`", resumable.pair),
                 });
             }
-            let (_, runbook, hash) =
-                catalog::find_with_hash(resumable.runbook_ref()).map_err(|error| {
+            let find = |name: &str| {
+                catalog::find_with_hash(name).map_err(|error| {
                     crate::playback::PlaybackError::Resume {
                         run_id: run_id.to_owned(),
                         reason: error.to_string(),
                     }
-                })?;
+                })
+            };
+            let (_, runbook, hash) = find(resumable.runbook_ref())?;
             crate::playback::ensure_same_runbook(&resumable, &hash)?;
+            if let Resume::As(to) = &how {
+                let (_, to, to_hash) = find(to)?;
+                let escalated =
+                    crate::playback::escalate(resumable, &runbook, &to, to_hash.clone())?;
+                return Ok((to, to_hash, escalated));
+            }
             Ok((runbook, hash, resumable))
         })();
         match prepared {

@@ -2,7 +2,7 @@
 //! it returns commands for the runtime to carry out.
 
 use drtui_core::runbook::gate::GateQuestion;
-use drtui_engine::session::{SessionEvent, StepSummary};
+use drtui_engine::session::{Resume, SessionEvent, StepSummary};
 use std::collections::BTreeSet;
 
 use crossterm::event::{KeyEvent, KeyEventKind};
@@ -224,10 +224,10 @@ pub enum Cmd {
     SetFault(Fault, bool),
     ClearFaults,
     StartRun(String),
-    /// Continue a stopped run, skipping `(step, reason)` first when given.
+    /// Continue a stopped run: retried, past a skipped step, or as another runbook.
     ResumeRun {
         run_id: String,
-        skip: Option<(String, String)>,
+        how: drtui_engine::session::Resume,
     },
     PauseRun,
     /// The person's answer to the pending gate.
@@ -277,7 +277,18 @@ impl App {
             read_only: self.read_only,
             demo: self.faults.is_some(),
             stopped_run: self.stopped_run().is_some(),
+            escalation: self.escalation().is_some(),
         }
+    }
+
+    /// The runbook the stopped run can go on as (a failed switchover: `failover`), among the
+    /// runbooks this dashboard offers.
+    pub fn escalation(&self) -> Option<&str> {
+        let stopped = self.stopped_run()?;
+        let find = |name: &str| self.runbooks.iter().find(|runbook| runbook.name == name);
+        let from = find(&stopped.runbook)?;
+        let to = find("failover")?;
+        from.can_go_on_as(to).then_some(to.name.as_str())
     }
 
     /// The pair's stopped run this dashboard may continue: nobody else runs it and no run of
@@ -617,6 +628,7 @@ fn dashboard_key(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::Quit => quit(app),
         Action::ToggleHelp => app.overlay = Overlay::Help,
         Action::ResumeRun => return resume(app),
+        Action::EscalateRun => return escalate(app),
         Action::SkipStep => match app.stopped_run().map(|stopped| stopped.step.clone()) {
             Some(Some(_)) => app.skip_reason = Some(String::new()),
             Some(None) => app.flash("The stopped run is not at a step; R resumes it"),
@@ -665,7 +677,25 @@ fn resume(app: &mut App) -> Vec<Cmd> {
     app.flash(format!(
         "Resuming {run_id}: finished steps stay done, checks on the destination run again"
     ));
-    vec![Cmd::ResumeRun { run_id, skip: None }]
+    vec![Cmd::ResumeRun {
+        run_id,
+        how: Resume::Retry,
+    }]
+}
+
+/// `F`: the stopped run goes on as a failover from where it is (a switchover that failed).
+fn escalate(app: &mut App) -> Vec<Cmd> {
+    let (Some(stopped), Some(to)) = (app.stopped_run(), app.escalation()) else {
+        return Vec::new();
+    };
+    let (run_id, to) = (stopped.run_id.clone(), to.to_owned());
+    app.flash(format!(
+        "{run_id} goes on as a {to}: its gates are asked anew, the data loss with the figure then"
+    ));
+    vec![Cmd::ResumeRun {
+        run_id,
+        how: Resume::As(to),
+    }]
 }
 
 /// `r`: the runbook picker, on the runbook the verdict recommends.
@@ -709,7 +739,10 @@ fn prompt_key(app: &mut App, action: Action) -> Vec<Cmd> {
                     app.flash(format!("Skipping {step} and resuming {run_id}"));
                     return vec![Cmd::ResumeRun {
                         run_id,
-                        skip: Some((step, reason.trim().to_owned())),
+                        how: Resume::Skip {
+                            step,
+                            reason: reason.trim().to_owned(),
+                        },
                     }];
                 }
                 None => app.flash("No stopped run to skip a step of"),
@@ -888,6 +921,36 @@ mod tests {
     }
 
     #[test]
+    fn a_stopped_switchover_goes_on_as_a_failover_with_f() {
+        let mut app = app();
+        app.runbooks = ["switchover", "failover", "failback"]
+            .iter()
+            .map(|name| drtui_engine::catalog::find(name).expect("built-in").1)
+            .collect();
+        for (runbook, escalates) in [("switchover", true), ("failback", false)] {
+            app.unfinished = Some(UnfinishedRun {
+                run_id: format!("{runbook}-1"),
+                runbook: runbook.into(),
+                state: "failed",
+                step: Some("switchover-writer".into()),
+                at: None,
+                active: false,
+                moves: true,
+            });
+            assert_eq!(app.availability().escalation, escalates, "{runbook}");
+            let expected = if escalates {
+                vec![Cmd::ResumeRun {
+                    run_id: format!("{runbook}-1"),
+                    how: Resume::As("failover".into()),
+                }]
+            } else {
+                Vec::new()
+            };
+            assert_eq!(key(&mut app, KeyCode::Char('F')), expected, "{runbook}");
+        }
+    }
+
+    #[test]
     fn a_stopped_run_resumes_with_r_and_skips_a_step_only_with_a_reason() {
         let mut app = app();
         assert!(
@@ -899,8 +962,12 @@ mod tests {
             key(&mut app, KeyCode::Char('R')),
             vec![Cmd::ResumeRun {
                 run_id: "failover-1".into(),
-                skip: None
+                how: Resume::Retry,
             }]
+        );
+        assert!(
+            key(&mut app, KeyCode::Char('F')).is_empty(),
+            "a failover cannot go on as a failover"
         );
         key(&mut app, KeyCode::Char('S'));
         assert_eq!(app.skip_reason.as_deref(), Some(""));
@@ -915,7 +982,10 @@ mod tests {
             key(&mut app, KeyCode::Enter),
             vec![Cmd::ResumeRun {
                 run_id: "failover-1".into(),
-                skip: Some(("shift-traffic".into(), "route53 down".into()))
+                how: Resume::Skip {
+                    step: "shift-traffic".into(),
+                    reason: "route53 down".into()
+                },
             }]
         );
         assert_eq!(app.skip_reason, None);

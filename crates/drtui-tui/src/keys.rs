@@ -27,6 +27,8 @@ pub enum Action {
     ResumeRun,
     /// Skip the step the stopped run is at, with a typed reason, and continue it.
     SkipStep,
+    /// Continue the stopped run as a failover from where it is.
+    EscalateRun,
     /// Submit what was typed in a prompt.
     PromptSubmit,
     /// What changed since the dashboard opened.
@@ -283,6 +285,18 @@ pub const ACTIONS: &[KeyAction] = &[
         in_footer: true,
     },
     KeyAction {
+        context: Context::Dashboard,
+        keys: &[key('F')],
+        label: "F",
+        action: Action::EscalateRun,
+        description: "go on as a failover from where the stopped run is (a switchover that failed or hung): one run, the failover's gates asked anew, the data loss with the figure then",
+        hint: "as failover",
+        dangerous: true,
+        demo_only: false,
+        needs_stopped_run: true,
+        in_footer: true,
+    },
+    KeyAction {
         context: Context::Prompt,
         keys: &[special(KeyCode::Enter)],
         label: "Enter",
@@ -459,6 +473,8 @@ pub struct Availability {
     pub demo: bool,
     /// The pair has a stopped run nobody else is running, and none runs here.
     pub stopped_run: bool,
+    /// That run can go on as a failover (a switchover that failed or hung).
+    pub escalation: bool,
 }
 
 impl KeyAction {
@@ -466,7 +482,8 @@ impl KeyAction {
         let hidden_as_dangerous = self.dangerous && availability.read_only;
         let hidden_as_demo_only = self.demo_only && !availability.demo;
         let nothing_to_resume = self.needs_stopped_run && !availability.stopped_run;
-        !(hidden_as_dangerous || hidden_as_demo_only || nothing_to_resume)
+        let nothing_to_escalate = self.action == Action::EscalateRun && !availability.escalation;
+        !(hidden_as_dangerous || hidden_as_demo_only || nothing_to_resume || nothing_to_escalate)
     }
 
     fn matches(&self, event: &KeyEvent) -> bool {
@@ -514,6 +531,7 @@ mod tests {
         read_only: false,
         demo: true,
         stopped_run: false,
+        escalation: false,
     };
 
     fn press(code: KeyCode) -> KeyEvent {
@@ -570,6 +588,7 @@ mod tests {
             read_only: true,
             demo: true,
             stopped_run: false,
+            escalation: false,
         };
         assert_eq!(
             lookup(&press(KeyCode::Char('r')), &dashboard, FULL),
@@ -584,6 +603,7 @@ mod tests {
             read_only: false,
             demo: false,
             stopped_run: false,
+            escalation: false,
         };
         assert_eq!(lookup(&press(KeyCode::Char('f')), &dashboard, aws), None);
     }

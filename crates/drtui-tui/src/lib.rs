@@ -182,7 +182,7 @@ impl PairView {
         for command in commands {
             match command {
                 Cmd::StartRun(name) => self.session.start(&name),
-                Cmd::ResumeRun { run_id, skip } => self.session.resume(&run_id, skip),
+                Cmd::ResumeRun { run_id, how } => self.session.resume(&run_id, how),
                 Cmd::PauseRun => self.session.pause(),
                 Cmd::AnswerGate(true) => self.session.answer_gate(true),
                 // Declining a gate (Esc twice) aborts the run.

@@ -49,6 +49,18 @@ pub enum Event {
     Resumed {
         by: String,
     },
+    /// The run goes on as another runbook from here (a switchover that could not finish,
+    /// continued as a failover): every step of the new one runs against live state, its gates
+    /// asked anew.
+    Escalated {
+        by: String,
+        from: String,
+        runbook: String,
+        runbook_hash: String,
+        mode: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        source: Option<String>,
+    },
     /// An operator removed this run's lock by hand (`drtui lock break`).
     LockBroken {
         by: String,
@@ -325,17 +337,41 @@ impl RunSummary {
                 detail.clone_into(&mut self.progress_mut(step).detail);
             }
             Event::LockBroken { .. } => {}
-            // Idle until now since the run stopped, or, when it died without a word (kill -9, a
-            // crash), since its last record: the last sign that a process was running it.
-            Event::Resumed { .. } => {
-                if let Some(stopped) = self.stopped_at.take().or(previous) {
-                    // A gate it died at waited only until then.
-                    self.end_gate_wait(stopped);
-                    self.idle_s += crate::clock::elapsed(stopped, record.at).as_secs_f64();
-                }
-                self.finished = None;
+            Event::Resumed { .. } => self.resumed(record.at, previous),
+            Event::Escalated {
+                runbook,
+                runbook_hash,
+                mode,
+                source,
+                ..
+            } => {
+                self.resumed(record.at, previous);
+                self.go_on_as(runbook, runbook_hash, mode, source.as_ref());
             }
         }
+    }
+
+    /// Idle until `at` since the run stopped, or, when it died without a word (kill -9, a
+    /// crash), since its last record (`previous`): the last sign a process was running it.
+    fn resumed(&mut self, at: Timestamp, previous: Option<Timestamp>) {
+        if let Some(stopped) = self.stopped_at.take().or(previous) {
+            // A gate it died at waited only until then.
+            self.end_gate_wait(stopped);
+            self.idle_s += crate::clock::elapsed(stopped, at).as_secs_f64();
+        }
+        self.finished = None;
+    }
+
+    /// The run is now one of `runbook`: every one of its steps runs, none of the old one's
+    /// count as its own.
+    fn go_on_as(&mut self, runbook: &str, hash: &str, mode: &str, source: Option<&String>) {
+        if let Some(header) = &mut self.header {
+            runbook.clone_into(&mut header.runbook);
+            hash.clone_into(&mut header.runbook_hash);
+            mode.clone_into(&mut header.mode);
+            header.source = source.cloned();
+        }
+        self.done.clear();
     }
 
     fn step_finished(&mut self, at: Timestamp, step: &str, outcome: StepOutcome, detail: &str) {

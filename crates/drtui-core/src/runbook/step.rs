@@ -259,6 +259,20 @@ impl Runbook {
             .find_map(|step| step.action().and_then(Action::writer_target))
     }
 
+    /// Whether a stopped run of this runbook can go on as `other` from where it is: this one
+    /// switches the writer over (a graceful move) and `other`, another runbook, takes the
+    /// writer to the same side (a switchover continued as a failover).
+    pub fn can_go_on_as(&self, other: &Runbook) -> bool {
+        let switches = self
+            .steps
+            .iter()
+            .any(|step| matches!(step.action(), Some(Action::AuroraSwitchover { .. })));
+        switches
+            && self.name != other.name
+            && self.destination().is_some()
+            && self.destination() == other.destination()
+    }
+
     /// Whether any step changes the estate.
     pub fn mutates(&self) -> bool {
         self.steps.iter().any(Step::mutates)

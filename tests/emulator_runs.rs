@@ -110,6 +110,7 @@ fn play_runbook(
         runbook_hash: hash,
         state: emulated.state.clone(),
         remote_lock: None,
+        hold: None,
     };
     let mut records = Vec::new();
     let (run_id, outcome) = run

@@ -375,3 +375,68 @@ fn the_printed_escalation_command_goes_on_as_a_failover() {
         "{stdout}"
     );
 }
+
+/// A run paused in a dashboard keeps the pair: its lock file says "paused since", another
+/// process's run is refused (exit 5) naming the paused run and how to resume it, and the
+/// dashboard's resume goes on under the same lock to completion.
+#[tokio::test]
+async fn a_paused_run_keeps_the_pair_until_its_dashboard_resumes_it() {
+    use drtui_engine::playback::{HoldDecision, PauseHold};
+    use std::sync::Arc;
+    use std::sync::atomic::Ordering;
+    let estate = DemoEstate::new(42, &[]);
+    let state = tempfile::tempdir().expect("state");
+    let (_, runbook, hash) = drtui_engine::catalog::find_with_hash("switchover").expect("rb");
+    let (mut player, pause) = drtui_testkit::runs::pausable(&estate, &runbook, hash, state.path());
+    let hold = Arc::new(PauseHold::default());
+    player.hold = Some(Arc::clone(&hold));
+    let pause_at_gate = Arc::clone(&pause);
+    let mut records = Vec::new();
+    let mut on_record = |record: &drtui_core::runbook::journal::Record| {
+        // The operator presses p as the writer moves.
+        if matches!(&record.event, Event::StepFinished { step, .. } if step == "switchover-writer")
+        {
+            pause_at_gate.store(true, Ordering::SeqCst);
+        }
+        records.push(record.clone());
+    };
+    let play = player.play(None, &mut on_record);
+    let other_operator = async {
+        while !hold.holding() {
+            tokio::task::yield_now().await;
+        }
+        let lock = drtui_engine::lock::holder(state.path(), "demo");
+        let output = run_binary::drtui(state.path(), &["run", "failback", "--approve-all"])
+            .output()
+            .expect("second run");
+        pause.store(false, Ordering::SeqCst);
+        hold.decide(HoldDecision::Resume);
+        (lock, output)
+    };
+    let (played, (lock, output)) = tokio::join!(play, other_operator);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    assert!(
+        stderr.contains("PAUSED since")
+            && stderr.contains("switchover-")
+            && stderr.contains("R there resumes it"),
+        "{stderr}"
+    );
+    assert!(
+        lock.is_some_and(|holder| holder.paused_since.is_some()),
+        "the lock file says the run is paused"
+    );
+    let (run_id, outcome) = played.expect("played");
+    assert_eq!(outcome, Outcome::Completed, "{records:#?}");
+    assert!(
+        records
+            .iter()
+            .any(|record| matches!(&record.event, Event::Resumed { .. })),
+        "resumed under the same lock"
+    );
+    assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
+    assert!(
+        drtui_engine::lock::holder(state.path(), "demo").is_none(),
+        "released at the end of {run_id}"
+    );
+}

@@ -101,6 +101,7 @@ async fn play(
         runbook_hash: hash,
         state,
         remote_lock: opened.remote_lock.clone(),
+        hold: None,
     };
     if let Some(resumable) = &resumable {
         announce_fresh_decision(&player, resumable, &pair);

@@ -251,6 +251,9 @@ pub struct Holder {
     /// The holder process's start time (clock ticks since boot, from /proc), when known.
     #[serde(default)]
     pub pid_start: Option<u64>,
+    /// Set while the run is paused in a dashboard that keeps the pair (when it paused).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub paused_since: Option<String>,
 }
 
 impl std::fmt::Display for Holder {
@@ -263,7 +266,16 @@ impl std::fmt::Display for Holder {
             self.pid,
             crate::text::sanitize(&self.host),
             crate::text::sanitize(&self.since)
-        )
+        )?;
+        if let Some(paused) = &self.paused_since {
+            write!(
+                f,
+                ", PAUSED since {} in its dashboard (R there resumes it; quitting that dashboard releases the pair, then `drtui resume {}`)",
+                crate::text::sanitize(paused),
+                crate::text::sanitize(&self.run_id)
+            )?;
+        }
+        Ok(())
     }
 }
 

@@ -134,9 +134,11 @@ pub fn newest_unfinished(state: &Path, pair: &str) -> Option<UnfinishedRun> {
         {
             continue;
         }
+        // A run paused in a dashboard holds the pair but runs nothing: it is stopped, and
+        // resumable (there, or by whoever the lock refuses, who is told where it is).
         let active = holder
             .as_ref()
-            .is_some_and(|holder| holder.run_id == summary.run_id);
+            .is_some_and(|holder| holder.run_id == summary.run_id && holder.paused_since.is_none());
         return UnfinishedRun::of(&summary, active);
     }
     None

@@ -18,6 +18,7 @@ pub fn this_process(run_id: &str, operator: &str, since: String) -> Holder {
         pid,
         since,
         pid_start: process_start(pid),
+        paused_since: None,
     }
 }
 
@@ -169,6 +170,40 @@ pub fn acquire(state: &Path, pair: &str, holder: Holder) -> Result<PairLock, Loc
     result
 }
 
+impl PairLock {
+    /// Marks the held lock paused since `since` (or no longer, with `None`), so a refused
+    /// operator reads that the run is paused and where it can be resumed. The lock file is
+    /// replaced whole (a temp file renamed over it); nothing is changed unless it is still ours.
+    pub fn mark_paused(&self, since: Option<String>) -> Result<(), LockError> {
+        let io = |source| LockError::Io {
+            path: self.path.clone(),
+            source,
+        };
+        let Ok(mut holder) = read_holder(&self.path) else {
+            return Ok(());
+        };
+        if holder.run_id != self.run_id || holder.pid != std::process::id() {
+            return Ok(());
+        }
+        holder.paused_since = since;
+        let temp = self
+            .path
+            .with_extension(format!("paused.{}", std::process::id()));
+        let text = serde_json::to_string(&holder).map_err(|error| io(error.into()))?;
+        let _ = std::fs::remove_file(&temp);
+        crate::files::private_new(&temp)
+            .and_then(|mut file| {
+                std::io::Write::write_all(&mut file, text.as_bytes())?;
+                file.sync_all()
+            })
+            .and_then(|()| std::fs::rename(&temp, &self.path))
+            .map_err(|source| {
+                let _ = std::fs::remove_file(&temp);
+                io(source)
+            })
+    }
+}
+
 /// Links the complete temp lock into place; a stale holder is moved aside first.
 fn link_into_place(
     temp: &Path,
@@ -259,6 +294,7 @@ mod tests {
             pid,
             since: "now".into(),
             pid_start,
+            paused_since: None,
         }
     }
 

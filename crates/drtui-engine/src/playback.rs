@@ -214,6 +214,65 @@ pub struct Playback<'a> {
     pub state: PathBuf,
     /// The pair's cross-machine lock (its `lock_table`), taken after this machine's.
     pub remote_lock: Option<std::sync::Arc<dyn drtui_core::ports::RemoteLock>>,
+    /// A dashboard's hold: a paused run keeps the pair until the dashboard resumes or releases
+    /// it. `None` (playback): a pause ends the process's part and releases the pair.
+    pub hold: Option<std::sync::Arc<PauseHold>>,
+}
+
+/// What a dashboard decides for its paused run.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum HoldDecision {
+    /// Go on from where it paused, under the same locks.
+    Resume,
+    /// Give the pair up; the run stays resumable from its journal.
+    Release,
+}
+
+/// A dashboard's hold on its paused run: the run keeps its locks (the lease renewed, the lock
+/// file saying "paused since") until the dashboard decides.
+#[derive(Debug, Default)]
+pub struct PauseHold {
+    decision: std::sync::Mutex<Option<HoldDecision>>,
+    notify: tokio::sync::Notify,
+    holding: std::sync::atomic::AtomicBool,
+}
+
+impl PauseHold {
+    /// Decides for the paused run (remembered until the run pauses, if it has not yet).
+    pub fn decide(&self, decision: HoldDecision) {
+        *self
+            .decision
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = Some(decision);
+        self.notify.notify_one();
+    }
+
+    /// Drops a decision nobody waited for (the run ended without pausing).
+    pub fn forget(&self) {
+        *self
+            .decision
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = None;
+    }
+
+    /// Whether a paused run is being held now.
+    pub fn holding(&self) -> bool {
+        self.holding.load(std::sync::atomic::Ordering::SeqCst)
+    }
+
+    async fn decided(&self) -> HoldDecision {
+        loop {
+            if let Some(decision) = self
+                .decision
+                .lock()
+                .unwrap_or_else(|poisoned| poisoned.into_inner())
+                .take()
+            {
+                return decision;
+            }
+            self.notify.notified().await;
+        }
+    }
 }
 
 impl Playback<'_> {
@@ -264,7 +323,7 @@ impl Playback<'_> {
             &self.engine.operator,
             self.engine.clock.now().to_rfc3339(),
         );
-        let _lock = if locking {
+        let lock = if locking {
             Some(lock::acquire(
                 &self.state,
                 &self.engine.pair.name,
@@ -277,13 +336,71 @@ impl Playback<'_> {
         if let Some(remote) = remote {
             remote.acquire(&holder).await?;
         }
-        let played = self.play_locked(resume, &run_id, remote, on_record).await;
+        let mut fresh: Option<Resumable> = None;
+        let played = loop {
+            let resume = fresh.as_ref().or(resume);
+            let played = self.play_locked(resume, &run_id, remote, on_record).await;
+            let (Ok(Outcome::Paused { .. }), Some(hold)) = (&played, &self.hold) else {
+                break played;
+            };
+            match self.held(hold, lock.as_ref(), remote, &run_id).await {
+                HoldDecision::Release => break played,
+                HoldDecision::Resume => match resumable(&self.state, &run_id) {
+                    Ok(resumable) => fresh = Some(resumable),
+                    Err(error) => break Err(error),
+                },
+            }
+        };
         if let Some(remote) = remote
             && let Err(error) = remote.release(&run_id).await
         {
             tracing::error!(%error, "cannot release the remote lock; its lease expires on its own");
         }
         Ok((run_id, played?))
+    }
+
+    /// A paused run held for its dashboard: the lock file says "paused since", the remote
+    /// lease is renewed, until the dashboard decides.
+    async fn held(
+        &self,
+        hold: &PauseHold,
+        lock: Option<&lock::PairLock>,
+        remote: Option<&std::sync::Arc<dyn drtui_core::ports::RemoteLock>>,
+        run_id: &str,
+    ) -> HoldDecision {
+        let mark = |since: Option<String>| {
+            if let Some(Err(error)) = lock.map(|lock| lock.mark_paused(since)) {
+                tracing::error!(%error, "cannot mark the lock paused");
+            }
+        };
+        mark(Some(
+            self.engine.clock.now().format("%H:%M:%SZ").to_string(),
+        ));
+        hold.holding
+            .store(true, std::sync::atomic::Ordering::SeqCst);
+        let decision = match remote {
+            None => hold.decided().await,
+            Some(remote) => {
+                let mut renew = tokio::time::interval(remote.renew_every());
+                renew.tick().await;
+                loop {
+                    tokio::select! {
+                        decision = hold.decided() => break decision,
+                        _ = renew.tick() => {
+                            if let Err(error) = remote.renew(run_id).await {
+                                // The lease is lost: the pair is no longer held for this run.
+                                tracing::error!(%error, "cannot renew the remote lock lease while paused");
+                                break HoldDecision::Release;
+                            }
+                        }
+                    }
+                }
+            }
+        };
+        hold.holding
+            .store(false, std::sync::atomic::Ordering::SeqCst);
+        mark(None);
+        decision
     }
 
     /// The run itself, under its locks; the remote lease is renewed while it runs.

@@ -101,6 +101,10 @@ pub struct RunSession {
     pending_gate: Arc<Mutex<Option<oneshot::Sender<bool>>>>,
     /// Set by `pause`; the running engine stops before its next step.
     pause: Arc<AtomicBool>,
+    /// A paused run keeps the pair until this dashboard resumes or releases it.
+    hold: Arc<crate::playback::PauseHold>,
+    /// The task playing the latest run: a new one starts only once it has let the pair go.
+    task: Mutex<Option<tokio::task::JoinHandle<()>>>,
 }
 
 impl RunSession {
@@ -127,6 +131,8 @@ impl RunSession {
             gatekeeper,
             pending_gate,
             pause: Arc::new(AtomicBool::new(false)),
+            hold: Arc::default(),
+            task: Mutex::new(None),
         };
         (session, receiver)
     }
@@ -150,6 +156,27 @@ impl RunSession {
         let Some(state) = self.state_dir() else {
             return;
         };
+        if self.hold.holding() {
+            // The paused run still holds the pair here: it goes on under the same locks,
+            // unless it goes on as another runbook (then it lets go first).
+            if let Resume::Skip { step, reason } = &how
+                && let Err(error) = crate::playback::skip_step(
+                    &state,
+                    run_id,
+                    step,
+                    reason,
+                    &self.config.operator.get(),
+                    self.config.clock.now(),
+                )
+            {
+                return self.fail(error.to_string());
+            }
+            if !matches!(how, Resume::As(_)) {
+                self.pause.store(false, Ordering::SeqCst);
+                self.hold.decide(crate::playback::HoldDecision::Resume);
+                return;
+            }
+        }
         let prepared = (|| {
             if let Resume::Skip { step, reason } = &how {
                 crate::playback::skip_step(
@@ -239,7 +266,21 @@ impl RunSession {
         let events = self.events.clone();
         let gatekeeper = self.gatekeeper.clone();
         let pause = Arc::clone(&self.pause);
-        tokio::spawn(async move {
+        let hold = Arc::clone(&self.hold);
+        let mut task = self
+            .task
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let previous = task.take().filter(|previous| !previous.is_finished());
+        if previous.is_some() {
+            // Paused (or pausing) and holding the pair: let it go first.
+            self.hold.decide(crate::playback::HoldDecision::Release);
+        }
+        *task = Some(tokio::spawn(async move {
+            if let Some(previous) = previous {
+                let _ = previous.await;
+            }
+            hold.forget();
             let player = Playback {
                 engine: Engine {
                     pair: &config.pair,
@@ -256,6 +297,7 @@ impl RunSession {
                 runbook_hash: hash,
                 state,
                 remote_lock: config.remote_lock.clone(),
+                hold: Some(hold),
             };
             let records = events.clone();
             let mut forward = |record: &Record| {
@@ -264,7 +306,7 @@ impl RunSession {
             if let Err(error) = player.play(resume.as_ref(), &mut forward).await {
                 let _ = events.send(SessionEvent::Ended(error.to_string()));
             }
-        });
+        }));
     }
 
     /// Answers the gate now on screen (no-op when none is waiting).
@@ -284,9 +326,27 @@ impl RunSession {
         self.pause.store(true, Ordering::SeqCst);
     }
 
-    /// Declines the gate on screen and stops before the next step.
+    /// Declines the gate on screen and stops before the next step, letting the pair go.
     pub fn abort(&self) {
         self.pause();
+        self.hold.decide(crate::playback::HoldDecision::Release);
         self.answer_gate(false);
+    }
+
+    /// The dashboard closes: a paused run it holds lets the pair go (its locks released, the
+    /// run resumable from its journal), waited for a few seconds at most.
+    pub async fn close(&self) {
+        if !self.hold.holding() {
+            return;
+        }
+        self.hold.decide(crate::playback::HoldDecision::Release);
+        let task = self
+            .task
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .take();
+        if let Some(task) = task {
+            let _ = tokio::time::timeout(std::time::Duration::from_secs(5), task).await;
+        }
     }
 }

@@ -45,6 +45,7 @@ pub fn playback<'a>(
         runbook_hash: hash,
         state: state.to_path_buf(),
         remote_lock: None,
+        hold: None,
     }
 }
 

@@ -553,6 +553,10 @@ fn apply_record(app: &mut App, record: &drtui_core::runbook::journal::Record) {
     use drtui_core::runbook::journal::Event;
     let Some(run) = app.run.as_mut() else { return };
     run.summary.apply(record);
+    if let Event::Resumed { .. } | Event::Escalated { .. } = &record.event {
+        // Going on again (a paused run resumed under its hold).
+        run.outcome = None;
+    }
     if let Event::RunFinished { outcome, detail } = &record.event {
         // The detail as recorded: stack, resource and status names keep their case.
         run.outcome = Some(format!(

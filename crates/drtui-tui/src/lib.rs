@@ -348,6 +348,7 @@ pub async fn run_fleet(dashboards: Vec<Dashboard>) -> color_eyre::Result<()> {
     }
     for view in &mut views {
         view.save_timeline();
+        view.session.close().await;
     }
     Ok(())
 }

@@ -96,6 +96,7 @@ fn holder_of(item: &HashMap<String, AttributeValue>) -> Option<(Holder, bool)> {
             .unwrap_or(0),
         since: string(item, "since"),
         pid_start: number(item, "pid_start"),
+        paused_since: None,
     };
     let live = number(item, "expires_at").is_some_and(|expires| expires > now_secs());
     Some((holder, live))
@@ -147,6 +148,7 @@ impl RemoteLock for DynamoLock {
                             pid: 0,
                             since: "?".to_owned(),
                             pid_start: None,
+                            paused_since: None,
                         })),
                     })
                 }

@@ -69,18 +69,22 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
             let (symbol, tone) = state_symbol(run.state(&step.id));
             let started = progress.and_then(|progress| progress.started);
             let finished = progress.and_then(|progress| progress.finished);
-            let detail = progress.map_or("", |progress| progress.detail.as_str());
-            let duration = match (started, finished) {
-                (Some(start), Some(end)) => format!("{:.1}s", elapsed(start, end).as_secs_f64()),
-                (Some(start), None) => format!("{}…", format::age(elapsed(start, app.now))),
+            let mut detail = sanitize(progress.map_or("", |progress| progress.detail.as_str()));
+            let duration = match (started, finished, stopped_at(run)) {
+                (Some(start), Some(end), _) => {
+                    format!("{:.1}s", elapsed(start, end).as_secs_f64())
+                }
+                // The run stopped mid-step (paused, killed): the clock stopped with it.
+                (Some(start), None, Some((word, stop))) => {
+                    detail = format!("{word} since {} · {detail}", stop.format("%H:%M:%S")).into();
+                    format!("{:.1}s", elapsed(start, stop).as_secs_f64())
+                }
+                (Some(start), None, None) => format!("{}…", format::age(elapsed(start, app.now))),
                 _ => String::new(),
             };
             let text = format!(
-                "{symbol} {:<22} {:<7} {:>7}  {}",
-                step.id,
-                step.kind,
-                duration,
-                sanitize(detail)
+                "{symbol} {:<22} {:<7} {:>7}  {detail}",
+                step.id, step.kind, duration,
             );
             // A failure's reason (the resource that failed, the rollback) is what the operator
             // needs next: it wraps onto a few more rows; every other step keeps to one.
@@ -93,6 +97,18 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
         })
         .collect();
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), inner);
+}
+
+/// When the run stopped, if it has, and how to say it: a run stopped without failing or
+/// completing is paused (at a safe point, or mid-wait).
+fn stopped_at(run: &RunView) -> Option<(&'static str, drtui_core::clock::Timestamp)> {
+    use drtui_core::runbook::journal::RunOutcomeKind;
+    let (outcome, _) = run.summary.finished.as_ref()?;
+    let word = match outcome {
+        RunOutcomeKind::Blocked => "paused",
+        RunOutcomeKind::Failed | RunOutcomeKind::Completed => "stopped",
+    };
+    Some((word, run.summary.last_at?))
 }
 
 /// Rows a failed step's reason may take in the run panel.

@@ -56,6 +56,8 @@ fn stopped_run_line(app: &App, theme: Theme) -> Option<Line<'static>> {
     // The keys first: at 80 columns the run id may be cut, the way to act must not be.
     let keys = if app.read_only {
         "(read-only: resume it elsewhere)"
+    } else if stopped.step.is_some() && app.escalation().is_some() {
+        "(R resumes, retrying a failed step · S skips the step · F goes on as a failover)"
     } else if stopped.step.is_some() {
         "(R resumes, retrying a failed step · S skips the step)"
     } else {

@@ -76,7 +76,12 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
                 }
                 // The run stopped mid-step (paused, killed): the clock stopped with it.
                 (Some(start), None, Some((word, stop))) => {
-                    detail = format!("{word} since {} · {detail}", stop.format("%H:%M:%S")).into();
+                    let since = format!("{word} since {}", stop.format("%H:%M:%S"));
+                    detail = if detail.is_empty() {
+                        since.into()
+                    } else {
+                        format!("{since} · {detail}").into()
+                    };
                     format!("{:.1}s", elapsed(start, stop).as_secs_f64())
                 }
                 (Some(start), None, None) => format!("{}…", format::age(elapsed(start, app.now))),

@@ -140,3 +140,84 @@ async fn an_alarm_transition_shows_in_the_events_view() {
         "{text}"
     );
 }
+
+/// One assessment on screen: under every fault, second by second through its first 60 s, the
+/// banner's recommendation, the picker's marks, the checks list and the region panels agree:
+/// the recommended runbook would not stop at a check before its first gate, and the checks
+/// list's health verdict on the secondary matches what its panel shows.
+#[tokio::test]
+async fn the_screen_never_disagrees_with_itself_through_every_fault_onset() {
+    use drtui_core::fault::{Fault, FaultControl};
+    use drtui_core::readiness::{CheckId, CheckStatus};
+    use drtui_tui::app::{Msg, update};
+    let runbooks: Vec<_> = ["switchover", "failover", "failback"]
+        .iter()
+        .map(|name| drtui_engine::catalog::find(name).expect("built-in").1)
+        .collect();
+    let mut disagreements = Vec::new();
+    for fault in Fault::ALL {
+        let mut estate = DemoEstate::new(42, &[]);
+        estate.pair.call_timeout = std::time::Duration::from_millis(100);
+        let mut app = estate.app().await;
+        estate.backend.set_fault(fault, true);
+        for second in 1..=60 {
+            estate.clock.advance(std::time::Duration::from_secs(1));
+            update(
+                &mut app,
+                Msg::Tick(drtui_core::clock::Clock::now(estate.clock.as_ref())),
+            );
+            if second % estate.pair.poll_interval.as_secs() == 0 {
+                for poll in estate.poll().await {
+                    update(&mut app, Msg::Update(Box::new(poll)));
+                }
+            }
+            let at = format!("{fault} +{second}s");
+            let next = app.readiness.recommendation.next;
+            if let Some(runbook) = next
+                .runbook()
+                .and_then(|wanted| runbooks.iter().find(|rb| rb.name == wanted.as_str()))
+            {
+                let marks = app.failing_preconditions(runbook);
+                if !marks.is_empty() {
+                    disagreements.push(format!(
+                        "{at}: banner says {next:?} ({}) but the picker marks it: {marks:?}",
+                        app.readiness.recommendation.reason
+                    ));
+                }
+            }
+            if let Some(check) = app.readiness.check(CheckId::HealthChecks(Role::Secondary)) {
+                let screen = screen_text(&draw(&app, 200, 60));
+                let panel_unhealthy =
+                    screen
+                        .lines()
+                        .filter(|line| line.contains("Health"))
+                        .any(|line| {
+                            // The secondary's panel is the right half of the row.
+                            line.chars()
+                                .skip(100)
+                                .collect::<String>()
+                                .contains("UNHEALTHY")
+                        });
+                let disagree = match check.status {
+                    CheckStatus::Pass => panel_unhealthy,
+                    CheckStatus::Fail => !panel_unhealthy,
+                    // Unknown: the panel says why, not UNHEALTHY.
+                    CheckStatus::Warn => panel_unhealthy,
+                };
+                if disagree {
+                    disagreements.push(format!(
+                        "{at}: checks list says secondary_health_checks {:?} ({}) but the panel {}",
+                        check.status,
+                        check.detail,
+                        if panel_unhealthy {
+                            "says UNHEALTHY"
+                        } else {
+                            "does not"
+                        }
+                    ));
+                }
+            }
+        }
+    }
+    assert!(disagreements.is_empty(), "{}", disagreements.join("\n"));
+}

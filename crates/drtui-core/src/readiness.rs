@@ -413,7 +413,7 @@ fn recommend(
                 failing.join("; ")
             ),
         ),
-        Phase::Steady => steady(snapshot, now, policy, primary, lag_ms),
+        Phase::Steady => steady(snapshot, now, policy, regions, lag_ms),
         Phase::FailedOver => failed_over(snapshot, policy, primary, verdict, failing, lag_ms),
     }
 }
@@ -453,10 +453,27 @@ fn steady(
     snapshot: &Snapshot,
     now: Timestamp,
     policy: &Policy,
-    primary: &RegionCondition,
+    regions: &[RegionCondition],
     lag_ms: Option<f64>,
 ) -> Recommendation {
     let pair = &snapshot.pair;
+    let (primary, secondary) = (
+        &regions[Role::Primary.index()],
+        &regions[Role::Secondary.index()],
+    );
+    if secondary.condition != Condition::Serving {
+        // Moving into a region that does not serve helps nobody, whatever the primary does.
+        return Recommendation::new(
+            Next::None,
+            None,
+            format!(
+                "no move recommended: {} is {} ({}), and a move would send everything there",
+                secondary.region,
+                secondary.condition.as_str(),
+                secondary.evidence.join(", ")
+            ),
+        );
+    }
     let evidence = primary.evidence.join(", ");
     let loss = lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms);
     let switchover = crate::switchover::assess(snapshot, Role::Primary, now, policy);

@@ -31,6 +31,17 @@ pub fn assess(snapshot: &Snapshot, from: Role, now: Timestamp, policy: &Policy) 
         blockers: Vec::new(),
     };
     let health = readiness::health_checks(snapshot, to, now, policy);
+    let destination = crate::phase::region_condition(snapshot, to, now, policy.stale_after);
+    let serves = if destination.condition == crate::phase::Condition::Serving {
+        Ok(format!("{} serves", destination.region))
+    } else {
+        Err(format!(
+            "{} is {} ({})",
+            destination.region,
+            destination.condition.as_str(),
+            destination.evidence.join(", ")
+        ))
+    };
     let parts = [
         cluster(snapshot, from, now, policy),
         cluster(snapshot, to, now, policy),
@@ -38,6 +49,7 @@ pub fn assess(snapshot: &Snapshot, from: Role, now: Timestamp, policy: &Policy) 
         engine_versions_match(snapshot, now, policy),
         replication_flowing(snapshot, now, policy),
         passed(health),
+        serves,
     ];
     for part in parts {
         match part {

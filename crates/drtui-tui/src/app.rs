@@ -144,7 +144,15 @@ impl GatePrompt {
 pub struct App {
     pub pair: RegionPair,
     pub backend_label: String,
+    /// What the shown assessment (`readiness`) was made of: every panel, list and the picker
+    /// read this, so the screen never shows one poll's figures beside another's verdict.
     pub snapshot: Snapshot,
+    /// Every update as it arrives; it becomes `snapshot` once its assessment is shown (at
+    /// once, or after the hysteresis confirmed it).
+    pub incoming: Snapshot,
+    /// When the shown assessment was made: what it judged is judged again as of then (the
+    /// picker's marks), not as of a later second in which its data has aged.
+    pub assessed_at: Timestamp,
     pub readiness: Readiness,
     pub now: Timestamp,
     pub focus: Panel,
@@ -245,6 +253,8 @@ impl App {
         Self {
             pair,
             backend_label,
+            incoming: snapshot.clone(),
+            assessed_at: now,
             snapshot,
             readiness,
             now,
@@ -370,14 +380,14 @@ impl App {
 
     fn reassess(&mut self) {
         let fresh = readiness::assess_with(
-            &self.snapshot,
+            &self.incoming,
             self.now,
             &self.pair.policy(),
             self.unfinished.as_ref(),
         );
         let before = self.readiness.phase;
         let loading = drtui_core::model::Source::all().into_iter().any(|source| {
-            let meta = self.snapshot.meta(source);
+            let meta = self.incoming.meta(source);
             meta.observed_at.is_none() && meta.error.is_none()
         });
         self.readiness = if loading {
@@ -386,6 +396,11 @@ impl App {
             self.settled
                 .settle(fresh, self.now, self.pair.poll_interval)
         };
+        // Shown as assessed: the figures move with the verdict, never ahead of it.
+        if self.readiness.settling.is_none() {
+            self.snapshot.clone_from(&self.incoming);
+            self.assessed_at = self.now;
+        }
         // The first phase seen is where the estate was, not a change.
         if self.readiness.phase != before && before != Phase::Unknown {
             self.phase_since = Some((self.readiness.phase, self.now));
@@ -412,7 +427,7 @@ impl App {
                 runbook,
                 snapshot: &self.snapshot,
                 readiness: &self.readiness,
-                now: self.now,
+                now: self.assessed_at,
             },
         )
     }
@@ -460,9 +475,9 @@ pub fn update(app: &mut App, msg: Msg) -> Vec<Cmd> {
     match msg {
         Msg::Update(update) => {
             app.now = app.now.max(update.at);
-            let changes = changes::of_update(&app.snapshot, &update);
+            let changes = changes::of_update(&app.incoming, &update);
             app.remember(changes);
-            app.snapshot.apply(*update);
+            app.incoming.apply(*update);
             app.reassess();
         }
         Msg::Tick(now) => tick(app, now),

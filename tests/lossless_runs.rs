@@ -440,3 +440,90 @@ async fn a_paused_run_keeps_the_pair_until_its_dashboard_resumes_it() {
         "released at the end of {run_id}"
     );
 }
+
+/// A failover left blocked at its data-loss gate, resumed after someone else already failed
+/// over: the promote finds the writer already there and the state machine and weights steps
+/// find the traffic already moved, so the resume starts nothing and completes.
+#[tokio::test]
+async fn resuming_a_stale_blocked_failover_starts_nothing() {
+    use drtui_engine::engine::Approvals;
+    use drtui_engine::playback;
+    use drtui_testkit::runs::{approve_all, playback as player_for};
+    let estate = DemoEstate::new(42, &[]);
+    let state = tempfile::tempdir().expect("state");
+    let announce = Approvals {
+        all: false,
+        ids: ["announce".to_owned(), "confirm-primary-serving".to_owned()].into(),
+    };
+    let blocked = drtui_testkit::runs::play(
+        &estate,
+        "failover",
+        announce,
+        false,
+        &estate.backend,
+        state.path(),
+    )
+    .await;
+    assert_eq!(
+        blocked.outcome,
+        Outcome::Blocked {
+            step: "approve-promote".into()
+        }
+    );
+    estate.fail_over_by_hand().await;
+    let before = estate.backend.state();
+    let calls_before = drtui_core::ports::StatusBackend::call_counts(&estate.backend);
+    let (_, failover, hash) = drtui_engine::catalog::find_with_hash("failover").expect("rb");
+    let resumable = playback::resumable(state.path(), &blocked.run_id).expect("resumable");
+    let player = player_for(
+        &estate,
+        &failover,
+        hash,
+        approve_all(),
+        false,
+        &estate.backend,
+        state.path(),
+    );
+    let mut records = Vec::new();
+    let (_, outcome) = player
+        .play(Some(&resumable), &mut |record| records.push(record.clone()))
+        .await
+        .expect("played");
+    assert_eq!(outcome, Outcome::Completed, "{records:#?}");
+    let calls_after = drtui_core::ports::StatusBackend::call_counts(&estate.backend);
+    let mutating = |counts: &drtui_core::model::CallCounts| {
+        drtui_core::calls::Operation::ALL
+            .iter()
+            .filter(|operation| operation.mutates())
+            .map(|operation| {
+                counts
+                    .get(operation.service().sdk_name())
+                    .and_then(|calls| calls.get(operation.name()))
+                    .copied()
+                    .unwrap_or(0)
+            })
+            .sum::<u64>()
+    };
+    assert_eq!(
+        mutating(&calls_after),
+        mutating(&calls_before),
+        "the resume changed nothing: {records:#?}"
+    );
+    let finished = |id: &str| {
+        records.iter().find_map(|record| match &record.event {
+            Event::StepFinished {
+                step,
+                outcome,
+                detail,
+            } if step == id => Some((*outcome, detail.clone())),
+            _ => None,
+        })
+    };
+    let (_, promote) = finished("promote-secondary").expect("promote");
+    assert!(promote.starts_with("nothing to do"), "{promote}");
+    assert_eq!(
+        finished("shift-traffic-sfn").map(|(outcome, _)| outcome),
+        Some(StepOutcome::Skipped)
+    );
+    assert_eq!(before.data_lost_ms, estate.backend.state().data_lost_ms);
+}

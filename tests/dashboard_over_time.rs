@@ -1,6 +1,7 @@
 //! The dashboard across polls: a throttled control plane does not flap the verdict, an
-//! outage's onset turns to failover on 5XX before the health checks fail, an alarm's
-//! transition reaches the events view.
+//! outage's onset turns to failover once replication stalls, before the health checks fail,
+//! an alarm's transition reaches the events view, and the screen never disagrees with itself
+//! through any fault's onset.
 
 #![allow(
     clippy::expect_used,
@@ -53,11 +54,12 @@ async fn a_throttled_control_plane_does_not_flap_the_verdict() {
     );
 }
 
-/// Outage onset: the primary answers 5XX at once, its health checks need three failed probes
-/// (about 30 s). The dashboard stops recommending a switchover on the 5XX evidence within a
-/// few seconds, long before Route 53 notices.
+/// Outage onset: the primary answers 5XX at once and its replication stalls; its health checks
+/// need three failed probes (about 30 s). While its database still replicates, a switchover
+/// (lossless) stays recommended; the dashboard turns to failover once the lag climbs a second
+/// per second, within a few polls, long before Route 53 notices.
 #[tokio::test]
-async fn outage_onset_turns_to_failover_on_5xx_before_the_health_checks_fail() {
+async fn outage_onset_turns_to_failover_once_replication_stalls_before_the_health_checks_fail() {
     use drtui_core::fault::FaultControl;
     use drtui_core::readiness::Next;
     use drtui_tui::app::{Msg, update};

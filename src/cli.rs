@@ -428,6 +428,11 @@ pub struct Playback {
     /// Approve every gate and manual step (game days, CI).
     #[arg(long)]
     pub approve_all: bool,
+    /// The most data at risk a data-loss promote may be approved with, for this run (default:
+    /// the pair's max_data_loss, else its rpo_budget): beyond it, or unknown, the run stops at
+    /// the gate even with --approve-all ("5m", "30s").
+    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    pub max_data_loss: Option<std::time::Duration>,
     /// text: one line per event; json: one JSON journal record per line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
     pub format: Format,

@@ -406,6 +406,7 @@ async fn runbook_view_and_gate_prompt() {
                 "  rds:FailoverGlobalCluster (in us-east-2) GlobalClusterIdentifier=payment-global-demo AllowDataLoss=true".into(),
             ],
             next_are_changes: false,
+            over_cap: None,
             },
             input: "de".into(),
             confirm_abort: false,
@@ -414,7 +415,7 @@ async fn runbook_view_and_gate_prompt() {
     );
     let text = screen_text(&draw(&app, 100, 30));
     assert!(
-        text.contains("DATA LOSS") && text.contains("Type `demo` and Enter to approve: de"),
+        text.contains("DATA LOSS") && text.contains("Type `demo accept` and Enter to approve: de"),
         "{text}"
     );
     assert!(
@@ -504,14 +505,17 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
         loses_data_next: true,
         next,
         next_are_changes: false,
+        over_cap: None,
     });
     prompt.input = "dem".into();
     update(&mut app, Msg::GateAsked(prompt.clone()));
     let text = screen_text(&draw(&app, 80, 24));
     assert!(text.contains("Approve promoting the secondary"), "{text}");
     assert!(text.contains("DATA LOSS") && text.contains(&risk), "{text}");
+    // 5 min at risk is beyond the demo's 10 s cap: the pair name alone does not approve.
     assert!(
-        text.contains("Type `demo` and Enter to approve: dem"),
+        text.contains("exceeds the cap")
+            && text.contains("Type `demo accept` and Enter to approve: dem"),
         "{text}"
     );
     assert!(
@@ -542,7 +546,7 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
     for expected in [
         "of 36, ↑/↓ scroll",
         "DATA LOSS",
-        "Type `demo` and Enter to approve: dem",
+        "Type `demo accept` and Enter to approve: dem",
     ] {
         assert!(scrolled.contains(expected), "{expected}: {scrolled}");
     }

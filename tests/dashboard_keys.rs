@@ -33,6 +33,7 @@ async fn a_gate_is_never_approved_unseen() {
         loses_data_next: true,
         next: Vec::new(),
         next_are_changes: false,
+        over_cap: None,
     });
     prompt.input = "demo".into();
     update(&mut app, Msg::GateAsked(prompt));
@@ -43,6 +44,49 @@ async fn a_gate_is_never_approved_unseen() {
     assert!(update(&mut app, enter()).is_empty(), "approved unseen");
     assert!(app.gate.is_some());
     update(&mut app, Msg::Resize(80, 24));
+    assert_eq!(update(&mut app, enter()), vec![Cmd::AnswerGate(true)]);
+}
+
+/// A loss beyond the pair's cap needs more than the pair name: the gate says so with the live
+/// figure, `demo` alone does nothing, `demo accept` approves; once the lag comes back under the
+/// cap (a later poll), the pair name alone approves again.
+#[tokio::test]
+async fn a_loss_beyond_the_cap_needs_the_word_accept() {
+    use drtui_core::runbook::gate::GateQuestion;
+    use drtui_tui::app::{Cmd, GatePrompt, Msg, update};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    let mut app = app_with(&[Fault::PrimaryOutage]).await;
+    update(&mut app, Msg::Resize(100, 30));
+    let ask = |app: &mut App, input: &str| {
+        let mut prompt = GatePrompt::new(GateQuestion {
+            step: "approve-promote".into(),
+            title: "Approve promoting the secondary".into(),
+            prompt: "Promote.".into(),
+            data_at_risk_ms: Some(150.0),
+            loses_data_next: true,
+            next: Vec::new(),
+            next_are_changes: false,
+            over_cap: None,
+        });
+        prompt.input = input.into();
+        update(app, Msg::GateAsked(prompt));
+    };
+    let enter = || Msg::Key(KeyEvent::from(KeyCode::Enter));
+    ask(&mut app, "demo");
+    let text = screen_text(&draw(&app, 100, 30));
+    assert!(
+        text.contains("5 min 0 s at risk right now")
+            && text.contains("exceeds the cap")
+            && text.contains("Type `demo accept`"),
+        "the live figure, not the 150 ms the gate opened with: {text}"
+    );
+    assert!(update(&mut app, enter()).is_empty(), "the pair name alone");
+    assert!(app.gate.is_some());
+    ask(&mut app, "demo  accept ");
+    assert_eq!(update(&mut app, enter()), vec![Cmd::AnswerGate(true)]);
+    // Within the cap, the pair name is enough.
+    app.pair.max_data_loss = std::time::Duration::from_secs(3600);
+    ask(&mut app, "demo");
     assert_eq!(update(&mut app, enter()), vec![Cmd::AnswerGate(true)]);
 }
 
@@ -73,6 +117,7 @@ async fn the_environment_label_is_on_every_screen_and_every_gate() {
             loses_data_next: true,
             next: Vec::new(),
             next_are_changes: false,
+            over_cap: None,
         })),
     );
     let gate = screen_text(&draw(&app, 80, 24));
@@ -208,6 +253,7 @@ async fn a_deleting_change_set_gate_lists_its_changes() {
                 "Add RunLockTable (AWS::DynamoDB::Table)".into(),
             ],
             next_are_changes: true,
+            over_cap: None,
         })),
     );
     let text = screen_text(&draw(&app, 80, 24));

@@ -396,6 +396,8 @@ fn a_stopped_run_is_announced_an_alarm_detail_opens_and_r_resumes_the_run() {
             "--approve-all",
             "--scenario",
             "primary-outage",
+            "--max-data-loss",
+            "1h",
         ])
         .env("DRTUI_STATE_DIR", &state)
         .env("DRTUI_DEMO_SPEED", "10")

@@ -86,6 +86,8 @@ async fn the_recommended_runbook_completes_and_a_switchover_loses_nothing() {
 fn faulted(fault: Option<Fault>) -> DemoEstate {
     let mut estate = DemoEstate::new(42, &[]);
     estate.pair.call_timeout = Duration::from_millis(100);
+    // What each recommendation costs is the point here, not the cap on it (tested below).
+    estate.pair.max_data_loss = Duration::from_secs(3600);
     if let Some(fault) = fault {
         estate.backend.set_fault(fault, true);
     }
@@ -98,7 +100,8 @@ fn faulted(fault: Option<Fault>) -> DemoEstate {
 /// and completes: the traffic moved and no execution it started is left RUNNING.
 #[tokio::test]
 async fn a_hung_state_machine_is_stopped_and_the_weights_set_directly() {
-    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage, Fault::HungStateMachine]);
+    let mut estate = DemoEstate::new(42, &[Fault::PrimaryOutage, Fault::HungStateMachine]);
+    estate.pair.max_data_loss = Duration::from_secs(3600);
     estate.clock.advance(Duration::from_secs(60));
     let state = tempfile::tempdir().expect("state");
     let start = drtui_core::clock::Clock::now(estate.clock.as_ref());
@@ -359,7 +362,13 @@ fn the_printed_escalation_command_goes_on_as_a_failover() {
         })
         .unwrap_or_else(|| panic!("no escalation command in {stderr}"));
     let mut args: Vec<&str> = command.split_whitespace().collect();
-    args.extend(["--approve-all", "--scenario", "primary-outage"]);
+    args.extend([
+        "--approve-all",
+        "--scenario",
+        "primary-outage",
+        "--max-data-loss",
+        "1h",
+    ]);
     let output = run_binary::drtui(state.path(), &args)
         .output()
         .expect("resume");
@@ -526,4 +535,56 @@ async fn resuming_a_stale_blocked_failover_starts_nothing() {
         Some(StepOutcome::Skipped)
     );
     assert_eq!(before.data_lost_ms, estate.backend.state().data_lost_ms);
+}
+
+/// Playback accepts no loss beyond the pair's cap: a failover with five minutes at risk stops
+/// at its data-loss gate even with `--approve-all` (exit 4, naming the figure and the cap) and
+/// prints the command that accepts it; that command, as printed, completes the run.
+#[test]
+fn a_loss_beyond_the_cap_stops_playback_at_the_gate() {
+    let state = tempfile::tempdir().expect("state");
+    let output = run_binary::drtui(
+        state.path(),
+        &[
+            "run",
+            "failover",
+            "--approve-all",
+            "--scenario",
+            "primary-outage",
+        ],
+    )
+    .output()
+    .expect("run");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("stopped at `approve-promote`: data at risk 5 min")
+            && stderr.contains("exceeds the cap on accepted loss 10.0 s"),
+        "{stderr}"
+    );
+    assert!(
+        drtui_backend::sim::read_action_log(&state.path().join("demo-actions.jsonl")).is_empty(),
+        "nothing was promoted"
+    );
+    let command = stderr
+        .lines()
+        .find_map(|line| {
+            line.split(": drtui ")
+                .nth(1)
+                .filter(|rest| rest.contains("--max-data-loss"))
+        })
+        .unwrap_or_else(|| panic!("no command in {stderr}"));
+    let mut args: Vec<&str> = command.split_whitespace().collect();
+    args.extend(["--scenario", "primary-outage"]);
+    let output = run_binary::drtui(state.path(), &args)
+        .output()
+        .expect("resume");
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(stdout.contains("approve-promote approved"), "{stdout}");
 }

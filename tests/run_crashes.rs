@@ -256,6 +256,8 @@ fn simultaneous_starts_on_one_machine_let_exactly_one_act() {
                     "--scenario",
                     "primary-outage",
                     "--approve-all",
+                    "--max-data-loss",
+                    "1h",
                 ],
             )
             .stdout(Stdio::null())
@@ -349,6 +351,8 @@ fn an_action_that_cannot_be_recorded_is_not_taken() {
             "--scenario",
             "primary-outage",
             "--approve-all",
+            "--max-data-loss",
+            "1h",
         ],
     )
     .output()

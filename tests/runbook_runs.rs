@@ -47,7 +47,9 @@ async fn switchover_then_failback_end_to_end() {
 #[tokio::test]
 async fn failover_during_a_primary_outage_records_the_data_at_risk() {
     let state = tempfile::tempdir().expect("state");
-    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    let mut estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    // Five minutes at risk: this test is about the figure, not the cap on it.
+    estate.pair.max_data_loss = Duration::from_secs(3600);
     let played = play_approved(&estate, "failover", state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
     assert_eq!(writer(&estate).await.as_deref(), Some("us-east-2"));
@@ -205,6 +207,7 @@ async fn ungraceful_failover_with_the_primary_region_hung_uses_the_data_plane_fo
     );
     // Every snapshot waits out the hung region once: keep that short.
     estate.pair.call_timeout = Duration::from_millis(100);
+    estate.pair.max_data_loss = Duration::from_secs(3600);
     let played = play_approved(&estate, "failover", state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
     assert_eq!(
@@ -310,7 +313,8 @@ async fn a_paused_run_stops_before_its_next_step_and_resumes_where_it_stopped() 
 #[tokio::test]
 async fn resume_is_a_fresh_decision_checks_again_and_asks_again_after_a_failure() {
     let state = tempfile::tempdir().expect("state");
-    let estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    let mut estate = DemoEstate::new(42, &[Fault::PrimaryOutage]);
+    estate.pair.max_data_loss = Duration::from_secs(3600);
     // The promote is refused (here: by the engine's read-only guard) after the gate passed.
     let failed = play(
         &estate,

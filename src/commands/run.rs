@@ -71,6 +71,10 @@ async fn play(
     state: PathBuf,
 ) -> Result<Exit> {
     let (_, runbook, hash) = catalog::find_with_hash(name)?;
+    let mut pair = pair;
+    if let Some(cap) = args.max_data_loss {
+        pair.max_data_loss = cap;
+    }
     refuse_early(&runbook, &pair, args, global.read_only)?;
     if let Some(resumable) = &resumable {
         check_resumable(resumable, &hash)?;
@@ -169,6 +173,17 @@ fn report(
             );
             Ok(Exit::Gate)
         }
+        Ok((
+            run_id,
+            Outcome::OverCap {
+                step,
+                reason,
+                data_at_risk_ms,
+            },
+        )) => {
+            over_cap(&run_id, &step, &reason, data_at_risk_ms);
+            Ok(Exit::Gate)
+        }
         Ok((run_id, Outcome::Paused { step })) => {
             errln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
             Ok(Exit::Gate)
@@ -213,6 +228,24 @@ fn report(
             Ok(Exit::Failure)
         }
         Err(error) => Err(error.into()),
+    }
+}
+
+/// A data-loss gate the cap did not allow: why, and the command that accepts the loss.
+fn over_cap(run_id: &str, step: &str, reason: &str, data_at_risk_ms: Option<f64>) {
+    errln!("drtui: stopped at `{step}`: {reason}");
+    match data_at_risk_ms {
+        Some(lag) => {
+            // The figure in whole minutes plus one: a stalled lag grows a second per second
+            // while the operator reads this (one word, so it runs as printed).
+            let cap_min = (lag / 60_000.0).ceil() as u64 + 1;
+            errln!(
+                "To accept up to {cap_min} min of loss for this run: drtui resume {run_id} --approve {step} --max-data-loss {cap_min}m"
+            );
+        }
+        None => errln!(
+            "Once the replication lag is known again: drtui resume {run_id} --approve {step}"
+        ),
     }
 }
 

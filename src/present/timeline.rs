@@ -155,9 +155,14 @@ fn approvals_and_breaks(out: &mut String, records: &[Record], markdown: bool) {
                 by,
                 how,
                 data_at_risk_ms,
+                data_at_risk_age_s,
             } => {
                 let risk = data_at_risk_ms
                     .map_or_else(|| "unknown".to_owned(), drtui_core::readiness::format_ms);
+                let risk = match data_at_risk_age_s {
+                    Some(age) => format!("{risk} (read {age:.0} s before)"),
+                    None => risk,
+                };
                 let _ = writeln!(
                     out,
                     "{bullet}approved {step} by {by} ({how}) at {at}, data at risk {risk}"

@@ -92,6 +92,10 @@ pub struct RegionPair {
     /// fetching them faster re-reads the same datapoints and only adds cost.
     pub metrics_interval: Duration,
     pub rpo_budget: Duration,
+    /// The most data at risk a data-loss action may be approved with (default: the RPO
+    /// budget): beyond it, or unknown, playback stops at the gate even with `--approve-all`,
+    /// and the TUI asks for the pair name plus `accept`.
+    pub max_data_loss: Duration,
     /// Bound on one API call, retries included: what a hung region costs per poll.
     pub call_timeout: Duration,
     pub connect_timeout: Duration,
@@ -306,6 +310,7 @@ impl RegionPair {
             // The simulator's figures change every 5 s (its metric period): cost is no issue.
             metrics_interval: Duration::from_secs(5),
             rpo_budget: Duration::from_secs(10),
+            max_data_loss: Duration::from_secs(10),
             call_timeout: Duration::from_secs(3),
             connect_timeout: Duration::from_secs(2),
             max_attempts: 2,
@@ -403,6 +408,10 @@ struct PairFile {
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     rpo_budget: Option<Spanned<String>>,
+    /// The most data at risk a data-loss action may be approved with (default: rpo_budget).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    max_data_loss: Option<Spanned<String>>,
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     call_timeout: Option<Spanned<String>>,
@@ -599,6 +608,7 @@ fn build_pair(
 ) -> Result<RegionPair, ConfigError> {
     use crate::limits::{MAX_POLICY_DURATION as POLICY, MAX_POLL_DURATION as POLL};
     let duration = |field, default, max| source.duration(field, default, max);
+    let rpo_budget = duration(&pair.rpo_budget, Duration::from_secs(10), POLICY)?;
     Ok(RegionPair {
         name,
         origin,
@@ -618,7 +628,8 @@ fn build_pair(
         lambda_functions: pair.lambda_functions,
         poll_interval: duration(&pair.poll_interval, Duration::from_secs(5), POLL)?,
         metrics_interval: duration(&pair.metrics_interval, Duration::from_secs(60), POLL)?,
-        rpo_budget: duration(&pair.rpo_budget, Duration::from_secs(10), POLICY)?,
+        rpo_budget,
+        max_data_loss: duration(&pair.max_data_loss, rpo_budget, POLICY)?,
         call_timeout: duration(&pair.call_timeout, Duration::from_secs(3), POLL)?,
         connect_timeout: duration(&pair.connect_timeout, Duration::from_secs(2), POLL)?,
         max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),

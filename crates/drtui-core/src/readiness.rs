@@ -599,6 +599,27 @@ pub(crate) fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy
     }
 }
 
+/// How old the reading is that the data at risk comes from (the reader's metrics), as of
+/// `now`: what an approval's journal line says beside the figure.
+pub fn data_at_risk_age(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Duration> {
+    let has_lag = |role: Role| {
+        snapshot
+            .region(role)
+            .metrics
+            .usable(now, policy.stale_after)
+            .is_some_and(|metrics| metrics.replication_lag_ms.is_some())
+    };
+    let reader = match writer_role(snapshot, now, policy) {
+        Some(writer) => writer.other(),
+        None => [Role::Secondary, Role::Primary]
+            .into_iter()
+            .find(|role| has_lag(*role))?,
+    };
+    has_lag(reader)
+        .then(|| snapshot.region(reader).metrics.age(now))
+        .flatten()
+}
+
 /// The cluster of `role` is available.
 pub(crate) fn cluster_available(
     snapshot: &Snapshot,

@@ -416,6 +416,26 @@ impl App {
         }
     }
 
+    /// Why approving the open gate goes beyond the pair's cap on accepted loss, judged on the
+    /// live figure (it refreshes with every poll while the gate is open).
+    pub fn gate_over_cap(&self) -> Option<String> {
+        let gate = self.gate.as_ref()?;
+        if !gate.question.loses_data_next {
+            return gate.question.over_cap.clone();
+        }
+        drtui_core::runbook::gate::over_cap(self.readiness.data_at_risk_ms, self.pair.max_data_loss)
+    }
+
+    /// What the person must type to approve the open gate: the pair name, and `accept` after
+    /// it when the data at risk is beyond the cap.
+    pub fn gate_answer(&self) -> Option<String> {
+        self.gate.as_ref()?;
+        Some(match self.gate_over_cap() {
+            Some(_) => format!("{} {}", self.pair.name, drtui_core::runbook::gate::ACCEPT),
+            None => self.pair.name.clone(),
+        })
+    }
+
     /// What would stop `runbook` before its first gate if it started now.
     pub fn failing_preconditions(
         &self,
@@ -826,6 +846,9 @@ fn gate_key(app: &mut App, action: Action) -> Vec<Cmd> {
     let readable = app
         .screen
         .is_none_or(|(width, height)| width >= MIN_WIDTH && height >= MIN_HEIGHT);
+    let Some(expected) = app.gate_answer() else {
+        return Vec::new();
+    };
     let Some(gate) = app.gate.as_mut() else {
         return Vec::new();
     };
@@ -835,14 +858,20 @@ fn gate_key(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::GateSubmit if !readable => {
             app.flash("Enlarge the terminal to read the gate before approving it");
         }
-        Action::GateSubmit if gate.input.trim() == app.pair.name => {
+        Action::GateSubmit
+            if gate.input.split_whitespace().collect::<Vec<_>>().join(" ") == expected =>
+        {
             app.gate = None;
             return vec![Cmd::AnswerGate(true)];
         }
-        Action::GateSubmit => {
-            let expected = app.pair.name.clone();
+        Action::GateSubmit if expected == app.pair.name => {
             app.flash(format!(
                 "To approve, type the pair name `{expected}` exactly, then Enter"
+            ));
+        }
+        Action::GateSubmit => {
+            app.flash(format!(
+                "The data at risk is beyond the cap: to accept it, type `{expected}` exactly, then Enter"
             ));
         }
         Action::GateCancel if gate.confirm_abort => {

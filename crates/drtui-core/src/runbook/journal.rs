@@ -42,6 +42,9 @@ pub enum Event {
         how: String,
         /// The replication lag (data at risk) when the approval was given.
         data_at_risk_ms: Option<f64>,
+        /// How old that figure was then (its datapoint's read), when known.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        data_at_risk_age_s: Option<f64>,
     },
     GateBlocked {
         step: String,
@@ -526,6 +529,7 @@ mod tests {
                     by: "me".into(),
                     how: "typed".into(),
                     data_at_risk_ms: Some(150.0),
+                    data_at_risk_age_s: None,
                 },
             ),
             finished(60, "approve-promote", StepOutcome::Ok),
@@ -561,6 +565,7 @@ mod tests {
                     by: "me".into(),
                     how: "typed".into(),
                     data_at_risk_ms: None,
+                    data_at_risk_age_s: None,
                 },
             ),
             finished(45, "approve-traffic", StepOutcome::Ok),

@@ -201,7 +201,7 @@ impl Engine<'_> {
             let Some(how) = self.approval(&step.id, question).await else {
                 return Ok(Some(ActEnd::Blocked));
             };
-            self.record(log, self.approved(&step.id, how, readiness))?;
+            self.record(log, self.approved(&step.id, how, readiness, None))?;
         }
         Ok(None)
     }

@@ -1,6 +1,7 @@
 //! Approvals: given before the run (`--approve`), or asked of the person at the TUI with the
 //! exact calls approving lets run and the data at risk.
 
+use drtui_core::model::Snapshot;
 use drtui_core::ports::{ChangePreview, Mutation, ResourceChange};
 use drtui_core::readiness::Readiness;
 use drtui_core::runbook::evaluate;
@@ -22,14 +23,42 @@ impl Engine<'_> {
         })
     }
 
-    /// The journal record of an approval, with the data at risk when it was given.
-    pub(super) fn approved(&self, step: &str, how: String, readiness: &Readiness) -> Event {
+    /// The journal record of an approval, with the data at risk when it was given and how old
+    /// that figure was (from `snapshot`, when the approval rests on one).
+    pub(super) fn approved(
+        &self,
+        step: &str,
+        how: String,
+        readiness: &Readiness,
+        snapshot: Option<&Snapshot>,
+    ) -> Event {
+        let age = snapshot.and_then(|snapshot| {
+            drtui_core::readiness::data_at_risk_age(snapshot, self.clock.now(), &self.pair.policy())
+        });
         Event::Approved {
             step: step.to_owned(),
             by: self.operator.clone(),
             how,
             data_at_risk_ms: readiness.data_at_risk_ms,
+            data_at_risk_age_s: age.map(|age| age.as_secs_f64()),
         }
+    }
+
+    /// Why approving `step` would go beyond the pair's cap on accepted loss: only a gate before
+    /// a data-loss action (up to the next gate) is held to it.
+    pub(super) fn over_cap(&self, step: &Step, readiness: &Readiness) -> Option<String> {
+        let loses_data_next = self
+            .runbook
+            .steps
+            .iter()
+            .skip_while(|candidate| candidate.id != step.id)
+            .skip(1)
+            .take_while(|next| !matches!(next.body, Body::Gate { .. }))
+            .any(Step::loses_data);
+        if !loses_data_next {
+            return None;
+        }
+        drtui_core::runbook::gate::over_cap(readiness.data_at_risk_ms, self.pair.max_data_loss)
     }
 
     /// The question of a gate or manual step: what approving lets run up to the next gate,
@@ -69,6 +98,7 @@ impl Engine<'_> {
             loses_data_next: until_next_gate.iter().any(|step| step.loses_data()),
             next,
             next_are_changes: false,
+            over_cap: self.over_cap(step, readiness),
         }
     }
 
@@ -95,6 +125,7 @@ impl Engine<'_> {
             loses_data_next: false,
             next: changes.iter().map(|change| change.line()).collect(),
             next_are_changes: true,
+            over_cap: None,
         }
     }
 

@@ -45,7 +45,7 @@ pub struct GateRequest {
 }
 
 /// How a run ended.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Completed,
     /// Stopped at a gate nobody approved: continue with `resume --approve STEP`.
@@ -55,6 +55,15 @@ pub enum Outcome {
     /// Paused by the operator before `step`: continue with `resume`.
     Paused {
         step: String,
+    },
+    /// Stopped at a gate before a data-loss action whose data at risk is beyond the pair's
+    /// cap on accepted loss (or unknown): continue with a higher `--max-data-loss`, or once the
+    /// lag came down.
+    OverCap {
+        step: String,
+        reason: String,
+        /// The figure that was over, when known.
+        data_at_risk_ms: Option<f64>,
     },
     Failed {
         step: String,
@@ -188,6 +197,12 @@ impl Engine<'_> {
             }
             // Paused mid-step: the step recorded how it stopped.
             paused @ Outcome::Paused { .. } => Ok(Some(paused)),
+            over @ Outcome::OverCap { .. } => {
+                if let Outcome::OverCap { step, reason, .. } = &over {
+                    self.run_finished(log, RunOutcomeKind::Blocked, format!("{step}: {reason}"))?;
+                }
+                Ok(Some(over))
+            }
             blocked => {
                 let detail = format!("waiting for approval of {}", step.id);
                 self.run_finished(log, RunOutcomeKind::Blocked, detail)?;

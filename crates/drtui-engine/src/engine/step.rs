@@ -21,6 +21,8 @@ enum StepEnd {
     Failed(String, FailureKind),
     /// An approval nobody gave.
     Blocked,
+    /// An approval the cap on accepted loss does not allow, with why and the figure.
+    OverCap(String, Option<f64>),
     /// The run was paused during the step, which stays in flight.
     Paused,
 }
@@ -124,7 +126,9 @@ impl Engine<'_> {
                 // `resume` waits again.
                 Waited::Paused => StepEnd::Paused,
             },
-            Body::Gate { .. } | Body::Manual { .. } => self.gate(log, step, readiness).await?,
+            Body::Gate { .. } | Body::Manual { .. } => {
+                self.gate(log, step, readiness, memory).await?
+            }
             Body::Action { timeout, .. } => match mutation {
                 Err(why) => StepEnd::Failed(why, FailureKind::Step),
                 Ok(mutation) => {
@@ -141,19 +145,31 @@ impl Engine<'_> {
         })
     }
 
-    /// A gate or manual step: approved (journalled with the data at risk) or blocked.
+    /// A gate or manual step: approved (journalled with the data at risk at that moment and
+    /// its age) or blocked. Before a data-loss action, a figure beyond the pair's cap (or
+    /// unknown) stops playback even with `--approve-all`; the TUI asks for `accept` as well.
     async fn gate(
         &self,
         log: &mut Log<'_>,
         step: &Step,
         readiness: &Readiness,
+        memory: &Memory,
     ) -> std::io::Result<StepEnd> {
+        if self.gatekeeper.is_none()
+            && let Some(why) = self.over_cap(step, readiness)
+        {
+            return Ok(StepEnd::OverCap(why, readiness.data_at_risk_ms));
+        }
         let question = || self.gate_question(step, log.run_id, readiness);
         let Some(how) = self.approval(&step.id, question).await else {
             return Ok(StepEnd::Blocked);
         };
-        self.record(log, self.approved(&step.id, how, readiness))?;
-        Ok(StepEnd::Done(match readiness.data_at_risk_ms {
+        // The approval is journalled with the figure now, not the one the gate opened with: a
+        // person may have read the question for minutes while the lag grew (the TUI's gate shows
+        // the live figure, and asks for `accept` as soon as it passes the cap).
+        let (snapshot, now) = self.observe(memory).await;
+        self.record(log, self.approved(&step.id, how, &now, Some(&snapshot)))?;
+        Ok(StepEnd::Done(match now.data_at_risk_ms {
             Some(lag) => format!("approved; data at risk {}", readiness::format_ms(lag)),
             None => "approved; data at risk unknown".to_owned(),
         }))
@@ -219,6 +235,14 @@ impl Engine<'_> {
             StepEnd::Blocked => {
                 self.record(log, Event::GateBlocked { step: id.clone() })?;
                 Ok(Err(Outcome::Blocked { step: id }))
+            }
+            StepEnd::OverCap(reason, data_at_risk_ms) => {
+                self.record(log, Event::GateBlocked { step: id.clone() })?;
+                Ok(Err(Outcome::OverCap {
+                    step: id,
+                    reason,
+                    data_at_risk_ms,
+                }))
             }
             StepEnd::Paused => {
                 let detail = format!("paused by {} during {id}", self.operator);

@@ -119,19 +119,26 @@ fn stopped_at(run: &RunView) -> Option<(&'static str, drtui_core::clock::Timesta
 /// Rows a failed step's reason may take in the run panel.
 const FAILURE_ROWS: usize = 4;
 
-/// The gate prompt. Whatever the terminal size, it shows the gate's title, the data at risk
-/// now and the typed-name prompt; the calls it lets run get the rows that are left, and scroll
-/// (↑/↓) when they do not fit.
-pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: Theme) {
-    let width = 120.min(area.width);
-    let text_width = usize::from(width.saturating_sub(2)).max(1);
-    let risk = gate
-        .question
+/// The gate's data-at-risk line: the live figure (it refreshes with every poll while the gate
+/// is open) and, before a data-loss action, the cap it is held to.
+fn risk_line(app: &App, gate: &GatePrompt, theme: Theme) -> Line<'static> {
+    // The live figure, refreshed with every poll while the gate is open.
+    let risk = app
+        .readiness
         .data_at_risk_ms
         .map_or_else(|| "unknown".to_owned(), drtui_core::readiness::format_ms);
-    let risk_line = if gate.question.loses_data_next {
+    if gate.question.loses_data_next {
+        let cap = match app.gate_over_cap() {
+            Some(why) => format!(" · ✖ {why}"),
+            None => format!(
+                " (cap {})",
+                drtui_core::readiness::format_ms(app.pair.max_data_loss.as_secs_f64() * 1000.0)
+            ),
+        };
         Line::styled(
-            format!("✖ DATA LOSS: writes not yet replicated are lost: {risk} at risk right now"),
+            format!(
+                "✖ DATA LOSS: writes not yet replicated are lost: {risk} at risk right now{cap}"
+            ),
             theme.style(Tone::Bad),
         )
     } else {
@@ -139,7 +146,16 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
             format!("Data at risk now (replication lag): {risk}"),
             theme.style(Tone::Muted),
         )
-    };
+    }
+}
+
+/// The gate prompt. Whatever the terminal size, it shows the gate's title, the data at risk
+/// now and the typed-name prompt; the calls it lets run get the rows that are left, and scroll
+/// (↑/↓) when they do not fit.
+pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: Theme) {
+    let width = 120.min(area.width);
+    let text_width = usize::from(width.saturating_sub(2)).max(1);
+    let risk_line = risk_line(app, gate, theme);
     let head = vec![
         Line::styled(
             sanitize(&gate.question.title).into_owned(),
@@ -148,8 +164,9 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
         risk_line,
         Line::raw(sanitize(&gate.question.prompt).into_owned()),
     ];
+    let answer = app.gate_answer().unwrap_or_else(|| app.pair.name.clone());
     let mut foot = vec![Line::from(vec![
-        Span::raw(format!("Type `{}` and Enter to approve: ", app.pair.name)),
+        Span::raw(format!("Type `{answer}` and Enter to approve: ")),
         Span::styled(format!("{}▏", sanitize(&gate.input)), theme.selected()),
     ])];
     foot.push(if gate.confirm_abort {

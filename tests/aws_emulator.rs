@@ -121,6 +121,49 @@ fn health_checks_come_from_the_weighted_records_when_not_configured() {
     assert_eq!(report["api_calls"]["route53"]["GetHealthCheckStatus"], 2);
 }
 
+/// CloudWatch answers, but its newest datapoints are 14 minutes old: no figure is shown as
+/// current. The API and lag figures are null in JSON with how long CloudWatch has been silent,
+/// the text says STALE, and the data at risk is unknown rather than the old 850 ms.
+#[test]
+fn datapoints_14_minutes_old_are_not_shown_as_current() {
+    let moto = moto();
+    let seeded = moto.seed_with("stale", &["stale-metrics"]);
+    let (_dir, config) = write_config(&pair_config(
+        "stale",
+        &seeded,
+        &format!("\"{}\"", moto.url),
+        true,
+        "3s",
+    ));
+    let (_, report, stderr) = status_json(&config, "stale");
+    for region in report["regions"].as_array().expect("regions") {
+        let silent = region["metrics_silent_s"].as_f64().expect("silent for");
+        assert!(
+            (800.0..=900.0).contains(&silent),
+            "{silent}: {region:#}\n{stderr}"
+        );
+        assert!(
+            region["metrics"]["api_5xx_rate_pct"].is_null(),
+            "{region:#}"
+        );
+        assert!(
+            region["metrics"]["replication_lag_ms"].is_null(),
+            "{region:#}"
+        );
+    }
+    assert!(
+        report["readiness"]["data_at_risk_ms"].is_null(),
+        "{:#}",
+        report["readiness"]
+    );
+    let text = support::drtui(&["status", "--config", &config, "--region-pair", "stale"]);
+    let text = String::from_utf8_lossy(&text.stdout);
+    assert!(
+        text.contains("STALE: newest datapoint 1") && !text.contains("850 ms"),
+        "{text}"
+    );
+}
+
 #[test]
 fn dashboard_renders_the_emulated_estate() {
     let InProcess {

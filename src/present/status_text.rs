@@ -89,13 +89,22 @@ fn regions_table(out: &mut String, regions: &[RegionReport]) {
         .map(|region| region.aurora.cluster_id.chars().count() + 28)
         .max()
         .unwrap_or(34);
-    let rows: [(&str, Cell); 9] = [
+    let rows: [(&str, Cell); 10] = [
         ("", |region| {
             format!("{} ({})", region.region, region.configured_role.as_str())
         }),
         ("Aurora", aurora_cell),
         ("Replication lag", lag_cell),
         ("Health checks", health_cell),
+        ("CloudWatch", |region| {
+            match (&region.metrics, region.metrics_silent_s) {
+                (_, Some(silent)) => {
+                    format!("STALE: newest datapoint {} old", format_ms(silent * 1000.0))
+                }
+                (Some(_), None) => "current".to_owned(),
+                (None, None) => "unknown".to_owned(),
+            }
+        }),
         ("API 5XX rate", |region| {
             pct(region.metrics.as_ref().and_then(|m| m.api_5xx_rate_pct))
         }),

@@ -1,6 +1,7 @@
 """Seed a moto server with a small copy of the reference payment estate, for drtui's tests.
 
-Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary] [healthy-primary] [provisioned]. Prints
+Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary] [healthy-primary] [provisioned]
+[stale-metrics]. Prints
 a JSON object with the generated ids (hosted zone, health checks, state machine ARN) so the test
 can write drtui's config.
 
@@ -22,6 +23,8 @@ HEALTHY_SECONDARY = "healthy-secondary" in OPTIONS
 # By default the primary serves 2 % 5XX (its alarm firing): impaired. This makes it clean.
 HEALTHY_PRIMARY = "healthy-primary" in OPTIONS
 PROVISIONED = "provisioned" in OPTIONS
+# The figures' datapoints 14 minutes old (CloudWatch stopped receiving them): not current.
+STALE_METRICS = "stale-metrics" in OPTIONS
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 ROLES = {PRIMARY: "primary", SECONDARY: "secondary"}
 FUNCTIONS = ["payment-validation", "transaction-processing", "notification"]
@@ -125,8 +128,10 @@ else:
     )
 
 
-# CloudWatch: one minute of figures, two minutes ago, in each region.
-at = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0) - datetime.timedelta(minutes=2)
+# CloudWatch: one minute of figures, two minutes ago (14 with stale-metrics), in each region.
+at = datetime.datetime.now(datetime.timezone.utc).replace(second=0, microsecond=0) - datetime.timedelta(
+    minutes=14 if STALE_METRICS else 2
+)
 figures = {
     PRIMARY: {"count": 1000.0, "5xx": 0.0 if HEALTHY_PRIMARY else 20.0, "4xx": 10.0, "latency": 85.0, "invocations": 100.0, "errors": [0.0 if HEALTHY_PRIMARY else 6.0, 0.0, 0.0], "duration": 120.0, "connections": 42.0, "cpu": 17.0},
     SECONDARY: {"count": 50.0, "5xx": 0.0, "4xx": 1.0, "latency": 90.0, "invocations": 10.0, "errors": [0.0, 0.0, 0.0], "duration": 110.0, "connections": 9.0, "cpu": 6.0},

@@ -19,6 +19,10 @@ pub mod thresholds {
     pub const DB_CONNECTIONS: f64 = 100.0;
 }
 
+/// How old a one-minute CloudWatch datapoint may be and still be the current figure: three
+/// periods plus CloudWatch's publishing delay. An older one is not shown as current.
+pub const DATAPOINT_FRESH: Duration = Duration::from_secs(3 * 60 + 120);
+
 /// Which side of the pair a region is configured as.
 #[derive(
     Clone,
@@ -330,8 +334,20 @@ pub struct RegionMetrics {
     pub db_cpu_pct: Option<f64>,
     /// Aurora global replication lag; only reported in the secondary region.
     pub replication_lag_ms: Option<f64>,
+    /// The period start of the newest datapoint of any figure, fresh or not: with every figure
+    /// unknown, how long CloudWatch has been silent.
+    pub newest_datapoint_at: Option<Timestamp>,
     #[serde(skip)]
     pub history: MetricHistory,
+}
+
+impl RegionMetrics {
+    /// How long ago the newest datapoint was, when it is older than [`DATAPOINT_FRESH`]: the
+    /// figures are then unknown, and this says since when.
+    pub fn silent_for(&self, now: Timestamp) -> Option<Duration> {
+        let age = crate::clock::elapsed(self.newest_datapoint_at?, now);
+        (age > DATAPOINT_FRESH).then_some(age)
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

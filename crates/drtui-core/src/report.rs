@@ -37,6 +37,9 @@ pub struct RegionReport {
     pub health_checks: Vec<crate::model::HealthCheck>,
     pub alarms: Vec<AlarmReport>,
     pub metrics: Option<crate::model::RegionMetrics>,
+    /// Seconds since the newest CloudWatch datapoint, when that is too old to be current (the
+    /// figures in `metrics` are then null): CloudWatch answers but has nothing recent.
+    pub metrics_silent_s: Option<f64>,
     pub stacks: Vec<crate::model::StackStatus>,
     /// Set after a failover: the database stacks' drift is expected (and why).
     pub database_stacks_drift: Option<String>,
@@ -175,8 +178,10 @@ fn region_report(
                 .aurora
                 .usable(now, max_age)
                 .map(|cluster| cluster.status.clone()),
+            // A writer has no replication lag, whatever datapoints its days as the reader left.
             replication_lag_ms: metrics
                 .as_ref()
+                .filter(|_| snapshot.is_writer(role) != Some(true))
                 .and_then(|metrics| metrics.replication_lag_ms),
         },
         health_checks: match snapshot.health_checks.usable(now, max_age) {
@@ -199,6 +204,10 @@ fn region_report(
                 rule: alarm.rule.clone(),
             })
             .collect(),
+        metrics_silent_s: metrics
+            .as_ref()
+            .and_then(|metrics| metrics.silent_for(now))
+            .map(|age| age.as_secs_f64()),
         metrics,
         stacks: stacks.cloned().unwrap_or_default(),
         database_stacks_drift: stacks

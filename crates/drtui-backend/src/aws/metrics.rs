@@ -209,8 +209,13 @@ pub fn sum(series: &[&Series]) -> Series {
     total
 }
 
-fn latest(series: &Series) -> Option<f64> {
-    series.last_key_value().map(|(_, value)| *value)
+/// The newest datapoint, if it is recent enough to be the current figure (see
+/// [`drtui_core::model::DATAPOINT_FRESH`]); an older one is no figure at all.
+fn latest_since(series: &Series, cutoff: Timestamp) -> Option<f64> {
+    series
+        .last_key_value()
+        .filter(|(at, _)| **at >= cutoff)
+        .map(|(_, value)| *value)
 }
 
 /// Turns the call's series (by query id) into the region's figures and, for us-east-1, the
@@ -221,8 +226,16 @@ pub fn interpret(
     queries: &[Query],
     results: &BTreeMap<String, Series>,
     health_check_ids: &BTreeMap<String, String>,
+    now: Timestamp,
 ) -> (RegionMetrics, Vec<HealthCheck>) {
     let empty = Series::new();
+    let cutoff =
+        now - chrono::Duration::from_std(drtui_core::model::DATAPOINT_FRESH).unwrap_or_default();
+    let latest = |series: &Series| latest_since(series, cutoff);
+    let newest_datapoint_at = results
+        .values()
+        .filter_map(|series| series.last_key_value().map(|(at, _)| *at))
+        .max();
     let series = |measure: &Measure| {
         queries
             .iter()
@@ -250,25 +263,26 @@ pub fn interpret(
 
     let metrics = RegionMetrics {
         api_requests_per_min: api_count
-            .and_then(latest)
+            .and_then(&latest)
             .map(|count| count * 60.0 / f64::from(PERIOD_S)),
-        api_latency_ms: series(&Measure::ApiLatency).and_then(latest),
-        api_4xx_rate_pct: api_4xx.as_ref().and_then(latest),
-        api_5xx_rate_pct: api_5xx.as_ref().and_then(latest),
-        lambda_error_rate_pct: lambda_rate.as_ref().and_then(latest),
+        api_latency_ms: series(&Measure::ApiLatency).and_then(&latest),
+        api_4xx_rate_pct: api_4xx.as_ref().and_then(&latest),
+        api_5xx_rate_pct: api_5xx.as_ref().and_then(&latest),
+        lambda_error_rate_pct: lambda_rate.as_ref().and_then(&latest),
         lambdas: functions
             .iter()
             .enumerate()
             .map(|(index, function)| LambdaMetrics {
                 function: function.clone(),
-                invocations: series(&Measure::LambdaInvocations(index)).and_then(latest),
-                errors: series(&Measure::LambdaErrors(index)).and_then(latest),
-                duration_ms: series(&Measure::LambdaDuration(index)).and_then(latest),
+                invocations: series(&Measure::LambdaInvocations(index)).and_then(&latest),
+                errors: series(&Measure::LambdaErrors(index)).and_then(&latest),
+                duration_ms: series(&Measure::LambdaDuration(index)).and_then(&latest),
             })
             .collect(),
-        db_connections: series(&Measure::DbConnections).and_then(latest),
-        db_cpu_pct: series(&Measure::DbCpu).and_then(latest),
-        replication_lag_ms: lag.and_then(latest),
+        db_connections: series(&Measure::DbConnections).and_then(&latest),
+        db_cpu_pct: series(&Measure::DbCpu).and_then(&latest),
+        replication_lag_ms: lag.and_then(&latest),
+        newest_datapoint_at,
         history: MetricHistory {
             period_s: PERIOD_S as u64,
             replication_lag_ms: lag
@@ -282,7 +296,18 @@ pub fn interpret(
                 .unwrap_or_default(),
         },
     };
-    let health = health_check_ids
+    let health = health_checks(health_check_ids, queries, &series, &latest);
+    (metrics, health)
+}
+
+/// The Route 53 health checks whose status metrics the call asked for (us-east-1 only).
+fn health_checks<'a>(
+    health_check_ids: &BTreeMap<String, String>,
+    queries: &[Query],
+    series: &dyn Fn(&Measure) -> Option<&'a Series>,
+    latest: &dyn Fn(&Series) -> Option<f64>,
+) -> Vec<HealthCheck> {
+    health_check_ids
         .iter()
         .filter(|(probed, _)| {
             queries
@@ -300,8 +325,7 @@ pub fn interpret(
                 percent_healthy: series(&Measure::HealthPercent(probed.clone())).and_then(latest),
             }
         })
-        .collect();
-    (metrics, health)
+        .collect()
 }
 
 #[cfg(test)]
@@ -438,7 +462,8 @@ mod tests {
             ),
             (id("AuroraGlobalDBReplicationLag"), series(&[(1, 99.0)])),
         ]);
-        let (metrics, health) = interpret(&pair, Role::Secondary, &queries, &results, &checks);
+        let (metrics, health) =
+            interpret(&pair, Role::Secondary, &queries, &results, &checks, at(2));
         assert_eq!(metrics.api_5xx_rate_pct, Some(5.0));
         assert_eq!(metrics.api_requests_per_min, Some(120.0));
         assert_eq!(metrics.lambda_error_rate_pct, Some(10.0));
@@ -450,6 +475,55 @@ mod tests {
         );
         assert_eq!(metrics.api_latency_ms, None);
         assert!(health.is_empty(), "no health metrics outside us-east-1");
+        assert_eq!(metrics.newest_datapoint_at, Some(at(1)));
+        assert_eq!(metrics.silent_for(at(2)), None);
+    }
+
+    /// Datapoints older than three periods plus the publishing delay are not current figures:
+    /// the same results read 14 minutes later give no figure, and say how long CloudWatch has
+    /// been silent.
+    #[test]
+    fn old_datapoints_are_not_shown_as_current() {
+        let pair = pair();
+        let queries = queries(&pair, Role::Secondary, &BTreeMap::new());
+        let id = |metric: &str| {
+            queries
+                .iter()
+                .find(|query| query.metric == metric)
+                .map(|query| query.id.clone())
+                .expect(metric)
+        };
+        let results = BTreeMap::from([
+            (id("Count"), series(&[(0, 100.0), (1, 120.0)])),
+            (id("5XXError"), series(&[(1, 2.4)])),
+            (id("AuroraGlobalDBRPOLag"), series(&[(1, 850.0)])),
+        ]);
+        let read = |minute| {
+            interpret(
+                &pair,
+                Role::Secondary,
+                &queries,
+                &results,
+                &BTreeMap::new(),
+                at(minute),
+            )
+            .0
+        };
+        assert_eq!(read(4).api_5xx_rate_pct, Some(2.0));
+        assert_eq!(read(4).replication_lag_ms, Some(850.0));
+        let late = read(15);
+        assert_eq!(late.api_5xx_rate_pct, None);
+        assert_eq!(late.replication_lag_ms, None);
+        assert_eq!(late.api_requests_per_min, None);
+        assert_eq!(
+            late.silent_for(at(15)),
+            Some(std::time::Duration::from_secs(14 * 60))
+        );
+        assert_eq!(
+            late.history.api_5xx_rate_pct,
+            vec![0.0, 2.0],
+            "the history keeps them, as history"
+        );
     }
 
     #[test]
@@ -462,7 +536,14 @@ mod tests {
             .map(|query| query.id.clone())
             .expect("query");
         let results = BTreeMap::from([(id, series(&[(0, 450.0)]))]);
-        let (metrics, _) = interpret(&pair, Role::Secondary, &queries, &results, &BTreeMap::new());
+        let (metrics, _) = interpret(
+            &pair,
+            Role::Secondary,
+            &queries,
+            &results,
+            &BTreeMap::new(),
+            at(1),
+        );
         assert_eq!(metrics.replication_lag_ms, Some(450.0));
     }
 }

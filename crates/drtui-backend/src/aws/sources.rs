@@ -128,7 +128,7 @@ impl AwsBackend {
             }
         }
         let (region_metrics, health): (RegionMetrics, Vec<HealthCheck>) =
-            metrics::interpret(&self.pair, role, &queries, &results, &health_ids);
+            metrics::interpret(&self.pair, role, &queries, &results, &health_ids, now);
         if health.iter().any(|check| check.healthy.is_some()) {
             lock(&self.health).from_metrics = Some((now, health));
         }

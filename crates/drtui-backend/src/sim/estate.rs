@@ -908,6 +908,7 @@ impl Simulation {
             db_connections: Some(figures.db_connections),
             db_cpu_pct: Some(figures.db_cpu_pct),
             replication_lag_ms: is_reader.then_some(self.lag_ms.round()),
+            newest_datapoint_at: Some(self.now),
             history: MetricHistory {
                 period_s: PERIOD_S as u64,
                 replication_lag_ms: if is_reader {

@@ -136,6 +136,17 @@ fn unknown(reason: &str, theme: Theme) -> Span<'static> {
 fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
     let region = app.snapshot.region(role);
     let (api, lambda, db) = match region.metrics.usable(app.now, app.pair.stale_after()) {
+        // CloudWatch answered, but with nothing recent: never an old datapoint as current.
+        Some(metrics) if metrics.silent_for(app.now).is_some() => {
+            let age = metrics.silent_for(app.now).unwrap_or_default();
+            let silent = || {
+                vec![Span::styled(
+                    format!("? STALE: newest datapoint {} old", crate::format::age(age)),
+                    theme.style(Tone::Warn),
+                )]
+            };
+            (silent(), silent(), silent())
+        }
         Some(metrics) => metric_spans(metrics, theme),
         None => (
             vec![unknown("no metrics", theme)],

@@ -288,6 +288,24 @@ async fn odd_sizes_never_panic_and_say_when_too_small() {
     }
 }
 
+/// CloudWatch answered with nothing newer than 14 minutes: the panel says so at every size,
+/// and shows none of the old figures as current.
+#[tokio::test]
+async fn a_silent_cloudwatch_is_shown_stale_not_current() {
+    let mut app = app_with(&[]).await;
+    let now = app.now;
+    if let Some(metrics) = app.snapshot.regions[1].metrics.value.as_mut() {
+        metrics.newest_datapoint_at = Some(now - chrono::Duration::minutes(14));
+    }
+    for (width, height) in [(80, 24), (200, 60)] {
+        let text = screen_text(&draw(&app, width, height));
+        assert!(
+            text.contains("STALE: newest datapoint 14m"),
+            "{width}x{height}:\n{text}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn hostile_strings_cannot_reach_the_terminal() {
     let mut app = app_with(&[]).await;

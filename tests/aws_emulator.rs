@@ -164,6 +164,41 @@ fn datapoints_14_minutes_old_are_not_shown_as_current() {
     );
 }
 
+/// A typo in `alarm_prefix` must not look like a quiet estate: zero alarms matched is
+/// silence. The alarm checks warn naming the prefix asked for, the answer is incomplete
+/// (`complete: false`, exit 3), and the verdict is not READY.
+#[test]
+fn an_alarm_prefix_matching_nothing_is_not_quiet() {
+    let moto = moto();
+    let seeded = moto.seed_with("typo", &["healthy-secondary", "healthy-primary"]);
+    let text = pair_config("typo", &seeded, &format!("\"{}\"", moto.url), true, "3s").replace(
+        "alarm_prefix = \"PaymentDR-typo\"",
+        "alarm_prefix = \"PaymentDr-typo\"",
+    );
+    assert!(text.contains("PaymentDr-typo"), "{text}");
+    let (_dir, config) = write_config(&text);
+    let (code, report, stderr) = status_json(&config, "typo");
+    assert_eq!(code, Some(3), "{stderr}\n{report:#}");
+    assert_eq!(report["complete"], false, "{report:#}");
+    let checks = report["readiness"]["checks"].as_array().expect("checks");
+    let check = |name: &str| {
+        checks
+            .iter()
+            .find(|check| check["id"] == name)
+            .unwrap_or_else(|| panic!("{name}: {checks:#?}"))
+    };
+    assert_eq!(check("secondary_alarms_quiet")["status"], "warn");
+    assert!(
+        check("secondary_alarms_quiet")["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("no alarm named PaymentDr-typo* in us-east-2")),
+        "{:#}",
+        check("secondary_alarms_quiet")
+    );
+    assert_eq!(check("data_fresh")["status"], "warn");
+    assert_ne!(report["readiness"]["verdict"], "ready");
+}
+
 #[test]
 fn dashboard_renders_the_emulated_estate() {
     let InProcess {

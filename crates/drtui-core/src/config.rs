@@ -212,6 +212,12 @@ impl RegionPair {
             stale_after: self.stale_after(),
             state_machine_configured: self.state_machine.is_some(),
             lever_alarm: self.traffic_lever.as_ref().map(|lever| lever.alarm.clone()),
+            expected: crate::observability::Expected {
+                alarm_prefix: self.alarm_prefix.clone(),
+                api_names: self.api_names.clone(),
+                lambda_functions: self.lambda_functions.clone(),
+                lever_alarm: self.traffic_lever.as_ref().map(|lever| lever.alarm.clone()),
+            },
         }
     }
 

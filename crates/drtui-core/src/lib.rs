@@ -26,6 +26,7 @@ pub mod fault;
 mod limits;
 pub mod model;
 mod mutation;
+pub mod observability;
 pub mod pair_update;
 pub mod phase;
 pub mod ports;

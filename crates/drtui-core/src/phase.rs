@@ -466,7 +466,7 @@ mod tests {
                 replication_lag_ms: lag,
                 api_5xx_rate_pct: Some(rate_5xx),
                 lambda_error_rate_pct: Some(lambda),
-                ..RegionMetrics::default()
+                ..crate::readiness::tests::metrics(lag)
             })),
         );
     }
@@ -497,10 +497,13 @@ mod tests {
         set(
             s,
             Source::Alarms(Role::Secondary),
-            Ok(SourceData::Alarms(vec![alarm(
-                "PaymentDR-demo-primary-traffic-off",
-                crate::model::AlarmState::Alarm,
-            )])),
+            Ok(SourceData::Alarms(vec![
+                alarm("s-5xx", crate::model::AlarmState::Ok),
+                alarm(
+                    "PaymentDR-demo-primary-traffic-off",
+                    crate::model::AlarmState::Alarm,
+                ),
+            ])),
         );
     }
 

@@ -249,6 +249,8 @@ pub struct Policy {
     pub state_machine_configured: bool,
     /// The data-plane lever's alarm in the secondary, when the estate has one.
     pub lever_alarm: Option<String>,
+    /// What the configuration says should be observable (see [`crate::observability`]).
+    pub expected: crate::observability::Expected,
 }
 
 impl Policy {
@@ -779,6 +781,25 @@ fn alarms_quiet(snapshot: &Snapshot, role: Role, now: Timestamp, policy: &Policy
     let id = CheckId::AlarmsQuiet(role);
     let region = snapshot.region(role);
     match region.alarms.usable(now, policy.stale_after) {
+        // Zero alarms matched is silence, not quiet: a typo in the prefix looks just like this.
+        Some(_)
+            if crate::observability::estate_alarm_count(
+                snapshot,
+                role,
+                &policy.expected,
+                now,
+                policy.stale_after,
+            ) == Some(0) =>
+        {
+            check(
+                id,
+                CheckStatus::Warn,
+                format!(
+                    "no alarm named {}* in {}: nothing to judge (check alarm_prefix)",
+                    policy.expected.alarm_prefix, region.region
+                ),
+            )
+        }
         Some(alarms) => {
             let firing: Vec<&str> = crate::model::firing_alarms(alarms)
                 .into_iter()
@@ -906,14 +927,18 @@ fn data_fresh(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
             })
         })
         .collect();
-    if not_fresh.is_empty() {
+    let unobserved =
+        crate::observability::unobserved(snapshot, &policy.expected, now, policy.stale_after);
+    if not_fresh.is_empty() && unobserved.is_empty() {
         check(
             ID,
             CheckStatus::Pass,
             "every source answered within the last polls",
         )
     } else {
-        check(ID, CheckStatus::Warn, not_fresh.join(", "))
+        let mut lines = not_fresh;
+        lines.extend(unobserved);
+        check(ID, CheckStatus::Warn, lines.join(", "))
     }
 }
 
@@ -976,9 +1001,13 @@ pub(crate) mod tests {
         }
     }
 
-    fn metrics(lag: Option<f64>) -> RegionMetrics {
+    /// A region's figures: the API and the cluster report datapoints (a pair that reports
+    /// nothing is not observable: see `observability`).
+    pub(crate) fn metrics(lag: Option<f64>) -> RegionMetrics {
         RegionMetrics {
             replication_lag_ms: lag,
+            api_requests_per_min: Some(1_200.0),
+            db_connections: Some(40.0),
             ..RegionMetrics::default()
         }
     }
@@ -1073,7 +1102,7 @@ pub(crate) mod tests {
                     replication_lag_ms: vec![Some(250.0), Some(3_000.0), Some(8_000.0)],
                     ..crate::model::MetricHistory::default()
                 },
-                ..RegionMetrics::default()
+                ..metrics(Some(8_000.0))
             })),
         );
     }

@@ -122,7 +122,10 @@ pub fn build(
     StatusReport {
         pair: snapshot.pair.clone(),
         taken_at: rfc3339(now),
-        complete: snapshot.is_complete(now, max_age),
+        // Every source answered, and with something: silence is not a complete answer.
+        complete: snapshot.is_complete(now, max_age)
+            && crate::observability::unobserved(snapshot, &pair.policy().expected, now, max_age)
+                .is_empty(),
         regions: Role::BOTH
             .iter()
             .map(|&role| region_report(pair, snapshot, role, now))

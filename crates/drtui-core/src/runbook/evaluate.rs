@@ -367,6 +367,21 @@ fn alarms_quiet(role: Role, seen: &Observation) -> Verdict {
         .alarms
         .usable(seen.now, max_age(seen))
     {
+        Some(_)
+            if crate::observability::estate_alarm_count(
+                seen.snapshot,
+                role,
+                &seen.pair.policy().expected,
+                seen.now,
+                max_age(seen),
+            ) == Some(0) =>
+        {
+            Err(format!(
+                "no alarm named {}* in {}: nothing to judge",
+                seen.pair.alarm_prefix,
+                seen.pair.region(role)
+            ))
+        }
         Some(alarms) => {
             let lever = seen
                 .pair

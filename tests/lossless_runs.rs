@@ -235,7 +235,6 @@ async fn a_foreign_running_execution_refuses_a_move() {
 async fn a_failed_switchover_goes_on_as_a_failover_in_the_same_run() {
     use drtui_engine::engine::Approvals;
     use drtui_engine::playback;
-    use drtui_testkit::runs::{approve_all, playback as player_for};
     let estate = DemoEstate::new(42, &[]);
     let state = tempfile::tempdir().expect("state");
     let none = Approvals {
@@ -261,20 +260,8 @@ async fn a_failed_switchover_goes_on_as_a_failover_in_the_same_run() {
     estate.backend.set_fault(Fault::PrimaryOutage, true);
     let (_, switchover, hash) = drtui_engine::catalog::find_with_hash("switchover").expect("rb");
     let resumable = playback::resumable(state.path(), &blocked.run_id).expect("resumable");
-    let player = player_for(
-        &estate,
-        &switchover,
-        hash,
-        approve_all(),
-        false,
-        &estate.backend,
-        state.path(),
-    );
-    let mut records = Vec::new();
-    let (_, outcome) = player
-        .play(Some(&resumable), &mut |record| records.push(record.clone()))
-        .await
-        .expect("played");
+    let (_, outcome, _) =
+        resume_approved(&estate, &switchover, hash, &resumable, state.path()).await;
     assert!(
         matches!(&outcome, Outcome::Failed { step, reason, .. }
             if step == "switchover-writer" && reason.contains("use failover")),
@@ -289,20 +276,8 @@ async fn a_failed_switchover_goes_on_as_a_failover_in_the_same_run() {
     let resumable = playback::resumable(state.path(), &blocked.run_id).expect("resumable");
     let escalated =
         playback::escalate(resumable, &switchover, &failover, hash.clone()).expect("escalated");
-    let player = player_for(
-        &estate,
-        &failover,
-        hash,
-        approve_all(),
-        false,
-        &estate.backend,
-        state.path(),
-    );
-    let mut records = Vec::new();
-    let (run_id, outcome) = player
-        .play(Some(&escalated), &mut |record| records.push(record.clone()))
-        .await
-        .expect("played");
+    let (run_id, outcome, records) =
+        resume_approved(&estate, &failover, hash, &escalated, state.path()).await;
     assert_eq!(run_id, blocked.run_id, "the same run goes on");
     assert_eq!(outcome, Outcome::Completed, "{records:#?}");
     assert!(matches!(
@@ -457,7 +432,6 @@ async fn a_paused_run_keeps_the_pair_until_its_dashboard_resumes_it() {
 async fn resuming_a_stale_blocked_failover_starts_nothing() {
     use drtui_engine::engine::Approvals;
     use drtui_engine::playback;
-    use drtui_testkit::runs::{approve_all, playback as player_for};
     let estate = DemoEstate::new(42, &[]);
     let state = tempfile::tempdir().expect("state");
     let announce = Approvals {
@@ -484,20 +458,8 @@ async fn resuming_a_stale_blocked_failover_starts_nothing() {
     let calls_before = drtui_core::ports::StatusBackend::call_counts(&estate.backend);
     let (_, failover, hash) = drtui_engine::catalog::find_with_hash("failover").expect("rb");
     let resumable = playback::resumable(state.path(), &blocked.run_id).expect("resumable");
-    let player = player_for(
-        &estate,
-        &failover,
-        hash,
-        approve_all(),
-        false,
-        &estate.backend,
-        state.path(),
-    );
-    let mut records = Vec::new();
-    let (_, outcome) = player
-        .play(Some(&resumable), &mut |record| records.push(record.clone()))
-        .await
-        .expect("played");
+    let (_, outcome, records) =
+        resume_approved(&estate, &failover, hash, &resumable, state.path()).await;
     assert_eq!(outcome, Outcome::Completed, "{records:#?}");
     let calls_after = drtui_core::ports::StatusBackend::call_counts(&estate.backend);
     let mutating = |counts: &drtui_core::model::CallCounts| {
@@ -587,4 +549,29 @@ fn a_loss_beyond_the_cap_stops_playback_at_the_gate() {
         String::from_utf8_lossy(&output.stderr)
     );
     assert!(stdout.contains("approve-promote approved"), "{stdout}");
+}
+
+/// Resumes (or escalates) a run with every gate approved; its run id, outcome and records.
+async fn resume_approved(
+    estate: &DemoEstate,
+    runbook: &drtui_core::runbook::step::Runbook,
+    hash: String,
+    resumable: &drtui_engine::playback::Resumable,
+    state: &std::path::Path,
+) -> (String, Outcome, Vec<drtui_core::runbook::journal::Record>) {
+    let player = drtui_testkit::runs::playback(
+        estate,
+        runbook,
+        hash,
+        drtui_testkit::runs::approve_all(),
+        false,
+        &estate.backend,
+        state,
+    );
+    let mut records = Vec::new();
+    let (run_id, outcome) = player
+        .play(Some(resumable), &mut |record| records.push(record.clone()))
+        .await
+        .expect("played");
+    (run_id, outcome, records)
 }

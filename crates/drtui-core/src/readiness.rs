@@ -586,12 +586,18 @@ pub(crate) fn writer_role(snapshot: &Snapshot, now: Timestamp, policy: &Policy) 
 /// steady state, the old primary after a failover). With the writer unknown, whichever region
 /// reports a lag.
 pub(crate) fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<f64> {
+    reader_lag(snapshot, now, policy).map(|(_, lag)| lag)
+}
+
+/// The reader's side and its lag (see [`reader_lag_ms`]).
+fn reader_lag(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<(Role, f64)> {
     let lag_of = |role: Role| {
         snapshot
             .region(role)
             .metrics
             .usable(now, policy.stale_after)
             .and_then(|metrics| metrics.replication_lag_ms)
+            .map(|lag| (role, lag))
     };
     match writer_role(snapshot, now, policy) {
         Some(writer) => lag_of(writer.other()),
@@ -604,22 +610,8 @@ pub(crate) fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy
 /// How old the reading is that the data at risk comes from (the reader's metrics), as of
 /// `now`: what an approval's journal line says beside the figure.
 pub fn data_at_risk_age(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Duration> {
-    let has_lag = |role: Role| {
-        snapshot
-            .region(role)
-            .metrics
-            .usable(now, policy.stale_after)
-            .is_some_and(|metrics| metrics.replication_lag_ms.is_some())
-    };
-    let reader = match writer_role(snapshot, now, policy) {
-        Some(writer) => writer.other(),
-        None => [Role::Secondary, Role::Primary]
-            .into_iter()
-            .find(|role| has_lag(*role))?,
-    };
-    has_lag(reader)
-        .then(|| snapshot.region(reader).metrics.age(now))
-        .flatten()
+    let (reader, _) = reader_lag(snapshot, now, policy)?;
+    snapshot.region(reader).metrics.age(now)
 }
 
 /// The cluster of `role` is available.

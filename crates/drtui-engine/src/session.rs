@@ -156,38 +156,26 @@ impl RunSession {
         let Some(state) = self.state_dir() else {
             return;
         };
-        if self.hold.holding() {
-            // The paused run still holds the pair here: it goes on under the same locks,
-            // unless it goes on as another runbook (then it lets go first).
-            if let Resume::Skip { step, reason } = &how
-                && let Err(error) = crate::playback::skip_step(
-                    &state,
-                    run_id,
-                    step,
-                    reason,
-                    &self.config.operator.get(),
-                    self.config.clock.now(),
-                )
-            {
-                return self.fail(error.to_string());
-            }
-            if !matches!(how, Resume::As(_)) {
-                self.pause.store(false, Ordering::SeqCst);
-                self.hold.decide(crate::playback::HoldDecision::Resume);
-                return;
-            }
+        if let Resume::Skip { step, reason } = &how
+            && let Err(error) = crate::playback::skip_step(
+                &state,
+                run_id,
+                step,
+                reason,
+                &self.config.operator.get(),
+                self.config.clock.now(),
+            )
+        {
+            return self.fail(error.to_string());
+        }
+        // A paused run that still holds the pair here goes on under the same locks, unless it
+        // goes on as another runbook (then `launch` lets it go first).
+        if self.hold.holding() && !matches!(how, Resume::As(_)) {
+            self.pause.store(false, Ordering::SeqCst);
+            self.hold.decide(crate::playback::HoldDecision::Resume);
+            return;
         }
         let prepared = (|| {
-            if let Resume::Skip { step, reason } = &how {
-                crate::playback::skip_step(
-                    &state,
-                    run_id,
-                    step,
-                    reason,
-                    &self.config.operator.get(),
-                    self.config.clock.now(),
-                )?;
-            }
             let resumable = crate::playback::resumable(&state, run_id)?;
             if resumable.pair != self.config.pair.name {
                 return Err(crate::playback::PlaybackError::Resume {

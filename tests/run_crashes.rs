@@ -45,10 +45,11 @@ fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
 fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
     let state = tempfile::tempdir().expect("state");
     // Kill it while it waits for the writer to move, right after the promote was issued.
+    // Killed once the writer moved, before the traffic did.
     let run_id = kill_9_at(
         state.path(),
         "failover",
-        |event| matches!(event, Event::StepStarted { step, .. } if step == "wait-writer"),
+        |event| matches!(event, Event::StepStarted { step, .. } if step == "shift-traffic-sfn"),
     );
     let resumed = drtui(state.path(), &["resume", &run_id, "--approve-all"])
         .output()
@@ -545,5 +546,73 @@ fn runs_show_counts_the_time_a_killed_run_was_dead_as_idle() {
     assert!(
         text.contains("idle 30.0 s") && text.contains("active 10.0 s"),
         "{text}"
+    );
+}
+
+/// A journal with bytes that are not text after a promote (a disk error, a stray write): the
+/// line is damaged, not the run. `runs list` and `runs show` still show it, `status` still
+/// recommends resuming it, and the command `status` prints runs as printed and finishes it.
+#[test]
+fn a_journal_line_that_is_not_text_loses_nothing_and_the_printed_resume_runs() {
+    let state = tempfile::tempdir().expect("state");
+    let run_id = kill_9_at(
+        state.path(),
+        "failover",
+        |event| matches!(event, Event::StepStarted { step, .. } if step == "wait-writer"),
+    );
+    let path = drtui_engine::journal_file::journal_path(state.path(), &run_id).expect("path");
+    let mut bytes = std::fs::read(&path).expect("journal");
+    let promoted = bytes
+        .windows(b"\"wait-writer\"".len())
+        .rposition(|window| window == b"\"wait-writer\"")
+        .expect("the wait's end");
+    let line_start = bytes[..promoted]
+        .iter()
+        .rposition(|byte| *byte == b'\n')
+        .map_or(0, |newline| newline + 1);
+    bytes.splice(
+        line_start..line_start,
+        b"\x00\x00\xff\xfe\n".iter().copied(),
+    );
+    std::fs::write(&path, &bytes).expect("damage");
+    let list = drtui(state.path(), &["runs", "list"])
+        .output()
+        .expect("list");
+    assert!(String::from_utf8_lossy(&list.stdout).contains(&run_id));
+    let show = drtui(state.path(), &["runs", "show", &run_id])
+        .output()
+        .expect("show");
+    assert_eq!(
+        show.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    assert!(String::from_utf8_lossy(&show.stdout).contains("promote-secondary"));
+    // The promote it started finishes on its own (12 demo seconds, which a new demo process
+    // counts from its own start): until then, "wait".
+    let mut report = serde_json::Value::Null;
+    for _ in 0..40 {
+        let status = drtui(state.path(), &["status", "--format", "json"])
+            .output()
+            .expect("status");
+        report = serde_json::from_slice(&status.stdout).expect("json");
+        if report["readiness"]["recommendation"]["next"] != "wait" {
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(500));
+    }
+    let recommendation = &report["readiness"]["recommendation"];
+    assert_eq!(recommendation["next"], "resume", "{recommendation:#}");
+    let command = recommendation["command"].as_str().expect("a command");
+    assert_eq!(command, format!("drtui resume {run_id}"));
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let resumed = drtui(state.path(), &args).output().expect("resume");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}\n{}",
+        String::from_utf8_lossy(&resumed.stdout),
+        String::from_utf8_lossy(&resumed.stderr)
     );
 }

@@ -96,7 +96,8 @@ fn config_path(global: &GlobalArgs) -> Result<std::path::PathBuf> {
 /// replaces the file (written beside it, then renamed), so a failure leaves the file as it was.
 fn update_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> {
     let path = config_path(global)?;
-    let text = std::fs::read_to_string(&path)
+    let text = drtui_engine::files::read_input(&path, drtui_engine::files::MAX_CONFIG_BYTES)
+        .map_err(std::io::Error::from)
         .wrap_err_with(|| format!("cannot read {}", path.display()))?;
     let (updated, changed) = drtui_core::pair_update::update_pair(&text, name, section)
         .map_err(|why| UsageError(format!("{}: {why}", path.display())))?;

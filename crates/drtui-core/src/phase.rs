@@ -137,8 +137,10 @@ impl UnfinishedRun {
     }
 
     /// The command that continues it.
-    pub(crate) fn resume_command(&self, pair: &str) -> String {
-        format!("drtui resume {} --region-pair {pair}", self.run_id)
+    /// The command that continues it: `resume` reads the pair from the run's journal, so it
+    /// takes no `--region-pair`.
+    pub(crate) fn resume_command(&self) -> String {
+        format!("drtui resume {}", self.run_id)
     }
 }
 

@@ -433,7 +433,7 @@ fn resume(snapshot: &Snapshot, estate: &PhaseReport) -> Option<Recommendation> {
     }
     Some(Recommendation::new(
         Next::Resume,
-        Some(unfinished.resume_command(&snapshot.pair)),
+        Some(unfinished.resume_command()),
         format!(
             "unfinished run {} ({}) {}{}: resume it (it re-checks before acting) or finish by hand",
             unfinished.run_id,

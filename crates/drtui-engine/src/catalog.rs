@@ -56,6 +56,14 @@ fn user_files() -> Vec<PathBuf> {
                 .is_some_and(|ext| ext == "yaml" || ext == "yml")
         })
         .collect();
+    // A FIFO, a device or a directory named like a runbook is not one: passed over, once said.
+    files.retain(|path| {
+        let regular = std::fs::metadata(path).is_ok_and(|meta| meta.is_file());
+        if !regular {
+            tracing::warn!(path = %path.display(), "not a regular file: left out of the runbooks");
+        }
+        regular
+    });
     files.sort();
     files
 }

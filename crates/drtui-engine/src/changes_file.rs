@@ -48,20 +48,23 @@ fn ends_mid_line(path: &Path) -> bool {
 }
 
 /// The pair's recorded changes between `from` and `to`, oldest first. Lines that do not parse
-/// (a torn last line, a newer format) are passed over.
+/// (a torn last line, a newer format, bytes that are not UTF-8) are passed over; the rest is
+/// read.
 pub fn between(state: &Path, pair: &str, from: Timestamp, to: Timestamp) -> Vec<Change> {
-    let Ok(mut file) = std::fs::File::open(path(state, pair)) else {
+    let Ok(mut file) = crate::files::open_regular(&path(state, pair)) else {
         return Vec::new();
     };
     let length = file.metadata().map(|meta| meta.len()).unwrap_or(0);
     if length > READ_LIMIT && file.seek(SeekFrom::Start(length - READ_LIMIT)).is_err() {
         return Vec::new();
     }
-    let mut text = String::new();
-    if file.take(READ_LIMIT).read_to_string(&mut text).is_err() {
+    let mut bytes = Vec::new();
+    if file.take(READ_LIMIT).read_to_end(&mut bytes).is_err() {
         return Vec::new();
     }
-    text.lines()
+    bytes
+        .split(|byte| *byte == b'\n')
+        .filter_map(|line| std::str::from_utf8(line).ok())
         .filter_map(|line| serde_json::from_str::<Change>(line).ok())
         .filter(|change| change.at >= from && change.at <= to)
         .collect()

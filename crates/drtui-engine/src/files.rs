@@ -83,14 +83,32 @@ impl InputError {
     }
 }
 
+/// Opens a regular file (or a symlink to one) for reading. What it is is asked first, of the
+/// path (which never blocks), and again of what was opened: opening a FIFO would wait for a
+/// writer forever, and a device or a directory is no input.
+pub fn open_regular(path: &Path) -> Result<File, InputError> {
+    if !std::fs::metadata(path)?.is_file() {
+        return Err(InputError::NotAFile);
+    }
+    let file = File::open(path)?;
+    if !file.metadata()?.is_file() {
+        return Err(InputError::NotAFile);
+    }
+    Ok(file)
+}
+
+/// Reads a whole regular file as bytes (journals, whose lines are judged one by one).
+pub fn read_regular(path: &Path) -> std::io::Result<Vec<u8>> {
+    let mut bytes = Vec::new();
+    open_regular(path)?.read_to_end(&mut bytes)?;
+    Ok(bytes)
+}
+
 /// Reads a regular file of at most `limit` bytes as UTF-8: never a device, a FIFO or a
 /// directory, and never more than `limit` bytes even if the file grows while read.
 pub fn read_input(path: &Path, limit: u64) -> Result<String, InputError> {
-    let file = File::open(path)?;
+    let file = open_regular(path)?;
     let meta = file.metadata()?;
-    if !meta.is_file() {
-        return Err(InputError::NotAFile);
-    }
     if meta.len() > limit {
         return Err(InputError::TooLarge {
             size: meta.len(),

@@ -95,8 +95,8 @@ pub fn repair_torn_tail(path: &Path) -> std::io::Result<Option<String>> {
 
 /// Reads a journal; a last line that does not parse is reported as torn, not an error.
 pub fn read(path: &Path) -> std::io::Result<Replay> {
-    let text = std::fs::read_to_string(path)?;
-    Ok(journal::parse(&text, &path.display().to_string()))
+    let bytes = crate::files::read_regular(path)?;
+    Ok(journal::parse_bytes(&bytes, &path.display().to_string()))
 }
 
 /// Every journal in the state dir, newest first.

@@ -97,8 +97,8 @@ fn lock_path(state: &Path, pair: &str) -> PathBuf {
 }
 
 fn read_holder(path: &Path) -> Result<Holder, String> {
-    let text = std::fs::read_to_string(path).map_err(|error| error.to_string())?;
-    serde_json::from_str(&text).map_err(|error| error.to_string())
+    let bytes = crate::files::read_regular(path).map_err(|error| error.to_string())?;
+    serde_json::from_slice(&bytes).map_err(|error| error.to_string())
 }
 
 /// The pair's lock, as it is: `Ok(None)` when free.

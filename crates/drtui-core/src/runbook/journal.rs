@@ -121,20 +121,34 @@ pub struct Replay {
 /// mid-write), an earlier one as damaged; neither stops the rest being read. `origin` names the
 /// file in those reports.
 pub fn parse(text: &str, origin: &str) -> Replay {
+    parse_bytes(text.as_bytes(), origin)
+}
+
+/// [`parse`] of a journal's bytes, as they are on disk: a line that is not UTF-8 is a damaged
+/// line like any other (skipped and reported), never a reason to lose the whole run.
+pub fn parse_bytes(bytes: &[u8], origin: &str) -> Replay {
     let mut replay = Replay::default();
-    let lines: Vec<&str> = text
-        .lines()
-        .filter(|line| !line.trim().is_empty())
+    let lines: Vec<&[u8]> = bytes
+        .split(|byte| *byte == b'\n')
+        .filter(|line| !line.trim_ascii().is_empty())
         .collect();
     for (index, line) in lines.iter().enumerate() {
-        match serde_json::from_str::<Record>(line) {
+        let parsed = std::str::from_utf8(line)
+            .map_err(|error| format!("not UTF-8 text ({error})"))
+            .and_then(|text| {
+                serde_json::from_str::<Record>(text).map_err(|error| error.to_string())
+            });
+        match parsed {
             Ok(record) => replay.records.push(record),
-            Err(_) if index + 1 == lines.len() => replay.truncated_tail = Some((*line).to_owned()),
+            Err(_) if index + 1 == lines.len() => {
+                replay.truncated_tail = Some(String::from_utf8_lossy(line).into_owned());
+            }
             // A fragment glued before later records (written by an older drtui after a
-            // crash): skipped and reported, the rest of the run still readable.
-            Err(error) => replay
+            // crash), or bytes that are not text: skipped and reported, the rest of the run
+            // still readable.
+            Err(why) => replay
                 .damaged
-                .push(format!("{origin}:{}: {error}", index + 1)),
+                .push(format!("{origin}:{}: {why}", index + 1)),
         }
     }
     replay

@@ -1,0 +1,90 @@
+//! Files that are not what they seem: a FIFO where a config, a runbook or a journal should be
+//! never hangs drtui (it is refused, or passed over, at once), and a journal line that is not
+//! text loses nothing (see `run_crashes.rs`).
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
+use std::process::{Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+#[path = "support/run_binary.rs"]
+mod run_binary;
+
+fn mkfifo(path: &std::path::Path) {
+    let made = Command::new("mkfifo").arg(path).status().expect("mkfifo");
+    assert!(made.success(), "mkfifo {}", path.display());
+}
+
+/// Runs `command` to its end, failing the test (and killing it) if it takes over 20 s: a hang
+/// is the bug these tests look for.
+fn finishes(mut command: Command) -> Output {
+    let mut child = command
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let started = Instant::now();
+    while child.try_wait().expect("wait").is_none() {
+        if started.elapsed() > Duration::from_secs(20) {
+            let _ = child.kill();
+            panic!("hung for 20 s on a FIFO");
+        }
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    child.wait_with_output().expect("output")
+}
+
+#[test]
+fn a_fifo_as_config_or_runbook_is_refused_at_once() {
+    let dir = tempfile::tempdir().expect("dir");
+    let fifo_toml = dir.path().join("f.toml");
+    mkfifo(&fifo_toml);
+    let config = fifo_toml.display().to_string();
+    let output = finishes(run_binary::drtui(
+        dir.path(),
+        &["--config", &config, "pairs"],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+
+    let fifo_yaml = dir.path().join("r.yaml");
+    mkfifo(&fifo_yaml);
+    let runbook = fifo_yaml.display().to_string();
+    let output = finishes(run_binary::drtui(
+        dir.path(),
+        &["runbook", "validate", &runbook],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("not a regular file"), "{stderr}");
+}
+
+/// A FIFO among the user's runbooks and among the journals is passed over: the catalogue and
+/// the runs still list.
+#[test]
+fn a_fifo_among_runbooks_or_journals_is_passed_over() {
+    let dir = tempfile::tempdir().expect("dir");
+    let config_home = dir.path().join("config");
+    let runbooks = config_home.join("drtui/runbooks");
+    std::fs::create_dir_all(&runbooks).expect("runbooks dir");
+    mkfifo(&runbooks.join("stuck.yaml"));
+    let state = dir.path().join("state");
+    std::fs::create_dir_all(state.join("runs")).expect("runs dir");
+    mkfifo(&state.join("runs/stuck.jsonl"));
+    for args in [["runbook", "list"], ["runs", "list"]] {
+        let mut command = run_binary::drtui(&state, &args);
+        command.env("XDG_CONFIG_HOME", &config_home);
+        let output = finishes(command);
+        assert_eq!(
+            output.status.code(),
+            Some(0),
+            "{args:?}: {}",
+            String::from_utf8_lossy(&output.stderr)
+        );
+    }
+}

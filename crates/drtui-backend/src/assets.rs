@@ -60,9 +60,7 @@ pub fn file(name: &str) -> Result<String, String> {
     if let Some((_, text)) = FILES.iter().find(|(file, _)| *file == name) {
         return Ok((*text).to_owned());
     }
-    if name.contains("..") || name.starts_with('/') {
-        return Err(format!("`{name}` must be a path under assets/"));
-    }
+    drtui_core::runbook::deploy::asset_path(name)?;
     let path = std::path::Path::new("assets").join(name);
     std::fs::read_to_string(&path)
         .map_err(|error| format!("cannot read {}: {error}", path.display()))

@@ -94,6 +94,16 @@ pub fn substitute(
     Ok(out)
 }
 
+/// A path under assets/, as runbooks name templates and `${file:..}`: relative, and never
+/// climbing out with `..`. One rule for `validate`, `plan` and the backend that reads it.
+pub fn asset_path(path: &str) -> Result<(), String> {
+    if path.is_empty() || path.starts_with('/') || path.split('/').any(|part| part == "..") {
+        Err(format!("`{path}` must be a path under assets/"))
+    } else {
+        Ok(())
+    }
+}
+
 /// Whether a parameter value's placeholders are well formed, whatever the pair: known names,
 /// `primary`/`secondary` roles, files under assets/. What `runbook validate` checks.
 pub(crate) fn check_placeholders(value: &str) -> Result<(), String> {
@@ -102,10 +112,7 @@ pub(crate) fn check_placeholders(value: &str) -> Result<(), String> {
         match parts.as_slice() {
             ["environment_suffix" | "record_name" | "record_domain"] => Ok(String::new()),
             ["region", side] => role(side).map(|_| String::new()),
-            ["file", path] if path.is_empty() || path.contains("..") || path.starts_with('/') => {
-                Err(format!("`{path}` must be a path under assets/"))
-            }
-            ["file", _] => Ok(String::new()),
+            ["file", path] => asset_path(path).map(|()| String::new()),
             ["output", stack, side, key] if !stack.is_empty() && !key.is_empty() => {
                 role(side).map(|_| String::new())
             }

@@ -224,6 +224,16 @@ fn action(name: ActionName, step: &StepSpec, needs: &mut Needs) -> Option<Action
 
 fn deploy(step: &StepSpec, needs: &mut Needs) -> Option<Deploy> {
     let template = needs.field(step.template.as_ref(), "template", "deploy_stack");
+    let template_ok = match template.as_deref().map(super::deploy::asset_path) {
+        Some(Err(why)) => {
+            needs.problem_at(
+                &step.id,
+                format!("step `{}`: template {why}", step.id.value),
+            );
+            false
+        }
+        _ => true,
+    };
     let stack = needs.field(step.stack.as_ref(), "stack", "deploy_stack");
     let parameters = step.parameters.clone().unwrap_or_default();
     let mut placeholders_ok = true;
@@ -242,7 +252,7 @@ fn deploy(step: &StepSpec, needs: &mut Needs) -> Option<Deploy> {
         template: template?,
         parameters,
     };
-    placeholders_ok.then_some(deploy)
+    (placeholders_ok && template_ok).then_some(deploy)
 }
 
 /// Fields that belong to another kind of step, and values no step may have.
@@ -288,6 +298,27 @@ mod tests {
         load(&format!("{HEAD}{steps}"), "t.yaml")
             .map(|runbook| runbook.steps)
             .map_err(|error| error.to_string())
+    }
+
+    /// A template outside assets/ is refused by `validate`, at the step, not only by the run
+    /// after its gate was approved.
+    #[test]
+    fn a_template_outside_assets_is_refused_when_validated() {
+        let deploy = |template: &str| {
+            typed(&format!(
+                "  - id: g\n    title: g\n    kind: gate\n    prompt: go\n  - id: d\n    title: d\n    kind: action\n    action: deploy_stack\n    stack: Vpc\n    template: {template}\n"
+            ))
+        };
+        if let Err(error) = deploy("cfn/vpc.yaml") {
+            panic!("{error}");
+        }
+        for outside in ["../../../etc/passwd", "/etc/passwd", "cfn/../../x.yaml"] {
+            let error = deploy(outside).expect_err(outside);
+            assert!(
+                error.contains("t.yaml:") && error.contains("must be a path under assets/"),
+                "{outside}: {error}"
+            );
+        }
     }
 
     #[test]

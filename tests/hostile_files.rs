@@ -88,3 +88,45 @@ fn a_fifo_among_runbooks_or_journals_is_passed_over() {
         );
     }
 }
+
+/// drtui changes the mode of nothing it did not create: a shared 1777 directory stays 1777
+/// when a log file is written into it, and a bare file name works (its directory is the
+/// current one); the log file itself is created 0600.
+#[test]
+fn a_log_file_in_a_shared_or_the_current_directory() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let dir = tempfile::tempdir().expect("dir");
+    let shared = dir.path().join("shared");
+    std::fs::create_dir(&shared).expect("shared");
+    std::fs::set_permissions(&shared, std::fs::Permissions::from_mode(0o1777)).expect("1777");
+    let log = shared.join("a.log");
+    let output = finishes(run_binary::drtui(
+        dir.path(),
+        &["--log-file", &log.display().to_string(), "pairs"],
+    ));
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let mode = |path: &std::path::Path| {
+        std::fs::metadata(path)
+            .expect("metadata")
+            .permissions()
+            .mode()
+            & 0o7777
+    };
+    assert_eq!(mode(&shared), 0o1777, "the shared directory keeps its mode");
+    assert_eq!(mode(&log), 0o600);
+    let mut bare = run_binary::drtui(dir.path(), &["--log-file", "bare.log", "pairs"]);
+    bare.current_dir(dir.path());
+    let output = finishes(bare);
+    assert_eq!(
+        output.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    assert!(dir.path().join("bare.log").is_file());
+}

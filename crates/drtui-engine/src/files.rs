@@ -12,8 +12,13 @@ pub const MAX_CONFIG_BYTES: u64 = 1024 * 1024;
 /// The largest runbook file read.
 pub const MAX_RUNBOOK_BYTES: u64 = 4 * 1024 * 1024;
 
-/// Creates `dir` and its missing parents as 0700, and makes `dir` itself 0700.
+/// Makes sure `dir` exists, creating what is missing 0700 whatever the umask. A directory that
+/// was already there keeps its mode (a shared 1777 directory stays shared: drtui changes
+/// nothing it did not create); an empty path is the current directory.
 pub fn private_dir(dir: &Path) -> std::io::Result<()> {
+    if dir.as_os_str().is_empty() || dir.is_dir() {
+        return Ok(());
+    }
     std::fs::DirBuilder::new()
         .recursive(true)
         .mode(0o700)
@@ -21,17 +26,21 @@ pub fn private_dir(dir: &Path) -> std::io::Result<()> {
     std::fs::set_permissions(dir, std::fs::Permissions::from_mode(0o700))
 }
 
-/// Opens `path` for appending, creating it 0600 (its directory 0700) if needed.
+/// Opens `path` for appending, creating it 0600 (its directory 0700) if needed; a file that
+/// was already there keeps its mode.
 pub fn private_append(path: &Path) -> std::io::Result<File> {
     if let Some(dir) = path.parent() {
         private_dir(dir)?;
     }
+    let existed = path.exists();
     let file = OpenOptions::new()
         .create(true)
         .append(true)
         .mode(0o600)
         .open(path)?;
-    file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    if !existed {
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
     Ok(file)
 }
 

@@ -53,8 +53,14 @@ pub struct CommonArgs {
 #[derive(Clone, Debug, Default, Args)]
 pub struct PairArgs {
     /// Region pair: `demo` (built-in simulator, the default) or one from the config file.
-    /// `status` and the dashboard take it several times.
-    #[arg(long, value_name = "NAME", add = ArgValueCandidates::new(complete::pair_names))]
+    /// `status` and the dashboard take it several times. Before or after a subcommand
+    /// (`lock --region-pair prod show` = `lock show --region-pair prod`).
+    #[arg(
+        long,
+        global = true,
+        value_name = "NAME",
+        add = ArgValueCandidates::new(complete::pair_names)
+    )]
     pub region_pair: Vec<String>,
 }
 
@@ -71,10 +77,10 @@ pub struct ManyArgs {
 #[derive(Clone, Debug, Default, Args)]
 pub struct AwsArgs {
     /// AWS profile to use (default: the pair's `profile`, else AWS_PROFILE / the default chain).
-    #[arg(long, value_name = "NAME")]
+    #[arg(long, global = true, value_name = "NAME")]
     pub profile: Option<String>,
     /// Send every AWS call to this endpoint (an emulator), overriding the pair's endpoint_url.
-    #[arg(long, value_name = "URL")]
+    #[arg(long, global = true, value_name = "URL")]
     pub endpoint_url: Option<String>,
 }
 

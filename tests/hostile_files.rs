@@ -130,3 +130,47 @@ fn a_log_file_in_a_shared_or_the_current_directory() {
     );
     assert!(dir.path().join("bare.log").is_file());
 }
+
+/// The lock refusal names the pair in the command it prints, and that command runs as printed
+/// (`lock show --region-pair` works after the subcommand too).
+#[test]
+fn the_printed_lock_commands_run_as_printed() {
+    let state = tempfile::tempdir().expect("state");
+    let locks = state.path().join("locks");
+    std::fs::create_dir_all(&locks).expect("locks");
+    // Held by a process on another host: never judged stale from here.
+    std::fs::write(
+        locks.join("demo.lock"),
+        r#"{"run_id":"switchover-elsewhere","operator":"them","host":"another-host","pid":4242,"since":"now"}"#,
+    )
+    .expect("lock");
+    let output = finishes(run_binary::drtui(
+        state.path(),
+        &["run", "switchover", "--approve-all"],
+    ));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(5), "{stderr}");
+    let command = stderr
+        .split('`')
+        .find(|part| part.starts_with("drtui lock break"))
+        .unwrap_or_else(|| panic!("no lock break command in {stderr}"));
+    assert!(command.contains("--region-pair demo"), "{command}");
+    let show = finishes(run_binary::drtui(
+        state.path(),
+        &["lock", "show", "--region-pair", "demo"],
+    ));
+    assert!(
+        String::from_utf8_lossy(&show.stdout).contains("switchover-elsewhere"),
+        "{}",
+        String::from_utf8_lossy(&show.stderr)
+    );
+    let args: Vec<&str> = command.split_whitespace().skip(1).collect();
+    let broken = finishes(run_binary::drtui(state.path(), &args));
+    assert_eq!(
+        broken.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&broken.stderr)
+    );
+    assert!(!locks.join("demo.lock").exists());
+}

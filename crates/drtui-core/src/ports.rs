@@ -283,7 +283,7 @@ impl std::fmt::Display for Holder {
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum RemoteLockError {
     #[error(
-        "pair `{pair}` is locked in {table} by {holder}; wait for it, resume that run, or `drtui lock break --reason TEXT` if it is gone"
+        "pair `{pair}` is locked in {table} by {holder}; wait for it, resume that run, or `drtui lock break --region-pair {pair} --reason TEXT` if it is gone"
     )]
     Held {
         pair: String,

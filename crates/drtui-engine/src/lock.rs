@@ -25,10 +25,10 @@ pub fn this_process(run_id: &str, operator: &str, since: String) -> Holder {
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
     #[error(
-        "pair `{pair}` is locked by {holder}; wait for it, resume that run, or `drtui lock break --reason TEXT` if it is gone"
+        "pair `{pair}` is locked by {holder}; wait for it, resume that run, or `drtui lock break --region-pair {pair} --reason TEXT` if it is gone"
     )]
     Held { pair: String, holder: Box<Holder> },
-    #[error("the lock file {} of pair `{pair}` cannot be read ({reason}); inspect it with `drtui lock show`, then `drtui lock break --reason TEXT`", path.display())]
+    #[error("the lock file {} of pair `{pair}` cannot be read ({reason}); inspect it with `drtui lock show --region-pair {pair}`, then `drtui lock break --region-pair {pair} --reason TEXT`", path.display())]
     Unreadable {
         pair: String,
         path: PathBuf,

@@ -23,9 +23,6 @@ use exit::Exit;
 fn main() -> ExitCode {
     // When the shell asks for completions (COMPLETE=bash drtui ...), answer and exit.
     clap_complete::CompleteEnv::with_factory(<Cli as clap::CommandFactory>::command).complete();
-    if let Err(error) = color_eyre::install() {
-        errln!("drtui: cannot install error reporting: {error}");
-    }
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(error) => {
@@ -60,10 +57,20 @@ fn main() -> ExitCode {
             Exit::Usage.into()
         }
         Err(report) => {
-            errln!("drtui: {report:?}");
+            errln!("drtui: {}", one_line(&report));
             Exit::Failure.into()
         }
     }
+}
+
+/// An unexpected error as one clean line: what failed, then why, each cause after a colon. No
+/// colour codes, no backtrace hints: a report for the person, read in a pipe or a terminal.
+fn one_line(report: &color_eyre::Report) -> String {
+    report
+        .chain()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join(": ")
 }
 
 fn is_usage(report: &color_eyre::Report) -> bool {

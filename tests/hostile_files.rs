@@ -174,3 +174,27 @@ fn the_printed_lock_commands_run_as_printed() {
     );
     assert!(!locks.join("demo.lock").exists());
 }
+
+/// The unexpected gets one clean report, even with RUST_BACKTRACE set and escape codes in the
+/// file that caused it: `drtui: what failed: why`, one line, no colour, no backtrace.
+#[test]
+fn an_unexpected_error_is_one_clean_line() {
+    let state = tempfile::tempdir().expect("state");
+    let locks = state.path().join("locks");
+    std::fs::create_dir_all(&locks).expect("locks");
+    std::fs::write(locks.join("demo.lock"), b"garbage\x1b[31m").expect("lock");
+    let mut command = run_binary::drtui(state.path(), &["lock", "show"]);
+    command.env("RUST_BACKTRACE", "1");
+    let output = finishes(command);
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
+    assert!(
+        stderr.starts_with("drtui: the lock file ") && stderr.contains("cannot be read"),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\x1b') && !stderr.contains('\u{FFFD}') && !stderr.contains("BACKTRACE"),
+        "{stderr}"
+    );
+}

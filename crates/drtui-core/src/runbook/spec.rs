@@ -154,19 +154,21 @@ pub(crate) struct StepSpec {
     pub title: String,
     #[schemars(with = "StepKind")]
     pub kind: Spanned<StepKind>,
-    /// Run the step only when this check holds (e.g. `primary_healthy`).
+    /// Run the step only when this check holds (e.g. `primary_healthy`). Catalogue names are
+    /// read as text and checked when typed, so one wrong name never hides the file's other
+    /// errors.
     #[schemars(with = "Option<CheckName>")]
-    pub when: Option<Spanned<CheckName>>,
+    pub when: Option<Spanned<String>>,
     /// Skip the step when this check holds (e.g. `state_machine_present`).
     #[schemars(with = "Option<CheckName>")]
-    pub unless: Option<Spanned<CheckName>>,
+    pub unless: Option<Spanned<String>>,
     /// Humantime duration ("30s", "5m"): the step fails when it takes longer.
     #[schemars(with = "Option<String>")]
     pub timeout: Option<Spanned<String>>,
     pub on_failure: Option<OnFailureSpec>,
     /// check / wait: the named check.
     #[schemars(with = "Option<CheckName>")]
-    pub check: Option<Spanned<CheckName>>,
+    pub check: Option<Spanned<String>>,
     /// check / wait / action: the side the step is about.
     pub region: Option<Role>,
     /// lag_below: a duration or `${parameter}`.
@@ -179,7 +181,7 @@ pub(crate) struct StepSpec {
     pub prompt: Option<String>,
     /// action: what to do.
     #[schemars(with = "Option<ActionName>")]
-    pub action: Option<Spanned<ActionName>>,
+    pub action: Option<Spanned<String>>,
     /// set_weights / weights_equal.
     pub weights: Option<Weights>,
     /// aurora_switchover / aurora_failover: the cluster that becomes the writer.
@@ -218,7 +220,14 @@ pub(crate) struct RunbookFile {
 impl StepSpec {
     /// Whether this step deploys a stack (`deploy_stack`).
     pub(crate) fn deploys(&self) -> bool {
-        self.action.as_ref().map(|action| action.value) == Some(ActionName::DeployStack)
+        self.is_action(ActionName::DeployStack)
+    }
+
+    /// Whether the file names this action (as written; a wrong name is typing's to report).
+    pub(crate) fn is_action(&self, name: ActionName) -> bool {
+        self.action
+            .as_ref()
+            .is_some_and(|action| action.value == crate::wire::wire_name(&name))
     }
 }
 

@@ -59,15 +59,10 @@ pub(crate) fn step(
     };
     misplaced_fields(step, &mut needs);
     let body = body(step, &durations, &mut needs);
-    let mut condition = |name: &Option<Spanned<CheckName>>, word: &str| match name {
-        Some(name) => check(
-            name.value,
-            step,
-            &durations,
-            &format!("{word}: "),
-            &mut needs,
-        )
-        .map(Some),
+    let mut condition = |name: &Option<Spanned<String>>, word: &str| match name {
+        Some(name) => named::<CheckName>(name, &mut needs)
+            .and_then(|name| check(name, step, &durations, &format!("{word}: "), &mut needs))
+            .map(Some),
         None => Some(None),
     };
     let when = condition(&step.when, "when");
@@ -86,6 +81,22 @@ pub(crate) fn step(
         },
         body: body?,
     })
+}
+
+/// A catalogue name (a check, an action) as the file spells it, or a diagnostic at it naming
+/// the known ones: one wrong name never hides the file's other errors.
+fn named<T: serde::de::DeserializeOwned>(field: &Spanned<String>, needs: &mut Needs) -> Option<T> {
+    use serde::de::IntoDeserializer as _;
+    let parsed: Result<T, serde::de::value::Error> =
+        T::deserialize(field.value.as_str().into_deserializer());
+    match parsed {
+        Ok(name) => Some(name),
+        Err(error) => {
+            let id = needs.step.id.value.clone();
+            needs.problem_at(field, format!("step `{id}`: {error}"));
+            None
+        }
+    }
 }
 
 /// The step's duration fields: absent (`Ok(None)`), the value, or `Err` once reported.
@@ -112,11 +123,15 @@ fn body(step: &StepSpec, durations: &Durations, needs: &mut Needs) -> Option<Bod
     let kind_name = format!("a {} step", wire_name(&kind));
     match kind {
         StepKind::Check => {
-            let name = needs.field(step.check.as_ref().map(|c| &c.value), "check", &kind_name);
+            let name = needs
+                .field(step.check.as_ref(), "check", &kind_name)
+                .and_then(|name| named::<CheckName>(&name, needs));
             Some(Body::Check(check(name?, step, durations, "", needs)?))
         }
         StepKind::Wait => {
-            let name = needs.field(step.check.as_ref().map(|c| &c.value), "check", &kind_name);
+            let name = needs
+                .field(step.check.as_ref(), "check", &kind_name)
+                .and_then(|name| named::<CheckName>(&name, needs));
             let limit = needs.field(durations.timeout.ok()?.as_ref(), "timeout", "a wait step");
             Some(Body::Wait {
                 check: check(name?, step, durations, "", needs)?,
@@ -131,11 +146,9 @@ fn body(step: &StepSpec, durations: &Durations, needs: &mut Needs) -> Option<Bod
             instruction: needs.field(step.instruction.as_ref(), "instruction", "a manual step")?,
         }),
         StepKind::Action => {
-            let name = needs.field(
-                step.action.as_ref().map(|a| &a.value),
-                "action",
-                "an action step",
-            );
+            let name = needs
+                .field(step.action.as_ref(), "action", "an action step")
+                .and_then(|name| named::<ActionName>(&name, needs));
             let action = action(name?, step, needs)?;
             let default = match action {
                 Action::StartExecution => DEFAULT_EXECUTION_TIMEOUT,
@@ -298,6 +311,26 @@ mod tests {
         load(&format!("{HEAD}{steps}"), "t.yaml")
             .map(|runbook| runbook.steps)
             .map_err(|error| error.to_string())
+    }
+
+    /// A wrong catalogue name does not stop the reading: every error of the file is reported,
+    /// each at its place.
+    #[test]
+    fn a_wrong_name_never_hides_the_other_errors() {
+        let error = typed(
+            "  - id: a\n    title: a\n    kind: check\n    check: no_such_check\n  - id: b\n    title: b\n    kind: wait\n    check: writer_in\n  - id: g\n    title: g\n    kind: gate\n    prompt: go\n  - id: c\n    title: c\n    kind: action\n    action: no_such_action\n    when: nor_this\n",
+        )
+        .expect_err("invalid");
+        for expected in [
+            "step `a`: unknown variant `no_such_check`",
+            "step `b`: a wait step needs `timeout`",
+            "step `b`: check writer_in needs `region`",
+            "step `c`: unknown variant `no_such_action`",
+            "step `c`: unknown variant `nor_this`",
+        ] {
+            assert!(error.contains(expected), "{expected}: {error}");
+        }
+        assert!(error.contains("t.yaml:15:"), "each at its line: {error}");
     }
 
     /// A template outside assets/ is refused by `validate`, at the step, not only by the run

@@ -197,8 +197,7 @@ fn gate_rules(file: &RunbookFile, problems: &mut Vec<Diagnostic>) {
 
 /// An unplanned promote that allows losing data, as the file says it.
 fn loses_data(step: &StepSpec) -> bool {
-    step.action.as_ref().map(|action| action.value) == Some(ActionName::AuroraFailover)
-        && step.allow_data_loss == Some(true)
+    step.is_action(ActionName::AuroraFailover) && step.allow_data_loss == Some(true)
 }
 
 /// A duration field: `${name}` resolves to a declared duration parameter's default; anything

@@ -456,14 +456,13 @@ fn discover_writes_a_pair_that_status_then_reads() {
         "--write",
     ]);
     assert_eq!(again.status.code(), Some(2), "a pair is never overwritten");
+    // The --endpoint-url it was discovered with is the pair's own now: status needs no flag.
     let output = drtui(&[
         "status",
         "--config",
         &config,
         "--region-pair",
         "found",
-        "--endpoint-url",
-        &moto.url,
         "--format",
         "json",
     ]);

@@ -68,17 +68,49 @@ pub async fn run(
         ))
         .into());
     }
-    let section = discover::pair_section(
+    let mut section = discover::pair_section(
         name,
         [&primary, &secondary],
         [&primary_outputs, &secondary_outputs],
     );
+    if target != Target::Update {
+        // Right under the pair's header, before any sub-table the section opens.
+        let at = section
+            .find("\nsecondary = ")
+            .and_then(|start| {
+                section[start + 1..]
+                    .find('\n')
+                    .map(|end| start + 1 + end + 1)
+            })
+            .unwrap_or(section.len());
+        section.insert_str(at, &how_it_was_reached(global));
+    }
     match target {
         Target::Print => out!("{section}"),
         Target::Append => append_section(global, name, &section)?,
         Target::Update => update_section(global, name, &section)?,
     }
     Ok(Exit::Ok)
+}
+
+/// The `--endpoint-url` and `--profile` the stacks were read with, as the new pair's own keys:
+/// the pair then reaches the estate the same way without them.
+fn how_it_was_reached(global: &GlobalArgs) -> String {
+    let quoted = discover::toml_string;
+    let mut keys = String::new();
+    if let Some(url) = &global.endpoint_url {
+        keys.push_str(&format!(
+            "endpoint_url = {}  # from --endpoint-url\n",
+            quoted(url)
+        ));
+    }
+    if let Some(profile) = &global.profile {
+        keys.push_str(&format!(
+            "profile = {}  # from --profile\n",
+            quoted(profile)
+        ));
+    }
+    keys
 }
 
 /// The config file `--config` names, else the default one.

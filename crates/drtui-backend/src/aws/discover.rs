@@ -49,7 +49,8 @@ fn find(outputs: &Outputs, matches: impl Fn(&str) -> bool) -> Vec<(&str, &str)> 
         .collect()
 }
 
-fn toml_string(value: &str) -> String {
+/// A TOML basic string (JSON string escaping is valid TOML for it).
+pub fn toml_string(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| format!("\"{}\"", value.escape_default()))
 }
 

@@ -473,6 +473,82 @@ fn discover_writes_a_pair_that_status_then_reads() {
     assert_eq!(report["regions"][1]["health_checks"][0]["healthy"], false);
 }
 
+/// `discover --update` on a config reached through a symlink writes the target (the link
+/// stays a link, the target keeps its mode) and fills in what was missing.
+#[test]
+fn discover_updates_a_symlinked_config_in_place() {
+    use std::os::unix::fs::PermissionsExt as _;
+    let moto = moto();
+    moto.seed("du");
+    let dir = tempfile::tempdir().expect("temp dir");
+    let real = dir.path().join("real.toml");
+    let written = drtui(&[
+        "discover",
+        "--region-pair",
+        "found",
+        "--stack-prefix",
+        "TapStackdu",
+        "--endpoint-url",
+        &moto.url,
+        "--config",
+        &real.display().to_string(),
+        "--write",
+    ]);
+    assert_eq!(
+        written.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&written.stderr)
+    );
+    let text = std::fs::read_to_string(&real).expect("config");
+    assert!(
+        text.contains("global_cluster = \"payment-global-du\""),
+        "{text}"
+    );
+    std::fs::write(
+        &real,
+        text.replace(
+            "global_cluster = \"payment-global-du\"",
+            "global_cluster = \"\"",
+        ),
+    )
+    .expect("blank it");
+    std::fs::set_permissions(&real, std::fs::Permissions::from_mode(0o640)).expect("mode");
+    let link = dir.path().join("link.toml");
+    std::os::unix::fs::symlink(&real, &link).expect("link");
+    let updated = drtui(&[
+        "discover",
+        "--region-pair",
+        "found",
+        "--stack-prefix",
+        "TapStackdu",
+        "--config",
+        &link.display().to_string(),
+        "--update",
+    ]);
+    assert_eq!(
+        updated.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&updated.stderr)
+    );
+    assert!(
+        std::fs::symlink_metadata(&link)
+            .expect("link")
+            .file_type()
+            .is_symlink()
+    );
+    let text = std::fs::read_to_string(&real).expect("config");
+    assert!(
+        text.contains("global_cluster = \"payment-global-du\""),
+        "{text}"
+    );
+    assert_eq!(
+        std::fs::metadata(&real).expect("meta").permissions().mode() & 0o777,
+        0o640
+    );
+}
+
 /// Several estates at once: `status --all-pairs` polls every configured pair concurrently and
 /// prints a JSON array of the same per-pair objects; one pair is one object, as before.
 #[test]

@@ -140,19 +140,12 @@ fn update_section(global: &GlobalArgs, name: &str, section: &str) -> Result<()> 
         );
         return Ok(());
     }
-    let staged = path.with_extension("toml.drtui-new");
-    let _ = std::fs::remove_file(&staged);
-    let mut file = drtui_engine::files::private_new(&staged)
-        .wrap_err_with(|| format!("cannot write {}", staged.display()))?;
-    file.write_all(updated.as_bytes())
-        .and_then(|()| file.sync_all())
-        .wrap_err_with(|| format!("cannot write {}", staged.display()))?;
-    if let Err(error) = drtui_engine::config_file::load_catalog(Some(&staged)) {
-        let _ = std::fs::remove_file(&staged);
-        return Err(error.into());
-    }
-    std::fs::rename(&staged, &path)
-        .wrap_err_with(|| format!("cannot replace {}", path.display()))?;
+    // Through a symlink to its target, keeping its mode, and never over an edit made since.
+    drtui_engine::files::replace_if_unchanged(&path, &text, &updated, |staged| {
+        drtui_engine::config_file::load_catalog(Some(staged))
+            .map(|_| ())
+            .map_err(|error| error.to_string())
+    })?;
     errln!(
         "updated pair `{name}` in {}: {}",
         path.display(),

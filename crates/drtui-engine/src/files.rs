@@ -135,6 +135,63 @@ pub fn read_input(path: &Path, limit: u64) -> Result<String, InputError> {
     String::from_utf8(bytes).map_err(|_| InputError::NotText)
 }
 
+/// Why a file was not replaced.
+#[derive(Debug, thiserror::Error)]
+pub enum ReplaceError {
+    #[error("{} changed since it was read (another editor?): nothing was written; run again", path.display())]
+    Changed { path: std::path::PathBuf },
+    #[error("{what}")]
+    Rejected { what: String },
+    #[error("cannot write {}: {source}", path.display())]
+    Io {
+        path: std::path::PathBuf,
+        source: std::io::Error,
+    },
+}
+
+/// Replaces the file at `path` (through a symlink: the link stays, its target gets the new
+/// text) with `new`, keeping the target's mode, and only if it still holds `read`, the text
+/// the change was made from. The new text is written beside the target, checked by `check`,
+/// then renamed over it: a failure or a concurrent edit leaves the file as it was.
+pub fn replace_if_unchanged(
+    path: &Path,
+    read: &str,
+    new: &str,
+    check: impl FnOnce(&Path) -> Result<(), String>,
+) -> Result<(), ReplaceError> {
+    let target = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
+    let io = |path: &Path| {
+        let path = path.to_path_buf();
+        move |source| ReplaceError::Io { path, source }
+    };
+    let mode = std::fs::metadata(&target)
+        .map_err(io(&target))?
+        .permissions();
+    let mut staged_name = target.as_os_str().to_owned();
+    staged_name.push(".drtui-new");
+    let staged = std::path::PathBuf::from(staged_name);
+    let _ = std::fs::remove_file(&staged);
+    let written = private_new(&staged).and_then(|mut file| {
+        file.write_all(new.as_bytes())?;
+        file.set_permissions(mode)?;
+        file.sync_all()
+    });
+    let outcome = written.map_err(io(&staged)).and_then(|()| {
+        check(&staged).map_err(|what| ReplaceError::Rejected { what })?;
+        let now = std::fs::read_to_string(&target).map_err(io(&target))?;
+        if now != read {
+            return Err(ReplaceError::Changed {
+                path: path.to_path_buf(),
+            });
+        }
+        std::fs::rename(&staged, &target).map_err(io(&target))
+    });
+    if outcome.is_err() {
+        let _ = std::fs::remove_file(&staged);
+    }
+    outcome
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,5 +227,47 @@ mod tests {
             Err(InputError::TooLarge { .. })
         ));
         assert_eq!(read_input(&big, 4096).expect("read").len(), 2048);
+    }
+
+    /// A config updated through a symlink: the link stays a link, its target takes the new
+    /// text and keeps its mode; an edit made meanwhile is never overwritten.
+    #[test]
+    fn a_replace_writes_through_a_link_keeps_the_mode_and_refuses_a_concurrent_edit() {
+        let dir = tempfile::tempdir().expect("dir");
+        let target = dir.path().join("real.toml");
+        std::fs::write(&target, "old\n").expect("write");
+        std::fs::set_permissions(&target, std::fs::Permissions::from_mode(0o640)).expect("mode");
+        let link = dir.path().join("link.toml");
+        std::os::unix::fs::symlink(&target, &link).expect("link");
+        replace_if_unchanged(&link, "old\n", "new\n", |_| Ok(())).expect("replaced");
+        assert!(
+            std::fs::symlink_metadata(&link)
+                .expect("link")
+                .file_type()
+                .is_symlink()
+        );
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "new\n");
+        let mode = std::fs::metadata(&target)
+            .expect("meta")
+            .permissions()
+            .mode()
+            & 0o777;
+        assert_eq!(mode, 0o640);
+        // Someone saved "edited" after drtui read "new": refused, their edit kept.
+        std::fs::write(&target, "edited\n").expect("edit");
+        let error = replace_if_unchanged(&link, "new\n", "newer\n", |_| Ok(()))
+            .expect_err("changed meanwhile");
+        assert!(matches!(error, ReplaceError::Changed { .. }), "{error}");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "edited\n");
+        // A rejected text is never put in place either.
+        let error = replace_if_unchanged(&link, "edited\n", "bad\n", |_| Err("invalid".into()))
+            .expect_err("rejected");
+        assert!(matches!(error, ReplaceError::Rejected { .. }), "{error}");
+        assert_eq!(std::fs::read_to_string(&target).expect("read"), "edited\n");
+        assert_eq!(
+            std::fs::read_dir(dir.path()).expect("dir").count(),
+            2,
+            "nothing staged left"
+        );
     }
 }

@@ -328,15 +328,7 @@ fn the_printed_escalation_command_goes_on_as_a_failover() {
     .expect("run");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
-    let command = stderr
-        .lines()
-        .find_map(|line| {
-            line.split(": drtui ")
-                .nth(1)
-                .filter(|rest| rest.contains("--as failover"))
-        })
-        .unwrap_or_else(|| panic!("no escalation command in {stderr}"));
-    let mut args: Vec<&str> = command.split_whitespace().collect();
+    let mut args = run_binary::printed_command(&stderr, "--as failover");
     args.extend([
         "--approve-all",
         "--scenario",
@@ -528,15 +520,7 @@ fn a_loss_beyond_the_cap_stops_playback_at_the_gate() {
         drtui_backend::sim::read_action_log(&state.path().join("demo-actions.jsonl")).is_empty(),
         "nothing was promoted"
     );
-    let command = stderr
-        .lines()
-        .find_map(|line| {
-            line.split(": drtui ")
-                .nth(1)
-                .filter(|rest| rest.contains("--max-data-loss"))
-        })
-        .unwrap_or_else(|| panic!("no command in {stderr}"));
-    let mut args: Vec<&str> = command.split_whitespace().collect();
+    let mut args = run_binary::printed_command(&stderr, "--max-data-loss");
     args.extend(["--scenario", "primary-outage"]);
     let output = run_binary::drtui(state.path(), &args)
         .output()

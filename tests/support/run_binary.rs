@@ -64,3 +64,21 @@ pub fn run_signalled_when(
         .status();
     (run_id, child.wait_with_output().expect("wait"))
 }
+
+/// The arguments of the `drtui …` command a message prints after ": " on a line holding
+/// `marker` (a next step the test then runs as printed).
+///
+/// # Panics
+/// When no line prints such a command: the test fails there.
+pub fn printed_command<'a>(stderr: &'a str, marker: &str) -> Vec<&'a str> {
+    stderr
+        .lines()
+        .find_map(|line| {
+            line.split(": drtui ")
+                .nth(1)
+                .filter(|rest| rest.contains(marker))
+        })
+        .unwrap_or_else(|| panic!("no command with {marker} in {stderr}"))
+        .split_whitespace()
+        .collect()
+}

@@ -84,24 +84,52 @@ fn no_move_under_way(
     now: Timestamp,
     policy: &Policy,
 ) -> Result<String, String> {
+    let moving = nothing_moving(snapshot, now, policy)?;
+    let Some(global) = snapshot.global_cluster.usable(now, policy.stale_after) else {
+        return Err("global cluster unknown".to_owned());
+    };
+    let home = &snapshot.region(from).region;
+    match global.writer_region() {
+        Some(writer) if writer == home => Ok(format!("writer in {writer}; {moving}")),
+        Some(writer) => Err(format!("writer is in {writer}, not {home}")),
+        None => Err(format!("{} has no writer", global.id)),
+    }
+}
+
+/// Nothing is moving the writer or the traffic: no FailoverState on the global cluster, and no
+/// execution of the failover state machine running (one could flip the weights when it ends),
+/// named with the command that stops it. Executions that cannot be read are said so. What
+/// every built-in's `no_failover_in_progress` step and a switchover's assessment both ask.
+pub fn nothing_moving(
+    snapshot: &Snapshot,
+    now: Timestamp,
+    policy: &Policy,
+) -> Result<String, String> {
     let Some(global) = snapshot.global_cluster.usable(now, policy.stale_after) else {
         return Err("global cluster unknown".to_owned());
     };
     if let Some(state) = &global.failover_state {
-        return Err(format!("{} already in progress", state.status));
+        return Err(format!("{} in progress", state.status));
     }
-    if let Some(running) = snapshot
-        .state_machine
-        .usable(now, policy.stale_after)
-        .and_then(|machine| machine.as_ref()?.running_text())
-    {
-        return Err(format!("{running}: it could move traffic"));
-    }
-    let home = &snapshot.region(from).region;
-    match global.writer_region() {
-        Some(writer) if writer == home => Ok(format!("writer in {writer}, nothing moving")),
-        Some(writer) => Err(format!("writer is in {writer}, not {home}")),
-        None => Err(format!("{} has no writer", global.id)),
+    match snapshot.state_machine.usable(now, policy.stale_after) {
+        Some(Some(machine)) => match machine.running_text() {
+            Some(running) => Err(format!(
+                "{running}: it could still move traffic; stop it ({}) or wait for it",
+                machine
+                    .running()
+                    .map(|execution| crate::runbook::evaluate::stop_command(
+                        &machine.arn,
+                        &execution.name
+                    ))
+                    .collect::<Vec<_>>()
+                    .join("; ")
+            )),
+            None => Ok("no failover in progress, no execution running".to_owned()),
+        },
+        None if policy.state_machine_configured => {
+            Ok("no failover in progress (the state machine's executions are unknown)".to_owned())
+        }
+        Some(None) | None => Ok("no failover in progress".to_owned()),
     }
 }
 

@@ -53,6 +53,14 @@ pub fn private_new(path: &Path) -> std::io::Result<File> {
         .open(path)
 }
 
+/// Creates `path` 0600 (failing if it exists) holding `bytes`, on disk before it returns: the
+/// whole file a rename or a hard link then puts in place.
+pub fn write_new(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
+    let mut file = private_new(path)?;
+    file.write_all(bytes)?;
+    file.sync_all()
+}
+
 /// Appends `line` and a newline in one `write` and waits until it is on disk: a crash leaves
 /// either the whole line or a torn tail, never a record glued to the next.
 pub fn append_line(file: &mut File, line: &str) -> std::io::Result<()> {
@@ -171,11 +179,8 @@ pub fn replace_if_unchanged(
     staged_name.push(".drtui-new");
     let staged = std::path::PathBuf::from(staged_name);
     let _ = std::fs::remove_file(&staged);
-    let written = private_new(&staged).and_then(|mut file| {
-        file.write_all(new.as_bytes())?;
-        file.set_permissions(mode)?;
-        file.sync_all()
-    });
+    let written =
+        write_new(&staged, new.as_bytes()).and_then(|()| std::fs::set_permissions(&staged, mode));
     let outcome = written.map_err(io(&staged)).and_then(|()| {
         check(&staged).map_err(|what| ReplaceError::Rejected { what })?;
         let now = std::fs::read_to_string(&target).map_err(io(&target))?;

@@ -157,11 +157,7 @@ pub fn acquire(state: &Path, pair: &str, holder: Holder) -> Result<PairLock, Loc
             .map_or(0, |since| since.as_nanos())
     ));
     let text = serde_json::to_string(&holder).map_err(|error| io(&temp, error.into()))?;
-    let written = crate::files::private_new(&temp).and_then(|mut file| {
-        std::io::Write::write_all(&mut file, text.as_bytes())?;
-        file.sync_all()
-    });
-    if let Err(source) = written {
+    if let Err(source) = crate::files::write_new(&temp, text.as_bytes()) {
         let _ = std::fs::remove_file(&temp);
         return Err(io(&temp, source));
     }
@@ -191,11 +187,7 @@ impl PairLock {
             .with_extension(format!("paused.{}", std::process::id()));
         let text = serde_json::to_string(&holder).map_err(|error| io(error.into()))?;
         let _ = std::fs::remove_file(&temp);
-        crate::files::private_new(&temp)
-            .and_then(|mut file| {
-                std::io::Write::write_all(&mut file, text.as_bytes())?;
-                file.sync_all()
-            })
+        crate::files::write_new(&temp, text.as_bytes())
             .and_then(|()| std::fs::rename(&temp, &self.path))
             .map_err(|source| {
                 let _ = std::fs::remove_file(&temp);

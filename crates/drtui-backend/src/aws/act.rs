@@ -189,13 +189,26 @@ impl AwsBackend {
             .cause("drtui: the step's timeout passed; the run sets the weights itself");
         self.call(Operation::StopExecution, role, request.send())
             .await?;
-        let request = client.describe_execution().execution_arn(&execution_arn);
-        let status = self
+        let status = self.execution_status(role, &execution_arn).await?;
+        changed(format!("execution {name} stopped: {}", status.as_str()))
+    }
+
+    /// An execution's status now (`DescribeExecution`).
+    async fn execution_status(
+        &self,
+        role: Role,
+        execution_arn: &str,
+    ) -> Result<aws_sdk_sfn::types::ExecutionStatus, BackendError> {
+        let request = self
+            .region_clients(role)
+            .sfn
+            .describe_execution()
+            .execution_arn(execution_arn);
+        Ok(self
             .call(Operation::DescribeExecution, role, request.send())
             .await?
             .status()
-            .clone();
-        changed(format!("execution {name} stopped: {}", status.as_str()))
+            .clone())
     }
 
     async fn start_execution(&self, name: &str) -> Result<ActOutcome, BackendError> {
@@ -217,13 +230,7 @@ impl AwsBackend {
             Err(error) => return Err(self.error(role, error)),
         };
         loop {
-            let request = client.describe_execution().execution_arn(&execution_arn);
-            let status = self
-                .call(Operation::DescribeExecution, role, request.send())
-                .await?
-                .status()
-                .clone();
-            match status {
+            match self.execution_status(role, &execution_arn).await? {
                 ExecutionStatus::Running | ExecutionStatus::PendingRedrive => {
                     tokio::time::sleep(CHANGE_POLL).await
                 }

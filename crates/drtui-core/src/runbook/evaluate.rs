@@ -261,35 +261,9 @@ fn estate_ready(seen: &Observation) -> Verdict {
     )
 }
 
-/// Nothing is moving the writer or the traffic: no FailoverState on the global cluster, and
-/// no execution of the failover state machine running (one could flip the weights when it
-/// ends). A state machine that cannot be read is named, not passed over.
+/// Nothing is moving the writer or the traffic (see [`crate::switchover::nothing_moving`]).
 fn no_failover_in_progress(seen: &Observation) -> Verdict {
-    let global = match seen.snapshot.global_cluster.usable(seen.now, max_age(seen)) {
-        Some(global) => global,
-        None => return Err("global cluster unknown".to_owned()),
-    };
-    if let Some(state) = &global.failover_state {
-        return Err(format!("{} in progress", state.status));
-    }
-    match seen.snapshot.state_machine.usable(seen.now, max_age(seen)) {
-        Some(Some(machine)) => match machine.running_text() {
-            Some(running) => Err(format!(
-                "{running}: it could still move traffic; stop it ({}) or wait for it",
-                machine
-                    .running()
-                    .map(|execution| stop_command(&machine.arn, &execution.name))
-                    .collect::<Vec<_>>()
-                    .join("; ")
-            )),
-            None => Ok("no failover in progress, no execution running".to_owned()),
-        },
-        Some(None) => Ok("no failover in progress".to_owned()),
-        None if seen.pair.state_machine.is_some() => {
-            Ok("no failover in progress (the state machine's executions are unknown)".to_owned())
-        }
-        None => Ok("no failover in progress".to_owned()),
-    }
+    crate::switchover::nothing_moving(seen.snapshot, seen.now, &seen.pair.policy())
 }
 
 fn lag_below(max: Duration, seen: &Observation) -> Verdict {

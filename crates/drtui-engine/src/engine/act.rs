@@ -31,6 +31,16 @@ pub(super) enum ActEnd {
     Paused,
 }
 
+/// How following a running action ended.
+enum Followed {
+    /// The action answered.
+    Ended(Result<drtui_core::ports::ActOutcome, drtui_core::ports::BackendError>),
+    /// Its deadline passed first.
+    Overdue,
+    /// The run was paused while it followed a deployment.
+    Paused,
+}
+
 /// A change set's changes in one journal line.
 fn changes_line(preview: &ChangePreview) -> String {
     let verb = if preview.exists { "update" } else { "create" };
@@ -89,7 +99,7 @@ impl Engine<'_> {
         // The deadline is on the run's clock (the demo's may run faster than the wall's).
         let started = self.clock.now();
         let mut last_word = started;
-        let result = loop {
+        let followed = loop {
             tokio::select! {
                 // What the action reported comes first, so a pause is seen between its events.
                 biased;
@@ -97,12 +107,12 @@ impl Engine<'_> {
                     last_word = self.clock.now();
                     self.record(log, progress(step, line))?;
                 }
-                result = &mut act => break Some(Some(result)),
+                result = &mut act => break Followed::Ended(result),
                 () = self.clock.sleep(PAUSE_POLL) => {}
             }
             let now = self.clock.now();
             if elapsed(started, now) >= timeout {
-                break Some(None);
+                break Followed::Overdue;
             }
             if elapsed(last_word, now) >= STILL_WAITING {
                 last_word = now;
@@ -115,56 +125,62 @@ impl Engine<'_> {
                 self.record(log, progress(step, detail))?;
             }
             if interruptible && self.paused() {
-                break None;
+                break Followed::Paused;
             }
         };
         while let Ok(line) = lines.try_recv() {
             self.record(log, progress(step, line))?;
         }
-        let Some(result) = result else {
-            let detail = "stopped following the stack: CloudFormation carries on; `drtui resume` waits for it to settle";
-            self.record(log, progress(step, detail.to_owned()))?;
-            return Ok(ActEnd::Paused);
-        };
-        let failure = match result {
-            Some(Ok(outcome)) if outcome.changed => return Ok(ActEnd::Done(Ok(outcome.detail))),
-            Some(Ok(outcome)) => {
+        let failure = match followed {
+            Followed::Paused => {
+                let detail = "stopped following the stack: CloudFormation carries on; `drtui resume` waits for it to settle";
+                self.record(log, progress(step, detail.to_owned()))?;
+                return Ok(ActEnd::Paused);
+            }
+            Followed::Ended(Ok(outcome)) if outcome.changed => {
+                return Ok(ActEnd::Done(Ok(outcome.detail)));
+            }
+            Followed::Ended(Ok(outcome)) => {
                 return Ok(ActEnd::Done(Ok(format!(
                     "nothing to do: {}",
                     outcome.detail
                 ))));
             }
-            Some(Err(error)) => format!("{}: {error}", mutation.call()),
-            None => too_slow(mutation.call(), timeout),
+            Followed::Ended(Err(error)) => format!("{}: {error}", mutation.call()),
+            Followed::Overdue => too_slow(mutation.call(), timeout),
         };
-        let abandoned = self.abandon(log, step, mutation).await?;
-        Ok(ActEnd::Done(Err(format!("{failure}{abandoned}"))))
+        Ok(ActEnd::Done(Err(
+            match self.abandon(log, step, mutation).await? {
+                Some(abandoned) => format!("{failure}; {abandoned}"),
+                None => failure,
+            },
+        )))
     }
 
     /// Abandons a failed or overdue mutation that would go on alone (an execution), so
-    /// nothing the run started is left to move traffic later; what happened, for the reason.
+    /// nothing the run started is left to move traffic later; what happened (journalled), for
+    /// the step's reason, or `None` when there was nothing to abandon.
     async fn abandon(
         &self,
         log: &mut Log<'_>,
         step: &Step,
         mutation: &Mutation,
-    ) -> std::io::Result<String> {
+    ) -> std::io::Result<Option<String>> {
         let Some(call) = mutation.abandon_call() else {
-            return Ok(String::new());
+            return Ok(None);
         };
         // Bounded by the backend's own call timeouts.
         let detail = match self.act.abandon(mutation).await {
-            Ok(None) => return Ok(String::new()),
-            Ok(Some(outcome)) => format!("; {call}: {}", outcome.detail),
-            Err(error) => format!(
-                "; {call} FAILED: {error}: it may still run and move traffic: stop it by hand"
-            ),
+            Ok(None) => return Ok(None),
+            Ok(Some(outcome)) => format!("{call}: {}", outcome.detail),
+            Err(error) => {
+                format!(
+                    "{call} FAILED: {error}: it may still run and move traffic: stop it by hand"
+                )
+            }
         };
-        self.record(
-            log,
-            progress(step, detail.trim_start_matches("; ").to_owned()),
-        )?;
-        Ok(detail)
+        self.record(log, progress(step, detail.clone()))?;
+        Ok(Some(detail))
     }
 
     /// The preview of an action that has one (a change set), journalled; an empty one ends the

@@ -47,18 +47,20 @@ impl Engine<'_> {
     /// Why approving `step` would go beyond the pair's cap on accepted loss: only a gate before
     /// a data-loss action (up to the next gate) is held to it.
     pub(super) fn over_cap(&self, step: &Step, readiness: &Readiness) -> Option<String> {
-        let loses_data_next = self
-            .runbook
-            .steps
-            .iter()
-            .skip_while(|candidate| candidate.id != step.id)
-            .skip(1)
-            .take_while(|next| !matches!(next.body, Body::Gate { .. }))
-            .any(Step::loses_data);
-        if !loses_data_next {
+        if !self.until_next_gate(step).any(Step::loses_data) {
             return None;
         }
         drtui_core::runbook::gate::over_cap(readiness.data_at_risk_ms, self.pair.max_data_loss)
+    }
+
+    /// The steps approving `step` lets run: those after it, up to the next gate.
+    fn until_next_gate<'s>(&'s self, step: &'s Step) -> impl Iterator<Item = &'s Step> + 's {
+        self.runbook
+            .steps
+            .iter()
+            .skip_while(move |candidate| candidate.id != step.id)
+            .skip(1)
+            .take_while(|next| !matches!(next.body, Body::Gate { .. }))
     }
 
     /// The question of a gate or manual step: what approving lets run up to the next gate,
@@ -69,15 +71,7 @@ impl Engine<'_> {
         run_id: &str,
         readiness: &Readiness,
     ) -> GateQuestion {
-        let after = self
-            .runbook
-            .steps
-            .iter()
-            .skip_while(|candidate| candidate.id != step.id)
-            .skip(1);
-        let until_next_gate: Vec<&Step> = after
-            .take_while(|next| !matches!(next.body, Body::Gate { .. }))
-            .collect();
+        let until_next_gate: Vec<&Step> = self.until_next_gate(step).collect();
         let next = until_next_gate
             .iter()
             .filter_map(|step| {

@@ -135,10 +135,11 @@ fn unknown(reason: &str, theme: Theme) -> Span<'static> {
 /// One line per fact of the region panel, in screen order.
 fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
     let region = app.snapshot.region(role);
-    let (api, lambda, db) = match region.metrics.usable(app.now, app.pair.stale_after()) {
+    let metrics = region.metrics.usable(app.now, app.pair.stale_after());
+    let silent_for = metrics.and_then(|metrics| metrics.silent_for(app.now));
+    let (api, lambda, db) = match (metrics, silent_for) {
         // CloudWatch answered, but with nothing recent: never an old datapoint as current.
-        Some(metrics) if metrics.silent_for(app.now).is_some() => {
-            let age = metrics.silent_for(app.now).unwrap_or_default();
+        (Some(_), Some(age)) => {
             let silent = || {
                 vec![Span::styled(
                     format!("? STALE: newest datapoint {} old", crate::format::age(age)),
@@ -147,8 +148,8 @@ fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
             };
             (silent(), silent(), silent())
         }
-        Some(metrics) => metric_spans(metrics, theme),
-        None => (
+        (Some(metrics), None) => metric_spans(metrics, theme),
+        (None, _) => (
             vec![unknown("no metrics", theme)],
             vec![unknown("no metrics", theme)],
             vec![unknown("no metrics", theme)],

@@ -186,9 +186,11 @@ impl RegionPair {
             .unwrap_or_default()
     }
 
-    /// Data older than this is shown as stale: three missed polls.
+    /// Data older than this is shown as stale: three missed polls, and never less than a
+    /// poll plus a call timeout (counted from when the answer arrived), so a fast region's
+    /// answer is still fresh when a hung region's call gives up in the same poll.
     pub fn stale_after(&self) -> Duration {
-        self.poll_interval * 3
+        (self.poll_interval * 3).max(self.poll_interval + self.call_timeout)
     }
 
     /// A pair with regions and defaults only: what `discover` starts from.
@@ -707,6 +709,18 @@ pub fn schema() -> serde_json::Value {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// With a one-second poll and a three-second call timeout, an answer that arrived at the
+    /// start of a poll whose other region hung is still fresh when that poll ends.
+    #[test]
+    fn a_fast_answer_outlives_a_slow_regions_timeout() {
+        let mut pair = RegionPair::demo();
+        pair.poll_interval = Duration::from_secs(1);
+        pair.call_timeout = Duration::from_secs(3);
+        assert!(pair.stale_after() > pair.call_timeout);
+        pair.poll_interval = Duration::from_secs(5);
+        assert_eq!(pair.stale_after(), Duration::from_secs(15), "three polls");
+    }
 
     const VALID: &str = r#"
 [pairs.prod]

@@ -56,31 +56,55 @@ pub async fn fetch_one(
     }
 }
 
-/// Fetches every source once, concurrently; returns when all have answered or timed out.
-/// Sources whose data rides in other calls (health checks in us-east-1's `GetMetricData`)
-/// go second, so a one-shot snapshot reads them from this poll rather than a fallback.
+/// Fetches a source that rides on others' calls (health checks in us-east-1's
+/// `GetMetricData`): it waits for the others' round to finish, at most a third of the timeout,
+/// then asks within what is left, so waiting and asking together cost one timeout whatever
+/// hangs.
+async fn fetch_riding(
+    backend: &dyn StatusBackend,
+    clock: &dyn Clock,
+    source: Source,
+    timeout: Duration,
+    mut leaders_done: tokio::sync::watch::Receiver<usize>,
+    leaders: usize,
+) -> SourceUpdate {
+    let began = tokio::time::Instant::now();
+    let _ = tokio::time::timeout(timeout / 3, leaders_done.wait_for(|done| *done >= leaders)).await;
+    let mut update = fetch_one(backend, clock, source, timeout.saturating_sub(began.elapsed())).await;
+    if let Err(BackendError::Timeout(_)) = update.result {
+        // Said as the one bound the source had, not what was left of it.
+        update.result = Err(BackendError::Timeout(timeout));
+    }
+    update
+}
+
+/// Fetches every source once, concurrently; returns when all have answered or timed out, at
+/// most one timeout after it began. Sources whose data rides in other calls wait for those
+/// (see [`fetch_riding`]), so a one-shot snapshot reads them from this poll rather than from
+/// a call of their own.
 pub async fn poll_once(
     backend: &dyn StatusBackend,
     clock: &dyn Clock,
     timeout: Duration,
 ) -> Vec<SourceUpdate> {
-    let (later, first): (Vec<Source>, Vec<Source>) = Source::all()
+    let (riders, leaders): (Vec<Source>, Vec<Source>) = Source::all()
         .into_iter()
         .partition(|source| source.rides_on_others());
-    let mut updates = futures::future::join_all(
-        first
-            .into_iter()
-            .map(|source| fetch_one(backend, clock, source, timeout)),
-    )
-    .await;
-    updates.extend(
-        futures::future::join_all(
-            later
-                .into_iter()
-                .map(|source| fetch_one(backend, clock, source, timeout)),
-        )
-        .await,
-    );
+    let (done, leaders_done) = tokio::sync::watch::channel(0_usize);
+    let count = leaders.len();
+    let leading = futures::future::join_all(leaders.into_iter().map(|source| {
+        let done = &done;
+        async move {
+            let update = fetch_one(backend, clock, source, timeout).await;
+            done.send_modify(|finished| *finished += 1);
+            update
+        }
+    }));
+    let riding = futures::future::join_all(riders.into_iter().map(|source| {
+        fetch_riding(backend, clock, source, timeout, leaders_done.clone(), count)
+    }));
+    let (mut updates, ridden) = tokio::join!(leading, riding);
+    updates.extend(ridden);
     updates
 }
 
@@ -147,7 +171,7 @@ pub fn spawn_pollers(
     let first_round = Arc::new(first_round);
     for source in Source::all() {
         let first_round = Arc::clone(&first_round);
-        let mut first_round_done = first_round_done.clone();
+        let first_round_done = first_round_done.clone();
         let backend = Arc::clone(&backend);
         let clock = Arc::clone(&clock);
         let updates = updates.clone();
@@ -164,13 +188,6 @@ pub fn spawn_pollers(
                 tokio::time::interval_at(tokio::time::Instant::now() + first_aligned, interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
             let mut first = true;
-            if source.rides_on_others() {
-                let _ = tokio::time::timeout(
-                    timeout,
-                    first_round_done.wait_for(|done| *done >= leaders),
-                )
-                .await;
-            }
             loop {
                 if !first {
                     tokio::select! {
@@ -178,9 +195,18 @@ pub fn spawn_pollers(
                         _ = ticker.tick() => {}
                     }
                 }
+                let fetch = async {
+                    if first && source.rides_on_others() {
+                        let (backend, clock) = (backend.as_ref(), clock.as_ref());
+                        let waiting = first_round_done.clone();
+                        fetch_riding(backend, clock, source, timeout, waiting, leaders).await
+                    } else {
+                        fetch_one(backend.as_ref(), clock.as_ref(), source, timeout).await
+                    }
+                };
                 let update = tokio::select! {
                     _ = cancel.cancelled() => break,
-                    update = fetch_one(backend.as_ref(), clock.as_ref(), source, timeout) => update,
+                    update = fetch => update,
                 };
                 if first && !source.rides_on_others() {
                     first_round.send_modify(|done| *done += 1);
@@ -273,6 +299,60 @@ mod tests {
                 .all(|(_, at)| *at == started),
             "the others at once"
         );
+    }
+
+    /// Every primary call and the health checks' own call hang (a hung us-east-1).
+    struct HungPrimary;
+
+    impl StatusBackend for HungPrimary {
+        fn fetch(&self, source: Source) -> BoxFuture<'_, Result<SourceData, BackendError>> {
+            Box::pin(async move {
+                let hangs = source.role() == Some(drtui_core::model::Role::Primary)
+                    || source.rides_on_others();
+                if hangs {
+                    std::future::pending::<()>().await;
+                }
+                Ok(SourceData::Identity("x".into()))
+            })
+        }
+
+        fn describe(&self) -> String {
+            "hung primary".into()
+        }
+
+        fn call_counts(&self) -> CallCounts {
+            CallCounts::new()
+        }
+    }
+
+    /// A hung primary costs a one-shot poll one timeout, not one for the sources and another
+    /// for the health checks that ride on them; the answers that came are kept.
+    #[tokio::test(start_paused = true)]
+    async fn one_poll_costs_at_most_one_timeout_whatever_hangs() {
+        let clock = drtui_core::clock::ManualClock::new(
+            chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+        );
+        let timeout = Duration::from_secs(3);
+        let began = tokio::time::Instant::now();
+        let updates = poll_once(&HungPrimary, &clock, timeout).await;
+        assert!(
+            began.elapsed() <= timeout,
+            "took {:?} with a timeout of {timeout:?}",
+            began.elapsed()
+        );
+        assert_eq!(updates.len(), Source::all().len());
+        for update in &updates {
+            let hung = update.source.role() == Some(drtui_core::model::Role::Primary)
+                || update.source.rides_on_others();
+            match &update.result {
+                Err(BackendError::Timeout(said)) => {
+                    assert!(hung, "{:?} timed out", update.source);
+                    assert_eq!(*said, timeout, "the bound said is the one timeout");
+                }
+                Ok(_) => assert!(!hung, "{:?} answered", update.source),
+                other => panic!("{:?}: {other:?}", update.source),
+            }
+        }
     }
 
     #[test]

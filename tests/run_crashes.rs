@@ -616,3 +616,78 @@ fn a_journal_line_that_is_not_text_loses_nothing_and_the_printed_resume_runs() {
         String::from_utf8_lossy(&resumed.stderr)
     );
 }
+
+/// The journal cannot grow mid-run (a full disk; here a file-size limit, which fails the
+/// write the same way): the run stops with one line naming the run and why, and the resume
+/// command it prints then runs as printed and finishes the run, each action once.
+#[test]
+fn a_journal_that_cannot_grow_mid_run_says_how_to_resume() {
+    let state = tempfile::tempdir().expect("state");
+    let first = drtui(
+        state.path(),
+        &["run", "failover", "--scenario", "primary-outage"],
+    )
+    .output()
+    .expect("run");
+    assert_eq!(first.status.code(), Some(4), "stops at its gate");
+    let journal = std::fs::read_dir(state.path().join("runs"))
+        .expect("runs")
+        .flatten()
+        .map(|entry| entry.path())
+        .find(|path| path.extension().is_some_and(|ext| ext == "jsonl"))
+        .expect("a journal");
+    let run_id = journal
+        .file_stem()
+        .and_then(|stem| stem.to_str())
+        .expect("id")
+        .to_owned();
+    // Room for about two more records, in 512-byte blocks; SIGXFSZ ignored so the write
+    // fails with an error, as on a full disk, instead of killing the process.
+    let blocks = std::fs::metadata(&journal).expect("size").len() / 512 + 2;
+    let limited = std::process::Command::new("sh")
+        .args([
+            "-c",
+            &format!("trap '' XFSZ; ulimit -f {blocks}; exec \"$0\" \"$@\""),
+            env!("CARGO_BIN_EXE_drtui"),
+            "resume",
+            &run_id,
+            "--approve-all",
+            "--max-data-loss",
+            "1h",
+        ])
+        .env("DRTUI_STATE_DIR", state.path())
+        .env("DRTUI_DEMO_SPEED", "10")
+        .env_remove("DRTUI_CONFIG")
+        .stdin(Stdio::null())
+        .output()
+        .expect("resume");
+    let stderr = String::from_utf8_lossy(&limited.stderr);
+    assert_eq!(limited.status.code(), Some(1), "{stderr}");
+    assert!(
+        stderr.contains(&format!("drtui: run {run_id} stopped: journal:")),
+        "{stderr}"
+    );
+    assert!(
+        !stderr.contains('\u{fffd}') && !stderr.contains("Location:"),
+        "{stderr}"
+    );
+    let command = run_binary::printed_command(&stderr, &run_id);
+    assert_eq!(command[..2], ["resume", run_id.as_str()], "{stderr}");
+    let mut args = command.clone();
+    args.extend(["--approve-all", "--max-data-loss", "1h"]);
+    let resumed = drtui(state.path(), &args).output().expect("resume");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+    let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
+    let promotes = actions
+        .iter()
+        .filter(|record| {
+            matches!(record.mutation, Mutation::AuroraFailover { .. }) && record.changed
+        })
+        .count();
+    assert_eq!(promotes, 1, "{actions:#?}");
+}

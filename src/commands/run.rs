@@ -127,6 +127,7 @@ async fn play(
         played,
         signalled.load(Ordering::SeqCst),
         catalog::escalation(&runbook),
+        &player.state,
     )
 }
 
@@ -153,6 +154,7 @@ fn report(
     played: Result<(String, Outcome), PlaybackError>,
     signal: u8,
     escalation: Option<&str>,
+    state: &std::path::Path,
 ) -> Result<Exit> {
     match played {
         Ok((run_id, Outcome::Paused { step })) if signal != 0 => {
@@ -225,6 +227,15 @@ fn report(
         }
         Err(PlaybackError::RemoteLock(error)) => {
             errln!("drtui: {error}");
+            Ok(Exit::Failure)
+        }
+        Err(PlaybackError::Midway { run_id, source }) => {
+            errln!("drtui: run {run_id} stopped: {source}");
+            // A journal that holds the run can be resumed once the cause is fixed (a full
+            // disk, a state dir made read-only); one that never began cannot.
+            if playback::resumable(state, &run_id).is_ok() {
+                errln!("Once that is fixed, continue with: drtui resume {run_id}");
+            }
             Ok(Exit::Failure)
         }
         Err(error) => Err(error.into()),

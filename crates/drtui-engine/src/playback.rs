@@ -21,6 +21,13 @@ pub enum PlaybackError {
     Journal(#[from] std::io::Error),
     #[error("cannot resume {run_id}: {reason}")]
     Resume { run_id: String, reason: String },
+    /// A run that had begun stopped for one of the reasons above (a journal that cannot be
+    /// written, a lease lost): it names the run, so the edge can say how to go on.
+    #[error("run {run_id} stopped: {source}")]
+    Midway {
+        run_id: String,
+        source: Box<PlaybackError>,
+    },
 }
 
 /// What a resumed run picks up from its journal.
@@ -356,7 +363,13 @@ impl Playback<'_> {
         {
             tracing::error!(%error, "cannot release the remote lock; its lease expires on its own");
         }
-        Ok((run_id, played?))
+        match played {
+            Ok(outcome) => Ok((run_id, outcome)),
+            Err(error) => Err(PlaybackError::Midway {
+                run_id,
+                source: Box::new(error),
+            }),
+        }
     }
 
     /// A paused run held for its dashboard: the lock file says "paused since", the remote

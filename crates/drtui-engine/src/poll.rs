@@ -70,7 +70,13 @@ async fn fetch_riding(
 ) -> SourceUpdate {
     let began = tokio::time::Instant::now();
     let _ = tokio::time::timeout(timeout / 3, leaders_done.wait_for(|done| *done >= leaders)).await;
-    let mut update = fetch_one(backend, clock, source, timeout.saturating_sub(began.elapsed())).await;
+    let mut update = fetch_one(
+        backend,
+        clock,
+        source,
+        timeout.saturating_sub(began.elapsed()),
+    )
+    .await;
     if let Err(BackendError::Timeout(_)) = update.result {
         // Said as the one bound the source had, not what was left of it.
         update.result = Err(BackendError::Timeout(timeout));
@@ -100,9 +106,10 @@ pub async fn poll_once(
             update
         }
     }));
-    let riding = futures::future::join_all(riders.into_iter().map(|source| {
-        fetch_riding(backend, clock, source, timeout, leaders_done.clone(), count)
-    }));
+    let riding =
+        futures::future::join_all(riders.into_iter().map(|source| {
+            fetch_riding(backend, clock, source, timeout, leaders_done.clone(), count)
+        }));
     let (mut updates, ridden) = tokio::join!(leading, riding);
     updates.extend(ridden);
     updates

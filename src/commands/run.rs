@@ -212,24 +212,31 @@ fn report(
             }
             Ok(Exit::Failure)
         }
-        Err(PlaybackError::Lock(error @ drtui_engine::lock::LockError::Io { .. })) => {
+        Err(error) => playback_error(error, state),
+    }
+}
+
+/// A run that could not go on: which exit and what to do.
+fn playback_error(error: PlaybackError, state: &std::path::Path) -> Result<Exit> {
+    match error {
+        PlaybackError::Lock(error @ drtui_engine::lock::LockError::Io { .. }) => {
             // The state dir cannot be written: an I/O failure, not another operator.
             errln!("drtui: {error}");
             Ok(Exit::Failure)
         }
-        Err(PlaybackError::Lock(error)) => {
+        PlaybackError::Lock(error) => {
             errln!("drtui: {error}");
             Ok(Exit::Locked)
         }
-        Err(PlaybackError::RemoteLock(error @ drtui_core::ports::RemoteLockError::Held { .. })) => {
+        PlaybackError::RemoteLock(error @ drtui_core::ports::RemoteLockError::Held { .. }) => {
             errln!("drtui: {error}");
             Ok(Exit::Locked)
         }
-        Err(PlaybackError::RemoteLock(error)) => {
+        PlaybackError::RemoteLock(error) => {
             errln!("drtui: {error}");
             Ok(Exit::Failure)
         }
-        Err(PlaybackError::Midway { run_id, source }) => {
+        PlaybackError::Midway { run_id, source } => {
             errln!("drtui: run {run_id} stopped: {source}");
             // A journal that holds the run can be resumed once the cause is fixed (a full
             // disk, a state dir made read-only); one that never began cannot.
@@ -238,7 +245,7 @@ fn report(
             }
             Ok(Exit::Failure)
         }
-        Err(error) => Err(error.into()),
+        error => Err(error.into()),
     }
 }
 

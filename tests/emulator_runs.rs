@@ -473,6 +473,35 @@ fn two_homes_share_one_lock_in_dynamodb() {
         ),
         "{refused}"
     );
+    // The lock break it prints names the config file the pair came from, and runs as printed.
+    let lock_break = refused
+        .split('`')
+        .find(|part| part.starts_with("drtui lock break"))
+        .expect("a lock break command");
+    assert!(
+        lock_break.ends_with(&format!("--region-pair rlk --config {config}")),
+        "{lock_break}"
+    );
+    let words: Vec<&str> = lock_break.split_whitespace().skip(1).collect();
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_drtui"));
+    command
+        .args(&words)
+        .env_remove("DRTUI_CONFIG")
+        .env(
+            "DRTUI_STATE_DIR",
+            tempfile::tempdir().expect("state").keep(),
+        )
+        .stdin(std::process::Stdio::null());
+    for (key, value) in support::AWS_TEST_ENV {
+        command.env(key, value);
+    }
+    let broke = command.output().expect("lock break");
+    assert_eq!(
+        broke.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&broke.stderr)
+    );
     // Released by the holder when it ended: a third operator gets it (and finds nothing to do).
     let third = run_from_own_home(&config, "rlk")
         .wait_with_output()

@@ -25,9 +25,10 @@ fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
     let state = tempfile::tempdir().expect("state");
     let holder =
         |run: &str| drtui_engine::lock::this_process(run, &format!("{run}@host"), "now".to_owned());
-    let first = drtui_engine::lock::acquire(state.path(), "demo", holder("alice")).expect("first");
+    let demo = drtui_core::config::RegionPair::demo().commands();
+    let first = drtui_engine::lock::acquire(state.path(), &demo, holder("alice")).expect("first");
     let refused =
-        drtui_engine::lock::acquire(state.path(), "demo", holder("bob")).expect_err("refused");
+        drtui_engine::lock::acquire(state.path(), &demo, holder("bob")).expect_err("refused");
     assert!(
         refused
             .to_string()
@@ -36,7 +37,7 @@ fn a_second_operator_is_refused_by_name_while_a_run_holds_the_pair() {
     );
     drop(first);
     assert!(
-        drtui_engine::lock::acquire(state.path(), "demo", holder("bob")).is_ok(),
+        drtui_engine::lock::acquire(state.path(), &demo, holder("bob")).is_ok(),
         "released on drop"
     );
 }

@@ -13,14 +13,18 @@ use crate::cli::GlobalArgs;
 use crate::exit::Exit;
 
 pub async fn run(global: &GlobalArgs) -> Result<Exit> {
+    let pairs = super::status::selected(global, global.all_pairs)?;
     if !(std::io::stdin().is_terminal() && std::io::stdout().is_terminal()) {
+        let commands: Vec<String> = pairs
+            .iter()
+            .map(|pair| format!("`{}`", pair.commands().status()))
+            .collect();
         return Err(UsageError(format!(
-            "the dashboard needs an interactive terminal; for scripts use `drtui status --region-pair {}`",
-            global.pair_names().join(" --region-pair ")
+            "the dashboard needs an interactive terminal; for scripts use {}",
+            commands.join(" or ")
         ))
         .into());
     }
-    let pairs = super::status::selected(global, global.all_pairs)?;
     // Opened at once, sharing clients per region and profile.
     let pool = ClientPool::default();
     let dashboards = futures::future::join_all(

@@ -24,7 +24,7 @@ pub async fn run(global: &GlobalArgs, command: &LockCommand) -> Result<Exit> {
     }
     match command {
         LockCommand::Show => {
-            match lock::show(&state, &pair.name)? {
+            match lock::show(&state, &pair.commands())? {
                 None => outln!("pair `{}` is not locked", pair.name),
                 Some((holder, alive)) => outln!(
                     "pair `{}` is locked by run {} of {} (pid {} on {}, since {}){}",

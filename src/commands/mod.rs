@@ -34,9 +34,37 @@ pub struct UsageError(pub String);
 /// Where the demo estate's runbook actions are kept, in the state dir.
 pub const DEMO_ACTION_LOG: &str = "demo-actions.jsonl";
 
+/// The config's pairs, each knowing how this command line reached it (the config file named,
+/// `--profile`, `--endpoint-url`, the demo's `--scenario`/`--seed`), so every command drtui
+/// prints for a pair repeats them and runs as printed.
+pub fn catalog(global: &GlobalArgs) -> Result<config::PairCatalog> {
+    let mut catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
+    for pair in &mut catalog.pairs {
+        pair.reach = if pair.is_demo() {
+            drtui_core::commands::Reach {
+                scenario: global
+                    .scenario
+                    .iter()
+                    .map(|fault| fault.name().to_owned())
+                    .collect(),
+                seed: (global.seed != SimOptions::default().seed).then_some(global.seed),
+                ..drtui_core::commands::Reach::default()
+            }
+        } else {
+            drtui_core::commands::Reach {
+                config: global.config.clone(),
+                profile: global.profile.clone(),
+                endpoint_url: global.endpoint_url.clone(),
+                ..drtui_core::commands::Reach::default()
+            }
+        };
+    }
+    Ok(catalog)
+}
+
 /// The pair named by `--region-pair`, with `--scenario` allowed only on the demo.
 pub fn select_pair(global: &GlobalArgs) -> Result<RegionPair> {
-    let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
+    let catalog = catalog(global)?;
     let pair = catalog.get(global.pair_name()?)?.clone();
     scenario_only_on_demo(global, std::slice::from_ref(&pair))?;
     Ok(pair)

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 
 use color_eyre::eyre::Result;
+use drtui_core::commands::PairCommands;
 use drtui_core::config::RegionPair;
 use drtui_core::runbook::journal::{Event, Record, StepOutcome};
 use drtui_core::runbook::step::Runbook;
@@ -49,7 +50,7 @@ pub async fn resume(
     }
     let mut resumable =
         playback::resumable(&state, run_id).map_err(|error| UsageError(error.to_string()))?;
-    let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
+    let catalog = super::catalog(global)?;
     let pair = catalog.get(&resumable.pair)?.clone();
     if let Some(to) = how.as_runbook {
         let (_, from) = catalog::find(resumable.runbook_ref())?;
@@ -128,6 +129,7 @@ async fn play(
         signalled.load(Ordering::SeqCst),
         catalog::escalation(&runbook),
         &player.state,
+        &pair.commands(),
     )
 }
 
@@ -155,12 +157,14 @@ fn report(
     signal: u8,
     escalation: Option<&str>,
     state: &std::path::Path,
+    commands: &PairCommands,
 ) -> Result<Exit> {
     match played {
         Ok((run_id, Outcome::Paused { step })) if signal != 0 => {
             errln!(
-                "drtui: {} stopped the run at a safe point, before `{step}`; the lock is released. Continue with: drtui resume {run_id}",
-                signal_name(signal)
+                "drtui: {} stopped the run at a safe point, before `{step}`; the lock is released. Continue with: {}",
+                signal_name(signal),
+                commands.resume(&run_id, "")
             );
             Ok(match signal {
                 1 => Exit::Hangup,
@@ -171,7 +175,8 @@ fn report(
         Ok((_, Outcome::Completed)) => Ok(Exit::Ok),
         Ok((run_id, Outcome::Blocked { step })) => {
             errln!(
-                "drtui: stopped at `{step}`, which needs an approval; continue with: drtui resume {run_id} --approve {step}"
+                "drtui: stopped at `{step}`, which needs an approval; continue with: {}",
+                commands.resume(&run_id, &format!("--approve {step}"))
             );
             Ok(Exit::Gate)
         }
@@ -183,11 +188,14 @@ fn report(
                 data_at_risk_ms,
             },
         )) => {
-            over_cap(&run_id, &step, &reason, data_at_risk_ms);
+            over_cap(commands, &run_id, &step, &reason, data_at_risk_ms);
             Ok(Exit::Gate)
         }
         Ok((run_id, Outcome::Paused { step })) => {
-            errln!("drtui: paused before `{step}`; continue with: drtui resume {run_id}");
+            errln!(
+                "drtui: paused before `{step}`; continue with: {}",
+                commands.resume(&run_id, "")
+            );
             Ok(Exit::Gate)
         }
         Ok((
@@ -199,7 +207,8 @@ fn report(
             },
         )) => {
             errln!(
-                "drtui: run {run_id} stopped at `{step}` because the AWS credentials failed: {reason}\nLog in again, then continue with: drtui resume {run_id}"
+                "drtui: run {run_id} stopped at `{step}` because the AWS credentials failed: {reason}\nLog in again, then continue with: {}",
+                commands.resume(&run_id, "")
             );
             Ok(Exit::Usage)
         }
@@ -207,17 +216,23 @@ fn report(
             errln!("drtui: run {run_id} failed at `{step}`: {reason}");
             if let Some(to) = escalation {
                 errln!(
-                    "Retry with: drtui resume {run_id}\nOr go on as a {to} from where it is (it asks again before promoting, with the data at risk then): drtui resume {run_id} --as {to}"
+                    "Retry with: {}\nOr go on as a {to} from where it is (it asks again before promoting, with the data at risk then): {}",
+                    commands.resume(&run_id, ""),
+                    commands.resume(&run_id, &format!("--as {to}"))
                 );
             }
             Ok(Exit::Failure)
         }
-        Err(error) => playback_error(error, state),
+        Err(error) => playback_error(error, state, commands),
     }
 }
 
 /// A run that could not go on: which exit and what to do.
-fn playback_error(error: PlaybackError, state: &std::path::Path) -> Result<Exit> {
+fn playback_error(
+    error: PlaybackError,
+    state: &std::path::Path,
+    commands: &PairCommands,
+) -> Result<Exit> {
     match error {
         PlaybackError::Lock(error @ drtui_engine::lock::LockError::Io { .. }) => {
             // The state dir cannot be written: an I/O failure, not another operator.
@@ -241,7 +256,10 @@ fn playback_error(error: PlaybackError, state: &std::path::Path) -> Result<Exit>
             // A journal that holds the run can be resumed once the cause is fixed (a full
             // disk, a state dir made read-only); one that never began cannot.
             if playback::resumable(state, &run_id).is_ok() {
-                errln!("Once that is fixed, continue with: drtui resume {run_id}");
+                errln!(
+                    "Once that is fixed, continue with: {}",
+                    commands.resume(&run_id, "")
+                );
             }
             Ok(Exit::Failure)
         }
@@ -250,7 +268,13 @@ fn playback_error(error: PlaybackError, state: &std::path::Path) -> Result<Exit>
 }
 
 /// A data-loss gate the cap did not allow: why, and the command that accepts the loss.
-fn over_cap(run_id: &str, step: &str, reason: &str, data_at_risk_ms: Option<f64>) {
+fn over_cap(
+    commands: &PairCommands,
+    run_id: &str,
+    step: &str,
+    reason: &str,
+    data_at_risk_ms: Option<f64>,
+) {
     errln!("drtui: stopped at `{step}`: {reason}");
     match data_at_risk_ms {
         Some(lag) => {
@@ -258,11 +282,16 @@ fn over_cap(run_id: &str, step: &str, reason: &str, data_at_risk_ms: Option<f64>
             // while the operator reads this (one word, so it runs as printed).
             let cap_min = (lag / 60_000.0).ceil() as u64 + 1;
             errln!(
-                "To accept up to {cap_min} min of loss for this run: drtui resume {run_id} --approve {step} --max-data-loss {cap_min}m"
+                "To accept up to {cap_min} min of loss for this run: {}",
+                commands.resume(
+                    run_id,
+                    &format!("--approve {step} --max-data-loss {cap_min}m")
+                )
             );
         }
         None => errln!(
-            "Once the replication lag is known again: drtui resume {run_id} --approve {step}"
+            "Once the replication lag is known again: {}",
+            commands.resume(run_id, &format!("--approve {step}"))
         ),
     }
 }
@@ -355,10 +384,10 @@ fn refuse_early(
             .map(|step| step.id.as_str())
             .collect();
         return Err(UsageError(format!(
-            "--read-only refuses runbook `{}`: it changes the estate ({}); `drtui plan {}` shows what it would do",
+            "--read-only refuses runbook `{}`: it changes the estate ({}); `{}` shows what it would do",
             runbook.name,
             actions.join(", "),
-            runbook.name
+            pair.commands().plan(&runbook.name)
         ))
         .into());
     }

@@ -67,7 +67,7 @@ impl Watched {
 
 /// The pairs asked for: every configured one with `--all-pairs`, else each `--region-pair`.
 pub fn selected(global: &GlobalArgs, all_pairs: bool) -> Result<Vec<RegionPair>> {
-    let catalog = drtui_engine::config_file::load_catalog(global.config.as_deref())?;
+    let catalog = super::catalog(global)?;
     let pairs: Vec<RegionPair> = if all_pairs {
         let configured: Vec<RegionPair> = catalog
             .pairs

@@ -118,6 +118,8 @@ pub struct RegionPair {
     pub environment_suffix: Option<String>,
     /// The colour of that label (default red), so two estates differ at a glance.
     pub color: Option<PairColor>,
+    /// How the command line reached this pair (set by the binary): printed commands repeat it.
+    pub reach: crate::commands::Reach,
 }
 
 /// A pair's colour in the header (with `NO_COLOR`, the label stays as text).
@@ -208,8 +210,17 @@ impl RegionPair {
     }
 
     /// What the readiness verdict measures this pair against.
+    /// The commands drtui prints for this pair, as the command line reached it.
+    pub fn commands(&self) -> crate::commands::PairCommands {
+        crate::commands::PairCommands {
+            pair: self.name.clone(),
+            reach: self.reach.clone(),
+        }
+    }
+
     pub fn policy(&self) -> crate::readiness::Policy {
         crate::readiness::Policy {
+            commands: self.commands(),
             rpo_budget: self.rpo_budget,
             stale_after: self.stale_after(),
             state_machine_configured: self.state_machine.is_some(),
@@ -329,6 +340,7 @@ impl RegionPair {
             environment: None,
             environment_suffix: Some("demo".to_owned()),
             color: None,
+            reach: crate::commands::Reach::default(),
         }
     }
 }
@@ -647,6 +659,7 @@ fn build_pair(
         environment: pair.environment,
         environment_suffix: pair.environment_suffix,
         color: pair.color,
+        reach: crate::commands::Reach::default(),
         approval_window: duration(&pair.approval_window, Duration::from_secs(15 * 60), POLICY)?,
         primary: pair.primary.into_inner(),
         secondary: pair.secondary.into_inner(),

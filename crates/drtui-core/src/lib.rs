@@ -20,6 +20,7 @@ pub mod arn;
 pub mod calls;
 pub mod changes;
 pub mod clock;
+pub mod commands;
 pub mod config;
 pub mod cost;
 pub mod fault;

@@ -135,13 +135,6 @@ impl UnfinishedRun {
                 .unwrap_or_default()
         )
     }
-
-    /// The command that continues it.
-    /// The command that continues it: `resume` reads the pair from the run's journal, so it
-    /// takes no `--region-pair`.
-    pub(crate) fn resume_command(&self) -> String {
-        format!("drtui resume {}", self.run_id)
-    }
 }
 
 /// What the estate looks like as a whole.

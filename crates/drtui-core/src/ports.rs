@@ -270,9 +270,8 @@ impl std::fmt::Display for Holder {
         if let Some(paused) = &self.paused_since {
             write!(
                 f,
-                ", PAUSED since {} in its dashboard (R there resumes it; quitting that dashboard releases the pair, then `drtui resume {}`)",
+                ", PAUSED since {} in its dashboard (R there resumes it; quitting that dashboard releases the pair)",
                 crate::text::sanitize(paused),
-                crate::text::sanitize(&self.run_id)
             )?;
         }
         Ok(())
@@ -282,11 +281,9 @@ impl std::fmt::Display for Holder {
 /// Why the cross-machine lock was not taken (or kept).
 #[derive(Clone, Debug, PartialEq, thiserror::Error)]
 pub enum RemoteLockError {
-    #[error(
-        "pair `{pair}` is locked in {table} by {holder}; wait for it, resume that run, or `drtui lock break --region-pair {pair} --reason TEXT` if it is gone"
-    )]
+    #[error("pair `{}` is locked in {table} by {holder}; {}", pair.pair, pair.when_held(&holder.run_id))]
     Held {
-        pair: String,
+        pair: Box<crate::commands::PairCommands>,
         table: String,
         holder: Box<Holder>,
     },

@@ -244,6 +244,8 @@ impl Readiness {
 /// What the verdict is measured against.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Policy {
+    /// How the commands it recommends name the pair.
+    pub commands: crate::commands::PairCommands,
     pub rpo_budget: Duration,
     pub stale_after: Duration,
     pub state_machine_configured: bool,
@@ -329,21 +331,14 @@ impl Recommendation {
         }
     }
 
-    /// Running a built-in runbook on the snapshot's pair.
-    fn run(runbook: Runbook, pair: &str, reason: String) -> Self {
+    /// Running a built-in runbook on the pair.
+    fn run(runbook: Runbook, commands: &crate::commands::PairCommands, reason: String) -> Self {
         let next = match runbook {
             Runbook::Switchover => Next::Switchover,
             Runbook::Failover => Next::Failover,
             Runbook::Failback => Next::Failback,
         };
-        Self::new(
-            next,
-            Some(format!(
-                "drtui run {} --region-pair {pair}",
-                runbook.as_str()
-            )),
-            reason,
-        )
+        Self::new(next, Some(commands.run(runbook.as_str())), reason)
     }
 }
 
@@ -358,7 +353,7 @@ fn recommend(
     now: Timestamp,
 ) -> Recommendation {
     let lag_ms = reader_lag_ms(snapshot, now, policy);
-    if let Some(resume) = resume(snapshot, estate) {
+    if let Some(resume) = resume(snapshot, policy, estate) {
         return resume;
     }
     // A run that changes stacks but moves nothing (provision) leaves the phase as it is, but
@@ -421,7 +416,7 @@ fn recommend(
 }
 
 /// An unfinished run comes first, unless a move is under way on the cluster right now.
-fn resume(snapshot: &Snapshot, estate: &PhaseReport) -> Option<Recommendation> {
+fn resume(snapshot: &Snapshot, policy: &Policy, estate: &PhaseReport) -> Option<Recommendation> {
     let unfinished = estate.unfinished_run.as_ref().filter(|run| !run.active)?;
     let moving_on_cluster = snapshot
         .global_cluster
@@ -433,7 +428,7 @@ fn resume(snapshot: &Snapshot, estate: &PhaseReport) -> Option<Recommendation> {
     }
     Some(Recommendation::new(
         Next::Resume,
-        Some(unfinished.resume_command()),
+        Some(policy.commands.resume(&unfinished.run_id, "")),
         format!(
             "unfinished run {} ({}) {}{}: resume it (it re-checks before acting) or finish by hand",
             unfinished.run_id,
@@ -458,7 +453,6 @@ fn steady(
     regions: &[RegionCondition],
     lag_ms: Option<f64>,
 ) -> Recommendation {
-    let pair = &snapshot.pair;
     let (primary, secondary) = (
         &regions[Role::Primary.index()],
         &regions[Role::Secondary.index()],
@@ -489,7 +483,7 @@ fn steady(
         };
         return Recommendation::run(
             Runbook::Switchover,
-            pair,
+            &policy.commands,
             format!("a switchover loses nothing; a failover would lose up to {loss} ({why})"),
         );
     }
@@ -497,7 +491,7 @@ fn steady(
     match primary.condition {
         Condition::Impaired => Recommendation::run(
             Runbook::Failover,
-            pair,
+            &policy.commands,
             format!(
                 "failover, losing {loss}: a switchover cannot succeed ({blockers}); primary impaired ({evidence})"
             ),
@@ -534,7 +528,7 @@ fn failed_over(
     if verdict != Verdict::NotReady && home.condition == Condition::Serving && caught_up {
         return Recommendation::run(
             Runbook::Failback,
-            &snapshot.pair,
+            &policy.commands,
             format!(
                 "failback ready: {} serves again and lags {} (failed over to {away})",
                 home.region,

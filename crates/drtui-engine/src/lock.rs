@@ -6,6 +6,7 @@
 
 use std::path::{Path, PathBuf};
 
+use drtui_core::commands::PairCommands;
 pub use drtui_core::ports::Holder;
 
 /// A holder for this process: its pid and that pid's start time, this host.
@@ -24,13 +25,14 @@ pub fn this_process(run_id: &str, operator: &str, since: String) -> Holder {
 
 #[derive(Debug, thiserror::Error)]
 pub enum LockError {
-    #[error(
-        "pair `{pair}` is locked by {holder}; wait for it, resume that run, or `drtui lock break --region-pair {pair} --reason TEXT` if it is gone"
-    )]
-    Held { pair: String, holder: Box<Holder> },
-    #[error("the lock file {} of pair `{pair}` cannot be read ({reason}); inspect it with `drtui lock show --region-pair {pair}`, then `drtui lock break --region-pair {pair} --reason TEXT`", path.display())]
+    #[error("pair `{}` is locked by {holder}; {}", pair.pair, pair.when_held(&holder.run_id))]
+    Held {
+        pair: Box<PairCommands>,
+        holder: Box<Holder>,
+    },
+    #[error("the lock file {} of pair `{}` cannot be read ({reason}); inspect it with `{}`, then `{}`", path.display(), pair.pair, pair.lock("show"), pair.lock("break --reason TEXT"))]
     Unreadable {
-        pair: String,
+        pair: Box<PairCommands>,
         path: PathBuf,
         reason: String,
     },
@@ -102,8 +104,8 @@ fn read_holder(path: &Path) -> Result<Holder, String> {
 }
 
 /// The pair's lock, as it is: `Ok(None)` when free.
-pub fn show(state: &Path, pair: &str) -> Result<Option<(Holder, bool)>, LockError> {
-    let path = lock_path(state, pair);
+pub fn show(state: &Path, pair: &PairCommands) -> Result<Option<(Holder, bool)>, LockError> {
+    let path = lock_path(state, &pair.pair);
     if !path.exists() {
         return Ok(None);
     }
@@ -113,18 +115,15 @@ pub fn show(state: &Path, pair: &str) -> Result<Option<(Holder, bool)>, LockErro
             Some((holder, alive))
         })
         .map_err(|reason| LockError::Unreadable {
-            pair: pair.to_owned(),
+            pair: Box::new(pair.clone()),
             path,
             reason,
         })
 }
 
-/// The live holder of the pair's lock, if any.
-pub fn holder(state: &Path, pair: &str) -> Option<Holder> {
-    match show(state, pair) {
-        Ok(Some((holder, true))) => Some(holder),
-        _ => None,
-    }
+/// The live holder of pair `name`'s lock, if any.
+pub fn holder(state: &Path, name: &str) -> Option<Holder> {
+    read_holder(&lock_path(state, name)).ok().filter(alive)
 }
 
 /// Removes the pair's lock whoever holds it; returns who did.
@@ -139,8 +138,8 @@ pub fn force_break(state: &Path, pair: &str) -> Result<Option<Holder>, LockError
 }
 
 /// Takes the pair's lock for `holder.run_id`, or says who holds it.
-pub fn acquire(state: &Path, pair: &str, holder: Holder) -> Result<PairLock, LockError> {
-    let path = lock_path(state, pair);
+pub fn acquire(state: &Path, pair: &PairCommands, holder: Holder) -> Result<PairLock, LockError> {
+    let path = lock_path(state, &pair.pair);
     let io = |path: &Path, source| LockError::Io {
         path: path.to_path_buf(),
         source,
@@ -150,7 +149,7 @@ pub fn acquire(state: &Path, pair: &str, holder: Holder) -> Result<PairLock, Loc
     // The whole lock is written first, under a name nobody else uses.
     let temp = dir.join(format!(
         ".{}.{}.{}.tmp",
-        drtui_core::text::safe_component(pair),
+        drtui_core::text::safe_component(&pair.pair),
         holder.pid,
         std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
@@ -200,7 +199,7 @@ impl PairLock {
 fn link_into_place(
     temp: &Path,
     path: &Path,
-    pair: &str,
+    pair: &PairCommands,
     holder: &Holder,
 ) -> Result<PairLock, LockError> {
     for _ in 0..3 {
@@ -225,7 +224,7 @@ fn link_into_place(
             Err(_) if !path.exists() => continue,
             Err(reason) => {
                 return Err(LockError::Unreadable {
-                    pair: pair.to_owned(),
+                    pair: Box::new(pair.clone()),
                     path: path.to_path_buf(),
                     reason,
                 });
@@ -233,14 +232,14 @@ fn link_into_place(
         };
         if alive(&current) && current.run_id != holder.run_id {
             return Err(LockError::Held {
-                pair: pair.to_owned(),
+                pair: Box::new(pair.clone()),
                 holder: Box::new(current),
             });
         }
         if alive(&current) && current.pid != holder.pid {
             // The same run resumed by another process while the first still lives.
             return Err(LockError::Held {
-                pair: pair.to_owned(),
+                pair: Box::new(pair.clone()),
                 holder: Box::new(current),
             });
         }
@@ -278,6 +277,10 @@ fn remove_if_still(path: &Path, stale: &Holder) -> Result<(), LockError> {
 mod tests {
     use super::*;
 
+    fn demo() -> PairCommands {
+        drtui_core::config::RegionPair::demo().commands()
+    }
+
     fn holder(run_id: &str, pid: u32, pid_start: Option<u64>) -> Holder {
         Holder {
             run_id: run_id.into(),
@@ -294,14 +297,14 @@ mod tests {
     fn the_second_taker_is_refused_by_name_and_the_lock_is_released_on_drop() {
         let dir = tempfile::tempdir().expect("dir");
         let first = this_process("run-1", "alice", "t0".into());
-        let lock = acquire(dir.path(), "demo", first).expect("free");
+        let lock = acquire(dir.path(), &demo(), first).expect("free");
         let second = this_process("run-2", "bob", "t1".into());
-        match acquire(dir.path(), "demo", second.clone()) {
+        match acquire(dir.path(), &demo(), second.clone()) {
             Err(LockError::Held { holder, .. }) => assert_eq!(holder.run_id, "run-1"),
             other => panic!("{other:?}"),
         }
         drop(lock);
-        assert!(acquire(dir.path(), "demo", second).is_ok());
+        assert!(acquire(dir.path(), &demo(), second).is_ok());
     }
 
     #[test]
@@ -316,7 +319,7 @@ mod tests {
             holder("old", u32::MAX - 1, None),
         ] {
             std::fs::write(&path, serde_json::to_string(&stale).expect("json")).expect("write");
-            let taken = acquire(dir.path(), "demo", this_process("new", "me", "t".into()))
+            let taken = acquire(dir.path(), &demo(), this_process("new", "me", "t".into()))
                 .expect("stale replaced");
             drop(taken);
         }
@@ -328,7 +331,7 @@ mod tests {
         let path = lock_path(dir.path(), "demo");
         crate::files::private_dir(path.parent().expect("dir")).expect("dir");
         std::fs::write(&path, "{not json").expect("write");
-        let error = acquire(dir.path(), "demo", this_process("new", "me", "t".into()))
+        let error = acquire(dir.path(), &demo(), this_process("new", "me", "t".into()))
             .expect_err("refused");
         assert!(
             matches!(error, LockError::Unreadable { .. })
@@ -350,7 +353,7 @@ mod tests {
                     barrier.wait();
                     acquire(
                         &state,
-                        "demo",
+                        &demo(),
                         this_process(&format!("run-{index}"), "me", "t".into()),
                     )
                     .ok()

@@ -333,7 +333,7 @@ impl Playback<'_> {
         let lock = if locking {
             Some(lock::acquire(
                 &self.state,
-                &self.engine.pair.name,
+                &self.engine.pair.commands(),
                 holder.clone(),
             )?)
         } else {

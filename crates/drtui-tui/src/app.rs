@@ -655,7 +655,8 @@ fn quit(app: &mut App) {
             .and_then(|run| run.run_id().map(str::to_owned))
             .unwrap_or_default();
         app.flash(format!(
-            "A run is in progress: q again leaves it; `drtui resume {id}` continues it"
+            "A run is in progress: q again leaves it; `{}` continues it",
+            app.pair.commands().resume(&id, "")
         ));
     } else {
         app.should_quit = true;
@@ -876,7 +877,15 @@ fn gate_key(app: &mut App, action: Action) -> Vec<Cmd> {
         }
         Action::GateCancel if gate.confirm_abort => {
             app.gate = None;
-            app.flash("Run aborted at the gate; `drtui resume` continues it later");
+            let id = app
+                .run
+                .as_ref()
+                .and_then(|run| run.run_id().map(str::to_owned))
+                .unwrap_or_default();
+            app.flash(format!(
+                "Run aborted at the gate; `{}` continues it later",
+                app.pair.commands().resume(&id, "")
+            ));
             return vec![Cmd::AnswerGate(false)];
         }
         Action::GateCancel => gate.confirm_abort = true,

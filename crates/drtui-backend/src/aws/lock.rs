@@ -19,21 +19,26 @@ pub struct DynamoLock {
     client: aws_sdk_dynamodb::Client,
     table: String,
     region: String,
-    pair: String,
+    pair: drtui_core::commands::PairCommands,
 }
 
 impl DynamoLock {
-    pub fn new(client: aws_sdk_dynamodb::Client, table: &str, region: &str, pair: &str) -> Self {
+    pub fn new(
+        client: aws_sdk_dynamodb::Client,
+        table: &str,
+        region: &str,
+        pair: drtui_core::commands::PairCommands,
+    ) -> Self {
         Self {
             client,
             table: table.to_owned(),
             region: region.to_owned(),
-            pair: pair.to_owned(),
+            pair,
         }
     }
 
     fn key(&self) -> AttributeValue {
-        AttributeValue::S(format!("drtui/{}", self.pair))
+        AttributeValue::S(format!("drtui/{}", self.pair.pair))
     }
 
     fn unavailable(&self, error: impl std::error::Error) -> RemoteLockError {
@@ -139,7 +144,7 @@ impl RemoteLock for DynamoLock {
                 {
                     let current = self.read().await?.map(|(holder, _)| holder);
                     Err(RemoteLockError::Held {
-                        pair: self.pair.clone(),
+                        pair: Box::new(self.pair.clone()),
                         table: self.describe(),
                         holder: Box::new(current.unwrap_or_else(|| Holder {
                             run_id: "?".to_owned(),

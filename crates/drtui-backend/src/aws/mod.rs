@@ -153,7 +153,7 @@ impl AwsBackend {
             self.clients.regions[role.index()].dynamodb.clone(),
             table,
             self.pair.region(role),
-            &self.pair.name,
+            self.pair.commands(),
         ))
     }
 

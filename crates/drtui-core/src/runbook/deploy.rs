@@ -229,8 +229,10 @@ pub fn refusal(
     }
     let drift = snapshot.failover_drift(now, max_age)?;
     Some(format!(
-        "refusing to update {stack}: {drift}. Its template would move the writer back to {} or detach a member. Fail back first (`drtui run failback --region-pair {}`), or provision after the estate serves from {} again",
-        pair.primary, pair.name, pair.primary
+        "refusing to update {stack}: {drift}. Its template would move the writer back to {} or detach a member. Fail back first (`{}`), or provision after the estate serves from {} again",
+        pair.primary,
+        pair.commands().run("failback"),
+        pair.primary
     ))
 }
 

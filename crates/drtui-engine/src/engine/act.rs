@@ -133,8 +133,11 @@ impl Engine<'_> {
         }
         let failure = match followed {
             Followed::Paused => {
-                let detail = "stopped following the stack: CloudFormation carries on; `drtui resume` waits for it to settle";
-                self.record(log, progress(step, detail.to_owned()))?;
+                let detail = format!(
+                    "stopped following the stack: CloudFormation carries on; `{}` waits for it to settle",
+                    self.pair.commands().resume(log.run_id, "")
+                );
+                self.record(log, progress(step, detail))?;
                 return Ok(ActEnd::Paused);
             }
             Followed::Ended(Ok(outcome)) if outcome.changed => {

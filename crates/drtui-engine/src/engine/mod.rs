@@ -273,8 +273,8 @@ impl Engine<'_> {
         let executions = evaluate::no_execution_left_running(&started, &seen);
         let result = match (serving, executions) {
             (Some(Err(wrong)), _) => Err(format!(
-                "{wrong}. Fix what is listed (set the weights, engage the data-plane lever, or wait for the region to recover), then `drtui resume {}` checks again",
-                log.run_id
+                "{wrong}. Fix what is listed (set the weights, engage the data-plane lever, or wait for the region to recover), then `{}` checks again",
+                self.pair.commands().resume(log.run_id, "")
             )),
             (_, Err(running)) => Err(running),
             (Some(Ok(held)), Ok(ended)) if !started.is_empty() => Ok(format!("{held}; {ended}")),

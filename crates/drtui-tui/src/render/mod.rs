@@ -269,8 +269,10 @@ fn render_too_small(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         ""
     };
     let text = format!(
-        "Terminal too small: {}x{}. drtui needs at least {MIN_WIDTH}x{MIN_HEIGHT}.{gate} Enlarge the window, or use `drtui status` for a text report. Press q to quit.",
-        area.width, area.height
+        "Terminal too small: {}x{}. drtui needs at least {MIN_WIDTH}x{MIN_HEIGHT}.{gate} Enlarge the window, or use `{}` for a text report. Press q to quit.",
+        area.width,
+        area.height,
+        app.pair.commands().status()
     );
     frame.render_widget(
         Paragraph::new(text)

@@ -243,7 +243,15 @@ pub fn runbooks(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme
     }
     lines.push(Line::raw(""));
     lines.push(Line::styled(
-        format!("★ recommended now. Enter starts it; every gate waits for you to type `{}`. `drtui plan NAME` shows its calls.", app.pair.name),
+        format!(
+            "★ recommended now. Enter starts it; every gate waits for you to type `{}`. `{}` shows its calls.",
+            app.pair.name,
+            app.pair.commands().plan(
+                app.runbooks
+                    .get(selected)
+                    .map_or("failover", |runbook| runbook.name.as_str())
+            )
+        ),
         theme.style(Tone::Muted),
     ));
     popup(frame, area, 110, " Runbooks · Esc to close ", lines, theme);

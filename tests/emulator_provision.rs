@@ -226,3 +226,96 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
     }
     drop(dir);
 }
+
+/// The README's new-account path as written: `drtui.example.toml` copied unchanged (its
+/// `profile`, its `lock_table` that `provision` itself creates), `run provision` against the
+/// emulator, then `discover --update`. The first provision runs under this machine's lock and
+/// says so in one line; the second takes the table's lock; the update keeps the comments.
+#[test]
+fn the_new_account_path_works_from_the_example_config() {
+    let moto = moto();
+    let example = std::fs::read_to_string(support::manifest_dir().join("drtui.example.toml"))
+        .expect("example");
+    let (dir, config) = write_config(&example);
+    // The example's profile, as the operator's AWS config would hold it.
+    let aws = dir.path().join("aws");
+    std::fs::create_dir_all(&aws).expect("aws dir");
+    std::fs::write(
+        aws.join("credentials"),
+        "[payments-prod]\naws_access_key_id = testing\naws_secret_access_key = testing\n",
+    )
+    .expect("credentials");
+    std::fs::write(
+        aws.join("config"),
+        "[profile payments-prod]\nregion = us-east-1\n",
+    )
+    .expect("aws config");
+    let state = dir.path().join("state");
+    let drtui_as_operator = |args: &[&str]| {
+        let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_drtui"));
+        command
+            .args(args)
+            .args(["--config", &config, "--endpoint-url", &moto.url])
+            .stdin(std::process::Stdio::null())
+            .env_remove("DRTUI_CONFIG")
+            .env_remove("AWS_PROFILE")
+            .env_remove("AWS_ACCESS_KEY_ID")
+            .env_remove("AWS_SECRET_ACCESS_KEY")
+            .env("AWS_EC2_METADATA_DISABLED", "true")
+            .env("AWS_CONFIG_FILE", aws.join("config"))
+            .env("AWS_SHARED_CREDENTIALS_FILE", aws.join("credentials"))
+            .env("DRTUI_STATE_DIR", &state);
+        command.output().expect("drtui")
+    };
+    let provision = ["run", "provision", "--region-pair", "prod", "--approve-all"];
+    let first = drtui_as_operator(&provision);
+    let said = format!(
+        "{}{}",
+        String::from_utf8_lossy(&first.stdout),
+        String::from_utf8_lossy(&first.stderr)
+    );
+    assert_eq!(first.status.code(), Some(0), "{said}");
+    assert_eq!(
+        said.matches("does not exist yet (this run's stacks create it): the run holds this machine's lock only")
+            .count(),
+        1,
+        "{said}"
+    );
+    assert!(!said.contains("ServiceError"), "no debug dump: {said}");
+    // The table exists now: the second provision takes its lock and changes nothing.
+    let second = drtui_as_operator(&provision);
+    let again = String::from_utf8_lossy(&second.stdout);
+    assert_eq!(
+        second.status.code(),
+        Some(0),
+        "{again}{}",
+        String::from_utf8_lossy(&second.stderr)
+    );
+    assert!(!again.contains("does not exist yet"), "{again}");
+    let updated = drtui_as_operator(&[
+        "discover",
+        "--region-pair",
+        "prod",
+        "--stack-prefix",
+        "TapStackprod",
+        "--update",
+    ]);
+    assert_eq!(
+        updated.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&updated.stderr)
+    );
+    let written = std::fs::read_to_string(&config).expect("config");
+    for comment in [
+        "# The run lock shared by every operator's machine",
+        "# Per-call timeout: a hung region costs this much per poll",
+        "# AWS credentials profile (else AWS_PROFILE / the default chain).",
+    ] {
+        assert!(written.contains(comment), "{comment} lost:\n{written}");
+    }
+    assert!(
+        written.contains("lock_table = \"drtui-locks-prod\""),
+        "{written}"
+    );
+}

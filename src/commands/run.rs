@@ -451,6 +451,7 @@ fn progress_line(record: &Record) -> String {
             format!("{at}   ✔ {step} approved by {by} ({how})")
         }
         Event::GateBlocked { step } => format!("{at}   ⏸ {step} waits for approval"),
+        Event::Note { detail } => format!("{at}   ! {}", sanitize(detail)),
         Event::LockBroken { by, reason } => {
             format!("{at}   ! lock broken by {by}: {}", sanitize(reason))
         }

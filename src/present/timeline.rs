@@ -142,6 +142,9 @@ fn approvals_and_breaks(out: &mut String, records: &[Record], markdown: bool) {
             Event::LockBroken { by, reason } => {
                 let _ = writeln!(out, "{bullet}lock broken by {by} at {at}: {reason}");
             }
+            Event::Note { detail } => {
+                let _ = writeln!(out, "{bullet}note at {at}: {detail}");
+            }
             Event::Escalated {
                 by, from, runbook, ..
             } => {

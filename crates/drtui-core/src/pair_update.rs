@@ -56,16 +56,32 @@ pub fn update_pair(text: &str, name: &str, section: &str) -> Result<(String, Vec
             .get(key)
             .is_none_or(|old| old.to_string().trim() != item.to_string().trim());
         if differs {
-            let mut item = item.clone();
-            if let Item::Table(table) = &mut item {
-                // Placed after the pair's own tables, not where the discovery printed it.
-                table.set_position(None);
-            }
-            pair.insert(key, item);
+            replace_keeping_comments(pair, key, item.clone());
             changed.push(key.to_owned());
         }
     }
     Ok((document.to_string(), changed))
+}
+
+/// Sets `key` to `item`. An existing key keeps its place and the comments above it (they
+/// belong to the key, which stays); an existing table keeps its header's comments and place.
+/// A new table goes after the pair's own tables, not where the discovery printed it.
+fn replace_keeping_comments(pair: &mut Table, key: &str, mut item: Item) {
+    match pair.get_mut(key) {
+        Some(old) => {
+            if let (Item::Table(old_table), Item::Table(table)) = (&*old, &mut item) {
+                *table.decor_mut() = old_table.decor().clone();
+                table.set_position(old_table.position());
+            }
+            *old = item;
+        }
+        None => {
+            if let Item::Table(table) = &mut item {
+                table.set_position(None);
+            }
+            pair.insert(key, item);
+        }
+    }
 }
 
 #[cfg(test)]
@@ -78,14 +94,21 @@ environment = "production"   # shown loud
 primary = "us-east-1"
 secondary = "us-east-2"
 global_cluster = "payment-global-prod"
+# The zone the stacks create.
 hosted_zone_id = "ZNOTYET"
 record_name = "api.payments.example.com"
 alarm_prefix = "PaymentDR-prod"
 poll_interval = "5s"
+# The run lock shared by every operator's machine.
+lock_table = "placeholder"
 
 [pairs.prod.clusters]
 us-east-1 = "payment-primary-prod"
 us-east-2 = "payment-secondary-prod"
+
+# Optional: otherwise from the weighted records.
+[pairs.prod.health_checks]
+us-east-1 = "hc-old"
 
 [pairs.other]
 primary = "eu-west-1"
@@ -140,9 +163,20 @@ us-east-2 = "hc-2"
             "{text}"
         );
         assert!(
-            text.contains("[pairs.prod.health_checks]\nus-east-1 = \"hc-1\""),
-            "{text}"
+            text.contains(
+                "# Optional: otherwise from the weighted records.\n[pairs.prod.health_checks]\nus-east-1 = \"hc-1\""
+            ),
+            "a replaced table keeps its comment and place: {text}"
         );
+        for kept in [
+            "# The zone the stacks create.\nhosted_zone_id = \"Z0123REAL\"",
+            "# The run lock shared by every operator's machine.\nlock_table = \"drtui-locks-prod\"",
+        ] {
+            assert!(
+                text.contains(kept),
+                "a replaced key keeps its comment: {text}"
+            );
+        }
         assert!(
             text.contains("[pairs.other]\nprimary = \"eu-west-1\""),
             "{text}"

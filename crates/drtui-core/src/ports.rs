@@ -289,6 +289,11 @@ pub enum RemoteLockError {
     },
     #[error("the lock table {table} cannot be used: {message}")]
     Unavailable { table: String, message: String },
+    /// The table does not exist (a new account, before `provision` creates it).
+    #[error(
+        "the pair's lock_table, {table}, does not exist: `provision` creates it, or remove lock_table from the pair"
+    )]
+    Missing { table: String },
 }
 
 /// The pair's lock shared by every machine (a DynamoDB table on AWS): taken with a lease the

@@ -339,14 +339,14 @@ impl Playback<'_> {
         } else {
             None
         };
-        let remote = self.remote_lock.as_ref().filter(|_| locking);
-        if let Some(remote) = remote {
-            remote.acquire(&holder).await?;
-        }
+        let (remote, mut note) = self.take_remote(&holder, locking).await?;
+        let remote = remote.as_ref();
         let mut fresh: Option<Resumable> = None;
         let played = loop {
             let resume = fresh.as_ref().or(resume);
-            let played = self.play_locked(resume, &run_id, remote, on_record).await;
+            let played = self
+                .play_locked(resume, &run_id, remote, note.take(), on_record)
+                .await;
             let (Ok(Outcome::Paused { .. }), Some(hold)) = (&played, &self.hold) else {
                 break played;
             };
@@ -369,6 +369,39 @@ impl Playback<'_> {
                 run_id,
                 source: Box::new(error),
             }),
+        }
+    }
+
+    /// Takes the pair's cross-machine lock. A runbook that deploys stacks (a new account's
+    /// provision, which creates the lock table) goes on under this machine's lock when the
+    /// table does not exist yet, with a note saying so; any other run is refused.
+    async fn take_remote(
+        &self,
+        holder: &lock::Holder,
+        locking: bool,
+    ) -> Result<
+        (
+            Option<std::sync::Arc<dyn drtui_core::ports::RemoteLock>>,
+            Option<String>,
+        ),
+        PlaybackError,
+    > {
+        let Some(remote) = self.remote_lock.as_ref().filter(|_| locking) else {
+            return Ok((None, None));
+        };
+        match remote.acquire(holder).await {
+            Ok(()) => Ok((Some(std::sync::Arc::clone(remote)), None)),
+            Err(drtui_core::ports::RemoteLockError::Missing { table })
+                if self.engine.runbook.steps.iter().any(|step| step.deploys()) =>
+            {
+                Ok((
+                    None,
+                    Some(format!(
+                        "the pair's lock_table, {table}, does not exist yet (this run's stacks create it): the run holds this machine's lock only"
+                    )),
+                ))
+            }
+            Err(error) => Err(error.into()),
         }
     }
 
@@ -422,6 +455,7 @@ impl Playback<'_> {
         resume: Option<&Resumable>,
         run_id: &str,
         remote: Option<&std::sync::Arc<dyn drtui_core::ports::RemoteLock>>,
+        note: Option<String>,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> Result<Outcome, PlaybackError> {
         let run_id = run_id.to_owned();
@@ -463,6 +497,12 @@ impl Playback<'_> {
             },
             on_record,
         )?;
+        if let Some(detail) = note {
+            let at = self.engine.clock.now();
+            let event = Event::Note { detail };
+            let run_id = run_id.clone();
+            journal.record(Record { at, run_id, event }, on_record)?;
+        }
         let done = resume
             .map(|resume| self.still_done(resume))
             .unwrap_or_default();

@@ -8,7 +8,6 @@ use std::collections::HashMap;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use aws_sdk_dynamodb::types::{AttributeValue, ReturnValue};
-use aws_smithy_types::error::display::DisplayErrorContext;
 
 use drtui_core::ports::{BoxFuture, Holder, RemoteLock, RemoteLockError};
 
@@ -41,14 +40,25 @@ impl DynamoLock {
         AttributeValue::S(format!("drtui/{}", self.pair.pair))
     }
 
-    fn unavailable(&self, error: impl std::error::Error) -> RemoteLockError {
+    /// The table cannot be used: the service's code and message (or why it was not
+    /// reached), never the SDK's debug form.
+    fn unavailable<E, R>(
+        &self,
+        error: aws_smithy_runtime_api::client::result::SdkError<E, R>,
+    ) -> RemoteLockError
+    where
+        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug + 'static,
+    {
+        use aws_smithy_types::error::metadata::ProvideErrorMetadata as _;
+        if error.code() == Some("ResourceNotFoundException") {
+            return RemoteLockError::Missing {
+                table: self.describe(),
+            };
+        }
         RemoteLockError::Unavailable {
             table: self.describe(),
-            message: DisplayErrorContext(&error)
-                .to_string()
-                .chars()
-                .take(300)
-                .collect(),
+            message: super::sdk_error_text(&error),
         }
     }
 

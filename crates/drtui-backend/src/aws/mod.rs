@@ -134,6 +134,25 @@ fn same_dns_name(a: &str, b: &str) -> bool {
         .eq_ignore_ascii_case(b.trim_end_matches('.'))
 }
 
+/// An SDK failure as one line: `Code: message` from the service, else what stopped the call
+/// (a dispatch failure, a timeout), never the SDK's debug form; at most 300 characters.
+pub(crate) fn sdk_error_text<E, R>(error: &SdkError<E, R>) -> String
+where
+    E: ProvideErrorMetadata + std::error::Error + 'static,
+    R: std::fmt::Debug + 'static,
+{
+    let text = match (error, error.code()) {
+        (SdkError::ServiceError(_), Some(code)) => {
+            format!("{code}: {}", error.message().unwrap_or("no message"))
+        }
+        _ => DisplayErrorContext(error).to_string(),
+    };
+    drtui_core::text::sanitize(&text)
+        .chars()
+        .take(300)
+        .collect()
+}
+
 impl AwsBackend {
     pub fn new(pair: &RegionPair, clients: Clients, clock: Arc<dyn Clock>) -> Self {
         Self {

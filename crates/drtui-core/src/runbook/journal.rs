@@ -64,6 +64,11 @@ pub enum Event {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         source: Option<String>,
     },
+    /// Something the run's reader must know about how it ran (a new account's provision held
+    /// this machine's lock only, its lock table not existing yet).
+    Note {
+        detail: String,
+    },
     /// An operator removed this run's lock by hand (`drtui lock break`).
     LockBroken {
         by: String,
@@ -353,7 +358,7 @@ impl RunSummary {
             Event::StepProgress { step, detail } => {
                 detail.clone_into(&mut self.progress_mut(step).detail);
             }
-            Event::LockBroken { .. } => {}
+            Event::LockBroken { .. } | Event::Note { .. } => {}
             Event::Resumed { .. } => self.resumed(record.at, previous),
             Event::Escalated {
                 runbook,

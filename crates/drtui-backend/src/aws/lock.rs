@@ -246,3 +246,60 @@ impl RemoteLock for DynamoLock {
         LEASE / 3
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_sdk_dynamodb::operation::get_item::GetItemError;
+    use aws_sdk_dynamodb::operation::put_item::PutItemError;
+    use aws_smithy_mocks::{RuleMode, mock, mock_client};
+    use aws_smithy_types::error::ErrorMetadata;
+
+    fn failing(code: &'static str, message: &'static str) -> DynamoLock {
+        let meta = move || ErrorMetadata::builder().code(code).message(message).build();
+        let get = mock!(aws_sdk_dynamodb::Client::get_item)
+            .then_error(move || GetItemError::generic(meta()));
+        let put = mock!(aws_sdk_dynamodb::Client::put_item)
+            .then_error(move || PutItemError::generic(meta()));
+        let client = mock_client!(aws_sdk_dynamodb, RuleMode::MatchAny, [&get, &put]);
+        DynamoLock::new(
+            client,
+            "drtui-locks-prod",
+            "us-east-2",
+            drtui_core::config::RegionPair::demo().commands(),
+        )
+    }
+
+    /// A lock table that cannot be used says the service's code and message (a missing one
+    /// says so by name), never the SDK's debug form.
+    #[tokio::test]
+    async fn a_failing_table_is_named_with_the_services_words() {
+        let missing = failing("ResourceNotFoundException", "Requested resource not found");
+        assert!(matches!(
+            missing.show().await,
+            Err(RemoteLockError::Missing { .. })
+        ));
+        let failing = failing("InternalServerError", "the table is having a bad day");
+        let holder = Holder {
+            run_id: "failover-1".into(),
+            operator: "me".into(),
+            host: "here".into(),
+            pid: 1,
+            since: "now".into(),
+            pid_start: None,
+            paused_since: None,
+        };
+        for error in [
+            failing.show().await.expect_err("show"),
+            failing.acquire(&holder).await.expect_err("acquire"),
+        ] {
+            let text = error.to_string();
+            assert!(
+                text.contains("InternalServerError: the table is having a bad day")
+                    && !text.contains("ServiceError")
+                    && !text.contains('{'),
+                "{text}"
+            );
+        }
+    }
+}

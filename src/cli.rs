@@ -332,6 +332,14 @@ pub enum Command {
         #[command(flatten)]
         aws: AwsArgs,
     },
+    /// Least-privilege IAM policies for the pair, naming its own resources.
+    #[command(after_help = Exit::help_for(&[Exit::Ok, Exit::Usage]))]
+    Iam {
+        #[command(subcommand)]
+        command: IamCommand,
+        #[command(flatten)]
+        pair: PairArgs,
+    },
     /// Print the shell hook that completes flags, pair names (from the config), runbook names
     /// and run ids: e.g. `source <(drtui completions bash)` in ~/.bashrc.
     #[command(after_help = Exit::help_for(&[Exit::Ok, Exit::Usage]))]
@@ -368,6 +376,7 @@ impl Command {
             Command::Runs { .. } => "runs",
             Command::Config { .. } => "config",
             Command::Lock { .. } => "lock",
+            Command::Iam { .. } => "iam",
             Command::Completions { .. } => "completions",
         }
     }
@@ -392,7 +401,7 @@ impl Command {
                 aws: Some(aws),
                 ..Scope::default()
             },
-            Command::Plan { pair, .. } => Scope {
+            Command::Plan { pair, .. } | Command::Iam { pair, .. } => Scope {
                 pair: Some(pair),
                 ..Scope::default()
             },
@@ -462,6 +471,19 @@ pub enum LockCommand {
         /// Why (kept in the holder run's journal).
         #[arg(long)]
         reason: String,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+pub enum IamCommand {
+    /// Print the IAM policy (JSON) a role needs on the pair: the pair's own ARNs for every
+    /// call drtui makes; `*` only where AWS grants a call on nothing narrower.
+    #[command(after_help = Exit::help_for(&[Exit::Ok, Exit::Usage]))]
+    Policy {
+        /// readonly (dashboard, status, discover, plan), operator (every runbook) or
+        /// provisioner (`provision`'s change sets).
+        #[arg(long, value_parser = ["readonly", "operator", "provisioner"])]
+        role: String,
     },
 }
 

@@ -123,6 +123,10 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
         }
         Some(Command::Runs { command }) => commands::runs::run(command),
         Some(Command::Lock { command, .. }) => commands::lock::run(global, command).await,
+        Some(Command::Iam {
+            command: cli::IamCommand::Policy { role },
+            ..
+        }) => commands::iam::policy(global, role),
         Some(Command::Config {
             command: cli::ConfigCommand::Schema,
         }) => {

@@ -756,3 +756,17 @@ fn provision_on_a_pair_without_environment_suffix_is_refused_before_anything_run
         stderr(&output)
     );
 }
+
+#[test]
+fn iam_policy_prints_the_pairs_least_privilege_policy() {
+    let output = drtui(&["iam", "policy", "--role", "operator"]);
+    assert_eq!(output.status.code(), Some(0), "{}", stderr(&output));
+    let policy = json(&output);
+    let text = policy.to_string();
+    assert!(
+        text.contains("arn:aws:rds::000000000000:global-cluster:payment-global-demo"),
+        "{policy:#}"
+    );
+    let wrong = drtui(&["iam", "policy", "--role", "admin"]);
+    assert_eq!(wrong.status.code(), Some(2), "{}", stderr(&wrong));
+}

@@ -177,4 +177,29 @@ fn iam_policies_allow_exactly_the_calls_drtui_makes() {
         wanted(&[Access::Read, Access::Act, Access::Lock]),
         "operator: nothing missing, nothing extra"
     );
+    let provisioner = actions("drtui-provisioner.json");
+    assert!(
+        provisioner.contains("cloudformation:ExecuteChangeSet")
+            && !provisioner.contains("rds:FailoverGlobalCluster"),
+        "provisioner: change sets, no promote: {provisioner:?}"
+    );
+}
+
+/// The shipped policies are what `drtui iam policy` prints for the reference estate.
+#[test]
+fn the_shipped_policies_are_the_reference_estates_generated_ones() {
+    let catalog = drtui_engine::config_file::load_catalog(Some(&root().join("drtui.example.toml")))
+        .expect("example config");
+    let pair = catalog.get("prod").expect("prod");
+    for role in drtui_core::iam::PolicyRole::ALL {
+        let file = format!("drtui-{}.json", role.name());
+        let text = std::fs::read_to_string(root().join("assets/iam").join(&file)).expect("policy");
+        let shipped: Value = serde_json::from_str(&text).expect("JSON");
+        assert_eq!(
+            shipped,
+            drtui_core::iam::policy(pair, role),
+            "{file} differs from `drtui --config drtui.example.toml iam policy --region-pair prod --role {}`",
+            role.name()
+        );
+    }
 }

@@ -4,6 +4,7 @@
 pub mod completions;
 pub mod dashboard;
 pub mod discover;
+pub mod iam;
 pub mod lock;
 pub mod pairs;
 pub mod plan;

@@ -24,6 +24,7 @@ pub mod commands;
 pub mod config;
 pub mod cost;
 pub mod fault;
+pub mod iam;
 mod limits;
 pub mod model;
 mod mutation;

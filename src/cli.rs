@@ -89,7 +89,8 @@ pub struct AwsArgs {
 pub struct DemoArgs {
     /// Demo only: faults already running at start, comma-separated. One of: primary-outage,
     /// lag-spike, api-5xx-burst, secondary-degraded, throttled-control-plane, hung-primary
-    /// (alias hung-region), hung-secondary, stack-update-fails, hung-state-machine.
+    /// (alias hung-region), hung-secondary, stack-update-fails, hung-state-machine,
+    /// dynamodb-replication-stall, s3-replication-backlog.
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub scenario: Vec<Fault>,
     /// Demo only: simulator seed (same seed, same estate; default 42).
@@ -445,8 +446,9 @@ pub struct Playback {
     pub approve_all: bool,
     /// The most data at risk a data-loss promote may be approved with, for this run (default:
     /// the pair's max_data_loss, else its rpo_budget): beyond it, or unknown, the run stops at
-    /// the gate even with --approve-all ("5m", "30s").
-    #[arg(long, value_name = "DURATION", value_parser = humantime::parse_duration)]
+    /// the gate even with --approve-all ("5m", "30s"; `any` accepts whatever is at risk, an
+    /// unknown figure included).
+    #[arg(long, value_name = "DURATION|any", value_parser = parse_max_data_loss)]
     pub max_data_loss: Option<std::time::Duration>,
     /// text: one line per event; json: one JSON journal record per line.
     #[arg(long, value_enum, default_value_t = Format::Text)]
@@ -472,6 +474,15 @@ pub enum LockCommand {
         #[arg(long)]
         reason: String,
     },
+}
+
+/// `--max-data-loss`: a duration, or `any` (this run accepts whatever is at risk, even an
+/// unknown figure: a region whose metrics cannot be read).
+fn parse_max_data_loss(text: &str) -> Result<std::time::Duration, String> {
+    if text == "any" {
+        return Ok(drtui_core::runbook::gate::ANY_LOSS);
+    }
+    humantime::parse_duration(text).map_err(|error| format!("{error} (or `any`)"))
 }
 
 #[derive(Debug, Subcommand)]

@@ -536,11 +536,16 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
             && text.contains("Type `demo accept` and Enter to approve: dem"),
         "{text}"
     );
-    assert!(
-        text.contains("PutMetricData"),
-        "the whole list fits: {text}"
-    );
+    for store in [
+        "lost    aurora payment-global-demo",
+        "delayed dynamodb payment-transactions-demo",
+        "delayed s3 payment-documents-primary-demo",
+    ] {
+        assert!(text.contains(store), "each store on its own line: {text}");
+    }
     insta::assert_snapshot!(text);
+    let wide = screen_text(&draw(&app, 200, 60));
+    assert!(wide.contains("PutMetricData"), "the whole list fits: {wide}");
     // A longer list scrolls; the title, the data at risk and the prompt never move.
     prompt.question.next = [
         prompt.question.next.clone(),

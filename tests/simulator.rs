@@ -15,7 +15,7 @@ use drtui_backend::sim::{Fault, FaultControl, SimBackend, SimOptions};
 use drtui_core::clock::Clock;
 use drtui_core::config::RegionPair;
 use drtui_core::model::{AlarmState, Role, Snapshot, Source};
-use drtui_core::readiness::{Runbook, Verdict};
+use drtui_core::readiness::{CheckId, CheckStatus, Runbook, Verdict};
 use drtui_testkit::DemoEstate;
 
 const TIMEOUT: Duration = Duration::from_millis(200);
@@ -128,9 +128,19 @@ async fn primary_outage_fails_health_stalls_replication_and_recommends_failover(
     assert_eq!(readiness.recommended_runbook, Some(Runbook::Failover));
     let risk = readiness.data_at_risk_ms.expect("lag known");
     assert!(risk > 10_000.0, "replication stalled for 5 minutes: {risk}");
+    // Every store stalls: the data at risk is the worst of them, at least Aurora's lag.
+    let lag = lag_ms(&snapshot);
+    assert!(risk >= lag, "{risk} < Aurora's {lag}");
+    for check in [CheckId::DynamodbReplication, CheckId::S3Replication] {
+        assert_eq!(
+            readiness.check(check).map(|check| check.status),
+            Some(CheckStatus::Warn),
+            "{check:?}"
+        );
+    }
     // The lag keeps growing while the primary is down.
     estate.clock.advance(Duration::from_secs(10));
-    assert!(lag_ms(&estate.observe().await.0) >= risk + 9_000.0);
+    assert!(lag_ms(&estate.observe().await.0) >= lag + 9_000.0);
 }
 
 #[tokio::test]

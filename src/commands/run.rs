@@ -290,8 +290,9 @@ fn over_cap(
             );
         }
         None => errln!(
-            "Once the replication lag is known again: {}",
-            commands.resume(run_id, &format!("--approve {step}"))
+            "Once the figure is known again: {}\nOr to accept whatever it is for this run: {}",
+            commands.resume(run_id, &format!("--approve {step}")),
+            commands.resume(run_id, &format!("--approve {step} --max-data-loss any"))
         ),
     }
 }

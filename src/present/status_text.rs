@@ -34,6 +34,12 @@ pub fn render_text(report: &StatusReport) -> String {
     verdict(&mut out, report);
     regions_table(&mut out, &report.regions);
     pair_facts(&mut out, report);
+    let stores: Vec<String> = report
+        .stores
+        .iter()
+        .map(|store| format!("  {}", sanitize(&store.line())))
+        .collect();
+    section(&mut out, "STORES (data at risk on a move, by direction)", &stores);
     section(&mut out, "FIRING ALARMS", &firing_alarms(report));
     section(&mut out, "STACKS NOT COMPLETE", &unsettled_stacks(report));
     checks(&mut out, report);
@@ -57,12 +63,17 @@ fn verdict(out: &mut String, report: &StatusReport) {
     );
     let _ = writeln!(
         out,
-        "VERDICT {}  recommended: {}  data at risk: {}",
+        "VERDICT {}  recommended: {}  data at risk: {}{}",
         readiness.verdict.as_str().to_uppercase(),
         readiness.recommendation.next.as_str(),
         readiness
             .data_at_risk_ms
             .map_or_else(|| "unknown".to_owned(), format_ms),
+        readiness
+            .data_at_risk_store
+            .as_ref()
+            .map(|store| format!(" ({})", sanitize(store)))
+            .unwrap_or_default(),
     );
     let command = readiness
         .recommendation

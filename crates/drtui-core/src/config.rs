@@ -86,6 +86,11 @@ pub struct RegionPair {
     pub api_names: BTreeMap<String, String>,
     /// The Lambda functions per region, for the Lambda metrics.
     pub lambda_functions: BTreeMap<String, Vec<String>>,
+    /// The DynamoDB global tables (one name, a replica in each region): their replication
+    /// latency in both directions is data at risk beside Aurora's lag.
+    pub dynamodb_tables: Vec<String>,
+    /// The S3 buckets replicated between the regions, one entry per direction.
+    pub replicated_buckets: Vec<ReplicatedBucket>,
     pub poll_interval: Duration,
     /// How often CloudWatch metrics (and the Route 53 health-check metrics riding with them)
     /// are fetched, aligned to the interval's boundaries: they have one-minute resolution, so
@@ -120,6 +125,28 @@ pub struct RegionPair {
     pub color: Option<PairColor>,
     /// How the command line reached this pair (set by the binary): printed commands repeat it.
     pub reach: crate::commands::Reach,
+}
+
+/// One S3 replication rule: objects written to `source` are copied to `destination` by rule
+/// `rule_id` (its replication metrics, or Replication Time Control, must be on for drtui to read
+/// its backlog).
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize, schemars::JsonSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ReplicatedBucket {
+    pub source: String,
+    pub destination: String,
+    pub rule_id: String,
+    /// The source bucket's region, where S3 publishes the rule's metrics. Without it they are
+    /// asked in both regions (twice the metrics).
+    #[serde(default)]
+    pub from: Option<String>,
+}
+
+impl ReplicatedBucket {
+    /// Whether the rule's metrics are asked in `region`.
+    pub fn read_in(&self, region: &str) -> bool {
+        self.from.as_deref().is_none_or(|from| from == region)
+    }
 }
 
 /// A pair's colour in the header (with `NO_COLOR`, the label stays as text).
@@ -221,6 +248,11 @@ impl RegionPair {
     pub fn policy(&self) -> crate::readiness::Policy {
         crate::readiness::Policy {
             commands: self.commands(),
+            stores: crate::stores::Configured {
+                global_cluster: self.global_cluster.clone(),
+                dynamodb_tables: self.dynamodb_tables.clone(),
+                replicated_buckets: self.replicated_buckets.clone(),
+            },
             rpo_budget: self.rpo_budget,
             stale_after: self.stale_after(),
             state_machine_configured: self.state_machine.is_some(),
@@ -325,6 +357,21 @@ impl RegionPair {
             stacks,
             api_names: per_region("payment-api-primary-demo", "payment-api-secondary-demo"),
             lambda_functions: BTreeMap::new(),
+            dynamodb_tables: vec!["payment-transactions-demo".to_owned()],
+            replicated_buckets: vec![
+                ReplicatedBucket {
+                    source: "payment-documents-primary-demo".to_owned(),
+                    destination: "payment-documents-secondary-demo".to_owned(),
+                    rule_id: "to-secondary".to_owned(),
+                    from: Some(primary.to_owned()),
+                },
+                ReplicatedBucket {
+                    source: "payment-documents-secondary-demo".to_owned(),
+                    destination: "payment-documents-primary-demo".to_owned(),
+                    rule_id: "to-primary".to_owned(),
+                    from: Some(secondary.to_owned()),
+                },
+            ],
             poll_interval: Duration::from_secs(2),
             // The simulator's figures change every 5 s (its metric period): cost is no issue.
             metrics_interval: Duration::from_secs(5),
@@ -419,6 +466,13 @@ struct PairFile {
     api_names: BTreeMap<String, String>,
     #[serde(default)]
     lambda_functions: BTreeMap<String, Vec<String>>,
+    /// DynamoDB global tables whose replication is data at risk.
+    #[serde(default)]
+    dynamodb_tables: Vec<String>,
+    /// S3 replication rules, one per direction: `{ source, destination, rule_id, from }`.
+    #[serde(default)]
+    #[schemars(with = "Vec<ReplicatedBucket>")]
+    replicated_buckets: Option<Spanned<Vec<ReplicatedBucket>>>,
     #[serde(default)]
     #[schemars(with = "Option<String>")]
     poll_interval: Option<Spanned<String>>,
@@ -535,6 +589,20 @@ fn region_pair(
             "max_attempts must be between 1 and 10".to_owned(),
         ));
     }
+    if let Some(buckets) = &pair.replicated_buckets
+        && let Some(from) = buckets
+            .get_ref()
+            .iter()
+            .filter_map(|bucket| bucket.from.as_deref())
+            .find(|from| *from != primary && *from != secondary)
+    {
+        return Err(source.invalid(
+            buckets.span(),
+            format!(
+                "replicated_buckets: from `{from}` is not one of the pair's regions ({primary}, {secondary})"
+            ),
+        ));
+    }
     let lock_role = match &pair.lock_region {
         None => Role::Secondary,
         Some(region) if *region.get_ref() == primary => Role::Primary,
@@ -646,6 +714,11 @@ fn build_pair(
         stacks: pair.stacks,
         api_names: pair.api_names,
         lambda_functions: pair.lambda_functions,
+        dynamodb_tables: pair.dynamodb_tables,
+        replicated_buckets: pair
+            .replicated_buckets
+            .map(Spanned::into_inner)
+            .unwrap_or_default(),
         poll_interval: duration(&pair.poll_interval, Duration::from_secs(5), POLL)?,
         metrics_interval: duration(&pair.metrics_interval, Duration::from_secs(60), POLL)?,
         rpo_budget,

@@ -13,7 +13,8 @@ pub(crate) const USD_PER_1000_METRICS: f64 = 0.01;
 
 /// The metrics one region's `GetMetricData` asks for: API Gateway Count/5XX/4XX/Latency,
 /// Lambda Invocations/Errors/Duration per function, RDS connections, CPU and the two lag
-/// metrics, and in us-east-1 two Route 53 metrics per health check. Mirrors
+/// metrics, `ReplicationLatency` per DynamoDB global table, four metrics per S3 replication
+/// rule read in the region, and in us-east-1 two Route 53 metrics per health check. Mirrors
 /// `drtui_backend::aws::metrics::queries` (a test there keeps the two equal).
 pub fn metrics_per_call(pair: &RegionPair, role: Role, health_checks: usize) -> usize {
     let region = pair.region(role);
@@ -24,12 +25,18 @@ pub fn metrics_per_call(pair: &RegionPair, role: Role, health_checks: usize) -> 
     };
     let lambdas = 3 * pair.lambda_functions_in(role).len();
     let database = 4;
+    let tables = pair.dynamodb_tables.len();
+    let buckets = 4 * pair
+        .replicated_buckets
+        .iter()
+        .filter(|bucket| bucket.read_in(region))
+        .count();
     let health = if region == ROUTE53_CONTROL_REGION {
         2 * health_checks
     } else {
         0
     };
-    api + lambdas + database + health
+    api + lambdas + database + tables + buckets + health
 }
 
 /// The cost of the current settings, for the debug view and `status --format json`.

@@ -25,10 +25,16 @@ pub enum Fault {
     StackUpdateFails,
     /// State-machine executions start and never end (a task that never returns).
     HungStateMachine,
+    /// The DynamoDB global table's replication toward the secondary stalls: its latency grows
+    /// without bound.
+    DynamoDbReplicationStall,
+    /// S3 replication toward the secondary falls behind: thousands of operations and GBs
+    /// pending, some failing.
+    S3ReplicationBacklog,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 9] = [
+    pub const ALL: [Fault; 11] = [
         Fault::PrimaryOutage,
         Fault::LagSpike,
         Fault::Api5xxBurst,
@@ -38,6 +44,8 @@ impl Fault {
         Fault::HungRegion(Role::Secondary),
         Fault::StackUpdateFails,
         Fault::HungStateMachine,
+        Fault::DynamoDbReplicationStall,
+        Fault::S3ReplicationBacklog,
     ];
 
     /// The name used by `--scenario` and in the fault menu.
@@ -52,6 +60,8 @@ impl Fault {
             Fault::HungRegion(Role::Secondary) => "hung-secondary",
             Fault::StackUpdateFails => "stack-update-fails",
             Fault::HungStateMachine => "hung-state-machine",
+            Fault::DynamoDbReplicationStall => "dynamodb-replication-stall",
+            Fault::S3ReplicationBacklog => "s3-replication-backlog",
         }
     }
 
@@ -76,6 +86,12 @@ impl Fault {
                 "stack deployments fail on their first changed resource and roll back"
             }
             Fault::HungStateMachine => "failover state-machine executions start and never end",
+            Fault::DynamoDbReplicationStall => {
+                "DynamoDB global table replication toward the secondary stalls"
+            }
+            Fault::S3ReplicationBacklog => {
+                "S3 replication toward the secondary falls behind (thousands pending, some failing)"
+            }
         }
     }
 }

@@ -36,6 +36,7 @@ pub mod readiness;
 pub mod report;
 pub mod runbook;
 pub mod settle;
+pub mod stores;
 pub mod switchover;
 pub mod text;
 pub mod wire;

@@ -337,8 +337,49 @@ pub struct RegionMetrics {
     /// The period start of the newest datapoint of any figure, fresh or not: with every figure
     /// unknown, how long CloudWatch has been silent.
     pub newest_datapoint_at: Option<Timestamp>,
+    /// The replicated stores whose figures this region's CloudWatch publishes (DynamoDB and
+    /// S3 replication out of this region).
+    pub stores: Vec<StoreFigures>,
     #[serde(skip)]
     pub history: MetricHistory,
+}
+
+/// A replicated store, as the status JSON names its kind.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum StoreKind {
+    Aurora,
+    Dynamodb,
+    S3,
+    Secret,
+}
+
+impl StoreKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StoreKind::Aurora => "aurora",
+            StoreKind::Dynamodb => "dynamodb",
+            StoreKind::S3 => "s3",
+            StoreKind::Secret => "secret",
+        }
+    }
+}
+
+/// One store's replication out of a region, as that region's CloudWatch reported it: `None`
+/// where no current datapoint came (unknown, never zero).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoreFigures {
+    pub kind: StoreKind,
+    /// The table, or the source bucket.
+    pub name: String,
+    /// The receiving region (DynamoDB) or destination bucket (S3).
+    pub to: String,
+    pub lag_ms: Option<f64>,
+    pub pending_operations: Option<f64>,
+    pub pending_bytes: Option<f64>,
+    pub failed_operations: Option<f64>,
+    /// The period start of its newest datapoint, current or not.
+    pub newest_at: Option<Timestamp>,
 }
 
 impl RegionMetrics {
@@ -711,7 +752,7 @@ impl Snapshot {
     }
 
     /// The side of the global writer, when the global cluster is known within `max_age`.
-    pub(crate) fn writer_role(&self, now: Timestamp, max_age: Duration) -> Option<Role> {
+    pub fn writer_role(&self, now: Timestamp, max_age: Duration) -> Option<Role> {
         let writer = self.global_cluster.usable(now, max_age)?.writer_region()?;
         Role::BOTH
             .into_iter()

@@ -124,6 +124,8 @@ pub enum CheckId {
     ClusterAvailable(Role),
     WriterIn(Role),
     ReplicationLag,
+    DynamodbReplication,
+    S3Replication,
     HealthChecks(Role),
     AlarmsQuiet(Role),
     FailoverStateMachine,
@@ -140,6 +142,8 @@ impl CheckId {
             CheckId::WriterIn(Primary) => "writer_in_primary",
             CheckId::WriterIn(Secondary) => "writer_in_secondary",
             CheckId::ReplicationLag => "replication_lag",
+            CheckId::DynamodbReplication => "dynamodb_replication",
+            CheckId::S3Replication => "s3_replication",
             CheckId::HealthChecks(Secondary) => "secondary_health_checks",
             CheckId::HealthChecks(Primary) => "primary_health_checks",
             CheckId::AlarmsQuiet(Secondary) => "secondary_alarms_quiet",
@@ -160,6 +164,12 @@ impl CheckId {
             CheckId::ReplicationLag => {
                 "Is the lag of the cluster that reads now (the data a failover loses) within the RPO budget?"
             }
+            CheckId::DynamodbReplication => {
+                "Does every DynamoDB global table replicate out of the writer's region within the RPO budget?"
+            }
+            CheckId::S3Replication => {
+                "Does every S3 rule out of the writer's region replicate within the RPO budget, nothing failing?"
+            }
             CheckId::HealthChecks(_) => "Do the region's Route 53 health checks pass?",
             CheckId::AlarmsQuiet(_) => "Is no CloudWatch alarm of the region in ALARM?",
             CheckId::FailoverStateMachine => {
@@ -175,7 +185,9 @@ impl CheckId {
         match self {
             CheckId::ClusterAvailable(role) => vec![Source::Aurora(role)],
             CheckId::WriterIn(_) => vec![Source::GlobalCluster],
-            CheckId::ReplicationLag => Role::BOTH.map(Source::Metrics).to_vec(),
+            CheckId::ReplicationLag
+            | CheckId::DynamodbReplication
+            | CheckId::S3Replication => Role::BOTH.map(Source::Metrics).to_vec(),
             CheckId::HealthChecks(_) => vec![Source::HealthChecks],
             CheckId::AlarmsQuiet(role) => vec![Source::Alarms(role)],
             CheckId::FailoverStateMachine => vec![Source::StateMachine],
@@ -207,8 +219,11 @@ pub struct Check {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Readiness {
     pub verdict: Verdict,
-    /// Replication lag of the cluster that reads now: what an unplanned move would lose.
+    /// The worst lag of the stores replicating out of the writer's region (Aurora, DynamoDB,
+    /// S3): what an unplanned move would lose or delay; unknown when any of them is.
     pub data_at_risk_ms: Option<f64>,
+    /// The store that figure is (or the first without a current figure).
+    pub data_at_risk_store: Option<String>,
     pub recommended_runbook: Option<Runbook>,
     pub checks: Vec<Check>,
     /// The estate's phase (`steady`, `failed_over`, `moving`, `split`, `unknown`).
@@ -246,6 +261,8 @@ impl Readiness {
 pub struct Policy {
     /// How the commands it recommends name the pair.
     pub commands: crate::commands::PairCommands,
+    /// The replicated stores beside Aurora whose lag is data at risk.
+    pub stores: crate::stores::Configured,
     pub rpo_budget: Duration,
     pub stale_after: Duration,
     pub state_machine_configured: bool,
@@ -284,17 +301,20 @@ pub fn assess_with(
     // A move goes from the writer's side to the other one.
     let from = writer_role(snapshot, now, policy).unwrap_or(Role::Primary);
     let to = from.other();
-    let data_at_risk_ms = reader_lag_ms(snapshot, now, policy);
-    let checks = vec![
+    let stores = crate::stores::reports(snapshot, now, policy);
+    let at_risk = crate::stores::at_risk(&stores, &snapshot.region(from).region);
+    let mut checks = vec![
         cluster_available(snapshot, to, now, policy),
         writer_in(snapshot, from, now, policy),
-        replication_lag(data_at_risk_ms, policy),
+        replication_lag(reader_lag_ms(snapshot, now, policy), policy),
         health_checks(snapshot, to, now, policy),
         alarms_quiet(snapshot, to, now, policy),
         failover_state_machine(snapshot, now, policy),
         dns_weights(snapshot, from, now, policy),
         data_fresh(snapshot, now, policy),
     ];
+    let from_region = &snapshot.region(from).region;
+    checks.extend(crate::stores::checks(&stores, from_region, policy));
     let worst = checks
         .iter()
         .map(|check| check.status)
@@ -308,10 +328,13 @@ pub fn assess_with(
     if matches!(estate.phase, Phase::Moving | Phase::Split) {
         verdict = Verdict::NotReady;
     }
-    let recommendation = recommend(snapshot, policy, &estate, &regions, &checks, verdict, now);
+    let recommendation = recommend(
+        snapshot, policy, &estate, &regions, &checks, verdict, now, &at_risk,
+    );
     Readiness {
         verdict,
-        data_at_risk_ms,
+        data_at_risk_ms: at_risk.ms,
+        data_at_risk_store: at_risk.store,
         recommended_runbook: recommendation.next.runbook(),
         checks,
         phase: estate.phase,
@@ -351,8 +374,9 @@ fn recommend(
     checks: &[Check],
     verdict: Verdict,
     now: Timestamp,
+    at_risk: &crate::stores::AtRisk,
 ) -> Recommendation {
-    let lag_ms = reader_lag_ms(snapshot, now, policy);
+    let lag_ms = at_risk;
     if let Some(resume) = resume(snapshot, policy, estate) {
         return resume;
     }
@@ -451,7 +475,7 @@ fn steady(
     now: Timestamp,
     policy: &Policy,
     regions: &[RegionCondition],
-    lag_ms: Option<f64>,
+    lag_ms: &crate::stores::AtRisk,
 ) -> Recommendation {
     let (primary, secondary) = (
         &regions[Role::Primary.index()],
@@ -471,7 +495,7 @@ fn steady(
         );
     }
     let evidence = primary.evidence.join(", ");
-    let loss = lag_ms.map_or_else(|| "an unknown amount".to_owned(), format_ms);
+    let loss = risk_text(lag_ms, "an unknown amount");
     let switchover = crate::switchover::assess(snapshot, Role::Primary, now, policy);
     if switchover.possible() {
         let why = match primary.condition {
@@ -484,7 +508,7 @@ fn steady(
         return Recommendation::run(
             Runbook::Switchover,
             &policy.commands,
-            format!("a switchover loses nothing; a failover would lose up to {loss} ({why})"),
+            format!("a switchover loses nothing; a failover would risk up to {loss} ({why})"),
         );
     }
     let blockers = switchover.blockers.join("; ");
@@ -493,7 +517,7 @@ fn steady(
             Runbook::Failover,
             &policy.commands,
             format!(
-                "failover, losing {loss}: a switchover cannot succeed ({blockers}); primary impaired ({evidence})"
+                "failover, risking {loss}: a switchover cannot succeed ({blockers}); primary impaired ({evidence})"
             ),
         ),
         Condition::Serving => Recommendation::new(
@@ -513,6 +537,17 @@ fn steady(
     }
 }
 
+/// "1.2 s (dynamodb payment-transactions-prod)": the data at risk and its store; `unknown`
+/// and the store without a current figure when it is not known.
+fn risk_text(at_risk: &crate::stores::AtRisk, unknown: &str) -> String {
+    let figure = at_risk.ms.map_or_else(|| unknown.to_owned(), format_ms);
+    match &at_risk.store {
+        Some(store) if at_risk.ms.is_some() => format!("{figure} ({store})"),
+        Some(store) => format!("{figure} (no current figure for {store})"),
+        None => figure,
+    }
+}
+
 /// Failed over: failback once the old primary serves and has caught up.
 fn failed_over(
     snapshot: &Snapshot,
@@ -520,10 +555,10 @@ fn failed_over(
     home: &RegionCondition,
     verdict: Verdict,
     failing: Vec<String>,
-    lag_ms: Option<f64>,
+    at_risk: &crate::stores::AtRisk,
 ) -> Recommendation {
     let budget_ms = policy.rpo_budget.as_secs_f64() * 1000.0;
-    let caught_up = lag_ms.is_some_and(|lag| lag <= budget_ms);
+    let caught_up = at_risk.ms.is_some_and(|lag| lag <= budget_ms);
     let away = &snapshot.region(Role::Secondary).region;
     if verdict != Verdict::NotReady && home.condition == Condition::Serving && caught_up {
         return Recommendation::run(
@@ -532,7 +567,7 @@ fn failed_over(
             format!(
                 "failback ready: {} serves again and lags {} (failed over to {away})",
                 home.region,
-                lag_ms.map_or_else(String::new, format_ms),
+                risk_text(at_risk, ""),
             ),
         );
     }
@@ -548,7 +583,7 @@ fn failed_over(
     if !caught_up {
         waits.push(format!(
             "its lag is {}",
-            lag_ms.map_or_else(|| "unknown".to_owned(), format_ms)
+            risk_text(at_risk, "unknown")
         ));
     }
     waits.extend(failing);
@@ -994,8 +1029,36 @@ pub(crate) mod tests {
             replication_lag_ms: lag,
             api_requests_per_min: Some(1_200.0),
             db_connections: Some(40.0),
+            stores: store_figures(100.0),
             ..RegionMetrics::default()
         }
+    }
+
+    /// The demo's stores replicating out of either region (each region's call reports its
+    /// own), every figure `lag_ms`.
+    pub(crate) fn store_figures(lag_ms: f64) -> Vec<crate::model::StoreFigures> {
+        use crate::model::{StoreFigures, StoreKind};
+        let pair = RegionPair::demo();
+        let figure = |kind, name: &str, to: &str| StoreFigures {
+            kind,
+            name: name.to_owned(),
+            to: to.to_owned(),
+            lag_ms: Some(lag_ms),
+            pending_operations: Some(0.0),
+            pending_bytes: Some(0.0),
+            failed_operations: Some(0.0),
+            newest_at: None,
+        };
+        let mut figures = Vec::new();
+        for role in Role::BOTH {
+            for table in &pair.dynamodb_tables {
+                figures.push(figure(StoreKind::Dynamodb, table, pair.region(role)));
+            }
+        }
+        for bucket in &pair.replicated_buckets {
+            figures.push(figure(StoreKind::S3, &bucket.source, &bucket.destination));
+        }
+        figures
     }
 
     /// Every source fresh at t(0): the estate an on-call engineer hopes to see.

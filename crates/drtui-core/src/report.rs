@@ -21,6 +21,9 @@ pub struct StatusReport {
     pub dns: DnsReport,
     pub failover_state_machine: StateMachineReport,
     pub readiness: Readiness,
+    /// Every replicated store in each direction: its figures, their age, and what a move now
+    /// does to its unreplicated data.
+    pub stores: Vec<crate::stores::StoreReport>,
     /// Who drtui acted as (the STS caller ARN on AWS).
     pub identity: Option<String>,
     /// API calls this snapshot cost, by service and operation.
@@ -154,6 +157,7 @@ pub fn build(
                 .map(execution_report),
         },
         readiness: readiness.clone(),
+        stores: crate::stores::reports(snapshot, now, &pair.policy()),
         identity: snapshot.identity.usable(now, max_age).cloned(),
         api_calls,
         cost: crate::cost::of(pair),

@@ -423,7 +423,11 @@ impl App {
         if !gate.question.loses_data_next {
             return gate.question.over_cap.clone();
         }
-        drtui_core::runbook::gate::over_cap(self.readiness.data_at_risk_ms, self.pair.max_data_loss)
+        drtui_core::runbook::gate::over_cap(
+            self.readiness.data_at_risk_ms,
+            self.readiness.data_at_risk_store.as_deref(),
+            self.pair.max_data_loss,
+        )
     }
 
     /// What the person must type to approve the open gate: the pair name, and `accept` after

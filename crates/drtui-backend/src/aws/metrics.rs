@@ -7,7 +7,9 @@ use std::collections::BTreeMap;
 
 use drtui_core::clock::Timestamp;
 use drtui_core::config::RegionPair;
-use drtui_core::model::{HealthCheck, LambdaMetrics, MetricHistory, RegionMetrics, Role};
+use drtui_core::model::{
+    HealthCheck, LambdaMetrics, MetricHistory, RegionMetrics, Role, StoreFigures, StoreKind,
+};
 
 /// One period of every series: a minute, as CloudWatch stores these metrics.
 pub const PERIOD_S: i32 = 60;
@@ -33,6 +35,14 @@ pub enum Measure {
     /// Route 53 health-check metrics (they exist only in us-east-1), by the region probed.
     HealthStatus(String),
     HealthPercent(String),
+    /// A DynamoDB global table's `ReplicationLatency` out of this region (its index in the
+    /// pair's `dynamodb_tables`).
+    TableLatency(usize),
+    /// An S3 replication rule's metrics (its index in the pair's `replicated_buckets`).
+    BucketLatency(usize),
+    BucketPendingOperations(usize),
+    BucketPendingBytes(usize),
+    BucketFailedOperations(usize),
 }
 
 /// One metric of the `GetMetricData` call.
@@ -41,7 +51,7 @@ pub struct Query {
     pub id: String,
     pub namespace: &'static str,
     pub metric: &'static str,
-    pub dimension: (&'static str, String),
+    pub dimensions: Vec<(&'static str, String)>,
     pub stat: &'static str,
     pub measure: Measure,
 }
@@ -59,12 +69,12 @@ pub fn queries(
 ) -> Vec<Query> {
     let region = pair.region(role);
     let mut queries = Vec::new();
-    let mut add = |namespace, metric, dimension: (&'static str, String), stat, measure| {
+    let mut add = |namespace, metric, dimensions: Vec<(&'static str, String)>, stat, measure| {
         queries.push(Query {
             id: format!("q{}", queries.len()),
             namespace,
             metric,
-            dimension,
+            dimensions,
             stat,
             measure,
         });
@@ -74,28 +84,28 @@ pub fn queries(
         add(
             "AWS/ApiGateway",
             "Count",
-            dimension.clone(),
+            vec![dimension.clone()],
             "Sum",
             Measure::ApiCount,
         );
         add(
             "AWS/ApiGateway",
             "5XXError",
-            dimension.clone(),
+            vec![dimension.clone()],
             "Sum",
             Measure::Api5xx,
         );
         add(
             "AWS/ApiGateway",
             "4XXError",
-            dimension.clone(),
+            vec![dimension.clone()],
             "Sum",
             Measure::Api4xx,
         );
         add(
             "AWS/ApiGateway",
             "Latency",
-            dimension,
+            vec![dimension],
             "Average",
             Measure::ApiLatency,
         );
@@ -105,21 +115,21 @@ pub fn queries(
         add(
             "AWS/Lambda",
             "Invocations",
-            dimension.clone(),
+            vec![dimension.clone()],
             "Sum",
             Measure::LambdaInvocations(index),
         );
         add(
             "AWS/Lambda",
             "Errors",
-            dimension.clone(),
+            vec![dimension.clone()],
             "Sum",
             Measure::LambdaErrors(index),
         );
         add(
             "AWS/Lambda",
             "Duration",
-            dimension,
+            vec![dimension],
             "Average",
             Measure::LambdaDuration(index),
         );
@@ -128,14 +138,14 @@ pub fn queries(
     add(
         "AWS/RDS",
         "DatabaseConnections",
-        cluster.clone(),
+        vec![cluster.clone()],
         "Maximum",
         Measure::DbConnections,
     );
     add(
         "AWS/RDS",
         "CPUUtilization",
-        cluster.clone(),
+        vec![cluster.clone()],
         "Average",
         Measure::DbCpu,
     );
@@ -144,31 +154,69 @@ pub fn queries(
     add(
         "AWS/RDS",
         "AuroraGlobalDBRPOLag",
-        cluster.clone(),
+        vec![cluster.clone()],
         "Maximum",
         Measure::RpoLag,
     );
     add(
         "AWS/RDS",
         "AuroraGlobalDBReplicationLag",
-        cluster,
+        vec![cluster],
         "Maximum",
         Measure::ReplicationLag,
     );
+    // Replication out of this region: where DynamoDB and S3 publish it.
+    let other = pair.region(role.other()).to_owned();
+    for (index, table) in pair.dynamodb_tables.iter().enumerate() {
+        add(
+            "AWS/DynamoDB",
+            "ReplicationLatency",
+            vec![
+                ("TableName", table.clone()),
+                ("ReceivingRegion", other.clone()),
+            ],
+            "Maximum",
+            Measure::TableLatency(index),
+        );
+    }
+    for (index, bucket) in pair.replicated_buckets.iter().enumerate() {
+        if !bucket.read_in(region) {
+            continue;
+        }
+        let dimensions = vec![
+            ("SourceBucket", bucket.source.clone()),
+            ("DestinationBucket", bucket.destination.clone()),
+            ("RuleId", bucket.rule_id.clone()),
+        ];
+        for (metric, measure) in [
+            ("ReplicationLatency", Measure::BucketLatency(index)),
+            (
+                "OperationsPendingReplication",
+                Measure::BucketPendingOperations(index),
+            ),
+            ("BytesPendingReplication", Measure::BucketPendingBytes(index)),
+            (
+                "OperationsFailedReplication",
+                Measure::BucketFailedOperations(index),
+            ),
+        ] {
+            add("AWS/S3", metric, dimensions.clone(), "Maximum", measure);
+        }
+    }
     if region == drtui_core::ports::ROUTE53_CONTROL_REGION {
         for (probed, id) in health_checks {
             let dimension = ("HealthCheckId", id.clone());
             add(
                 "AWS/Route53",
                 "HealthCheckStatus",
-                dimension.clone(),
+                vec![dimension.clone()],
                 "Minimum",
                 Measure::HealthStatus(probed.clone()),
             );
             add(
                 "AWS/Route53",
                 "HealthCheckPercentageHealthy",
-                dimension,
+                vec![dimension],
                 "Average",
                 Measure::HealthPercent(probed.clone()),
             );
@@ -283,6 +331,7 @@ pub fn interpret(
         db_cpu_pct: series(&Measure::DbCpu).and_then(&latest),
         replication_lag_ms: lag.and_then(&latest),
         newest_datapoint_at,
+        stores: stores(pair, role, queries, &series, &latest),
         history: MetricHistory {
             period_s: PERIOD_S as u64,
             replication_lag_ms: lag
@@ -298,6 +347,63 @@ pub fn interpret(
     };
     let health = health_checks(health_check_ids, queries, &series, &latest);
     (metrics, health)
+}
+
+/// The replicated stores this region's call asked about: each table toward the other region,
+/// each replication rule read here. A store whose query came back empty has unknown figures.
+fn stores<'a>(
+    pair: &RegionPair,
+    role: Role,
+    queries: &[Query],
+    series: &dyn Fn(&Measure) -> Option<&'a Series>,
+    latest: &dyn Fn(&Series) -> Option<f64>,
+) -> Vec<StoreFigures> {
+    let asked = |measure: &Measure| queries.iter().any(|query| &query.measure == measure);
+    let newest = |measures: &[Measure]| {
+        measures
+            .iter()
+            .filter_map(|measure| series(measure)?.last_key_value().map(|(at, _)| *at))
+            .max()
+    };
+    let figure = |measure: &Measure| series(measure).and_then(latest);
+    let mut stores = Vec::new();
+    for (index, table) in pair.dynamodb_tables.iter().enumerate() {
+        let measure = Measure::TableLatency(index);
+        if asked(&measure) {
+            stores.push(StoreFigures {
+                kind: StoreKind::Dynamodb,
+                name: table.clone(),
+                to: pair.region(role.other()).to_owned(),
+                lag_ms: figure(&measure),
+                pending_operations: None,
+                pending_bytes: None,
+                failed_operations: None,
+                newest_at: newest(std::slice::from_ref(&measure)),
+            });
+        }
+    }
+    for (index, bucket) in pair.replicated_buckets.iter().enumerate() {
+        let measures = [
+            Measure::BucketLatency(index),
+            Measure::BucketPendingOperations(index),
+            Measure::BucketPendingBytes(index),
+            Measure::BucketFailedOperations(index),
+        ];
+        if asked(&measures[0]) {
+            stores.push(StoreFigures {
+                kind: StoreKind::S3,
+                name: bucket.source.clone(),
+                to: bucket.destination.clone(),
+                // S3 reports the latency in seconds.
+                lag_ms: figure(&measures[0]).map(|seconds| seconds * 1000.0),
+                pending_operations: figure(&measures[1]),
+                pending_bytes: figure(&measures[2]),
+                failed_operations: figure(&measures[3]),
+                newest_at: newest(&measures),
+            });
+        }
+    }
+    stores
 }
 
 /// The Route 53 health checks whose status metrics the call asked for (us-east-1 only).
@@ -380,6 +486,63 @@ mod tests {
         pair
     }
 
+    /// Each store is asked with its dimensions in the region that publishes it; S3's seconds
+    /// become milliseconds; an old datapoint is not a current figure and a silent metric is
+    /// unknown, never zero.
+    #[test]
+    fn stores_are_read_where_they_are_published_and_unknown_when_silent() {
+        let pair = RegionPair::demo();
+        let asked = queries(&pair, Role::Primary, &BTreeMap::new());
+        let find = |measure: Measure| {
+            asked
+                .iter()
+                .find(|query| query.measure == measure)
+                .cloned()
+        };
+        let table = find(Measure::TableLatency(0)).expect("the table");
+        assert_eq!(
+            table.dimensions,
+            vec![
+                ("TableName", "payment-transactions-demo".to_owned()),
+                ("ReceivingRegion", "us-east-2".to_owned())
+            ]
+        );
+        assert!(
+            find(Measure::BucketLatency(1)).is_none(),
+            "the rule back to the primary is read in the secondary"
+        );
+        let latency = find(Measure::BucketLatency(0)).expect("the rule");
+        let pending = find(Measure::BucketPendingOperations(0)).expect("pending");
+        let results = BTreeMap::from([
+            (table.id.clone(), series(&[(9, 1_200.0)])),
+            (latency.id.clone(), series(&[(9, 40.0)])),
+            // Ten minutes old at `now`: not a current figure.
+            (pending.id.clone(), series(&[(0, 3_000.0)])),
+        ]);
+        let (metrics, _) = interpret(
+            &pair,
+            Role::Primary,
+            &asked,
+            &results,
+            &BTreeMap::new(),
+            at(10),
+        );
+        let store = |kind| {
+            metrics
+                .stores
+                .iter()
+                .find(|store| store.kind == kind)
+                .expect("store")
+        };
+        assert_eq!(store(StoreKind::Dynamodb).lag_ms, Some(1_200.0));
+        assert_eq!(store(StoreKind::Dynamodb).to, "us-east-2");
+        let bucket = store(StoreKind::S3);
+        assert_eq!(bucket.lag_ms, Some(40_000.0), "S3 reports seconds");
+        assert_eq!(bucket.pending_operations, None, "old: not current");
+        assert_eq!(bucket.pending_bytes, None, "silent: unknown, not zero");
+        assert_eq!(bucket.newest_at, Some(at(9)));
+    }
+
     /// The cost shown to the user counts exactly the metrics these calls request.
     #[test]
     fn the_cost_model_counts_what_the_calls_request() {
@@ -423,6 +586,11 @@ mod tests {
                 "CPUUtilization",
                 "AuroraGlobalDBRPOLag",
                 "AuroraGlobalDBReplicationLag",
+                "ReplicationLatency",
+                "ReplicationLatency",
+                "OperationsPendingReplication",
+                "BytesPendingReplication",
+                "OperationsFailedReplication",
                 "HealthCheckStatus",
                 "HealthCheckPercentageHealthy",
                 "HealthCheckStatus",

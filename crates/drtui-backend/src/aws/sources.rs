@@ -18,14 +18,15 @@ pub(super) fn hedge_delay(call_timeout: std::time::Duration) -> std::time::Durat
 /// One metric of the pair as a `GetMetricData` query.
 fn metric_data_query(query: &metrics::Query) -> aws_sdk_cloudwatch::types::MetricDataQuery {
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
-    let dimension = Dimension::builder()
-        .name(query.dimension.0)
-        .value(&query.dimension.1)
-        .build();
+    let dimensions = query
+        .dimensions
+        .iter()
+        .map(|(name, value)| Dimension::builder().name(*name).value(value).build())
+        .collect();
     let metric = Metric::builder()
         .namespace(query.namespace)
         .metric_name(query.metric)
-        .dimensions(dimension)
+        .set_dimensions(Some(dimensions))
         .build();
     let stat = MetricStat::builder()
         .metric(metric)

@@ -231,6 +231,8 @@ pub struct Simulation {
     regions: [SimRegion; 2],
     writer: Role,
     lag_ms: f64,
+    /// The DynamoDB table and S3 rules beside Aurora.
+    stores: super::stores::Stores,
     weights: [u64; 2],
     executions: Vec<Execution>,
     transition: Option<Transition>,
@@ -324,6 +326,7 @@ impl Simulation {
             regions: [region(Role::Primary), region(Role::Secondary)],
             writer: Role::Primary,
             lag_ms: 150.0,
+            stores: super::stores::Stores::new(seed),
             weights: [100, 0],
             executions,
             transition: None,
@@ -381,6 +384,16 @@ impl Simulation {
         self.complete_control_plane_work();
         let second = self.now.timestamp();
         self.step_replication();
+        for role in Role::BOTH {
+            let down = role == Role::Primary && self.has(Fault::PrimaryOutage);
+            let toward_secondary = role == Role::Primary;
+            let stalls = super::stores::Stalls {
+                all: down,
+                table: toward_secondary && self.has(Fault::DynamoDbReplicationStall),
+                buckets: toward_secondary && self.has(Fault::S3ReplicationBacklog),
+            };
+            self.stores.step(role, stalls);
+        }
         for role in Role::BOTH {
             let figures = self.figures_for(role);
             let probe_ok = self.probe_succeeds(role);
@@ -909,6 +922,7 @@ impl Simulation {
             db_cpu_pct: Some(figures.db_cpu_pct),
             replication_lag_ms: is_reader.then_some(self.lag_ms.round()),
             newest_datapoint_at: Some(self.now),
+            stores: self.stores.figures(&self.pair, role, self.now),
             history: MetricHistory {
                 period_s: PERIOD_S as u64,
                 replication_lag_ms: if is_reader {

@@ -3,6 +3,7 @@
 
 mod estate;
 mod stacks;
+mod stores;
 
 use std::collections::BTreeSet;
 use std::sync::{Arc, Mutex, MutexGuard};

@@ -266,8 +266,12 @@ fn no_failover_in_progress(seen: &Observation) -> Verdict {
     crate::switchover::nothing_moving(seen.snapshot, seen.now, &seen.pair.policy())
 }
 
+/// Caught up: the Aurora lag of the cluster that reads within `max` (what a switchover back
+/// needs), and every other store replicating out of the writer's region with a current figure
+/// within the RPO budget (their normal latency is seconds, not what `max` bounds).
 fn lag_below(max: Duration, seen: &Observation) -> Verdict {
-    match seen.readiness.data_at_risk_ms {
+    let policy = seen.pair.policy();
+    let aurora = match readiness::reader_lag_ms(seen.snapshot, seen.now, &policy) {
         Some(lag) => verdict(
             lag <= max.as_secs_f64() * 1000.0,
             format!(
@@ -277,6 +281,14 @@ fn lag_below(max: Duration, seen: &Observation) -> Verdict {
             ),
         ),
         None => Err("replication lag unknown".to_owned()),
+    }?;
+    let from = readiness::writer_role(seen.snapshot, seen.now, &policy).unwrap_or(Role::Primary);
+    let reports = crate::stores::reports(seen.snapshot, seen.now, &policy);
+    let stores = crate::stores::checks(&reports, &seen.snapshot.region(from).region, &policy);
+    match stores.iter().find(|check| check.status != readiness::CheckStatus::Pass) {
+        Some(behind) => Err(format!("{aurora}; {}: {}", behind.id.as_str(), behind.detail)),
+        None if stores.is_empty() => Ok(aurora),
+        None => Ok(format!("{aurora}; every other store within the RPO budget")),
     }
 }
 

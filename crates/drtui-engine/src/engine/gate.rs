@@ -50,7 +50,11 @@ impl Engine<'_> {
         if !self.until_next_gate(step).any(Step::loses_data) {
             return None;
         }
-        drtui_core::runbook::gate::over_cap(readiness.data_at_risk_ms, self.pair.max_data_loss)
+        drtui_core::runbook::gate::over_cap(
+            readiness.data_at_risk_ms,
+            readiness.data_at_risk_store.as_deref(),
+            self.pair.max_data_loss,
+        )
     }
 
     /// The steps approving `step` lets run: those after it, up to the next gate.

@@ -110,7 +110,7 @@ pub fn needs(app: &App) -> Needs {
                 Some(_) => (2, 1),
             };
             Needs {
-                text: SUMMARY_LINES + errors as u16,
+                text: SUMMARY_LINES + store_count(app, role) as u16 + errors as u16,
                 charts,
                 notes,
             }
@@ -166,11 +166,75 @@ fn summary_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
         ("DB", db),
         ("Alarms", status),
     ];
-    lines
+    let mut lines: Vec<Line<'static>> = lines
         .into_iter()
         .map(|(name, mut spans)| {
             spans.insert(0, label(name, theme));
             Line::from(spans)
+        })
+        .collect();
+    // Each store replicating out of the region on its own line, after Aurora's.
+    let stores = store_lines(app, role, theme);
+    lines.splice(2..2, stores);
+    lines
+}
+
+/// The stores beside Aurora that replicate out of `role`'s region (the reports' order).
+fn stores_out_of(app: &App, role: Role) -> Vec<drtui_core::stores::StoreReport> {
+    let region = &app.snapshot.region(role).region;
+    drtui_core::stores::reports(&app.snapshot, app.now, &app.pair.policy())
+        .into_iter()
+        .filter(|store| {
+            store.kind != drtui_core::model::StoreKind::Aurora && store.from == *region
+        })
+        .collect()
+}
+
+fn store_count(app: &App, role: Role) -> usize {
+    app.pair.dynamodb_tables.len()
+        + app
+            .pair
+            .replicated_buckets
+            .iter()
+            .filter(|bucket| bucket.read_in(app.pair.region(role)))
+            .count()
+}
+
+/// "Table   1.1 s → us-east-2 · payment-transactions-prod" (a DynamoDB global table; "Bucket"
+/// for an S3 rule, its pending operations and failures after the figure), warn-toned beyond the RPO budget
+/// or with failed operations, unknown-toned without a current figure.
+fn store_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
+    let budget_ms = app.pair.rpo_budget.as_secs_f64() * 1000.0;
+    stores_out_of(app, role)
+        .into_iter()
+        .map(|store| {
+            let tone = match store.current_lag_ms() {
+                None => Tone::Unknown,
+                Some(lag) if lag > budget_ms => Tone::Warn,
+                Some(_) if store.failed_operations.is_some_and(|failed| failed >= 1.0) => {
+                    Tone::Warn
+                }
+                Some(_) => Tone::Plain,
+            };
+            // The figure first: a narrow panel clips the name, never the number.
+            let name = match store.kind {
+                drtui_core::model::StoreKind::Dynamodb => "Table",
+                drtui_core::model::StoreKind::S3 => "Bucket",
+                _ => store.kind.as_str(),
+            };
+            Line::from(vec![
+                label(name, theme),
+                Span::styled(
+                    format!(
+                        "{}{} → {} · {}",
+                        if tone == Tone::Warn { "▲ " } else { "" },
+                        store.figures_text(),
+                        sanitize(&store.to),
+                        sanitize(&store.name)
+                    ),
+                    theme.style(tone),
+                ),
+            ])
         })
         .collect()
 }

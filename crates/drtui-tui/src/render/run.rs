@@ -128,17 +128,16 @@ fn risk_line(app: &App, gate: &GatePrompt, theme: Theme) -> Line<'static> {
         .data_at_risk_ms
         .map_or_else(|| "unknown".to_owned(), drtui_core::readiness::format_ms);
     if gate.question.loses_data_next {
-        let cap = match app.gate_over_cap() {
-            Some(why) => format!(" · ✖ {why}"),
-            None => format!(
-                " (cap {})",
-                drtui_core::readiness::format_ms(app.pair.max_data_loss.as_secs_f64() * 1000.0)
-            ),
+        // The stores follow, one per line: this line says the worst and the cap.
+        let cap_text =
+            drtui_core::readiness::format_ms(app.pair.max_data_loss.as_secs_f64() * 1000.0);
+        let cap = match (app.gate_over_cap(), app.readiness.data_at_risk_ms) {
+            (None, _) => format!(" (cap {cap_text})"),
+            (Some(_), Some(_)) => format!(" · ✖ exceeds the cap {cap_text}"),
+            (Some(_), None) => format!(" · ✖ unknown exceeds any cap {cap_text}"),
         };
         Line::styled(
-            format!(
-                "✖ DATA LOSS: writes not yet replicated are lost: {risk} at risk right now{cap}"
-            ),
+            format!("✖ DATA LOSS: {risk} at risk right now{cap}"),
             theme.style(Tone::Bad),
         )
     } else {
@@ -149,6 +148,37 @@ fn risk_line(app: &App, gate: &GatePrompt, theme: Theme) -> Line<'static> {
     }
 }
 
+/// Each store a move out of the writer's region puts at risk, live, on its own line, what a
+/// move does to its unreplicated data first: "  delayed dynamodb payment-transactions-prod 1.1 s".
+fn store_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
+    let policy = app.pair.policy();
+    let writer = app
+        .snapshot
+        .writer_role(app.now, policy.stale_after)
+        .unwrap_or(drtui_core::model::Role::Primary);
+    let from = &app.snapshot.region(writer).region;
+    drtui_core::stores::reports(&app.snapshot, app.now, &policy)
+        .into_iter()
+        .filter(|store| store.from == *from)
+        .map(|store| {
+            let what = store.on_failover.split(':').next().unwrap_or_default();
+            let tone = if store.current_lag_ms().is_none() {
+                Tone::Unknown
+            } else {
+                Tone::Muted
+            };
+            Line::styled(
+                format!(
+                    "  {what:<7} {} {}",
+                    sanitize(&store.label()),
+                    store.figures_text()
+                ),
+                theme.style(tone),
+            )
+        })
+        .collect()
+}
+
 /// The gate prompt. Whatever the terminal size, it shows the gate's title, the data at risk
 /// now and the typed-name prompt; the calls it lets run get the rows that are left, and scroll
 /// (↑/↓) when they do not fit.
@@ -156,14 +186,17 @@ pub fn gate(app: &App, gate: &GatePrompt, frame: &mut Frame, area: Rect, theme: 
     let width = 120.min(area.width);
     let text_width = usize::from(width.saturating_sub(2)).max(1);
     let risk_line = risk_line(app, gate, theme);
-    let head = vec![
+    let mut head = vec![
         Line::styled(
             sanitize(&gate.question.title).into_owned(),
             theme.style(Tone::Accent),
         ),
         risk_line,
-        Line::raw(sanitize(&gate.question.prompt).into_owned()),
     ];
+    if gate.question.loses_data_next {
+        head.extend(store_lines(app, theme));
+    }
+    head.push(Line::raw(sanitize(&gate.question.prompt).into_owned()));
     let answer = app.gate_answer().unwrap_or_else(|| app.pair.name.clone());
     let mut foot = vec![Line::from(vec![
         Span::raw(format!("Type `{answer}` and Enter to approve: ")),

@@ -1,0 +1,312 @@
+//! What each replicated store risks on a move, and how old each figure is: Aurora (the lag of
+//! whichever cluster reads), the DynamoDB global tables and the S3 replication rules, in both
+//! directions. Data at risk is the worst of the stores replicating out of the writer's region,
+//! and unknown when any of them is: silence is not a figure.
+
+use serde::Serialize;
+
+use crate::clock::{Timestamp, elapsed};
+use crate::config::ReplicatedBucket;
+use crate::model::{DATAPOINT_FRESH, Role, Snapshot, StoreFigures, StoreKind};
+use crate::readiness::Policy;
+
+/// The stores the pair's configuration names.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Configured {
+    pub global_cluster: String,
+    pub dynamodb_tables: Vec<String>,
+    pub replicated_buckets: Vec<ReplicatedBucket>,
+}
+
+/// One store in one direction, as the status JSON reports it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct StoreReport {
+    pub kind: StoreKind,
+    pub name: String,
+    /// The region its data replicates from, and to.
+    pub from: String,
+    pub to: String,
+    pub lag_ms: Option<f64>,
+    pub pending_operations: Option<f64>,
+    pub pending_bytes: Option<f64>,
+    pub failed_operations: Option<f64>,
+    /// A replica's status, where the store reports one.
+    pub status: Option<String>,
+    /// When the answer holding the figure arrived.
+    pub observed_at: Option<Timestamp>,
+    /// How old its newest datapoint is.
+    pub age_s: Option<f64>,
+    /// The figure is older than its freshness window, or its answer is: not a current figure.
+    pub stale: bool,
+    /// What happens to the unreplicated data if the move happens now.
+    pub on_failover: &'static str,
+}
+
+impl StoreReport {
+    /// "dynamodb payment-transactions-prod", as the data at risk names its store.
+    pub fn label(&self) -> String {
+        format!("{} {}", self.kind.as_str(), self.name)
+    }
+
+    /// "2.8 s, 8 pending (12.0 MB), 3 failed"; "? stale: newest 14 min 0 s old"; "? unknown".
+    pub fn figures_text(&self) -> String {
+        let Some(lag) = self.current_lag_ms() else {
+            return match self.age_s.filter(|_| self.stale) {
+                Some(age) => format!(
+                    "? stale: newest datapoint {} old",
+                    crate::readiness::format_ms(age * 1000.0)
+                ),
+                None => "? unknown (no current datapoint)".to_owned(),
+            };
+        };
+        let mut text = crate::readiness::format_ms(lag);
+        if let Some(pending) = self.pending_operations.filter(|pending| *pending >= 1.0) {
+            text.push_str(&format!(", {pending:.0} pending"));
+            if let Some(bytes) = self.pending_bytes {
+                text.push_str(&format!(" ({})", format_bytes(bytes)));
+            }
+        }
+        if let Some(failed) = self.failed_operations.filter(|failed| *failed >= 1.0) {
+            text.push_str(&format!(", {failed:.0} failed"));
+        }
+        text
+    }
+
+    /// One line per store: "dynamodb payment-transactions-prod us-east-1 → us-east-2: 1.1 s
+    /// (delayed: …)".
+    pub fn line(&self) -> String {
+        format!(
+            "{} {} → {}: {} ({})",
+            self.label(),
+            self.from,
+            self.to,
+            self.figures_text(),
+            self.on_failover
+        )
+    }
+
+    /// The figure a move would lose or delay, when it is current.
+    pub fn current_lag_ms(&self) -> Option<f64> {
+        self.lag_ms.filter(|_| !self.stale)
+    }
+}
+
+/// Bytes as "12.0 MB", "3.4 GB".
+pub fn format_bytes(bytes: f64) -> String {
+    const UNITS: [&str; 5] = ["B", "KB", "MB", "GB", "TB"];
+    let mut value = bytes;
+    let mut unit = 0;
+    while value >= 1000.0 && unit < UNITS.len() - 1 {
+        value /= 1000.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{value:.0} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
+}
+
+fn on_failover(kind: StoreKind) -> &'static str {
+    match kind {
+        StoreKind::Aurora => "lost: unreplicated writes stay only in the old primary (its snapshot)",
+        StoreKind::Dynamodb => {
+            "delayed: replicated when the region returns, reconciled last-writer-wins"
+        }
+        StoreKind::S3 => "delayed: objects replicate when the region returns",
+        StoreKind::Secret => "a secret not in sync blocks the secondary's logins",
+    }
+}
+
+/// Every configured store in both directions (Aurora: from the writer to the reader), each
+/// with its figures when its region's CloudWatch gave current ones.
+pub fn reports(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Vec<StoreReport> {
+    let configured = &policy.stores;
+    let mut reports = vec![aurora(snapshot, now, policy)];
+    for role in Role::BOTH {
+        let region = snapshot.region(role);
+        let observed = &region.metrics;
+        let usable = observed.usable(now, policy.stale_after);
+        let figures: &[StoreFigures] = usable.map_or(&[], |metrics| metrics.stores.as_slice());
+        let to = snapshot.region(role.other()).region.clone();
+        let mut add = |kind: StoreKind, name: &str, destination: &str| {
+            let found = figures
+                .iter()
+                .find(|store| store.kind == kind && store.name == name && store.to == destination);
+            let age = found
+                .and_then(|store| store.newest_at)
+                .map(|at| elapsed(at, now));
+            reports.push(StoreReport {
+                kind,
+                name: name.to_owned(),
+                from: region.region.clone(),
+                to: to.clone(),
+                lag_ms: found.and_then(|store| store.lag_ms),
+                pending_operations: found.and_then(|store| store.pending_operations),
+                pending_bytes: found.and_then(|store| store.pending_bytes),
+                failed_operations: found.and_then(|store| store.failed_operations),
+                status: None,
+                observed_at: observed.observed_at,
+                age_s: age.map(|age| age.as_secs_f64()),
+                stale: usable.is_none() && observed.value.is_some()
+                    || age.is_some_and(|age| age > DATAPOINT_FRESH),
+                on_failover: on_failover(kind),
+            });
+        };
+        for table in &configured.dynamodb_tables {
+            add(StoreKind::Dynamodb, table, &to);
+        }
+        for bucket in &configured.replicated_buckets {
+            let from_here = match &bucket.from {
+                Some(from) => *from == region.region,
+                // Without `from`, the rule is the one whose figures this region reported.
+                None => figures.iter().any(|store| {
+                    store.kind == StoreKind::S3 && store.name == bucket.source
+                }),
+            };
+            if from_here {
+                add(StoreKind::S3, &bucket.source, &bucket.destination);
+            }
+        }
+    }
+    reports
+}
+
+/// Aurora: the lag of whichever cluster reads now, from the writer's region to it.
+fn aurora(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> StoreReport {
+    let writer = crate::readiness::writer_role(snapshot, now, policy).unwrap_or(Role::Primary);
+    let reader = snapshot.region(writer.other());
+    let usable = reader.metrics.usable(now, policy.stale_after);
+    let age = usable
+        .and_then(|metrics| metrics.newest_datapoint_at)
+        .map(|at| elapsed(at, now));
+    StoreReport {
+        kind: StoreKind::Aurora,
+        name: policy.stores.global_cluster.clone(),
+        from: snapshot.region(writer).region.clone(),
+        to: reader.region.clone(),
+        lag_ms: crate::readiness::reader_lag_ms(snapshot, now, policy),
+        pending_operations: None,
+        pending_bytes: None,
+        failed_operations: None,
+        status: None,
+        observed_at: reader.metrics.observed_at,
+        age_s: age.map(|age| age.as_secs_f64()),
+        stale: usable.is_none() && reader.metrics.value.is_some()
+            || age.is_some_and(|age| age > DATAPOINT_FRESH),
+        on_failover: on_failover(StoreKind::Aurora),
+    }
+}
+
+/// What a move out of `from` (the writer's region) puts at risk: the worst current lag of the
+/// stores replicating out of it, naming that store; unknown (naming the first store without a
+/// current figure) when any of them has none.
+#[derive(Clone, Debug, PartialEq)]
+pub struct AtRisk {
+    pub ms: Option<f64>,
+    pub store: Option<String>,
+}
+
+pub fn at_risk(reports: &[StoreReport], from: &str) -> AtRisk {
+    let outgoing: Vec<&StoreReport> = reports.iter().filter(|store| store.from == from).collect();
+    if let Some(unknown) = outgoing
+        .iter()
+        .find(|store| store.current_lag_ms().is_none())
+    {
+        return AtRisk {
+            ms: None,
+            store: Some(unknown.label()),
+        };
+    }
+    outgoing
+        .iter()
+        .filter_map(|store| Some((store.current_lag_ms()?, store.label())))
+        .max_by(|a, b| a.0.total_cmp(&b.0))
+        .map_or(
+            AtRisk {
+                ms: None,
+                store: None,
+            },
+            |(ms, store)| AtRisk {
+                ms: Some(ms),
+                store: Some(store),
+            },
+        )
+}
+
+/// `dynamodb_replication` and `s3_replication` (each only when the pair has such stores): the
+/// stores replicating out of the writer's region, within the RPO budget, with a current
+/// figure and (S3) nothing failing. After a failover they judge the way back.
+pub fn checks(
+    reports: &[StoreReport],
+    from: &str,
+    policy: &Policy,
+) -> Vec<crate::readiness::Check> {
+    use crate::readiness::{Check, CheckId, CheckStatus, format_ms};
+    let budget_ms = policy.rpo_budget.as_secs_f64() * 1000.0;
+    let judge = |kind: StoreKind, id: CheckId| -> Option<Check> {
+        let stores: Vec<&StoreReport> = reports
+            .iter()
+            .filter(|store| store.kind == kind && store.from == from)
+            .collect();
+        if stores.is_empty() {
+            return None;
+        }
+        let mut wrong = Vec::new();
+        let mut fine = Vec::new();
+        for store in &stores {
+            let pending = store
+                .pending_operations
+                .filter(|pending| *pending >= 1.0)
+                .map(|pending| format!(", {pending:.0} pending"))
+                .unwrap_or_default();
+            match store.current_lag_ms() {
+                None if store.stale => wrong.push(format!(
+                    "{} → {}: newest figure {} old (stale)",
+                    store.name,
+                    store.to,
+                    store
+                        .age_s
+                        .map_or_else(|| "?".to_owned(), |age| format!("{age:.0} s"))
+                )),
+                None => wrong.push(format!("{} → {}: no current figure", store.name, store.to)),
+                Some(lag) if lag > budget_ms => wrong.push(format!(
+                    "{} {} → {}{pending} exceeds the RPO budget {}",
+                    store.name,
+                    format_ms(lag),
+                    store.to,
+                    format_ms(budget_ms)
+                )),
+                Some(lag) => fine.push(format!(
+                    "{} {} → {}{pending}",
+                    store.name,
+                    format_ms(lag),
+                    store.to
+                )),
+            }
+            if let Some(failed) = store.failed_operations.filter(|failed| *failed > 0.0) {
+                wrong.push(format!("{}: {failed:.0} operations failed to replicate", store.name));
+            }
+        }
+        Some(Check {
+            id,
+            status: if wrong.is_empty() {
+                CheckStatus::Pass
+            } else {
+                CheckStatus::Warn
+            },
+            detail: if wrong.is_empty() {
+                format!("within the RPO budget: {}", fine.join("; "))
+            } else {
+                wrong.join("; ")
+            },
+        })
+    };
+    [
+        judge(StoreKind::Dynamodb, CheckId::DynamodbReplication),
+        judge(StoreKind::S3, CheckId::S3Replication),
+    ]
+    .into_iter()
+    .flatten()
+    .collect()
+}

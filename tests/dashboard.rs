@@ -545,7 +545,10 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
     }
     insta::assert_snapshot!(text);
     let wide = screen_text(&draw(&app, 200, 60));
-    assert!(wide.contains("PutMetricData"), "the whole list fits: {wide}");
+    assert!(
+        wide.contains("PutMetricData"),
+        "the whole list fits: {wide}"
+    );
     // A longer list scrolls; the title, the data at risk and the prompt never move.
     prompt.question.next = [
         prompt.question.next.clone(),

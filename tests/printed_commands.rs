@@ -110,6 +110,8 @@ fn what_status_recommends_runs_as_printed_in_every_demo_state() {
         "hung-primary",
         "hung-state-machine",
         "throttled-control-plane",
+        "dynamodb-replication-stall",
+        "s3-replication-backlog",
     ];
     let refused: Vec<String> = std::thread::scope(|scope| {
         let handles: Vec<_> = scenarios

@@ -207,7 +207,19 @@ async fn ungraceful_failover_with_the_primary_region_hung_uses_the_data_plane_fo
     );
     // Every snapshot waits out the hung region once: keep that short.
     estate.pair.call_timeout = Duration::from_millis(100);
+    // The stores replicating out of the hung region have no figure: a cap, however high,
+    // cannot hold an unknown loss; only accepting any loss (`--max-data-loss any`) goes on.
     estate.pair.max_data_loss = Duration::from_secs(3600);
+    let capped = play_approved(&estate, "failover", state.path()).await;
+    match &capped.outcome {
+        Outcome::OverCap { reason, .. } => assert!(
+            reason.contains("unknown (no current figure for dynamodb payment-transactions-demo)"),
+            "{reason}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    let state = tempfile::tempdir().expect("state");
+    estate.pair.max_data_loss = drtui_core::runbook::gate::ANY_LOSS;
     let played = play_approved(&estate, "failover", state.path()).await;
     assert_eq!(played.outcome, Outcome::Completed, "{:#?}", played.records);
     assert_eq!(

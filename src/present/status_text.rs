@@ -39,7 +39,11 @@ pub fn render_text(report: &StatusReport) -> String {
         .iter()
         .map(|store| format!("  {}", sanitize(&store.line())))
         .collect();
-    section(&mut out, "STORES (data at risk on a move, by direction)", &stores);
+    section(
+        &mut out,
+        "STORES (data at risk on a move, by direction)",
+        &stores,
+    );
     section(&mut out, "FIRING ALARMS", &firing_alarms(report));
     section(&mut out, "STACKS NOT COMPLETE", &unsettled_stacks(report));
     checks(&mut out, report);

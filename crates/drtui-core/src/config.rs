@@ -143,6 +143,17 @@ pub struct ReplicatedBucket {
 }
 
 impl ReplicatedBucket {
+    /// A rule each way between two buckets (`to-secondary`, `to-primary`), as the demo has.
+    pub fn both_ways(buckets: [&str; 2], regions: [&str; 2]) -> Vec<Self> {
+        let rule = |from: usize, rule_id: &str| ReplicatedBucket {
+            source: buckets[from].to_owned(),
+            destination: buckets[1 - from].to_owned(),
+            rule_id: rule_id.to_owned(),
+            from: Some(regions[from].to_owned()),
+        };
+        vec![rule(0, "to-secondary"), rule(1, "to-primary")]
+    }
+
     /// Whether the rule's metrics are asked in `region`.
     pub fn read_in(&self, region: &str) -> bool {
         self.from.as_deref().is_none_or(|from| from == region)
@@ -233,10 +244,11 @@ impl RegionPair {
         pair.poll_interval = Duration::from_secs(5);
         pair.metrics_interval = Duration::from_secs(60);
         pair.traffic_lever = None;
+        pair.dynamodb_tables = Vec::new();
+        pair.replicated_buckets = Vec::new();
         pair
     }
 
-    /// What the readiness verdict measures this pair against.
     /// The commands drtui prints for this pair, as the command line reached it.
     pub fn commands(&self) -> crate::commands::PairCommands {
         crate::commands::PairCommands {
@@ -245,6 +257,7 @@ impl RegionPair {
         }
     }
 
+    /// What the readiness verdict measures this pair against.
     pub fn policy(&self) -> crate::readiness::Policy {
         crate::readiness::Policy {
             commands: self.commands(),
@@ -358,20 +371,13 @@ impl RegionPair {
             api_names: per_region("payment-api-primary-demo", "payment-api-secondary-demo"),
             lambda_functions: BTreeMap::new(),
             dynamodb_tables: vec!["payment-transactions-demo".to_owned()],
-            replicated_buckets: vec![
-                ReplicatedBucket {
-                    source: "payment-documents-primary-demo".to_owned(),
-                    destination: "payment-documents-secondary-demo".to_owned(),
-                    rule_id: "to-secondary".to_owned(),
-                    from: Some(primary.to_owned()),
-                },
-                ReplicatedBucket {
-                    source: "payment-documents-secondary-demo".to_owned(),
-                    destination: "payment-documents-primary-demo".to_owned(),
-                    rule_id: "to-primary".to_owned(),
-                    from: Some(secondary.to_owned()),
-                },
-            ],
+            replicated_buckets: ReplicatedBucket::both_ways(
+                [
+                    "payment-documents-primary-demo",
+                    "payment-documents-secondary-demo",
+                ],
+                [primary, secondary],
+            ),
             poll_interval: Duration::from_secs(2),
             // The simulator's figures change every 5 s (its metric period): cost is no issue.
             metrics_interval: Duration::from_secs(5),

@@ -185,9 +185,9 @@ impl CheckId {
         match self {
             CheckId::ClusterAvailable(role) => vec![Source::Aurora(role)],
             CheckId::WriterIn(_) => vec![Source::GlobalCluster],
-            CheckId::ReplicationLag
-            | CheckId::DynamodbReplication
-            | CheckId::S3Replication => Role::BOTH.map(Source::Metrics).to_vec(),
+            CheckId::ReplicationLag | CheckId::DynamodbReplication | CheckId::S3Replication => {
+                Role::BOTH.map(Source::Metrics).to_vec()
+            }
             CheckId::HealthChecks(_) => vec![Source::HealthChecks],
             CheckId::AlarmsQuiet(role) => vec![Source::Alarms(role)],
             CheckId::FailoverStateMachine => vec![Source::StateMachine],
@@ -328,9 +328,12 @@ pub fn assess_with(
     if matches!(estate.phase, Phase::Moving | Phase::Split) {
         verdict = Verdict::NotReady;
     }
-    let recommendation = recommend(
-        snapshot, policy, &estate, &regions, &checks, verdict, now, &at_risk,
-    );
+    let judged = Judged {
+        checks: &checks,
+        verdict,
+        at_risk: &at_risk,
+    };
+    let recommendation = recommend(snapshot, policy, &estate, &regions, &judged, now);
     Readiness {
         verdict,
         data_at_risk_ms: at_risk.ms,
@@ -365,18 +368,27 @@ impl Recommendation {
     }
 }
 
+/// What the checks concluded: the recommendation rests on it.
+struct Judged<'a> {
+    checks: &'a [Check],
+    verdict: Verdict,
+    at_risk: &'a crate::stores::AtRisk,
+}
+
 /// The next step, from the phase first, then the regions' conditions and the checks.
 fn recommend(
     snapshot: &Snapshot,
     policy: &Policy,
     estate: &PhaseReport,
     regions: &[RegionCondition],
-    checks: &[Check],
-    verdict: Verdict,
+    judged: &Judged,
     now: Timestamp,
-    at_risk: &crate::stores::AtRisk,
 ) -> Recommendation {
-    let lag_ms = at_risk;
+    let Judged {
+        checks,
+        verdict,
+        at_risk: lag_ms,
+    } = *judged;
     if let Some(resume) = resume(snapshot, policy, estate) {
         return resume;
     }
@@ -581,10 +593,7 @@ fn failed_over(
         ));
     }
     if !caught_up {
-        waits.push(format!(
-            "its lag is {}",
-            risk_text(at_risk, "unknown")
-        ));
+        waits.push(format!("its lag is {}", risk_text(at_risk, "unknown")));
     }
     waits.extend(failing);
     Recommendation::new(

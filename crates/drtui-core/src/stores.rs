@@ -109,7 +109,9 @@ pub fn format_bytes(bytes: f64) -> String {
 
 fn on_failover(kind: StoreKind) -> &'static str {
     match kind {
-        StoreKind::Aurora => "lost: unreplicated writes stay only in the old primary (its snapshot)",
+        StoreKind::Aurora => {
+            "lost: unreplicated writes stay only in the old primary (its snapshot)"
+        }
         StoreKind::Dynamodb => {
             "delayed: replicated when the region returns, reconciled last-writer-wins"
         }
@@ -160,9 +162,9 @@ pub fn reports(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Vec<Stor
             let from_here = match &bucket.from {
                 Some(from) => *from == region.region,
                 // Without `from`, the rule is the one whose figures this region reported.
-                None => figures.iter().any(|store| {
-                    store.kind == StoreKind::S3 && store.name == bucket.source
-                }),
+                None => figures
+                    .iter()
+                    .any(|store| store.kind == StoreKind::S3 && store.name == bucket.source),
             };
             if from_here {
                 add(StoreKind::S3, &bucket.source, &bucket.destination);
@@ -285,7 +287,10 @@ pub fn checks(
                 )),
             }
             if let Some(failed) = store.failed_operations.filter(|failed| *failed > 0.0) {
-                wrong.push(format!("{}: {failed:.0} operations failed to replicate", store.name));
+                wrong.push(format!(
+                    "{}: {failed:.0} operations failed to replicate",
+                    store.name
+                ));
             }
         }
         Some(Check {
@@ -309,4 +314,150 @@ pub fn checks(
     .into_iter()
     .flatten()
     .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RegionPair;
+    use crate::model::{Source, SourceData};
+    use crate::readiness::tests::{global, healthy, metrics, set, t};
+    use crate::readiness::{CheckId, CheckStatus, assess};
+
+    /// The primary's call reports the table toward the secondary at `lag_ms` (the rest as the
+    /// healthy estate has them).
+    fn table_out_of_primary(snapshot: &mut crate::model::Snapshot, lag_ms: Option<f64>) {
+        let mut figures = metrics(None);
+        for store in &mut figures.stores {
+            if store.kind == StoreKind::Dynamodb && store.to == "us-east-2" {
+                store.lag_ms = lag_ms;
+            }
+        }
+        set(
+            snapshot,
+            Source::Metrics(Role::Primary),
+            Ok(SourceData::Metrics(figures)),
+        );
+    }
+
+    #[test]
+    fn the_worst_store_out_of_the_writer_is_the_data_at_risk_and_named() {
+        let policy = RegionPair::demo().policy();
+        let mut snapshot = healthy();
+        table_out_of_primary(&mut snapshot, Some(42_000.0));
+        let readiness = assess(&snapshot, t(1), &policy);
+        assert_eq!(readiness.data_at_risk_ms, Some(42_000.0));
+        assert_eq!(
+            readiness.data_at_risk_store.as_deref(),
+            Some("dynamodb payment-transactions-demo")
+        );
+        let check = readiness
+            .check(CheckId::DynamodbReplication)
+            .expect("check");
+        assert_eq!(check.status, CheckStatus::Warn, "{check:?}");
+        assert!(
+            check.detail.contains("42.0 s → us-east-2 exceeds"),
+            "{check:?}"
+        );
+        assert_eq!(
+            readiness
+                .check(CheckId::ReplicationLag)
+                .map(|check| check.status),
+            Some(CheckStatus::Pass),
+            "Aurora's own check judges Aurora"
+        );
+    }
+
+    #[test]
+    fn one_store_without_a_figure_makes_the_data_at_risk_unknown() {
+        let policy = RegionPair::demo().policy();
+        let mut snapshot = healthy();
+        table_out_of_primary(&mut snapshot, None);
+        let readiness = assess(&snapshot, t(1), &policy);
+        assert_eq!(readiness.data_at_risk_ms, None, "silence is not a figure");
+        assert_eq!(
+            readiness.data_at_risk_store.as_deref(),
+            Some("dynamodb payment-transactions-demo")
+        );
+        let check = readiness
+            .check(CheckId::DynamodbReplication)
+            .expect("check");
+        assert!(check.detail.contains("no current figure"), "{check:?}");
+    }
+
+    #[test]
+    fn an_old_datapoint_is_stale_with_its_age_not_a_figure() {
+        let policy = RegionPair::demo().policy();
+        let mut snapshot = healthy();
+        let mut figures = metrics(None);
+        for store in &mut figures.stores {
+            store.newest_at = Some(t(-14 * 60));
+        }
+        set(
+            &mut snapshot,
+            Source::Metrics(Role::Primary),
+            Ok(SourceData::Metrics(figures)),
+        );
+        let reports = reports(&snapshot, t(1), &policy);
+        let table = reports
+            .iter()
+            .find(|store| store.kind == StoreKind::Dynamodb && store.from == "us-east-1")
+            .expect("table");
+        assert!(table.stale && table.current_lag_ms().is_none(), "{table:?}");
+        assert_eq!(table.age_s, Some(14.0 * 60.0 + 1.0));
+        assert!(
+            table
+                .figures_text()
+                .starts_with("? stale: newest datapoint 14 min 1 s old"),
+            "{}",
+            table.figures_text()
+        );
+    }
+
+    /// After a failover the writer is in the secondary: the stores replicating out of it (the
+    /// way back) are what a move would put at risk.
+    #[test]
+    fn after_a_failover_the_way_back_is_judged() {
+        let policy = RegionPair::demo().policy();
+        let mut snapshot = healthy();
+        set(
+            &mut snapshot,
+            Source::GlobalCluster,
+            Ok(SourceData::GlobalCluster(global("us-east-2", None))),
+        );
+        let mut back = metrics(None);
+        for store in &mut back.stores {
+            if store.kind == StoreKind::S3 && store.name == "payment-documents-secondary-demo" {
+                store.lag_ms = Some(90_000.0);
+                store.failed_operations = Some(3.0);
+            }
+        }
+        set(
+            &mut snapshot,
+            Source::Metrics(Role::Secondary),
+            Ok(SourceData::Metrics(back)),
+        );
+        // The old primary reads now: Aurora's lag is its.
+        set(
+            &mut snapshot,
+            Source::Metrics(Role::Primary),
+            Ok(SourceData::Metrics(metrics(Some(300.0)))),
+        );
+        let readiness = assess(&snapshot, t(1), &policy);
+        assert_eq!(
+            readiness.data_at_risk_store.as_deref(),
+            Some("s3 payment-documents-secondary-demo")
+        );
+        let check = readiness.check(CheckId::S3Replication).expect("check");
+        assert!(
+            check.detail.contains("→ us-east-1") && check.detail.contains("3 operations failed"),
+            "{check:?}"
+        );
+    }
+
+    #[test]
+    fn bytes_read_as_people_say_them() {
+        assert_eq!(format_bytes(512.0), "512 B");
+        assert_eq!(format_bytes(18_200_000_000.0), "18.2 GB");
+    }
 }

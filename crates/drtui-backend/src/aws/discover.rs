@@ -49,6 +49,53 @@ fn find(outputs: &Outputs, matches: impl Fn(&str) -> bool) -> Vec<(&str, &str)> 
         .collect()
 }
 
+/// The replicated stores beside Aurora: the global tables (an output named `…TableName`, the
+/// lock table aside) and each bucket whose stack names its replication rule and destination
+/// (`BucketName`, `ReplicationRuleId`, `ReplicationDestinationBucket`), read in its region.
+fn stores(out: &mut String, regions: [&str; 2], outputs: [&Outputs; 2], all: &Outputs) {
+    let tables: Vec<String> = find(all, |key| {
+        key.ends_with("tablename") && !key.contains("lock")
+    })
+    .iter()
+    .map(|(_, table)| toml_string(table))
+    .collect();
+    if !tables.is_empty() {
+        let _ = writeln!(
+            out,
+            "dynamodb_tables = [{}]  # from the database stack's outputs",
+            tables.join(", ")
+        );
+    }
+    let mut rules = Vec::new();
+    for (region, outputs) in regions.iter().zip(outputs) {
+        for values in outputs.values() {
+            let value = |wanted: &str| {
+                values
+                    .iter()
+                    .find(|(key, _)| key.eq_ignore_ascii_case(wanted))
+                    .map(|(_, value)| toml_string(value))
+            };
+            if let (Some(source), Some(destination), Some(rule)) = (
+                value("BucketName"),
+                value("ReplicationDestinationBucket"),
+                value("ReplicationRuleId"),
+            ) {
+                rules.push(format!(
+                    "{{ source = {source}, destination = {destination}, rule_id = {rule}, from = {} }}",
+                    toml_string(region)
+                ));
+            }
+        }
+    }
+    if !rules.is_empty() {
+        let _ = writeln!(
+            out,
+            "replicated_buckets = [{}]  # from the storage stacks' outputs",
+            rules.join(", ")
+        );
+    }
+}
+
 /// A TOML basic string (JSON string escaping is valid TOML for it).
 pub fn toml_string(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| format!("\"{}\"", value.escape_default()))
@@ -108,6 +155,7 @@ pub fn pair_section(name: &str, regions: [&str; 2], outputs: [&Outputs; 2]) -> S
             toml_string(table)
         );
     }
+    stores(&mut out, regions, outputs, &all);
     // The data-plane lever: its alarm (in the secondary), and the metric it watches.
     let lever = |part: &str| {
         find(&all, |key| {
@@ -212,6 +260,15 @@ mod tests {
                 &[
                     ("GlobalClusterIdentifier", "payment-global-prod"),
                     ("DbClusterIdentifier", "payment-primary-prod"),
+                    ("TransactionsTableName", "payment-transactions-prod"),
+                ],
+            ),
+            (
+                "TapStackprod-Storage-primary",
+                &[
+                    ("BucketName", "docs-primary"),
+                    ("ReplicationRuleId", "to-secondary"),
+                    ("ReplicationDestinationBucket", "docs-secondary"),
                 ],
             ),
             (
@@ -282,6 +339,7 @@ mod tests {
             pair.lambda_functions_in(Role::Primary),
             ["process-p", "validate-p"]
         );
+        assert_eq!(pair.stacks_in(Role::Primary).len(), 6, "{text}");
         assert_eq!(
             pair.stacks_in(Role::Secondary),
             [
@@ -290,6 +348,16 @@ mod tests {
             ]
         );
         assert_eq!(pair.lock_table.as_deref(), Some("drtui-locks-prod"));
+        assert_eq!(pair.dynamodb_tables, ["payment-transactions-prod"]);
+        assert_eq!(
+            pair.replicated_buckets,
+            [drtui_core::config::ReplicatedBucket {
+                source: "docs-primary".into(),
+                destination: "docs-secondary".into(),
+                rule_id: "to-secondary".into(),
+                from: Some("us-east-1".into()),
+            }]
+        );
         let lever = pair.traffic_lever.as_ref().expect("the lever from outputs");
         assert_eq!(lever.alarm, "PaymentDR-prod-primary-traffic-off");
         assert_eq!(lever.metric, "PrimaryTrafficOff");

@@ -194,7 +194,10 @@ pub fn queries(
                 "OperationsPendingReplication",
                 Measure::BucketPendingOperations(index),
             ),
-            ("BytesPendingReplication", Measure::BucketPendingBytes(index)),
+            (
+                "BytesPendingReplication",
+                Measure::BucketPendingBytes(index),
+            ),
             (
                 "OperationsFailedReplication",
                 Measure::BucketFailedOperations(index),
@@ -493,12 +496,7 @@ mod tests {
     fn stores_are_read_where_they_are_published_and_unknown_when_silent() {
         let pair = RegionPair::demo();
         let asked = queries(&pair, Role::Primary, &BTreeMap::new());
-        let find = |measure: Measure| {
-            asked
-                .iter()
-                .find(|query| query.measure == measure)
-                .cloned()
-        };
+        let find = |measure: Measure| asked.iter().find(|query| query.measure == measure).cloned();
         let table = find(Measure::TableLatency(0)).expect("the table");
         assert_eq!(
             table.dimensions,

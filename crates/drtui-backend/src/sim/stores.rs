@@ -50,7 +50,7 @@ pub struct Stores {
 impl Stores {
     pub fn new(seed: u64) -> Self {
         Self {
-            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x5704_e5),
+            rng: ChaCha8Rng::seed_from_u64(seed ^ 0x0057_04e5),
             out_of: [Direction::healthy(), Direction::healthy()],
         }
     }

@@ -285,8 +285,15 @@ fn lag_below(max: Duration, seen: &Observation) -> Verdict {
     let from = readiness::writer_role(seen.snapshot, seen.now, &policy).unwrap_or(Role::Primary);
     let reports = crate::stores::reports(seen.snapshot, seen.now, &policy);
     let stores = crate::stores::checks(&reports, &seen.snapshot.region(from).region, &policy);
-    match stores.iter().find(|check| check.status != readiness::CheckStatus::Pass) {
-        Some(behind) => Err(format!("{aurora}; {}: {}", behind.id.as_str(), behind.detail)),
+    match stores
+        .iter()
+        .find(|check| check.status != readiness::CheckStatus::Pass)
+    {
+        Some(behind) => Err(format!(
+            "{aurora}; {}: {}",
+            behind.id.as_str(),
+            behind.detail
+        )),
         None if stores.is_empty() => Ok(aurora),
         None => Ok(format!("{aurora}; every other store within the RPO budget")),
     }
@@ -585,7 +592,7 @@ steps:
         );
         assert_eq!(
             judge(&runbook, &snapshot, "lag"),
-            Ok("lag 250 ms (max 2s)".to_owned())
+            Ok("lag 250 ms (max 2s); every other store within the RPO budget".to_owned())
         );
         assert_eq!(
             judge(&runbook, &snapshot, "healthy-secondary"),

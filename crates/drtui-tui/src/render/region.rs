@@ -184,9 +184,7 @@ fn stores_out_of(app: &App, role: Role) -> Vec<drtui_core::stores::StoreReport> 
     let region = &app.snapshot.region(role).region;
     drtui_core::stores::reports(&app.snapshot, app.now, &app.pair.policy())
         .into_iter()
-        .filter(|store| {
-            store.kind != drtui_core::model::StoreKind::Aurora && store.from == *region
-        })
+        .filter(|store| store.kind != drtui_core::model::StoreKind::Aurora && store.from == *region)
         .collect()
 }
 

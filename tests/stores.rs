@@ -1,0 +1,247 @@
+//! The replicated stores beside Aurora on the demo: each fault changes the verdict, the data
+//! at risk and what playback accepts under the cap; `status --format json` reports every
+//! store in each direction with its age and what a move does to it.
+
+#![allow(
+    clippy::expect_used,
+    clippy::unwrap_used,
+    reason = "test code: a failed expectation is the test failing"
+)]
+
+use std::time::Duration;
+
+use drtui_core::fault::Fault;
+use drtui_core::model::{Role, StoreKind};
+use drtui_core::readiness::{CheckId, CheckStatus, Verdict};
+use drtui_testkit::DemoEstate;
+
+#[path = "support/run_binary.rs"]
+mod run_binary;
+use run_binary::drtui;
+
+fn estate(scenario: &[Fault]) -> DemoEstate {
+    DemoEstate {
+        timeout: Duration::from_millis(200),
+        ..DemoEstate::new(42, scenario)
+    }
+}
+
+fn status(readiness: &drtui_core::readiness::Readiness, id: CheckId) -> CheckStatus {
+    readiness
+        .check(id)
+        .map(|check| check.status)
+        .expect("check")
+}
+
+#[tokio::test]
+async fn a_stalled_global_table_is_the_data_at_risk_while_aurora_is_fine() {
+    let (snapshot, readiness) = estate(&[Fault::DynamoDbReplicationStall]).observe().await;
+    assert_eq!(readiness.verdict, Verdict::Degraded);
+    assert_eq!(
+        status(&readiness, CheckId::DynamodbReplication),
+        CheckStatus::Warn
+    );
+    assert_eq!(
+        status(&readiness, CheckId::ReplicationLag),
+        CheckStatus::Pass
+    );
+    assert_eq!(
+        status(&readiness, CheckId::S3Replication),
+        CheckStatus::Pass
+    );
+    assert_eq!(
+        readiness.data_at_risk_store.as_deref(),
+        Some("dynamodb payment-transactions-demo")
+    );
+    let table = snapshot
+        .region(Role::Primary)
+        .metrics
+        .value
+        .as_ref()
+        .expect("metrics")
+        .stores
+        .iter()
+        .find(|store| store.kind == StoreKind::Dynamodb)
+        .expect("table")
+        .clone();
+    assert_eq!(readiness.data_at_risk_ms, table.lag_ms);
+    assert!(table.lag_ms.expect("lag") > 60_000.0, "{table:?}");
+    // Growing without bound while it lasts.
+    let estate = estate(&[Fault::DynamoDbReplicationStall]);
+    let before = estate.observe().await.1.data_at_risk_ms.expect("known");
+    estate.clock.advance(Duration::from_secs(30));
+    let after = estate.observe().await.1.data_at_risk_ms.expect("known");
+    assert!(after >= before + 25_000.0, "{before} -> {after}");
+}
+
+#[tokio::test]
+async fn an_s3_backlog_names_thousands_pending_gigabytes_and_failures() {
+    let (snapshot, readiness) = estate(&[Fault::S3ReplicationBacklog]).observe().await;
+    assert_eq!(
+        status(&readiness, CheckId::S3Replication),
+        CheckStatus::Warn
+    );
+    assert_eq!(
+        status(&readiness, CheckId::DynamodbReplication),
+        CheckStatus::Pass
+    );
+    let bucket = snapshot
+        .region(Role::Primary)
+        .metrics
+        .value
+        .as_ref()
+        .expect("metrics")
+        .stores
+        .iter()
+        .find(|store| store.kind == StoreKind::S3)
+        .expect("bucket")
+        .clone();
+    assert!(
+        bucket.pending_operations.expect("pending") >= 1_000.0,
+        "{bucket:?}"
+    );
+    assert!(bucket.pending_bytes.expect("bytes") >= 1e9, "{bucket:?}");
+    assert!(
+        bucket.failed_operations.expect("failed") >= 1.0,
+        "{bucket:?}"
+    );
+    let detail = &readiness
+        .check(CheckId::S3Replication)
+        .expect("check")
+        .detail;
+    assert!(
+        detail.contains("operations failed to replicate"),
+        "{detail}"
+    );
+}
+
+#[tokio::test]
+async fn a_primary_outage_stalls_every_store() {
+    let (_, readiness) = estate(&[Fault::PrimaryOutage]).observe().await;
+    for id in [
+        CheckId::ReplicationLag,
+        CheckId::DynamodbReplication,
+        CheckId::S3Replication,
+    ] {
+        assert_eq!(status(&readiness, id), CheckStatus::Warn, "{id:?}");
+    }
+}
+
+/// `status --format json`: every store in each direction, with its figures, age and what a
+/// move does to its unreplicated data.
+#[test]
+fn status_json_reports_every_store_in_each_direction() {
+    let state = tempfile::tempdir().expect("state");
+    let output = drtui(
+        state.path(),
+        &[
+            "status",
+            "--format",
+            "json",
+            "--scenario",
+            "dynamodb-replication-stall",
+        ],
+    )
+    .output()
+    .expect("status");
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("json");
+    let stores = report["stores"].as_array().expect("stores");
+    let kinds: Vec<(&str, &str, &str)> = stores
+        .iter()
+        .map(|store| {
+            (
+                store["kind"].as_str().expect("kind"),
+                store["from"].as_str().expect("from"),
+                store["to"].as_str().expect("to"),
+            )
+        })
+        .collect();
+    assert_eq!(
+        kinds,
+        [
+            ("aurora", "us-east-1", "us-east-2"),
+            ("dynamodb", "us-east-1", "us-east-2"),
+            ("s3", "us-east-1", "us-east-2"),
+            ("dynamodb", "us-east-2", "us-east-1"),
+            ("s3", "us-east-2", "us-east-1"),
+        ]
+    );
+    for store in stores {
+        assert!(store["age_s"].is_number(), "{store}");
+        assert_eq!(store["stale"], false, "{store}");
+        assert!(store["on_failover"].as_str().is_some(), "{store}");
+        assert!(store["observed_at"].is_string(), "{store}");
+    }
+    assert!(
+        stores[0]["on_failover"]
+            .as_str()
+            .expect("text")
+            .starts_with("lost")
+    );
+    assert!(
+        stores[1]["on_failover"]
+            .as_str()
+            .expect("text")
+            .starts_with("delayed")
+    );
+    assert_eq!(
+        report["readiness"]["data_at_risk_store"],
+        "dynamodb payment-transactions-demo"
+    );
+    assert_eq!(
+        report["readiness"]["data_at_risk_ms"], stores[1]["lag_ms"],
+        "the worst store out of the writer"
+    );
+}
+
+/// Playback holds every store to the cap: a stalled table stops the promote at its gate even
+/// with --approve-all, naming the store, and prints the command that accepts it; a higher cap
+/// lets it through.
+#[test]
+fn the_cap_holds_the_global_table_too() {
+    let state = tempfile::tempdir().expect("state");
+    let scenario = ["--scenario", "dynamodb-replication-stall"];
+    let mut args = vec!["run", "failover", "--approve-all"];
+    args.extend(scenario);
+    let capped = drtui(state.path(), &args).output().expect("run");
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("stopped at `approve-promote`")
+            && stderr.contains("(dynamodb payment-transactions-demo) exceeds the cap"),
+        "{stderr}"
+    );
+    let resume = run_binary::printed_command(&stderr, "--max-data-loss");
+    let resumed = drtui(state.path(), &resume).output().expect("resume");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "the printed command accepts it: {}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+}
+
+/// `--max-data-loss any` accepts even an unknown figure (the hung region's stores), and a
+/// duration does not.
+#[test]
+fn only_any_accepts_an_unknown_loss() {
+    let scenario = ["--scenario", "primary-outage,hung-primary"];
+    let state = tempfile::tempdir().expect("state");
+    let mut args = vec!["run", "failover", "--approve-all", "--max-data-loss", "1h"];
+    args.extend(scenario);
+    let capped = drtui(state.path(), &args).output().expect("run");
+    let stderr = String::from_utf8_lossy(&capped.stderr);
+    assert_eq!(capped.status.code(), Some(4), "{stderr}");
+    assert!(
+        stderr.contains("unknown (no current figure for") && stderr.contains("--max-data-loss any"),
+        "{stderr}"
+    );
+    let resume = run_binary::printed_command(&stderr, "--max-data-loss any");
+    let resumed = drtui(state.path(), &resume).output().expect("resume");
+    assert_eq!(
+        resumed.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&resumed.stderr)
+    );
+}

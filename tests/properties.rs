@@ -146,6 +146,7 @@ fn any_event() -> impl Strategy<Value = Event> {
             how: "typed".into(),
             data_at_risk_ms: Some(150.0),
             data_at_risk_age_s: Some(1.0),
+            stores: Vec::new(),
         }),
         step.prop_map(|step| Event::GateBlocked { step: step.into() }),
         Just(Event::Resumed { by: "me".into() }),

@@ -245,3 +245,32 @@ fn only_any_accepts_an_unknown_loss() {
         String::from_utf8_lossy(&resumed.stderr)
     );
 }
+
+/// A failback when a bucket replicates one way only refuses before its gate, naming the
+/// bucket whose objects (written while failed over) would be stranded.
+#[tokio::test]
+async fn failback_refuses_while_a_bucket_has_no_way_back() {
+    use drtui_engine::engine::Outcome;
+    let mut estate = estate(&[]);
+    estate.pair.replicated_buckets.truncate(1);
+    estate.fail_over_by_hand().await;
+    let state = tempfile::tempdir().expect("state");
+    let played = drtui_testkit::runs::play_approved(&estate, "failback", state.path()).await;
+    match &played.outcome {
+        Outcome::Failed { step, reason, .. } => {
+            assert_eq!(step, "replicates-back");
+            assert!(
+                reason.contains(
+                    "payment-documents-secondary-demo has no replication back to payment-documents-primary-demo"
+                ) && reason.contains("stranded"),
+                "{reason}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_eq!(
+        drtui_testkit::runs::writer(&estate).await.as_deref(),
+        Some("us-east-2"),
+        "nothing moved"
+    );
+}

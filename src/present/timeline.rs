@@ -159,6 +159,7 @@ fn approvals_and_breaks(out: &mut String, records: &[Record], markdown: bool) {
                 how,
                 data_at_risk_ms,
                 data_at_risk_age_s,
+                stores,
             } => {
                 let risk = data_at_risk_ms
                     .map_or_else(|| "unknown".to_owned(), drtui_core::readiness::format_ms);
@@ -170,6 +171,16 @@ fn approvals_and_breaks(out: &mut String, records: &[Record], markdown: bool) {
                     out,
                     "{bullet}approved {step} by {by} ({how}) at {at}, data at risk {risk}"
                 );
+                for store in stores {
+                    let figure = store
+                        .lag_ms
+                        .map_or_else(|| "unknown".to_owned(), drtui_core::readiness::format_ms);
+                    let read = store
+                        .age_s
+                        .map(|age| format!(" (read {age:.0} s before)"))
+                        .unwrap_or_default();
+                    let _ = writeln!(out, "{bullet}  {}: {figure}{read}", store.store);
+                }
             }
             _ => {}
         }

@@ -209,6 +209,45 @@ pub struct AtRisk {
     pub store: Option<String>,
 }
 
+/// Each replication rule with no rule back (its destination replicating to its source), as
+/// "payment-documents-secondary-prod has no replication back to payment-documents-primary-prod".
+pub fn without_a_way_back(buckets: &[ReplicatedBucket]) -> Vec<String> {
+    buckets
+        .iter()
+        .filter(|rule| {
+            !buckets
+                .iter()
+                .any(|back| back.source == rule.destination && back.destination == rule.source)
+        })
+        .map(|rule| {
+            format!(
+                "{} has no replication back to {}",
+                rule.destination, rule.source
+            )
+        })
+        .collect()
+}
+
+/// Every store a move out of the writer's region puts at risk, as an approval records it at
+/// `now`: its figure and how long ago its reading arrived.
+pub fn at_approval(
+    snapshot: &Snapshot,
+    now: Timestamp,
+    policy: &Policy,
+) -> Vec<crate::runbook::journal::StoreAtApproval> {
+    let writer = crate::readiness::writer_role(snapshot, now, policy).unwrap_or(Role::Primary);
+    let from = &snapshot.region(writer).region;
+    reports(snapshot, now, policy)
+        .into_iter()
+        .filter(|store| store.from == *from)
+        .map(|store| crate::runbook::journal::StoreAtApproval {
+            store: format!("{} {} → {}", store.label(), store.from, store.to),
+            lag_ms: store.current_lag_ms(),
+            age_s: store.observed_at.map(|at| elapsed(at, now).as_secs_f64()),
+        })
+        .collect()
+}
+
 pub fn at_risk(reports: &[StoreReport], from: &str) -> AtRisk {
     let outgoing: Vec<&StoreReport> = reports.iter().filter(|store| store.from == from).collect();
     if let Some(unknown) = outgoing

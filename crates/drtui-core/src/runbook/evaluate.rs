@@ -44,6 +44,20 @@ pub fn evaluate(check: &Check, seen: &Observation) -> Verdict {
         Check::StateMachinePresent => state_machine_present(seen),
         Check::WriterIn(role) => writer_in(role, seen),
         Check::NoFailoverInProgress => no_failover_in_progress(seen),
+        Check::StoresReplicateBack => {
+            let stranded = crate::stores::without_a_way_back(&seen.pair.replicated_buckets);
+            verdict(
+                stranded.is_empty(),
+                if stranded.is_empty() {
+                    "every replicated bucket replicates back".to_owned()
+                } else {
+                    format!(
+                        "{}: objects written while failed over would be stranded; add the reverse rule (and it to replicated_buckets) first",
+                        stranded.join("; ")
+                    )
+                },
+            )
+        }
         Check::EstateReady => estate_ready(seen),
         Check::LagBelow(max) => lag_below(max, seen),
         Check::HealthCheckHealthy(role) => health_check_healthy(role, seen),

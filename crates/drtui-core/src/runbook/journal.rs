@@ -7,6 +7,16 @@ use serde::{Deserialize, Serialize};
 
 use crate::clock::Timestamp;
 
+/// One store's figure when an approval was given ("dynamodb payment-transactions-prod
+/// us-east-1 → us-east-2").
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct StoreAtApproval {
+    pub store: String,
+    pub lag_ms: Option<f64>,
+    /// Seconds between the reading's arrival and the approval.
+    pub age_s: Option<f64>,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "event", rename_all = "snake_case")]
 pub enum Event {
@@ -45,6 +55,10 @@ pub enum Event {
         /// How old that figure was then (its datapoint's read), when known.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         data_at_risk_age_s: Option<f64>,
+        /// Every store a move out of the writer's region put at risk then, with its figure
+        /// and how old the reading was.
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        stores: Vec<StoreAtApproval>,
     },
     GateBlocked {
         step: String,
@@ -549,6 +563,7 @@ mod tests {
                     how: "typed".into(),
                     data_at_risk_ms: Some(150.0),
                     data_at_risk_age_s: None,
+                    stores: Vec::new(),
                 },
             ),
             finished(60, "approve-promote", StepOutcome::Ok),
@@ -585,6 +600,7 @@ mod tests {
                     how: "typed".into(),
                     data_at_risk_ms: None,
                     data_at_risk_age_s: None,
+                    stores: Vec::new(),
                 },
             ),
             finished(45, "approve-traffic", StepOutcome::Ok),

@@ -78,6 +78,9 @@ pub enum CheckName {
     StateMachinePresent,
     /// No switchover or failover is in progress on the global cluster.
     NoFailoverInProgress,
+    /// Every replicated bucket has a rule back from where it replicates to: objects written
+    /// while failed over are not stranded by a failback.
+    StoresReplicateBack,
     /// Every readiness check of the verdict passes (what `provision` ends with).
     EstateReady,
 }

@@ -86,6 +86,7 @@ pub enum Check {
     DataFresh,
     StateMachinePresent,
     NoFailoverInProgress,
+    StoresReplicateBack,
     EstateReady,
 }
 
@@ -133,6 +134,7 @@ impl Check {
             Check::WeightsEqual(_) => CheckName::WeightsEqual,
             Check::PrimaryHealthy => CheckName::PrimaryHealthy,
             Check::DataFresh => CheckName::DataFresh,
+            Check::StoresReplicateBack => CheckName::StoresReplicateBack,
             Check::StateMachinePresent => CheckName::StateMachinePresent,
             Check::NoFailoverInProgress => CheckName::NoFailoverInProgress,
             Check::EstateReady => CheckName::EstateReady,

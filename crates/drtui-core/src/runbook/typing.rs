@@ -201,6 +201,7 @@ fn check(
         CheckName::PrimaryHealthy => Check::PrimaryHealthy,
         CheckName::DataFresh => Check::DataFresh,
         CheckName::StateMachinePresent => Check::StateMachinePresent,
+        CheckName::StoresReplicateBack => Check::StoresReplicateBack,
         CheckName::NoFailoverInProgress => Check::NoFailoverInProgress,
         CheckName::EstateReady => Check::EstateReady,
     })

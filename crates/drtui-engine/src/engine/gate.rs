@@ -41,6 +41,11 @@ impl Engine<'_> {
             how,
             data_at_risk_ms: readiness.data_at_risk_ms,
             data_at_risk_age_s: age.map(|age| age.as_secs_f64()),
+            stores: snapshot
+                .map(|snapshot| {
+                    drtui_core::stores::at_approval(snapshot, self.clock.now(), &self.pair.policy())
+                })
+                .unwrap_or_default(),
         }
     }
 

@@ -128,14 +128,29 @@ fn health_checks_come_from_the_weighted_records_when_not_configured() {
 fn datapoints_14_minutes_old_are_not_shown_as_current() {
     let moto = moto();
     let seeded = moto.seed_with("stale", &["stale-metrics"]);
-    let (_dir, config) = write_config(&pair_config(
-        "stale",
-        &seeded,
-        &format!("\"{}\"", moto.url),
-        true,
-        "3s",
-    ));
+    let text = pair_config("stale", &seeded, &format!("\"{}\"", moto.url), true, "3s").replacen(
+        "poll_interval",
+        "dynamodb_tables = [\"payment-transactions-stale\"]\npoll_interval",
+        1,
+    );
+    let (_dir, config) = write_config(&text);
     let (_, report, stderr) = status_json(&config, "stale");
+    // The global table's figure too: its age, marked stale, never a current lag.
+    let table = report["stores"]
+        .as_array()
+        .expect("stores")
+        .iter()
+        .find(|store| store["kind"] == "dynamodb" && store["from"] == "us-east-1")
+        .expect("table")
+        .clone();
+    assert_eq!(table["stale"], true, "{table:#}");
+    assert!(table["lag_ms"].is_null(), "{table:#}");
+    assert!(
+        table["age_s"]
+            .as_f64()
+            .is_some_and(|age| (800.0..=900.0).contains(&age)),
+        "{table:#}"
+    );
     for region in report["regions"].as_array().expect("regions") {
         let silent = region["metrics_silent_s"].as_f64().expect("silent for");
         assert!(
@@ -589,4 +604,55 @@ fn status_of_all_pairs_is_an_array_of_the_per_pair_objects() {
     let (code, one, _) = status_json(&config, "rpa");
     assert_eq!(code, Some(0));
     assert!(one.is_object(), "one pair stays one object");
+}
+
+/// The stores beside Aurora through moto's CloudWatch: the global table's latency each way
+/// and the S3 rule's backlog, asked with every dimension in the region that publishes them;
+/// the worst (the bucket's 40 s) is the data at risk, over the RPO budget, named.
+#[test]
+fn the_stores_replication_is_read_with_its_dimensions() {
+    let moto = moto();
+    let seeded = moto.seed_with("sto", &["healthy-secondary", "healthy-primary"]);
+    let mut text = pair_config("sto", &seeded, &format!("\"{}\"", moto.url), true, "3s");
+    text = text.replacen(
+        "poll_interval",
+        "dynamodb_tables = [\"payment-transactions-sto\"]\n\
+         replicated_buckets = [{ source = \"payment-documents-primary-sto\", destination = \"payment-documents-secondary-sto\", rule_id = \"to-secondary\", from = \"us-east-1\" }]\n\
+         poll_interval",
+        1,
+    );
+    let (_dir, config) = write_config(&text);
+    let (_, report, stderr) = status_json(&config, "sto");
+    let stores = report["stores"].as_array().expect("stores");
+    let find = |kind: &str, from: &str| {
+        stores
+            .iter()
+            .find(|store| store["kind"] == kind && store["from"] == from)
+            .unwrap_or_else(|| panic!("{kind} from {from}: {stores:#?}\n{stderr}"))
+    };
+    assert_eq!(find("dynamodb", "us-east-1")["lag_ms"], 1200.0);
+    assert_eq!(find("dynamodb", "us-east-2")["lag_ms"], 900.0);
+    let bucket = find("s3", "us-east-1");
+    assert_eq!(bucket["lag_ms"], 40_000.0, "S3 reports seconds");
+    assert_eq!(bucket["pending_operations"], 3000.0);
+    assert_eq!(bucket["pending_bytes"], 4.5e9);
+    assert_eq!(bucket["failed_operations"], 2.0);
+    assert_eq!(bucket["stale"], false);
+    assert_eq!(report["readiness"]["data_at_risk_ms"], 40_000.0);
+    assert_eq!(
+        report["readiness"]["data_at_risk_store"],
+        "s3 payment-documents-primary-sto"
+    );
+    let checks = report["readiness"]["checks"].as_array().expect("checks");
+    let s3 = checks
+        .iter()
+        .find(|check| check["id"] == "s3_replication")
+        .expect("s3 check");
+    assert_eq!(s3["status"], "warn", "{s3}");
+    assert!(
+        s3["detail"]
+            .as_str()
+            .is_some_and(|detail| detail.contains("2 operations failed")),
+        "{s3}"
+    );
 }

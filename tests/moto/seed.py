@@ -160,6 +160,33 @@ for region, f in figures.items():
     put("AWS/RDS", "CPUUtilization", db, f["cpu"], "Percent")
     if region == SECONDARY:
         put("AWS/RDS", "AuroraGlobalDBRPOLag", db, 850.0, "Milliseconds")
+    # The replicated stores, where their replication is published: the global table toward
+    # the other region from each side, and the primary's S3 rule to the secondary (behind).
+    other = SECONDARY if region == PRIMARY else PRIMARY
+    table = [{"Name": "TableName", "Value": f"payment-transactions-{SUFFIX}"}, {"Name": "ReceivingRegion", "Value": other}]
+    cloudwatch.put_metric_data(
+        Namespace="AWS/DynamoDB",
+        MetricData=[{"MetricName": "ReplicationLatency", "Dimensions": table, "Timestamp": at,
+                     "Value": 1200.0 if region == PRIMARY else 900.0, "Unit": "Milliseconds"}],
+    )
+    if region == PRIMARY:
+        rule = [
+            {"Name": "SourceBucket", "Value": f"payment-documents-primary-{SUFFIX}"},
+            {"Name": "DestinationBucket", "Value": f"payment-documents-secondary-{SUFFIX}"},
+            {"Name": "RuleId", "Value": "to-secondary"},
+        ]
+        cloudwatch.put_metric_data(
+            Namespace="AWS/S3",
+            MetricData=[
+                {"MetricName": name, "Dimensions": rule, "Timestamp": at, "Value": value, "Unit": unit}
+                for name, value, unit in (
+                    ("ReplicationLatency", 40.0, "Seconds"),
+                    ("OperationsPendingReplication", 3000.0, "Count"),
+                    ("BytesPendingReplication", 4.5e9, "Bytes"),
+                    ("OperationsFailedReplication", 2.0, "Count"),
+                )
+            ],
+        )
     # Alarms: the reference four, one of them firing in the primary.
     prefix = f"PaymentDR-{SUFFIX}-{region}"
     for suffix, metric, namespace in (

@@ -90,7 +90,7 @@ pub struct DemoArgs {
     /// Demo only: faults already running at start, comma-separated. One of: primary-outage,
     /// lag-spike, api-5xx-burst, secondary-degraded, throttled-control-plane, hung-primary
     /// (alias hung-region), hung-secondary, stack-update-fails, hung-state-machine,
-    /// dynamodb-replication-stall, s3-replication-backlog.
+    /// dynamodb-replication-stall, s3-replication-backlog, secret-replica-failed.
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub scenario: Vec<Fault>,
     /// Demo only: simulator seed (same seed, same estate; default 42).

@@ -617,7 +617,8 @@ fn the_stores_replication_is_read_with_its_dimensions() {
     text = text.replacen(
         "poll_interval",
         "dynamodb_tables = [\"payment-transactions-sto\"]\n\
-         replicated_buckets = [{ source = \"payment-documents-primary-sto\", destination = \"payment-documents-secondary-sto\", rule_id = \"to-secondary\", from = \"us-east-1\" }]\n\
+         replicated_buckets = [{ source = \"payment-documents-primary-sto-123456789012\", destination = \"payment-documents-secondary-sto-123456789012\", rule_id = \"to-secondary\", from = \"us-east-1\" }]\n\
+         replicated_secrets = [\"payment-db-credentials-sto\"]\n\
          poll_interval",
         1,
     );
@@ -641,8 +642,13 @@ fn the_stores_replication_is_read_with_its_dimensions() {
     assert_eq!(report["readiness"]["data_at_risk_ms"], 40_000.0);
     assert_eq!(
         report["readiness"]["data_at_risk_store"],
-        "s3 payment-documents-primary-sto"
+        "s3 payment-documents-primary-sto-123456789012"
     );
+    // The secret replicated with ReplicateSecretToRegions: its replica's status, in sync.
+    let secret = find("secret", "us-east-1");
+    assert_eq!(secret["to"], "us-east-2", "{secret:#}");
+    assert_eq!(secret["status"], "InSync", "{secret:#}");
+    assert_eq!(report["complete"], true, "{report:#}");
     let checks = report["readiness"]["checks"].as_array().expect("checks");
     let s3 = checks
         .iter()

@@ -192,6 +192,9 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
         "\"payment-validation-primary-prov\"",
         "\"notification-secondary-prov\"",
         "\"PaymentDR-Database-secondary-prov\"",
+        // (dynamodb_tables comes from the global table's output, which moto skips.)
+        "replicated_secrets = [\"payment-db-credentials-prov\"]",
+        "rule_id = \"to-secondary\", from = \"us-east-1\"",
     ] {
         assert!(section.contains(expected), "{expected} missing:\n{section}");
     }
@@ -208,6 +211,12 @@ fn provision_deploys_every_template_then_discover_and_status_read_a_complete_est
     assert_eq!(output.status.code(), Some(0), "{report:#}");
     assert_eq!(report["complete"], true, "{report:#}");
     assert_eq!(report["global_cluster"]["writer_region"], "us-east-1");
+    // The stores discover found, read: the bucket's seeded backlog is the data at risk.
+    assert_eq!(
+        report["readiness"]["data_at_risk_store"], "s3 payment-documents-primary-prov-123456789012",
+        "{:#}",
+        report["stores"]
+    );
     for region in 0..2 {
         let stacks = report["regions"][region]["stacks"]
             .as_array()

@@ -367,6 +367,7 @@ async fn pollers_keep_streaming_the_healthy_region_while_the_other_hangs() {
         drtui_engine::poll::Cadence {
             poll: Duration::from_millis(50),
             metrics: Duration::from_millis(50),
+            replicas: Duration::from_millis(50),
         },
         Duration::from_secs(5),
         tx,
@@ -408,6 +409,7 @@ async fn metrics_are_fetched_once_a_minute_and_the_rest_every_poll() {
         drtui_engine::poll::Cadence {
             poll: Duration::from_secs(5),
             metrics: Duration::from_secs(60),
+            replicas: Duration::from_secs(300),
         },
         Duration::from_secs(3),
         tx,

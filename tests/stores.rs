@@ -164,7 +164,13 @@ fn status_json_reports_every_store_in_each_direction() {
             ("s3", "us-east-1", "us-east-2"),
             ("dynamodb", "us-east-2", "us-east-1"),
             ("s3", "us-east-2", "us-east-1"),
+            ("secret", "us-east-1", "us-east-2"),
         ]
+    );
+    assert_eq!(stores[5]["status"], "InSync");
+    assert_eq!(
+        stores[1]["status"], "ACTIVE",
+        "the table's replica in us-east-2"
     );
     for store in stores {
         assert!(store["age_s"].is_number(), "{store}");
@@ -273,4 +279,28 @@ async fn failback_refuses_while_a_bucket_has_no_way_back() {
         Some("us-east-2"),
         "nothing moved"
     );
+}
+
+/// A secret whose replica in the secondary failed: `secrets_in_sync` warns with the service's
+/// reason, and the secret's report carries its status; a hung primary (where the secret
+/// lives) leaves it unknown, never in sync.
+#[tokio::test]
+async fn a_failed_secret_replica_warns_and_a_silent_one_is_unknown() {
+    let (_, readiness) = estate(&[Fault::SecretReplicaFailed]).observe().await;
+    let check = readiness.check(CheckId::SecretsInSync).expect("check");
+    assert_eq!(check.status, CheckStatus::Warn);
+    assert!(
+        check
+            .detail
+            .contains("payment-db-credentials-demo replica in us-east-2 is Failed")
+            && check.detail.contains("KMS")
+            && check.detail.contains("logins there would fail"),
+        "{check:?}"
+    );
+    let (_, readiness) = estate(&[Fault::HungRegion(Role::Primary)]).observe().await;
+    let check = readiness.check(CheckId::SecretsInSync).expect("check");
+    assert_eq!(check.status, CheckStatus::Warn, "{check:?}");
+    assert!(check.detail.contains("unknown"), "{check:?}");
+    let (_, healthy) = estate(&[]).observe().await;
+    assert_eq!(status(&healthy, CheckId::SecretsInSync), CheckStatus::Pass);
 }

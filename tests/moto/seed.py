@@ -76,6 +76,26 @@ for region in (PRIMARY, SECONDARY):
         GlobalClusterIdentifier=f"payment-global-{SUFFIX}",
     )
 
+# The stores moto's CloudFormation skips (AWS::DynamoDB::GlobalTable, the replicated
+# AWS::SecretsManager::Secret): the payments table in each region, the database secret in the
+# primary replicated to the secondary with ReplicateSecretToRegions.
+for region in (PRIMARY, SECONDARY):
+    already_there(
+        client("dynamodb", region).create_table,
+        TableName=f"payment-transactions-{SUFFIX}",
+        KeySchema=[{"AttributeName": "transaction_id", "KeyType": "HASH"}],
+        AttributeDefinitions=[{"AttributeName": "transaction_id", "AttributeType": "S"}],
+        BillingMode="PAY_PER_REQUEST",
+    )
+secrets = client("secretsmanager", PRIMARY)
+secret_name = f"payment-db-credentials-{SUFFIX}"
+try:
+    secrets.describe_secret(SecretId=secret_name)
+except ClientError:
+    secrets.create_secret(Name=secret_name, SecretString='{"username": "payments", "password": "seeded"}')
+    secrets.replicate_secret_to_regions(SecretId=secret_name, AddReplicaRegions=[{"Region": SECONDARY}])
+out["secret"] = secret_name
+
 # Route 53: zone, HTTPS health checks on each API, weighted records 100/0.
 if PROVISIONED:
     stack = client("cloudformation", PRIMARY).describe_stacks(StackName=f"PaymentDR-Route53-{SUFFIX}")["Stacks"][0]
@@ -170,9 +190,10 @@ for region, f in figures.items():
                      "Value": 1200.0 if region == PRIMARY else 900.0, "Unit": "Milliseconds"}],
     )
     if region == PRIMARY:
+        # The storage template's names (moto's account is 123456789012).
         rule = [
-            {"Name": "SourceBucket", "Value": f"payment-documents-primary-{SUFFIX}"},
-            {"Name": "DestinationBucket", "Value": f"payment-documents-secondary-{SUFFIX}"},
+            {"Name": "SourceBucket", "Value": f"payment-documents-primary-{SUFFIX}-123456789012"},
+            {"Name": "DestinationBucket", "Value": f"payment-documents-secondary-{SUFFIX}-123456789012"},
             {"Name": "RuleId", "Value": "to-secondary"},
         ]
         cloudwatch.put_metric_data(

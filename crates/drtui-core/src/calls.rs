@@ -15,6 +15,7 @@ pub enum Service {
     StepFunctions,
     Sts,
     DynamoDb,
+    SecretsManager,
 }
 
 impl Service {
@@ -28,6 +29,7 @@ impl Service {
             Service::StepFunctions => "sfn",
             Service::Sts => "sts",
             Service::DynamoDb => "dynamodb",
+            Service::SecretsManager => "secretsmanager",
         }
     }
 
@@ -102,6 +104,8 @@ operations! {
     GetHealthCheckStatus => Route53, "GetHealthCheckStatus", Read, false;
     ListExecutions => StepFunctions, "ListExecutions", Read, false;
     GetCallerIdentity => Sts, "GetCallerIdentity", Read, false;
+    DescribeTable => DynamoDb, "DescribeTable", Read, false;
+    DescribeSecret => SecretsManager, "DescribeSecret", Read, false;
     ChangeResourceRecordSets => Route53, "ChangeResourceRecordSets", Act, true;
     GetChange => Route53, "GetChange", Act, false;
     FailoverGlobalCluster => Rds, "FailoverGlobalCluster", Act, true;

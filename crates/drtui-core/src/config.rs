@@ -91,6 +91,12 @@ pub struct RegionPair {
     pub dynamodb_tables: Vec<String>,
     /// The S3 buckets replicated between the regions, one entry per direction.
     pub replicated_buckets: Vec<ReplicatedBucket>,
+    /// Secrets (name or ARN) in the primary, replicated to the secondary: a replica not in
+    /// sync blocks the secondary's logins.
+    pub replicated_secrets: Vec<String>,
+    /// How often the replicas' statuses (DynamoDB `DescribeTable`, Secrets Manager
+    /// `DescribeSecret`, billed per call) are read: they change slowly.
+    pub replicas_interval: Duration,
     pub poll_interval: Duration,
     /// How often CloudWatch metrics (and the Route 53 health-check metrics riding with them)
     /// are fetched, aligned to the interval's boundaries: they have one-minute resolution, so
@@ -246,6 +252,8 @@ impl RegionPair {
         pair.traffic_lever = None;
         pair.dynamodb_tables = Vec::new();
         pair.replicated_buckets = Vec::new();
+        pair.replicated_secrets = Vec::new();
+        pair.replicas_interval = Duration::from_secs(300);
         pair
     }
 
@@ -265,6 +273,7 @@ impl RegionPair {
                 global_cluster: self.global_cluster.clone(),
                 dynamodb_tables: self.dynamodb_tables.clone(),
                 replicated_buckets: self.replicated_buckets.clone(),
+                replicated_secrets: self.replicated_secrets.clone(),
             },
             rpo_budget: self.rpo_budget,
             stale_after: self.stale_after(),
@@ -281,7 +290,9 @@ impl RegionPair {
 
     /// How long a value of `source` stays fresh: three of its own refresh intervals.
     pub(crate) fn stale_after_of(&self, source: crate::model::Source) -> Duration {
-        if source.follows_metrics() {
+        if source == crate::model::Source::Replicas {
+            self.stale_after().max(self.replicas_interval * 3)
+        } else if source.follows_metrics() {
             self.stale_after().max(self.metrics_interval * 3)
         } else {
             self.stale_after()
@@ -308,6 +319,7 @@ impl RegionPair {
             region.metrics.fresh_for_at_least = metrics_fresh;
         }
         snapshot.health_checks.fresh_for_at_least = metrics_fresh;
+        snapshot.replicas.fresh_for_at_least = self.stale_after_of(crate::model::Source::Replicas);
         snapshot
     }
 
@@ -378,6 +390,8 @@ impl RegionPair {
                 ],
                 [primary, secondary],
             ),
+            replicated_secrets: vec!["payment-db-credentials-demo".to_owned()],
+            replicas_interval: Duration::from_secs(10),
             poll_interval: Duration::from_secs(2),
             // The simulator's figures change every 5 s (its metric period): cost is no issue.
             metrics_interval: Duration::from_secs(5),
@@ -475,6 +489,9 @@ struct PairFile {
     /// DynamoDB global tables whose replication is data at risk.
     #[serde(default)]
     dynamodb_tables: Vec<String>,
+    /// Secrets in the primary replicated to the secondary (names or ARNs).
+    #[serde(default)]
+    replicated_secrets: Vec<String>,
     /// S3 replication rules, one per direction: `{ source, destination, rule_id, from }`.
     #[serde(default)]
     #[schemars(with = "Vec<ReplicatedBucket>")]
@@ -721,6 +738,8 @@ fn build_pair(
         api_names: pair.api_names,
         lambda_functions: pair.lambda_functions,
         dynamodb_tables: pair.dynamodb_tables,
+        replicated_secrets: pair.replicated_secrets,
+        replicas_interval: Duration::from_secs(300),
         replicated_buckets: pair
             .replicated_buckets
             .map(Spanned::into_inner)

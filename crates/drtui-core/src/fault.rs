@@ -31,10 +31,12 @@ pub enum Fault {
     /// S3 replication toward the secondary falls behind: thousands of operations and GBs
     /// pending, some failing.
     S3ReplicationBacklog,
+    /// The database secret's replica in the secondary fails to sync.
+    SecretReplicaFailed,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 11] = [
+    pub const ALL: [Fault; 12] = [
         Fault::PrimaryOutage,
         Fault::LagSpike,
         Fault::Api5xxBurst,
@@ -46,6 +48,7 @@ impl Fault {
         Fault::HungStateMachine,
         Fault::DynamoDbReplicationStall,
         Fault::S3ReplicationBacklog,
+        Fault::SecretReplicaFailed,
     ];
 
     /// The name used by `--scenario` and in the fault menu.
@@ -62,6 +65,7 @@ impl Fault {
             Fault::HungStateMachine => "hung-state-machine",
             Fault::DynamoDbReplicationStall => "dynamodb-replication-stall",
             Fault::S3ReplicationBacklog => "s3-replication-backlog",
+            Fault::SecretReplicaFailed => "secret-replica-failed",
         }
     }
 
@@ -91,6 +95,9 @@ impl Fault {
             }
             Fault::S3ReplicationBacklog => {
                 "S3 replication toward the secondary falls behind (thousands pending, some failing)"
+            }
+            Fault::SecretReplicaFailed => {
+                "the database secret's replica in the secondary fails to sync"
             }
         }
     }

@@ -80,6 +80,8 @@ enum Target {
     Alarms,
     LeverAlarm,
     LockTable,
+    Tables,
+    Secrets,
 }
 
 impl Target {
@@ -99,6 +101,8 @@ impl Target {
             Target::Alarms => "Alarms",
             Target::LeverAlarm => "LeverAlarm",
             Target::LockTable => "LockTable",
+            Target::Tables => "GlobalTables",
+            Target::Secrets => "ReplicatedSecrets",
         }
     }
 }
@@ -128,6 +132,8 @@ fn targets(operation: Operation) -> &'static [Target] {
         | O::DeleteChangeSet
         | O::DescribeStackEvents => &[T::Stacks, T::ChangeSets],
         O::GetItem | O::PutItem | O::UpdateItem | O::DeleteItem => &[T::LockTable],
+        O::DescribeTable => &[T::Tables],
+        O::DescribeSecret => &[T::Secrets],
     }
 }
 
@@ -210,6 +216,29 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
                     "arn:aws:cloudwatch:{}:{account}:alarm:{}",
                     pair.secondary, lever.alarm
                 )
+            })
+            .collect(),
+        Target::Tables => pair
+            .dynamodb_tables
+            .iter()
+            .flat_map(|table| {
+                regions()
+                    .map(move |region| format!("arn:aws:dynamodb:{region}:{account}:table/{table}"))
+            })
+            .collect(),
+        Target::Secrets => pair
+            .replicated_secrets
+            .iter()
+            .map(|secret| {
+                if secret.starts_with("arn:") {
+                    secret.clone()
+                } else {
+                    // Secrets Manager appends six random characters to a secret's name.
+                    format!(
+                        "arn:aws:secretsmanager:{}:{account}:secret:{secret}-??????",
+                        pair.primary
+                    )
+                }
             })
             .collect(),
         Target::LockTable => pair

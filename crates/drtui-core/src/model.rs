@@ -528,6 +528,8 @@ pub enum Source {
     StateMachine,
     /// Who drtui is acting as (STS caller); fetched once, then cached by the backend.
     Identity,
+    /// The replicas' statuses (tables, secrets), on a slow cadence.
+    Replicas,
 }
 
 impl Source {
@@ -548,6 +550,7 @@ impl Source {
             Source::HealthChecks,
             Source::StateMachine,
             Source::Identity,
+            Source::Replicas,
         ]);
         sources
     }
@@ -586,6 +589,7 @@ impl Source {
             Source::HealthChecks => "health_checks",
             Source::StateMachine => "state_machine",
             Source::Identity => "identity",
+            Source::Replicas => "replicas",
         }
     }
 }
@@ -602,6 +606,25 @@ pub enum SourceData {
     HealthChecks(Vec<HealthCheck>),
     StateMachine(Option<StateMachineStatus>),
     Identity(String),
+    Replicas(Replicas),
+}
+
+/// The replicas' own statuses, read on a slow cadence: each DynamoDB global table's replicas
+/// (`DescribeTable`) and each secret's replication (`DescribeSecret`).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Replicas {
+    pub tables: Vec<ReplicaStatus>,
+    pub secrets: Vec<ReplicaStatus>,
+}
+
+/// One replica of a table or secret in a region: its status as the service words it
+/// (`ACTIVE`, `InSync`, `Failed`, …), `None` when it could not be read (and why, in `message`).
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ReplicaStatus {
+    pub name: String,
+    pub region: String,
+    pub status: Option<String>,
+    pub message: Option<String>,
 }
 
 /// One finished fetch, as it travels from a poller to the model.
@@ -650,6 +673,7 @@ pub struct Snapshot {
     /// `Some(None)` once fetched means no state machine is configured or it does not exist.
     pub state_machine: Observed<Option<StateMachineStatus>>,
     pub identity: Observed<String>,
+    pub replicas: Observed<Replicas>,
 }
 
 impl Snapshot {
@@ -662,6 +686,7 @@ impl Snapshot {
             health_checks: Observed::default(),
             state_machine: Observed::default(),
             identity: Observed::default(),
+            replicas: Observed::default(),
         }
     }
 
@@ -698,6 +723,7 @@ impl Snapshot {
             Source::HealthChecks => record!(self.health_checks, SourceData::HealthChecks),
             Source::StateMachine => record!(self.state_machine, SourceData::StateMachine),
             Source::Identity => record!(self.identity, SourceData::Identity),
+            Source::Replicas => record!(self.replicas, SourceData::Replicas),
         }
     }
 
@@ -721,6 +747,7 @@ impl Snapshot {
             Source::HealthChecks => self.health_checks.meta(),
             Source::StateMachine => self.state_machine.meta(),
             Source::Identity => self.identity.meta(),
+            Source::Replicas => self.replicas.meta(),
         }
     }
 

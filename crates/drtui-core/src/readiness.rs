@@ -126,6 +126,7 @@ pub enum CheckId {
     ReplicationLag,
     DynamodbReplication,
     S3Replication,
+    SecretsInSync,
     HealthChecks(Role),
     AlarmsQuiet(Role),
     FailoverStateMachine,
@@ -144,6 +145,7 @@ impl CheckId {
             CheckId::ReplicationLag => "replication_lag",
             CheckId::DynamodbReplication => "dynamodb_replication",
             CheckId::S3Replication => "s3_replication",
+            CheckId::SecretsInSync => "secrets_in_sync",
             CheckId::HealthChecks(Secondary) => "secondary_health_checks",
             CheckId::HealthChecks(Primary) => "primary_health_checks",
             CheckId::AlarmsQuiet(Secondary) => "secondary_alarms_quiet",
@@ -170,6 +172,9 @@ impl CheckId {
             CheckId::S3Replication => {
                 "Does every S3 rule out of the writer's region replicate within the RPO budget, nothing failing?"
             }
+            CheckId::SecretsInSync => {
+                "Is every replicated secret in sync where a move would go (else logins fail there)?"
+            }
             CheckId::HealthChecks(_) => "Do the region's Route 53 health checks pass?",
             CheckId::AlarmsQuiet(_) => "Is no CloudWatch alarm of the region in ALARM?",
             CheckId::FailoverStateMachine => {
@@ -188,6 +193,7 @@ impl CheckId {
             CheckId::ReplicationLag | CheckId::DynamodbReplication | CheckId::S3Replication => {
                 Role::BOTH.map(Source::Metrics).to_vec()
             }
+            CheckId::SecretsInSync => vec![Source::Replicas],
             CheckId::HealthChecks(_) => vec![Source::HealthChecks],
             CheckId::AlarmsQuiet(role) => vec![Source::Alarms(role)],
             CheckId::FailoverStateMachine => vec![Source::StateMachine],
@@ -1070,6 +1076,35 @@ pub(crate) mod tests {
         figures
     }
 
+    /// The demo's secret replicated in sync to the secondary, its table active in both.
+    pub(crate) fn replicas_in_sync() -> crate::model::Replicas {
+        use crate::model::ReplicaStatus;
+        let pair = RegionPair::demo();
+        let replica = |name: &str, region: &str, status: &str| ReplicaStatus {
+            name: name.to_owned(),
+            region: region.to_owned(),
+            status: Some(status.to_owned()),
+            message: None,
+        };
+        crate::model::Replicas {
+            tables: pair
+                .dynamodb_tables
+                .iter()
+                .flat_map(|table| {
+                    [
+                        replica(table, "us-east-1", "ACTIVE"),
+                        replica(table, "us-east-2", "ACTIVE"),
+                    ]
+                })
+                .collect(),
+            secrets: pair
+                .replicated_secrets
+                .iter()
+                .map(|secret| replica(secret, "us-east-2", "InSync"))
+                .collect(),
+        }
+    }
+
     /// Every source fresh at t(0): the estate an on-call engineer hopes to see.
     pub(crate) fn healthy() -> Snapshot {
         let pair = RegionPair::demo();
@@ -1136,6 +1171,7 @@ pub(crate) mod tests {
                 Source::Identity,
                 SourceData::Identity("arn:aws:iam::1:user/oncall".into()),
             ),
+            (Source::Replicas, SourceData::Replicas(replicas_in_sync())),
         ];
         for (source, data) in updates {
             snapshot.apply(SourceUpdate {

@@ -16,6 +16,7 @@ pub struct Configured {
     pub global_cluster: String,
     pub dynamodb_tables: Vec<String>,
     pub replicated_buckets: Vec<ReplicatedBucket>,
+    pub replicated_secrets: Vec<String>,
 }
 
 /// One store in one direction, as the status JSON reports it.
@@ -32,6 +33,9 @@ pub struct StoreReport {
     pub failed_operations: Option<f64>,
     /// A replica's status, where the store reports one.
     pub status: Option<String>,
+    /// What the service says about that status (a failed secret replica's reason).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status_message: Option<String>,
     /// When the answer holding the figure arrived.
     pub observed_at: Option<Timestamp>,
     /// How old its newest datapoint is.
@@ -50,6 +54,13 @@ impl StoreReport {
 
     /// "2.8 s, 8 pending (12.0 MB), 3 failed"; "? stale: newest 14 min 0 s old"; "? unknown".
     pub fn figures_text(&self) -> String {
+        if self.kind == StoreKind::Secret {
+            return match (&self.status, self.stale) {
+                (Some(status), false) => status.clone(),
+                (Some(status), true) => format!("? stale: {status}"),
+                (None, _) => "? unknown".to_owned(),
+            };
+        }
         let Some(lag) = self.current_lag_ms() else {
             return match self.age_s.filter(|_| self.stale) {
                 Some(age) => format!(
@@ -148,6 +159,7 @@ pub fn reports(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Vec<Stor
                 pending_bytes: found.and_then(|store| store.pending_bytes),
                 failed_operations: found.and_then(|store| store.failed_operations),
                 status: None,
+                status_message: None,
                 observed_at: observed.observed_at,
                 age_s: age.map(|age| age.as_secs_f64()),
                 stale: usable.is_none() && observed.value.is_some()
@@ -171,7 +183,59 @@ pub fn reports(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Vec<Stor
             }
         }
     }
+    with_replica_statuses(&mut reports, snapshot, now, policy);
     reports
+}
+
+/// The slow control-plane answers: each table's replica status in the region it replicates
+/// to, and one report per secret replica (a status, no lag).
+fn with_replica_statuses(
+    reports: &mut Vec<StoreReport>,
+    snapshot: &Snapshot,
+    now: Timestamp,
+    policy: &Policy,
+) {
+    let observed = &snapshot.replicas;
+    let usable = observed.usable(now, policy.stale_after);
+    let replicas = usable.cloned().unwrap_or_default();
+    for report in reports
+        .iter_mut()
+        .filter(|report| report.kind == StoreKind::Dynamodb)
+    {
+        report.status = replicas
+            .tables
+            .iter()
+            .find(|replica| replica.name == report.name && replica.region == report.to)
+            .and_then(|replica| replica.status.clone());
+    }
+    let primary = snapshot.region(Role::Primary).region.clone();
+    for secret in &policy.stores.replicated_secrets {
+        let replica = replicas
+            .secrets
+            .iter()
+            .find(|replica| replica.name == *secret);
+        reports.push(StoreReport {
+            kind: StoreKind::Secret,
+            name: secret.clone(),
+            from: primary.clone(),
+            to: replica.map_or_else(
+                || snapshot.region(Role::Secondary).region.clone(),
+                |replica| replica.region.clone(),
+            ),
+            lag_ms: None,
+            pending_operations: None,
+            pending_bytes: None,
+            failed_operations: None,
+            status: replica.and_then(|replica| replica.status.clone()),
+            status_message: replica.and_then(|replica| replica.message.clone()),
+            observed_at: observed.observed_at,
+            age_s: observed
+                .observed_at
+                .map(|at| elapsed(at, now).as_secs_f64()),
+            stale: usable.is_none() && observed.value.is_some(),
+            on_failover: on_failover(StoreKind::Secret),
+        });
+    }
 }
 
 /// Aurora: the lag of whichever cluster reads now, from the writer's region to it.
@@ -192,6 +256,7 @@ fn aurora(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> StoreReport {
         pending_bytes: None,
         failed_operations: None,
         status: None,
+        status_message: None,
         observed_at: reader.metrics.observed_at,
         age_s: age.map(|age| age.as_secs_f64()),
         stale: usable.is_none() && reader.metrics.value.is_some()
@@ -239,7 +304,7 @@ pub fn at_approval(
     let from = &snapshot.region(writer).region;
     reports(snapshot, now, policy)
         .into_iter()
-        .filter(|store| store.from == *from)
+        .filter(|store| store.from == *from && store.kind != StoreKind::Secret)
         .map(|store| crate::runbook::journal::StoreAtApproval {
             store: format!("{} {} → {}", store.label(), store.from, store.to),
             lag_ms: store.current_lag_ms(),
@@ -249,7 +314,11 @@ pub fn at_approval(
 }
 
 pub fn at_risk(reports: &[StoreReport], from: &str) -> AtRisk {
-    let outgoing: Vec<&StoreReport> = reports.iter().filter(|store| store.from == from).collect();
+    // A secret has a status, not a lag: its own check judges it.
+    let outgoing: Vec<&StoreReport> = reports
+        .iter()
+        .filter(|store| store.from == from && store.kind != StoreKind::Secret)
+        .collect();
     if let Some(unknown) = outgoing
         .iter()
         .find(|store| store.current_lag_ms().is_none())
@@ -331,6 +400,12 @@ pub fn checks(
                     store.name
                 ));
             }
+            if let Some(status) = store.status.as_deref().filter(|status| *status != "ACTIVE") {
+                wrong.push(format!(
+                    "{}: its replica in {} is {status}",
+                    store.name, store.to
+                ));
+            }
         }
         Some(Check {
             id,
@@ -349,10 +424,62 @@ pub fn checks(
     [
         judge(StoreKind::Dynamodb, CheckId::DynamodbReplication),
         judge(StoreKind::S3, CheckId::S3Replication),
+        secrets_in_sync(reports, from),
     ]
     .into_iter()
     .flatten()
     .collect()
+}
+
+/// `secrets_in_sync` (only when the pair replicates secrets): each secret's replica in the
+/// region a move out of `from` goes to is `InSync`; otherwise its logins would fail there.
+/// A move back to where the secrets live (after a failover) needs no replica.
+fn secrets_in_sync(reports: &[StoreReport], from: &str) -> Option<crate::readiness::Check> {
+    use crate::readiness::{Check, CheckId, CheckStatus};
+    let secrets: Vec<&StoreReport> = reports
+        .iter()
+        .filter(|store| store.kind == StoreKind::Secret)
+        .collect();
+    if secrets.is_empty() {
+        return None;
+    }
+    let toward: Vec<&&StoreReport> = secrets.iter().filter(|secret| secret.to != from).collect();
+    let wrong: Vec<String> = toward
+        .iter()
+        .filter(|secret| secret.stale || secret.status.as_deref() != Some("InSync"))
+        .map(|secret| {
+            let why = secret
+                .status_message
+                .as_ref()
+                .map(|message| format!(" ({message})"))
+                .unwrap_or_default();
+            format!(
+                "{} replica in {} is {}{why}: logins there would fail",
+                secret.name,
+                secret.to,
+                secret.figures_text()
+            )
+        })
+        .collect();
+    Some(Check {
+        id: CheckId::SecretsInSync,
+        status: if wrong.is_empty() {
+            CheckStatus::Pass
+        } else {
+            CheckStatus::Warn
+        },
+        detail: if !wrong.is_empty() {
+            wrong.join("; ")
+        } else if toward.is_empty() {
+            format!("the secrets live in {from}: a move there needs no replica")
+        } else {
+            toward
+                .iter()
+                .map(|secret| format!("{} in sync in {}", secret.name, secret.to))
+                .collect::<Vec<_>>()
+                .join("; ")
+        },
+    })
 }
 
 #[cfg(test)]

@@ -122,6 +122,8 @@ pub struct Cadence {
     pub poll: Duration,
     /// CloudWatch metrics (billed per metric requested, one-minute resolution).
     pub metrics: Duration,
+    /// The replicas' statuses (slow to change; Secrets Manager bills per call).
+    pub replicas: Duration,
 }
 
 impl Cadence {
@@ -129,11 +131,14 @@ impl Cadence {
         Self {
             poll: pair.poll_interval,
             metrics: pair.metrics_interval,
+            replicas: pair.replicas_interval,
         }
     }
 
     fn interval(self, source: Source) -> Duration {
-        if source.follows_metrics() {
+        if source == Source::Replicas {
+            self.replicas
+        } else if source.follows_metrics() {
             self.metrics
         } else {
             self.poll
@@ -281,6 +286,7 @@ mod tests {
             Cadence {
                 poll: Duration::from_secs(5),
                 metrics: Duration::from_secs(60),
+                replicas: Duration::from_secs(300),
             },
             Duration::from_secs(3),
             updates,

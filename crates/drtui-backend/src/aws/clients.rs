@@ -21,6 +21,7 @@ pub struct RegionClients {
     pub cloudformation: aws_sdk_cloudformation::Client,
     pub sfn: aws_sdk_sfn::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
+    pub secretsmanager: aws_sdk_secretsmanager::Client,
     /// The endpoint these clients talk to, when overridden (for error messages).
     pub endpoint: Option<String>,
 }
@@ -33,6 +34,7 @@ impl RegionClients {
             cloudformation: aws_sdk_cloudformation::Client::new(config),
             sfn: aws_sdk_sfn::Client::new(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
+            secretsmanager: aws_sdk_secretsmanager::Client::new(config),
             endpoint,
         }
     }

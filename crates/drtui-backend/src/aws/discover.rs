@@ -66,6 +66,17 @@ fn stores(out: &mut String, regions: [&str; 2], outputs: [&Outputs; 2], all: &Ou
             tables.join(", ")
         );
     }
+    let secrets: Vec<String> = find(all, |key| key.ends_with("secretname"))
+        .iter()
+        .map(|(_, secret)| toml_string(secret))
+        .collect();
+    if !secrets.is_empty() {
+        let _ = writeln!(
+            out,
+            "replicated_secrets = [{}]  # from the database stack's outputs",
+            secrets.join(", ")
+        );
+    }
     let mut rules = Vec::new();
     for (region, outputs) in regions.iter().zip(outputs) {
         for values in outputs.values() {
@@ -261,6 +272,7 @@ mod tests {
                     ("GlobalClusterIdentifier", "payment-global-prod"),
                     ("DbClusterIdentifier", "payment-primary-prod"),
                     ("TransactionsTableName", "payment-transactions-prod"),
+                    ("DatabaseSecretName", "payment-db-credentials-prod"),
                 ],
             ),
             (
@@ -349,6 +361,7 @@ mod tests {
         );
         assert_eq!(pair.lock_table.as_deref(), Some("drtui-locks-prod"));
         assert_eq!(pair.dynamodb_tables, ["payment-transactions-prod"]);
+        assert_eq!(pair.replicated_secrets, ["payment-db-credentials-prod"]);
         assert_eq!(
             pair.replicated_buckets,
             [drtui_core::config::ReplicatedBucket {

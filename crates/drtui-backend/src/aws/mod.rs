@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod discover;
 pub mod lock;
 pub mod metrics;
+mod replicas;
 mod route53;
 mod sources;
 
@@ -266,6 +267,7 @@ impl StatusBackend for AwsBackend {
                 Source::HealthChecks => self.health_checks().await,
                 Source::StateMachine => self.state_machine().await,
                 Source::Identity => self.identity().await,
+                Source::Replicas => self.replicas().await,
             }
         })
     }

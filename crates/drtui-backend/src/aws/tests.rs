@@ -61,6 +61,12 @@ fn backend(rules: &Rules) -> AwsBackend {
                 .region(aws_sdk_dynamodb::config::Region::new("us-east-2"))
                 .build(),
         ),
+        secretsmanager: aws_sdk_secretsmanager::Client::from_conf(
+            aws_sdk_secretsmanager::Config::builder()
+                .behavior_version(aws_sdk_secretsmanager::config::BehaviorVersion::latest())
+                .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
+                .build(),
+        ),
         endpoint: Some("http://127.0.0.1:9".to_owned()),
     };
     let clients = Clients {

@@ -936,6 +936,54 @@ impl Simulation {
         }
     }
 
+    /// The table's replicas (active in both regions) and each secret's replica in the
+    /// secondary: in sync, failed under `secret-replica-failed`, unknown while the primary,
+    /// where the secret lives, hangs.
+    pub fn replicas(&self) -> drtui_core::model::Replicas {
+        use drtui_core::model::{ReplicaStatus, Replicas};
+        let tables = self
+            .pair
+            .dynamodb_tables
+            .iter()
+            .flat_map(|table| {
+                Role::BOTH.map(|role| ReplicaStatus {
+                    name: table.clone(),
+                    region: self.pair.region(role).to_owned(),
+                    status: Some("ACTIVE".to_owned()),
+                    message: None,
+                })
+            })
+            .collect();
+        let (status, message) = if self.has(Fault::HungRegion(Role::Primary)) {
+            (
+                None,
+                Some("Secrets Manager in the primary does not answer".to_owned()),
+            )
+        } else if self.has(Fault::SecretReplicaFailed) {
+            (
+                Some("Failed".to_owned()),
+                Some("Access to KMS is not allowed for the replica's key".to_owned()),
+            )
+        } else {
+            (
+                Some("InSync".to_owned()),
+                Some("Replication succeeded".to_owned()),
+            )
+        };
+        let secrets = self
+            .pair
+            .replicated_secrets
+            .iter()
+            .map(|secret| ReplicaStatus {
+                name: secret.clone(),
+                region: self.pair.secondary.clone(),
+                status: status.clone(),
+                message: message.clone(),
+            })
+            .collect();
+        Replicas { tables, secrets }
+    }
+
     pub fn alarms(&self, role: Role) -> Vec<Alarm> {
         let region = self.pair.region(role);
         let mut alarms: Vec<Alarm> = self.regions[role.index()]

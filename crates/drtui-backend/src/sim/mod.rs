@@ -426,6 +426,9 @@ fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
             .and_then(drtui_core::arn::region)
             .and_then(role_of),
         Source::Identity => Some(Role::Primary),
+        // Tables asked of the secondary (its replica lists both); secrets of the primary,
+        // which the estate handles itself (`Simulation::replicas`).
+        Source::Replicas => Some(Role::Secondary),
     }
 }
 
@@ -440,6 +443,7 @@ fn nominal_call(source: Source) -> Option<Operation> {
         Source::GlobalCluster => Some(Operation::DescribeGlobalClusters),
         Source::Dns => Some(Operation::ListResourceRecordSets),
         Source::StateMachine => Some(Operation::ListExecutions),
+        Source::Replicas => Some(Operation::DescribeTable),
         Source::HealthChecks | Source::Identity => None,
     }
 }
@@ -488,6 +492,7 @@ impl StatusBackend for SimBackend {
                 Source::HealthChecks => SourceData::HealthChecks(sim.health_checks()),
                 Source::StateMachine => SourceData::StateMachine(sim.state_machine()),
                 Source::Identity => SourceData::Identity(SIMULATED_IDENTITY.to_owned()),
+                Source::Replicas => SourceData::Replicas(sim.replicas()),
             };
             for _ in 0..1 + usize::from(hedged) {
                 if let Some(operation) = nominal_call(source) {

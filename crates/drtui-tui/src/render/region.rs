@@ -189,7 +189,12 @@ fn stores_out_of(app: &App, role: Role) -> Vec<drtui_core::stores::StoreReport> 
 }
 
 fn store_count(app: &App, role: Role) -> usize {
-    app.pair.dynamodb_tables.len()
+    let secrets = match role {
+        Role::Primary => app.pair.replicated_secrets.len(),
+        Role::Secondary => 0,
+    };
+    secrets
+        + app.pair.dynamodb_tables.len()
         + app
             .pair
             .replicated_buckets
@@ -207,6 +212,13 @@ fn store_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
         .into_iter()
         .map(|store| {
             let tone = match store.current_lag_ms() {
+                None if store.kind == drtui_core::model::StoreKind::Secret => {
+                    match store.status.as_deref() {
+                        Some("InSync") if !store.stale => Tone::Plain,
+                        Some(_) => Tone::Warn,
+                        None => Tone::Unknown,
+                    }
+                }
                 None => Tone::Unknown,
                 Some(lag) if lag > budget_ms => Tone::Warn,
                 Some(_) if store.failed_operations.is_some_and(|failed| failed >= 1.0) => {
@@ -218,6 +230,7 @@ fn store_lines(app: &App, role: Role, theme: Theme) -> Vec<Line<'static>> {
             let name = match store.kind {
                 drtui_core::model::StoreKind::Dynamodb => "Table",
                 drtui_core::model::StoreKind::S3 => "Bucket",
+                drtui_core::model::StoreKind::Secret => "Secret",
                 _ => store.kind.as_str(),
             };
             Line::from(vec![

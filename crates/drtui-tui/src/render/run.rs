@@ -161,7 +161,10 @@ fn store_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
         .into_iter()
         .filter(|store| store.from == *from)
         .map(|store| {
-            let what = store.on_failover.split(':').next().unwrap_or_default();
+            let what = match store.kind {
+                drtui_core::model::StoreKind::Secret => "logins",
+                _ => store.on_failover.split(':').next().unwrap_or_default(),
+            };
             let tone = if store.current_lag_ms().is_none() {
                 Tone::Unknown
             } else {

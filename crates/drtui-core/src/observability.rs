@@ -92,8 +92,36 @@ pub fn unobserved(
                 functions.join(", ")
             ));
         }
+        // The stores replicating out of the writer's region are what a move risks: silence
+        // there is not a zero. (The other direction may have no writes to publish.)
+        let writer = snapshot
+            .writer_role(now, stale_after)
+            .unwrap_or(Role::Primary);
+        if role == writer {
+            missing.extend(silent_stores(metrics, name));
+        }
     }
     missing
+}
+
+/// The stores a region's call asked about that came back with no datapoint at all.
+fn silent_stores(metrics: &crate::model::RegionMetrics, region: &str) -> Vec<String> {
+    use crate::model::StoreKind;
+    metrics
+        .stores
+        .iter()
+        .filter(|store| store.newest_at.is_none())
+        .map(|store| match store.kind {
+            StoreKind::Dynamodb => format!(
+                "no datapoint for DynamoDB table {} toward {} (TableName, ReceivingRegion) in {region}",
+                store.name, store.to
+            ),
+            _ => format!(
+                "no datapoint for S3 replication {} → {} (SourceBucket, DestinationBucket, RuleId) in {region}",
+                store.name, store.to
+            ),
+        })
+        .collect()
 }
 
 #[cfg(test)]
@@ -106,6 +134,38 @@ mod tests {
     fn expected() -> Expected {
         let pair = RegionPair::demo();
         pair.policy().expected
+    }
+
+    /// A store a move out of the writer's region risks, asked about and answered with no
+    /// datapoint at all, is named; the other direction may simply have no writes.
+    #[test]
+    fn a_silent_store_out_of_the_writer_is_named() {
+        let stale_after = RegionPair::demo().stale_after();
+        let mut snapshot = healthy();
+        for role in Role::BOTH {
+            let mut figures = crate::readiness::tests::metrics(None);
+            for store in &mut figures.stores {
+                store.newest_at = None;
+                store.lag_ms = None;
+            }
+            set(
+                &mut snapshot,
+                Source::Metrics(role),
+                Ok(SourceData::Metrics(figures)),
+            );
+        }
+        let missing = unobserved(&snapshot, &expected(), t(1), stale_after);
+        assert!(
+            missing.contains(
+                &"no datapoint for DynamoDB table payment-transactions-demo toward us-east-2 (TableName, ReceivingRegion) in us-east-1"
+                    .to_owned()
+            ),
+            "{missing:?}"
+        );
+        assert!(
+            missing.iter().all(|line| line.ends_with("in us-east-1")),
+            "only the writer's region: {missing:?}"
+        );
     }
 
     #[test]

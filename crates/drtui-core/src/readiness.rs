@@ -1062,7 +1062,7 @@ pub(crate) mod tests {
             pending_operations: Some(0.0),
             pending_bytes: Some(0.0),
             failed_operations: Some(0.0),
-            newest_at: None,
+            newest_at: Some(t(0)),
         };
         let mut figures = Vec::new();
         for role in Role::BOTH {

@@ -161,11 +161,49 @@ impl AwsBackend {
             crate::assets::file(path).map_err(BackendError::Refused)
         } else if let Some(reference) = name.strip_prefix("output:") {
             self.stack_output(reference).await
+        } else if let Some(reference) = name.strip_prefix("exists:") {
+            self.stack_exists(reference).await
         } else {
             Err(BackendError::Refused(format!(
                 "unresolved placeholder ${{{name}}}"
             )))
         }
+    }
+
+    /// `ROLE:STACK` -> "true" when the stack exists (created, not deleted), else "false".
+    async fn stack_exists(&self, reference: &str) -> Result<String, BackendError> {
+        let Some((side, stack)) = reference.split_once(':') else {
+            return Err(BackendError::Refused(format!(
+                "bad stack reference {reference}"
+            )));
+        };
+        let role = drtui_core::runbook::deploy::role(side).map_err(BackendError::Refused)?;
+        let found = self
+            .call(
+                Operation::DescribeStacks,
+                role,
+                self.region_clients(role)
+                    .cloudformation
+                    .describe_stacks()
+                    .stack_name(stack)
+                    .send(),
+            )
+            .await;
+        let exists = match found {
+            Ok(output) => output.stacks().first().is_some_and(|found| {
+                found
+                    .stack_status()
+                    .is_some_and(|status| status.as_str() != "DELETE_COMPLETE")
+            }),
+            // CloudFormation's word for a stack that is not there.
+            Err(BackendError::Service { code, message })
+                if code == "ValidationError" && message.contains("does not exist") =>
+            {
+                false
+            }
+            Err(error) => return Err(error),
+        };
+        Ok(exists.to_string())
     }
 
     /// `ROLE:STACK:KEY` -> that output's value.

@@ -313,6 +313,14 @@ mod tests {
         ]);
         let secondary = outputs(&[
             (
+                "TapStackprod-Storage-secondary",
+                &[
+                    ("BucketName", "docs-secondary"),
+                    ("ReplicationRuleId", "to-primary"),
+                    ("ReplicationDestinationBucket", "docs-primary"),
+                ],
+            ),
+            (
                 "TapStackprod-Database-secondary",
                 &[
                     ("DbClusterIdentifier", "payment-secondary-prod"),
@@ -356,7 +364,8 @@ mod tests {
             pair.stacks_in(Role::Secondary),
             [
                 "TapStackprod-Database-secondary",
-                "TapStackprod-Monitoring-secondary"
+                "TapStackprod-Monitoring-secondary",
+                "TapStackprod-Storage-secondary"
             ]
         );
         assert_eq!(pair.lock_table.as_deref(), Some("drtui-locks-prod"));
@@ -364,12 +373,10 @@ mod tests {
         assert_eq!(pair.replicated_secrets, ["payment-db-credentials-prod"]);
         assert_eq!(
             pair.replicated_buckets,
-            [drtui_core::config::ReplicatedBucket {
-                source: "docs-primary".into(),
-                destination: "docs-secondary".into(),
-                rule_id: "to-secondary".into(),
-                from: Some("us-east-1".into()),
-            }]
+            drtui_core::config::ReplicatedBucket::both_ways(
+                ["docs-primary", "docs-secondary"],
+                ["us-east-1", "us-east-2"]
+            )
         );
         let lever = pair.traffic_lever.as_ref().expect("the lever from outputs");
         assert_eq!(lever.alarm, "PaymentDR-prod-primary-traffic-off");

@@ -545,6 +545,33 @@ impl Simulation {
         self.complete_control_plane_work();
     }
 
+    /// Parameters with `${exists:ROLE:NAME}` answered as CloudFormation would: a stack the demo
+    /// started with or drtui deployed exists.
+    fn with_existence(
+        &self,
+        parameters: &std::collections::BTreeMap<String, String>,
+    ) -> std::collections::BTreeMap<String, String> {
+        parameters
+            .iter()
+            .map(|(key, value)| {
+                let value = drtui_core::runbook::deploy::substitute(value, |name| {
+                    let Some((side, stack)) = name
+                        .strip_prefix("exists:")
+                        .and_then(|reference| reference.split_once(':'))
+                    else {
+                        return Ok(format!("${{{name}}}"));
+                    };
+                    let role = drtui_core::runbook::deploy::role(side)?;
+                    let exists = self.deployed.contains_key(stack)
+                        || self.pair.stacks_in(role).iter().any(|own| own == stack);
+                    Ok(exists.to_string())
+                })
+                .unwrap_or_else(|_| value.clone());
+                (key.clone(), value)
+            })
+            .collect()
+    }
+
     /// The change set a deployment would make, and the resources the stack would then hold;
     /// `None` for a mutation that is not a deployment.
     pub fn change_set(
@@ -562,6 +589,7 @@ impl Simulation {
             return Ok(None);
         };
         let text = crate::assets::template(template)?;
+        let parameters = &self.with_existence(parameters);
         let requested = super::stacks::declared(&text, *role, parameters);
         let deployed = match self.deployed.get(stack) {
             Some(held) => Some(held.clone()),

@@ -49,7 +49,8 @@ pub fn stack_name(pair: &RegionPair, role: Role, concern: &str) -> Result<String
 
 /// The step's parameters with `${environment_suffix}`, `${region:ROLE}` and the stack of
 /// `${output:STACK:ROLE:KEY}` filled in from the pair. What only the backend can know (a file's
-/// text, an output's value) stays a placeholder: `${file:..}`, `${output:ROLE:NAME:KEY}`.
+/// text, an output's value, whether a stack exists) stays a placeholder: `${file:..}`,
+/// `${output:ROLE:NAME:KEY}`, `${exists:ROLE:NAME}`.
 pub fn parameters(deploy: &Deploy, pair: &RegionPair) -> Result<BTreeMap<String, String>, String> {
     let mut resolved = BTreeMap::new();
     for (key, value) in &deploy.parameters {
@@ -116,6 +117,7 @@ pub(crate) fn check_placeholders(value: &str) -> Result<(), String> {
             ["output", stack, side, key] if !stack.is_empty() && !key.is_empty() => {
                 role(side).map(|_| String::new())
             }
+            ["exists", side, stack] if !stack.is_empty() => role(side).map(|_| String::new()),
             _ => Err(unknown_placeholder(name)),
         }
     })
@@ -124,7 +126,7 @@ pub(crate) fn check_placeholders(value: &str) -> Result<(), String> {
 
 fn unknown_placeholder(name: &str) -> String {
     format!(
-        "unknown placeholder ${{{name}}} (known: environment_suffix, region:ROLE, record_name, record_domain, file:PATH, output:STACK:ROLE:KEY)"
+        "unknown placeholder ${{{name}}} (known: environment_suffix, region:ROLE, record_name, record_domain, file:PATH, output:STACK:ROLE:KEY, exists:ROLE:STACK)"
     )
 }
 
@@ -159,6 +161,12 @@ fn placeholder(name: &str, pair: &RegionPair) -> Result<String, String> {
             let side = role(side)?;
             let name = stack_name(pair, side, stack)?;
             Ok(format!("${{output:{}:{name}:{key}}}", crate::wire::wire_name(&side)))
+        }
+        // "true" or "false" as the live estate says: only the backend knows.
+        ["exists", side, stack] => {
+            let side = role(side)?;
+            let name = stack_name(pair, side, stack)?;
+            Ok(format!("${{exists:{}:{name}}}", crate::wire::wire_name(&side)))
         }
         _ => Err(unknown_placeholder(name)),
     }
@@ -322,9 +330,15 @@ mod tests {
             "x-${region:secondary}-y",
             "${file:lambda/notification/index.py}",
             "${output:Api:primary:ApiHost}",
+            "${exists:primary:Storage}",
         ] {
             assert_eq!(check_placeholders(good), Ok(()), "{good}");
         }
+        // Whether a stack exists is the backend's to say: the pair names the stack.
+        assert_eq!(
+            fill("${exists:primary:Storage}", &pair()),
+            Ok("${exists:primary:PaymentDR-Storage-primary-demo}".to_owned())
+        );
         for (bad, why) in [
             ("${nope}", "unknown placeholder ${nope}"),
             (
@@ -333,6 +347,10 @@ mod tests {
             ),
             ("${file:../../etc/passwd}", "must be a path under assets/"),
             ("${output:Api:primary}", "unknown placeholder"),
+            (
+                "${exists:elsewhere:Storage}",
+                "neither primary nor secondary",
+            ),
             ("${environment_suffix", "unclosed"),
         ] {
             let said = check_placeholders(bad).expect_err(bad);

@@ -26,6 +26,24 @@ fn estate(scenario: &[Fault]) -> DemoEstate {
     }
 }
 
+/// The store of `kind` the primary's CloudWatch reported (replicating toward the secondary).
+fn out_of_primary(
+    snapshot: &drtui_core::model::Snapshot,
+    kind: StoreKind,
+) -> drtui_core::model::StoreFigures {
+    snapshot
+        .region(Role::Primary)
+        .metrics
+        .value
+        .as_ref()
+        .expect("metrics")
+        .stores
+        .iter()
+        .find(|store| store.kind == kind)
+        .expect("the store")
+        .clone()
+}
+
 fn status(readiness: &drtui_core::readiness::Readiness, id: CheckId) -> CheckStatus {
     readiness
         .check(id)
@@ -53,17 +71,7 @@ async fn a_stalled_global_table_is_the_data_at_risk_while_aurora_is_fine() {
         readiness.data_at_risk_store.as_deref(),
         Some("dynamodb payment-transactions-demo")
     );
-    let table = snapshot
-        .region(Role::Primary)
-        .metrics
-        .value
-        .as_ref()
-        .expect("metrics")
-        .stores
-        .iter()
-        .find(|store| store.kind == StoreKind::Dynamodb)
-        .expect("table")
-        .clone();
+    let table = out_of_primary(&snapshot, StoreKind::Dynamodb);
     assert_eq!(readiness.data_at_risk_ms, table.lag_ms);
     assert!(table.lag_ms.expect("lag") > 60_000.0, "{table:?}");
     // Growing without bound while it lasts.
@@ -85,17 +93,7 @@ async fn an_s3_backlog_names_thousands_pending_gigabytes_and_failures() {
         status(&readiness, CheckId::DynamodbReplication),
         CheckStatus::Pass
     );
-    let bucket = snapshot
-        .region(Role::Primary)
-        .metrics
-        .value
-        .as_ref()
-        .expect("metrics")
-        .stores
-        .iter()
-        .find(|store| store.kind == StoreKind::S3)
-        .expect("bucket")
-        .clone();
+    let bucket = out_of_primary(&snapshot, StoreKind::S3);
     assert!(
         bucket.pending_operations.expect("pending") >= 1_000.0,
         "{bucket:?}"
@@ -200,24 +198,20 @@ fn status_json_reports_every_store_in_each_direction() {
     );
 }
 
-/// Playback holds every store to the cap: a stalled table stops the promote at its gate even
-/// with --approve-all, naming the store, and prints the command that accepts it; a higher cap
-/// lets it through.
-#[test]
-fn the_cap_holds_the_global_table_too() {
+/// Runs `run failover --approve-all` with `args`: it stops at the promote's gate (exit 4)
+/// saying each of `said`; the command it prints (the line holding `marker`) then runs as
+/// printed and completes the run.
+fn capped_then_accepted(args: &[&str], said: &[&str], marker: &str) {
     let state = tempfile::tempdir().expect("state");
-    let scenario = ["--scenario", "dynamodb-replication-stall"];
-    let mut args = vec!["run", "failover", "--approve-all"];
-    args.extend(scenario);
-    let capped = drtui(state.path(), &args).output().expect("run");
+    let mut run = vec!["run", "failover", "--approve-all"];
+    run.extend(args);
+    let capped = drtui(state.path(), &run).output().expect("run");
     let stderr = String::from_utf8_lossy(&capped.stderr);
     assert_eq!(capped.status.code(), Some(4), "{stderr}");
-    assert!(
-        stderr.contains("stopped at `approve-promote`")
-            && stderr.contains("(dynamodb payment-transactions-demo) exceeds the cap"),
-        "{stderr}"
-    );
-    let resume = run_binary::printed_command(&stderr, "--max-data-loss");
+    for words in said {
+        assert!(stderr.contains(words), "{words}: {stderr}");
+    }
+    let resume = run_binary::printed_command(&stderr, marker);
     let resumed = drtui(state.path(), &resume).output().expect("resume");
     assert_eq!(
         resumed.status.code(),
@@ -227,28 +221,34 @@ fn the_cap_holds_the_global_table_too() {
     );
 }
 
+/// Playback holds every store to the cap: a stalled table stops the promote at its gate even
+/// with --approve-all, naming the store, and prints the command that accepts it; a higher cap
+/// lets it through.
+#[test]
+fn the_cap_holds_the_global_table_too() {
+    capped_then_accepted(
+        &["--scenario", "dynamodb-replication-stall"],
+        &[
+            "stopped at `approve-promote`",
+            "(dynamodb payment-transactions-demo) exceeds the cap",
+        ],
+        "--max-data-loss",
+    );
+}
+
 /// `--max-data-loss any` accepts even an unknown figure (the hung region's stores), and a
 /// duration does not.
 #[test]
 fn only_any_accepts_an_unknown_loss() {
-    let scenario = ["--scenario", "primary-outage,hung-primary"];
-    let state = tempfile::tempdir().expect("state");
-    let mut args = vec!["run", "failover", "--approve-all", "--max-data-loss", "1h"];
-    args.extend(scenario);
-    let capped = drtui(state.path(), &args).output().expect("run");
-    let stderr = String::from_utf8_lossy(&capped.stderr);
-    assert_eq!(capped.status.code(), Some(4), "{stderr}");
-    assert!(
-        stderr.contains("unknown (no current figure for") && stderr.contains("--max-data-loss any"),
-        "{stderr}"
-    );
-    let resume = run_binary::printed_command(&stderr, "--max-data-loss any");
-    let resumed = drtui(state.path(), &resume).output().expect("resume");
-    assert_eq!(
-        resumed.status.code(),
-        Some(0),
-        "{}",
-        String::from_utf8_lossy(&resumed.stderr)
+    capped_then_accepted(
+        &[
+            "--max-data-loss",
+            "1h",
+            "--scenario",
+            "primary-outage,hung-primary",
+        ],
+        &["unknown (no current figure for", "--max-data-loss any"],
+        "--max-data-loss any",
     );
 }
 

@@ -649,18 +649,23 @@ fn perform(app: &mut App, context: Context, action: Action) -> Vec<Cmd> {
 }
 
 /// `q`: leaves, but asks again while a run is in progress.
+/// The command that continues the run on screen, as the command line reached the pair.
+fn resume_command(app: &App) -> String {
+    let id = app
+        .run
+        .as_ref()
+        .and_then(|run| run.run_id().map(str::to_owned))
+        .unwrap_or_default();
+    app.pair.commands().resume(&id, "")
+}
+
 fn quit(app: &mut App) {
     let running = app.run.as_ref().is_some_and(|run| run.outcome.is_none());
     if running && !app.quit_armed {
         app.quit_armed = true;
-        let id = app
-            .run
-            .as_ref()
-            .and_then(|run| run.run_id().map(str::to_owned))
-            .unwrap_or_default();
         app.flash(format!(
             "A run is in progress: q again leaves it; `{}` continues it",
-            app.pair.commands().resume(&id, "")
+            resume_command(app)
         ));
     } else {
         app.should_quit = true;
@@ -881,14 +886,9 @@ fn gate_key(app: &mut App, action: Action) -> Vec<Cmd> {
         }
         Action::GateCancel if gate.confirm_abort => {
             app.gate = None;
-            let id = app
-                .run
-                .as_ref()
-                .and_then(|run| run.run_id().map(str::to_owned))
-                .unwrap_or_default();
             app.flash(format!(
                 "Run aborted at the gate; `{}` continues it later",
-                app.pair.commands().resume(&id, "")
+                resume_command(app)
             ));
             return vec![Cmd::AnswerGate(false)];
         }

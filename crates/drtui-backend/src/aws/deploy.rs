@@ -177,6 +177,45 @@ impl AwsBackend {
                 "bad stack reference {reference}"
             )));
         };
+        let (_, found) = self.one_stack(side, stack).await?;
+        let exists = found.is_some_and(|found| {
+            found
+                .stack_status()
+                .is_some_and(|status| status.as_str() != "DELETE_COMPLETE")
+        });
+        Ok(exists.to_string())
+    }
+
+    /// `ROLE:STACK:KEY` -> that output's value.
+    async fn stack_output(&self, reference: &str) -> Result<String, BackendError> {
+        let parts: Vec<&str> = reference.splitn(3, ':').collect();
+        let [side, stack, key] = parts.as_slice() else {
+            return Err(BackendError::Refused(format!(
+                "bad output reference {reference}"
+            )));
+        };
+        let (region, found) = self.one_stack(side, stack).await?;
+        let value = found.as_ref().and_then(|found| {
+            found
+                .outputs()
+                .iter()
+                .find(|output| output.output_key() == Some(*key))
+                .and_then(|output| output.output_value())
+        });
+        value.map(str::to_owned).ok_or_else(|| {
+            BackendError::Refused(format!(
+                "stack {stack} in {region} has no output {key} (deploy it first)"
+            ))
+        })
+    }
+
+    /// The region of side `side` (`primary`/`secondary`), and its stack `stack` as
+    /// `DescribeStacks` has it (`None` when CloudFormation says it does not exist).
+    async fn one_stack(
+        &self,
+        side: &str,
+        stack: &str,
+    ) -> Result<(String, Option<aws_sdk_cloudformation::types::Stack>), BackendError> {
         let role = drtui_core::runbook::deploy::role(side).map_err(BackendError::Refused)?;
         let found = self
             .call(
@@ -189,60 +228,17 @@ impl AwsBackend {
                     .send(),
             )
             .await;
-        let exists = match found {
-            Ok(output) => output.stacks().first().is_some_and(|found| {
-                found
-                    .stack_status()
-                    .is_some_and(|status| status.as_str() != "DELETE_COMPLETE")
-            }),
+        let region = self.pair.region(role).to_owned();
+        match found {
+            Ok(output) => Ok((region, output.stacks().first().cloned())),
             // CloudFormation's word for a stack that is not there.
             Err(BackendError::Service { code, message })
                 if code == "ValidationError" && message.contains("does not exist") =>
             {
-                false
+                Ok((region, None))
             }
-            Err(error) => return Err(error),
-        };
-        Ok(exists.to_string())
-    }
-
-    /// `ROLE:STACK:KEY` -> that output's value.
-    async fn stack_output(&self, reference: &str) -> Result<String, BackendError> {
-        let parts: Vec<&str> = reference.splitn(3, ':').collect();
-        let [side, stack, key] = parts.as_slice() else {
-            return Err(BackendError::Refused(format!(
-                "bad output reference {reference}"
-            )));
-        };
-        let role = drtui_core::runbook::deploy::role(side).map_err(BackendError::Refused)?;
-        let output = self
-            .call(
-                Operation::DescribeStacks,
-                role,
-                self.region_clients(role)
-                    .cloudformation
-                    .describe_stacks()
-                    .stack_name(*stack)
-                    .send(),
-            )
-            .await?;
-        output
-            .stacks()
-            .first()
-            .and_then(|found| {
-                found
-                    .outputs()
-                    .iter()
-                    .find(|output| output.output_key() == Some(*key))
-                    .and_then(|output| output.output_value())
-            })
-            .map(str::to_owned)
-            .ok_or_else(|| {
-                BackendError::Refused(format!(
-                    "stack {stack} in {} has no output {key} (deploy it first)",
-                    self.pair.region(role)
-                ))
-            })
+            Err(error) => Err(error),
+        }
     }
 
     /// Makes the change set afresh (a stale one of the same name is deleted first) and waits

@@ -549,6 +549,8 @@ async fn failover_gate_at_80x24_shows_the_data_at_risk_and_the_prompt() {
         wide.contains("PutMetricData"),
         "the whole list fits: {wide}"
     );
+    insta::assert_snapshot!("failover_gate_at_200x60", wide);
+    insta::assert_snapshot!("failover_gate_at_120x40", screen_text(&draw(&app, 120, 40)));
     // A longer list scrolls; the title, the data at risk and the prompt never move.
     prompt.question.next = [
         prompt.question.next.clone(),

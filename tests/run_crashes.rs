@@ -62,6 +62,10 @@ fn kill_9_mid_failover_then_resume_performs_each_action_exactly_once() {
         String::from_utf8_lossy(&resumed.stdout),
         String::from_utf8_lossy(&resumed.stderr)
     );
+    assert!(
+        String::from_utf8_lossy(&resumed.stderr).contains("was in flight; it is re-checked"),
+        "the step cut short is said"
+    );
     let actions = read_action_log(&state.path().join("demo-actions.jsonl"));
     let performed = |kind: &str| {
         actions
@@ -664,6 +668,10 @@ fn a_journal_that_cannot_grow_mid_run_says_how_to_resume() {
     assert!(
         !stderr.contains('\u{fffd}') && !stderr.contains("Location:"),
         "{stderr}"
+    );
+    assert!(
+        !stderr.contains("was in flight"),
+        "a gate the run stopped at waits for approval; nothing was cut short: {stderr}"
     );
     let command = run_binary::printed_command(&stderr, &run_id);
     assert_eq!(command[..2], ["resume", run_id.as_str()], "{stderr}");

@@ -9,7 +9,7 @@ use std::sync::atomic::{AtomicBool, AtomicU8, Ordering};
 use color_eyre::eyre::Result;
 use drtui_core::commands::PairCommands;
 use drtui_core::config::RegionPair;
-use drtui_core::runbook::journal::{Event, Record, StepOutcome};
+use drtui_core::runbook::journal::{Event, Record, StepOutcome, StepState};
 use drtui_core::runbook::step::Runbook;
 use drtui_core::text::sanitize;
 use drtui_core::wire::wire_name;
@@ -407,9 +407,16 @@ fn check_resumable(resumable: &Resumable, hash: &str) -> Result<()> {
         );
     }
     if let Some(step) = &resumable.in_flight {
-        errln!(
-            "drtui: step `{step}` was in flight; it is re-checked against live state before it is retried"
-        );
+        // A gate the run stopped at waits for its approval; only another step was cut short.
+        let waiting = resumable
+            .summary
+            .progress(step)
+            .is_some_and(|progress| progress.state == StepState::Waiting);
+        if !waiting {
+            errln!(
+                "drtui: step `{step}` was in flight; it is re-checked against live state before it is retried"
+            );
+        }
     }
     Ok(())
 }

@@ -290,12 +290,11 @@ impl RegionPair {
 
     /// How long a value of `source` stays fresh: three of its own refresh intervals.
     pub(crate) fn stale_after_of(&self, source: crate::model::Source) -> Duration {
-        if source == crate::model::Source::Replicas {
-            self.stale_after().max(self.replicas_interval * 3)
-        } else if source.follows_metrics() {
-            self.stale_after().max(self.metrics_interval * 3)
-        } else {
-            self.stale_after()
+        use crate::model::Pace;
+        match source.pace() {
+            Pace::Poll => self.stale_after(),
+            Pace::Metrics => self.stale_after().max(self.metrics_interval * 3),
+            Pace::Replicas => self.stale_after().max(self.replicas_interval * 3),
         }
     }
 

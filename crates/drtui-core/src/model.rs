@@ -565,10 +565,15 @@ impl Source {
         }
     }
 
-    /// Whether this source is fetched at the metrics interval (CloudWatch `GetMetricData`,
-    /// and the Route 53 health-check metrics that ride in it) rather than the poll interval.
-    pub fn follows_metrics(self) -> bool {
-        matches!(self, Source::Metrics(_) | Source::HealthChecks)
+    /// Which interval this source is fetched at: CloudWatch `GetMetricData` (and the Route 53
+    /// health-check metrics that ride in it) at the metrics interval, the replicas' statuses
+    /// at their slow one, the rest every poll.
+    pub fn pace(self) -> Pace {
+        match self {
+            Source::Metrics(_) | Source::HealthChecks => Pace::Metrics,
+            Source::Replicas => Pace::Replicas,
+            _ => Pace::Poll,
+        }
     }
 
     /// Whether this source's data comes as a side effect of other calls of the same poll
@@ -592,6 +597,14 @@ impl Source {
             Source::Replicas => "replicas",
         }
     }
+}
+
+/// The interval a source follows (see [`Source::pace`]).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Pace {
+    Poll,
+    Metrics,
+    Replicas,
 }
 
 /// What a source returned.
@@ -779,7 +792,7 @@ impl Snapshot {
     }
 
     /// The side of the global writer, when the global cluster is known within `max_age`.
-    pub fn writer_role(&self, now: Timestamp, max_age: Duration) -> Option<Role> {
+    pub(crate) fn writer_role(&self, now: Timestamp, max_age: Duration) -> Option<Role> {
         let writer = self.global_cluster.usable(now, max_age)?.writer_region()?;
         Role::BOTH
             .into_iter()

@@ -304,8 +304,7 @@ pub fn assess_with(
         .iter()
         .map(|role| phase::region_condition(snapshot, *role, now, policy.stale_after))
         .collect();
-    // A move goes from the writer's side to the other one.
-    let from = writer_role(snapshot, now, policy).unwrap_or(Role::Primary);
+    let from = move_from(snapshot, now, policy);
     let to = from.other();
     let stores = crate::stores::reports(snapshot, now, policy);
     let at_risk = crate::stores::at_risk(&stores, &snapshot.region(from).region);
@@ -624,6 +623,12 @@ fn check(id: CheckId, status: CheckStatus, detail: impl Into<String>) -> Check {
 /// The side of the global writer, when known and fresh.
 pub(crate) fn writer_role(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Role> {
     snapshot.writer_role(now, policy.stale_after)
+}
+
+/// The side a move goes from: the writer's, the primary while the writer is unknown. The
+/// checks, the stores at risk and a gate's store lines all judge this direction.
+pub fn move_from(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Role {
+    writer_role(snapshot, now, policy).unwrap_or(Role::Primary)
 }
 
 /// The lag the reader reports: whichever cluster is not the writer now (the secondary in

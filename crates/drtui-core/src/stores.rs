@@ -118,6 +118,15 @@ pub fn format_bytes(bytes: f64) -> String {
     }
 }
 
+/// What a move does to a store's unreplicated data, in a word (the gate's column).
+pub fn consequence(kind: StoreKind) -> &'static str {
+    match kind {
+        StoreKind::Aurora => "lost",
+        StoreKind::Dynamodb | StoreKind::S3 => "delayed",
+        StoreKind::Secret => "logins",
+    }
+}
+
 fn on_failover(kind: StoreKind) -> &'static str {
     match kind {
         StoreKind::Aurora => {
@@ -162,8 +171,7 @@ pub fn reports(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Vec<Stor
                 status_message: None,
                 observed_at: observed.observed_at,
                 age_s: age.map(|age| age.as_secs_f64()),
-                stale: usable.is_none() && observed.value.is_some()
-                    || age.is_some_and(|age| age > DATAPOINT_FRESH),
+                stale: stale(usable.is_some(), observed, age),
                 on_failover: on_failover(kind),
             });
         };
@@ -232,15 +240,25 @@ fn with_replica_statuses(
             age_s: observed
                 .observed_at
                 .map(|at| elapsed(at, now).as_secs_f64()),
-            stale: usable.is_none() && observed.value.is_some(),
+            stale: stale(usable.is_some(), observed, None),
             on_failover: on_failover(StoreKind::Secret),
         });
     }
 }
 
+/// A figure is stale when its answer is too old to use (yet there is one), or its newest
+/// datapoint (`age`) is older than a current figure can be.
+fn stale<T>(
+    usable: bool,
+    observed: &crate::model::Observed<T>,
+    age: Option<std::time::Duration>,
+) -> bool {
+    !usable && observed.value.is_some() || age.is_some_and(|age| age > DATAPOINT_FRESH)
+}
+
 /// Aurora: the lag of whichever cluster reads now, from the writer's region to it.
 fn aurora(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> StoreReport {
-    let writer = crate::readiness::writer_role(snapshot, now, policy).unwrap_or(Role::Primary);
+    let writer = crate::readiness::move_from(snapshot, now, policy);
     let reader = snapshot.region(writer.other());
     let usable = reader.metrics.usable(now, policy.stale_after);
     let age = usable
@@ -259,8 +277,7 @@ fn aurora(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> StoreReport {
         status_message: None,
         observed_at: reader.metrics.observed_at,
         age_s: age.map(|age| age.as_secs_f64()),
-        stale: usable.is_none() && reader.metrics.value.is_some()
-            || age.is_some_and(|age| age > DATAPOINT_FRESH),
+        stale: stale(usable.is_some(), &reader.metrics, age),
         on_failover: on_failover(StoreKind::Aurora),
     }
 }
@@ -300,11 +317,11 @@ pub fn at_approval(
     now: Timestamp,
     policy: &Policy,
 ) -> Vec<crate::runbook::journal::StoreAtApproval> {
-    let writer = crate::readiness::writer_role(snapshot, now, policy).unwrap_or(Role::Primary);
-    let from = &snapshot.region(writer).region;
-    reports(snapshot, now, policy)
-        .into_iter()
-        .filter(|store| store.from == *from && store.kind != StoreKind::Secret)
+    let from = &snapshot
+        .region(crate::readiness::move_from(snapshot, now, policy))
+        .region;
+    let reports = reports(snapshot, now, policy);
+    outgoing(&reports, from)
         .map(|store| crate::runbook::journal::StoreAtApproval {
             store: format!("{} {} → {}", store.label(), store.from, store.to),
             lag_ms: store.current_lag_ms(),
@@ -313,12 +330,19 @@ pub fn at_approval(
         .collect()
 }
 
-pub fn at_risk(reports: &[StoreReport], from: &str) -> AtRisk {
-    // A secret has a status, not a lag: its own check judges it.
-    let outgoing: Vec<&StoreReport> = reports
+/// The stores with a lag replicating out of `from` (a secret has a status, not a lag: its own
+/// check judges it).
+fn outgoing<'a>(
+    reports: &'a [StoreReport],
+    from: &'a str,
+) -> impl Iterator<Item = &'a StoreReport> {
+    reports
         .iter()
-        .filter(|store| store.from == from && store.kind != StoreKind::Secret)
-        .collect();
+        .filter(move |store| store.from == from && store.kind != StoreKind::Secret)
+}
+
+pub fn at_risk(reports: &[StoreReport], from: &str) -> AtRisk {
+    let outgoing: Vec<&StoreReport> = outgoing(reports, from).collect();
     if let Some(unknown) = outgoing
         .iter()
         .find(|store| store.current_lag_ms().is_none())

@@ -9,7 +9,7 @@ use tokio::time::MissedTickBehavior;
 use tokio_util::sync::CancellationToken;
 
 use drtui_core::clock::Clock;
-use drtui_core::model::{Source, SourceUpdate};
+use drtui_core::model::{Pace, Source, SourceUpdate};
 use drtui_core::ports::{BackendError, StatusBackend};
 
 /// Retries of a throttled read within one fetch.
@@ -136,12 +136,10 @@ impl Cadence {
     }
 
     fn interval(self, source: Source) -> Duration {
-        if source == Source::Replicas {
-            self.replicas
-        } else if source.follows_metrics() {
-            self.metrics
-        } else {
-            self.poll
+        match source.pace() {
+            Pace::Poll => self.poll,
+            Pace::Metrics => self.metrics,
+            Pace::Replicas => self.replicas,
         }
     }
 }
@@ -189,7 +187,7 @@ pub fn spawn_pollers(
         let updates = updates.clone();
         let cancel = cancel.clone();
         let interval = cadence.interval(source);
-        let first_aligned = if source.follows_metrics() {
+        let first_aligned = if source.pace() == Pace::Metrics {
             until_aligned(clock.now(), interval).div_f64(speed)
         } else {
             interval.div_f64(speed)

@@ -25,10 +25,10 @@ impl AwsBackend {
                 .map(|secret| self.secret_replicas(secret)),
         );
         let (tables, secrets) = futures::future::join(tables, secrets).await;
-        let answers = tables.iter().chain(&secrets);
-        let asked = answers.clone().count();
+        // Every call failed (none asked is an empty answer): the source itself failed.
+        let mut answers = tables.iter().chain(&secrets);
         if let Some(error) = answers.clone().find_map(|answer| answer.as_ref().err())
-            && answers.filter(|answer| answer.is_err()).count() == asked
+            && answers.all(Result::is_err)
         {
             return Err(error.clone());
         }

@@ -44,20 +44,7 @@ pub fn evaluate(check: &Check, seen: &Observation) -> Verdict {
         Check::StateMachinePresent => state_machine_present(seen),
         Check::WriterIn(role) => writer_in(role, seen),
         Check::NoFailoverInProgress => no_failover_in_progress(seen),
-        Check::StoresReplicateBack => {
-            let stranded = crate::stores::without_a_way_back(&seen.pair.replicated_buckets);
-            verdict(
-                stranded.is_empty(),
-                if stranded.is_empty() {
-                    "every replicated bucket replicates back".to_owned()
-                } else {
-                    format!(
-                        "{}: objects written while failed over would be stranded; add the reverse rule (and it to replicated_buckets) first",
-                        stranded.join("; ")
-                    )
-                },
-            )
-        }
+        Check::StoresReplicateBack => stores_replicate_back(seen),
         Check::EstateReady => estate_ready(seen),
         Check::LagBelow(max) => lag_below(max, seen),
         Check::HealthCheckHealthy(role) => health_check_healthy(role, seen),
@@ -296,9 +283,18 @@ fn lag_below(max: Duration, seen: &Observation) -> Verdict {
         ),
         None => Err("replication lag unknown".to_owned()),
     }?;
-    let from = readiness::writer_role(seen.snapshot, seen.now, &policy).unwrap_or(Role::Primary);
-    let reports = crate::stores::reports(seen.snapshot, seen.now, &policy);
-    let stores = crate::stores::checks(&reports, &seen.snapshot.region(from).region, &policy);
+    // The verdict already judged the stores out of the writer's region.
+    let stores: Vec<&readiness::Check> = seen
+        .readiness
+        .checks
+        .iter()
+        .filter(|check| {
+            matches!(
+                check.id,
+                CheckId::DynamodbReplication | CheckId::S3Replication | CheckId::SecretsInSync
+            )
+        })
+        .collect();
     match stores
         .iter()
         .find(|check| check.status != readiness::CheckStatus::Pass)
@@ -311,6 +307,23 @@ fn lag_below(max: Duration, seen: &Observation) -> Verdict {
         None if stores.is_empty() => Ok(aurora),
         None => Ok(format!("{aurora}; every other store within the RPO budget")),
     }
+}
+
+/// Every replicated bucket has a rule back: objects written while failed over would
+/// otherwise be stranded in the secondary.
+fn stores_replicate_back(seen: &Observation) -> Verdict {
+    let stranded = crate::stores::without_a_way_back(&seen.pair.replicated_buckets);
+    verdict(
+        stranded.is_empty(),
+        if stranded.is_empty() {
+            "every replicated bucket replicates back".to_owned()
+        } else {
+            format!(
+                "{}: objects written while failed over would be stranded; add the reverse rule (and it to replicated_buckets) first",
+                stranded.join("; ")
+            )
+        },
+    )
 }
 
 fn health_check_healthy(role: Role, seen: &Observation) -> Verdict {

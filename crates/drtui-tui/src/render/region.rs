@@ -110,7 +110,7 @@ pub fn needs(app: &App) -> Needs {
                 Some(_) => (2, 1),
             };
             Needs {
-                text: SUMMARY_LINES + store_count(app, role) as u16 + errors as u16,
+                text: SUMMARY_LINES + stores_out_of(app, role).len() as u16 + errors as u16,
                 charts,
                 notes,
             }
@@ -186,21 +186,6 @@ fn stores_out_of(app: &App, role: Role) -> Vec<drtui_core::stores::StoreReport> 
         .into_iter()
         .filter(|store| store.kind != drtui_core::model::StoreKind::Aurora && store.from == *region)
         .collect()
-}
-
-fn store_count(app: &App, role: Role) -> usize {
-    let secrets = match role {
-        Role::Primary => app.pair.replicated_secrets.len(),
-        Role::Secondary => 0,
-    };
-    secrets
-        + app.pair.dynamodb_tables.len()
-        + app
-            .pair
-            .replicated_buckets
-            .iter()
-            .filter(|bucket| bucket.read_in(app.pair.region(role)))
-            .count()
 }
 
 /// "Table   1.1 s → us-east-2 · payment-transactions-prod" (a DynamoDB global table; "Bucket"

@@ -152,19 +152,13 @@ fn risk_line(app: &App, gate: &GatePrompt, theme: Theme) -> Line<'static> {
 /// move does to its unreplicated data first: "  delayed dynamodb payment-transactions-prod 1.1 s".
 fn store_lines(app: &App, theme: Theme) -> Vec<Line<'static>> {
     let policy = app.pair.policy();
-    let writer = app
-        .snapshot
-        .writer_role(app.now, policy.stale_after)
-        .unwrap_or(drtui_core::model::Role::Primary);
-    let from = &app.snapshot.region(writer).region;
+    let from = drtui_core::readiness::move_from(&app.snapshot, app.now, &policy);
+    let from = &app.snapshot.region(from).region;
     drtui_core::stores::reports(&app.snapshot, app.now, &policy)
         .into_iter()
         .filter(|store| store.from == *from)
         .map(|store| {
-            let what = match store.kind {
-                drtui_core::model::StoreKind::Secret => "logins",
-                _ => store.on_failover.split(':').next().unwrap_or_default(),
-            };
+            let what = drtui_core::stores::consequence(store.kind);
             let tone = if store.current_lag_ms().is_none() {
                 Tone::Unknown
             } else {

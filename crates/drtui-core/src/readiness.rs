@@ -635,18 +635,12 @@ pub fn move_from(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Role {
 /// steady state, the old primary after a failover). With the writer unknown, whichever region
 /// reports a lag.
 pub(crate) fn reader_lag_ms(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<f64> {
-    reader_lag(snapshot, now, policy).map(|(_, lag)| lag)
-}
-
-/// The reader's side and its lag (see [`reader_lag_ms`]).
-fn reader_lag(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<(Role, f64)> {
     let lag_of = |role: Role| {
         snapshot
             .region(role)
             .metrics
             .usable(now, policy.stale_after)
             .and_then(|metrics| metrics.replication_lag_ms)
-            .map(|lag| (role, lag))
     };
     match writer_role(snapshot, now, policy) {
         Some(writer) => lag_of(writer.other()),
@@ -654,13 +648,6 @@ fn reader_lag(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<(R
             .into_iter()
             .find_map(lag_of),
     }
-}
-
-/// How old the reading is that the data at risk comes from (the reader's metrics), as of
-/// `now`: what an approval's journal line says beside the figure.
-pub fn data_at_risk_age(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Option<Duration> {
-    let (reader, _) = reader_lag(snapshot, now, policy)?;
-    snapshot.region(reader).metrics.age(now)
 }
 
 /// The cluster of `role` is available.

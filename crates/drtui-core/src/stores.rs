@@ -310,24 +310,36 @@ pub fn without_a_way_back(buckets: &[ReplicatedBucket]) -> Vec<String> {
         .collect()
 }
 
-/// Every store a move out of the writer's region puts at risk, as an approval records it at
-/// `now`: its figure and how long ago its reading arrived.
-pub fn at_approval(
-    snapshot: &Snapshot,
-    now: Timestamp,
-    policy: &Policy,
-) -> Vec<crate::runbook::journal::StoreAtApproval> {
+/// What an approval records of the stores (see [`at_approval`]).
+#[derive(Clone, Debug, PartialEq)]
+pub struct AtApproval {
+    /// How long ago the reading the data at risk comes from arrived (its store's answer).
+    pub data_at_risk_age: Option<std::time::Duration>,
+    /// Every store a move out of the writer's region puts at risk: its figure and how long
+    /// ago its reading arrived.
+    pub stores: Vec<crate::runbook::journal::StoreAtApproval>,
+}
+
+/// The stores as an approval at `now` records them.
+pub fn at_approval(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> AtApproval {
     let from = &snapshot
         .region(crate::readiness::move_from(snapshot, now, policy))
         .region;
     let reports = reports(snapshot, now, policy);
-    outgoing(&reports, from)
-        .map(|store| crate::runbook::journal::StoreAtApproval {
-            store: format!("{} {} → {}", store.label(), store.from, store.to),
-            lag_ms: store.current_lag_ms(),
-            age_s: store.observed_at.map(|at| elapsed(at, now).as_secs_f64()),
-        })
-        .collect()
+    let worst = at_risk(&reports, from).store;
+    let read = |store: &StoreReport| store.observed_at.map(|at| elapsed(at, now));
+    AtApproval {
+        data_at_risk_age: outgoing(&reports, from)
+            .find(|store| Some(store.label()) == worst)
+            .and_then(read),
+        stores: outgoing(&reports, from)
+            .map(|store| crate::runbook::journal::StoreAtApproval {
+                store: format!("{} {} → {}", store.label(), store.from, store.to),
+                lag_ms: store.current_lag_ms(),
+                age_s: read(store).map(|age| age.as_secs_f64()),
+            })
+            .collect(),
+    }
 }
 
 /// The stores with a lag replicating out of `from` (a secret has a status, not a lag: its own
@@ -556,6 +568,36 @@ mod tests {
             Some(CheckStatus::Pass),
             "Aurora's own check judges Aurora"
         );
+    }
+
+    /// An approval's age is the age of the reading the data at risk comes from: here the
+    /// table's, in the primary's answer (3 s older than the secondary's Aurora lag).
+    #[test]
+    fn an_approval_reads_the_age_of_the_worst_stores_answer() {
+        let policy = RegionPair::demo().policy();
+        let mut snapshot = healthy();
+        let mut figures = metrics(None);
+        for store in &mut figures.stores {
+            if store.kind == StoreKind::Dynamodb && store.to == "us-east-2" {
+                store.lag_ms = Some(42_000.0);
+            }
+        }
+        snapshot.apply(crate::model::SourceUpdate {
+            source: Source::Metrics(Role::Primary),
+            at: t(-3),
+            result: Ok(SourceData::Metrics(figures)),
+        });
+        let approval = at_approval(&snapshot, t(1), &policy);
+        assert_eq!(
+            approval.data_at_risk_age,
+            Some(std::time::Duration::from_secs(4))
+        );
+        let aurora = approval
+            .stores
+            .iter()
+            .find(|store| store.store.starts_with("aurora"))
+            .expect("aurora");
+        assert_eq!(aurora.age_s, Some(1.0), "the secondary's answer");
     }
 
     #[test]

@@ -32,20 +32,19 @@ impl Engine<'_> {
         readiness: &Readiness,
         snapshot: Option<&Snapshot>,
     ) -> Event {
-        let age = snapshot.and_then(|snapshot| {
-            drtui_core::readiness::data_at_risk_age(snapshot, self.clock.now(), &self.pair.policy())
+        let stores = snapshot.map(|snapshot| {
+            drtui_core::stores::at_approval(snapshot, self.clock.now(), &self.pair.policy())
         });
         Event::Approved {
             step: step.to_owned(),
             by: self.operator.clone(),
             how,
             data_at_risk_ms: readiness.data_at_risk_ms,
-            data_at_risk_age_s: age.map(|age| age.as_secs_f64()),
-            stores: snapshot
-                .map(|snapshot| {
-                    drtui_core::stores::at_approval(snapshot, self.clock.now(), &self.pair.policy())
-                })
-                .unwrap_or_default(),
+            data_at_risk_age_s: stores
+                .as_ref()
+                .and_then(|stores| stores.data_at_risk_age)
+                .map(|age| age.as_secs_f64()),
+            stores: stores.map(|stores| stores.stores).unwrap_or_default(),
         }
     }
 

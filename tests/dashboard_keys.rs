@@ -17,15 +17,9 @@ use drtui_tui::app::{App, Overlay};
 mod screens;
 use screens::{app_with, draw, press, screen_text};
 
-/// A gate cannot be approved blind: on a screen too small to show it, Enter does nothing.
-#[tokio::test]
-async fn a_gate_is_never_approved_unseen() {
-    use drtui_core::runbook::gate::GateQuestion;
-    use drtui_tui::app::{Cmd, GatePrompt, Msg, update};
-    use ratatui::crossterm::event::{KeyCode, KeyEvent};
-    let estate = DemoEstate::new(42, &[]);
-    let mut app = estate.app().await;
-    let mut prompt = GatePrompt::new(GateQuestion {
+/// The gate before a promote, asked with 150 ms at risk, `input` already typed.
+fn promote_gate(input: &str) -> drtui_tui::app::GatePrompt {
+    let mut prompt = drtui_tui::app::GatePrompt::new(drtui_core::runbook::gate::GateQuestion {
         step: "approve-promote".into(),
         title: "Approve promoting the secondary".into(),
         prompt: "Promote.".into(),
@@ -35,8 +29,18 @@ async fn a_gate_is_never_approved_unseen() {
         next_are_changes: false,
         over_cap: None,
     });
-    prompt.input = "demo".into();
-    update(&mut app, Msg::GateAsked(prompt));
+    prompt.input = input.into();
+    prompt
+}
+
+/// A gate cannot be approved blind: on a screen too small to show it, Enter does nothing.
+#[tokio::test]
+async fn a_gate_is_never_approved_unseen() {
+    use drtui_tui::app::{Cmd, Msg, update};
+    use ratatui::crossterm::event::{KeyCode, KeyEvent};
+    let estate = DemoEstate::new(42, &[]);
+    let mut app = estate.app().await;
+    update(&mut app, Msg::GateAsked(promote_gate("demo")));
     update(&mut app, Msg::Resize(70, 20));
     let small = screen_text(&draw(&app, 70, 20));
     assert!(small.contains("A GATE WAITS"), "{small}");
@@ -52,24 +56,12 @@ async fn a_gate_is_never_approved_unseen() {
 /// cap (a later poll), the pair name alone approves again.
 #[tokio::test]
 async fn a_loss_beyond_the_cap_needs_the_word_accept() {
-    use drtui_core::runbook::gate::GateQuestion;
-    use drtui_tui::app::{Cmd, GatePrompt, Msg, update};
+    use drtui_tui::app::{Cmd, Msg, update};
     use ratatui::crossterm::event::{KeyCode, KeyEvent};
     let mut app = app_with(&[Fault::PrimaryOutage]).await;
     update(&mut app, Msg::Resize(100, 30));
     let ask = |app: &mut App, input: &str| {
-        let mut prompt = GatePrompt::new(GateQuestion {
-            step: "approve-promote".into(),
-            title: "Approve promoting the secondary".into(),
-            prompt: "Promote.".into(),
-            data_at_risk_ms: Some(150.0),
-            loses_data_next: true,
-            next: Vec::new(),
-            next_are_changes: false,
-            over_cap: None,
-        });
-        prompt.input = input.into();
-        update(app, Msg::GateAsked(prompt));
+        update(app, Msg::GateAsked(promote_gate(input)));
     };
     let enter = || Msg::Key(KeyEvent::from(KeyCode::Enter));
     ask(&mut app, "demo");

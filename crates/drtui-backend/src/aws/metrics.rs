@@ -477,6 +477,15 @@ mod tests {
         assert_eq!(rate, series(&[(0, 5.0)]));
     }
 
+    /// The id of the query for `metric` (the first, when several ask it).
+    fn id_of(queries: &[Query], metric: &str) -> String {
+        queries
+            .iter()
+            .find(|query| query.metric == metric)
+            .map(|query| query.id.clone())
+            .expect(metric)
+    }
+
     fn pair() -> RegionPair {
         let mut pair = RegionPair::demo();
         pair.lambda_functions = BTreeMap::from([
@@ -610,13 +619,7 @@ mod tests {
         let pair = pair();
         let checks = BTreeMap::from([("us-east-2".to_owned(), "hc-2".to_owned())]);
         let queries = queries(&pair, Role::Secondary, &checks);
-        let id = |metric: &str| {
-            queries
-                .iter()
-                .find(|query| query.metric == metric)
-                .map(|query| query.id.clone())
-                .expect(metric)
-        };
+        let id = |metric: &str| id_of(&queries, metric);
         let results = BTreeMap::from([
             (id("Count"), series(&[(0, 100.0), (1, 120.0)])),
             (id("5XXError"), series(&[(1, 6.0)])),
@@ -652,13 +655,7 @@ mod tests {
     fn old_datapoints_are_not_shown_as_current() {
         let pair = pair();
         let queries = queries(&pair, Role::Secondary, &BTreeMap::new());
-        let id = |metric: &str| {
-            queries
-                .iter()
-                .find(|query| query.metric == metric)
-                .map(|query| query.id.clone())
-                .expect(metric)
-        };
+        let id = |metric: &str| id_of(&queries, metric);
         let results = BTreeMap::from([
             (id("Count"), series(&[(0, 100.0), (1, 120.0)])),
             (id("5XXError"), series(&[(1, 2.4)])),

@@ -329,13 +329,9 @@ fn the_printed_escalation_command_goes_on_as_a_failover() {
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     let mut args = run_binary::printed_command(&stderr, "--as failover");
-    args.extend([
-        "--approve-all",
-        "--scenario",
-        "primary-outage",
-        "--max-data-loss",
-        "1h",
-    ]);
+    // The printed command repeats the scenario; a playback adds its approvals and cap.
+    assert!(args.contains(&"primary-outage"), "{args:?}");
+    args.extend(["--approve-all", "--max-data-loss", "1h"]);
     let output = run_binary::drtui(state.path(), &args)
         .output()
         .expect("resume");
@@ -520,8 +516,9 @@ fn a_loss_beyond_the_cap_stops_playback_at_the_gate() {
         drtui_backend::sim::read_action_log(&state.path().join("demo-actions.jsonl")).is_empty(),
         "nothing was promoted"
     );
-    let mut args = run_binary::printed_command(&stderr, "--max-data-loss");
-    args.extend(["--scenario", "primary-outage"]);
+    // As printed: it repeats the demo's scenario itself.
+    let args = run_binary::printed_command(&stderr, "--max-data-loss");
+    assert!(args.contains(&"primary-outage"), "{args:?}");
     let output = run_binary::drtui(state.path(), &args)
         .output()
         .expect("resume");

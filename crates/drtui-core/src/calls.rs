@@ -16,6 +16,10 @@ pub enum Service {
     Sts,
     DynamoDb,
     SecretsManager,
+    Lambda,
+    Ssm,
+    ApiGateway,
+    Iam,
 }
 
 impl Service {
@@ -30,6 +34,10 @@ impl Service {
             Service::Sts => "sts",
             Service::DynamoDb => "dynamodb",
             Service::SecretsManager => "secretsmanager",
+            Service::Lambda => "lambda",
+            Service::Ssm => "ssm",
+            Service::ApiGateway => "apigateway",
+            Service::Iam => "iam",
         }
     }
 
@@ -106,6 +114,13 @@ operations! {
     GetCallerIdentity => Sts, "GetCallerIdentity", Read, false;
     DescribeTable => DynamoDb, "DescribeTable", Read, false;
     DescribeSecret => SecretsManager, "DescribeSecret", Read, false;
+    GetFunction => Lambda, "GetFunction", Read, false;
+    GetAccountSettings => Lambda, "GetAccountSettings", Read, false;
+    DescribeDbInstances => Rds, "DescribeDBInstances", Read, false;
+    GetRestApis => ApiGateway, "GetRestApis", Read, false;
+    GetStages => ApiGateway, "GetStages", Read, false;
+    GetParametersByPath => Ssm, "GetParametersByPath", Read, false;
+    SimulatePrincipalPolicy => Iam, "SimulatePrincipalPolicy", Read, false;
     ChangeResourceRecordSets => Route53, "ChangeResourceRecordSets", Act, true;
     GetChange => Route53, "GetChange", Act, false;
     FailoverGlobalCluster => Rds, "FailoverGlobalCluster", Act, true;
@@ -128,9 +143,13 @@ operations! {
 }
 
 impl Operation {
-    /// The IAM action that allows it (`states:StartExecution`).
+    /// The IAM action that allows it (`states:StartExecution`; API Gateway's are the HTTP
+    /// verb: `apigateway:GET`).
     pub fn iam_action(self) -> String {
-        self.to_string()
+        match self.service() {
+            Service::ApiGateway => "apigateway:GET".to_owned(),
+            _ => self.to_string(),
+        }
     }
 }
 

@@ -97,6 +97,12 @@ pub struct RegionPair {
     /// How often the replicas' statuses (DynamoDB `DescribeTable`, Secrets Manager
     /// `DescribeSecret`, billed per call) are read: they change slowly.
     pub replicas_interval: Duration,
+    /// The SSM path whose parameters must match between the regions (`/payment-dr/prod/`;
+    /// each region's are under it with its role word).
+    pub parameter_path: Option<String>,
+    /// How often the regions' parity (code, capacity, configuration) and the operator's
+    /// permissions are read: they change slowly, and on demand from the dashboard.
+    pub parity_interval: Duration,
     pub poll_interval: Duration,
     /// How often CloudWatch metrics (and the Route 53 health-check metrics riding with them)
     /// are fetched, aligned to the interval's boundaries: they have one-minute resolution, so
@@ -254,6 +260,9 @@ impl RegionPair {
         pair.replicated_buckets = Vec::new();
         pair.replicated_secrets = Vec::new();
         pair.replicas_interval = Duration::from_secs(300);
+        pair.parameter_path = None;
+        pair.parity_interval = Duration::from_secs(600);
+        pair.lambda_functions = BTreeMap::new();
         pair
     }
 
@@ -295,6 +304,7 @@ impl RegionPair {
             Pace::Poll => self.stale_after(),
             Pace::Metrics => self.stale_after().max(self.metrics_interval * 3),
             Pace::Replicas => self.stale_after().max(self.replicas_interval * 3),
+            Pace::Parity => self.stale_after().max(self.parity_interval * 3),
         }
     }
 
@@ -319,6 +329,11 @@ impl RegionPair {
         }
         snapshot.health_checks.fresh_for_at_least = metrics_fresh;
         snapshot.replicas.fresh_for_at_least = self.stale_after_of(crate::model::Source::Replicas);
+        let parity_fresh = self.stale_after_of(crate::model::Source::Permissions);
+        for region in &mut snapshot.regions {
+            region.parity.fresh_for_at_least = parity_fresh;
+        }
+        snapshot.permissions.fresh_for_at_least = parity_fresh;
         snapshot
     }
 
@@ -380,7 +395,21 @@ impl RegionPair {
             alarm_prefix: "PaymentDR-demo".to_owned(),
             stacks,
             api_names: per_region("payment-api-primary-demo", "payment-api-secondary-demo"),
-            lambda_functions: BTreeMap::new(),
+            // As the templates name them: `payment-validation-primary-demo`.
+            lambda_functions: [(primary, "primary"), (secondary, "secondary")]
+                .into_iter()
+                .map(|(region, side)| {
+                    let names = [
+                        "payment-validation",
+                        "transaction-processing",
+                        "notification",
+                    ]
+                    .iter()
+                    .map(|function| format!("{function}-{side}-demo"))
+                    .collect();
+                    (region.to_owned(), names)
+                })
+                .collect(),
             dynamodb_tables: vec!["payment-transactions-demo".to_owned()],
             replicated_buckets: ReplicatedBucket::both_ways(
                 [
@@ -391,6 +420,8 @@ impl RegionPair {
             ),
             replicated_secrets: vec!["payment-db-credentials-demo".to_owned()],
             replicas_interval: Duration::from_secs(10),
+            parameter_path: Some("/payment-dr/demo/".to_owned()),
+            parity_interval: Duration::from_secs(30),
             poll_interval: Duration::from_secs(2),
             // The simulator's figures change every 5 s (its metric period): cost is no issue.
             metrics_interval: Duration::from_secs(5),
@@ -485,6 +516,13 @@ struct PairFile {
     api_names: BTreeMap<String, String>,
     #[serde(default)]
     lambda_functions: BTreeMap<String, Vec<String>>,
+    /// The SSM path whose parameters must match between the regions.
+    #[serde(default)]
+    parameter_path: Option<String>,
+    /// How often parity and the operator's permissions are read (default 10m).
+    #[serde(default)]
+    #[schemars(with = "Option<String>")]
+    parity_interval: Option<Spanned<String>>,
     /// DynamoDB global tables whose replication is data at risk.
     #[serde(default)]
     dynamodb_tables: Vec<String>,
@@ -739,6 +777,8 @@ fn build_pair(
         dynamodb_tables: pair.dynamodb_tables,
         replicated_secrets: pair.replicated_secrets,
         replicas_interval: Duration::from_secs(300),
+        parameter_path: pair.parameter_path,
+        parity_interval: duration(&pair.parity_interval, Duration::from_secs(600), POLICY)?,
         replicated_buckets: pair
             .replicated_buckets
             .map(Spanned::into_inner)

@@ -33,10 +33,16 @@ pub enum Fault {
     S3ReplicationBacklog,
     /// The database secret's replica in the secondary fails to sync.
     SecretReplicaFailed,
+    /// The secondary's transaction function is an older build than the primary's.
+    CodeDrift,
+    /// The secondary's Aurora cluster has no instance (a headless secondary).
+    SecondaryHeadless,
+    /// The operator's permissions lack `rds:FailoverGlobalCluster`.
+    OperatorCannotFailover,
 }
 
 impl Fault {
-    pub const ALL: [Fault; 12] = [
+    pub const ALL: [Fault; 15] = [
         Fault::PrimaryOutage,
         Fault::LagSpike,
         Fault::Api5xxBurst,
@@ -49,6 +55,9 @@ impl Fault {
         Fault::DynamoDbReplicationStall,
         Fault::S3ReplicationBacklog,
         Fault::SecretReplicaFailed,
+        Fault::CodeDrift,
+        Fault::SecondaryHeadless,
+        Fault::OperatorCannotFailover,
     ];
 
     /// The name used by `--scenario` and in the fault menu.
@@ -66,6 +75,9 @@ impl Fault {
             Fault::DynamoDbReplicationStall => "dynamodb-replication-stall",
             Fault::S3ReplicationBacklog => "s3-replication-backlog",
             Fault::SecretReplicaFailed => "secret-replica-failed",
+            Fault::CodeDrift => "code-drift",
+            Fault::SecondaryHeadless => "secondary-headless",
+            Fault::OperatorCannotFailover => "operator-cannot-failover",
         }
     }
 
@@ -98,6 +110,13 @@ impl Fault {
             }
             Fault::SecretReplicaFailed => {
                 "the database secret's replica in the secondary fails to sync"
+            }
+            Fault::CodeDrift => {
+                "the secondary's transaction function runs an older build than the primary's"
+            }
+            Fault::SecondaryHeadless => "the secondary's Aurora cluster has no instance",
+            Fault::OperatorCannotFailover => {
+                "the operator's permissions lack rds:FailoverGlobalCluster"
             }
         }
     }

@@ -82,6 +82,11 @@ enum Target {
     LockTable,
     Tables,
     Secrets,
+    Functions,
+    Instances,
+    Apis,
+    Parameters,
+    Principals,
 }
 
 impl Target {
@@ -103,6 +108,11 @@ impl Target {
             Target::LockTable => "LockTable",
             Target::Tables => "GlobalTables",
             Target::Secrets => "ReplicatedSecrets",
+            Target::Functions => "PaymentFunctions",
+            Target::Instances => "ClusterInstances",
+            Target::Apis => "PaymentApis",
+            Target::Parameters => "PairParameters",
+            Target::Principals => "SimulateTheCallersOwnPolicies",
         }
     }
 }
@@ -113,7 +123,14 @@ fn targets(operation: Operation) -> &'static [Target] {
     use Target as T;
     match operation {
         // No resource types: `*` only (PutMetricData is held to a namespace below).
-        O::GetMetricData | O::GetCallerIdentity | O::PutMetricData => &[T::AnyResource],
+        O::GetMetricData | O::GetCallerIdentity | O::PutMetricData | O::GetAccountSettings => {
+            &[T::AnyResource]
+        }
+        O::GetFunction => &[T::Functions],
+        O::DescribeDbInstances => &[T::Instances],
+        O::GetRestApis | O::GetStages => &[T::Apis],
+        O::GetParametersByPath => &[T::Parameters],
+        O::SimulatePrincipalPolicy => &[T::Principals],
         // Listed without a stack name: every stack of the region.
         O::DescribeStacks => &[T::AnyResource],
         O::DescribeAlarms => &[T::Alarms],
@@ -241,6 +258,48 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
                 }
             })
             .collect(),
+        Target::Functions => Role::BOTH
+            .iter()
+            .flat_map(|role| {
+                pair.lambda_functions_in(*role).iter().map(move |name| {
+                    format!(
+                        "arn:aws:lambda:{}:{account}:function:{name}",
+                        pair.region(*role)
+                    )
+                })
+            })
+            .collect(),
+        // The cluster's instances are named by whoever added them: any of the region's.
+        Target::Instances => regions()
+            .map(|region| format!("arn:aws:rds:{region}:{account}:db:*"))
+            .collect(),
+        Target::Apis if pair.api_names.is_empty() => Vec::new(),
+        Target::Apis => regions()
+            .flat_map(|region| {
+                [
+                    format!("arn:aws:apigateway:{region}::/restapis"),
+                    format!("arn:aws:apigateway:{region}::/restapis/*/stages"),
+                ]
+            })
+            .collect(),
+        Target::Parameters => pair
+            .parameter_path
+            .iter()
+            .flat_map(|path| {
+                let path = path.trim_end_matches('/').to_owned();
+                regions().flat_map(move |region| {
+                    [
+                        format!("arn:aws:ssm:{region}:{account}:parameter{path}"),
+                        format!("arn:aws:ssm:{region}:{account}:parameter{path}/*"),
+                    ]
+                })
+            })
+            .collect(),
+        // Whoever runs drtui simulates their own policies: a user or a role of the account.
+        Target::Principals => vec![
+            format!("arn:aws:iam::{account}:role/*"),
+            format!("arn:aws:iam::{account}:user/*"),
+        ],
         Target::LockTable => pair
             .lock_table
             .iter()
@@ -254,6 +313,21 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
     }
 }
 
+/// The resources `operation` acts on for `pair`, as policies grant and the simulator asks
+/// it; `None` when the pair has none of them (the call is never made).
+pub(crate) fn resources(operation: Operation, pair: &RegionPair) -> Option<Vec<String>> {
+    let mut resources = Vec::new();
+    for target in targets(operation) {
+        let arns = arns(*target, pair);
+        if arns.is_empty() {
+            return None;
+        }
+        resources.extend(arns);
+    }
+    resources.dedup();
+    Some(resources)
+}
+
 /// The policy for `role` on `pair`: one statement per set of resources, its calls sorted.
 /// A call whose resources the pair does not have (no lock table, no state machine) is left
 /// out: it is never made.
@@ -261,8 +335,7 @@ pub fn policy(pair: &RegionPair, role: PolicyRole) -> Value {
     let mut groups: std::collections::BTreeMap<Vec<Target>, Vec<String>> = Default::default();
     for operation in Operation::ALL.iter().filter(|op| role.grants(**op)) {
         let targets = targets(*operation);
-        let has_resources = targets.iter().all(|target| !arns(*target, pair).is_empty());
-        if has_resources {
+        if resources(*operation, pair).is_some() {
             groups
                 .entry(targets.to_vec())
                 .or_default()
@@ -272,6 +345,8 @@ pub fn policy(pair: &RegionPair, role: PolicyRole) -> Value {
     let mut statements = Vec::new();
     for (targets, mut actions) in groups {
         actions.sort();
+        // API Gateway's IAM actions are HTTP verbs: two reads are one `apigateway:GET`.
+        actions.dedup();
         let mut resources: Vec<String> = targets
             .iter()
             .flat_map(|target| arns(*target, pair))

@@ -530,12 +530,17 @@ pub enum Source {
     Identity,
     /// The replicas' statuses (tables, secrets), on a slow cadence.
     Replicas,
+    /// What must match between the regions (functions, instances, limits, parameters), on
+    /// the parity cadence.
+    Parity(Role),
+    /// What the caller may do (IAM's policy simulator), on the parity cadence.
+    Permissions,
 }
 
 impl Source {
     /// Every source of a pair, in a stable order.
     pub fn all() -> Vec<Source> {
-        let mut sources = Vec::with_capacity(12);
+        let mut sources = Vec::with_capacity(15);
         for role in Role::BOTH {
             sources.extend([
                 Source::Aurora(role),
@@ -551,6 +556,9 @@ impl Source {
             Source::StateMachine,
             Source::Identity,
             Source::Replicas,
+            Source::Parity(Role::Primary),
+            Source::Parity(Role::Secondary),
+            Source::Permissions,
         ]);
         sources
     }
@@ -560,7 +568,8 @@ impl Source {
             Source::Aurora(role)
             | Source::Metrics(role)
             | Source::Alarms(role)
-            | Source::Stacks(role) => Some(role),
+            | Source::Stacks(role)
+            | Source::Parity(role) => Some(role),
             _ => None,
         }
     }
@@ -572,6 +581,7 @@ impl Source {
         match self {
             Source::Metrics(_) | Source::HealthChecks => Pace::Metrics,
             Source::Replicas => Pace::Replicas,
+            Source::Parity(_) | Source::Permissions => Pace::Parity,
             _ => Pace::Poll,
         }
     }
@@ -595,6 +605,8 @@ impl Source {
             Source::StateMachine => "state_machine",
             Source::Identity => "identity",
             Source::Replicas => "replicas",
+            Source::Parity(_) => "parity",
+            Source::Permissions => "permissions",
         }
     }
 }
@@ -605,6 +617,8 @@ pub enum Pace {
     Poll,
     Metrics,
     Replicas,
+    /// Parity and permissions (see [`crate::parity`]): every `parity_interval`, or on demand.
+    Parity,
 }
 
 /// What a source returned.
@@ -620,6 +634,8 @@ pub enum SourceData {
     StateMachine(Option<StateMachineStatus>),
     Identity(String),
     Replicas(Replicas),
+    Parity(crate::parity::RegionParity),
+    Permissions(crate::permissions::Permissions),
 }
 
 /// The replicas' own statuses, read on a slow cadence: each DynamoDB global table's replicas
@@ -658,6 +674,7 @@ pub struct RegionStatus {
     pub metrics: Observed<RegionMetrics>,
     pub alarms: Observed<Vec<Alarm>>,
     pub stacks: Observed<Vec<StackStatus>>,
+    pub parity: Observed<crate::parity::RegionParity>,
 }
 
 impl RegionStatus {
@@ -670,6 +687,7 @@ impl RegionStatus {
             metrics: Observed::default(),
             alarms: Observed::default(),
             stacks: Observed::default(),
+            parity: Observed::default(),
         }
     }
 }
@@ -687,6 +705,7 @@ pub struct Snapshot {
     pub state_machine: Observed<Option<StateMachineStatus>>,
     pub identity: Observed<String>,
     pub replicas: Observed<Replicas>,
+    pub permissions: Observed<crate::permissions::Permissions>,
 }
 
 impl Snapshot {
@@ -700,6 +719,7 @@ impl Snapshot {
             state_machine: Observed::default(),
             identity: Observed::default(),
             replicas: Observed::default(),
+            permissions: Observed::default(),
         }
     }
 
@@ -737,6 +757,10 @@ impl Snapshot {
             Source::StateMachine => record!(self.state_machine, SourceData::StateMachine),
             Source::Identity => record!(self.identity, SourceData::Identity),
             Source::Replicas => record!(self.replicas, SourceData::Replicas),
+            Source::Parity(role) => {
+                record!(self.regions[role.index()].parity, SourceData::Parity)
+            }
+            Source::Permissions => record!(self.permissions, SourceData::Permissions),
         }
     }
 
@@ -761,6 +785,8 @@ impl Snapshot {
             Source::StateMachine => self.state_machine.meta(),
             Source::Identity => self.identity.meta(),
             Source::Replicas => self.replicas.meta(),
+            Source::Parity(role) => self.region(role).parity.meta(),
+            Source::Permissions => self.permissions.meta(),
         }
     }
 

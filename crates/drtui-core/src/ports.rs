@@ -82,6 +82,24 @@ pub trait StatusBackend: Send + Sync {
 
     /// Every API call made so far, by service and operation.
     fn call_counts(&self) -> CallCounts;
+
+    /// Whether the caller may make `requests` (IAM's policy simulator): the permission
+    /// preflight of `plan`, `run` and `resume`, and the dashboard's `operator_permissions`.
+    /// A simulation that cannot be made is `Simulation::Unknown`, not an error; a backend
+    /// without a simulator (a test's) says so.
+    fn simulate(
+        &self,
+        requests: Vec<crate::permissions::AccessRequest>,
+    ) -> BoxFuture<'_, Result<crate::permissions::Permissions, BackendError>> {
+        let _ = requests;
+        let reason = format!("{} has no policy simulator", self.describe());
+        Box::pin(async move {
+            Ok(crate::permissions::Permissions {
+                principal: None,
+                answer: crate::permissions::Simulation::Unknown { reason },
+            })
+        })
+    }
 }
 
 pub use crate::mutation::Mutation;

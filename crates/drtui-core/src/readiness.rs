@@ -132,6 +132,11 @@ pub enum CheckId {
     FailoverStateMachine,
     DnsWeights,
     DataFresh,
+    CodeParity,
+    CapacityParity,
+    ConfigParity,
+    EngineParity,
+    OperatorPermissions,
 }
 
 impl CheckId {
@@ -153,6 +158,11 @@ impl CheckId {
             CheckId::FailoverStateMachine => "failover_state_machine",
             CheckId::DnsWeights => "dns_weights",
             CheckId::DataFresh => "data_fresh",
+            CheckId::CodeParity => "code_parity",
+            CheckId::CapacityParity => "capacity_parity",
+            CheckId::ConfigParity => "config_parity",
+            CheckId::EngineParity => "engine_parity",
+            CheckId::OperatorPermissions => "operator_permissions",
         }
     }
 }
@@ -182,6 +192,19 @@ impl CheckId {
             }
             CheckId::DnsWeights => "Do the Route 53 weights send all traffic to one region?",
             CheckId::DataFresh => "Did every source answer within its staleness limit?",
+            CheckId::CodeParity => {
+                "Does every payment function run the same code and settings where a move would go?"
+            }
+            CheckId::CapacityParity => {
+                "Can the region a move goes to carry the load: a database instance at least as large, as much Lambda concurrency, the same API throttling?"
+            }
+            CheckId::ConfigParity => {
+                "Does the region a move goes to have the same SSM parameters (role and region aside)?"
+            }
+            CheckId::EngineParity => "Do both Aurora clusters run one engine version?",
+            CheckId::OperatorPermissions => {
+                "May the caller make every call the runbooks make on this pair (IAM's policy simulator)?"
+            }
         }
     }
 
@@ -199,6 +222,11 @@ impl CheckId {
             CheckId::FailoverStateMachine => vec![Source::StateMachine],
             CheckId::DnsWeights => vec![Source::Dns],
             CheckId::DataFresh => Source::all(),
+            CheckId::CodeParity | CheckId::CapacityParity | CheckId::ConfigParity => {
+                Role::BOTH.map(Source::Parity).to_vec()
+            }
+            CheckId::EngineParity => Role::BOTH.map(Source::Aurora).to_vec(),
+            CheckId::OperatorPermissions => vec![Source::Permissions],
         }
     }
 }
@@ -320,6 +348,7 @@ pub fn assess_with(
     ];
     let from_region = &snapshot.region(from).region;
     checks.extend(crate::stores::checks(&stores, from_region, policy));
+    checks.extend(crate::fitness::checks(snapshot, from, now, policy));
     let worst = checks
         .iter()
         .map(|check| check.status)
@@ -1037,6 +1066,12 @@ pub(crate) mod tests {
             api_requests_per_min: Some(1_200.0),
             db_connections: Some(40.0),
             stores: store_figures(100.0),
+            lambdas: vec![crate::model::LambdaMetrics {
+                function: "payment-validation".into(),
+                invocations: Some(1_200.0),
+                errors: Some(1.0),
+                duration_ms: Some(40.0),
+            }],
             ..RegionMetrics::default()
         }
     }
@@ -1094,6 +1129,47 @@ pub(crate) mod tests {
                 .iter()
                 .map(|secret| replica(secret, "us-east-2", "InSync"))
                 .collect(),
+        }
+    }
+
+    /// A region of the demo whose functions, instance and limits match the other's.
+    pub(crate) fn parity_alike(role: Role) -> crate::parity::RegionParity {
+        use crate::parity::{DbInstance, FunctionConfig, RegionParity};
+        let pair = RegionPair::demo();
+        RegionParity {
+            functions: pair
+                .lambda_functions_in(role)
+                .iter()
+                .map(|name| FunctionConfig {
+                    name: name.clone(),
+                    code_sha256: "c0ffee".into(),
+                    runtime: Some("python3.12".into()),
+                    architecture: Some("x86_64".into()),
+                    memory_mb: Some(256),
+                    timeout_s: Some(10),
+                    environment_names: vec!["TABLE_NAME".into()],
+                    reserved_concurrency: None,
+                })
+                .collect(),
+            instances: Some(vec![DbInstance {
+                id: format!("{}-1", pair.cluster(role)),
+                class: "db.r6g.large".into(),
+            }]),
+            concurrency_limit: Some(1000),
+            stages: Vec::new(),
+            parameters: Some(Vec::new()),
+            unread: Vec::new(),
+        }
+    }
+
+    /// The caller may make every call.
+    pub(crate) fn permitted() -> crate::permissions::Permissions {
+        crate::permissions::Permissions {
+            principal: Some("arn:aws:iam::1:user/oncall".into()),
+            answer: crate::permissions::Simulation::Checked {
+                asked: 20,
+                denied: Vec::new(),
+            },
         }
     }
 
@@ -1164,6 +1240,15 @@ pub(crate) mod tests {
                 SourceData::Identity("arn:aws:iam::1:user/oncall".into()),
             ),
             (Source::Replicas, SourceData::Replicas(replicas_in_sync())),
+            (
+                Source::Parity(Role::Primary),
+                SourceData::Parity(parity_alike(Role::Primary)),
+            ),
+            (
+                Source::Parity(Role::Secondary),
+                SourceData::Parity(parity_alike(Role::Secondary)),
+            ),
+            (Source::Permissions, SourceData::Permissions(permitted())),
         ];
         for (source, data) in updates {
             snapshot.apply(SourceUpdate {
@@ -1481,7 +1566,8 @@ pub(crate) mod tests {
                 at: 1,
                 check: "secondary_health_checks",
                 status: Pass,
-                verdict: Verdict::Ready,
+                // The engine_parity check warns: the standby differs.
+                verdict: Verdict::Degraded,
                 runbook: Some(Runbook::Failover),
             },
             Case {

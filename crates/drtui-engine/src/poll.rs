@@ -124,6 +124,8 @@ pub struct Cadence {
     pub metrics: Duration,
     /// The replicas' statuses (slow to change; Secrets Manager bills per call).
     pub replicas: Duration,
+    /// Parity between the regions and the caller's permissions (slow to change).
+    pub parity: Duration,
 }
 
 impl Cadence {
@@ -132,6 +134,7 @@ impl Cadence {
             poll: pair.poll_interval,
             metrics: pair.metrics_interval,
             replicas: pair.replicas_interval,
+            parity: pair.parity_interval,
         }
     }
 
@@ -140,6 +143,7 @@ impl Cadence {
             Pace::Poll => self.poll,
             Pace::Metrics => self.metrics,
             Pace::Replicas => self.replicas,
+            Pace::Parity => self.parity,
         }
     }
 }
@@ -155,10 +159,22 @@ pub fn until_aligned(now: drtui_core::clock::Timestamp, interval: Duration) -> D
     Duration::from_millis(u64::try_from(interval_ms - into).unwrap_or(0)) + settle
 }
 
+/// Asks the slow sources (parity, permissions) to be read again now, between their ticks:
+/// the dashboard's "check again" key.
+#[derive(Clone, Debug, Default)]
+pub struct Recheck(Arc<tokio::sync::Notify>);
+
+impl Recheck {
+    pub fn now(&self) {
+        self.0.notify_waiters();
+    }
+}
+
 /// Starts one polling task per source, each at its own cadence; each sends its updates until
 /// `cancel` fires or the receiver is gone. Every source is fetched at once on start (the first
 /// frame is complete); metrics then follow boundaries of their interval. A slow source skips
-/// missed ticks instead of queueing them.
+/// missed ticks instead of queueing them. The parity sources are also read when the returned
+/// [`Recheck`] asks.
 pub fn spawn_pollers(
     backend: Arc<dyn StatusBackend>,
     clock: Arc<dyn Clock>,
@@ -166,7 +182,8 @@ pub fn spawn_pollers(
     timeout: Duration,
     updates: mpsc::Sender<SourceUpdate>,
     cancel: CancellationToken,
-) {
+) -> Recheck {
+    let recheck = Recheck::default();
     // A faster clock (the demo at game-day speed) polls as often in its own time.
     let speed = clock.speed().max(1.0);
     let timeout = timeout.div_f64(speed);
@@ -186,6 +203,7 @@ pub fn spawn_pollers(
         let clock = Arc::clone(&clock);
         let updates = updates.clone();
         let cancel = cancel.clone();
+        let asked = (source.pace() == Pace::Parity).then(|| Arc::clone(&recheck.0));
         let interval = cadence.interval(source);
         let first_aligned = if source.pace() == Pace::Metrics {
             until_aligned(clock.now(), interval).div_f64(speed)
@@ -200,9 +218,16 @@ pub fn spawn_pollers(
             let mut first = true;
             loop {
                 if !first {
+                    let asked_now = async {
+                        match &asked {
+                            Some(asked) => asked.notified().await,
+                            None => std::future::pending().await,
+                        }
+                    };
                     tokio::select! {
                         _ = cancel.cancelled() => break,
                         _ = ticker.tick() => {}
+                        () = asked_now => ticker.reset(),
                     }
                 }
                 let fetch = async {
@@ -228,6 +253,7 @@ pub fn spawn_pollers(
             }
         });
     }
+    recheck
 }
 
 #[cfg(test)]
@@ -285,6 +311,7 @@ mod tests {
                 poll: Duration::from_secs(5),
                 metrics: Duration::from_secs(60),
                 replicas: Duration::from_secs(300),
+                parity: Duration::from_secs(600),
             },
             Duration::from_secs(3),
             updates,

@@ -22,6 +22,9 @@ pub struct RegionClients {
     pub sfn: aws_sdk_sfn::Client,
     pub dynamodb: aws_sdk_dynamodb::Client,
     pub secretsmanager: aws_sdk_secretsmanager::Client,
+    pub lambda: aws_sdk_lambda::Client,
+    pub ssm: aws_sdk_ssm::Client,
+    pub apigateway: aws_sdk_apigateway::Client,
     /// The endpoint these clients talk to, when overridden (for error messages).
     pub endpoint: Option<String>,
 }
@@ -35,6 +38,9 @@ impl RegionClients {
             sfn: aws_sdk_sfn::Client::new(config),
             dynamodb: aws_sdk_dynamodb::Client::new(config),
             secretsmanager: aws_sdk_secretsmanager::Client::new(config),
+            lambda: aws_sdk_lambda::Client::new(config),
+            ssm: aws_sdk_ssm::Client::new(config),
+            apigateway: aws_sdk_apigateway::Client::new(config),
             endpoint,
         }
     }
@@ -48,6 +54,8 @@ pub struct Clients {
     /// Route 53 is global; its control plane is in us-east-1.
     pub route53: aws_sdk_route53::Client,
     pub sts: aws_sdk_sts::Client,
+    /// IAM is global, its control plane in us-east-1 (the policy simulator).
+    pub iam: aws_sdk_iam::Client,
     /// Who the credentials belong to, asked once and shared by the pairs that use them.
     pub identity: Arc<tokio::sync::OnceCell<String>>,
     /// The credential provider every client signs with (checked before anything runs).
@@ -105,6 +113,7 @@ struct Built {
     region: RegionClients,
     route53: aws_sdk_route53::Client,
     sts: aws_sdk_sts::Client,
+    iam: aws_sdk_iam::Client,
     /// The caller these credentials belong to, asked of STS once.
     identity: Slot<String>,
 }
@@ -169,6 +178,7 @@ impl ClientPool {
                 region: RegionClients::new(&config, key.endpoint.clone()),
                 route53: aws_sdk_route53::Client::new(&config),
                 sts: aws_sdk_sts::Client::new(&config),
+                iam: aws_sdk_iam::Client::new(&config),
                 identity: Slot::default(),
                 config,
             }
@@ -224,6 +234,7 @@ impl Clients {
             ],
             route53: aws_sdk_route53::Client::new(route53),
             sts: aws_sdk_sts::Client::new(primary),
+            iam: aws_sdk_iam::Client::new(route53),
             identity: Slot::default(),
             credentials: primary.credentials_provider(),
             profile: None,
@@ -318,6 +329,7 @@ impl Clients {
             credentials: primary.config.credentials_provider(),
             regions: [primary.region, secondary.region],
             route53: route53.route53,
+            iam: route53.iam,
             sts: primary.sts,
             identity: primary.identity,
             profile: profile.or_else(|| std::env::var("AWS_PROFILE").ok()),

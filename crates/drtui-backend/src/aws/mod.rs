@@ -8,6 +8,7 @@ pub mod deploy;
 pub mod discover;
 pub mod lock;
 pub mod metrics;
+mod parity;
 mod replicas;
 mod route53;
 mod sources;
@@ -268,6 +269,11 @@ impl StatusBackend for AwsBackend {
                 Source::StateMachine => self.state_machine().await,
                 Source::Identity => self.identity().await,
                 Source::Replicas => self.replicas().await,
+                Source::Parity(role) => self.parity(role).await,
+                Source::Permissions => {
+                    let requests = drtui_core::permissions::operator_requests(&self.pair);
+                    self.simulated(requests).await.map(SourceData::Permissions)
+                }
             }
         })
     }
@@ -281,6 +287,13 @@ impl StatusBackend for AwsBackend {
 
     fn call_counts(&self) -> CallCounts {
         self.calls.snapshot()
+    }
+
+    fn simulate(
+        &self,
+        requests: Vec<drtui_core::permissions::AccessRequest>,
+    ) -> BoxFuture<'_, Result<drtui_core::permissions::Permissions, BackendError>> {
+        Box::pin(self.simulated(requests))
     }
 }
 

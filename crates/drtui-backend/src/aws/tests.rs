@@ -36,6 +36,9 @@ struct Rules<'a> {
     rds: Vec<&'a Rule>,
     route53: Vec<&'a Rule>,
     sfn: Vec<&'a Rule>,
+    lambda: Vec<&'a Rule>,
+    iam: Vec<&'a Rule>,
+    sts: Vec<&'a Rule>,
 }
 
 fn backend(rules: &Rules) -> AwsBackend {
@@ -67,12 +70,27 @@ fn backend(rules: &Rules) -> AwsBackend {
                 .region(aws_sdk_secretsmanager::config::Region::new("us-east-1"))
                 .build(),
         ),
+        lambda: mock_client!(aws_sdk_lambda, RuleMode::MatchAny, rules.lambda.clone()),
+        // Never called here (the emulator tests read parameters and stages).
+        ssm: aws_sdk_ssm::Client::from_conf(
+            aws_sdk_ssm::Config::builder()
+                .behavior_version(aws_sdk_ssm::config::BehaviorVersion::latest())
+                .region(aws_sdk_ssm::config::Region::new("us-east-1"))
+                .build(),
+        ),
+        apigateway: aws_sdk_apigateway::Client::from_conf(
+            aws_sdk_apigateway::Config::builder()
+                .behavior_version(aws_sdk_apigateway::config::BehaviorVersion::latest())
+                .region(aws_sdk_apigateway::config::Region::new("us-east-1"))
+                .build(),
+        ),
         endpoint: Some("http://127.0.0.1:9".to_owned()),
     };
     let clients = Clients {
         regions: [region(), region()],
         route53: mock_client!(aws_sdk_route53, RuleMode::MatchAny, rules.route53.clone()),
-        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, Vec::<&Rule>::new()),
+        sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, rules.sts.clone()),
+        iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules.iam.clone()),
         credentials: None,
         profile: None,
         credentials_key: Default::default(),

@@ -2,6 +2,7 @@
 //! Same seed, same estate; faults from `--scenario` or the fault menu change it from now on.
 
 mod estate;
+mod parity;
 mod stacks;
 mod stores;
 
@@ -415,7 +416,8 @@ fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
         Source::Aurora(role)
         | Source::Metrics(role)
         | Source::Alarms(role)
-        | Source::Stacks(role) => Some(role),
+        | Source::Stacks(role)
+        | Source::Parity(role) => Some(role),
         // Asked of the secondary first, the side that must answer during a primary outage
         // (`fetch` asks the primary too when it does not).
         Source::GlobalCluster => Some(Role::Secondary),
@@ -429,6 +431,8 @@ fn answering_role(pair: &RegionPair, source: Source) -> Option<Role> {
         // Tables asked of the secondary (its replica lists both); secrets of the primary,
         // which the estate handles itself (`Simulation::replicas`).
         Source::Replicas => Some(Role::Secondary),
+        // IAM is global, answered from us-east-1.
+        Source::Permissions => role_of("us-east-1"),
     }
 }
 
@@ -444,6 +448,8 @@ fn nominal_call(source: Source) -> Option<Operation> {
         Source::Dns => Some(Operation::ListResourceRecordSets),
         Source::StateMachine => Some(Operation::ListExecutions),
         Source::Replicas => Some(Operation::DescribeTable),
+        Source::Parity(_) => Some(Operation::GetFunction),
+        Source::Permissions => Some(Operation::SimulatePrincipalPolicy),
         Source::HealthChecks | Source::Identity => None,
     }
 }
@@ -493,6 +499,13 @@ impl StatusBackend for SimBackend {
                 Source::StateMachine => SourceData::StateMachine(sim.state_machine()),
                 Source::Identity => SourceData::Identity(SIMULATED_IDENTITY.to_owned()),
                 Source::Replicas => SourceData::Replicas(sim.replicas()),
+                Source::Parity(role) => {
+                    SourceData::Parity(parity::region(sim.pair(), role, |fault| sim.has(fault)))
+                }
+                Source::Permissions => {
+                    let requests = drtui_core::permissions::operator_requests(sim.pair());
+                    SourceData::Permissions(parity::permissions(&requests, |fault| sim.has(fault)))
+                }
             };
             for _ in 0..1 + usize::from(hedged) {
                 if let Some(operation) = nominal_call(source) {
@@ -527,5 +540,25 @@ impl StatusBackend for SimBackend {
 
     fn call_counts(&self) -> drtui_core::model::CallCounts {
         self.calls.snapshot()
+    }
+
+    fn simulate(
+        &self,
+        requests: Vec<drtui_core::permissions::AccessRequest>,
+    ) -> BoxFuture<'_, Result<drtui_core::permissions::Permissions, BackendError>> {
+        let (permissions, hung) = {
+            let mut sim = self.lock();
+            sim.advance_to(self.clock.now());
+            self.calls.record(Operation::SimulatePrincipalPolicy);
+            let hung = answering_role(sim.pair(), Source::Permissions)
+                .is_some_and(|role| sim.has(Fault::HungRegion(role)));
+            (parity::permissions(&requests, |fault| sim.has(fault)), hung)
+        };
+        Box::pin(async move {
+            if hung {
+                std::future::pending::<()>().await;
+            }
+            Ok(permissions)
+        })
     }
 }

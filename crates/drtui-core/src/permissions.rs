@@ -1,0 +1,222 @@
+//! May this principal make the calls a run needs? The calls come from the catalogue
+//! ([`Operation`]) and land on the pair's own ARNs (the same ones `drtui iam policy` grants);
+//! a backend asks IAM's policy simulator and answers with what would be denied.
+
+use serde::Serialize;
+
+use crate::calls::{Access, Operation};
+use crate::config::RegionPair;
+use crate::iam::{PolicyRole, resources};
+
+/// One call to simulate: the operation on each of its resources.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct AccessRequest {
+    pub operation: Operation,
+    pub resources: Vec<String>,
+}
+
+/// What the simulation said.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct Permissions {
+    /// The principal simulated (a role for an assumed-role session), when known.
+    pub principal: Option<String>,
+    pub answer: Simulation,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+#[serde(tag = "state", rename_all = "snake_case")]
+pub enum Simulation {
+    /// Every request was simulated: these would be denied.
+    Checked { asked: usize, denied: Vec<Denial> },
+    /// The simulation could not be made (not allowed, a root or federated caller): nothing is
+    /// known of the permissions, which is not a pass.
+    Unknown { reason: String },
+}
+
+/// One call that would be denied, on one resource.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+pub struct Denial {
+    /// `rds:FailoverGlobalCluster`.
+    pub action: String,
+    pub resource: String,
+    /// `implicitDeny` (nothing allows it) or `explicitDeny`.
+    pub decision: String,
+}
+
+impl std::fmt::Display for Denial {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "{} on {} ({})",
+            self.action, self.resource, self.decision
+        )
+    }
+}
+
+impl Permissions {
+    /// The denials, when the simulation was made.
+    pub fn denied(&self) -> Option<&[Denial]> {
+        match &self.answer {
+            Simulation::Checked { denied, .. } => Some(denied),
+            Simulation::Unknown { .. } => None,
+        }
+    }
+}
+
+/// The requests for `operations` on `pair`: each on its own resources, one request per
+/// operation. Operations whose resources the pair lacks (no lock table) are never made.
+pub fn requests(
+    pair: &RegionPair,
+    operations: impl IntoIterator<Item = Operation>,
+) -> Vec<AccessRequest> {
+    let mut requests: Vec<AccessRequest> = operations
+        .into_iter()
+        .filter_map(|operation| {
+            let resources = resources(operation, pair)?;
+            Some(AccessRequest {
+                operation,
+                resources,
+            })
+        })
+        .collect();
+    requests.sort();
+    requests.dedup();
+    requests
+}
+
+/// What an operator needs to operate the pair (every runbook but `provision`'s deployments is
+/// covered by the operator's policy): the dashboard's `operator_permissions`.
+pub fn operator_requests(pair: &RegionPair) -> Vec<AccessRequest> {
+    requests(
+        pair,
+        Operation::ALL
+            .iter()
+            .copied()
+            .filter(|operation| PolicyRole::Operator.grants(*operation))
+            .filter(|operation| operation.access() != Access::Read),
+    )
+}
+
+/// What a run of these steps' calls needs: the reads its checks make, its steps' calls, and
+/// the lock's calls when the pair has a lock table.
+pub fn run_requests(
+    pair: &RegionPair,
+    calls: impl IntoIterator<Item = Operation>,
+    locks: bool,
+) -> Vec<AccessRequest> {
+    let reads = Operation::ALL
+        .iter()
+        .copied()
+        .filter(|operation| operation.access() == Access::Read);
+    let lock = Operation::ALL
+        .iter()
+        .copied()
+        .filter(move |operation| locks && operation.access() == Access::Lock);
+    requests(pair, reads.chain(calls).chain(lock))
+}
+
+/// Groups requests by their resources: one simulation per group (the simulator evaluates
+/// every action of a call on every resource of it, so a group never mixes resources).
+pub fn by_resources(requests: &[AccessRequest]) -> Vec<(Vec<String>, Vec<Operation>)> {
+    let mut groups: std::collections::BTreeMap<Vec<String>, Vec<Operation>> = Default::default();
+    for request in requests {
+        groups
+            .entry(request.resources.clone())
+            .or_default()
+            .push(request.operation);
+    }
+    groups.into_iter().collect()
+}
+
+/// The IAM principal to simulate for a caller's ARN from STS: an assumed-role session maps
+/// to its role (without the role's path, which STS does not say), a user to itself. Root and
+/// federated callers cannot be simulated.
+pub fn principal_of(caller: &str) -> Result<String, String> {
+    let parts: Vec<&str> = caller.splitn(6, ':').collect();
+    let [_, partition, service, _, account, resource] = parts.as_slice() else {
+        return Err(format!("`{caller}` is not an ARN"));
+    };
+    let iam = |path: &str| format!("arn:{partition}:iam::{account}:{path}");
+    match (*service, resource.split_once('/')) {
+        ("sts", Some(("assumed-role", rest))) => {
+            let role = rest.split('/').next().unwrap_or(rest);
+            Ok(iam(&format!("role/{role}")))
+        }
+        ("iam" | "sts", Some(("user", name))) => Ok(iam(&format!("user/{name}"))),
+        ("iam", Some(("role", name))) => Ok(iam(&format!("role/{name}"))),
+        _ if resource.ends_with("root") => Err(format!(
+            "{caller} is the account's root user: IAM simulates users and roles only"
+        )),
+        _ => Err(format!(
+            "{caller} is not an IAM user or role session: IAM cannot simulate it"
+        )),
+    }
+}
+
+/// The denials as the run's refusal and `plan` list them, one per line.
+pub fn denial_lines(denied: &[Denial]) -> Vec<String> {
+    denied.iter().map(ToString::to_string).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_session_is_simulated_as_its_role_and_a_user_as_itself() {
+        assert_eq!(
+            principal_of("arn:aws:sts::123456789012:assumed-role/OnCall/jane@example.com"),
+            Ok("arn:aws:iam::123456789012:role/OnCall".to_owned())
+        );
+        assert_eq!(
+            principal_of("arn:aws:iam::123456789012:user/jane"),
+            Ok("arn:aws:iam::123456789012:user/jane".to_owned())
+        );
+        // moto's answer for its default credentials.
+        assert_eq!(
+            principal_of("arn:aws:sts::123456789012:user/moto"),
+            Ok("arn:aws:iam::123456789012:user/moto".to_owned())
+        );
+        assert!(principal_of("arn:aws:iam::123456789012:root").is_err());
+        assert!(principal_of("arn:aws:sts::123456789012:federated-user/bob").is_err());
+        assert!(principal_of("not an arn").is_err());
+    }
+
+    #[test]
+    fn the_promote_is_asked_on_the_global_cluster_and_both_clusters() {
+        let pair = RegionPair::demo();
+        let requests = operator_requests(&pair);
+        let promote = requests
+            .iter()
+            .find(|request| request.operation == Operation::FailoverGlobalCluster)
+            .expect("the promote is an operator's call");
+        assert!(
+            promote.resources[0].ends_with(&format!("global-cluster:{}", pair.global_cluster)),
+            "{promote:?}"
+        );
+        assert_eq!(promote.resources.len(), 3, "{promote:?}");
+        assert!(
+            requests
+                .iter()
+                .all(|request| request.operation.access() != Access::Read)
+        );
+        for (resources, operations) in by_resources(&requests) {
+            assert!(!resources.is_empty() && !operations.is_empty());
+        }
+    }
+
+    #[test]
+    fn a_run_asks_its_reads_its_calls_and_the_lock() {
+        let pair = RegionPair::demo();
+        let requests = run_requests(&pair, [Operation::ChangeResourceRecordSets], true);
+        let asked: Vec<Operation> = requests.iter().map(|request| request.operation).collect();
+        assert!(asked.contains(&Operation::ChangeResourceRecordSets));
+        assert!(asked.contains(&Operation::DescribeGlobalClusters));
+        assert!(!asked.contains(&Operation::FailoverGlobalCluster));
+        assert_eq!(
+            asked.contains(&Operation::PutItem),
+            pair.lock_table.is_some(),
+            "the lock's calls when the pair has a lock table"
+        );
+    }
+}

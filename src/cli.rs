@@ -90,7 +90,8 @@ pub struct DemoArgs {
     /// Demo only: faults already running at start, comma-separated. One of: primary-outage,
     /// lag-spike, api-5xx-burst, secondary-degraded, throttled-control-plane, hung-primary
     /// (alias hung-region), hung-secondary, stack-update-fails, hung-state-machine,
-    /// dynamodb-replication-stall, s3-replication-backlog, secret-replica-failed.
+    /// dynamodb-replication-stall, s3-replication-backlog, secret-replica-failed, code-drift,
+    /// secondary-headless, operator-cannot-failover.
     #[arg(long, value_delimiter = ',', value_name = "NAME")]
     pub scenario: Vec<Fault>,
     /// Demo only: simulator seed (same seed, same estate; default 42).
@@ -264,6 +265,10 @@ pub enum Command {
         runbook: String,
         #[command(flatten)]
         pair: PairArgs,
+        #[command(flatten)]
+        aws: AwsArgs,
+        #[command(flatten)]
+        demo: DemoArgs,
     },
     /// Play a runbook back without a person at the keyboard: gates pass only with --approve.
     #[command(after_help = Exit::help_for(&RUN_EXITS))]
@@ -402,7 +407,15 @@ impl Command {
                 aws: Some(aws),
                 ..Scope::default()
             },
-            Command::Plan { pair, .. } | Command::Iam { pair, .. } => Scope {
+            Command::Plan {
+                pair, aws, demo, ..
+            } => Scope {
+                pair: Some(pair),
+                aws: Some(aws),
+                demo: Some(demo),
+                ..Scope::default()
+            },
+            Command::Iam { pair, .. } => Scope {
                 pair: Some(pair),
                 ..Scope::default()
             },

@@ -136,7 +136,7 @@ async fn dispatch(cli: Cli) -> Result<Exit> {
             ));
             Ok(Exit::Ok)
         }
-        Some(Command::Plan { runbook, .. }) => commands::plan::run(global, runbook),
+        Some(Command::Plan { runbook, .. }) => commands::plan::run(global, runbook).await,
         Some(Command::Status { format, watch, .. }) => {
             commands::status::run(global, *format, *watch).await
         }

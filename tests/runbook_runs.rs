@@ -21,7 +21,8 @@ use drtui_engine::engine::{Approvals, Outcome};
 use drtui_engine::playback::{self};
 use drtui_testkit::DemoEstate;
 use drtui_testkit::runs::{
-    approve_all as all, finished_ok, pausable, play, play_approved, playback, weights, writer,
+    approve_all as all, finished_ok, pausable, play, play_approved, playback, try_play_approved,
+    weights, writer,
 };
 
 #[tokio::test]
@@ -411,8 +412,19 @@ async fn completed_implies_the_postconditions_for_every_runbook_under_every_faul
                 estate.backend.set_fault(*fault, true);
                 estate.clock.advance(Duration::from_secs(60));
             }
-            let played = play_approved(&estate, name, state.path()).await;
             let label = format!("{name} under {}", fault.map_or("no fault", Fault::name));
+            let played = match try_play_approved(&estate, name, state.path()).await {
+                Ok(played) => played,
+                Err(error) => {
+                    // Refused before it began (the operator may not promote): nothing ran.
+                    assert!(
+                        matches!(error, drtui_engine::playback::PlaybackError::Denied { .. }),
+                        "{label}: {error}"
+                    );
+                    table.push(format!("{label}: refused ({error})"));
+                    continue;
+                }
+            };
             table.push(format!("{label}: {:?}", played.outcome));
             if played.outcome != Outcome::Completed {
                 continue;

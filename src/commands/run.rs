@@ -251,6 +251,14 @@ fn playback_error(
             errln!("drtui: {error}");
             Ok(Exit::Failure)
         }
+        PlaybackError::Denied { .. } => {
+            errln!("drtui: permission preflight: {error}");
+            errln!(
+                "Nothing was changed or locked. The policy that allows them: {}",
+                commands.iam_policy("operator")
+            );
+            Ok(Exit::Usage)
+        }
         PlaybackError::Midway { run_id, source } => {
             errln!("drtui: run {run_id} stopped: {source}");
             // A journal that holds the run can be resumed once the cause is fixed (a full

@@ -5,14 +5,22 @@ use std::fmt::Write as _;
 
 use drtui_core::calls::Operation;
 use drtui_core::config::RegionPair;
+use drtui_core::permissions::Denial;
 use drtui_core::runbook::plan::PlannedStep;
 use drtui_core::runbook::spec::{Mode, StepKind};
 use drtui_core::runbook::step::Runbook;
 use drtui_core::wire::wire_name;
+use drtui_engine::preflight::Preflight;
 
 /// The plan as text. In ungraceful mode, every step that depends on the primary region's
-/// control plane is called out now, not halfway through the run.
-pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> String {
+/// control plane is called out now, not halfway through the run; with a permission
+/// preflight, every call the caller may not make is marked `DENY` under it.
+pub fn render(
+    runbook: &Runbook,
+    pair: &RegionPair,
+    steps: &[PlannedStep],
+    preflight: Option<&Preflight>,
+) -> String {
     let mut out = String::new();
     let gates: Vec<&str> = steps
         .iter()
@@ -37,6 +45,13 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
             gates.join(", ")
         }
     );
+    let denied: &[Denial] = match preflight {
+        Some(Preflight::Denied { denied, .. }) => denied,
+        _ => &[],
+    };
+    if let Some(preflight) = preflight {
+        let _ = writeln!(out, "{}\n", permissions_line(preflight, steps));
+    }
     for (index, step) in steps.iter().enumerate() {
         let _ = writeln!(
             out,
@@ -48,6 +63,12 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
         );
         for call in &step.calls {
             let _ = writeln!(out, "      call  {call}");
+            for denial in denied
+                .iter()
+                .filter(|denial| denial.action == call.operation.iam_action())
+            {
+                let _ = writeln!(out, "      DENY  {denial}");
+            }
         }
         for note in &step.notes {
             let _ = writeln!(out, "      note  {note}");
@@ -74,6 +95,36 @@ pub fn render(runbook: &Runbook, pair: &RegionPair, steps: &[PlannedStep]) -> St
     out
 }
 
+/// The preflight in one paragraph: allowed, unknown, or what is denied (reads the checks
+/// make listed here, as no step shows them).
+fn permissions_line(preflight: &Preflight, steps: &[PlannedStep]) -> String {
+    match preflight {
+        Preflight::Allowed { principal, asked } => {
+            format!("Permissions: {principal} may make all {asked} calls this run needs")
+        }
+        Preflight::Unknown { reason } => {
+            format!("Permissions: unknown ({reason}); a denied call would stop the run at its step")
+        }
+        Preflight::Denied { principal, denied } => {
+            let in_steps = |denial: &Denial| {
+                steps.iter().any(|step| {
+                    step.calls
+                        .iter()
+                        .any(|call| call.operation.iam_action() == denial.action)
+                })
+            };
+            let mut text = format!(
+                "Permissions: {principal} is DENIED {} call(s) this run needs (marked DENY below): `drtui run` refuses before its first gate",
+                denied.len()
+            );
+            for denial in denied.iter().filter(|denial| !in_steps(denial)) {
+                let _ = write!(text, "\n      DENY  {denial} (read by the run's checks)");
+            }
+            text
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,7 +135,7 @@ mod tests {
     fn failover_plan_names_the_exact_calls_and_every_stop() {
         let (_, runbook) = catalog::find("failover").expect("built-in");
         let pair = RegionPair::demo();
-        let text = render(&runbook, &pair, &plan(&runbook, &pair));
+        let text = render(&runbook, &pair, &plan(&runbook, &pair), None);
         assert!(
             text.contains(
                 "Stops for a person at: announce, confirm-primary-serving, approve-promote"
@@ -108,6 +159,44 @@ mod tests {
         );
         assert!(
             text.contains("cloudwatch:PutMetricData (in us-east-2) Namespace=PaymentDR/Failover MetricName=PrimaryTrafficOff Dimensions=[Pair=demo] Value=1"),
+            "{text}"
+        );
+    }
+
+    /// A denied call is marked under the step that makes it, and a denied read (made by the
+    /// run's checks, shown by no step) in the permissions paragraph.
+    #[test]
+    fn denied_calls_are_marked_where_they_are_made() {
+        let (_, runbook) = catalog::find("failover").expect("built-in");
+        let pair = RegionPair::demo();
+        let denial = |action: &str, resource: &str| Denial {
+            action: action.to_owned(),
+            resource: resource.to_owned(),
+            decision: "implicitDeny".to_owned(),
+        };
+        let preflight = Preflight::Denied {
+            principal: "arn:aws:iam::1:user/junior".to_owned(),
+            denied: vec![
+                denial(
+                    "rds:FailoverGlobalCluster",
+                    "arn:aws:rds::1:global-cluster:payment-global-demo",
+                ),
+                denial("cloudformation:DescribeStacks", "*"),
+            ],
+        };
+        let text = render(&runbook, &pair, &plan(&runbook, &pair), Some(&preflight));
+        assert!(
+            text.contains("Permissions: arn:aws:iam::1:user/junior is DENIED 2 call(s)"),
+            "{text}"
+        );
+        assert!(
+            text.contains("AllowDataLoss=true\n      DENY  rds:FailoverGlobalCluster on arn:aws:rds::1:global-cluster:payment-global-demo (implicitDeny)"),
+            "{text}"
+        );
+        assert!(
+            text.contains(
+                "DENY  cloudformation:DescribeStacks on * (implicitDeny) (read by the run's checks)"
+            ),
             "{text}"
         );
     }

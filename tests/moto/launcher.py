@@ -9,6 +9,12 @@ AWS. The AWS SDK for Rust speaks Smithy RPC v2 CBOR to CloudWatch, which moto do
 (404). A small WSGI bridge in front of moto turns such a request into the JSON protocol moto
 serves, and the answer back into CBOR, using botocore's model of the operation for the types.
 
+Two more operations moto lacks, for the parity and permission checks: IAM's
+SimulatePrincipalPolicy over moto's own users, groups, roles and policies (iam_simulator.py,
+tested in test_iam_simulator.py), and Lambda's GetAccountSettings, which answers a concurrency
+limit per region from DRTUI_MOTO_LAMBDA_CONCURRENCY ("us-east-1=1000,us-east-2=100"; 1000
+where unset).
+
 Usage: python launcher.py [PORT]; prints "PORT <n>" once the server listens on 127.0.0.1,
 and exits when its standard input closes (the test process that started it is gone).
 """
@@ -29,6 +35,11 @@ from moto.moto_server.werkzeug_app import DomainDispatcherApplication, MotoReque
 from moto.rds.exceptions import DBClusterNotFoundError, InvalidDBClusterStateFault, RDSClientError
 from moto.rds.responses import RDSResponse
 from werkzeug.serving import make_server
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import iam_simulator  # noqa: E402
+
+iam_simulator.install()
 
 DELAY_SECONDS = float(os.environ.get("DRTUI_MOTO_FAILOVER_SECONDS", "1.0"))
 # Guards every change of a global cluster's membership flags.
@@ -240,9 +251,42 @@ class CborBridge:
         return [payload]
 
 
+class LambdaAccountSettings:
+    """Lambda's GetAccountSettings (moto answers 404): the account's limits in the region the
+    request was signed for."""
+
+    def __init__(self, app):
+        self.app = app
+
+    def __call__(self, environ, start_response):
+        path = environ.get("PATH_INFO", "").rstrip("/")
+        if environ.get("REQUEST_METHOD") != "GET" or not path.endswith("/account-settings"):
+            return self.app(environ, start_response)
+        authorization = environ.get("HTTP_AUTHORIZATION", "")
+        region = authorization.split("Credential=", 1)[-1].split("/")[2] if "Credential=" in authorization else ""
+        limits = dict(
+            entry.split("=", 1)
+            for entry in os.environ.get("DRTUI_MOTO_LAMBDA_CONCURRENCY", "").split(",")
+            if "=" in entry
+        )
+        limit = int(limits.get(region, "1000"))
+        payload = json.dumps({
+            "AccountLimit": {
+                "TotalCodeSize": 80530636800,
+                "CodeSizeUnzipped": 262144000,
+                "CodeSizeZipped": 52428800,
+                "ConcurrentExecutions": limit,
+                "UnreservedConcurrentExecutions": limit,
+            },
+            "AccountUsage": {"TotalCodeSize": 0, "FunctionCount": 0},
+        }).encode()
+        start_response("200 OK", [("Content-Type", "application/json"), ("Content-Length", str(len(payload)))])
+        return [payload]
+
+
 def main():
     port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    app = CborBridge(DomainDispatcherApplication(create_backend_app))
+    app = LambdaAccountSettings(CborBridge(DomainDispatcherApplication(create_backend_app)))
     server = make_server("127.0.0.1", port, app, threaded=True, request_handler=MotoRequestHandler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     print(f"PORT {server.server_port}", flush=True)

@@ -1,9 +1,16 @@
 """Seed a moto server with a small copy of the reference payment estate, for drtui's tests.
 
 Usage: python seed.py ENDPOINT SUFFIX [healthy-secondary] [healthy-primary] [provisioned]
-[stale-metrics]. Prints
+[stale-metrics] [code-drift] [headless-secondary] [missing-parameter]. Prints
 a JSON object with the generated ids (hosted zone, health checks, state machine ARN) so the test
 can write drtui's config.
+
+Parity: each cluster gets a db.r6g.large instance (none in the secondary with
+`headless-secondary`), each region the three payment functions from the same code (the
+secondary's transaction function from other code with `code-drift`), a REST API with a `prod`
+stage throttled at 1000/2000, and the pair's SSM parameters under /payment-dr/SUFFIX/ROLE/ (the
+secondary without `fraud-threshold` with `missing-parameter`). moto's default caller (user
+`moto`) may do everything, so the permission preflight passes unless a test says otherwise.
 
 `provisioned`: the estate's stacks were deployed from assets/cfn (`drtui run provision`); seed
 only what moto's CloudFormation skips (AWS::RDS::DBCluster, AWS::CloudWatch::Alarm) and the
@@ -11,8 +18,10 @@ figures, and read the zone and health checks from the Route 53 stack's outputs.
 """
 
 import datetime
+import io
 import json
 import sys
+import zipfile
 
 import boto3
 from botocore.exceptions import ClientError
@@ -25,6 +34,9 @@ HEALTHY_PRIMARY = "healthy-primary" in OPTIONS
 PROVISIONED = "provisioned" in OPTIONS
 # The figures' datapoints 14 minutes old (CloudWatch stopped receiving them): not current.
 STALE_METRICS = "stale-metrics" in OPTIONS
+CODE_DRIFT = "code-drift" in OPTIONS
+HEADLESS_SECONDARY = "headless-secondary" in OPTIONS
+MISSING_PARAMETER = "missing-parameter" in OPTIONS
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 ROLES = {PRIMARY: "primary", SECONDARY: "secondary"}
 FUNCTIONS = ["payment-validation", "transaction-processing", "notification"]
@@ -75,6 +87,77 @@ for region in (PRIMARY, SECONDARY):
         MasterUserPassword="not-a-secret-1",
         GlobalClusterIdentifier=f"payment-global-{SUFFIX}",
     )
+
+# Parity: instances, functions, the API's stage, parameters; and the default caller's rights.
+for region in (PRIMARY, SECONDARY):
+    if region == SECONDARY and HEADLESS_SECONDARY:
+        continue
+    already_there(
+        client("rds", region).create_db_instance,
+        DBInstanceIdentifier=f"{cluster_id(region)}-1",
+        DBInstanceClass="db.r6g.large",
+        Engine="aurora-postgresql",
+        DBClusterIdentifier=cluster_id(region),
+    )
+
+iam = client("iam", PRIMARY)
+already_there(iam.create_role, RoleName=f"payment-functions-{SUFFIX}", AssumeRolePolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Principal": {"Service": "lambda.amazonaws.com"}, "Action": "sts:AssumeRole"}]}))
+function_role = iam.get_role(RoleName=f"payment-functions-{SUFFIX}")["Role"]["Arn"]
+# Seeds run concurrently (one per test): create, or find it made by another.
+already_there(iam.create_user, UserName="moto")
+iam.put_user_policy(UserName="moto", PolicyName="everything", PolicyDocument=json.dumps(
+    {"Version": "2012-10-17", "Statement": [{"Effect": "Allow", "Action": "*", "Resource": "*"}]}))
+
+
+def code(build):
+    archive = io.BytesIO()
+    with zipfile.ZipFile(archive, "w") as zipped:
+        # A fixed timestamp: the same build zips to the same bytes (the same CodeSha256).
+        entry = zipfile.ZipInfo("index.py", date_time=(2026, 1, 1, 0, 0, 0))
+        zipped.writestr(entry, f"BUILD = {build!r}\ndef handler(event, context):\n    return BUILD\n")
+    return archive.getvalue()
+
+
+for region in (PRIMARY, SECONDARY):
+    functions = client("lambda", region)
+    for function in FUNCTIONS:
+        name = function_name(function, region)
+        try:
+            functions.get_function(FunctionName=name)
+            continue
+        except ClientError:
+            pass
+        drifted = CODE_DRIFT and region == SECONDARY and function == "transaction-processing"
+        functions.create_function(
+            FunctionName=name, Runtime="python3.12", Role=function_role, Handler="index.handler",
+            Code={"ZipFile": code("2026-11-02" if drifted else "2026-12-01")},
+            Environment={"Variables": {"REGION_ROLE": ROLES[region], "TABLE_NAME": f"payment-transactions-{SUFFIX}"}},
+            MemorySize=512 if function == "transaction-processing" else 256,
+            Timeout=30 if function == "transaction-processing" else 10,
+        )
+    gateway = client("apigateway", region)
+    if not any(api["name"] == api_name(region) for api in gateway.get_rest_apis()["items"]):
+        api = gateway.create_rest_api(name=api_name(region))["id"]
+        root = gateway.get_resources(restApiId=api)["items"][0]["id"]
+        gateway.put_method(restApiId=api, resourceId=root, httpMethod="GET", authorizationType="NONE")
+        gateway.put_integration(restApiId=api, resourceId=root, httpMethod="GET", type="MOCK")
+        gateway.create_deployment(restApiId=api, stageName="prod")
+        gateway.update_stage(restApiId=api, stageName="prod", patchOperations=[
+            {"op": "replace", "path": "/*/*/throttling/rateLimit", "value": "1000"},
+            {"op": "replace", "path": "/*/*/throttling/burstLimit", "value": "2000"},
+        ])
+    parameters = client("ssm", region)
+    under = f"/payment-dr/{SUFFIX}/{ROLES[region]}"
+    for leaf, value in (
+        ("region-role", ROLES[region]),
+        ("db-cluster", cluster_id(region)),
+        ("transactions-table", f"payment-transactions-{SUFFIX}"),
+        ("fraud-threshold", "0.8"),
+    ):
+        if leaf == "fraud-threshold" and MISSING_PARAMETER and region == SECONDARY:
+            continue
+        parameters.put_parameter(Name=f"{under}/{leaf}", Value=value, Type="String", Overwrite=True)
 
 # The stores moto's CloudFormation skips (AWS::DynamoDB::GlobalTable, the replicated
 # AWS::SecretsManager::Secret): the payments table in each region, the database secret in the

@@ -104,6 +104,11 @@ impl Moto {
 
     /// Runs a boto3 snippet against the emulator; `client(service, region)` is defined.
     pub fn boto(&self, script: &str) {
+        self.boto_output(script);
+    }
+
+    /// Runs a boto3 snippet against the emulator and returns what it printed.
+    pub fn boto_output(&self, script: &str) -> String {
         let prelude = format!(
             "import boto3, datetime\n\
              def client(service, region):\n    \
@@ -120,6 +125,7 @@ impl Moto {
             "boto snippet failed: {}",
             String::from_utf8_lossy(&output.stderr)
         );
+        String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
     /// `seed` with extra options of seed.py (e.g. `healthy-secondary`).
@@ -159,6 +165,7 @@ record_name = "{record}"
 state_machine = "{machine}"
 alarm_prefix = "PaymentDR-{suffix}"
 poll_interval = "1s"
+parameter_path = "/payment-dr/{suffix}/"
 call_timeout = "{call_timeout}"
 connect_timeout = "1s"
 
@@ -198,6 +205,12 @@ us-east-2 = ["TapStack{suffix}-secondary"]
 
 /// Runs the drtui binary with the test AWS environment.
 pub fn drtui(args: &[&str]) -> std::process::Output {
+    drtui_as(args, AWS_TEST_ENV[0].1, AWS_TEST_ENV[1].1)
+}
+
+/// Runs the drtui binary with the test AWS environment, signing with these access keys (an
+/// IAM user of the emulator).
+pub fn drtui_as(args: &[&str], key_id: &str, secret: &str) -> std::process::Output {
     let mut command = Command::new(env!("CARGO_BIN_EXE_drtui"));
     command.args(args).stdin(Stdio::null());
     for key in [
@@ -212,6 +225,9 @@ pub fn drtui(args: &[&str]) -> std::process::Output {
     for (key, value) in AWS_TEST_ENV {
         command.env(key, value);
     }
+    command
+        .env("AWS_ACCESS_KEY_ID", key_id)
+        .env("AWS_SECRET_ACCESS_KEY", secret);
     command.env(
         "DRTUI_STATE_DIR",
         std::env::temp_dir().join(format!("drtui-aws-tests-{}", std::process::id())),

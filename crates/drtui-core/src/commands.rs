@@ -82,13 +82,25 @@ impl PairCommands {
         self.on_pair(&format!("lock {args}"), takes)
     }
 
-    /// `drtui plan RUNBOOK --region-pair NAME` (`plan` calls nothing: only `--config`).
+    /// `drtui plan RUNBOOK --region-pair NAME` and how the pair was reached (`plan` asks
+    /// IAM's simulator whether each call would be allowed).
     pub fn plan(&self, runbook: &str) -> String {
+        let takes = Takes {
+            aws: true,
+            demo: true,
+        };
+        self.on_pair(&format!("plan {}", shell_word(runbook)), takes)
+    }
+
+    /// `drtui iam policy --region-pair NAME --role ROLE` (it calls nothing: only `--config`).
+    pub fn iam_policy(&self, role: &str) -> String {
         let takes = Takes {
             aws: false,
             demo: false,
         };
-        self.on_pair(&format!("plan {}", shell_word(runbook)), takes)
+        let mut command = self.on_pair("iam policy", takes);
+        command.push_str(&format!(" --role {}", shell_word(role)));
+        command
     }
 
     fn on_pair(&self, args: &str, takes: Takes) -> String {
@@ -162,8 +174,13 @@ mod tests {
         );
         assert_eq!(
             commands.plan("failover"),
-            "drtui plan failover --region-pair prod --config 'my configs/drtui.toml'",
-            "plan calls nothing: no --endpoint-url"
+            "drtui plan failover --region-pair prod --config 'my configs/drtui.toml' --endpoint-url http://127.0.0.1:5000",
+            "plan asks IAM's simulator: the endpoint too"
+        );
+        assert_eq!(
+            commands.iam_policy("operator"),
+            "drtui iam policy --region-pair prod --config 'my configs/drtui.toml' --role operator",
+            "iam policy calls nothing: no --endpoint-url"
         );
         let demo = PairCommands {
             pair: "demo".into(),

@@ -115,6 +115,23 @@ pub fn run_requests(
     requests(pair, reads.chain(calls).chain(lock))
 }
 
+/// What a run of `runbook` needs from here, its steps in `done` aside: its checks' reads, the
+/// calls of the steps still to run (as `plan` shows them), and the lock's when it locks.
+pub fn for_run(
+    runbook: &crate::runbook::step::Runbook,
+    pair: &RegionPair,
+    done: &std::collections::BTreeSet<String>,
+) -> Vec<AccessRequest> {
+    let calls = runbook
+        .steps
+        .iter()
+        .filter(|step| !done.contains(&step.id))
+        .flat_map(|step| crate::runbook::plan::planned(pair, step).calls)
+        .map(|call| call.operation)
+        .collect::<Vec<_>>();
+    run_requests(pair, calls, runbook.mutates() && pair.lock_table.is_some())
+}
+
 /// Groups requests by their resources: one simulation per group (the simulator evaluates
 /// every action of a call on every resource of it, so a group never mixes resources).
 pub fn by_resources(requests: &[AccessRequest]) -> Vec<(Vec<String>, Vec<Operation>)> {

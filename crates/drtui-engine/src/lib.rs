@@ -11,4 +11,5 @@ pub mod journal_file;
 pub mod lock;
 pub mod playback;
 pub mod poll;
+pub mod preflight;
 pub mod session;

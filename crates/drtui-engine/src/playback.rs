@@ -21,6 +21,17 @@ pub enum PlaybackError {
     Journal(#[from] std::io::Error),
     #[error("cannot resume {run_id}: {reason}")]
     Resume { run_id: String, reason: String },
+    /// The permission preflight found calls the run needs that the caller may not make.
+    #[error(
+        "{principal} may not make {} call(s) runbook `{runbook}` needs on this pair:\n  {}",
+        denied.len(),
+        drtui_core::permissions::denial_lines(denied).join("\n  ")
+    )]
+    Denied {
+        runbook: String,
+        principal: String,
+        denied: Vec<drtui_core::permissions::Denial>,
+    },
     /// A run that had begun stopped for one of the reasons above (a journal that cannot be
     /// written, a lease lost): it names the run, so the edge can say how to go on.
     #[error("run {run_id} stopped: {source}")]
@@ -324,6 +335,7 @@ impl Playback<'_> {
             Some(resume) => resume.run_id.clone(),
             None => new_run_id(&self.engine.runbook.name, self.engine.clock),
         };
+        let mut notes: Vec<String> = self.preflight(resume).await?.into_iter().collect();
         let locking = self.engine.runbook.mutates() && !self.engine.read_only;
         let holder = lock::this_process(
             &run_id,
@@ -339,13 +351,20 @@ impl Playback<'_> {
         } else {
             None
         };
-        let (remote, mut note) = self.take_remote(&holder, locking).await?;
+        let (remote, lock_note) = self.take_remote(&holder, locking).await?;
+        notes.extend(lock_note);
         let remote = remote.as_ref();
         let mut fresh: Option<Resumable> = None;
         let played = loop {
             let resume = fresh.as_ref().or(resume);
             let played = self
-                .play_locked(resume, &run_id, remote, note.take(), on_record)
+                .play_locked(
+                    resume,
+                    &run_id,
+                    remote,
+                    std::mem::take(&mut notes),
+                    on_record,
+                )
                 .await;
             let (Ok(Outcome::Paused { .. }), Some(hold)) = (&played, &self.hold) else {
                 break played;
@@ -369,6 +388,36 @@ impl Playback<'_> {
                 run_id,
                 source: Box::new(error),
             }),
+        }
+    }
+
+    /// The permission preflight (none under `--read-only`, which makes no change): a denied
+    /// call refuses the run before it locks or journals; otherwise its note for the journal.
+    async fn preflight(&self, resume: Option<&Resumable>) -> Result<Option<String>, PlaybackError> {
+        if self.engine.read_only {
+            return Ok(None);
+        }
+        let done = resume
+            .map(|resume| self.still_done(resume))
+            .unwrap_or_default();
+        let pair = self.engine.pair;
+        let found = crate::preflight::check(
+            self.engine.status,
+            self.engine.runbook,
+            pair,
+            &done,
+            pair.call_timeout * 2,
+        )
+        .await;
+        match found {
+            crate::preflight::Preflight::Denied { principal, denied } => {
+                Err(PlaybackError::Denied {
+                    runbook: self.engine.runbook.name.clone(),
+                    principal,
+                    denied,
+                })
+            }
+            other => Ok(other.note()),
         }
     }
 
@@ -455,7 +504,7 @@ impl Playback<'_> {
         resume: Option<&Resumable>,
         run_id: &str,
         remote: Option<&std::sync::Arc<dyn drtui_core::ports::RemoteLock>>,
-        note: Option<String>,
+        notes: Vec<String>,
         on_record: &mut (dyn FnMut(&Record) + Send),
     ) -> Result<Outcome, PlaybackError> {
         let run_id = run_id.to_owned();
@@ -497,7 +546,7 @@ impl Playback<'_> {
             },
             on_record,
         )?;
-        if let Some(detail) = note {
+        for detail in notes {
             let at = self.engine.clock.now();
             let event = Event::Note { detail };
             let run_id = run_id.clone();

@@ -101,6 +101,37 @@ pub async fn play(
     }
 }
 
+/// Plays a runbook with every gate approved, or says why it was refused before it began
+/// (the permission preflight, a held lock).
+pub async fn try_play_approved(
+    estate: &DemoEstate,
+    runbook: &str,
+    state: &std::path::Path,
+) -> Result<Played, drtui_engine::playback::PlaybackError> {
+    let (_, found, hash) = match catalog::find_with_hash(runbook) {
+        Ok(found) => found,
+        Err(error) => panic!("runbook {runbook}: {error}"),
+    };
+    let player = playback(
+        estate,
+        &found,
+        hash,
+        approve_all(),
+        false,
+        &estate.backend,
+        state,
+    );
+    let mut records = Vec::new();
+    let (run_id, outcome) = player
+        .play(None, &mut |record| records.push(record.clone()))
+        .await?;
+    Ok(Played {
+        outcome,
+        run_id,
+        records,
+    })
+}
+
 /// Plays a runbook with every gate approved against the demo estate itself: the common run.
 pub async fn play_approved(estate: &DemoEstate, runbook: &str, state: &std::path::Path) -> Played {
     play(

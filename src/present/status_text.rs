@@ -44,6 +44,7 @@ pub fn render_text(report: &StatusReport) -> String {
         "STORES (data at risk on a move, by direction)",
         &stores,
     );
+    section(&mut out, "PARITY AND PERMISSIONS", &parity_lines(report));
     section(&mut out, "FIRING ALARMS", &firing_alarms(report));
     section(&mut out, "STACKS NOT COMPLETE", &unsettled_stacks(report));
     checks(&mut out, report);
@@ -338,4 +339,43 @@ fn errors(report: &StatusReport) -> Vec<String> {
             })
         })
         .collect()
+}
+
+/// When parity and the permissions were read (their checks say what they found).
+fn parity_lines(report: &StatusReport) -> Vec<String> {
+    let parity = &report.parity;
+    let age =
+        |age: Option<f64>| age.map_or_else(|| "never".to_owned(), |s| format!("{s:.0} s ago"));
+    let mut lines: Vec<String> = parity
+        .regions
+        .iter()
+        .map(|region| {
+            let unread = region.facts.as_ref().map_or(0, |facts| facts.unread.len());
+            format!(
+                "  {} read {}{}",
+                sanitize(&region.region),
+                age(region.age_s),
+                if unread > 0 {
+                    format!(", {unread} part(s) unread")
+                } else {
+                    String::new()
+                }
+            )
+        })
+        .collect();
+    let principal = parity
+        .permissions
+        .as_ref()
+        .and_then(|permissions| permissions.principal.as_deref())
+        .unwrap_or("the caller");
+    lines.push(format!(
+        "  permissions of {} simulated {}",
+        sanitize(principal),
+        age(parity.permissions_age_s)
+    ));
+    lines.push(format!(
+        "  (read every {} s; the checks below say what differs)",
+        parity.interval_s
+    ));
+    lines
 }

@@ -351,18 +351,14 @@ impl RegionPair {
             ])
         };
         let stacks_for = |side: &str| {
-            [
-                "Vpc",
-                "Database",
-                "Lambda",
-                "Api",
+            let kinds = ["Vpc", "Database", "Lambda", "Api"].into_iter().chain([
                 "Storage",
                 "Monitoring",
                 "Parameters",
-            ]
-            .iter()
-            .map(|kind| format!("PaymentDR-{kind}-{side}-demo"))
-            .collect::<Vec<_>>()
+            ]);
+            kinds
+                .map(|kind| format!("PaymentDR-{kind}-{side}-demo"))
+                .collect::<Vec<_>>()
         };
         let mut stacks = BTreeMap::from([
             (primary.to_owned(), stacks_for("primary")),
@@ -395,21 +391,7 @@ impl RegionPair {
             alarm_prefix: "PaymentDR-demo".to_owned(),
             stacks,
             api_names: per_region("payment-api-primary-demo", "payment-api-secondary-demo"),
-            // As the templates name them: `payment-validation-primary-demo`.
-            lambda_functions: [(primary, "primary"), (secondary, "secondary")]
-                .into_iter()
-                .map(|(region, side)| {
-                    let names = [
-                        "payment-validation",
-                        "transaction-processing",
-                        "notification",
-                    ]
-                    .iter()
-                    .map(|function| format!("{function}-{side}-demo"))
-                    .collect();
-                    (region.to_owned(), names)
-                })
-                .collect(),
+            lambda_functions: demo_functions(primary, secondary),
             dynamodb_tables: vec!["payment-transactions-demo".to_owned()],
             replicated_buckets: ReplicatedBucket::both_ways(
                 [
@@ -744,6 +726,24 @@ fn check_endpoint(
         ));
     }
     Ok(())
+}
+
+/// The demo's functions, as the templates name them (`payment-validation-primary-demo`).
+fn demo_functions(primary: &str, secondary: &str) -> BTreeMap<String, Vec<String>> {
+    [(primary, "primary"), (secondary, "secondary")]
+        .into_iter()
+        .map(|(region, side)| {
+            let names = [
+                "payment-validation",
+                "transaction-processing",
+                "notification",
+            ]
+            .iter()
+            .map(|function| format!("{function}-{side}-demo"))
+            .collect();
+            (region.to_owned(), names)
+        })
+        .collect()
 }
 
 /// The checked table as a pair, durations read with their defaults.

@@ -162,7 +162,9 @@ fn operator_permissions(snapshot: &Snapshot, now: Timestamp, policy: &Policy) ->
         Simulation::Checked { asked, denied } if denied.is_empty() => check(
             ID,
             CheckStatus::Pass,
-            format!("{principal} may make all {asked} calls the runbooks make on this pair"),
+            format!(
+                "{principal} may make every call the runbooks make on this pair ({asked} call-resource pairs simulated)"
+            ),
         ),
         Simulation::Checked { denied, .. } => check(
             ID,

@@ -235,6 +235,29 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
                 )
             })
             .collect(),
+        Target::Tables | Target::Secrets => store_arns(target, pair, account),
+        Target::Functions
+        | Target::Instances
+        | Target::Apis
+        | Target::Parameters
+        | Target::Principals => parity_arns(target, pair, account),
+        Target::LockTable => pair
+            .lock_table
+            .iter()
+            .map(|table| {
+                format!(
+                    "arn:aws:dynamodb:{}:{account}:table/{table}",
+                    pair.region(pair.lock_role)
+                )
+            })
+            .collect(),
+    }
+}
+
+/// The ARNs of the replicated stores (see [`arns`]).
+fn store_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> {
+    let regions = || Role::BOTH.iter().map(|role| pair.region(*role));
+    match target {
         Target::Tables => pair
             .dynamodb_tables
             .iter()
@@ -258,6 +281,14 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
                 }
             })
             .collect(),
+        _ => Vec::new(),
+    }
+}
+
+/// The ARNs of the parity reads and of the policy simulator (see [`arns`]).
+fn parity_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> {
+    let regions = || Role::BOTH.iter().map(|role| pair.region(*role));
+    match target {
         Target::Functions => Role::BOTH
             .iter()
             .flat_map(|role| {
@@ -300,16 +331,7 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
             format!("arn:aws:iam::{account}:role/*"),
             format!("arn:aws:iam::{account}:user/*"),
         ],
-        Target::LockTable => pair
-            .lock_table
-            .iter()
-            .map(|table| {
-                format!(
-                    "arn:aws:dynamodb:{}:{account}:table/{table}",
-                    pair.region(pair.lock_role)
-                )
-            })
-            .collect(),
+        _ => Vec::new(),
     }
 }
 

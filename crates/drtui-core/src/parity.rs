@@ -106,6 +106,20 @@ impl Naming {
     }
 }
 
+/// The calls one read of a region's parity makes on `pair`: a `GetFunction` per function,
+/// `DescribeDBInstances`, `GetAccountSettings`, `GetRestApis` and `GetStages` when the region
+/// names its API, `GetParametersByPath` when the pair has a path (one page each).
+pub fn calls_per_read(pair: &crate::config::RegionPair, role: Role) -> usize {
+    pair.lambda_functions_in(role).len()
+        + 2
+        + if pair.api_names.contains_key(pair.region(role)) {
+            2
+        } else {
+            0
+        }
+        + usize::from(pair.parameter_path.is_some())
+}
+
 /// One difference: what differs, said in one phrase naming it.
 pub type Difference = String;
 

@@ -145,6 +145,12 @@ pub fn by_resources(requests: &[AccessRequest]) -> Vec<(Vec<String>, Vec<Operati
     groups.into_iter().collect()
 }
 
+/// The `SimulatePrincipalPolicy` calls one check of the operator's permissions makes (one per
+/// set of resources).
+pub fn simulations_per_read(pair: &RegionPair) -> usize {
+    by_resources(&operator_requests(pair)).len()
+}
+
 /// The IAM principal to simulate for a caller's ARN from STS: an assumed-role session maps
 /// to its role (without the role's path, which STS does not say), a user to itself. Root and
 /// federated callers cannot be simulated.

@@ -1162,6 +1162,21 @@ pub(crate) mod tests {
         }
     }
 
+    /// Twin regions and a caller who may do everything.
+    fn fit() -> [(Source, SourceData); 3] {
+        [
+            (
+                Source::Parity(Role::Primary),
+                SourceData::Parity(parity_alike(Role::Primary)),
+            ),
+            (
+                Source::Parity(Role::Secondary),
+                SourceData::Parity(parity_alike(Role::Secondary)),
+            ),
+            (Source::Permissions, SourceData::Permissions(permitted())),
+        ]
+    }
+
     /// The caller may make every call.
     pub(crate) fn permitted() -> crate::permissions::Permissions {
         crate::permissions::Permissions {
@@ -1240,17 +1255,8 @@ pub(crate) mod tests {
                 SourceData::Identity("arn:aws:iam::1:user/oncall".into()),
             ),
             (Source::Replicas, SourceData::Replicas(replicas_in_sync())),
-            (
-                Source::Parity(Role::Primary),
-                SourceData::Parity(parity_alike(Role::Primary)),
-            ),
-            (
-                Source::Parity(Role::Secondary),
-                SourceData::Parity(parity_alike(Role::Secondary)),
-            ),
-            (Source::Permissions, SourceData::Permissions(permitted())),
         ];
-        for (source, data) in updates {
+        for (source, data) in updates.into_iter().chain(fit()) {
             snapshot.apply(SourceUpdate {
                 source,
                 at: t(0),

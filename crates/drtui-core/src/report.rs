@@ -24,6 +24,9 @@ pub struct StatusReport {
     /// Every replicated store in each direction: its figures, their age, and what a move now
     /// does to its unreplicated data.
     pub stores: Vec<crate::stores::StoreReport>,
+    /// What each region said of its code, capacity and configuration, and what the caller may
+    /// do, with the age of each read (read every `parity_interval`).
+    pub parity: ParityReport,
     /// Who drtui acted as (the STS caller ARN on AWS).
     pub identity: Option<String>,
     /// API calls this snapshot cost, by service and operation.
@@ -158,6 +161,7 @@ pub fn build(
         },
         readiness: readiness.clone(),
         stores: crate::stores::reports(snapshot, now, &pair.policy()),
+        parity: parity_report(snapshot, pair, now),
         identity: snapshot.identity.usable(now, max_age).cloned(),
         api_calls,
         cost: crate::cost::of(pair),
@@ -256,5 +260,41 @@ fn execution_report(execution: &Execution) -> ExecutionReport {
         name: execution.name.clone(),
         status: execution.status.clone(),
         started_at: rfc3339(execution.started_at),
+    }
+}
+
+#[derive(Debug, Serialize)]
+pub struct ParityReport {
+    pub interval_s: u64,
+    /// Primary first; `facts` null until read.
+    pub regions: Vec<RegionParityReport>,
+    pub permissions: Option<crate::permissions::Permissions>,
+    pub permissions_age_s: Option<f64>,
+}
+
+#[derive(Debug, Serialize)]
+pub struct RegionParityReport {
+    pub region: String,
+    pub age_s: Option<f64>,
+    pub facts: Option<crate::parity::RegionParity>,
+}
+
+fn parity_report(snapshot: &Snapshot, pair: &RegionPair, now: Timestamp) -> ParityReport {
+    let age = |at: Option<std::time::Duration>| at.map(|age| age.as_secs_f64());
+    ParityReport {
+        interval_s: pair.parity_interval.as_secs(),
+        regions: Role::BOTH
+            .iter()
+            .map(|role| {
+                let region = snapshot.region(*role);
+                RegionParityReport {
+                    region: region.region.clone(),
+                    age_s: age(region.parity.age(now)),
+                    facts: region.parity.value.clone(),
+                }
+            })
+            .collect(),
+        permissions: snapshot.permissions.value.clone(),
+        permissions_age_s: age(snapshot.permissions.age(now)),
     }
 }

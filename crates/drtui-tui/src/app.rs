@@ -240,6 +240,8 @@ pub enum Cmd {
     PauseRun,
     /// The person's answer to the pending gate.
     AnswerGate(bool),
+    /// Read parity and permissions again now, between their slow ticks.
+    Recheck,
 }
 
 impl App {
@@ -692,6 +694,10 @@ fn dashboard_key(app: &mut App, action: Action) -> Vec<Cmd> {
         Action::OpenFaults => app.overlay = Overlay::Faults { selected: 0 },
         Action::ToggleDebug => app.overlay = Overlay::Debug,
         Action::OpenTimeline => app.overlay = Overlay::Timeline,
+        Action::Recheck => {
+            app.flash("Reading parity and permissions again…");
+            return vec![Cmd::Recheck];
+        }
         Action::OpenRunbooks => open_runbooks(app),
         Action::PauseRun => {
             if app.run.as_ref().is_some_and(|run| run.outcome.is_none()) {

@@ -33,6 +33,8 @@ pub enum Action {
     PromptSubmit,
     /// What changed since the dashboard opened.
     OpenTimeline,
+    /// Read parity and the operator's permissions again now.
+    Recheck,
 }
 
 /// Where an action applies.
@@ -214,6 +216,18 @@ pub const ACTIONS: &[KeyAction] = &[
     },
     KeyAction {
         context: Context::Dashboard,
+        keys: &[key('c')],
+        label: "c",
+        action: Action::Recheck,
+        description: "check again now: parity between the regions (code, capacity, configuration) and the operator's permissions (read every parity_interval)",
+        hint: "recheck",
+        dangerous: false,
+        demo_only: false,
+        needs_stopped_run: false,
+        in_footer: false,
+    },
+    KeyAction {
+        context: Context::Dashboard,
         keys: &[key('p')],
         label: "p",
         action: Action::PauseRun,
@@ -229,7 +243,7 @@ pub const ACTIONS: &[KeyAction] = &[
         keys: &[special(KeyCode::Enter)],
         label: "Enter",
         action: Action::OpenDetail,
-        description: "details of the selected row of the focused list (a region: its Lambda functions)",
+        description: "details of the selected row of the focused list (a region: its functions, instances and builds)",
         hint: "details",
         dangerous: false,
         demo_only: false,

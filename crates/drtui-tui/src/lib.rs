@@ -62,6 +62,8 @@ struct PairView {
     faults: Option<Arc<dyn FaultControl>>,
     clock: Arc<dyn Clock>,
     journal_dir: Option<std::path::PathBuf>,
+    /// Asks the pollers to read parity and permissions now (the `c` key).
+    recheck: drtui_engine::poll::Recheck,
 }
 
 /// Where the pollers and run sessions of every pair report, tagged with the pair's index.
@@ -87,7 +89,7 @@ impl PairView {
             color,
         } = dashboard;
         let (updates_tx, mut updates) = mpsc::channel(256);
-        drtui_engine::poll::spawn_pollers(
+        let recheck = drtui_engine::poll::spawn_pollers(
             Arc::clone(&backend),
             Arc::clone(&clock),
             drtui_engine::poll::Cadence::of(&pair),
@@ -139,6 +141,7 @@ impl PairView {
             faults,
             clock,
             journal_dir: state_dir,
+            recheck,
         };
         view.refresh_unfinished();
         view
@@ -184,6 +187,7 @@ impl PairView {
                 Cmd::StartRun(name) => self.session.start(&name),
                 Cmd::ResumeRun { run_id, how } => self.session.resume(&run_id, how),
                 Cmd::PauseRun => self.session.pause(),
+                Cmd::Recheck => self.recheck.now(),
                 Cmd::AnswerGate(true) => self.session.answer_gate(true),
                 // Declining a gate (Esc twice) aborts the run.
                 Cmd::AnswerGate(false) => self.session.abort(),

@@ -940,7 +940,13 @@ impl Simulation {
                 .iter()
                 .enumerate()
                 .map(|(index, function)| LambdaMetrics {
-                    function: format!("{function}-{}", self.pair.name),
+                    // As the pair names its functions, else as the templates would.
+                    function: self
+                        .pair
+                        .lambda_functions_in(role)
+                        .get(index)
+                        .cloned()
+                        .unwrap_or_else(|| format!("{function}-{}", self.pair.name)),
                     invocations: Some(figures.lambda_invocations[index]),
                     errors: Some(figures.lambda_errors[index]),
                     duration_ms: Some(figures.lambda_duration_ms[index]),

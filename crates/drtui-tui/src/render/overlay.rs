@@ -194,7 +194,53 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             Span::styled(error, theme.style(Tone::Bad)),
         ]));
     }
+    lines.extend(parity_cadence(app, theme));
     popup(frame, area, 96, " Debug · Esc to close ", lines, theme);
+}
+
+/// The slow sources (parity, permissions): when each was last read and what it costs in calls
+/// per hour at `parity_interval` (none is a CloudWatch metric; IAM and Lambda reads are free).
+fn parity_cadence(app: &App, theme: Theme) -> Vec<Line<'static>> {
+    use drtui_core::model::{Role, Source};
+    let interval = app.pair.parity_interval;
+    let reads_per_hour = 3600.0 / interval.as_secs_f64().max(1.0);
+    let mut lines = vec![
+        Line::raw(""),
+        Line::styled(
+            format!(
+                "Parity and permissions: every {}, `c` reads them now",
+                humantime::format_duration(interval)
+            ),
+            theme.style(Tone::Accent),
+        ),
+    ];
+    let per_read = |source: Source| match source {
+        Source::Parity(role) => drtui_core::parity::calls_per_read(&app.pair, role),
+        _ => drtui_core::permissions::simulations_per_read(&app.pair),
+    };
+    let mut total = 0.0;
+    for source in [
+        Source::Parity(Role::Primary),
+        Source::Parity(Role::Secondary),
+        Source::Permissions,
+    ] {
+        let age = app.snapshot.meta(source).age(app.now).map_or_else(
+            || "never".to_owned(),
+            |age| format!("{} ago", crate::format::age(age)),
+        );
+        let calls = per_read(source);
+        let hourly = calls as f64 * reads_per_hour;
+        total += hourly;
+        lines.push(Line::raw(format!(
+            "  {:<24} last read {age:<10} {calls:>3} calls/read  {hourly:>6.0} calls/hour",
+            crate::format::source_label(&app.pair, source)
+        )));
+    }
+    lines.push(Line::styled(
+        format!("  {total:.0} calls/hour in all; no CloudWatch metric"),
+        theme.style(Tone::Muted),
+    ));
+    lines
 }
 
 /// The picker: each runbook, the recommended one starred, and the ones whose preconditions

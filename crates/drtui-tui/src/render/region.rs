@@ -642,8 +642,85 @@ pub fn detail(app: &App, role: Role) -> super::lists::Detail {
         }
         None => facts.push(("Lambda", "unknown (no fresh metrics)".to_owned())),
     }
+    parity_facts(app, role, &mut facts);
     super::lists::Detail {
         title: format!("{} · {}", region.region, role.as_str()),
         facts,
+    }
+}
+
+/// What the region's parity read found: its instances, builds, limits, stage and parameters,
+/// with the read's age (it is read every `parity_interval`).
+fn parity_facts(app: &App, role: Role, facts: &mut Vec<(&'static str, String)>) {
+    let observed = &app.snapshot.region(role).parity;
+    let Some(parity) = observed.value.as_ref() else {
+        facts.push(("parity", "not read yet".to_owned()));
+        return;
+    };
+    let age = observed
+        .age(app.now)
+        .map_or_else(|| "?".to_owned(), crate::format::age);
+    facts.push(("parity", format!("read {age} ago (`c` reads it now)")));
+    match &parity.instances {
+        Some(instances) if instances.is_empty() => {
+            facts.push(("instances", "none: the cluster is headless".to_owned()));
+        }
+        Some(instances) => facts.push((
+            "instances",
+            instances
+                .iter()
+                .map(|instance| format!("{} {}", sanitize(&instance.id), sanitize(&instance.class)))
+                .collect::<Vec<_>>()
+                .join(", "),
+        )),
+        None => {}
+    }
+    if let Some(limit) = parity.concurrency_limit {
+        facts.push((
+            "λ limit",
+            format!("{limit} concurrent executions (account)"),
+        ));
+    }
+    for function in &parity.functions {
+        let short = function
+            .code_sha256
+            .get(..12)
+            .unwrap_or(&function.code_sha256);
+        facts.push((
+            "λ build",
+            format!(
+                "{}: {} {} {} MB {} s",
+                sanitize(&function.name),
+                sanitize(short),
+                sanitize(function.runtime.as_deref().unwrap_or("?")),
+                function.memory_mb.unwrap_or_default(),
+                function.timeout_s.unwrap_or_default(),
+            ),
+        ));
+    }
+    for stage in &parity.stages {
+        let value = |v: Option<String>| v.unwrap_or_else(|| "unset".to_owned());
+        facts.push((
+            "stage",
+            format!(
+                "{} {}: rate {} burst {}",
+                sanitize(&stage.api),
+                sanitize(&stage.stage),
+                value(stage.rate_limit.map(|r| r.to_string())),
+                value(stage.burst_limit.map(|b| b.to_string()))
+            ),
+        ));
+    }
+    if let Some(parameters) = &parity.parameters {
+        facts.push((
+            "parameters",
+            format!("{} under the pair's path", parameters.len()),
+        ));
+    }
+    for unread in &parity.unread {
+        facts.push((
+            "unread",
+            format!("{}: {}", sanitize(&unread.name), sanitize(&unread.why)),
+        ));
     }
 }

@@ -176,3 +176,147 @@ fn operator_permissions(snapshot: &Snapshot, now: Timestamp, policy: &Policy) ->
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::config::RegionPair;
+    use crate::model::{Source, SourceData};
+    use crate::permissions::{Denial, Permissions};
+    use crate::readiness::tests::{global, healthy, parity_alike, set, t};
+
+    fn judged(snapshot: &Snapshot) -> Vec<Check> {
+        checks(snapshot, Role::Primary, t(1), &RegionPair::demo().policy())
+    }
+
+    fn find(checks: &[Check], id: CheckId) -> &Check {
+        checks.iter().find(|check| check.id == id).expect("check")
+    }
+
+    #[test]
+    fn twin_regions_and_an_allowed_caller_pass() {
+        for check in judged(&healthy()) {
+            assert_eq!(check.status, CheckStatus::Pass, "{check:?}");
+        }
+    }
+
+    #[test]
+    fn a_region_not_read_or_failed_is_unknown_never_a_pass() {
+        let mut snapshot = healthy();
+        set(
+            &mut snapshot,
+            Source::Parity(Role::Secondary),
+            Err("AccessDeniedException: no"),
+        );
+        snapshot.regions[Role::Secondary.index()].parity.value = None;
+        let checks = judged(&snapshot);
+        let code = find(&checks, CheckId::CodeParity);
+        assert_eq!(code.status, CheckStatus::Warn);
+        assert!(
+            code.detail
+                .starts_with("unknown: us-east-2 could not be read: AccessDeniedException"),
+            "{code:?}"
+        );
+        let mut never = RegionPair::demo().empty_snapshot();
+        never.permissions = healthy().permissions;
+        let checks = judged(&never);
+        assert_eq!(
+            find(&checks, CheckId::ConfigParity).detail,
+            "unknown: us-east-1 not read yet"
+        );
+    }
+
+    /// After a failover the standby is the primary: its code is compared with the secondary's.
+    #[test]
+    fn parity_is_judged_from_the_writers_side() {
+        let mut snapshot = healthy();
+        set(
+            &mut snapshot,
+            Source::GlobalCluster,
+            Ok(SourceData::GlobalCluster(global("us-east-2", None))),
+        );
+        let mut old = parity_alike(Role::Primary);
+        old.functions[1].code_sha256 = "0ld".into();
+        set(
+            &mut snapshot,
+            Source::Parity(Role::Primary),
+            Ok(SourceData::Parity(old)),
+        );
+        let checks = checks(
+            &snapshot,
+            Role::Secondary,
+            t(1),
+            &RegionPair::demo().policy(),
+        );
+        let code = find(&checks, CheckId::CodeParity);
+        assert_eq!(code.status, CheckStatus::Warn);
+        assert!(
+            code.detail.starts_with(
+                "transaction-processing-primary-demo differs from transaction-processing-secondary-demo in code"
+            ),
+            "{code:?}"
+        );
+    }
+
+    #[test]
+    fn a_headless_standby_fails_and_a_denied_promote_fails() {
+        let mut snapshot = healthy();
+        let mut headless = parity_alike(Role::Secondary);
+        headless.instances = Some(Vec::new());
+        set(
+            &mut snapshot,
+            Source::Parity(Role::Secondary),
+            Ok(SourceData::Parity(headless)),
+        );
+        set(
+            &mut snapshot,
+            Source::Permissions,
+            Ok(SourceData::Permissions(Permissions {
+                principal: Some("arn:aws:iam::1:user/junior".into()),
+                answer: Simulation::Checked {
+                    asked: 10,
+                    denied: vec![Denial {
+                        action: "rds:FailoverGlobalCluster".into(),
+                        resource: "arn:aws:rds::1:global-cluster:payment-global-demo".into(),
+                        decision: "implicitDeny".into(),
+                    }],
+                },
+            })),
+        );
+        let checks = judged(&snapshot);
+        assert_eq!(
+            find(&checks, CheckId::CapacityParity).status,
+            CheckStatus::Fail
+        );
+        let permissions = find(&checks, CheckId::OperatorPermissions);
+        assert_eq!(permissions.status, CheckStatus::Fail);
+        assert_eq!(
+            permissions.detail,
+            "arn:aws:iam::1:user/junior is denied rds:FailoverGlobalCluster on arn:aws:rds::1:global-cluster:payment-global-demo (implicitDeny)"
+        );
+        let readiness = crate::readiness::assess(&snapshot, t(1), &RegionPair::demo().policy());
+        assert_eq!(readiness.verdict, crate::readiness::Verdict::NotReady);
+    }
+
+    #[test]
+    fn a_simulation_that_could_not_be_made_is_unknown() {
+        let mut snapshot = healthy();
+        set(
+            &mut snapshot,
+            Source::Permissions,
+            Ok(SourceData::Permissions(Permissions {
+                principal: None,
+                answer: Simulation::Unknown {
+                    reason: "iam:SimulatePrincipalPolicy was refused (AccessDenied: no)".into(),
+                },
+            })),
+        );
+        let checks = judged(&snapshot);
+        let permissions = find(&checks, CheckId::OperatorPermissions);
+        assert_eq!(permissions.status, CheckStatus::Warn);
+        assert_eq!(
+            permissions.detail,
+            "unknown: iam:SimulatePrincipalPolicy was refused (AccessDenied: no)"
+        );
+    }
+}

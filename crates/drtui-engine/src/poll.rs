@@ -339,6 +339,54 @@ mod tests {
         );
     }
 
+    /// The `c` key: parity and permissions are read again at once, between their slow ticks;
+    /// nothing else is.
+    #[tokio::test(start_paused = true)]
+    async fn a_recheck_reads_the_parity_sources_now() {
+        let backend = Arc::new(Recording {
+            asked: Mutex::new(Vec::new()),
+        });
+        let (updates, mut received) = mpsc::channel(64);
+        let cancel = CancellationToken::new();
+        let recheck = spawn_pollers(
+            Arc::clone(&backend) as Arc<dyn StatusBackend>,
+            Arc::new(drtui_core::clock::ManualClock::new(
+                chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+            )),
+            Cadence {
+                poll: Duration::from_secs(5),
+                metrics: Duration::from_secs(60),
+                replicas: Duration::from_secs(300),
+                parity: Duration::from_secs(600),
+            },
+            Duration::from_secs(3),
+            updates,
+            cancel.clone(),
+        );
+        for _ in 0..Source::all().len() {
+            received.recv().await.expect("an update");
+        }
+        backend.asked.lock().expect("asked").clear();
+        let asked_at = tokio::time::Instant::now();
+        recheck.now();
+        let mut again = Vec::new();
+        for _ in 0..3 {
+            again.push(received.recv().await.expect("an update").source);
+        }
+        cancel.cancel();
+        assert!(
+            asked_at.elapsed() < Duration::from_secs(1),
+            "answered {:?} after the recheck",
+            asked_at.elapsed()
+        );
+        again.sort_by_key(|source| source.name());
+        assert!(
+            again.iter().all(|source| source.pace() == Pace::Parity),
+            "only parity and permissions: {again:?}"
+        );
+        assert_eq!(again.len(), 3);
+    }
+
     /// Every primary call and the health checks' own call hang (a hung us-east-1).
     struct HungPrimary;
 

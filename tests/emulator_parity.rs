@@ -29,13 +29,14 @@ fn check<'a>(report: &'a Value, id: &str) -> &'a Value {
 fn config_for(suffix: &str, options: &[&str]) -> (tempfile::TempDir, String) {
     let moto = moto();
     let seeded = moto.seed_with(suffix, options);
-    write_config(&pair_config(
-        suffix,
-        &seeded,
-        &format!("\"{}\"", moto.url),
-        true,
-        "3s",
-    ))
+    let mut text = pair_config(suffix, &seeded, &format!("\"{}\"", moto.url), true, "3s");
+    // The data-plane lever: its metric is granted only in its namespace, a condition the
+    // simulation must be given the context for.
+    text.push_str(&format!(
+        "\n[pairs.{suffix}.traffic_lever]\nalarm = \"PaymentDR-{suffix}-primary-traffic-off\"\n\
+         namespace = \"PaymentDR/Failover\"\nmetric = \"PrimaryTrafficOff\"\n"
+    ));
+    write_config(&text)
 }
 
 #[test]

@@ -8,11 +8,13 @@ use crate::calls::{Access, Operation};
 use crate::config::RegionPair;
 use crate::iam::{PolicyRole, resources};
 
-/// One call to simulate: the operation on each of its resources.
+/// One call to simulate: the operation on each of its resources, with the request's context
+/// the policies' conditions read (the lever's `cloudwatch:namespace`).
 #[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub struct AccessRequest {
     pub operation: Operation,
     pub resources: Vec<String>,
+    pub context: Vec<(String, String)>,
 }
 
 /// What the simulation said.
@@ -76,12 +78,24 @@ pub fn requests(
             Some(AccessRequest {
                 operation,
                 resources,
+                context: context(operation, pair),
             })
         })
         .collect();
     requests.sort();
     requests.dedup();
     requests
+}
+
+/// The context the call is made in, as the policies' conditions read it: the lever's metric
+/// is put in its namespace (the one condition `drtui iam policy` writes).
+fn context(operation: Operation, pair: &RegionPair) -> Vec<(String, String)> {
+    match (operation, &pair.traffic_lever) {
+        (Operation::PutMetricData, Some(lever)) => {
+            vec![("cloudwatch:namespace".to_owned(), lever.namespace.clone())]
+        }
+        _ => Vec::new(),
+    }
 }
 
 /// What an operator needs to operate the pair (every runbook but `provision`'s deployments is
@@ -132,17 +146,34 @@ pub fn for_run(
     run_requests(pair, calls, runbook.mutates() && pair.lock_table.is_some())
 }
 
-/// Groups requests by their resources: one simulation per group (the simulator evaluates
-/// every action of a call on every resource of it, so a group never mixes resources).
-pub fn by_resources(requests: &[AccessRequest]) -> Vec<(Vec<String>, Vec<Operation>)> {
-    let mut groups: std::collections::BTreeMap<Vec<String>, Vec<Operation>> = Default::default();
+/// A set of calls simulated together: the same resources, the same context.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Simulated {
+    pub resources: Vec<String>,
+    pub context: Vec<(String, String)>,
+    pub operations: Vec<Operation>,
+}
+
+/// Groups requests by their resources and context: one simulation per group (the simulator
+/// evaluates every action of a call on every resource of it in its one context, so a group
+/// never mixes them).
+pub fn by_resources(requests: &[AccessRequest]) -> Vec<Simulated> {
+    type Key = (Vec<String>, Vec<(String, String)>);
+    let mut groups: std::collections::BTreeMap<Key, Vec<Operation>> = Default::default();
     for request in requests {
         groups
-            .entry(request.resources.clone())
+            .entry((request.resources.clone(), request.context.clone()))
             .or_default()
             .push(request.operation);
     }
-    groups.into_iter().collect()
+    groups
+        .into_iter()
+        .map(|((resources, context), operations)| Simulated {
+            resources,
+            context,
+            operations,
+        })
+        .collect()
 }
 
 /// The `SimulatePrincipalPolicy` calls one check of the operator's permissions makes (one per
@@ -223,9 +254,20 @@ mod tests {
                 .iter()
                 .all(|request| request.operation.access() != Access::Read)
         );
-        for (resources, operations) in by_resources(&requests) {
-            assert!(!resources.is_empty() && !operations.is_empty());
+        for group in by_resources(&requests) {
+            assert!(!group.resources.is_empty() && !group.operations.is_empty());
         }
+        let lever = requests
+            .iter()
+            .find(|request| request.operation == Operation::PutMetricData)
+            .expect("the lever's metric");
+        assert_eq!(
+            lever.context,
+            [(
+                "cloudwatch:namespace".to_owned(),
+                "PaymentDR/Failover".to_owned()
+            )]
+        );
     }
 
     #[test]

@@ -107,6 +107,22 @@ fn stores(out: &mut String, regions: [&str; 2], outputs: [&Outputs; 2], all: &Ou
     }
 }
 
+/// The pair's SSM path (config parity): a parameters stack's `ParameterPath`
+/// (`/payment-dr/prod/primary/`) without its role part.
+fn parameter_path(out: &mut String, all: &Outputs) {
+    let Some((from, path)) = find(all, |key| key == "parameterpath").first().copied() else {
+        return;
+    };
+    let Some((parent, _role)) = path.trim_end_matches('/').rsplit_once('/') else {
+        return;
+    };
+    let _ = writeln!(
+        out,
+        "parameter_path = {}  # from output {from}, its role part taken off",
+        toml_string(&format!("{parent}/"))
+    );
+}
+
 /// A TOML basic string (JSON string escaping is valid TOML for it).
 pub fn toml_string(value: &str) -> String {
     serde_json::to_string(value).unwrap_or_else(|_| format!("\"{}\"", value.escape_default()))
@@ -152,6 +168,7 @@ pub fn pair_section(name: &str, regions: [&str; 2], outputs: [&Outputs; 2]) -> S
         key.contains("recordname") || key.contains("domainname")
     });
     single(&mut out, "alarm_prefix", &|key| key.contains("alarmprefix"));
+    parameter_path(&mut out, &all);
     if let Some((from, arn)) = find(&all, |key| key.contains("statemachine")).first() {
         let _ = writeln!(
             out,
@@ -310,6 +327,10 @@ mod tests {
                 "TapStackprod-Monitoring-primary",
                 &[("AlarmPrefix", "PaymentDR-prod")],
             ),
+            (
+                "TapStackprod-Parameters-primary",
+                &[("ParameterPath", "/payment-dr/prod/primary/")],
+            ),
         ]);
         let secondary = outputs(&[
             (
@@ -359,7 +380,7 @@ mod tests {
             pair.lambda_functions_in(Role::Primary),
             ["process-p", "validate-p"]
         );
-        assert_eq!(pair.stacks_in(Role::Primary).len(), 6, "{text}");
+        assert_eq!(pair.stacks_in(Role::Primary).len(), 7, "{text}");
         assert_eq!(
             pair.stacks_in(Role::Secondary),
             [
@@ -371,6 +392,7 @@ mod tests {
         assert_eq!(pair.lock_table.as_deref(), Some("drtui-locks-prod"));
         assert_eq!(pair.dynamodb_tables, ["payment-transactions-prod"]);
         assert_eq!(pair.replicated_secrets, ["payment-db-credentials-prod"]);
+        assert_eq!(pair.parameter_path.as_deref(), Some("/payment-dr/prod/"));
         assert_eq!(
             pair.replicated_buckets,
             drtui_core::config::ReplicatedBucket::both_ways(

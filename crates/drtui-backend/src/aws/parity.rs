@@ -273,11 +273,12 @@ impl AwsBackend {
             }
         };
         let groups = permissions::by_resources(&requests);
-        let answers =
-            futures::future::join_all(groups.iter().map(|(resources, operations)| {
-                self.simulate_group(&principal, resources, operations)
-            }))
-            .await;
+        let answers = futures::future::join_all(
+            groups
+                .iter()
+                .map(|group| self.simulate_group(&principal, group)),
+        )
+        .await;
         let mut denied = Vec::new();
         for answer in answers {
             match answer {
@@ -306,16 +307,27 @@ impl AwsBackend {
         })
     }
 
-    /// One simulation: every action of `operations` on every resource of the group.
+    /// One simulation: every action of the group on every resource of it, in its context.
     async fn simulate_group(
         &self,
         principal: &str,
-        resources: &[String],
-        operations: &[Operation],
+        group: &permissions::Simulated,
     ) -> Result<Vec<Denial>, BackendError> {
-        let mut actions: Vec<String> = operations.iter().map(|op| op.iam_action()).collect();
+        let mut actions: Vec<String> = group.operations.iter().map(|op| op.iam_action()).collect();
         actions.sort();
         actions.dedup();
+        let context: Vec<aws_sdk_iam::types::ContextEntry> = group
+            .context
+            .iter()
+            .map(|(key, value)| {
+                aws_sdk_iam::types::ContextEntry::builder()
+                    .context_key_name(key)
+                    .context_key_values(value)
+                    .context_key_type(aws_sdk_iam::types::ContextKeyTypeEnum::String)
+                    .build()
+            })
+            .collect();
+        let resources = &group.resources;
         let role = self.route53_role();
         let iam = &self.clients.iam;
         all_pages(|marker| {
@@ -324,6 +336,7 @@ impl AwsBackend {
                 .policy_source_arn(principal)
                 .set_action_names(Some(actions.clone()))
                 .set_resource_arns(Some(resources.to_vec()))
+                .set_context_entries((!context.is_empty()).then(|| context.clone()))
                 .set_marker(marker)
                 .send();
             async move {

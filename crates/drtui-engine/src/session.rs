@@ -292,7 +292,9 @@ impl RunSession {
                 let _ = records.send(SessionEvent::Record(Box::new(record.clone())));
             };
             if let Err(error) = player.play(resume.as_ref(), &mut forward).await {
-                let _ = events.send(SessionEvent::Ended(error.to_string()));
+                // One line on screen: a refusal's list of denied calls, joined.
+                let said = error.to_string().replace("\n  ", "; ");
+                let _ = events.send(SessionEvent::Ended(said));
             }
         }));
     }

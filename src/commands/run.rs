@@ -252,7 +252,7 @@ fn playback_error(
             Ok(Exit::Failure)
         }
         PlaybackError::Denied { .. } => {
-            errln!("drtui: permission preflight: {error}");
+            errln!("drtui: {error}");
             errln!(
                 "Nothing was changed or locked. The policy that allows them: {}",
                 commands.iam_policy("operator")

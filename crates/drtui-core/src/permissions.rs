@@ -146,6 +146,26 @@ pub fn for_run(
     run_requests(pair, calls, runbook.mutates() && pair.lock_table.is_some())
 }
 
+/// The denials of the dashboard's simulation that a run of `runbook` would meet (its calls
+/// and its checks' reads): what the picker warns of before the preflight refuses it.
+pub fn denied_for<'a>(
+    runbook: &crate::runbook::step::Runbook,
+    pair: &RegionPair,
+    permissions: &'a Permissions,
+) -> Vec<&'a Denial> {
+    let Some(denied) = permissions.denied() else {
+        return Vec::new();
+    };
+    let needed: Vec<String> = for_run(runbook, pair, &Default::default())
+        .iter()
+        .map(|request| request.operation.iam_action())
+        .collect();
+    denied
+        .iter()
+        .filter(|denial| needed.contains(&denial.action))
+        .collect()
+}
+
 /// A set of calls simulated together: the same resources, the same context.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Simulated {
@@ -268,6 +288,33 @@ mod tests {
                 "PaymentDR/Failover".to_owned()
             )]
         );
+    }
+
+    /// The picker warns of a failover the caller may not promote in, not of a switchover.
+    #[test]
+    fn a_denied_promote_concerns_the_failover_only() {
+        let pair = RegionPair::demo();
+        let permissions = Permissions {
+            principal: Some("arn:aws:iam::1:user/junior".into()),
+            answer: Simulation::Checked {
+                asked: 3,
+                denied: vec![Denial {
+                    action: "rds:FailoverGlobalCluster".into(),
+                    resource: "arn:aws:rds::1:global-cluster:payment-global-demo".into(),
+                    decision: "implicitDeny".into(),
+                }],
+            },
+        };
+        let runbook = |name: &str| {
+            crate::runbook::builtin::find(name)
+                .expect("built-in")
+                .expect("valid")
+        };
+        assert_eq!(
+            denied_for(&runbook("failover"), &pair, &permissions).len(),
+            1
+        );
+        assert!(denied_for(&runbook("switchover"), &pair, &permissions).is_empty());
     }
 
     #[test]

@@ -23,7 +23,7 @@ pub enum PlaybackError {
     Resume { run_id: String, reason: String },
     /// The permission preflight found calls the run needs that the caller may not make.
     #[error(
-        "{principal} may not make {} call(s) runbook `{runbook}` needs on this pair:\n  {}",
+        "permission preflight: {principal} may not make {} call(s) runbook `{runbook}` needs on this pair:\n  {}",
         denied.len(),
         drtui_core::permissions::denial_lines(denied).join("\n  ")
     )]

@@ -169,6 +169,8 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         format!("  {}", cost.formula),
         theme.style(Tone::Muted),
     ));
+    // Before the long list of sources, so an 80x24 terminal shows it.
+    lines.extend(parity_cadence(app, theme));
     lines.push(Line::raw(""));
     lines.push(Line::styled("Sources", theme.style(Tone::Accent)));
     let stale_after = app.pair.stale_after();
@@ -194,7 +196,6 @@ pub fn debug(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             Span::styled(error, theme.style(Tone::Bad)),
         ]));
     }
-    lines.extend(parity_cadence(app, theme));
     popup(frame, area, 96, " Debug · Esc to close ", lines, theme);
 }
 
@@ -232,7 +233,7 @@ fn parity_cadence(app: &App, theme: Theme) -> Vec<Line<'static>> {
         let hourly = calls as f64 * reads_per_hour;
         total += hourly;
         lines.push(Line::raw(format!(
-            "  {:<24} last read {age:<10} {calls:>3} calls/read  {hourly:>6.0} calls/hour",
+            "  {:<20} read {age:<9} {calls:>3} calls/read {hourly:>6.0} calls/hour",
             crate::format::source_label(&app.pair, source)
         )));
     }
@@ -277,7 +278,23 @@ pub fn runbooks(app: &App, selected: usize, frame: &mut Frame, area: Rect, theme
                 theme.style(Tone::Muted),
             ),
         ]));
-        if let Some(first) = app.failing_preconditions(runbook).first() {
+        let denied = app
+            .snapshot
+            .permissions
+            .value
+            .as_ref()
+            .map(|permissions| drtui_core::permissions::denied_for(runbook, &app.pair, permissions))
+            .unwrap_or_default();
+        if let Some(first) = denied.first() {
+            lines.push(Line::styled(
+                format!(
+                    "     ✖ refused now: you may not make {} ({} denied)",
+                    drtui_core::text::sanitize(&first.action),
+                    denied.len()
+                ),
+                theme.style(Tone::Bad),
+            ));
+        } else if let Some(first) = app.failing_preconditions(runbook).first() {
             lines.push(Line::styled(
                 format!(
                     "     ✖ would stop now at {}",

@@ -631,11 +631,12 @@ pub fn detail(app: &App, role: Role) -> super::lists::Detail {
                 facts.push((
                     "λ function",
                     format!(
-                        "{}: {} inv/min · {} errors · {} max",
+                        "{}: {} inv/min · {} errors · {} max{}",
                         sanitize(&lambda.function),
                         figure(lambda.invocations, ""),
                         figure(lambda.errors, ""),
                         figure(lambda.duration_ms, " ms"),
+                        build_of(app, role, &lambda.function),
                     ),
                 ));
             }
@@ -649,8 +650,24 @@ pub fn detail(app: &App, role: Role) -> super::lists::Detail {
     }
 }
 
-/// What the region's parity read found: its instances, builds, limits, stage and parameters,
-/// with the read's age (it is read every `parity_interval`).
+/// ` · build Wq3fT0dXgQ3x 256 MB`: the function's code as the parity read saw it.
+fn build_of(app: &App, role: Role, function: &str) -> String {
+    let parity = app.snapshot.region(role).parity.value.as_ref();
+    let Some(config) =
+        parity.and_then(|parity| parity.functions.iter().find(|f| f.name == function))
+    else {
+        return String::new();
+    };
+    let short = config.code_sha256.get(..12).unwrap_or(&config.code_sha256);
+    format!(
+        " · build {} {} MB",
+        sanitize(short),
+        config.memory_mb.unwrap_or_default()
+    )
+}
+
+/// What the region's parity read found: its instances, limits, stage and parameters (the
+/// functions' builds are on their lines), with the read's age (read every `parity_interval`).
 fn parity_facts(app: &App, role: Role, facts: &mut Vec<(&'static str, String)>) {
     let observed = &app.snapshot.region(role).parity;
     let Some(parity) = observed.value.as_ref() else {
@@ -665,57 +682,37 @@ fn parity_facts(app: &App, role: Role, facts: &mut Vec<(&'static str, String)>) 
         Some(instances) if instances.is_empty() => {
             facts.push(("instances", "none: the cluster is headless".to_owned()));
         }
-        Some(instances) => facts.push((
-            "instances",
-            instances
+        Some(instances) => {
+            let mut classes: std::collections::BTreeMap<&str, usize> = Default::default();
+            for instance in instances {
+                *classes.entry(instance.class.as_str()).or_default() += 1;
+            }
+            let said: Vec<String> = classes
                 .iter()
-                .map(|instance| format!("{} {}", sanitize(&instance.id), sanitize(&instance.class)))
-                .collect::<Vec<_>>()
-                .join(", "),
-        )),
+                .map(|(class, count)| format!("{} × {count}", sanitize(class)))
+                .collect();
+            facts.push(("instances", said.join(", ")));
+        }
         None => {}
     }
+    let mut limits = Vec::new();
     if let Some(limit) = parity.concurrency_limit {
-        facts.push((
-            "λ limit",
-            format!("{limit} concurrent executions (account)"),
-        ));
-    }
-    for function in &parity.functions {
-        let short = function
-            .code_sha256
-            .get(..12)
-            .unwrap_or(&function.code_sha256);
-        facts.push((
-            "λ build",
-            format!(
-                "{}: {} {} {} MB {} s",
-                sanitize(&function.name),
-                sanitize(short),
-                sanitize(function.runtime.as_deref().unwrap_or("?")),
-                function.memory_mb.unwrap_or_default(),
-                function.timeout_s.unwrap_or_default(),
-            ),
-        ));
+        limits.push(format!("λ {limit} concurrent"));
     }
     for stage in &parity.stages {
         let value = |v: Option<String>| v.unwrap_or_else(|| "unset".to_owned());
-        facts.push((
-            "stage",
-            format!(
-                "{} {}: rate {} burst {}",
-                sanitize(&stage.api),
-                sanitize(&stage.stage),
-                value(stage.rate_limit.map(|r| r.to_string())),
-                value(stage.burst_limit.map(|b| b.to_string()))
-            ),
+        limits.push(format!(
+            "stage {} rate {} burst {}",
+            sanitize(&stage.stage),
+            value(stage.rate_limit.map(|r| r.to_string())),
+            value(stage.burst_limit.map(|b| b.to_string()))
         ));
     }
     if let Some(parameters) = &parity.parameters {
-        facts.push((
-            "parameters",
-            format!("{} under the pair's path", parameters.len()),
-        ));
+        limits.push(format!("{} parameters", parameters.len()));
+    }
+    if !limits.is_empty() {
+        facts.push(("limits", limits.join(" · ")));
     }
     for unread in &parity.unread {
         facts.push((

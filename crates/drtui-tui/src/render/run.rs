@@ -32,7 +32,12 @@ pub fn panel(app: &App, run: &RunView, frame: &mut Frame, area: Rect, theme: The
     let title = format!(
         " Runbook {} · {} · {} ",
         run.runbook,
-        run.run_id().unwrap_or("starting"),
+        // A run refused before its first record (the permission preflight) never started.
+        run.run_id().unwrap_or(if run.outcome.is_some() {
+            "not started"
+        } else {
+            "starting"
+        }),
         status
     );
     let block = Block::bordered()

@@ -9,8 +9,6 @@
     reason = "test code: a failed expectation is the test failing"
 )]
 
-use std::time::Duration;
-
 use drtui_core::fault::Fault;
 use drtui_core::readiness::{CheckId, CheckStatus, Verdict};
 use drtui_testkit::DemoEstate;
@@ -20,10 +18,7 @@ mod run_binary;
 use run_binary::drtui;
 
 fn estate(scenario: &[Fault]) -> DemoEstate {
-    DemoEstate {
-        timeout: Duration::from_millis(200),
-        ..DemoEstate::new(42, scenario)
-    }
+    DemoEstate::observed_under(scenario)
 }
 
 fn check(readiness: &drtui_core::readiness::Readiness, id: CheckId) -> (CheckStatus, String) {

@@ -20,10 +20,7 @@ mod run_binary;
 use run_binary::drtui;
 
 fn estate(scenario: &[Fault]) -> DemoEstate {
-    DemoEstate {
-        timeout: Duration::from_millis(200),
-        ..DemoEstate::new(42, scenario)
-    }
+    DemoEstate::observed_under(scenario)
 }
 
 /// The store of `kind` the primary's CloudWatch reported (replicating toward the secondary).

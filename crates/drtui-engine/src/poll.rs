@@ -291,58 +291,14 @@ mod tests {
         }
     }
 
-    /// The dashboard's pollers ask for the health checks only once the first round of the
-    /// sources they ride on has answered (else they would find nothing to ride on and make a
-    /// call of their own before the first complete frame).
-    #[tokio::test(start_paused = true)]
-    async fn riding_sources_wait_for_the_first_round() {
-        let backend = Arc::new(Recording {
-            asked: Mutex::new(Vec::new()),
-        });
-        let (updates, mut received) = mpsc::channel(64);
-        let cancel = CancellationToken::new();
-        let started = tokio::time::Instant::now();
-        spawn_pollers(
-            Arc::clone(&backend) as Arc<dyn StatusBackend>,
-            Arc::new(drtui_core::clock::ManualClock::new(
-                chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
-            )),
-            Cadence {
-                poll: Duration::from_secs(5),
-                metrics: Duration::from_secs(60),
-                replicas: Duration::from_secs(300),
-                parity: Duration::from_secs(600),
-            },
-            Duration::from_secs(3),
-            updates,
-            cancel.clone(),
-        );
-        for _ in 0..Source::all().len() {
-            received.recv().await.expect("an update");
-        }
-        cancel.cancel();
-        let asked = backend.asked.lock().expect("asked").clone();
-        let health = asked
-            .iter()
-            .find(|(source, _)| source.rides_on_others())
-            .expect("health checks asked");
-        assert!(
-            health.1 - started >= Duration::from_millis(50),
-            "asked before the first round answered: {asked:?}"
-        );
-        assert!(
-            asked
-                .iter()
-                .filter(|(source, _)| !source.rides_on_others())
-                .all(|(_, at)| *at == started),
-            "the others at once"
-        );
-    }
-
-    /// The `c` key: parity and permissions are read again at once, between their slow ticks;
-    /// nothing else is.
-    #[tokio::test(start_paused = true)]
-    async fn a_recheck_reads_the_parity_sources_now() {
+    /// The dashboard's pollers over a [`Recording`] backend at the default cadence, after their
+    /// first round (every source answered once).
+    async fn recording_pollers() -> (
+        Arc<Recording>,
+        mpsc::Receiver<SourceUpdate>,
+        CancellationToken,
+        Recheck,
+    ) {
         let backend = Arc::new(Recording {
             asked: Mutex::new(Vec::new()),
         });
@@ -366,6 +322,40 @@ mod tests {
         for _ in 0..Source::all().len() {
             received.recv().await.expect("an update");
         }
+        (backend, received, cancel, recheck)
+    }
+
+    /// The dashboard's pollers ask for the health checks only once the first round of the
+    /// sources they ride on has answered (else they would find nothing to ride on and make a
+    /// call of their own before the first complete frame).
+    #[tokio::test(start_paused = true)]
+    async fn riding_sources_wait_for_the_first_round() {
+        let started = tokio::time::Instant::now();
+        let (backend, _received, cancel, _) = recording_pollers().await;
+        cancel.cancel();
+        let asked = backend.asked.lock().expect("asked").clone();
+        let health = asked
+            .iter()
+            .find(|(source, _)| source.rides_on_others())
+            .expect("health checks asked");
+        assert!(
+            health.1 - started >= Duration::from_millis(50),
+            "asked before the first round answered: {asked:?}"
+        );
+        assert!(
+            asked
+                .iter()
+                .filter(|(source, _)| !source.rides_on_others())
+                .all(|(_, at)| *at == started),
+            "the others at once"
+        );
+    }
+
+    /// The `c` key: parity and permissions are read again at once, between their slow ticks;
+    /// nothing else is.
+    #[tokio::test(start_paused = true)]
+    async fn a_recheck_reads_the_parity_sources_now() {
+        let (backend, mut received, cancel, recheck) = recording_pollers().await;
         backend.asked.lock().expect("asked").clear();
         let asked_at = tokio::time::Instant::now();
         recheck.now();

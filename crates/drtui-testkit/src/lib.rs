@@ -50,6 +50,15 @@ impl DemoEstate {
         self.clock.advance(Duration::from_secs(60));
     }
 
+    /// The estate under `scenario` (seed 42) whose polls give up on a hung region after
+    /// 200 ms: what a test that only observes wants.
+    pub fn observed_under(scenario: &[Fault]) -> Self {
+        Self {
+            timeout: Duration::from_millis(200),
+            ..Self::new(42, scenario)
+        }
+    }
+
     pub fn new(seed: u64, scenario: &[Fault]) -> Self {
         let pair = RegionPair::demo();
         let clock = Arc::new(ManualClock::new(start()));

@@ -328,6 +328,28 @@ fn invalid_config_exits_2_with_file_line_column_and_suggestion() {
     assert!(message.contains("did you mean `record_name`?"), "{message}");
 }
 
+/// The parity keys are checked where they are written: a path that is not a path, an
+/// interval that is not a duration.
+#[test]
+fn a_bad_parity_key_names_its_line_and_column() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    for (line, expected) in [
+        (
+            "parameter_path = \"payment-dr/prod/\"",
+            "parameter_path `payment-dr/prod/` must start with /",
+        ),
+        ("parity_interval = \"often\"", "often"),
+    ] {
+        let text = VALID_CONFIG.replacen("[pairs.prod]\n", &format!("[pairs.prod]\n{line}\n"), 1);
+        let path = write_config(dir.path(), &text);
+        let output = drtui(&["pairs", "--config", &path]);
+        assert_eq!(output.status.code(), Some(2), "{line}");
+        let message = stderr(&output);
+        assert!(message.contains(&format!("{path}:3:")), "{message}");
+        assert!(message.contains(expected), "{message}");
+    }
+}
+
 #[test]
 fn missing_config_file_exits_2() {
     let output = drtui(&["pairs", "--config", "/nonexistent/drtui.toml"]);

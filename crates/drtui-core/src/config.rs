@@ -500,7 +500,8 @@ struct PairFile {
     lambda_functions: BTreeMap<String, Vec<String>>,
     /// The SSM path whose parameters must match between the regions.
     #[serde(default)]
-    parameter_path: Option<String>,
+    #[schemars(with = "Option<String>")]
+    parameter_path: Option<Spanned<String>>,
     /// How often parity and the operator's permissions are read (default 10m).
     #[serde(default)]
     #[schemars(with = "Option<String>")]
@@ -728,6 +729,23 @@ fn check_endpoint(
     Ok(())
 }
 
+/// An SSM path starts with `/` (`/payment-dr/prod/`).
+fn parameter_path(
+    source: &ConfigText,
+    path: Option<Spanned<String>>,
+) -> Result<Option<String>, ConfigError> {
+    match path {
+        Some(path) if !path.get_ref().starts_with('/') => Err(source.invalid(
+            path.span(),
+            format!(
+                "parameter_path `{}` must start with / (e.g. \"/payment-dr/prod/\")",
+                path.get_ref()
+            ),
+        )),
+        path => Ok(path.map(Spanned::into_inner)),
+    }
+}
+
 /// The demo's functions, as the templates name them (`payment-validation-primary-demo`).
 fn demo_functions(primary: &str, secondary: &str) -> BTreeMap<String, Vec<String>> {
     [(primary, "primary"), (secondary, "secondary")]
@@ -777,7 +795,7 @@ fn build_pair(
         dynamodb_tables: pair.dynamodb_tables,
         replicated_secrets: pair.replicated_secrets,
         replicas_interval: Duration::from_secs(300),
-        parameter_path: pair.parameter_path,
+        parameter_path: parameter_path(source, pair.parameter_path)?,
         parity_interval: duration(&pair.parity_interval, Duration::from_secs(600), POLICY)?,
         replicated_buckets: pair
             .replicated_buckets

@@ -163,6 +163,8 @@ fn an_operator_without_the_promote_is_refused_before_the_first_gate() {
         secret,
     );
     let text = String::from_utf8_lossy(&plan.stdout);
+    // Shown with --nocapture: the proof of what an under-privileged operator reads.
+    eprintln!("{text}");
     assert_eq!(
         plan.status.code(),
         Some(0),

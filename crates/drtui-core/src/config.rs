@@ -489,15 +489,19 @@ struct PairFile {
     #[schemars(with = "BTreeMap<String, String>")]
     set_identifiers: Spanned<BTreeMap<String, String>>,
     #[serde(default)]
-    health_checks: BTreeMap<String, String>,
+    #[schemars(with = "BTreeMap<String, String>")]
+    health_checks: Option<Spanned<BTreeMap<String, String>>>,
     state_machine: Option<String>,
     alarm_prefix: String,
     #[serde(default)]
-    stacks: BTreeMap<String, Vec<String>>,
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    stacks: Option<Spanned<BTreeMap<String, Vec<String>>>>,
     #[serde(default)]
-    api_names: BTreeMap<String, String>,
+    #[schemars(with = "BTreeMap<String, String>")]
+    api_names: Option<Spanned<BTreeMap<String, String>>>,
     #[serde(default)]
-    lambda_functions: BTreeMap<String, Vec<String>>,
+    #[schemars(with = "BTreeMap<String, Vec<String>>")]
+    lambda_functions: Option<Spanned<BTreeMap<String, Vec<String>>>>,
     /// The SSM path whose parameters must match between the regions.
     #[serde(default)]
     #[schemars(with = "Option<String>")]
@@ -700,7 +704,39 @@ fn check_regions(source: &ConfigText, name: &str, pair: &PairFile) -> Result<(),
             }
         }
     }
+    let keyed = [
+        ("clusters", Some(map_span(&pair.clusters))),
+        ("set_identifiers", Some(map_span(&pair.set_identifiers))),
+        ("health_checks", pair.health_checks.as_ref().map(map_span)),
+        ("api_names", pair.api_names.as_ref().map(map_span)),
+        (
+            "lambda_functions",
+            pair.lambda_functions.as_ref().map(map_span),
+        ),
+        ("stacks", pair.stacks.as_ref().map(map_span)),
+    ];
+    for (key, map) in keyed {
+        let Some((keys, span)) = map else { continue };
+        if let Some(other) = keys
+            .iter()
+            .find(|region| ![primary, secondary].contains(region))
+        {
+            // A key that is not one of the pair's regions is a typo or a line in the wrong
+            // table (a pair-level key written below `[pairs.NAME.health_checks]`).
+            return Err(source.invalid(
+                span,
+                format!(
+                    "`{key}` names `{other}`, which is not one of pair `{name}`'s regions ({primary}, {secondary})"
+                ),
+            ));
+        }
+    }
     Ok(())
+}
+
+/// The keys of a region-keyed table and where it is.
+fn map_span<V>(map: &Spanned<BTreeMap<String, V>>) -> (Vec<&String>, Range<usize>) {
+    (map.get_ref().keys().collect(), map.span())
 }
 
 /// Every endpoint is a URL, for one of the pair's regions.
@@ -786,12 +822,18 @@ fn build_pair(
         hosted_zone_id: pair.hosted_zone_id,
         record_name: pair.record_name,
         set_identifiers: pair.set_identifiers.into_inner(),
-        health_checks: pair.health_checks,
+        health_checks: pair
+            .health_checks
+            .map(Spanned::into_inner)
+            .unwrap_or_default(),
         state_machine: pair.state_machine,
         alarm_prefix: pair.alarm_prefix,
-        stacks: pair.stacks,
-        api_names: pair.api_names,
-        lambda_functions: pair.lambda_functions,
+        stacks: pair.stacks.map(Spanned::into_inner).unwrap_or_default(),
+        api_names: pair.api_names.map(Spanned::into_inner).unwrap_or_default(),
+        lambda_functions: pair
+            .lambda_functions
+            .map(Spanned::into_inner)
+            .unwrap_or_default(),
         dynamodb_tables: pair.dynamodb_tables,
         replicated_secrets: pair.replicated_secrets,
         replicas_interval: Duration::from_secs(300),
@@ -1036,6 +1078,22 @@ us-east-2 = "secondary"
             "endpoint_url = { eu-west-1 = \"http://x\" }\nalarm_prefix =",
         ));
         assert!(message.contains("names region eu-west-1"), "{message}");
+    }
+
+    /// A pair-level key written below a region table becomes a "region" of it: refused.
+    #[test]
+    fn a_region_table_names_only_the_pairs_regions() {
+        let message = error_of(&VALID.replace(
+            "[pairs.prod.clusters]",
+            "[pairs.prod.health_checks]\nus-east-1 = \"hc\"\nparameter_path = \"/x/\"\n\n[pairs.prod.clusters]",
+        ));
+        assert!(
+            message.contains(
+                "`health_checks` names `parameter_path`, which is not one of pair `prod`'s regions (us-east-1, us-east-2)"
+            ),
+            "{message}"
+        );
+        assert!(message.starts_with("drtui.toml:"), "{message}");
     }
 
     #[test]

@@ -149,19 +149,14 @@ fn an_operator_without_the_promote_is_refused_before_the_first_gate() {
     let keys = user_without_the_promote(&config, "pfo");
     let (key_id, secret) = keys.trim().split_once(' ').expect("keys");
     let global = "arn:aws:rds::123456789012:global-cluster:payment-global-pfo";
+    // drtui as that user, on the pair.
+    let as_junior = |args: &[&str]| {
+        let mut args = args.to_vec();
+        args.extend(["--config", &config, "--region-pair", "pfo"]);
+        drtui_as(&args, key_id, secret)
+    };
 
-    let plan = drtui_as(
-        &[
-            "plan",
-            "failover",
-            "--config",
-            &config,
-            "--region-pair",
-            "pfo",
-        ],
-        key_id,
-        secret,
-    );
+    let plan = as_junior(&["plan", "failover"]);
     let text = String::from_utf8_lossy(&plan.stdout);
     // Shown with --nocapture: the proof of what an under-privileged operator reads.
     eprintln!("{text}");
@@ -182,19 +177,7 @@ fn an_operator_without_the_promote_is_refused_before_the_first_gate() {
         "{text}"
     );
 
-    let run = drtui_as(
-        &[
-            "run",
-            "failover",
-            "--approve-all",
-            "--config",
-            &config,
-            "--region-pair",
-            "pfo",
-        ],
-        key_id,
-        secret,
-    );
+    let run = as_junior(&["run", "failover", "--approve-all"]);
     let stderr = String::from_utf8_lossy(&run.stderr);
     assert_eq!(run.status.code(), Some(2), "{stderr}");
     assert!(
@@ -213,19 +196,7 @@ fn an_operator_without_the_promote_is_refused_before_the_first_gate() {
         "nothing ran or was journalled, not even the first check"
     );
     // The dashboard's check says the same.
-    let output = drtui_as(
-        &[
-            "status",
-            "--config",
-            &config,
-            "--region-pair",
-            "pfo",
-            "--format",
-            "json",
-        ],
-        key_id,
-        secret,
-    );
+    let output = as_junior(&["status", "--format", "json"]);
     let report: Value = serde_json::from_slice(&output.stdout).expect("JSON");
     let permissions = check(&report, "operator_permissions");
     assert_eq!(permissions["status"], "fail", "{permissions:#}");

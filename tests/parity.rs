@@ -17,10 +17,6 @@ use drtui_testkit::DemoEstate;
 mod run_binary;
 use run_binary::drtui;
 
-fn estate(scenario: &[Fault]) -> DemoEstate {
-    DemoEstate::observed_under(scenario)
-}
-
 fn check(readiness: &drtui_core::readiness::Readiness, id: CheckId) -> (CheckStatus, String) {
     let check = readiness.check(id).expect("check");
     (check.status, check.detail.clone())
@@ -28,7 +24,9 @@ fn check(readiness: &drtui_core::readiness::Readiness, id: CheckId) -> (CheckSta
 
 #[tokio::test]
 async fn an_older_build_in_the_secondary_degrades_naming_the_function() {
-    let (_, readiness) = estate(&[Fault::CodeDrift]).observe().await;
+    let (_, readiness) = DemoEstate::observed_under(&[Fault::CodeDrift])
+        .observe()
+        .await;
     assert_eq!(readiness.verdict, Verdict::Degraded);
     let (status, detail) = check(&readiness, CheckId::CodeParity);
     assert_eq!(status, CheckStatus::Warn);
@@ -46,7 +44,9 @@ async fn an_older_build_in_the_secondary_degrades_naming_the_function() {
 
 #[tokio::test]
 async fn a_headless_secondary_is_not_ready() {
-    let (_, readiness) = estate(&[Fault::SecondaryHeadless]).observe().await;
+    let (_, readiness) = DemoEstate::observed_under(&[Fault::SecondaryHeadless])
+        .observe()
+        .await;
     assert_eq!(readiness.verdict, Verdict::NotReady);
     let (status, detail) = check(&readiness, CheckId::CapacityParity);
     assert_eq!(status, CheckStatus::Fail);
@@ -58,7 +58,9 @@ async fn a_headless_secondary_is_not_ready() {
 
 #[tokio::test]
 async fn an_operator_who_may_not_promote_is_not_ready_to_fail_over() {
-    let (_, readiness) = estate(&[Fault::OperatorCannotFailover]).observe().await;
+    let (_, readiness) = DemoEstate::observed_under(&[Fault::OperatorCannotFailover])
+        .observe()
+        .await;
     assert_eq!(readiness.verdict, Verdict::NotReady);
     let (status, detail) = check(&readiness, CheckId::OperatorPermissions);
     assert_eq!(status, CheckStatus::Fail);

@@ -19,10 +19,6 @@ use drtui_testkit::DemoEstate;
 mod run_binary;
 use run_binary::drtui;
 
-fn estate(scenario: &[Fault]) -> DemoEstate {
-    DemoEstate::observed_under(scenario)
-}
-
 /// The store of `kind` the primary's CloudWatch reported (replicating toward the secondary).
 fn out_of_primary(
     snapshot: &drtui_core::model::Snapshot,
@@ -50,7 +46,9 @@ fn status(readiness: &drtui_core::readiness::Readiness, id: CheckId) -> CheckSta
 
 #[tokio::test]
 async fn a_stalled_global_table_is_the_data_at_risk_while_aurora_is_fine() {
-    let (snapshot, readiness) = estate(&[Fault::DynamoDbReplicationStall]).observe().await;
+    let (snapshot, readiness) = DemoEstate::observed_under(&[Fault::DynamoDbReplicationStall])
+        .observe()
+        .await;
     assert_eq!(readiness.verdict, Verdict::Degraded);
     assert_eq!(
         status(&readiness, CheckId::DynamodbReplication),
@@ -72,7 +70,7 @@ async fn a_stalled_global_table_is_the_data_at_risk_while_aurora_is_fine() {
     assert_eq!(readiness.data_at_risk_ms, table.lag_ms);
     assert!(table.lag_ms.expect("lag") > 60_000.0, "{table:?}");
     // Growing without bound while it lasts.
-    let estate = estate(&[Fault::DynamoDbReplicationStall]);
+    let estate = DemoEstate::observed_under(&[Fault::DynamoDbReplicationStall]);
     let before = estate.observe().await.1.data_at_risk_ms.expect("known");
     estate.clock.advance(Duration::from_secs(30));
     let after = estate.observe().await.1.data_at_risk_ms.expect("known");
@@ -81,7 +79,9 @@ async fn a_stalled_global_table_is_the_data_at_risk_while_aurora_is_fine() {
 
 #[tokio::test]
 async fn an_s3_backlog_names_thousands_pending_gigabytes_and_failures() {
-    let (snapshot, readiness) = estate(&[Fault::S3ReplicationBacklog]).observe().await;
+    let (snapshot, readiness) = DemoEstate::observed_under(&[Fault::S3ReplicationBacklog])
+        .observe()
+        .await;
     assert_eq!(
         status(&readiness, CheckId::S3Replication),
         CheckStatus::Warn
@@ -112,7 +112,9 @@ async fn an_s3_backlog_names_thousands_pending_gigabytes_and_failures() {
 
 #[tokio::test]
 async fn a_primary_outage_stalls_every_store() {
-    let (_, readiness) = estate(&[Fault::PrimaryOutage]).observe().await;
+    let (_, readiness) = DemoEstate::observed_under(&[Fault::PrimaryOutage])
+        .observe()
+        .await;
     for id in [
         CheckId::ReplicationLag,
         CheckId::DynamodbReplication,
@@ -254,7 +256,7 @@ fn only_any_accepts_an_unknown_loss() {
 #[tokio::test]
 async fn failback_refuses_while_a_bucket_has_no_way_back() {
     use drtui_engine::engine::Outcome;
-    let mut estate = estate(&[]);
+    let mut estate = DemoEstate::observed_under(&[]);
     estate.pair.replicated_buckets.truncate(1);
     estate.fail_over_by_hand().await;
     let state = tempfile::tempdir().expect("state");
@@ -283,7 +285,9 @@ async fn failback_refuses_while_a_bucket_has_no_way_back() {
 /// lives) leaves it unknown, never in sync.
 #[tokio::test]
 async fn a_failed_secret_replica_warns_and_a_silent_one_is_unknown() {
-    let (_, readiness) = estate(&[Fault::SecretReplicaFailed]).observe().await;
+    let (_, readiness) = DemoEstate::observed_under(&[Fault::SecretReplicaFailed])
+        .observe()
+        .await;
     let check = readiness.check(CheckId::SecretsInSync).expect("check");
     assert_eq!(check.status, CheckStatus::Warn);
     assert!(
@@ -294,10 +298,12 @@ async fn a_failed_secret_replica_warns_and_a_silent_one_is_unknown() {
             && check.detail.contains("logins there would fail"),
         "{check:?}"
     );
-    let (_, readiness) = estate(&[Fault::HungRegion(Role::Primary)]).observe().await;
+    let (_, readiness) = DemoEstate::observed_under(&[Fault::HungRegion(Role::Primary)])
+        .observe()
+        .await;
     let check = readiness.check(CheckId::SecretsInSync).expect("check");
     assert_eq!(check.status, CheckStatus::Warn, "{check:?}");
     assert!(check.detail.contains("unknown"), "{check:?}");
-    let (_, healthy) = estate(&[]).observe().await;
+    let (_, healthy) = DemoEstate::observed_under(&[]).observe().await;
     assert_eq!(status(&healthy, CheckId::SecretsInSync), CheckStatus::Pass);
 }

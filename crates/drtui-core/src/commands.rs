@@ -85,11 +85,7 @@ impl PairCommands {
     /// `drtui plan RUNBOOK --region-pair NAME` and how the pair was reached (`plan` asks
     /// IAM's simulator whether each call would be allowed).
     pub fn plan(&self, runbook: &str) -> String {
-        let takes = Takes {
-            aws: true,
-            demo: true,
-        };
-        self.on_pair(&format!("plan {}", shell_word(runbook)), takes)
+        self.on_pair(&format!("plan {}", shell_word(runbook)), EVERY_FLAG)
     }
 
     /// `drtui iam policy --region-pair NAME --role ROLE` (it calls nothing: only `--config`).

@@ -28,7 +28,7 @@ pub(crate) fn checks(
                     region: &region.region,
                     parity,
                 }),
-                None => Err(unread(&region.region, &region.parity, now)),
+                None => Err(unusable(&region.region, region.parity.meta(), now)),
             }
         };
         match (side(from), side(to)) {
@@ -55,19 +55,15 @@ fn check(id: CheckId, status: CheckStatus, detail: String) -> Check {
     Check { id, status, detail }
 }
 
-/// Why a side's parity is not usable: never read, failed, or read too long ago.
-fn unread(
-    region: &str,
-    observed: &crate::model::Observed<parity::RegionParity>,
-    now: Timestamp,
-) -> String {
-    match (&observed.error, observed.age(now)) {
-        (Some(error), _) => format!("{region} could not be read: {}", error.message()),
+/// Why a slow source's value is not usable: never read, failed, or read too long ago.
+fn unusable(what: &str, meta: crate::model::ObservedMeta, now: Timestamp) -> String {
+    match (meta.error, meta.age(now)) {
+        (Some(error), _) => format!("{what} could not be read: {}", error.message()),
         (None, Some(age)) => format!(
-            "{region} last read {} ago",
+            "{what} last read {} ago",
             crate::readiness::format_ms(age.as_secs_f64() * 1000.0)
         ),
-        (None, None) => format!("{region} not read yet"),
+        (None, None) => format!("{what} not read yet"),
     }
 }
 
@@ -144,14 +140,11 @@ fn engine_parity(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check 
 fn operator_permissions(snapshot: &Snapshot, now: Timestamp, policy: &Policy) -> Check {
     const ID: CheckId = CheckId::OperatorPermissions;
     let Some(permissions) = snapshot.permissions.usable(now, policy.stale_after) else {
-        let why = match (&snapshot.permissions.error, snapshot.permissions.age(now)) {
-            (Some(error), _) => format!("the simulation failed: {}", error.message()),
-            (None, Some(age)) => format!(
-                "last simulated {} ago",
-                crate::readiness::format_ms(age.as_secs_f64() * 1000.0)
-            ),
-            (None, None) => "not simulated yet".to_owned(),
-        };
+        let why = unusable(
+            "the permission simulation",
+            snapshot.permissions.meta(),
+            now,
+        );
         return check(ID, CheckStatus::Warn, format!("unknown: {why}"));
     };
     let principal = permissions.principal.as_deref().unwrap_or("the caller");

@@ -166,7 +166,6 @@ fn account(pair: &RegionPair) -> &str {
 /// The ARNs of a target on `pair`; empty when the pair has none (no lock table, no lever).
 fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
     let account = account(pair);
-    let regions = || Role::BOTH.iter().map(|role| pair.region(*role));
     match target {
         Target::AnyResource => vec!["*".to_owned()],
         Target::GlobalCluster => vec![format!(
@@ -214,10 +213,10 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
                 })
             })
             .collect(),
-        Target::ChangeSets => regions()
+        Target::ChangeSets => regions(pair)
             .map(|region| format!("arn:aws:cloudformation:{region}:{account}:changeSet/drtui-*/*"))
             .collect(),
-        Target::Alarms => regions()
+        Target::Alarms => regions(pair)
             .map(|region| {
                 format!(
                     "arn:aws:cloudwatch:{region}:{account}:alarm:{}*",
@@ -256,13 +255,12 @@ fn arns(target: Target, pair: &RegionPair) -> Vec<String> {
 
 /// The ARNs of the replicated stores (see [`arns`]).
 fn store_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> {
-    let regions = || Role::BOTH.iter().map(|role| pair.region(*role));
     match target {
         Target::Tables => pair
             .dynamodb_tables
             .iter()
             .flat_map(|table| {
-                regions()
+                regions(pair)
                     .map(move |region| format!("arn:aws:dynamodb:{region}:{account}:table/{table}"))
             })
             .collect(),
@@ -287,7 +285,6 @@ fn store_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> {
 
 /// The ARNs of the parity reads and of the policy simulator (see [`arns`]).
 fn parity_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> {
-    let regions = || Role::BOTH.iter().map(|role| pair.region(*role));
     match target {
         Target::Functions => Role::BOTH
             .iter()
@@ -301,11 +298,11 @@ fn parity_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> 
             })
             .collect(),
         // The cluster's instances are named by whoever added them: any of the region's.
-        Target::Instances => regions()
+        Target::Instances => regions(pair)
             .map(|region| format!("arn:aws:rds:{region}:{account}:db:*"))
             .collect(),
         Target::Apis if pair.api_names.is_empty() => Vec::new(),
-        Target::Apis => regions()
+        Target::Apis => regions(pair)
             .flat_map(|region| {
                 [
                     format!("arn:aws:apigateway:{region}::/restapis"),
@@ -318,7 +315,7 @@ fn parity_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> 
             .iter()
             .flat_map(|path| {
                 let path = path.trim_end_matches('/').to_owned();
-                regions().flat_map(move |region| {
+                regions(pair).flat_map(move |region| {
                     [
                         format!("arn:aws:ssm:{region}:{account}:parameter{path}"),
                         format!("arn:aws:ssm:{region}:{account}:parameter{path}/*"),
@@ -333,6 +330,11 @@ fn parity_arns(target: Target, pair: &RegionPair, account: &str) -> Vec<String> 
         ],
         _ => Vec::new(),
     }
+}
+
+/// The pair's two regions, primary first.
+fn regions(pair: &RegionPair) -> impl Iterator<Item = &str> {
+    Role::BOTH.iter().map(|role| pair.region(*role))
 }
 
 /// The resources `operation` acts on for `pair`, as policies grant and the simulator asks

@@ -56,6 +56,18 @@ pub struct StageThrottle {
     pub burst_limit: Option<i32>,
 }
 
+impl StageThrottle {
+    /// `rate 1000 burst 2000` (`unset` for a limit the stage does not set).
+    pub fn limits(&self) -> String {
+        let value = |v: Option<String>| v.unwrap_or_else(|| "unset".to_owned());
+        format!(
+            "rate {} burst {}",
+            value(self.rate_limit.map(|r| r.to_string())),
+            value(self.burst_limit.map(|b| b.to_string()))
+        )
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Parameter {
     pub name: String,
@@ -263,8 +275,9 @@ fn function_differences(function: &FunctionConfig, twin: &FunctionConfig) -> Vec
     fields
 }
 
-/// The first 12 characters of a hash: enough to tell two builds apart on one line.
-fn short_hash(hash: &str) -> &str {
+/// The first 12 characters of a hash: enough to tell two builds apart on one line (here and
+/// on the dashboard).
+pub fn short_hash(hash: &str) -> &str {
     hash.get(..12).unwrap_or(hash)
 }
 
@@ -294,14 +307,6 @@ pub fn capacity(writer: Side, standby: Side, naming: &Naming) -> Findings {
             .stages
             .iter()
             .find(|twin| naming.shape(&twin.api) == shape && twin.stage == stage.stage);
-        let shown = |rate: Option<f64>, burst: Option<i32>| {
-            let value = |v: Option<String>| v.unwrap_or_else(|| "unset".to_owned());
-            format!(
-                "rate {} burst {}",
-                value(rate.map(|r| r.to_string())),
-                value(burst.map(|b| b.to_string()))
-            )
-        };
         match twin {
             Some(twin)
                 if twin.rate_limit != stage.rate_limit || twin.burst_limit != stage.burst_limit =>
@@ -310,8 +315,8 @@ pub fn capacity(writer: Side, standby: Side, naming: &Naming) -> Findings {
                     "{} stage {} throttles at {} (the writer's region: {})",
                     twin.api,
                     twin.stage,
-                    shown(twin.rate_limit, twin.burst_limit),
-                    shown(stage.rate_limit, stage.burst_limit)
+                    twin.limits(),
+                    stage.limits()
                 ));
             }
             Some(_) => {}

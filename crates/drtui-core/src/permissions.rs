@@ -55,6 +55,19 @@ impl std::fmt::Display for Denial {
     }
 }
 
+impl Simulation {
+    /// Every request simulated: each call on each of its resources counted as asked, the
+    /// denials in one order, each once.
+    pub fn checked(requests: &[AccessRequest], mut denied: Vec<Denial>) -> Self {
+        denied.sort();
+        denied.dedup();
+        Simulation::Checked {
+            asked: requests.iter().map(|request| request.resources.len()).sum(),
+            denied,
+        }
+    }
+}
+
 impl Permissions {
     /// The denials, when the simulation was made.
     pub fn denied(&self) -> Option<&[Denial]> {

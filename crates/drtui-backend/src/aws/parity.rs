@@ -296,14 +296,9 @@ impl AwsBackend {
                 Err(error) => return Err(error),
             }
         }
-        denied.sort();
-        denied.dedup();
         Ok(Permissions {
             principal: Some(principal),
-            answer: Simulation::Checked {
-                asked: requests.iter().map(|request| request.resources.len()).sum(),
-                denied,
-            },
+            answer: Simulation::checked(&requests, denied),
         })
     }
 
@@ -345,28 +340,33 @@ impl AwsBackend {
                     .await?;
                 let mut denied = Vec::new();
                 for result in output.evaluation_results() {
-                    let action = result.eval_action_name().to_owned();
+                    // One decision per resource: AWS answers per resource in
+                    // `ResourceSpecificResults`, or for the one resource of the result.
                     let per_resource = result.resource_specific_results();
-                    if per_resource.is_empty() {
-                        let decision = result.eval_decision().as_str();
-                        if decision != "allowed" {
-                            denied.push(Denial {
-                                action: action.clone(),
-                                resource: result.eval_resource_name().unwrap_or("*").to_owned(),
+                    let decisions: Vec<(&str, &str)> = if per_resource.is_empty() {
+                        let resource = result.eval_resource_name().unwrap_or("*");
+                        vec![(resource, result.eval_decision().as_str())]
+                    } else {
+                        per_resource
+                            .iter()
+                            .map(|specific| {
+                                (
+                                    specific.eval_resource_name(),
+                                    specific.eval_resource_decision().as_str(),
+                                )
+                            })
+                            .collect()
+                    };
+                    denied.extend(
+                        decisions
+                            .into_iter()
+                            .filter(|(_, decision)| *decision != "allowed")
+                            .map(|(resource, decision)| Denial {
+                                action: result.eval_action_name().to_owned(),
+                                resource: resource.to_owned(),
                                 decision: decision.to_owned(),
-                            });
-                        }
-                    }
-                    for specific in per_resource {
-                        let decision = specific.eval_resource_decision().as_str();
-                        if decision != "allowed" {
-                            denied.push(Denial {
-                                action: action.clone(),
-                                resource: specific.eval_resource_name().to_owned(),
-                                decision: decision.to_owned(),
-                            });
-                        }
-                    }
+                            }),
+                    );
                 }
                 let next = output
                     .is_truncated()

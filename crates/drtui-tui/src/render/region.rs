@@ -658,10 +658,9 @@ fn build_of(app: &App, role: Role, function: &str) -> String {
     else {
         return String::new();
     };
-    let short = config.code_sha256.get(..12).unwrap_or(&config.code_sha256);
     format!(
         " · build {} {} MB",
-        sanitize(short),
+        sanitize(drtui_core::parity::short_hash(&config.code_sha256)),
         config.memory_mb.unwrap_or_default()
     )
 }
@@ -700,12 +699,10 @@ fn parity_facts(app: &App, role: Role, facts: &mut Vec<(&'static str, String)>) 
         limits.push(format!("λ {limit} concurrent"));
     }
     for stage in &parity.stages {
-        let value = |v: Option<String>| v.unwrap_or_else(|| "unset".to_owned());
         limits.push(format!(
-            "stage {} rate {} burst {}",
+            "stage {} {}",
             sanitize(&stage.stage),
-            value(stage.rate_limit.map(|r| r.to_string())),
-            value(stage.burst_limit.map(|b| b.to_string()))
+            stage.limits()
         ));
     }
     if let Some(parameters) = &parity.parameters {

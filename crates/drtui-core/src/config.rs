@@ -63,6 +63,9 @@ impl EndpointUrl {
     }
 }
 
+/// Route 53 reads a second a process makes unless a pair asks for fewer.
+pub const DEFAULT_ROUTE53_READS_PER_SECOND: f64 = 1.0;
+
 /// One primary/secondary region pair and the ids of the estate it runs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct RegionPair {
@@ -125,6 +128,12 @@ pub struct RegionPair {
     /// The DynamoDB table (partition key `LockID`, string) holding the pair's run lock across
     /// machines; without it the lock is this machine's state dir only.
     pub lock_table: Option<String>,
+    /// Whether the dashboards of a crowd share one poller through the lock table: one process
+    /// polls AWS and writes each snapshot there, the others read it.
+    pub share: bool,
+    /// Route 53 reads a second this process may make (Route 53 allows five per account, for
+    /// every caller, the failover's own changes included); the lowest any open pair asks for.
+    pub route53_reads_per_second: f64,
     /// Which of the pair's sides holds the lock table (default: the secondary, the region a
     /// failover runs towards).
     pub lock_role: Role,
@@ -415,6 +424,8 @@ impl RegionPair {
             traffic_lever: Some(TrafficLever::for_environment("PaymentDR-demo")),
             approval_window: Duration::from_secs(15 * 60),
             lock_table: None,
+            share: false,
+            route53_reads_per_second: DEFAULT_ROUTE53_READS_PER_SECOND,
             lock_role: Role::Secondary,
             environment: None,
             environment_suffix: Some("demo".to_owned()),
@@ -549,6 +560,14 @@ struct PairFile {
     approval_window: Option<Spanned<String>>,
     #[serde(default)]
     lock_table: Option<String>,
+    /// Share one poller between the processes watching this pair (needs `lock_table`).
+    #[serde(default)]
+    #[schemars(with = "Option<bool>")]
+    share: Option<Spanned<bool>>,
+    /// Route 53 reads a second this process may make (default 1, at most 5).
+    #[serde(default)]
+    #[schemars(with = "Option<f64>")]
+    route53_reads_per_second: Option<Spanned<f64>>,
     #[serde(default)]
     environment: Option<String>,
     #[serde(default)]
@@ -634,6 +653,23 @@ fn region_pair(
         return Err(source.invalid(
             attempts.span(),
             "max_attempts must be between 1 and 10".to_owned(),
+        ));
+    }
+    if let Some(rate) = &pair.route53_reads_per_second
+        && !(rate.get_ref().is_finite() && *rate.get_ref() > 0.0 && *rate.get_ref() <= 5.0)
+    {
+        return Err(source.invalid(
+            rate.span(),
+            "route53_reads_per_second must be above 0 and at most 5 (Route 53 allows five requests a second per account, shared by every caller)".to_owned(),
+        ));
+    }
+    if let Some(share) = &pair.share
+        && *share.get_ref()
+        && pair.lock_table.is_none()
+    {
+        return Err(source.invalid(
+            share.span(),
+            "share = true needs a `lock_table`: the shared snapshot and the poller's lease live there".to_owned(),
         ));
     }
     if let Some(buckets) = &pair.replicated_buckets
@@ -852,6 +888,10 @@ fn build_pair(
         max_attempts: pair.max_attempts.map_or(2, Spanned::into_inner),
         traffic_lever: pair.traffic_lever,
         lock_table: pair.lock_table,
+        share: pair.share.is_some_and(Spanned::into_inner),
+        route53_reads_per_second: pair
+            .route53_reads_per_second
+            .map_or(DEFAULT_ROUTE53_READS_PER_SECOND, Spanned::into_inner),
         lock_role,
         environment: pair.environment,
         environment_suffix: pair.environment_suffix,

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::AwsBackend;
 use super::deploy::Deployment;
+use super::route53_budget::Lane;
 use drtui_core::model::{Role, Source, SourceData};
 use drtui_core::ports::{
     ActBackend, ActOutcome, BackendError, BoxFuture, ChangePreview, Mutation, Report,
@@ -33,7 +34,7 @@ impl AwsBackend {
     /// then followed until INSYNC; nothing when they already hold.
     async fn set_weights(&self, primary: u8, secondary: u8) -> Result<ActOutcome, BackendError> {
         use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
-        let records = self.weighted_records().await?;
+        let records = self.weighted_records(Lane::Act).await?;
         let mut changes = Vec::new();
         for (role, weight) in [(Role::Primary, primary), (Role::Secondary, secondary)] {
             let record = self.record_of(&records, role).ok_or_else(|| {
@@ -67,17 +68,15 @@ impl AwsBackend {
             .comment(format!("drtui: weights {primary}/{secondary}"))
             .build()
             .map_err(|error| BackendError::Refused(error.to_string()))?;
+        let request = self
+            .clients
+            .route53
+            .change_resource_record_sets()
+            .hosted_zone_id(&self.pair.hosted_zone_id)
+            .change_batch(batch)
+            .send();
         let change = self
-            .call(
-                Operation::ChangeResourceRecordSets,
-                self.route53_role(),
-                self.clients
-                    .route53
-                    .change_resource_record_sets()
-                    .hosted_zone_id(&self.pair.hosted_zone_id)
-                    .change_batch(batch)
-                    .send(),
-            )
+            .route53_call(Lane::Act, Operation::ChangeResourceRecordSets, request)
             .await?;
         self.until_insync(change.change_info().cloned()).await?;
         changed(format!("weights now {primary}/{secondary}; change INSYNC"))
@@ -94,12 +93,9 @@ impl AwsBackend {
             .filter(|info| info.status() != &ChangeStatus::Insync)
         {
             tokio::time::sleep(CHANGE_POLL).await;
+            let request = self.clients.route53.get_change().id(current.id()).send();
             info = self
-                .call(
-                    Operation::GetChange,
-                    self.route53_role(),
-                    self.clients.route53.get_change().id(current.id()).send(),
-                )
+                .route53_call(Lane::Act, Operation::GetChange, request)
                 .await?
                 .change_info()
                 .cloned();

@@ -42,6 +42,26 @@ impl AwsBackend {
     }
 }
 
+impl AwsBackend {
+    /// Sends a Route 53 request through the process's one Route 53 budget, in `lane`.
+    pub(super) async fn route53_call<T, E, R>(
+        &self,
+        lane: super::route53_budget::Lane,
+        operation: Operation,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, BackendError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
+        R: std::fmt::Debug + Send + Sync + 'static,
+    {
+        let call = self.call(operation, self.route53_role(), request);
+        self.clients
+            .route53_budget
+            .send(lane, self.pair.call_timeout, call)
+            .await
+    }
+}
+
 /// Every page of a paginated call: `page(token)` fetches one page and says what it holds and
 /// the next token (none, or empty, on the last).
 pub(super) async fn all_pages<T, Page>(

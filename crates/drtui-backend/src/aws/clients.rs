@@ -27,6 +27,8 @@ pub struct RegionClients {
     pub apigateway: aws_sdk_apigateway::Client,
     /// The endpoint these clients talk to, when overridden (for error messages).
     pub endpoint: Option<String>,
+    /// The reads shared with every pair signing with the same credentials in this region.
+    pub reads: Arc<super::reads::RegionReads>,
 }
 
 impl RegionClients {
@@ -42,6 +44,7 @@ impl RegionClients {
             ssm: aws_sdk_ssm::Client::new(config),
             apigateway: aws_sdk_apigateway::Client::new(config),
             endpoint,
+            reads: Arc::default(),
         }
     }
 }
@@ -53,6 +56,10 @@ pub struct Clients {
     pub regions: [RegionClients; 2],
     /// Route 53 is global; its control plane is in us-east-1.
     pub route53: aws_sdk_route53::Client,
+    /// The hosted zones' listings shared with the pairs signing with the same credentials.
+    pub route53_reads: Arc<super::reads::RegionReads>,
+    /// The process's one Route 53 budget.
+    pub route53_budget: Arc<super::route53_budget::Route53Budget>,
     pub sts: aws_sdk_sts::Client,
     /// IAM is global, its control plane in us-east-1 (the policy simulator).
     pub iam: aws_sdk_iam::Client,
@@ -129,6 +136,8 @@ pub struct ClientPool {
     loads: std::sync::atomic::AtomicUsize,
     /// How many credential checks resolved credentials.
     checks_made: std::sync::atomic::AtomicUsize,
+    /// Every Route 53 call of the process goes through it.
+    route53_budget: Arc<super::route53_budget::Route53Budget>,
 }
 
 fn slot<K: Eq + std::hash::Hash + Clone, T>(map: &Mutex<HashMap<K, Slot<T>>>, key: &K) -> Slot<T> {
@@ -137,6 +146,11 @@ fn slot<K: Eq + std::hash::Hash + Clone, T>(map: &Mutex<HashMap<K, Slot<T>>>, ke
 }
 
 impl ClientPool {
+    /// The process's Route 53 budget (what went through it, for the debug view and benches).
+    pub fn route53_budget(&self) -> Arc<super::route53_budget::Route53Budget> {
+        Arc::clone(&self.route53_budget)
+    }
+
     /// How many SDK configurations this pool has loaded.
     pub fn loads(&self) -> usize {
         self.loads.load(std::sync::atomic::Ordering::Relaxed)
@@ -233,6 +247,8 @@ impl Clients {
                 RegionClients::new(secondary, secondary_endpoint),
             ],
             route53: aws_sdk_route53::Client::new(route53),
+            route53_reads: Arc::default(),
+            route53_budget: Arc::default(),
             sts: aws_sdk_sts::Client::new(primary),
             iam: aws_sdk_iam::Client::new(route53),
             identity: Slot::default(),
@@ -318,6 +334,8 @@ impl Clients {
             call_timeout: pair.call_timeout,
             max_attempts: pair.max_attempts,
         };
+        pool.route53_budget
+            .limit_reads(pair.route53_reads_per_second);
         let primary_region = pair.region(Role::Primary).to_owned();
         let secondary_region = pair.region(Role::Secondary).to_owned();
         let (primary, secondary, route53) = tokio::join!(
@@ -329,6 +347,8 @@ impl Clients {
             credentials: primary.config.credentials_provider(),
             regions: [primary.region, secondary.region],
             route53: route53.route53,
+            route53_reads: route53.region.reads,
+            route53_budget: pool.route53_budget(),
             iam: route53.iam,
             sts: primary.sts,
             identity: primary.identity,
@@ -443,7 +463,23 @@ mod tests {
             static_credentials: Some(("other".into(), "other".into())),
             ..fixed_keys()
         };
+        let same = Clients::load(&pair("d", "us-east-1", "us-east-2"), &fixed_keys(), &pool).await;
+        let first = Clients::load(&pair("a", "us-east-1", "us-east-2"), &fixed_keys(), &pool).await;
+        assert!(
+            Arc::ptr_eq(&same.regions[0].reads, &first.regions[0].reads)
+                && Arc::ptr_eq(&same.route53_reads, &first.route53_reads),
+            "the same keys in the same region share their reads"
+        );
         let clients = Clients::load(&pair("c", "us-east-1", "us-east-2"), &other_keys, &pool).await;
+        assert!(
+            !Arc::ptr_eq(&clients.regions[0].reads, &first.regions[0].reads)
+                && !Arc::ptr_eq(&clients.route53_reads, &first.route53_reads),
+            "another account never shares a read"
+        );
+        assert!(
+            Arc::ptr_eq(&clients.route53_budget, &first.route53_budget),
+            "one Route 53 budget for the whole process"
+        );
         assert_eq!(
             pool.loads(),
             5,

@@ -56,6 +56,26 @@ pub struct Query {
     pub measure: Measure,
 }
 
+/// What a query asks for, whoever asks: pairs asking the same metric share its series.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct MetricKey {
+    pub namespace: &'static str,
+    pub metric: &'static str,
+    pub dimensions: Vec<(&'static str, String)>,
+    pub stat: &'static str,
+}
+
+impl Query {
+    pub fn key(&self) -> MetricKey {
+        MetricKey {
+            namespace: self.namespace,
+            metric: self.metric,
+            dimensions: self.dimensions.clone(),
+            stat: self.stat,
+        }
+    }
+}
+
 /// The queries of one region's call. `health_checks` (region -> id) are added to the call of
 /// the region that is us-east-1, where Route 53 publishes its metrics.
 #[expect(

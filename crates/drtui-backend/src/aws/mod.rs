@@ -2,6 +2,7 @@
 //! regions. This crate is the only one that links the AWS SDK.
 
 pub mod act;
+mod batch;
 mod call;
 pub mod clients;
 pub mod deploy;
@@ -9,8 +10,10 @@ pub mod discover;
 pub mod lock;
 pub mod metrics;
 mod parity;
+pub mod reads;
 mod replicas;
 mod route53;
+pub mod route53_budget;
 mod sources;
 
 use std::collections::BTreeMap;
@@ -32,7 +35,7 @@ pub const HEALTH_STATUS_MIN_INTERVAL: Duration = Duration::from_secs(30);
 /// Route 53 calls an endpoint healthy when more than this share of its checkers do.
 const HEALTHY_CHECKER_SHARE: f64 = 0.18;
 /// How many executions of the failover state machine to show.
-const RECENT_EXECUTIONS: i32 = 10;
+pub(crate) const RECENT_EXECUTIONS: i32 = 10;
 
 /// Health-check state learned as a side effect of other calls.
 #[derive(Debug, Default)]
@@ -157,13 +160,30 @@ where
 
 impl AwsBackend {
     pub fn new(pair: &RegionPair, clients: Clients, clock: Arc<dyn Clock>) -> Self {
-        Self {
+        let backend = Self {
             pair: pair.clone(),
             clients,
             clock,
             calls: CallCounter::default(),
             health: Mutex::new(HealthCache::default()),
+        };
+        backend.share_reads(true);
+        backend
+    }
+
+    /// Joins (or leaves) the shared reads of the pair's regions, its state machine and its
+    /// hosted zone: a batch waits for every member before it calls.
+    fn share_reads(&self, joins: bool) {
+        use reads::Member as _;
+        for role in Role::BOTH {
+            self.region_clients(role).reads.join(joins);
         }
+        if let Some(arn) = &self.pair.state_machine {
+            let reads = &self.region_clients(self.side_of_arn(arn)).reads;
+            reads.executions.of(arn).count(joins);
+        }
+        let zone = &self.pair.hosted_zone_id;
+        self.clients.route53_reads.records.of(zone).count(joins);
     }
 
     /// The pair's cross-machine run lock, when it names a `lock_table`.
@@ -255,6 +275,12 @@ impl AwsBackend {
     }
 }
 
+impl Drop for AwsBackend {
+    fn drop(&mut self) {
+        self.share_reads(false);
+    }
+}
+
 impl StatusBackend for AwsBackend {
     fn fetch(&self, source: Source) -> BoxFuture<'_, Result<SourceData, BackendError>> {
         Box::pin(async move {
@@ -297,5 +323,7 @@ impl StatusBackend for AwsBackend {
     }
 }
 
+#[cfg(test)]
+mod shared_tests;
 #[cfg(test)]
 mod tests;

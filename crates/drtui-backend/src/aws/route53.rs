@@ -3,52 +3,40 @@
 
 use std::collections::BTreeMap;
 
-use aws_sdk_route53::types::{ResourceRecordSet, RrType};
+use aws_sdk_route53::types::ResourceRecordSet;
 use drtui_core::calls::Operation;
 use drtui_core::clock::elapsed;
 use drtui_core::model::*;
 use drtui_core::ports::BackendError;
 
+use super::route53_budget::Lane;
 use super::*;
 
 impl AwsBackend {
-    /// The weighted records of the pair's name, every page: what the dashboard reads and what
-    /// a weights change updates.
-    pub(super) async fn weighted_records(&self) -> Result<Vec<ResourceRecordSet>, BackendError> {
-        let mut records = Vec::new();
-        let mut start: (Option<String>, Option<RrType>, Option<String>) =
-            (Some(self.pair.record_name.clone()), None, None);
-        loop {
-            let page = self
-                .call(
-                    Operation::ListResourceRecordSets,
-                    self.route53_role(),
-                    self.clients
-                        .route53
-                        .list_resource_record_sets()
-                        .hosted_zone_id(&self.pair.hosted_zone_id)
-                        .set_start_record_name(start.0.take())
-                        .set_start_record_type(start.1.take())
-                        .set_start_record_identifier(start.2.take())
-                        .send(),
-                )
-                .await?;
-            for record in page.resource_record_sets() {
-                // Records come sorted by name: past ours, there are no more of it.
-                if !same_dns_name(record.name(), &self.pair.record_name) {
-                    return Ok(records);
-                }
-                records.push(record.clone());
-            }
-            if !page.is_truncated() {
-                return Ok(records);
-            }
-            start = (
-                page.next_record_name().map(str::to_owned),
-                page.next_record_type().cloned(),
-                page.next_record_identifier().map(str::to_owned),
-            );
-        }
+    /// The weighted records of the pair's name, every page: what the dashboard reads (in one
+    /// listing with the other pairs of the hosted zone, in the read lane) and what a weights
+    /// change is made from (its own listing, in the act lane: never queued behind reads).
+    pub(super) async fn weighted_records(
+        &self,
+        lane: Lane,
+    ) -> Result<Vec<ResourceRecordSet>, BackendError> {
+        let name = &self.pair.record_name;
+        let records = match lane {
+            Lane::Act => self.records_of(lane, vec![name.clone()]).await?,
+            Lane::Read => self
+                .clients
+                .route53_reads
+                .records
+                .of(&self.pair.hosted_zone_id)
+                .ask((), name.clone(), |names| self.records_of(lane, names))
+                .await?
+                .as_ref()
+                .clone(),
+        };
+        Ok(records
+            .into_iter()
+            .filter(|record| same_dns_name(record.name(), name))
+            .collect())
     }
 
     /// The pair's record with `role`'s set identifier.
@@ -64,7 +52,7 @@ impl AwsBackend {
     }
 
     pub(super) async fn dns(&self) -> Result<SourceData, BackendError> {
-        let records = self.weighted_records().await?;
+        let records = self.weighted_records(Lane::Read).await?;
         let mut weights = BTreeMap::new();
         let mut discovered = BTreeMap::new();
         for role in Role::BOTH {
@@ -103,19 +91,16 @@ impl AwsBackend {
                 return Ok(SourceData::HealthChecks(checks.clone()));
             }
         }
-        let route53_role = self.route53_role();
         let mut checks = Vec::new();
         for (region, id) in self.health_check_ids() {
+            let request = self
+                .clients
+                .route53
+                .get_health_check_status()
+                .health_check_id(&id)
+                .send();
             let output = self
-                .call(
-                    Operation::GetHealthCheckStatus,
-                    route53_role,
-                    self.clients
-                        .route53
-                        .get_health_check_status()
-                        .health_check_id(&id)
-                        .send(),
-                )
+                .route53_call(Lane::Read, Operation::GetHealthCheckStatus, request)
                 .await?;
             let observations = output.health_check_observations();
             let total = observations.len() as u32;

@@ -15,33 +15,36 @@ pub(super) fn hedge_delay(call_timeout: std::time::Duration) -> std::time::Durat
     call_timeout / 3
 }
 
-/// One metric of the pair as a `GetMetricData` query.
-fn metric_data_query(query: &metrics::Query) -> aws_sdk_cloudwatch::types::MetricDataQuery {
+/// One metric as a `GetMetricData` query under `id`.
+pub(super) fn metric_data_query(
+    id: &str,
+    key: &metrics::MetricKey,
+) -> aws_sdk_cloudwatch::types::MetricDataQuery {
     use aws_sdk_cloudwatch::types::{Dimension, Metric, MetricDataQuery, MetricStat};
-    let dimensions = query
+    let dimensions = key
         .dimensions
         .iter()
         .map(|(name, value)| Dimension::builder().name(*name).value(value).build())
         .collect();
     let metric = Metric::builder()
-        .namespace(query.namespace)
-        .metric_name(query.metric)
+        .namespace(key.namespace)
+        .metric_name(key.metric)
         .set_dimensions(Some(dimensions))
         .build();
     let stat = MetricStat::builder()
         .metric(metric)
         .period(metrics::PERIOD_S)
-        .stat(query.stat)
+        .stat(key.stat)
         .build();
     MetricDataQuery::builder()
-        .id(&query.id)
+        .id(id)
         .return_data(true)
         .metric_stat(stat)
         .build()
 }
 
 /// One CloudWatch alarm as the dashboard shows it.
-fn alarm(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> Alarm {
+pub(super) fn alarm(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> Alarm {
     use aws_sdk_cloudwatch::types::StateValue;
     let state = match alarm.state_value() {
         Some(StateValue::Ok) => AlarmState::Ok,
@@ -60,20 +63,21 @@ fn alarm(alarm: &aws_sdk_cloudwatch::types::MetricAlarm) -> Alarm {
 impl AwsBackend {
     pub(super) async fn aurora(&self, role: Role) -> Result<SourceData, BackendError> {
         let cluster_id = self.pair.cluster(role);
-        let output = self
-            .call(
-                Operation::DescribeDbClusters,
-                role,
-                self.region_clients(role)
-                    .rds
-                    .describe_db_clusters()
-                    .db_cluster_identifier(cluster_id)
-                    .send(),
-            )
+        let clusters = self
+            .region_clients(role)
+            .reads
+            .clusters
+            .ask((), cluster_id.to_owned(), |ids| {
+                self.shared_clusters(role, ids)
+            })
             .await?;
-        let cluster = output
-            .db_clusters()
-            .first()
+        let cluster = clusters
+            .iter()
+            .find(|cluster| {
+                cluster
+                    .db_cluster_identifier()
+                    .is_some_and(|id| id.eq_ignore_ascii_case(cluster_id))
+            })
             .ok_or_else(|| BackendError::Service {
                 code: "DBClusterNotFoundFault".to_owned(),
                 message: format!("no cluster {cluster_id} in {}", self.pair.region(role)),
@@ -98,36 +102,20 @@ impl AwsBackend {
         // fetched once (the metrics pollers wake just after each boundary).
         let period = i64::from(metrics::PERIOD_S);
         let end = now.timestamp() - now.timestamp().rem_euclid(period);
-        let start = end - metrics::WINDOW_S;
-        let data_queries: Vec<_> = queries.iter().map(metric_data_query).collect();
-        let pages = super::call::all_pages(|token| {
-            let request = self
-                .region_clients(role)
-                .cloudwatch
-                .get_metric_data()
-                .start_time(aws_smithy_types::DateTime::from_secs(start))
-                .end_time(aws_smithy_types::DateTime::from_secs(end))
-                .set_metric_data_queries(Some(data_queries.clone()))
-                .set_next_token(token);
-            async move {
-                let page = self
-                    .call(Operation::GetMetricData, role, request.send())
-                    .await?;
-                let results = page.metric_data_results().to_vec();
-                Ok((results, page.next_token().map(str::to_owned)))
-            }
-        })
-        .await?;
-        let mut results: BTreeMap<String, metrics::Series> = BTreeMap::new();
-        for result in pages {
-            let Some(id) = result.id() else { continue };
-            let series = results.entry(id.to_owned()).or_default();
-            for (at, value) in result.timestamps().iter().zip(result.values()) {
-                if let Some(at) = timestamp(at) {
-                    series.insert(at, *value);
-                }
-            }
-        }
+        let window = (end - metrics::WINDOW_S, end);
+        let keys = queries.iter().map(metrics::Query::key).collect();
+        let shared = self
+            .region_clients(role)
+            .reads
+            .metrics
+            .ask(window, keys, |asked| {
+                self.shared_metric_data(role, window, asked)
+            })
+            .await?;
+        let results: BTreeMap<String, metrics::Series> = queries
+            .iter()
+            .filter_map(|query| Some((query.id.clone(), shared.get(&query.key())?.clone())))
+            .collect();
         let (region_metrics, health): (RegionMetrics, Vec<HealthCheck>) =
             metrics::interpret(&self.pair, role, &queries, &results, &health_ids, now);
         if health.iter().any(|check| check.healthy.is_some()) {
@@ -137,24 +125,22 @@ impl AwsBackend {
     }
 
     pub(super) async fn alarms(&self, role: Role) -> Result<SourceData, BackendError> {
-        let alarms = super::call::all_pages(|token| async move {
-            let page = self
-                .call(
-                    Operation::DescribeAlarms,
-                    role,
-                    self.region_clients(role)
-                        .cloudwatch
-                        .describe_alarms()
-                        .alarm_name_prefix(&self.pair.alarm_prefix)
-                        .set_next_token(token)
-                        .send(),
-                )
-                .await?;
-            let alarms = page.metric_alarms().iter().map(alarm).collect();
-            Ok((alarms, page.next_token().map(str::to_owned)))
-        })
-        .await?;
-        Ok(SourceData::Alarms(alarms))
+        let prefix = &self.pair.alarm_prefix;
+        let alarms = self
+            .region_clients(role)
+            .reads
+            .alarms
+            .ask((), prefix.clone(), |prefixes| {
+                self.shared_alarms(role, prefixes)
+            })
+            .await?;
+        Ok(SourceData::Alarms(
+            alarms
+                .iter()
+                .filter(|alarm| alarm.name.starts_with(prefix.as_str()))
+                .cloned()
+                .collect(),
+        ))
     }
 
     /// Every stack of the region (all pages of `DescribeStacks`).
@@ -184,9 +170,13 @@ impl AwsBackend {
         if wanted.is_empty() {
             return Ok(SourceData::Stacks(Vec::new()));
         }
-        let found: BTreeMap<String, StackStatus> = self
-            .all_stacks(role)
-            .await?
+        let all = self
+            .region_clients(role)
+            .reads
+            .stacks
+            .ask((), (), |_| self.all_stacks(role))
+            .await?;
+        let found: BTreeMap<String, StackStatus> = all
             .iter()
             .filter_map(|stack| {
                 let name = stack.stack_name()?.to_owned();
@@ -228,19 +218,14 @@ impl AwsBackend {
     }
 
     async fn global_cluster_in(&self, role: Role) -> Result<SourceData, BackendError> {
-        let output = self
-            .call(
-                Operation::DescribeGlobalClusters,
-                role,
-                self.region_clients(role)
-                    .rds
-                    .describe_global_clusters()
-                    .global_cluster_identifier(&self.pair.global_cluster)
-                    .send(),
-            )
+        let id = &self.pair.global_cluster;
+        let globals = self
+            .region_clients(role)
+            .reads
+            .global_clusters
+            .ask((), id.clone(), |ids| self.shared_global_clusters(role, ids))
             .await?;
-        let global = output
-            .global_clusters()
+        let global = globals
             .iter()
             // Some implementations ignore the identifier filter: pick ours from the answer.
             .find(|global| {
@@ -300,37 +285,17 @@ impl AwsBackend {
         let Some(arn) = self.pair.state_machine.clone() else {
             return Ok(SourceData::StateMachine(None));
         };
-        let role = self.side_of_arn(&arn);
-        let request = self
-            .region_clients(role)
-            .sfn
-            .list_executions()
-            .state_machine_arn(&arn)
-            .max_results(RECENT_EXECUTIONS);
-        let result = self.sent(Operation::ListExecutions, request.send()).await;
-        let output = match result {
-            Ok(output) => output,
-            Err(error)
-                if error
-                    .as_service_error()
-                    .is_some_and(|e| e.is_state_machine_does_not_exist()) =>
-            {
-                return Ok(SourceData::StateMachine(None));
-            }
-            Err(error) => return Err(self.error(role, error)),
+        let executions = self
+            .region_clients(self.side_of_arn(&arn))
+            .reads
+            .executions
+            .of(&arn)
+            .ask((), (), |_| self.shared_executions(&arn))
+            .await?;
+        let Some(executions) = executions.as_ref() else {
+            return Ok(SourceData::StateMachine(None));
         };
-        let mut executions: Vec<Execution> = output
-            .executions()
-            .iter()
-            .filter_map(|execution| {
-                Some(Execution {
-                    name: execution.name().to_owned(),
-                    status: execution.status().as_str().to_owned(),
-                    started_at: timestamp(execution.start_date())?,
-                    stopped_at: execution.stop_date().and_then(timestamp),
-                })
-            })
-            .collect();
+        let mut executions = executions.clone();
         executions.sort_by_key(|execution| std::cmp::Reverse(execution.started_at));
         Ok(SourceData::StateMachine(Some(StateMachineStatus {
             arn,

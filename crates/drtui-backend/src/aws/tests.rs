@@ -30,18 +30,19 @@ use drtui_core::model::AlarmState;
 
 /// Rules per client; a client without rules fails every call.
 #[derive(Default)]
-struct Rules<'a> {
-    cloudformation: Vec<&'a Rule>,
-    cloudwatch: Vec<&'a Rule>,
-    rds: Vec<&'a Rule>,
-    route53: Vec<&'a Rule>,
-    sfn: Vec<&'a Rule>,
-    lambda: Vec<&'a Rule>,
-    iam: Vec<&'a Rule>,
-    sts: Vec<&'a Rule>,
+pub(super) struct Rules<'a> {
+    pub cloudformation: Vec<&'a Rule>,
+    pub cloudwatch: Vec<&'a Rule>,
+    pub rds: Vec<&'a Rule>,
+    pub route53: Vec<&'a Rule>,
+    pub sfn: Vec<&'a Rule>,
+    pub lambda: Vec<&'a Rule>,
+    pub iam: Vec<&'a Rule>,
+    pub sts: Vec<&'a Rule>,
 }
 
-fn backend(rules: &Rules) -> AwsBackend {
+/// Clients answering from `rules` (each call shares the reads of the clients it was cloned from).
+pub(super) fn clients(rules: &Rules) -> Clients {
     let retry = || aws_smithy_types::retry::RetryConfig::standard().with_max_attempts(3);
     let region = || RegionClients {
         cloudwatch: mock_client!(
@@ -85,17 +86,24 @@ fn backend(rules: &Rules) -> AwsBackend {
                 .build(),
         ),
         endpoint: Some("http://127.0.0.1:9".to_owned()),
+        reads: Arc::default(),
     };
-    let clients = Clients {
+    Clients {
         regions: [region(), region()],
         route53: mock_client!(aws_sdk_route53, RuleMode::MatchAny, rules.route53.clone()),
+        route53_reads: Arc::default(),
+        route53_budget: Arc::default(),
         sts: mock_client!(aws_sdk_sts, RuleMode::MatchAny, rules.sts.clone()),
         iam: mock_client!(aws_sdk_iam, RuleMode::MatchAny, rules.iam.clone()),
         credentials: None,
         profile: None,
         credentials_key: Default::default(),
         identity: Default::default(),
-    };
+    }
+}
+
+fn backend(rules: &Rules) -> AwsBackend {
+    let clients = clients(rules);
     let mut pair = RegionPair::demo();
     pair.lambda_functions = BTreeMap::from([("us-east-1".to_owned(), vec!["validate".to_owned()])]);
     AwsBackend::new(
@@ -217,8 +225,13 @@ async fn access_denied_on_one_api_leaves_the_others_answering() {
 #[tokio::test]
 async fn missing_optional_fields_and_unknown_enum_values_come_through_as_they_are() {
     let cluster = mock!(aws_sdk_rds::Client::describe_db_clusters).then_output(|| {
+        // Only the identifier (it is how a pair finds its cluster in the shared answer).
         DescribeDbClustersOutput::builder()
-            .db_clusters(DbCluster::builder().build())
+            .db_clusters(
+                DbCluster::builder()
+                    .db_cluster_identifier("payment-primary-demo")
+                    .build(),
+            )
             .build()
     });
     let global = mock!(aws_sdk_rds::Client::describe_global_clusters).then_output(|| {

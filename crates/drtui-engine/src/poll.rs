@@ -159,22 +159,47 @@ pub fn until_aligned(now: drtui_core::clock::Timestamp, interval: Duration) -> D
     Duration::from_millis(u64::try_from(interval_ms - into).unwrap_or(0)) + settle
 }
 
-/// Asks the slow sources (parity, permissions) to be read again now, between their ticks:
-/// the dashboard's "check again" key.
-#[derive(Clone, Debug, Default)]
-pub struct Recheck(Arc<tokio::sync::Notify>);
+/// How often the Route 53 weights are read while the estate is settled (steady or failed
+/// over, no run moving it): Route 53's control plane is five requests a second per account,
+/// kept for the failover's own change; while anything moves they are read every poll.
+pub const SETTLED_WEIGHTS_INTERVAL: Duration = Duration::from_secs(30);
 
-impl Recheck {
-    pub fn now(&self) {
-        self.0.notify_waiters();
+/// What the dashboard tells its pollers: read the slow sources (parity, permissions) again now
+/// (the "check again" key), and whether the estate is settled (the weights' pace).
+#[derive(Clone, Debug, Default)]
+pub struct PollControl {
+    recheck: Arc<tokio::sync::Notify>,
+    settled: Arc<std::sync::atomic::AtomicBool>,
+}
+
+impl PollControl {
+    pub fn recheck_now(&self) {
+        self.recheck.notify_waiters();
+    }
+
+    /// Settled (phase steady or failed over, no run under way): the weights are read every
+    /// [`SETTLED_WEIGHTS_INTERVAL`]; otherwise (the default) every poll.
+    pub fn set_settled(&self, settled: bool) {
+        self.settled
+            .store(settled, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// Whether a weights read due at a tick can wait: the estate is settled and the last read
+    /// was asked less than [`SETTLED_WEIGHTS_INTERVAL`] ago (in the clock's own time; a second
+    /// of slack so a tick's own jitter does not stretch 30 s to a whole poll more).
+    fn weights_can_wait(&self, since_last: Option<Duration>) -> bool {
+        let slack = Duration::from_secs(1);
+        self.settled.load(std::sync::atomic::Ordering::Relaxed)
+            && since_last.is_some_and(|since| since + slack < SETTLED_WEIGHTS_INTERVAL)
     }
 }
 
 /// Starts one polling task per source, each at its own cadence; each sends its updates until
 /// `cancel` fires or the receiver is gone. Every source is fetched at once on start (the first
-/// frame is complete); metrics then follow boundaries of their interval. A slow source skips
-/// missed ticks instead of queueing them. The parity sources are also read when the returned
-/// [`Recheck`] asks.
+/// frame is complete); then each follows boundaries of its interval in epoch time, so the
+/// pollers of every pair of a process tick together and share their calls (the backend's
+/// batches). A slow source skips missed ticks instead of queueing them. The parity sources are
+/// also read when the returned [`PollControl`] asks; the weights wait while it says settled.
 pub fn spawn_pollers(
     backend: Arc<dyn StatusBackend>,
     clock: Arc<dyn Clock>,
@@ -182,8 +207,8 @@ pub fn spawn_pollers(
     timeout: Duration,
     updates: mpsc::Sender<SourceUpdate>,
     cancel: CancellationToken,
-) -> Recheck {
-    let recheck = Recheck::default();
+) -> PollControl {
+    let control = PollControl::default();
     // A faster clock (the demo at game-day speed) polls as often in its own time.
     let speed = clock.speed().max(1.0);
     let timeout = timeout.div_f64(speed);
@@ -203,19 +228,17 @@ pub fn spawn_pollers(
         let clock = Arc::clone(&clock);
         let updates = updates.clone();
         let cancel = cancel.clone();
-        let asked = (source.pace() == Pace::Parity).then(|| Arc::clone(&recheck.0));
+        let asked = (source.pace() == Pace::Parity).then(|| Arc::clone(&control.recheck));
+        let paced = (source == Source::Dns).then(|| control.clone());
         let interval = cadence.interval(source);
-        let first_aligned = if source.pace() == Pace::Metrics {
-            until_aligned(clock.now(), interval).div_f64(speed)
-        } else {
-            interval.div_f64(speed)
-        };
+        let first_aligned = until_aligned(clock.now(), interval).div_f64(speed);
         let interval = interval.div_f64(speed);
         tokio::spawn(async move {
             let mut ticker =
                 tokio::time::interval_at(tokio::time::Instant::now() + first_aligned, interval);
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
             let mut first = true;
+            let mut last_read: Option<drtui_core::clock::Timestamp> = None;
             loop {
                 if !first {
                     let asked_now = async {
@@ -229,7 +252,16 @@ pub fn spawn_pollers(
                         _ = ticker.tick() => {}
                         () = asked_now => ticker.reset(),
                     }
+                    let since_last =
+                        last_read.map(|at| drtui_core::clock::elapsed(at, clock.now()));
+                    if paced
+                        .as_ref()
+                        .is_some_and(|control| control.weights_can_wait(since_last))
+                    {
+                        continue;
+                    }
                 }
+                last_read = Some(clock.now());
                 let fetch = async {
                     if first && source.rides_on_others() {
                         let (backend, clock) = (backend.as_ref(), clock.as_ref());
@@ -253,7 +285,7 @@ pub fn spawn_pollers(
             }
         });
     }
-    recheck
+    control
 }
 
 #[cfg(test)]
@@ -297,14 +329,14 @@ mod tests {
         Arc<Recording>,
         mpsc::Receiver<SourceUpdate>,
         CancellationToken,
-        Recheck,
+        PollControl,
     ) {
         let backend = Arc::new(Recording {
             asked: Mutex::new(Vec::new()),
         });
         let (updates, mut received) = mpsc::channel(64);
         let cancel = CancellationToken::new();
-        let recheck = spawn_pollers(
+        let control = spawn_pollers(
             Arc::clone(&backend) as Arc<dyn StatusBackend>,
             Arc::new(drtui_core::clock::ManualClock::new(
                 chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
@@ -322,7 +354,7 @@ mod tests {
         for _ in 0..Source::all().len() {
             received.recv().await.expect("an update");
         }
-        (backend, received, cancel, recheck)
+        (backend, received, cancel, control)
     }
 
     /// The dashboard's pollers ask for the health checks only once the first round of the
@@ -358,7 +390,7 @@ mod tests {
         let (backend, mut received, cancel, recheck) = recording_pollers().await;
         backend.asked.lock().expect("asked").clear();
         let asked_at = tokio::time::Instant::now();
-        recheck.now();
+        recheck.recheck_now();
         let mut again = Vec::new();
         for _ in 0..3 {
             again.push(received.recv().await.expect("an update").source);
@@ -375,6 +407,72 @@ mod tests {
             "only parity and permissions: {again:?}"
         );
         assert_eq!(again.len(), 3);
+    }
+
+    /// Wall time that follows tokio's (paused) clock.
+    struct TokioClock(tokio::time::Instant, drtui_core::clock::Timestamp);
+
+    impl Clock for TokioClock {
+        fn now(&self) -> drtui_core::clock::Timestamp {
+            self.1 + chrono::Duration::from_std(self.0.elapsed()).unwrap_or_default()
+        }
+
+        fn sleep(&self, duration: Duration) -> drtui_core::clock::SleepFuture<'_> {
+            Box::pin(tokio::time::sleep(duration))
+        }
+    }
+
+    /// Settled, the weights are read every 30 s; once anything moves, every poll again.
+    #[tokio::test(start_paused = true)]
+    async fn settled_weights_are_read_every_thirty_seconds_and_every_poll_once_moving() {
+        let backend = Arc::new(Recording {
+            asked: Mutex::new(Vec::new()),
+        });
+        let (updates, mut received) = mpsc::channel(1024);
+        let cancel = CancellationToken::new();
+        let began = tokio::time::Instant::now();
+        let clock = TokioClock(
+            began,
+            chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+        );
+        let control = spawn_pollers(
+            Arc::clone(&backend) as Arc<dyn StatusBackend>,
+            Arc::new(clock),
+            Cadence {
+                poll: Duration::from_secs(5),
+                metrics: Duration::from_secs(60),
+                replicas: Duration::from_secs(300),
+                parity: Duration::from_secs(600),
+            },
+            Duration::from_secs(3),
+            updates,
+            cancel.clone(),
+        );
+        control.set_settled(true);
+        let drain = tokio::spawn(async move { while received.recv().await.is_some() {} });
+        let weights_reads = |from: Duration, to: Duration| {
+            backend
+                .asked
+                .lock()
+                .expect("asked")
+                .iter()
+                .filter(|(source, at)| {
+                    *source == Source::Dns && *at - began >= from && *at - began < to
+                })
+                .count()
+        };
+        tokio::time::sleep(Duration::from_secs(65)).await;
+        // At start, then the first ticks 30 s after the last read.
+        assert_eq!(weights_reads(Duration::ZERO, Duration::from_secs(65)), 3);
+        control.set_settled(false);
+        tokio::time::sleep(Duration::from_secs(30)).await;
+        assert_eq!(
+            weights_reads(Duration::from_secs(65), Duration::from_secs(95)),
+            6,
+            "every 5 s poll while moving"
+        );
+        cancel.cancel();
+        drain.abort();
     }
 
     /// Every primary call and the health checks' own call hang (a hung us-east-1).

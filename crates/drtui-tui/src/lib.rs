@@ -62,8 +62,9 @@ struct PairView {
     faults: Option<Arc<dyn FaultControl>>,
     clock: Arc<dyn Clock>,
     journal_dir: Option<std::path::PathBuf>,
-    /// Asks the pollers to read parity and permissions now (the `c` key).
-    recheck: drtui_engine::poll::Recheck,
+    /// Asks the pollers to read parity and permissions now (the `c` key), and tells them
+    /// whether the estate is settled (the weights' pace).
+    polling: drtui_engine::poll::PollControl,
 }
 
 /// Where the pollers and run sessions of every pair report, tagged with the pair's index.
@@ -89,7 +90,7 @@ impl PairView {
             color,
         } = dashboard;
         let (updates_tx, mut updates) = mpsc::channel(256);
-        let recheck = drtui_engine::poll::spawn_pollers(
+        let polling = drtui_engine::poll::spawn_pollers(
             Arc::clone(&backend),
             Arc::clone(&clock),
             drtui_engine::poll::Cadence::of(&pair),
@@ -141,7 +142,7 @@ impl PairView {
             faults,
             clock,
             journal_dir: state_dir,
-            recheck,
+            polling,
         };
         view.refresh_unfinished();
         view
@@ -164,6 +165,7 @@ impl PairView {
         }
         let commands = app::update(&mut self.app, Msg::Tick(now));
         self.perform(commands);
+        self.polling.set_settled(self.app.settled_for_polling());
         self.save_timeline();
     }
 
@@ -187,7 +189,7 @@ impl PairView {
                 Cmd::StartRun(name) => self.session.start(&name),
                 Cmd::ResumeRun { run_id, how } => self.session.resume(&run_id, how),
                 Cmd::PauseRun => self.session.pause(),
-                Cmd::Recheck => self.recheck.now(),
+                Cmd::Recheck => self.polling.recheck_now(),
                 Cmd::AnswerGate(true) => self.session.answer_gate(true),
                 // Declining a gate (Esc twice) aborts the run.
                 Cmd::AnswerGate(false) => self.session.abort(),

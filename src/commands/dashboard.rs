@@ -62,6 +62,7 @@ async fn dashboard_of(
         act,
         faults,
         remote_lock,
+        shared,
     } = opened;
     Ok(drtui_tui::Dashboard {
         pair,
@@ -72,6 +73,7 @@ async fn dashboard_of(
         state_dir: drtui_engine::config_file::state_dir(),
         operator,
         remote_lock,
+        shared,
         read_only: global.read_only,
         color: !(global.no_color
             || std::env::var_os("NO_COLOR").is_some_and(|value| !value.is_empty())),

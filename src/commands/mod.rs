@@ -92,6 +92,8 @@ pub struct Opened {
     pub faults: Option<Arc<dyn FaultControl>>,
     /// The pair's cross-machine run lock (its `lock_table`), on AWS.
     pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
+    /// The crowd's shared poller lease and snapshot (`share = true`), on AWS.
+    pub shared: Option<Arc<dyn drtui_core::share::SharedPoll>>,
 }
 
 /// The operator as recorded when STS does not say who the caller is.
@@ -142,6 +144,7 @@ pub async fn open_backend(
                 act: sim.clone(),
                 faults: Some(sim),
                 remote_lock: None,
+                shared: None,
             }
         }
         BackendKind::Aws => {
@@ -154,11 +157,15 @@ pub async fn open_backend(
             let remote_lock = aws
                 .remote_lock()
                 .map(|lock| Arc::new(lock) as Arc<dyn drtui_core::ports::RemoteLock>);
+            let shared = aws
+                .shared_poll()
+                .map(|shared| Arc::new(shared) as Arc<dyn drtui_core::share::SharedPoll>);
             Opened {
                 status: aws.clone(),
                 act: aws,
                 faults: None,
                 remote_lock,
+                shared,
             }
         }
     };

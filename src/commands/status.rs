@@ -9,12 +9,14 @@ use std::sync::Arc;
 use color_eyre::eyre::Result;
 use drtui_core::clock::Clock;
 use drtui_core::config::RegionPair;
-use drtui_core::model::{Snapshot, calls_between};
+use drtui_core::model::{Snapshot, Source, SourceUpdate, calls_between};
 use drtui_core::ports::StatusBackend;
 use drtui_core::report::StatusReport;
 use drtui_core::settle::Settled;
+use drtui_core::share::SharedPoll;
 use drtui_core::{readiness, report};
-use drtui_engine::{journal_file, poll};
+use drtui_engine::{journal_file, poll, share};
+use std::time::Duration;
 
 use super::{clock_for, open_backend};
 use crate::cli::{Format, GlobalArgs};
@@ -28,19 +30,72 @@ struct Watched {
     clock: Arc<dyn Clock>,
     snapshot: Snapshot,
     settled: Settled,
+    /// The crowd's shared poller, on a shared pair.
+    shared: Option<Arc<dyn SharedPoll>>,
+    /// Watching a shared pair: the shared poller's control and what it sends.
+    feed: Option<(poll::PollControl, tokio::sync::mpsc::Receiver<SourceUpdate>)>,
 }
 
 impl Watched {
-    /// One concurrent poll of every source, folded in; the report for it.
-    async fn report(&mut self, settle: bool) -> StatusReport {
+    /// What this report is made of: one concurrent poll of every source, or on a shared pair
+    /// the crowd's snapshot (one read of the table; `--watch` joins the crowd, and polls for
+    /// it when nobody else does). Says where it came from on a shared pair.
+    async fn gather(&mut self, watch: bool) -> (Vec<SourceUpdate>, Option<String>) {
+        let timeout = self.pair.call_timeout;
+        let Some(table) = self.shared.clone() else {
+            let updates = poll::poll_once(self.backend.as_ref(), self.clock.as_ref(), timeout);
+            return (updates.await, None);
+        };
+        if !watch {
+            if let Some((updates, from)) =
+                share::read_once(table.as_ref(), self.clock.as_ref(), timeout).await
+            {
+                return (updates, Some(from.line(self.clock.now())));
+            }
+            let updates = poll::poll_once(self.backend.as_ref(), self.clock.as_ref(), timeout);
+            let said = "shared: no live poller, read AWS directly".to_owned();
+            return (updates.await, Some(said));
+        }
+        let first = self.feed.is_none();
+        let (control, inbox) = self.feed.get_or_insert_with(|| {
+            let (sender, inbox) = tokio::sync::mpsc::channel(256);
+            let control = share::spawn_shared_pollers(
+                share::Polling {
+                    backend: Arc::clone(&self.backend),
+                    clock: Arc::clone(&self.clock),
+                    cadence: poll::Cadence::of(&self.pair),
+                    timeout,
+                },
+                share::Shared {
+                    table,
+                    me: share::this_process(self.clock.as_ref()),
+                },
+                sender,
+                tokio_util::sync::CancellationToken::new(),
+            );
+            (control, inbox)
+        });
+        let mut updates = Vec::new();
+        // The first report waits for a first round (a poll, or a read of the table).
+        let wait = if first { timeout * 2 } else { Duration::ZERO };
+        let until = tokio::time::Instant::now() + wait;
+        while first && updates.len() < Source::all().len() {
+            match tokio::time::timeout_at(until, inbox.recv()).await {
+                Ok(Some(update)) => updates.push(update),
+                _ => break,
+            }
+        }
+        while let Ok(update) = inbox.try_recv() {
+            updates.push(update);
+        }
+        (updates, control.sharing().line(self.clock.now()))
+    }
+
+    /// The sources gathered, folded in; the report for them.
+    async fn report(&mut self, settle: bool, watch: bool) -> StatusReport {
         let calls_before = self.backend.call_counts();
-        for update in poll::poll_once(
-            self.backend.as_ref(),
-            self.clock.as_ref(),
-            self.pair.call_timeout,
-        )
-        .await
-        {
+        let (updates, shared) = self.gather(watch).await;
+        for update in updates {
             self.snapshot.apply(update);
         }
         let calls = calls_between(&calls_before, &self.backend.call_counts());
@@ -61,7 +116,9 @@ impl Watched {
         } else {
             self.settled.provisional(fresh)
         };
-        report::build(&self.pair, &self.snapshot, &readiness, now, calls)
+        let mut report = report::build(&self.pair, &self.snapshot, &readiness, now, calls);
+        report.shared = shared;
+        report
     }
 }
 
@@ -101,13 +158,15 @@ pub async fn run(global: &GlobalArgs, format: Format, watch: bool) -> Result<Exi
     let pool = &pool;
     let opened = futures::future::join_all(pairs.into_iter().map(|pair| async move {
         let clock = clock_for(&pair);
-        let backend = open_backend(&pair, global, &clock, pool).await?.status;
+        let opened = open_backend(&pair, global, &clock, pool).await?;
         Ok::<_, color_eyre::Report>(Watched {
             snapshot: pair.empty_snapshot(),
             pair,
-            backend,
+            backend: opened.status,
             clock,
             settled: Settled::default(),
+            shared: opened.shared,
+            feed: None,
         })
     }))
     .await;
@@ -121,9 +180,12 @@ pub async fn run(global: &GlobalArgs, format: Format, watch: bool) -> Result<Exi
     loop {
         let settle = watch && !first;
         first = false;
-        let reports: Vec<StatusReport> =
-            futures::future::join_all(watched.iter_mut().map(|watched| watched.report(settle)))
-                .await;
+        let reports: Vec<StatusReport> = futures::future::join_all(
+            watched
+                .iter_mut()
+                .map(|watched| watched.report(settle, watch)),
+        )
+        .await;
         if watch && format == Format::Text && std::io::stdout().is_terminal() {
             output::raw("\x1b[2J\x1b[H");
         }

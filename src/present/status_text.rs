@@ -66,6 +66,9 @@ fn verdict(out: &mut String, report: &StatusReport) {
         sanitize(&report.pair),
         report.taken_at,
     );
+    if let Some(shared) = &report.shared {
+        let _ = writeln!(out, "{}", sanitize(shared));
+    }
     let _ = writeln!(
         out,
         "VERDICT {}  recommended: {}  data at risk: {}{}",

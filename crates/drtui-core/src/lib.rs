@@ -39,6 +39,7 @@ pub mod readiness;
 pub mod report;
 pub mod runbook;
 pub mod settle;
+pub mod share;
 pub mod stores;
 pub mod switchover;
 pub mod text;

@@ -6,7 +6,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::clock::{Timestamp, elapsed};
 
@@ -34,7 +34,7 @@ pub const DATAPOINT_FRESH: Duration = Duration::from_secs(3 * 60 + 120);
     Ord,
     Hash,
     Serialize,
-    serde::Deserialize,
+    Deserialize,
     schemars::JsonSchema,
 )]
 #[serde(rename_all = "lowercase")]
@@ -192,7 +192,7 @@ impl ObservedMeta<'_> {
 }
 
 /// Aurora cluster as DescribeDBClusters reports it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct AuroraCluster {
     pub cluster_id: String,
     pub status: String,
@@ -203,7 +203,7 @@ pub struct AuroraCluster {
 }
 
 /// A member of the Aurora global database.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GlobalMember {
     pub cluster_id: String,
     /// The member cluster's ARN, as the API reports it (the target of a switchover).
@@ -215,7 +215,7 @@ pub struct GlobalMember {
 }
 
 /// A switchover or failover in progress on the global database.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FailoverState {
     pub status: String,
     pub from_region: Option<String>,
@@ -226,7 +226,7 @@ pub struct FailoverState {
 }
 
 /// The Aurora global database as DescribeGlobalClusters reports it.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct GlobalCluster {
     pub id: String,
     pub status: String,
@@ -248,7 +248,7 @@ impl GlobalCluster {
 }
 
 /// A Route 53 health check and what its checkers currently report.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct HealthCheck {
     pub id: String,
     /// The region whose endpoint this check probes, when known.
@@ -261,7 +261,7 @@ pub struct HealthCheck {
 }
 
 /// CloudWatch alarm states, as AWS names them.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum AlarmState {
     #[serde(rename = "OK")]
     Ok,
@@ -281,7 +281,7 @@ impl AlarmState {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Alarm {
     pub name: String,
     pub state: AlarmState,
@@ -302,7 +302,7 @@ pub fn firing_alarms(alarms: &[Alarm]) -> Vec<&str> {
 }
 
 /// Per-function Lambda figures over the latest period.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct LambdaMetrics {
     pub function: String,
     pub invocations: Option<f64>,
@@ -312,7 +312,7 @@ pub struct LambdaMetrics {
 
 /// Recent history of the figures the dashboard draws as sparklines, oldest first, one point
 /// per `period`.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct MetricHistory {
     pub period_s: u64,
     /// `None` where no lag was published (the region was the writer then).
@@ -322,7 +322,7 @@ pub struct MetricHistory {
 }
 
 /// The region's CloudWatch figures over the latest period. `None` means no datapoint.
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegionMetrics {
     pub api_requests_per_min: Option<f64>,
     pub api_latency_ms: Option<f64>,
@@ -345,7 +345,7 @@ pub struct RegionMetrics {
 }
 
 /// A replicated store, as the status JSON names its kind.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum StoreKind {
     Aurora,
@@ -367,7 +367,7 @@ impl StoreKind {
 
 /// One store's replication out of a region, as that region's CloudWatch reported it: `None`
 /// where no current datapoint came (unknown, never zero).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StoreFigures {
     pub kind: StoreKind,
     /// The table, or the source bucket.
@@ -391,7 +391,7 @@ impl RegionMetrics {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StackStatus {
     pub name: String,
     pub status: String,
@@ -428,7 +428,7 @@ impl StackStatus {
 }
 
 /// Route 53 weighted records of the pair's name, by region.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DnsWeights {
     pub record_name: String,
     pub weights: BTreeMap<String, Option<u64>>,
@@ -450,7 +450,7 @@ impl DnsWeights {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Execution {
     pub name: String,
     pub status: String,
@@ -459,7 +459,7 @@ pub struct Execution {
 }
 
 /// The failover state machine and its recent executions, newest first.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StateMachineStatus {
     pub arn: String,
     pub executions: Vec<Execution>,
@@ -516,7 +516,7 @@ pub fn calls_between(before: &CallCounts, after: &CallCounts) -> CallCounts {
 }
 
 /// One thing the pollers fetch. Region-scoped sources name the side of the pair.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum Source {
     Aurora(Role),
     Metrics(Role),
@@ -622,7 +622,7 @@ pub enum Pace {
 }
 
 /// What a source returned.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub enum SourceData {
     Aurora(AuroraCluster),
     Metrics(RegionMetrics),
@@ -640,7 +640,7 @@ pub enum SourceData {
 
 /// The replicas' own statuses, read on a slow cadence: each DynamoDB global table's replicas
 /// (`DescribeTable`) and each secret's replication (`DescribeSecret`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct Replicas {
     pub tables: Vec<ReplicaStatus>,
     pub secrets: Vec<ReplicaStatus>,
@@ -648,7 +648,7 @@ pub struct Replicas {
 
 /// One replica of a table or secret in a region: its status as the service words it
 /// (`ACTIVE`, `InSync`, `Failed`, …), `None` when it could not be read (and why, in `message`).
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct ReplicaStatus {
     pub name: String,
     pub region: String,
@@ -657,7 +657,7 @@ pub struct ReplicaStatus {
 }
 
 /// One finished fetch, as it travels from a poller to the model.
-#[derive(Clone, Debug, PartialEq)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct SourceUpdate {
     pub source: Source,
     pub at: Timestamp,

@@ -6,12 +6,12 @@
 //! region's name and role word (`us-east-1`, `primary`) taken out, so
 //! `payment-validation-primary-prod` is the twin of `payment-validation-secondary-prod`.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::model::Role;
 
 /// What one region says about the things that must match (one read of `Source::Parity`).
-#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegionParity {
     /// The pair's payment functions (`lambda:GetFunction`).
     pub functions: Vec<FunctionConfig>,
@@ -28,7 +28,7 @@ pub struct RegionParity {
     pub unread: Vec<Unread>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct FunctionConfig {
     pub name: String,
     pub code_sha256: String,
@@ -41,14 +41,14 @@ pub struct FunctionConfig {
     pub reserved_concurrency: Option<i32>,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct DbInstance {
     pub id: String,
     /// `db.r6g.large`, `db.serverless`.
     pub class: String,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct StageThrottle {
     pub api: String,
     pub stage: String,
@@ -68,7 +68,7 @@ impl StageThrottle {
     }
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Parameter {
     pub name: String,
     /// `String`, `StringList`, `SecureString` (whose value is compared by name only).
@@ -77,7 +77,7 @@ pub struct Parameter {
 }
 
 /// A part of a region's parity that could not be read.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Unread {
     pub part: Part,
     /// The function, API or path asked for.
@@ -86,7 +86,7 @@ pub struct Unread {
 }
 
 /// Which check a part feeds.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Part {
     Function,

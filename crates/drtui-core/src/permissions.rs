@@ -2,7 +2,7 @@
 //! ([`Operation`]) and land on the pair's own ARNs (the same ones `drtui iam policy` grants);
 //! a backend asks IAM's policy simulator and answers with what would be denied.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::calls::{Access, Operation};
 use crate::config::RegionPair;
@@ -18,14 +18,14 @@ pub struct AccessRequest {
 }
 
 /// What the simulation said.
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Permissions {
     /// The principal simulated (a role for an assumed-role session), when known.
     pub principal: Option<String>,
     pub answer: Simulation,
 }
 
-#[derive(Clone, Debug, PartialEq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 #[serde(tag = "state", rename_all = "snake_case")]
 pub enum Simulation {
     /// Every request was simulated: these would be denied.
@@ -36,7 +36,7 @@ pub enum Simulation {
 }
 
 /// One call that would be denied, on one resource.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct Denial {
     /// `rds:FailoverGlobalCluster`.
     pub action: String,

@@ -13,7 +13,7 @@ pub const ROUTE53_CONTROL_REGION: &str = "us-east-1";
 pub type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 /// Why a fetch failed, as the backend saw it.
-#[derive(Clone, Debug, PartialEq, thiserror::Error)]
+#[derive(Clone, Debug, PartialEq, thiserror::Error, serde::Serialize, serde::Deserialize)]
 pub enum BackendError {
     #[error("timed out after {}", humantime::format_duration(*.0))]
     Timeout(Duration),

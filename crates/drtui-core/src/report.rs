@@ -29,6 +29,10 @@ pub struct StatusReport {
     pub parity: ParityReport,
     /// Who drtui acted as (the STS caller ARN on AWS).
     pub identity: Option<String>,
+    /// On a shared pair, where this snapshot came from ("shared from host-a 3 s ago", or this
+    /// process polling for the crowd).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub shared: Option<String>,
     /// API calls this snapshot cost, by service and operation.
     pub api_calls: crate::model::CallCounts,
     /// What a dashboard left open with these settings costs in CloudWatch metrics.
@@ -163,6 +167,7 @@ pub fn build(
         stores: crate::stores::reports(snapshot, now, &pair.policy()),
         parity: parity_report(snapshot, pair, now),
         identity: snapshot.identity.usable(now, max_age).cloned(),
+        shared: None,
         api_calls,
         cost: crate::cost::of(pair),
     }

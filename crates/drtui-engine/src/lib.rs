@@ -13,3 +13,4 @@ pub mod playback;
 pub mod poll;
 pub mod preflight;
 pub mod session;
+pub mod share;

@@ -170,9 +170,25 @@ pub const SETTLED_WEIGHTS_INTERVAL: Duration = Duration::from_secs(30);
 pub struct PollControl {
     recheck: Arc<tokio::sync::Notify>,
     settled: Arc<std::sync::atomic::AtomicBool>,
+    sharing: Arc<std::sync::Mutex<crate::share::Sharing>>,
 }
 
 impl PollControl {
+    /// Where the pollers' data comes from, on a shared pair.
+    pub fn sharing(&self) -> crate::share::Sharing {
+        self.sharing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    pub(crate) fn set_sharing(&self, sharing: crate::share::Sharing) {
+        *self
+            .sharing
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner()) = sharing;
+    }
+
     pub fn recheck_now(&self) {
         self.recheck.notify_waiters();
     }
@@ -209,6 +225,20 @@ pub fn spawn_pollers(
     cancel: CancellationToken,
 ) -> PollControl {
     let control = PollControl::default();
+    spawn_pollers_under(&control, backend, clock, cadence, timeout, updates, cancel);
+    control
+}
+
+/// [`spawn_pollers`] under an existing control (the shared poller's, which outlives them).
+pub(crate) fn spawn_pollers_under(
+    control: &PollControl,
+    backend: Arc<dyn StatusBackend>,
+    clock: Arc<dyn Clock>,
+    cadence: Cadence,
+    timeout: Duration,
+    updates: mpsc::Sender<SourceUpdate>,
+    cancel: CancellationToken,
+) {
     // A faster clock (the demo at game-day speed) polls as often in its own time.
     let speed = clock.speed().max(1.0);
     let timeout = timeout.div_f64(speed);
@@ -285,7 +315,6 @@ pub fn spawn_pollers(
             }
         });
     }
-    control
 }
 
 #[cfg(test)]

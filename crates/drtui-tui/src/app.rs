@@ -181,6 +181,8 @@ pub struct App {
     pub settled: Settled,
     /// When the shown phase began, if it changed while the dashboard was open.
     pub phase_since: Option<(Phase, Timestamp)>,
+    /// On a shared pair, where the data comes from ("shared from host-a 3 s ago").
+    pub sharing: Option<String>,
     /// The terminal's size, when known: a gate is approved only where it can be read.
     pub screen: Option<(u16, u16)>,
     /// The reason being typed for skipping the stopped run's step, while the prompt is open.
@@ -285,6 +287,7 @@ impl App {
             unfinished: None,
             settled: Settled::default(),
             phase_since: None,
+            sharing: None,
             screen: None,
             skip_reason: None,
             timeline: std::collections::VecDeque::new(),

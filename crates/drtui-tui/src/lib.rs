@@ -40,6 +40,9 @@ pub struct Dashboard {
     pub operator: drtui_engine::session::Operator,
     /// The pair's cross-machine run lock, when it has a `lock_table`.
     pub remote_lock: Option<Arc<dyn drtui_core::ports::RemoteLock>>,
+    /// The crowd's shared poller (`share = true`): this process polls for the others, or
+    /// reads what another wrote.
+    pub shared: Option<Arc<dyn drtui_core::share::SharedPoll>>,
     pub read_only: bool,
     pub color: bool,
 }
@@ -74,6 +77,43 @@ struct Inboxes {
     cancel: CancellationToken,
 }
 
+/// The pair's pollers: the crowd's shared poller when the pair is shared, else this
+/// process's own.
+fn start_polling(
+    pair: &RegionPair,
+    backend: &Arc<dyn StatusBackend>,
+    clock: &Arc<dyn Clock>,
+    shared: Option<Arc<dyn drtui_core::share::SharedPoll>>,
+    updates: mpsc::Sender<drtui_core::model::SourceUpdate>,
+    cancel: &CancellationToken,
+) -> drtui_engine::poll::PollControl {
+    let cadence = drtui_engine::poll::Cadence::of(pair);
+    match shared {
+        Some(table) => drtui_engine::share::spawn_shared_pollers(
+            drtui_engine::share::Polling {
+                backend: Arc::clone(backend),
+                clock: Arc::clone(clock),
+                cadence,
+                timeout: pair.call_timeout,
+            },
+            drtui_engine::share::Shared {
+                table,
+                me: drtui_engine::share::this_process(clock.as_ref()),
+            },
+            updates,
+            cancel.clone(),
+        ),
+        None => drtui_engine::poll::spawn_pollers(
+            Arc::clone(backend),
+            Arc::clone(clock),
+            cadence,
+            pair.call_timeout,
+            updates,
+            cancel.clone(),
+        ),
+    }
+}
+
 impl PairView {
     /// Starts the pair's pollers and run session, forwarding what they send to `inboxes`.
     fn start(index: usize, dashboard: Dashboard, inboxes: &Inboxes) -> Self {
@@ -86,18 +126,12 @@ impl PairView {
             state_dir,
             operator,
             remote_lock,
+            shared,
             read_only,
             color,
         } = dashboard;
         let (updates_tx, mut updates) = mpsc::channel(256);
-        let polling = drtui_engine::poll::spawn_pollers(
-            Arc::clone(&backend),
-            Arc::clone(&clock),
-            drtui_engine::poll::Cadence::of(&pair),
-            pair.call_timeout,
-            updates_tx,
-            inboxes.cancel.clone(),
-        );
+        let polling = start_polling(&pair, &backend, &clock, shared, updates_tx, &inboxes.cancel);
         let forward = inboxes.updates.clone();
         tokio::spawn(async move {
             while let Some(update) = updates.recv().await {
@@ -166,6 +200,7 @@ impl PairView {
         let commands = app::update(&mut self.app, Msg::Tick(now));
         self.perform(commands);
         self.polling.set_settled(self.app.settled_for_polling());
+        self.app.sharing = self.polling.sharing().line(now);
         self.save_timeline();
     }
 

@@ -14,6 +14,7 @@ pub mod reads;
 mod replicas;
 mod route53;
 pub mod route53_budget;
+pub mod shared;
 mod sources;
 
 use std::collections::BTreeMap;
@@ -52,7 +53,7 @@ pub struct AwsBackend {
     pair: RegionPair,
     clients: Clients,
     clock: Arc<dyn Clock>,
-    calls: CallCounter,
+    calls: Arc<CallCounter>,
     health: Mutex<HealthCache>,
 }
 
@@ -164,7 +165,7 @@ impl AwsBackend {
             pair: pair.clone(),
             clients,
             clock,
-            calls: CallCounter::default(),
+            calls: Arc::default(),
             health: Mutex::new(HealthCache::default()),
         };
         backend.share_reads(true);
@@ -195,6 +196,24 @@ impl AwsBackend {
             table,
             self.pair.region(role),
             self.pair.commands(),
+        ))
+    }
+
+    /// The pair's shared poller lease and snapshot, when it is shared (`share = true` and a
+    /// `lock_table`, which the config checks go together).
+    pub fn shared_poll(&self) -> Option<shared::DynamoShared> {
+        let table = self
+            .pair
+            .lock_table
+            .as_deref()
+            .filter(|_| self.pair.share)?;
+        let role = self.pair.lock_role;
+        Some(shared::DynamoShared::new(
+            self.clients.regions[role.index()].dynamodb.clone(),
+            table,
+            self.pair.region(role),
+            &self.pair,
+            Arc::clone(&self.calls),
         ))
     }
 

@@ -303,6 +303,13 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
             theme.style(Tone::Muted),
         ));
     }
+    // Whose polling this is, on a shared pair: said at every width (ages are the poller's).
+    if let Some(sharing) = &app.sharing {
+        spans.push(Span::styled(
+            format!("  {}", sanitize(sharing)),
+            theme.style(Tone::Muted),
+        ));
+    }
     if area.width >= 140
         && let Some(identity) = app.snapshot.identity.value.as_deref()
     {

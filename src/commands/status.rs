@@ -34,6 +34,9 @@ struct Watched {
     shared: Option<Arc<dyn SharedPoll>>,
     /// Watching a shared pair: the shared poller's control and what it sends.
     feed: Option<(poll::PollControl, tokio::sync::mpsc::Receiver<SourceUpdate>)>,
+    /// The backend's call counts at the last report: each report says what was called since
+    /// (a shared pair's poller calls between reports).
+    calls_reported: drtui_core::model::CallCounts,
 }
 
 impl Watched {
@@ -93,12 +96,13 @@ impl Watched {
 
     /// The sources gathered, folded in; the report for them.
     async fn report(&mut self, settle: bool, watch: bool) -> StatusReport {
-        let calls_before = self.backend.call_counts();
         let (updates, shared) = self.gather(watch).await;
         for update in updates {
             self.snapshot.apply(update);
         }
-        let calls = calls_between(&calls_before, &self.backend.call_counts());
+        let calls_now = self.backend.call_counts();
+        let calls = calls_between(&self.calls_reported, &calls_now);
+        self.calls_reported = calls_now;
         let now = self.clock.now();
         // The journal decides "an unfinished run"; without a state dir there is none to find.
         let unfinished = super::state_dir()
@@ -167,6 +171,7 @@ pub async fn run(global: &GlobalArgs, format: Format, watch: bool) -> Result<Exi
             settled: Settled::default(),
             shared: opened.shared,
             feed: None,
+            calls_reported: drtui_core::model::CallCounts::new(),
         })
     }))
     .await;

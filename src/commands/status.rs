@@ -16,7 +16,6 @@ use drtui_core::settle::Settled;
 use drtui_core::share::SharedPoll;
 use drtui_core::{readiness, report};
 use drtui_engine::{journal_file, poll, share};
-use std::time::Duration;
 
 use super::{clock_for, open_backend};
 use crate::cli::{Format, GlobalArgs};
@@ -40,33 +39,37 @@ struct Watched {
 }
 
 impl Watched {
-    /// What this report is made of: one concurrent poll of every source, or on a shared pair
-    /// the crowd's snapshot (one read of the table; `--watch` joins the crowd, and polls for
-    /// it when nobody else does). Says where it came from on a shared pair.
-    async fn gather(&mut self, watch: bool) -> (Vec<SourceUpdate>, Option<String>) {
+    /// One read of every source for a one-shot report: a concurrent poll, or on a shared pair
+    /// the crowd's snapshot when a live poller wrote one (one read of the table). Says where
+    /// it came from on a shared pair.
+    async fn read_once(&self) -> (Vec<SourceUpdate>, Option<String>) {
         let timeout = self.pair.call_timeout;
-        let Some(table) = self.shared.clone() else {
-            let updates = poll::poll_once(self.backend.as_ref(), self.clock.as_ref(), timeout);
-            return (updates.await, None);
+        let polled = poll::poll_once(self.backend.as_ref(), self.clock.as_ref(), timeout);
+        let Some(table) = &self.shared else {
+            return (polled.await, None);
         };
-        if !watch {
-            if let Some((updates, from)) =
-                share::read_once(table.as_ref(), self.clock.as_ref(), timeout).await
-            {
-                return (updates, Some(from.line(self.clock.now())));
-            }
-            let updates = poll::poll_once(self.backend.as_ref(), self.clock.as_ref(), timeout);
-            let said = "shared: no live poller, read AWS directly".to_owned();
-            return (updates.await, Some(said));
+        if let Some((updates, from)) =
+            share::read_once(table.as_ref(), self.clock.as_ref(), timeout).await
+        {
+            return (updates, Some(from.line(self.clock.now())));
         }
-        let first = self.feed.is_none();
-        let (control, inbox) = self.feed.get_or_insert_with(|| {
-            let (sender, inbox) = tokio::sync::mpsc::channel(256);
-            let control = share::spawn_shared_pollers(
+        let said = "shared: no live poller, read AWS directly".to_owned();
+        (polled.await, Some(said))
+    }
+
+    /// Watching: the dashboard's pollers, each source at its own cadence (or, on a shared
+    /// pair, the crowd's shared poller, which this process may become).
+    fn start_feed(&self) -> (poll::PollControl, tokio::sync::mpsc::Receiver<SourceUpdate>) {
+        let (sender, inbox) = tokio::sync::mpsc::channel(256);
+        let cancel = tokio_util::sync::CancellationToken::new();
+        let (backend, clock) = (Arc::clone(&self.backend), Arc::clone(&self.clock));
+        let (cadence, timeout) = (poll::Cadence::of(&self.pair), self.pair.call_timeout);
+        let control = match self.shared.clone() {
+            Some(table) => share::spawn_shared_pollers(
                 share::Polling {
-                    backend: Arc::clone(&self.backend),
-                    clock: Arc::clone(&self.clock),
-                    cadence: poll::Cadence::of(&self.pair),
+                    backend,
+                    clock,
+                    cadence,
                     timeout,
                 },
                 share::Shared {
@@ -74,14 +77,27 @@ impl Watched {
                     me: share::this_process(self.clock.as_ref()),
                 },
                 sender,
-                tokio_util::sync::CancellationToken::new(),
-            );
-            (control, inbox)
-        });
+                cancel,
+            ),
+            None => poll::spawn_pollers(backend, clock, cadence, timeout, sender, cancel),
+        };
+        (control, inbox)
+    }
+
+    /// What came in since the last report (the first report waits for a first round).
+    async fn gather(&mut self, watch: bool) -> (Vec<SourceUpdate>, Option<String>) {
+        if !watch {
+            return self.read_once().await;
+        }
+        let first = self.feed.is_none();
+        if first {
+            self.feed = Some(self.start_feed());
+        }
+        let Some((control, inbox)) = self.feed.as_mut() else {
+            return (Vec::new(), None);
+        };
         let mut updates = Vec::new();
-        // The first report waits for a first round (a poll, or a read of the table).
-        let wait = if first { timeout * 2 } else { Duration::ZERO };
-        let until = tokio::time::Instant::now() + wait;
+        let until = tokio::time::Instant::now() + self.pair.call_timeout * 2;
         while first && updates.len() < Source::all().len() {
             match tokio::time::timeout_at(until, inbox.recv()).await {
                 Ok(Some(update)) => updates.push(update),
@@ -114,6 +130,9 @@ impl Watched {
             &self.pair.policy(),
             unfinished.as_ref(),
         );
+        if let Some((control, _)) = &self.feed {
+            control.set_settled(fresh.phase.rests() && unfinished.is_none());
+        }
         // Watching, the verdict settles as on the dashboard; one snapshot is shown as it is.
         let readiness = if settle {
             self.settled.settle(fresh, now, self.pair.poll_interval)

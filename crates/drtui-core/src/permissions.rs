@@ -58,7 +58,21 @@ impl std::fmt::Display for Denial {
 impl Simulation {
     /// Every request simulated: each call on each of its resources counted as asked, the
     /// denials in one order, each once.
+    /// A simulation evaluates every action of a call on every resource of it: denials of an
+    /// action on a resource nobody asked it for (another request's, another pair's) are
+    /// dropped here.
     pub fn checked(requests: &[AccessRequest], mut denied: Vec<Denial>) -> Self {
+        let asked: std::collections::BTreeSet<(String, &str)> = requests
+            .iter()
+            .flat_map(|request| {
+                let action = request.operation.iam_action();
+                request
+                    .resources
+                    .iter()
+                    .map(move |resource| (action.clone(), resource.as_str()))
+            })
+            .collect();
+        denied.retain(|denial| asked.contains(&(denial.action.clone(), denial.resource.as_str())));
         denied.sort();
         denied.dedup();
         Simulation::Checked {
@@ -187,32 +201,35 @@ pub struct Simulated {
     pub operations: Vec<Operation>,
 }
 
-/// Groups requests by their resources and context: one simulation per group (the simulator
-/// evaluates every action of a call on every resource of it in its one context, so a group
-/// never mixes them).
-pub fn by_resources(requests: &[AccessRequest]) -> Vec<Simulated> {
-    type Key = (Vec<String>, Vec<(String, String)>);
-    let mut groups: std::collections::BTreeMap<Key, Vec<Operation>> = Default::default();
+/// Groups requests by their context: one simulation per context, of every action on every
+/// resource of the group (the simulator takes one context a call; the cross product it
+/// evaluates is cut back to what was asked by [`Simulation::checked`]). The pairs of an
+/// account share these calls.
+pub fn by_context(requests: &[AccessRequest]) -> Vec<Simulated> {
+    type Group = (
+        std::collections::BTreeSet<String>,
+        std::collections::BTreeSet<Operation>,
+    );
+    let mut groups: std::collections::BTreeMap<Vec<(String, String)>, Group> = Default::default();
     for request in requests {
-        groups
-            .entry((request.resources.clone(), request.context.clone()))
-            .or_default()
-            .push(request.operation);
+        let (resources, operations) = groups.entry(request.context.clone()).or_default();
+        resources.extend(request.resources.iter().cloned());
+        operations.insert(request.operation);
     }
     groups
         .into_iter()
-        .map(|((resources, context), operations)| Simulated {
-            resources,
+        .map(|(context, (resources, operations))| Simulated {
+            resources: resources.into_iter().collect(),
             context,
-            operations,
+            operations: operations.into_iter().collect(),
         })
         .collect()
 }
 
 /// The `SimulatePrincipalPolicy` calls one check of the operator's permissions makes (one per
-/// set of resources).
+/// context; shared with the other pairs of the account).
 pub fn simulations_per_read(pair: &RegionPair) -> usize {
-    by_resources(&operator_requests(pair)).len()
+    by_context(&operator_requests(pair)).len()
 }
 
 /// The IAM principal to simulate for a caller's ARN from STS: an assumed-role session maps
@@ -287,7 +304,7 @@ mod tests {
                 .iter()
                 .all(|request| request.operation.access() != Access::Read)
         );
-        for group in by_resources(&requests) {
+        for group in by_context(&requests) {
             assert!(!group.resources.is_empty() && !group.operations.is_empty());
         }
         let lever = requests

@@ -26,6 +26,12 @@ pub enum Phase {
 }
 
 impl Phase {
+    /// A phase the estate can rest in (writer and traffic together, nothing moving): the
+    /// Route 53 weights need not be read every poll.
+    pub fn rests(self) -> bool {
+        matches!(self, Phase::Steady | Phase::FailedOver)
+    }
+
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Steady => "steady",

@@ -250,7 +250,7 @@ impl App {
     /// Whether the estate rests (steady or failed over, no run of this dashboard and no
     /// unfinished run moving it): then the Route 53 weights are read every 30 s, not every poll.
     pub fn settled_for_polling(&self) -> bool {
-        let rests = matches!(self.readiness.phase, Phase::Steady | Phase::FailedOver);
+        let rests = self.readiness.phase.rests();
         let running_here = self.run.as_ref().is_some_and(|run| run.outcome.is_none());
         rests && !running_here && self.unfinished.is_none()
     }

@@ -185,6 +185,7 @@ impl AwsBackend {
         }
         let zone = &self.pair.hosted_zone_id;
         self.clients.route53_reads.records.of(zone).count(joins);
+        self.clients.route53_reads.simulations.count(joins);
     }
 
     /// The pair's cross-machine run lock, when it names a `lock_table`.

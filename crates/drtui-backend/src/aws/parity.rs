@@ -112,53 +112,117 @@ impl AwsBackend {
 
     async fn instances(&self, role: Role) -> Read<Vec<DbInstance>> {
         let cluster = self.pair.cluster(role);
-        let filter = aws_sdk_rds::types::Filter::builder()
-            .name("db-cluster-id")
-            .values(cluster)
-            .build();
+        let all = self
+            .region_clients(role)
+            .reads
+            .instances
+            .ask((), cluster.to_owned(), |clusters| {
+                self.shared_instances(role, clusters)
+            })
+            .await
+            .map_err(|error| unread(Part::Instances, cluster, &error))?;
+        // The filter is the service's; a cluster's own members are what count.
+        Ok(all
+            .iter()
+            .filter(|(of, _)| of == cluster)
+            .map(|(_, instance)| instance.clone())
+            .collect())
+    }
+
+    /// The instances of every cluster asked (a filter of up to 100 clusters a call), each
+    /// with its cluster.
+    async fn shared_instances(
+        &self,
+        role: Role,
+        clusters: Vec<String>,
+    ) -> Result<Vec<(String, DbInstance)>, BackendError> {
+        let clusters: Vec<String> = clusters
+            .into_iter()
+            .collect::<std::collections::BTreeSet<_>>()
+            .into_iter()
+            .collect();
         let rds = &self.region_clients(role).rds;
-        all_pages(|marker| {
-            let request = rds
-                .describe_db_instances()
-                .filters(filter.clone())
-                .set_marker(marker)
-                .send();
-            async move {
-                let output = self
-                    .call(Operation::DescribeDbInstances, role, request)
-                    .await?;
-                let instances = output
-                    .db_instances()
-                    .iter()
-                    // The filter is the service's; a cluster's own members are what count.
-                    .filter(|instance| instance.db_cluster_identifier() == Some(cluster))
-                    .map(|instance| DbInstance {
-                        id: instance.db_instance_identifier().unwrap_or("?").to_owned(),
-                        class: instance.db_instance_class().unwrap_or("?").to_owned(),
-                    })
-                    .collect();
-                Ok((instances, output.marker().map(str::to_owned)))
-            }
-        })
-        .await
-        .map_err(|error| unread(Part::Instances, cluster, &error))
+        let mut instances = Vec::new();
+        for chunk in clusters.chunks(100) {
+            let filter = aws_sdk_rds::types::Filter::builder()
+                .name("db-cluster-id")
+                .set_values(Some(chunk.to_vec()))
+                .build();
+            let mut found = all_pages(|marker| {
+                let request = rds
+                    .describe_db_instances()
+                    .filters(filter.clone())
+                    .set_marker(marker)
+                    .send();
+                async move {
+                    let output = self
+                        .call(Operation::DescribeDbInstances, role, request)
+                        .await?;
+                    let instances = output
+                        .db_instances()
+                        .iter()
+                        .filter_map(|instance| {
+                            Some((
+                                instance.db_cluster_identifier()?.to_owned(),
+                                DbInstance {
+                                    id: instance.db_instance_identifier().unwrap_or("?").to_owned(),
+                                    class: instance.db_instance_class().unwrap_or("?").to_owned(),
+                                },
+                            ))
+                        })
+                        .collect();
+                    Ok((instances, output.marker().map(str::to_owned)))
+                }
+            })
+            .await?;
+            instances.append(&mut found);
+        }
+        Ok(instances)
     }
 
     async fn concurrency_limit(&self, role: Role) -> Read<Option<i64>> {
-        let output = self
-            .call(
-                Operation::GetAccountSettings,
-                role,
-                self.region_clients(role)
+        let limit = self
+            .region_clients(role)
+            .reads
+            .account_settings
+            .ask((), (), |_| async move {
+                let request = self
+                    .region_clients(role)
                     .lambda
                     .get_account_settings()
-                    .send(),
-            )
+                    .send();
+                let output = self
+                    .call(Operation::GetAccountSettings, role, request)
+                    .await?;
+                Ok(output
+                    .account_limit()
+                    .map(|limit| i64::from(limit.concurrent_executions())))
+            })
             .await
             .map_err(|error| unread(Part::AccountSettings, "Lambda account settings", &error))?;
-        Ok(output
-            .account_limit()
-            .map(|limit| i64::from(limit.concurrent_executions())))
+        Ok(*limit)
+    }
+
+    /// The region's REST APIs as (name, id), every page.
+    async fn rest_apis(&self, role: Role) -> Result<Vec<(String, String)>, BackendError> {
+        let gateway = &self.region_clients(role).apigateway;
+        all_pages(|position| {
+            let request = gateway
+                .get_rest_apis()
+                .set_position(position)
+                .limit(500)
+                .send();
+            async move {
+                let output = self.call(Operation::GetRestApis, role, request).await?;
+                let apis = output
+                    .items()
+                    .iter()
+                    .filter_map(|item| Some((item.name()?.to_owned(), item.id()?.to_owned())))
+                    .collect();
+                Ok((apis, output.position().map(str::to_owned)))
+            }
+        })
+        .await
     }
 
     /// The stages of the region's API (`api_names`) and their default method throttling.
@@ -167,26 +231,14 @@ impl AwsBackend {
             return Ok(Vec::new());
         };
         let gateway = &self.region_clients(role).apigateway;
-        let apis = all_pages(|position| {
-            let request = gateway
-                .get_rest_apis()
-                .set_position(position)
-                .limit(500)
-                .send();
-            async move {
-                let output = self.call(Operation::GetRestApis, role, request).await?;
-                let found = output
-                    .items()
-                    .iter()
-                    .filter(|item| item.name() == Some(api.as_str()))
-                    .filter_map(|item| item.id().map(str::to_owned))
-                    .collect();
-                Ok((found, output.position().map(str::to_owned)))
-            }
-        })
-        .await
-        .map_err(|error| unread(Part::Stage, api, &error))?;
-        let Some(id) = apis.first() else {
+        let apis = self
+            .region_clients(role)
+            .reads
+            .rest_apis
+            .ask((), (), |_| self.rest_apis(role))
+            .await
+            .map_err(|error| unread(Part::Stage, api, &error))?;
+        let Some(id) = apis.iter().find(|(name, _)| name == api).map(|(_, id)| id) else {
             let error = BackendError::Refused(format!("no REST API named {api}"));
             return Err(unread(Part::Stage, api, &error));
         };
@@ -272,34 +324,50 @@ impl AwsBackend {
                 });
             }
         };
-        let groups = permissions::by_resources(&requests);
+        // One batch for every pair of the account asking now: one call per context.
+        let denied = self
+            .clients
+            .route53_reads
+            .simulations
+            .ask(principal.clone(), requests.clone(), |asked| {
+                self.simulate_all(&principal, asked)
+            })
+            .await;
+        match denied {
+            Ok(denied) => Ok(Permissions {
+                principal: Some(principal),
+                answer: Simulation::checked(&requests, denied.to_vec()),
+            }),
+            Err(BackendError::Service { code, message }) if is_refusal(&code) => Ok(Permissions {
+                principal: Some(principal),
+                answer: Simulation::Unknown {
+                    reason: format!("iam:SimulatePrincipalPolicy was refused ({code}: {message})"),
+                },
+            }),
+            Err(error) => Err(error),
+        }
+    }
+
+    /// Every request asked (by every member of the batch), one simulation per context; the
+    /// denials of all of them (each member keeps its own).
+    async fn simulate_all(
+        &self,
+        principal: &str,
+        asked: Vec<Vec<AccessRequest>>,
+    ) -> Result<Vec<Denial>, BackendError> {
+        let requests: Vec<AccessRequest> = asked.into_iter().flatten().collect();
+        let groups = permissions::by_context(&requests);
         let answers = futures::future::join_all(
             groups
                 .iter()
-                .map(|group| self.simulate_group(&principal, group)),
+                .map(|group| self.simulate_group(principal, group)),
         )
         .await;
         let mut denied = Vec::new();
         for answer in answers {
-            match answer {
-                Ok(mut found) => denied.append(&mut found),
-                Err(BackendError::Service { code, message }) if is_refusal(&code) => {
-                    return Ok(Permissions {
-                        principal: Some(principal),
-                        answer: Simulation::Unknown {
-                            reason: format!(
-                                "iam:SimulatePrincipalPolicy was refused ({code}: {message})"
-                            ),
-                        },
-                    });
-                }
-                Err(error) => return Err(error),
-            }
+            denied.append(&mut answer?);
         }
-        Ok(Permissions {
-            principal: Some(principal),
-            answer: Simulation::checked(&requests, denied),
-        })
+        Ok(denied)
     }
 
     /// One simulation: every action of the group on every resource of it, in its context.

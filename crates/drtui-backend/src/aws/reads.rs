@@ -10,6 +10,8 @@ use std::collections::{BTreeSet, HashMap};
 use aws_sdk_route53::types::{ResourceRecordSet, RrType};
 use drtui_core::calls::Operation;
 use drtui_core::model::{Alarm, Execution, Role};
+use drtui_core::parity::DbInstance;
+use drtui_core::permissions::{AccessRequest, Denial};
 use drtui_core::ports::BackendError;
 
 use super::batch::{Batcher, Keyed};
@@ -36,17 +38,29 @@ pub struct RegionReads {
     pub(crate) executions: Keyed<String, (), Option<Vec<Execution>>>,
     /// By hosted zone: the records of every name asked.
     pub(crate) records: Keyed<String, String, Vec<ResourceRecordSet>>,
+    /// By principal, in us-east-1's reads (IAM is global): the denials of every pair's
+    /// permission check, one simulation per context.
+    pub(crate) simulations: Batcher<String, Vec<AccessRequest>, Vec<Denial>>,
+    /// Lambda's concurrency limit of the region (the account's, whoever asks).
+    pub(crate) account_settings: Batcher<(), (), Option<i64>>,
+    /// The region's REST APIs, (name, id).
+    pub(crate) rest_apis: Batcher<(), (), Vec<(String, String)>>,
+    /// The instances of every cluster asked, with their cluster.
+    pub(crate) instances: Batcher<(), String, Vec<(String, DbInstance)>>,
 }
 
 impl RegionReads {
     /// A pair reading this region joins (or leaves) every per-region batch.
     pub(crate) fn join(&self, joins: bool) {
-        let each: [&dyn Member; 5] = [
+        let each: [&dyn Member; 8] = [
             &self.clusters,
             &self.global_clusters,
             &self.alarms,
             &self.stacks,
             &self.metrics,
+            &self.account_settings,
+            &self.rest_apis,
+            &self.instances,
         ];
         for batcher in each {
             batcher.count(joins);

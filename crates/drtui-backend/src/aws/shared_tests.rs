@@ -291,3 +291,97 @@ async fn pairs_signing_with_other_credentials_never_share() {
     assert_eq!(rules.clusters.num_calls(), 4, "two regions, two accounts");
     assert_eq!(rules.records.num_calls(), 2, "one listing per account");
 }
+
+#[tokio::test]
+async fn the_pairs_of_an_account_share_their_permission_simulations() {
+    use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyOutput;
+    use aws_sdk_iam::types::{
+        EvaluationResult, PolicyEvaluationDecisionType, ResourceSpecificResult,
+    };
+    let caller = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
+        aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder()
+            .arn("arn:aws:iam::123456789012:user/oncall")
+            .build()
+    });
+    // Pair 3 may not promote its own secondary; everything else is allowed.
+    let simulate =
+        mock!(aws_sdk_iam::Client::simulate_principal_policy).then_compute_output(|input| {
+            let decision = |action: &str, resource: &str| {
+                if action == "rds:FailoverGlobalCluster"
+                    && resource.ends_with("cluster:secondary-3")
+                {
+                    PolicyEvaluationDecisionType::ImplicitDeny
+                } else {
+                    PolicyEvaluationDecisionType::Allowed
+                }
+            };
+            let results = input
+                .action_names()
+                .iter()
+                .map(|action| {
+                    let per_resource = input
+                        .resource_arns()
+                        .iter()
+                        .map(|resource| {
+                            ResourceSpecificResult::builder()
+                                .eval_resource_name(resource)
+                                .eval_resource_decision(decision(action, resource))
+                                .build()
+                                .expect("result")
+                        })
+                        .collect();
+                    EvaluationResult::builder()
+                        .eval_action_name(action)
+                        .eval_decision(PolicyEvaluationDecisionType::Allowed)
+                        .set_resource_specific_results(Some(per_resource))
+                        .build()
+                        .expect("evaluation")
+                })
+                .collect();
+            SimulatePrincipalPolicyOutput::builder()
+                .set_evaluation_results(Some(results))
+                .is_truncated(false)
+                .build()
+        });
+    let clients = clients(&Rules {
+        sts: vec![&caller],
+        iam: vec![&simulate],
+        ..Rules::default()
+    });
+    let backends: Vec<AwsBackend> = (0..PAIRS)
+        .map(|n| AwsBackend::new(&fleet_pair(n), clients.clone(), clock()))
+        .collect();
+    let answers = futures::future::join_all(
+        backends
+            .iter()
+            .map(|backend| backend.fetch(Source::Permissions)),
+    )
+    .await;
+    let contexts = drtui_core::permissions::simulations_per_read(&fleet_pair(0));
+    assert_eq!(
+        simulate.num_calls(),
+        contexts,
+        "one simulation per context for the {PAIRS} pairs of the account"
+    );
+    for (n, answer) in answers.iter().enumerate() {
+        let Ok(SourceData::Permissions(permissions)) = answer else {
+            panic!("pair {n}: {answer:?}");
+        };
+        let denied = permissions.denied().expect("checked");
+        if n == 3 {
+            assert!(
+                !denied.is_empty()
+                    && denied
+                        .iter()
+                        .all(|denial| denial.action == "rds:FailoverGlobalCluster"
+                            && denial.resource.ends_with("cluster:secondary-3")),
+                "{denied:?}"
+            );
+        } else {
+            assert!(
+                denied.is_empty(),
+                "pair {n} keeps only its own answers: {denied:?}"
+            );
+        }
+    }
+}

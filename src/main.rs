@@ -38,6 +38,9 @@ fn main() -> ExitCode {
     };
     let runtime = match tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
+        // A run's futures nest deep (a step that starts, watches and stops an execution, then
+        // sets the weights itself): the main thread's 8 MiB, not tokio's 2 MiB default.
+        .thread_stack_size(8 * 1024 * 1024)
         .enable_all()
         .build()
     {

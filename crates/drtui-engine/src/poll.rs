@@ -318,11 +318,21 @@ pub(crate) fn spawn_pollers_under(
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use drtui_core::model::{CallCounts, SourceData};
     use drtui_core::ports::{BackendError, BoxFuture};
     use std::sync::Mutex;
+
+    /// The reference estate's cadence.
+    pub(crate) fn default_cadence() -> Cadence {
+        Cadence {
+            poll: Duration::from_secs(5),
+            metrics: Duration::from_secs(60),
+            replicas: Duration::from_secs(300),
+            parity: Duration::from_secs(600),
+        }
+    }
 
     /// Answers every source after 50 ms (health checks at once), noting when each was asked.
     struct Recording {
@@ -370,12 +380,7 @@ mod tests {
             Arc::new(drtui_core::clock::ManualClock::new(
                 chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
             )),
-            Cadence {
-                poll: Duration::from_secs(5),
-                metrics: Duration::from_secs(60),
-                replicas: Duration::from_secs(300),
-                parity: Duration::from_secs(600),
-            },
+            default_cadence(),
             Duration::from_secs(3),
             updates,
             cancel.clone(),
@@ -439,7 +444,18 @@ mod tests {
     }
 
     /// Wall time that follows tokio's (paused) clock.
-    struct TokioClock(tokio::time::Instant, drtui_core::clock::Timestamp);
+    pub(crate) struct TokioClock(
+        pub(crate) tokio::time::Instant,
+        pub(crate) drtui_core::clock::Timestamp,
+    );
+
+    impl TokioClock {
+        /// From now on tokio's clock, at the tests' fixed base time.
+        pub(crate) fn starting_now() -> Self {
+            let base = chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time");
+            Self(tokio::time::Instant::now(), base)
+        }
+    }
 
     impl Clock for TokioClock {
         fn now(&self) -> drtui_core::clock::Timestamp {
@@ -467,12 +483,7 @@ mod tests {
         let control = spawn_pollers(
             Arc::clone(&backend) as Arc<dyn StatusBackend>,
             Arc::new(clock),
-            Cadence {
-                poll: Duration::from_secs(5),
-                metrics: Duration::from_secs(60),
-                replicas: Duration::from_secs(300),
-                parity: Duration::from_secs(600),
-            },
+            default_cadence(),
             Duration::from_secs(3),
             updates,
             cancel.clone(),

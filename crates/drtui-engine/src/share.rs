@@ -78,6 +78,28 @@ pub struct Polling {
     pub timeout: Duration,
 }
 
+impl Polling {
+    /// The ordinary pollers under `control`, until `cancel` fires or the returned guard drops.
+    fn start(
+        &self,
+        control: &PollControl,
+        updates: mpsc::Sender<SourceUpdate>,
+        cancel: &CancellationToken,
+    ) -> tokio_util::sync::DropGuard {
+        let pollers = cancel.child_token();
+        spawn_pollers_under(
+            control,
+            Arc::clone(&self.backend),
+            Arc::clone(&self.clock),
+            self.cadence,
+            self.timeout,
+            updates,
+            pollers.clone(),
+        );
+        pollers.drop_guard()
+    }
+}
+
 /// Starts the shared poller of a pair: updates (read here or from the crowd's poller) go to
 /// `updates` until `cancel` fires; the lease is given up on the way out.
 pub fn spawn_shared_pollers(
@@ -178,18 +200,8 @@ async fn poll_and_share(
     cancel: &CancellationToken,
     control: &PollControl,
 ) -> Turn {
-    let pollers = cancel.child_token();
     let (sender, mut received) = mpsc::channel(256);
-    spawn_pollers_under(
-        control,
-        Arc::clone(&polling.backend),
-        Arc::clone(&polling.clock),
-        polling.cadence,
-        polling.timeout,
-        sender,
-        pollers.clone(),
-    );
-    let _stop = pollers.clone().drop_guard();
+    let _stop = polling.start(control, sender, cancel);
     let mut latest: BTreeMap<Source, SourceUpdate> = BTreeMap::new();
     let mut publish = tokio::time::interval(polling.cadence.poll);
     publish.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
@@ -232,17 +244,7 @@ async fn direct(
 ) {
     tracing::warn!(why, "shared poller: polling AWS directly");
     control.set_sharing(Sharing::Direct { why });
-    let pollers = cancel.child_token();
-    let _stop = pollers.clone().drop_guard();
-    spawn_pollers_under(
-        control,
-        Arc::clone(&polling.backend),
-        Arc::clone(&polling.clock),
-        polling.cadence,
-        polling.timeout,
-        updates.clone(),
-        pollers,
-    );
+    let _stop = polling.start(control, updates.clone(), cancel);
     let retry = drtui_core::share::lease_for(polling.cadence.poll);
     loop {
         tokio::select! {

@@ -201,7 +201,8 @@ impl<K: Eq + Hash + Clone, Q: Clone, A> Batcher<K, Q, A> {
         }
         self.close(&leading.key, &leading.gathering);
         let asks = std::mem::take(&mut *locked(&leading.gathering.asks));
-        let answer = call(asks).await.map(Arc::new);
+        // Boxed, like every shared call: a batch's future stays small whatever the call is.
+        let answer = Box::pin(call(asks)).await.map(Arc::new);
         leading
             .gathering
             .outcome

@@ -54,7 +54,9 @@ impl AwsBackend {
         E: ProvideErrorMetadata + std::error::Error + Send + Sync + 'static,
         R: std::fmt::Debug + Send + Sync + 'static,
     {
-        let call = self.call(operation, self.route53_role(), request);
+        // Boxed: the budget's future stays small whatever it carries (debug builds copy
+        // large futures through every frame that polls them).
+        let call = Box::pin(self.call(operation, self.route53_role(), request));
         self.clients
             .route53_budget
             .send(lane, self.pair.call_timeout, call)

@@ -83,14 +83,17 @@ fn now_secs() -> u64 {
         .map_or(0, |since| since.as_secs())
 }
 
-fn string(item: &HashMap<String, AttributeValue>, key: &str) -> String {
+pub(super) fn string(item: &HashMap<String, AttributeValue>, key: &str) -> String {
     item.get(key)
         .and_then(|value| value.as_s().ok())
         .cloned()
         .unwrap_or_default()
 }
 
-fn number(item: &HashMap<String, AttributeValue>, key: &str) -> Option<u64> {
+pub(super) fn number<N: std::str::FromStr>(
+    item: &HashMap<String, AttributeValue>,
+    key: &str,
+) -> Option<N> {
     item.get(key)
         .and_then(|value| value.as_n().ok())
         .and_then(|number| number.parse().ok())
@@ -106,14 +109,14 @@ fn holder_of(item: &HashMap<String, AttributeValue>) -> Option<(Holder, bool)> {
         run_id,
         operator: string(item, "operator"),
         host: string(item, "host"),
-        pid: number(item, "pid")
+        pid: number::<u64>(item, "pid")
             .and_then(|pid| u32::try_from(pid).ok())
             .unwrap_or(0),
         since: string(item, "since"),
         pid_start: number(item, "pid_start"),
         paused_since: None,
     };
-    let live = number(item, "expires_at").is_some_and(|expires| expires > now_secs());
+    let live = number::<u64>(item, "expires_at").is_some_and(|expires| expires > now_secs());
     Some((holder, live))
 }
 

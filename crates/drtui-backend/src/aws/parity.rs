@@ -136,48 +136,32 @@ impl AwsBackend {
         role: Role,
         clusters: Vec<String>,
     ) -> Result<Vec<(String, DbInstance)>, BackendError> {
-        let clusters: Vec<String> = clusters
-            .into_iter()
-            .collect::<std::collections::BTreeSet<_>>()
-            .into_iter()
-            .collect();
         let rds = &self.region_clients(role).rds;
-        let mut instances = Vec::new();
-        for chunk in clusters.chunks(100) {
-            let filter = aws_sdk_rds::types::Filter::builder()
-                .name("db-cluster-id")
-                .set_values(Some(chunk.to_vec()))
-                .build();
-            let mut found = all_pages(|marker| {
-                let request = rds
-                    .describe_db_instances()
-                    .filters(filter.clone())
-                    .set_marker(marker)
-                    .send();
-                async move {
-                    let output = self
-                        .call(Operation::DescribeDbInstances, role, request)
-                        .await?;
-                    let instances = output
-                        .db_instances()
-                        .iter()
-                        .filter_map(|instance| {
-                            Some((
-                                instance.db_cluster_identifier()?.to_owned(),
-                                DbInstance {
-                                    id: instance.db_instance_identifier().unwrap_or("?").to_owned(),
-                                    class: instance.db_instance_class().unwrap_or("?").to_owned(),
-                                },
-                            ))
-                        })
-                        .collect();
-                    Ok((instances, output.marker().map(str::to_owned)))
-                }
-            })
-            .await?;
-            instances.append(&mut found);
-        }
-        Ok(instances)
+        super::reads::by_cluster_filter(clusters, |filter, marker| {
+            let request = rds
+                .describe_db_instances()
+                .filters(filter)
+                .set_marker(marker)
+                .send();
+            async move {
+                let output = self
+                    .call(Operation::DescribeDbInstances, role, request)
+                    .await?;
+                let instances = output
+                    .db_instances()
+                    .iter()
+                    .filter_map(|instance| {
+                        let member = DbInstance {
+                            id: instance.db_instance_identifier().unwrap_or("?").to_owned(),
+                            class: instance.db_instance_class().unwrap_or("?").to_owned(),
+                        };
+                        Some((instance.db_cluster_identifier()?.to_owned(), member))
+                    })
+                    .collect();
+                Ok((instances, output.marker().map(str::to_owned)))
+            }
+        })
+        .await
     }
 
     async fn concurrency_limit(&self, role: Role) -> Read<Option<i64>> {

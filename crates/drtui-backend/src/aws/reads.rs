@@ -104,6 +104,31 @@ pub fn route53_order(name: &str) -> String {
     name.rsplit('.').collect::<Vec<_>>().join(".")
 }
 
+/// Every page of an RDS `Describe…` call for the clusters asked (each once, in `db-cluster-id`
+/// filters of up to 100): `page(filter, marker)` fetches one page.
+pub(super) async fn by_cluster_filter<T, Page>(
+    clusters: Vec<String>,
+    mut page: impl FnMut(aws_sdk_rds::types::Filter, Option<String>) -> Page,
+) -> Result<Vec<T>, BackendError>
+where
+    Page: std::future::Future<Output = Result<(Vec<T>, Option<String>), BackendError>>,
+{
+    let clusters: Vec<String> = clusters
+        .into_iter()
+        .collect::<BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let mut found = Vec::new();
+    for chunk in clusters.chunks(MAX_FILTER_VALUES) {
+        let filter = aws_sdk_rds::types::Filter::builder()
+            .name("db-cluster-id")
+            .set_values(Some(chunk.to_vec()))
+            .build();
+        found.append(&mut all_pages(|marker| page(filter.clone(), marker)).await?);
+    }
+    Ok(found)
+}
+
 impl AwsBackend {
     /// Every cluster asked, by identifier (a filter of up to 100 per call, every page).
     pub(super) async fn shared_clusters(
@@ -111,38 +136,24 @@ impl AwsBackend {
         role: Role,
         ids: Vec<String>,
     ) -> Result<Vec<aws_sdk_rds::types::DbCluster>, BackendError> {
-        let ids: Vec<String> = ids
-            .into_iter()
-            .collect::<BTreeSet<_>>()
-            .into_iter()
-            .collect();
         let rds = &self.region_clients(role).rds;
-        let mut clusters = Vec::new();
-        for chunk in ids.chunks(MAX_FILTER_VALUES) {
-            let filter = aws_sdk_rds::types::Filter::builder()
-                .name("db-cluster-id")
-                .set_values(Some(chunk.to_vec()))
-                .build();
-            let mut found = all_pages(|marker| {
-                let request = rds
-                    .describe_db_clusters()
-                    .filters(filter.clone())
-                    .set_marker(marker)
-                    .send();
-                async move {
-                    let page = self
-                        .call(Operation::DescribeDbClusters, role, request)
-                        .await?;
-                    Ok((
-                        page.db_clusters().to_vec(),
-                        page.marker().map(str::to_owned),
-                    ))
-                }
-            })
-            .await?;
-            clusters.append(&mut found);
-        }
-        Ok(clusters)
+        by_cluster_filter(ids, |filter, marker| {
+            let request = rds
+                .describe_db_clusters()
+                .filters(filter)
+                .set_marker(marker)
+                .send();
+            async move {
+                let page = self
+                    .call(Operation::DescribeDbClusters, role, request)
+                    .await?;
+                Ok((
+                    page.db_clusters().to_vec(),
+                    page.marker().map(str::to_owned),
+                ))
+            }
+        })
+        .await
     }
 
     /// The global clusters asked: by identifier when one is, else every one of the account.

@@ -14,6 +14,8 @@ use drtui_core::calls::Operation;
 use drtui_core::ports::{BackendError, BoxFuture, CallCounter};
 use drtui_core::share::{Poller, SharedItem, SharedPoll, SharedSnapshot};
 
+use super::lock::{number, string as text};
+
 /// DynamoDB's item limit, less room for the lease's own attributes.
 pub const MAX_SNAPSHOT_BYTES: usize = 400 * 1024 - 4 * 1024;
 
@@ -60,19 +62,6 @@ fn garbled(why: &str) -> BackendError {
     }
 }
 
-fn text(item: &HashMap<String, AttributeValue>, key: &str) -> String {
-    item.get(key)
-        .and_then(|value| value.as_s().ok())
-        .cloned()
-        .unwrap_or_default()
-}
-
-fn number(item: &HashMap<String, AttributeValue>, key: &str) -> Option<i64> {
-    item.get(key)
-        .and_then(|value| value.as_n().ok())
-        .and_then(|number| number.parse().ok())
-}
-
 impl DynamoShared {
     pub(super) fn new(
         client: aws_sdk_dynamodb::Client,
@@ -114,7 +103,7 @@ impl DynamoShared {
         if id.is_empty() {
             return Ok(None);
         }
-        let expires_at = number(item, "expires_at_ms")
+        let expires_at = number::<i64>(item, "expires_at_ms")
             .and_then(chrono::DateTime::from_timestamp_millis)
             .unwrap_or_default();
         let snapshot = match item.get("snapshot").and_then(|value| value.as_b().ok()) {
@@ -124,14 +113,36 @@ impl DynamoShared {
         Ok(Some(SharedItem {
             poller: Poller {
                 host: text(item, "host"),
-                pid: number(item, "pid")
-                    .and_then(|pid| u32::try_from(pid).ok())
-                    .unwrap_or(0),
+                pid: number(item, "pid").unwrap_or(0),
                 id,
             },
             expires_at,
             snapshot,
         }))
+    }
+
+    /// A conditional update: false when its condition did not hold (the lease is another's).
+    fn conditional<R: std::fmt::Debug + 'static>(
+        &self,
+        result: Result<
+            aws_sdk_dynamodb::operation::update_item::UpdateItemOutput,
+            aws_smithy_runtime_api::client::result::SdkError<
+                aws_sdk_dynamodb::operation::update_item::UpdateItemError,
+                R,
+            >,
+        >,
+    ) -> Result<bool, BackendError> {
+        match result {
+            Ok(_) => Ok(true),
+            Err(error)
+                if error
+                    .as_service_error()
+                    .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
+            {
+                Ok(false)
+            }
+            Err(error) => Err(self.failed(&error)),
+        }
     }
 
     fn lease_ms(&self) -> i64 {
@@ -187,17 +198,7 @@ impl SharedPoll for DynamoShared {
                 )
                 .send()
                 .await;
-            match taken {
-                Ok(_) => Ok(true),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(error) => Err(self.failed(&error)),
-            }
+            self.conditional(taken)
         })
     }
 
@@ -230,17 +231,7 @@ impl SharedPoll for DynamoShared {
                 )
                 .send()
                 .await;
-            match written {
-                Ok(_) => Ok(true),
-                Err(error)
-                    if error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Ok(false)
-                }
-                Err(error) => Err(self.failed(&error)),
-            }
+            self.conditional(written)
         })
     }
 
@@ -260,16 +251,8 @@ impl SharedPoll for DynamoShared {
                 .expression_attribute_values(":me", AttributeValue::S(me))
                 .send()
                 .await;
-            match released {
-                Err(error)
-                    if !error
-                        .as_service_error()
-                        .is_some_and(|e| e.is_conditional_check_failed_exception()) =>
-                {
-                    Err(self.failed(&error))
-                }
-                _ => Ok(()),
-            }
+            // Not ours any more: nothing to give up.
+            self.conditional(released).map(|_| ())
         })
     }
 

@@ -5,26 +5,13 @@
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
-use drtui_core::clock::Timestamp;
 use drtui_core::model::SourceData;
 use drtui_core::ports::{BackendError, BoxFuture};
 use drtui_core::share::{SharedItem, SharedSnapshot};
 
 use super::*;
 
-/// Wall time that follows tokio's (paused) clock.
-struct TokioClock(tokio::time::Instant);
-
-impl Clock for TokioClock {
-    fn now(&self) -> Timestamp {
-        chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time")
-            + chrono::Duration::from_std(self.0.elapsed()).unwrap_or_default()
-    }
-
-    fn sleep(&self, duration: Duration) -> drtui_core::clock::SleepFuture<'_> {
-        Box::pin(tokio::time::sleep(duration))
-    }
-}
+use crate::poll::tests::TokioClock;
 
 /// The lock table's item, in memory; a killed process's calls never answer.
 struct Table {
@@ -197,12 +184,7 @@ fn start(name: &str, table: &Arc<Table>, clock: &Arc<dyn Clock>) -> Process {
         Polling {
             backend: Arc::clone(&aws) as Arc<dyn StatusBackend>,
             clock: Arc::clone(clock),
-            cadence: Cadence {
-                poll: Duration::from_secs(5),
-                metrics: Duration::from_secs(60),
-                replicas: Duration::from_secs(300),
-                parity: Duration::from_secs(600),
-            },
+            cadence: crate::poll::tests::default_cadence(),
             timeout: Duration::from_secs(3),
         },
         Shared {
@@ -222,7 +204,7 @@ fn start(name: &str, table: &Arc<Table>, clock: &Arc<dyn Clock>) -> Process {
 }
 
 fn crowd() -> (Arc<Table>, Arc<dyn Clock>, Vec<Process>) {
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock(tokio::time::Instant::now()));
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_now());
     let table = Table::new(Arc::clone(&clock));
     let processes = ["a", "b", "c"]
         .iter()
@@ -312,7 +294,7 @@ async fn a_dead_pollers_lease_is_taken_over_within_one_lease() {
 
 #[tokio::test(start_paused = true)]
 async fn an_unreachable_table_leaves_each_process_polling_aws_itself() {
-    let clock: Arc<dyn Clock> = Arc::new(TokioClock(tokio::time::Instant::now()));
+    let clock: Arc<dyn Clock> = Arc::new(TokioClock::starting_now());
     let table = Table::new(Arc::clone(&clock));
     table.unreachable.store(true, Ordering::SeqCst);
     let process = start("a", &table, &clock);

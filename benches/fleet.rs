@@ -55,11 +55,17 @@ fn main() {
                 f64::from(calls) / f64::from(one_calls),
             );
         }
-        let (sent, rate) = route53_rate(&pairs, Duration::from_secs(seconds)).await;
-        println!(
-            "route53 from {} pairs' pollers over {seconds} s, weights every poll: {sent} requests, {rate:.2}/s",
-            pairs.len()
-        );
+        for settled in [false, true] {
+            let how_long = Duration::from_secs(seconds);
+            let (calls, sent, rate) = pollers_for(&pairs, how_long, settled).await;
+            let polls = how_long.as_secs_f64() / pairs[0].poll_interval.as_secs_f64();
+            println!(
+                "{} pairs' pollers for {seconds} s, {}: {:.1} calls per poll, Route 53 {sent} requests, {rate:.2}/s",
+                pairs.len(),
+                if settled { "settled (weights and executions every 30 s)" } else { "moving (weights every poll)" },
+                f64::from(calls) / polls,
+            );
+        }
     });
 }
 
@@ -130,17 +136,16 @@ async fn polls(pairs: &[RegionPair], rounds: usize) -> (Duration, u32, u32) {
     (walls[walls.len() / 2], last.0, last.1)
 }
 
-/// Every pair's pollers for `how_long`, weights every poll: the process's Route 53 requests,
-/// and a second's worth.
-async fn route53_rate(pairs: &[RegionPair], how_long: Duration) -> (u64, f64) {
+/// Every pair's pollers for `how_long` after their first round, the estate `settled` or not:
+/// every call they made, the process's Route 53 requests, and a second's worth.
+async fn pollers_for(pairs: &[RegionPair], how_long: Duration, settled: bool) -> (u32, u64, f64) {
     let pool = ClientPool::default();
     let backends = open(pairs, &pool).await;
     let cancel = tokio_util::sync::CancellationToken::new();
     let (updates, mut inbox) = tokio::sync::mpsc::channel(4096);
     let budget = pool.route53_budget();
-    let before = budget.sent();
     for (backend, pair) in backends.iter().zip(pairs) {
-        drtui_engine::poll::spawn_pollers(
+        let control = drtui_engine::poll::spawn_pollers(
             Arc::clone(backend) as Arc<dyn StatusBackend>,
             Arc::new(SystemClock),
             drtui_engine::poll::Cadence::of(pair),
@@ -148,14 +153,24 @@ async fn route53_rate(pairs: &[RegionPair], how_long: Duration) -> (u64, f64) {
             updates.clone(),
             cancel.clone(),
         );
+        control.set_settled(settled);
     }
     let drain = tokio::spawn(async move { while inbox.recv().await.is_some() {} });
+    // The first round reads everything once (parity, permissions): not a poll.
+    tokio::time::sleep(Duration::from_secs(10)).await;
+    let calls = |backends: &[Arc<AwsBackend>]| -> u32 {
+        backends
+            .iter()
+            .map(|backend| total(&backend.call_counts()))
+            .sum()
+    };
+    let (calls_before, before) = (calls(&backends), budget.sent());
     tokio::time::sleep(how_long).await;
+    let (calls_after, after) = (calls(&backends), budget.sent());
     cancel.cancel();
     drain.abort();
-    let after = budget.sent();
     let sent = (after.reads + after.acts) - (before.reads + before.acts);
     #[allow(clippy::cast_precision_loss, reason = "a few hundred requests")]
     let rate = sent as f64 / how_long.as_secs_f64();
-    (sent, rate)
+    (calls_after - calls_before, sent, rate)
 }

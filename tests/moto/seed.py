@@ -37,6 +37,8 @@ STALE_METRICS = "stale-metrics" in OPTIONS
 CODE_DRIFT = "code-drift" in OPTIONS
 HEADLESS_SECONDARY = "headless-secondary" in OPTIONS
 MISSING_PARAMETER = "missing-parameter" in OPTIONS
+# Every estate's record in one hosted zone (a fleet in one account: benches/fleet.sh).
+SHARED_ZONE = "shared-zone" in OPTIONS
 PRIMARY, SECONDARY = "us-east-1", "us-east-2"
 ROLES = {PRIMARY: "primary", SECONDARY: "secondary"}
 FUNCTIONS = ["payment-validation", "transaction-processing", "notification"]
@@ -189,10 +191,16 @@ if PROVISIONED:
     out["health_checks"] = health
 else:
     route53 = client("route53", PRIMARY)
-    zone = route53.create_hosted_zone(Name=f"payments-{SUFFIX}.example.com", CallerReference=f"zone-{SUFFIX}")
-    zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+    if SHARED_ZONE:
+        domain = "payments-fleet.example.com"
+        found = [z["Id"] for z in route53.list_hosted_zones()["HostedZones"] if z["Name"].rstrip(".") == domain]
+        zone_id = (found[0] if found else route53.create_hosted_zone(Name=domain, CallerReference="zone-fleet")["HostedZone"]["Id"]).split("/")[-1]
+        record = f"api-{SUFFIX}.{domain}"
+    else:
+        zone = route53.create_hosted_zone(Name=f"payments-{SUFFIX}.example.com", CallerReference=f"zone-{SUFFIX}")
+        zone_id = zone["HostedZone"]["Id"].split("/")[-1]
+        record = f"api.payments-{SUFFIX}.example.com"
     out["hosted_zone_id"] = zone_id
-    record = f"api.payments-{SUFFIX}.example.com"
     out["record_name"] = record
     health = {}
     for region in (PRIMARY, SECONDARY):

@@ -159,9 +159,11 @@ pub fn until_aligned(now: drtui_core::clock::Timestamp, interval: Duration) -> D
     Duration::from_millis(u64::try_from(interval_ms - into).unwrap_or(0)) + settle
 }
 
-/// How often the Route 53 weights are read while the estate is settled (steady or failed
-/// over, no run moving it): Route 53's control plane is five requests a second per account,
-/// kept for the failover's own change; while anything moves they are read every poll.
+/// How often the Route 53 weights and the failover state machine's executions are read while
+/// the estate is settled (steady or failed over, no run moving it): Route 53's control plane
+/// is five requests a second per account, kept for the failover's own change, and a fleet has
+/// one state machine per pair; while anything moves they are read every poll. (A move shows
+/// first in the global cluster, read every poll.)
 pub const SETTLED_WEIGHTS_INTERVAL: Duration = Duration::from_secs(30);
 
 /// What the dashboard tells its pollers: read the slow sources (parity, permissions) again now
@@ -193,8 +195,8 @@ impl PollControl {
         self.recheck.notify_waiters();
     }
 
-    /// Settled (phase steady or failed over, no run under way): the weights are read every
-    /// [`SETTLED_WEIGHTS_INTERVAL`]; otherwise (the default) every poll.
+    /// Settled (phase steady or failed over, no run under way): the weights and executions
+    /// are read every [`SETTLED_WEIGHTS_INTERVAL`]; otherwise (the default) every poll.
     pub fn set_settled(&self, settled: bool) {
         self.settled
             .store(settled, std::sync::atomic::Ordering::Relaxed);
@@ -259,7 +261,7 @@ pub(crate) fn spawn_pollers_under(
         let updates = updates.clone();
         let cancel = cancel.clone();
         let asked = (source.pace() == Pace::Parity).then(|| Arc::clone(&control.recheck));
-        let paced = (source == Source::Dns).then(|| control.clone());
+        let paced = matches!(source, Source::Dns | Source::StateMachine).then(|| control.clone());
         let interval = cadence.interval(source);
         let first_aligned = until_aligned(clock.now(), interval).div_f64(speed);
         let interval = interval.div_f64(speed);
@@ -467,9 +469,10 @@ pub(crate) mod tests {
         }
     }
 
-    /// Settled, the weights are read every 30 s; once anything moves, every poll again.
+    /// Settled, the weights and executions are read every 30 s; once anything moves, every poll.
     #[tokio::test(start_paused = true)]
-    async fn settled_weights_are_read_every_thirty_seconds_and_every_poll_once_moving() {
+    async fn settled_weights_and_executions_are_read_every_thirty_seconds_and_every_poll_once_moving()
+     {
         let backend = Arc::new(Recording {
             asked: Mutex::new(Vec::new()),
         });
@@ -490,25 +493,27 @@ pub(crate) mod tests {
         );
         control.set_settled(true);
         let drain = tokio::spawn(async move { while received.recv().await.is_some() {} });
-        let weights_reads = |from: Duration, to: Duration| {
-            backend
-                .asked
-                .lock()
-                .expect("asked")
-                .iter()
-                .filter(|(source, at)| {
-                    *source == Source::Dns && *at - began >= from && *at - began < to
-                })
-                .count()
+        // The weights and the state machine's executions, each read the same way.
+        let reads = |from: Duration, to: Duration| {
+            let asked = backend.asked.lock().expect("asked");
+            let count = |wanted: Source| {
+                asked
+                    .iter()
+                    .filter(|(source, at)| {
+                        *source == wanted && *at - began >= from && *at - began < to
+                    })
+                    .count()
+            };
+            (count(Source::Dns), count(Source::StateMachine))
         };
         tokio::time::sleep(Duration::from_secs(65)).await;
         // At start, then the first ticks 30 s after the last read.
-        assert_eq!(weights_reads(Duration::ZERO, Duration::from_secs(65)), 3);
+        assert_eq!(reads(Duration::ZERO, Duration::from_secs(65)), (3, 3));
         control.set_settled(false);
         tokio::time::sleep(Duration::from_secs(30)).await;
         assert_eq!(
-            weights_reads(Duration::from_secs(65), Duration::from_secs(95)),
-            6,
+            reads(Duration::from_secs(65), Duration::from_secs(95)),
+            (6, 6),
             "every 5 s poll while moving"
         );
         cancel.cancel();

@@ -50,3 +50,12 @@ for n in "${counts[@]}"; do
   crowd true "$n"
   crowd false "$n"
 done
+# The shared item as the poller last wrote it: its size compressed and as JSON.
+"$python" - "$moto" <<'PY'
+import sys, zlib, boto3
+item = boto3.client('dynamodb', region_name='us-east-2', endpoint_url=sys.argv[1],
+                    aws_access_key_id='testing', aws_secret_access_key='testing').get_item(
+    TableName='drtui-locks-crowd', Key={'LockID': {'S': 'drtui/crowd/poller'}})['Item']
+blob = item['snapshot']['B']
+print(f"shared snapshot: {len(blob) / 1024:.1f} KB deflated, {len(zlib.decompress(blob, -15)) / 1024:.1f} KB of JSON (DynamoDB's item limit: 400 KB)")
+PY

@@ -321,6 +321,14 @@ pub struct MetricHistory {
     pub lambda_error_rate_pct: Vec<f64>,
 }
 
+impl MetricHistory {
+    pub fn is_empty(&self) -> bool {
+        self.replication_lag_ms.is_empty()
+            && self.api_5xx_rate_pct.is_empty()
+            && self.lambda_error_rate_pct.is_empty()
+    }
+}
+
 /// The region's CloudWatch figures over the latest period. `None` means no datapoint.
 #[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
 pub struct RegionMetrics {
@@ -340,7 +348,9 @@ pub struct RegionMetrics {
     /// The replicated stores whose figures this region's CloudWatch publishes (DynamoDB and
     /// S3 replication out of this region).
     pub stores: Vec<StoreFigures>,
-    #[serde(skip)]
+    /// Kept in the crowd's shared snapshot (the readers draw the same sparklines); `status`
+    /// leaves it out (see `report`).
+    #[serde(default, skip_serializing_if = "MetricHistory::is_empty")]
     pub history: MetricHistory,
 }
 

@@ -8,7 +8,7 @@ use serde::Serialize;
 
 use crate::clock::Timestamp;
 use crate::config::RegionPair;
-use crate::model::{AlarmState, Execution, Role, Snapshot, StackStatus};
+use crate::model::{AlarmState, Execution, RegionMetrics, Role, Snapshot, StackStatus};
 use crate::readiness::Readiness;
 
 #[derive(Debug, Serialize)]
@@ -182,7 +182,15 @@ fn region_report(
 ) -> RegionReport {
     let max_age = pair.stale_after();
     let region = snapshot.region(role);
-    let metrics = region.metrics.usable(now, max_age).cloned();
+    // The figures, not the sparklines' history (the report is a snapshot).
+    let metrics = region
+        .metrics
+        .usable(now, max_age)
+        .cloned()
+        .map(|metrics| RegionMetrics {
+            history: crate::model::MetricHistory::default(),
+            ..metrics
+        });
     let stacks = region.stacks.usable(now, max_age);
     RegionReport {
         region: region.region.clone(),

@@ -269,6 +269,60 @@ impl SharedPoll for DynamoShared {
 mod tests {
     use super::*;
 
+    /// The demo's estate (every store, function and parameter configured) with an hour of
+    /// history behind every metric: its snapshot fits DynamoDB's item many times over, and
+    /// comes back as it went.
+    #[tokio::test]
+    async fn a_whole_estates_snapshot_fits_one_item() {
+        use drtui_core::model::{Source, SourceUpdate};
+        use drtui_core::ports::StatusBackend as _;
+        let pair = drtui_core::config::RegionPair::demo();
+        let clock: Arc<dyn drtui_core::clock::Clock> =
+            Arc::new(drtui_core::clock::ManualClock::new(
+                chrono::DateTime::from_timestamp(1_800_000_000, 0).expect("time"),
+            ));
+        let options = crate::sim::SimOptions {
+            history: Duration::from_secs(3600),
+            latency: false,
+            ..crate::sim::SimOptions::default()
+        };
+        let sim = crate::sim::SimBackend::new(&pair, Arc::clone(&clock), &options);
+        let mut updates = Vec::new();
+        for source in Source::all() {
+            updates.push(SourceUpdate {
+                source,
+                at: clock.now(),
+                result: sim.fetch(source).await,
+            });
+        }
+        let snapshot = SharedSnapshot {
+            poller: Poller {
+                host: "ip-10-0-0-1".into(),
+                pid: 4242,
+                id: "ip-10-0-0-1:4242:0".into(),
+            },
+            written_at: clock.now(),
+            updates,
+        };
+        let json = serde_json::to_vec(&snapshot).expect("json").len();
+        let stored = encode(&snapshot).expect("encoded");
+        println!(
+            "a whole estate's snapshot: {json} bytes of JSON, {} deflated",
+            stored.len()
+        );
+        assert!(
+            stored.len() < MAX_SNAPSHOT_BYTES / 4,
+            "{} bytes",
+            stored.len()
+        );
+        // Every figure exactly (floats included), every sparkline's history.
+        let decoded = decode(&stored).expect("decoded");
+        assert!(
+            decoded == snapshot,
+            "the snapshot changed on its way through the table"
+        );
+    }
+
     #[test]
     fn a_garbled_snapshot_is_an_error_that_says_so() {
         let error = decode(b"not deflate").expect_err("garbage");

@@ -44,7 +44,17 @@ pub fn is_credentials_code(code: &str) -> bool {
     )
 }
 
+/// The code of a read that a process-wide budget had no room for within its timeout (Route
+/// 53's reads, `route53_reads_per_second`): not the service failing, its turn not come yet.
+pub const DEFERRED_CODE: &str = "Route53ReadBudget";
+
 impl BackendError {
+    /// A read deferred by a budget (see [`DEFERRED_CODE`]): the pollers keep the last answer,
+    /// which ages, and ask again shortly.
+    pub fn is_deferred(&self) -> bool {
+        matches!(self, BackendError::Service { code, .. } if code == DEFERRED_CODE)
+    }
+
     /// The service said "slow down": worth retrying after a short pause, unlike a timeout
     /// (a hung region) or a refusal.
     pub fn is_throttling(&self) -> bool {

@@ -271,8 +271,9 @@ pub(crate) fn spawn_pollers_under(
             ticker.set_missed_tick_behavior(MissedTickBehavior::Skip);
             let mut first = true;
             let mut last_read: Option<drtui_core::clock::Timestamp> = None;
+            let mut deferred = false;
             loop {
-                if !first {
+                if !first && !deferred {
                     let asked_now = async {
                         match &asked {
                             Some(asked) => asked.notified().await,
@@ -311,6 +312,18 @@ pub(crate) fn spawn_pollers_under(
                     first_round.send_modify(|done| *done += 1);
                 }
                 first = false;
+                deferred = update.result.as_ref().is_err_and(BackendError::is_deferred);
+                if deferred {
+                    // Not this pair's turn in the process's Route 53 budget: the last answer
+                    // keeps its age, and this pair asks again shortly, ahead of those whose
+                    // turn came (they wait for their next tick), so no pair is starved.
+                    last_read = None;
+                    tokio::select! {
+                        _ = cancel.cancelled() => break,
+                        () = tokio::time::sleep(timeout / 2) => {}
+                    }
+                    continue;
+                }
                 if updates.send(update).await.is_err() {
                     break;
                 }
@@ -518,6 +531,75 @@ pub(crate) mod tests {
         );
         cancel.cancel();
         drain.abort();
+    }
+
+    /// Answers the weights only after the budget deferred them twice; the rest at once.
+    struct Deferring {
+        weights_asked: Mutex<Vec<tokio::time::Instant>>,
+    }
+
+    impl StatusBackend for Deferring {
+        fn fetch(&self, source: Source) -> BoxFuture<'_, Result<SourceData, BackendError>> {
+            Box::pin(async move {
+                if source == Source::Dns {
+                    let mut asked = self.weights_asked.lock().expect("asked");
+                    asked.push(tokio::time::Instant::now());
+                    if asked.len() <= 2 {
+                        return Err(BackendError::Service {
+                            code: drtui_core::ports::DEFERRED_CODE.into(),
+                            message: "queued past the timeout".into(),
+                        });
+                    }
+                }
+                Ok(SourceData::Identity("x".into()))
+            })
+        }
+
+        fn describe(&self) -> String {
+            "deferring".into()
+        }
+
+        fn call_counts(&self) -> CallCounts {
+            CallCounts::new()
+        }
+    }
+
+    /// A read the Route 53 budget deferred is no update (the last answer keeps its age) and is
+    /// asked again within half a timeout, not a whole poll later.
+    #[tokio::test(start_paused = true)]
+    async fn a_deferred_read_is_asked_again_soon_and_never_shown_as_a_failure() {
+        let backend = Arc::new(Deferring {
+            weights_asked: Mutex::new(Vec::new()),
+        });
+        let (updates, mut received) = mpsc::channel(256);
+        let cancel = CancellationToken::new();
+        let began = tokio::time::Instant::now();
+        spawn_pollers(
+            Arc::clone(&backend) as Arc<dyn StatusBackend>,
+            Arc::new(TokioClock::starting_now()),
+            default_cadence(),
+            Duration::from_secs(3),
+            updates,
+            cancel.clone(),
+        );
+        let weights = loop {
+            let update = received.recv().await.expect("an update");
+            if update.source == Source::Dns {
+                break update;
+            }
+        };
+        cancel.cancel();
+        assert!(
+            weights.result.is_ok(),
+            "only the answer is passed on: {weights:?}"
+        );
+        let asked = backend.weights_asked.lock().expect("asked").clone();
+        assert_eq!(asked.len(), 3);
+        assert_eq!(
+            asked[2] - began,
+            Duration::from_secs(3),
+            "two half-timeout pauses"
+        );
     }
 
     /// Every primary call and the health checks' own call hang (a hung us-east-1).

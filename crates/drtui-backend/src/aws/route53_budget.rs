@@ -142,7 +142,7 @@ impl Route53Budget {
                         drop(schedule);
                         self.refused.fetch_add(1, Ordering::Relaxed);
                         return Err(BackendError::Service {
-                            code: "Route53ReadBudget".to_owned(),
+                            code: drtui_core::ports::DEFERRED_CODE.to_owned(),
                             message: format!(
                                 "this process's Route 53 reads ({:.2}/s, kept for the failover's own calls) are queued {} ahead, past the {} timeout",
                                 self.reads_per_second(),

@@ -314,13 +314,9 @@ pub(crate) fn spawn_pollers_under(
                 first = false;
                 deferred = update.result.as_ref().is_err_and(BackendError::is_deferred);
                 if deferred {
-                    // Not this pair's turn in the process's Route 53 budget: the last answer
-                    // keeps its age, and this pair asks again shortly, ahead of those whose
-                    // turn came (they wait for their next tick), so no pair is starved.
                     last_read = None;
-                    tokio::select! {
-                        _ = cancel.cancelled() => break,
-                        () = tokio::time::sleep(timeout / 2) => {}
+                    if after_deferral(timeout, &cancel).await.is_break() {
+                        break;
                     }
                     continue;
                 }
@@ -329,6 +325,19 @@ pub(crate) fn spawn_pollers_under(
                 }
             }
         });
+    }
+}
+
+/// Not this pair's turn in the process's Route 53 budget: the last answer keeps its age and
+/// the pair asks again after half a timeout, ahead of those whose turn came (they wait for
+/// their next tick), so no pair is starved.
+async fn after_deferral(
+    timeout: Duration,
+    cancel: &CancellationToken,
+) -> std::ops::ControlFlow<()> {
+    tokio::select! {
+        _ = cancel.cancelled() => std::ops::ControlFlow::Break(()),
+        () = tokio::time::sleep(timeout / 2) => std::ops::ControlFlow::Continue(()),
     }
 }
 

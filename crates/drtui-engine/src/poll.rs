@@ -205,7 +205,12 @@ impl PollControl {
     /// Whether a weights read due at a tick can wait: the estate is settled and the last read
     /// was asked less than [`SETTLED_WEIGHTS_INTERVAL`] ago (in the clock's own time; a second
     /// of slack so a tick's own jitter does not stretch 30 s to a whole poll more).
-    fn weights_can_wait(&self, since_last: Option<Duration>) -> bool {
+    fn can_wait(
+        &self,
+        last_read: Option<drtui_core::clock::Timestamp>,
+        now: drtui_core::clock::Timestamp,
+    ) -> bool {
+        let since_last = last_read.map(|at| drtui_core::clock::elapsed(at, now));
         let slack = Duration::from_secs(1);
         self.settled.load(std::sync::atomic::Ordering::Relaxed)
             && since_last.is_some_and(|since| since + slack < SETTLED_WEIGHTS_INTERVAL)
@@ -285,12 +290,8 @@ pub(crate) fn spawn_pollers_under(
                         _ = ticker.tick() => {}
                         () = asked_now => ticker.reset(),
                     }
-                    let since_last =
-                        last_read.map(|at| drtui_core::clock::elapsed(at, clock.now()));
-                    if paced
-                        .as_ref()
-                        .is_some_and(|control| control.weights_can_wait(since_last))
-                    {
+                    let now = clock.now();
+                    if paced.as_ref().is_some_and(|c| c.can_wait(last_read, now)) {
                         continue;
                     }
                 }

@@ -3,7 +3,8 @@
 # dashboard's pollers) on one pair for SECONDS, with `share = true` (one polls, the others read
 # its snapshot from the lock table) and without; the calls every process made, summed, per
 # poll: to AWS (DynamoDB's shared item aside), to DynamoDB, and Route 53's a second.
-# Usage: benches/crowd.sh [SECONDS=60] [N...=1 20]. Needs the emulator venv and jq.
+# Usage: [DRTUI_BIN=target/debug/drtui] benches/crowd.sh [SECONDS=60] [N...=1 20]. Needs the
+# emulator venv and jq. (It counts calls: a debug binary will do.)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds="${1:-60}"

@@ -44,16 +44,19 @@ fn main() {
         .collect();
     let runtime = tokio::runtime::Runtime::new().expect("runtime");
     runtime.block_on(async {
-        let mut one = None;
-        for n in [1, 10, 100].into_iter().filter(|n| *n <= pairs.len()) {
-            let (wall, calls, route53) = polls(&pairs[..n], rounds).await;
-            let (one_wall, one_calls) = *one.get_or_insert((wall, calls));
-            println!(
-                "pairs {n:>3}: one poll {:7.1} ms ({:.2}x one pair), {calls:>4} calls ({:.2}x), Route 53 {route53}",
-                wall.as_secs_f64() * 1000.0,
-                wall.as_secs_f64() / one_wall.as_secs_f64(),
-                f64::from(calls) / f64::from(one_calls),
-            );
+        // The 5 s poll (control-plane reads), and the minute's metrics tick on its own.
+        for (what, paces) in [("poll", &[Pace::Poll][..]), ("metrics tick", &[Pace::Metrics][..])] {
+            let mut one = None;
+            for n in [1, 10, 100].into_iter().filter(|n| *n <= pairs.len()) {
+                let (wall, calls, route53) = polls(&pairs[..n], rounds, paces).await;
+                let (one_wall, one_calls) = *one.get_or_insert((wall, calls));
+                println!(
+                    "pairs {n:>3}, one {what}: {:7.1} ms ({:.2}x one pair), {calls:>4} calls ({:.2}x), Route 53 {route53}",
+                    wall.as_secs_f64() * 1000.0,
+                    wall.as_secs_f64() / one_wall.as_secs_f64(),
+                    f64::from(calls) / f64::from(one_calls),
+                );
+            }
         }
         for settled in [false, true] {
             let how_long = Duration::from_secs(seconds);
@@ -94,20 +97,20 @@ async fn open(pairs: &[RegionPair], pool: &ClientPool) -> Vec<Arc<AwsBackend>> {
     .await
 }
 
-/// One dashboard poll of one pair: the fast sources at once, then those riding on them.
-async fn poll(backend: &AwsBackend) {
+/// One dashboard poll of one pair: the `paces` sources at once, then those riding on them.
+async fn poll(backend: &AwsBackend, paces: &[Pace]) {
     let polled = |rides: bool| {
         Source::all().into_iter().filter(move |source| {
-            matches!(source.pace(), Pace::Poll | Pace::Metrics) && source.rides_on_others() == rides
+            paces.contains(&source.pace()) && source.rides_on_others() == rides
         })
     };
     futures::future::join_all(polled(false).map(|source| backend.fetch(source))).await;
     futures::future::join_all(polled(true).map(|source| backend.fetch(source))).await;
 }
 
-/// The median wall time of one poll of every pair at once, the calls of the last one, and
-/// of those, Route 53's.
-async fn polls(pairs: &[RegionPair], rounds: usize) -> (Duration, u32, u32) {
+/// The median wall time of one poll of every pair at once (the `paces` sources), the calls of
+/// the last one, and of those, Route 53's.
+async fn polls(pairs: &[RegionPair], rounds: usize, paces: &[Pace]) -> (Duration, u32, u32) {
     let pool = ClientPool::default();
     let backends = open(pairs, &pool).await;
     let counts = || {
@@ -119,7 +122,7 @@ async fn polls(pairs: &[RegionPair], rounds: usize) -> (Duration, u32, u32) {
             })
     };
     // Warm-up: connections open, credentials resolved, health-check ids learnt.
-    futures::future::join_all(backends.iter().map(|backend| poll(backend))).await;
+    futures::future::join_all(backends.iter().map(|backend| poll(backend, paces))).await;
     let mut walls = Vec::with_capacity(rounds);
     let mut last = (0, 0);
     for _ in 0..rounds {
@@ -127,7 +130,7 @@ async fn polls(pairs: &[RegionPair], rounds: usize) -> (Duration, u32, u32) {
         tokio::time::sleep(Duration::from_millis(1100)).await;
         let before = counts();
         let began = Instant::now();
-        futures::future::join_all(backends.iter().map(|backend| poll(backend))).await;
+        futures::future::join_all(backends.iter().map(|backend| poll(backend, paces))).await;
         walls.push(began.elapsed());
         let after = counts();
         last = (after.0 - before.0, after.1 - before.1);

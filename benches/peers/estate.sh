@@ -3,8 +3,11 @@
 # seeded estates and their pair configs.
 
 python="${DRTUI_PYTHON:-$PWD/.venv/bin/python}"
-cargo build --release --quiet --bin drtui
-drtui="${CARGO_TARGET_DIR:-target}/release/drtui"
+# DRTUI_BIN: a drtui binary already built (the call-counting benches need no release build).
+if [ -z "${DRTUI_BIN:-}" ]; then
+  cargo build --release --quiet --bin drtui
+fi
+drtui="${DRTUI_BIN:-${CARGO_TARGET_DIR:-target}/release/drtui}"
 work="$(mktemp -d)"
 trap 'kill $(jobs -p) 2>/dev/null; rm -rf "$work"' EXIT
 

@@ -51,6 +51,24 @@ impl Sharing {
     }
 }
 
+impl Sharing {
+    /// The same in a dozen columns, for a narrow header: `⇆ vm 6s`, `⇆ polling`, `⇆ direct`.
+    pub fn short(&self, now: drtui_core::clock::Timestamp) -> Option<String> {
+        let host = |host: &str| host.chars().take(8).collect::<String>();
+        match self {
+            Sharing::Off => None,
+            Sharing::Starting => Some("⇆ …".to_owned()),
+            Sharing::Polling => Some("⇆ polling".to_owned()),
+            Sharing::Reading(from) => {
+                let age = drtui_core::clock::elapsed(from.written_at, now).as_secs();
+                Some(format!("⇆ {} {age}s", host(&from.host)))
+            }
+            Sharing::Waiting { host: name } => Some(format!("⇆ {} …", host(name))),
+            Sharing::Direct { .. } => Some("⇆ direct".to_owned()),
+        }
+    }
+}
+
 /// A shared pair's table and this process's name in it.
 #[derive(Clone)]
 pub struct Shared {

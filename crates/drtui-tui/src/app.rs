@@ -181,8 +181,9 @@ pub struct App {
     pub settled: Settled,
     /// When the shown phase began, if it changed while the dashboard was open.
     pub phase_since: Option<(Phase, Timestamp)>,
-    /// On a shared pair, where the data comes from ("shared from host-a 3 s ago").
-    pub sharing: Option<String>,
+    /// On a shared pair, where the data comes from: in full ("shared from host-a 3 s ago")
+    /// and short for a narrow header ("⇆ host-a 3s").
+    pub sharing: Option<(String, String)>,
     /// The terminal's size, when known: a gate is approved only where it can be read.
     pub screen: Option<(u16, u16)>,
     /// The reason being typed for skipping the stopped run's step, while the prompt is open.

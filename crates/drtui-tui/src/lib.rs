@@ -200,7 +200,8 @@ impl PairView {
         let commands = app::update(&mut self.app, Msg::Tick(now));
         self.perform(commands);
         self.polling.set_settled(self.app.settled_for_polling());
-        self.app.sharing = self.polling.sharing().line(now);
+        let sharing = self.polling.sharing();
+        self.app.sharing = sharing.line(now).zip(sharing.short(now));
         self.save_timeline();
     }
 

@@ -304,9 +304,10 @@ fn render_header(app: &App, frame: &mut Frame, area: Rect, theme: Theme) {
         ));
     }
     // Whose polling this is, on a shared pair: said at every width (ages are the poller's).
-    if let Some(sharing) = &app.sharing {
+    if let Some((long, short)) = &app.sharing {
+        let said = if area.width >= 100 { long } else { short };
         spans.push(Span::styled(
-            format!("  {}", sanitize(sharing)),
+            format!("  {}", sanitize(said)),
             theme.style(Tone::Muted),
         ));
     }

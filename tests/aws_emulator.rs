@@ -135,6 +135,7 @@ fn datapoints_14_minutes_old_are_not_shown_as_current() {
     );
     let (_dir, config) = write_config(&text);
     let (_, report, stderr) = status_json(&config, "stale");
+    // 14 minutes, plus up to a minute for the period the datapoint starts, plus a slow run.
     // The global table's figure too: its age, marked stale, never a current lag.
     let table = report["stores"]
         .as_array()
@@ -148,13 +149,13 @@ fn datapoints_14_minutes_old_are_not_shown_as_current() {
     assert!(
         table["age_s"]
             .as_f64()
-            .is_some_and(|age| (800.0..=900.0).contains(&age)),
+            .is_some_and(|age| (800.0..=960.0).contains(&age)),
         "{table:#}"
     );
     for region in report["regions"].as_array().expect("regions") {
         let silent = region["metrics_silent_s"].as_f64().expect("silent for");
         assert!(
-            (800.0..=900.0).contains(&silent),
+            (800.0..=960.0).contains(&silent),
             "{silent}: {region:#}\n{stderr}"
         );
         assert!(

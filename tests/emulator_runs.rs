@@ -399,12 +399,7 @@ fn a_skipped_state_machine_step_is_covered_by_the_direct_weights_step() {
 fn locked_pair(suffix: &str) -> (tempfile::TempDir, String) {
     let moto = moto();
     let seeded = moto.seed_with(suffix, &["healthy-secondary", "healthy-primary"]);
-    moto.boto(&format!(
-        "client('dynamodb', 'us-east-2').create_table(TableName='drtui-locks-{suffix}', \
-         KeySchema=[{{'AttributeName': 'LockID', 'KeyType': 'HASH'}}], \
-         AttributeDefinitions=[{{'AttributeName': 'LockID', 'AttributeType': 'S'}}], \
-         BillingMode='PAY_PER_REQUEST')\n"
-    ));
+    moto.create_lock_table(&format!("drtui-locks-{suffix}"));
     let text = pair_config(suffix, &seeded, &format!("\"{}\"", moto.url), true, "3s")
         .lines()
         .filter(|line| !line.starts_with("state_machine"))

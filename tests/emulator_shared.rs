@@ -28,12 +28,7 @@ fn shared_pair(suffix: &str) -> (tempfile::TempDir, String, String) {
     let moto = moto();
     let seeded = moto.seed_with(suffix, &["healthy-secondary", "healthy-primary"]);
     let table = format!("drtui-locks-{suffix}");
-    moto.boto(&format!(
-        "client('dynamodb', 'us-east-2').create_table(TableName='{table}', \
-         KeySchema=[{{'AttributeName': 'LockID', 'KeyType': 'HASH'}}], \
-         AttributeDefinitions=[{{'AttributeName': 'LockID', 'AttributeType': 'S'}}], \
-         BillingMode='PAY_PER_REQUEST')\n"
-    ));
+    moto.create_lock_table(&table);
     let text = pair_config(suffix, &seeded, &format!("\"{}\"", moto.url), true, "3s")
         .lines()
         .map(|line| {

@@ -128,6 +128,17 @@ impl Moto {
         String::from_utf8_lossy(&output.stdout).into_owned()
     }
 
+    /// A lock table (partition key `LockID`, string) in us-east-2, the pairs' default
+    /// `lock_region`.
+    pub fn create_lock_table(&self, table: &str) {
+        self.boto(&format!(
+            "client('dynamodb', 'us-east-2').create_table(TableName='{table}', \
+             KeySchema=[{{'AttributeName': 'LockID', 'KeyType': 'HASH'}}], \
+             AttributeDefinitions=[{{'AttributeName': 'LockID', 'AttributeType': 'S'}}], \
+             BillingMode='PAY_PER_REQUEST')\n"
+        ));
+    }
+
     /// `seed` with extra options of seed.py (e.g. `healthy-secondary`).
     pub fn seed_with(&self, suffix: &str, options: &[&str]) -> Value {
         let output = Command::new(python())

@@ -1054,6 +1054,41 @@ us-east-2 = "secondary"
         );
     }
 
+    /// Line 9 is `poll_interval`; the new keys go just before it.
+    fn with_line_9(key: &str) -> String {
+        VALID.replace(
+            "poll_interval = \"5s\"",
+            &format!("{key}\npoll_interval = \"5s\""),
+        )
+    }
+
+    #[test]
+    fn sharing_needs_a_lock_table_and_route53_reads_stay_under_its_limit() {
+        let message = error_of(&with_line_9("share = true"));
+        assert!(
+            message.starts_with("drtui.toml:9:9: share = true needs a `lock_table`"),
+            "{message}"
+        );
+        for rate in ["0", "6", "-1"] {
+            let message = error_of(&with_line_9(&format!("route53_reads_per_second = {rate}")));
+            assert!(
+                message.starts_with(
+                    "drtui.toml:9:28: route53_reads_per_second must be above 0 and at most 5"
+                ),
+                "{rate}: {message}"
+            );
+        }
+        let pairs = parse(&with_line_9(
+            "share = true\nlock_table = \"locks\"\nroute53_reads_per_second = 0.5",
+        ))
+        .unwrap();
+        assert!(pairs[0].share);
+        assert!((pairs[0].route53_reads_per_second - 0.5).abs() < 1e-9);
+        let default = parse(VALID).unwrap().remove(0);
+        assert!(!default.share);
+        assert!((default.route53_reads_per_second - 1.0).abs() < 1e-9);
+    }
+
     #[test]
     fn syntax_error_has_position() {
         let message = error_of("[pairs.prod\nprimary = 1");

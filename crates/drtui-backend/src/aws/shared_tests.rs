@@ -1,7 +1,6 @@
 //! Pairs sharing credentials and regions share their reads: one call per kind per region per
 //! poll whatever the number of pairs, each pair cut its own part (and its own missing
 //! resource), and pairs signing with other credentials never share.
-#![allow(clippy::too_many_lines)]
 
 use std::sync::Arc;
 
@@ -58,6 +57,10 @@ struct FleetRules {
     prefixes: Arc<std::sync::Mutex<Vec<String>>>,
 }
 
+#[expect(
+    clippy::too_many_lines,
+    reason = "a data table: one mock per shared call of the fleet"
+)]
 fn fleet_rules() -> FleetRules {
     let clusters = mock!(aws_sdk_rds::Client::describe_db_clusters).then_compute_output(|input| {
         let ids = input
@@ -294,55 +297,12 @@ async fn pairs_signing_with_other_credentials_never_share() {
 
 #[tokio::test]
 async fn the_pairs_of_an_account_share_their_permission_simulations() {
-    use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyOutput;
-    use aws_sdk_iam::types::{
-        EvaluationResult, PolicyEvaluationDecisionType, ResourceSpecificResult,
-    };
     let caller = mock!(aws_sdk_sts::Client::get_caller_identity).then_output(|| {
         aws_sdk_sts::operation::get_caller_identity::GetCallerIdentityOutput::builder()
             .arn("arn:aws:iam::123456789012:user/oncall")
             .build()
     });
-    // Pair 3 may not promote its own secondary; everything else is allowed.
-    let simulate =
-        mock!(aws_sdk_iam::Client::simulate_principal_policy).then_compute_output(|input| {
-            let decision = |action: &str, resource: &str| {
-                if action == "rds:FailoverGlobalCluster"
-                    && resource.ends_with("cluster:secondary-3")
-                {
-                    PolicyEvaluationDecisionType::ImplicitDeny
-                } else {
-                    PolicyEvaluationDecisionType::Allowed
-                }
-            };
-            let results = input
-                .action_names()
-                .iter()
-                .map(|action| {
-                    let per_resource = input
-                        .resource_arns()
-                        .iter()
-                        .map(|resource| {
-                            ResourceSpecificResult::builder()
-                                .eval_resource_name(resource)
-                                .eval_resource_decision(decision(action, resource))
-                                .build()
-                                .expect("result")
-                        })
-                        .collect();
-                    EvaluationResult::builder()
-                        .eval_action_name(action)
-                        .eval_decision(PolicyEvaluationDecisionType::Allowed)
-                        .set_resource_specific_results(Some(per_resource))
-                        .build()
-                        .expect("evaluation")
-                })
-                .collect();
-            SimulatePrincipalPolicyOutput::builder()
-                .set_evaluation_results(Some(results))
-                .is_truncated(false)
-                .build()
-        });
+    let simulate = simulation_denying_the_promote_of_pair_3();
     let clients = clients(&Rules {
         sts: vec![&caller],
         iam: vec![&simulate],
@@ -384,4 +344,49 @@ async fn the_pairs_of_an_account_share_their_permission_simulations() {
             );
         }
     }
+}
+
+/// IAM's simulator for the fleet: pair 3 may not promote its own secondary; everything else
+/// is allowed.
+fn simulation_denying_the_promote_of_pair_3() -> Rule {
+    use aws_sdk_iam::operation::simulate_principal_policy::SimulatePrincipalPolicyOutput;
+    use aws_sdk_iam::types::{
+        EvaluationResult, PolicyEvaluationDecisionType, ResourceSpecificResult,
+    };
+    mock!(aws_sdk_iam::Client::simulate_principal_policy).then_compute_output(|input| {
+        let decision = |action: &str, resource: &str| {
+            if action == "rds:FailoverGlobalCluster" && resource.ends_with("cluster:secondary-3") {
+                PolicyEvaluationDecisionType::ImplicitDeny
+            } else {
+                PolicyEvaluationDecisionType::Allowed
+            }
+        };
+        let results = input
+            .action_names()
+            .iter()
+            .map(|action| {
+                let per_resource = input
+                    .resource_arns()
+                    .iter()
+                    .map(|resource| {
+                        ResourceSpecificResult::builder()
+                            .eval_resource_name(resource)
+                            .eval_resource_decision(decision(action, resource))
+                            .build()
+                            .expect("result")
+                    })
+                    .collect();
+                EvaluationResult::builder()
+                    .eval_action_name(action)
+                    .eval_decision(PolicyEvaluationDecisionType::Allowed)
+                    .set_resource_specific_results(Some(per_resource))
+                    .build()
+                    .expect("evaluation")
+            })
+            .collect();
+        SimulatePrincipalPolicyOutput::builder()
+            .set_evaluation_results(Some(results))
+            .is_truncated(false)
+            .build()
+    })
 }
